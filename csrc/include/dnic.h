@@ -1,0 +1,428 @@
+/* dnic.h — the whole public C API of dnic's numerical core.
+ *
+ * dnic trains feed-forward networks whose blocks may be joined by decoupled
+ * neural interfaces (synthetic gradients). This header is C99, depends only
+ * on <stddef.h> and <stdint.h>, and is usable from C, C++, Swift (module
+ * map beside it) and any language with a C FFI (Python ctypes, ...).
+ *
+ * Conventions
+ *  - Everything is prefixed dnic_ / DNIC_; opaque handles are dnic_*_t.
+ *  - Buffers are caller-owned, float32, row-major; shapes are given in the
+ *    comments as (rows, cols). Kernels allocate nothing.
+ *  - Every backward kernel ACCUMULATES (+=) into its gradient outputs; zero
+ *    them first (dnic_net_zero_grad does it for a network).
+ *  - Functions that can fail return dnic_status; kernels that cannot fail
+ *    return void. The core never prints and never exits.
+ *  - Each fast kernel has a plain-loop twin with the suffix _ref, kept for
+ *    tests and benchmarks.
+ *  - Randomness comes from an explicit uint64_t state seeded by the caller;
+ *    the same seed and thread count give the same numbers.
+ *
+ * OpenBLAS kernel selection: libdnic does not link OpenBLAS at load time.
+ * At the first call that needs BLAS it sets OPENBLAS_CORETYPE from cpuid
+ * (only if the variable is unset: AVX-512 F/BW/DQ/VL -> SkylakeX, or
+ * Cooperlake with AVX-512 BF16; AVX2+FMA -> Haswell) and then dlopen()s
+ * libopenblas.so.0, so Debian's DYNAMIC_ARCH OpenBLAS cannot fall back to
+ * its generic kernels on CPUs it does not know. A program that links
+ * -lopenblas itself (or imports numpy first) has OpenBLAS initialised before
+ * dnic runs: dnic then uses that copy and dnic_blas_get_info says so. If no
+ * BLAS can be loaded, a portable built-in sgemm is used (correct, slower).
+ */
+#ifndef DNIC_H
+#define DNIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(DNIC_BUILD_SHARED)
+#  define DNIC_API __declspec(dllexport)
+#elif defined(__GNUC__) || defined(__clang__)
+#  define DNIC_API __attribute__((visibility("default")))
+#else
+#  define DNIC_API
+#endif
+
+#define DNIC_VERSION_MAJOR 0
+#define DNIC_VERSION_MINOR 1
+#define DNIC_VERSION_PATCH 0
+#define DNIC_VERSION "0.1.0"
+
+/* Returns DNIC_VERSION of the library actually linked. */
+DNIC_API const char *dnic_version(void);
+
+/* ------------------------------------------------------------------ status */
+
+typedef enum {
+    DNIC_OK = 0,
+    DNIC_ERR_NULL = 1,          /* a required pointer was NULL */
+    DNIC_ERR_SIZE = 2,          /* a size or count was zero, negative or absurd */
+    DNIC_ERR_ARG = 3,           /* an enum value or setting is out of range */
+    DNIC_ERR_BATCH_TOO_LARGE = 4, /* batch exceeds the network's max_batch */
+    DNIC_ERR_NOMEM = 5,         /* allocation failed */
+    DNIC_ERR_LABEL = 6,         /* a label is outside [0, classes) */
+    DNIC_ERR_NONFINITE = 7,     /* a NaN or infinity was produced or given */
+    DNIC_ERR_STATE = 8          /* call out of order (e.g. backward before forward) */
+    /* new values are only ever added at the end */
+} dnic_status;
+
+/* A short static English description; never NULL. */
+DNIC_API const char *dnic_status_str(dnic_status s);
+
+/* ----------------------------------------------------------------- threads */
+
+/* Sets the thread count of dnic's OpenMP loops AND of OpenBLAS together.
+ * dnic never calls BLAS from inside its own parallel regions, so the two
+ * never oversubscribe the cores. n < 1 -> DNIC_ERR_SIZE. Also turns on
+ * flush-to-zero / denormals-are-zero in every thread of the new team. */
+DNIC_API dnic_status dnic_set_num_threads(int n);
+/* The thread count dnic's loops use (1 in a build without OpenMP). */
+DNIC_API int dnic_get_num_threads(void);
+/* 1 if this build of the library has OpenMP, else 0. */
+DNIC_API int dnic_has_openmp(void);
+/* Turns on FTZ/DAZ in every thread of the current team (x86 SSE; a no-op
+ * elsewhere). dnic_set_num_threads and dnic_net_create call it. */
+DNIC_API void dnic_enable_flush_to_zero(void);
+
+/* -------------------------------------------------------------------- BLAS */
+
+typedef enum {
+    DNIC_BLAS_OPENBLAS = 0,  /* OpenBLAS loaded by dnic (dlopen) */
+    DNIC_BLAS_PRELOADED = 1, /* OpenBLAS already in the process before dnic */
+    DNIC_BLAS_GENERIC = 2,   /* another CBLAS (cblas_sgemm only) */
+    DNIC_BLAS_BUILTIN = 3    /* no BLAS found: dnic's portable sgemm */
+} dnic_blas_source;
+
+typedef struct {
+    dnic_blas_source source;
+    char library[256];   /* path or soname that was loaded, "" for builtin */
+    char corename[64];   /* OpenBLAS kernel in use, e.g. "SkylakeX" */
+    char config[256];    /* openblas_get_config(), "" if unknown */
+    char coretype_env[64]; /* OPENBLAS_CORETYPE as dnic found it ("" = unset) */
+    char coretype_set[64]; /* what dnic chose from cpuid ("" = nothing set) */
+    int threads;         /* OpenBLAS thread count (1 for builtin) */
+} dnic_blas_info_t;
+
+/* Loads BLAS if not done yet and describes it. */
+DNIC_API dnic_status dnic_blas_get_info(dnic_blas_info_t *info);
+
+/* C = alpha * op(A) op(B) + beta * C, row-major, through the loaded BLAS.
+ * op(A) is (M,K), op(B) is (K,N), C is (M,N); lda/ldb/ldc are row strides.
+ * Never call it from inside an OpenMP parallel region. */
+DNIC_API void dnic_sgemm(int trans_a, int trans_b, int M, int N, int K,
+                         float alpha, const float *A, int lda,
+                         const float *B, int ldb, float beta, float *C, int ldc);
+/* Plain triple loop with double accumulation; the reference for the above. */
+DNIC_API void dnic_sgemm_ref(int trans_a, int trans_b, int M, int N, int K,
+                             float alpha, const float *A, int lda,
+                             const float *B, int ldb, float beta, float *C, int ldc);
+
+/* --------------------------------------------------------------------- rng */
+
+/* splitmix64: returns the next 64 random bits and advances *state. */
+DNIC_API uint64_t dnic_rng_next(uint64_t *state);
+/* Uniform in [0, 1). */
+DNIC_API float dnic_rng_uniform(uint64_t *state);
+/* Standard normal (Box-Muller). */
+DNIC_API float dnic_rng_normal(uint64_t *state);
+/* Fisher-Yates shuffle of idx[0..n). NULL idx with n > 0 -> DNIC_ERR_NULL. */
+DNIC_API dnic_status dnic_shuffle(int32_t *idx, size_t n, uint64_t *state);
+
+/* ---------------------------------------------------------- initialisation */
+
+typedef enum {
+    DNIC_INIT_GLOROT_UNIFORM = 0, /* U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
+    DNIC_INIT_GLOROT_NORMAL = 1,  /* N(0, 2 / (fan_in + fan_out)) */
+    DNIC_INIT_HE_UNIFORM = 2,     /* U(-a, a), a = sqrt(6 / fan_in) */
+    DNIC_INIT_HE_NORMAL = 3,      /* N(0, 2 / fan_in) */
+    DNIC_INIT_ZERO = 4            /* all zeros (e.g. a synthetic-gradient output layer) */
+} dnic_init;
+
+/* W is (fan_in, fan_out). */
+DNIC_API dnic_status dnic_init_weights(float *W, int fan_in, int fan_out,
+                                       dnic_init kind, uint64_t *state);
+
+/* ------------------------------------------------------------ dense layer */
+
+/* out = in W + b.  in (B,I), W (I,O), b (O) or NULL, out (B,O). */
+DNIC_API void dnic_dense_forward(float *out, const float *in, const float *W,
+                                 const float *b, int B, int I, int O);
+DNIC_API void dnic_dense_forward_ref(float *out, const float *in, const float *W,
+                                     const float *b, int B, int I, int O);
+/* din += dout W^T; dW += in^T dout; db += sum_rows(dout).
+ * dout (B,O), in (B,I), W (I,O); din (B,I), dW (I,O), db (O): each may be NULL. */
+DNIC_API void dnic_dense_backward(float *din, float *dW, float *db, const float *dout,
+                                  const float *in, const float *W, int B, int I, int O);
+DNIC_API void dnic_dense_backward_ref(float *din, float *dW, float *db, const float *dout,
+                                      const float *in, const float *W, int B, int I, int O);
+
+/* ------------------------------------------------------------- activation */
+
+typedef enum {
+    DNIC_ACT_IDENTITY = 0,
+    DNIC_ACT_RELU = 1,
+    DNIC_ACT_SIGMOID = 2,
+    DNIC_ACT_TANH = 3
+} dnic_activation;
+
+/* out = act(in), n elements; out may equal in. */
+DNIC_API void dnic_act_forward(dnic_activation act, float *out, const float *in, size_t n);
+DNIC_API void dnic_act_forward_ref(dnic_activation act, float *out, const float *in, size_t n);
+/* din += dout * act'(.), with the derivative computed from the forward
+ * OUTPUT out (relu: out > 0; sigmoid: out (1 - out); tanh: 1 - out^2). */
+DNIC_API void dnic_act_backward(dnic_activation act, float *din, const float *dout,
+                                const float *out, size_t n);
+DNIC_API void dnic_act_backward_ref(dnic_activation act, float *din, const float *dout,
+                                    const float *out, size_t n);
+
+/* -------------------------------------------------------------- batch norm */
+
+/* Training mode over a batch: per channel c,
+ *   mean_c, var_c = batch statistics (biased var), invstd_c = 1/sqrt(var_c + eps)
+ *   xhat = (in - mean) invstd;  out = gamma xhat + beta
+ *   run_mean = (1 - momentum) run_mean + momentum mean
+ *   run_var  = (1 - momentum) run_var  + momentum var * B/(B-1)   (unbiased)
+ * in, out, xhat (B,C); gamma, beta, mean, invstd, run_mean, run_var (C).
+ * run_mean / run_var may be NULL (statistics not tracked). B >= 1. */
+DNIC_API void dnic_batchnorm_forward_train(float *out, float *xhat, float *mean, float *invstd,
+                                           float *run_mean, float *run_var, const float *in,
+                                           const float *gamma, const float *beta,
+                                           int B, int C, float momentum, float eps);
+DNIC_API void dnic_batchnorm_forward_train_ref(float *out, float *xhat, float *mean, float *invstd,
+                                               float *run_mean, float *run_var, const float *in,
+                                               const float *gamma, const float *beta,
+                                               int B, int C, float momentum, float eps);
+/* Evaluation mode: out = gamma (in - run_mean) / sqrt(run_var + eps) + beta. */
+DNIC_API void dnic_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
+                                          const float *beta, const float *run_mean,
+                                          const float *run_var, int B, int C, float eps);
+DNIC_API void dnic_batchnorm_forward_eval_ref(float *out, const float *in, const float *gamma,
+                                              const float *beta, const float *run_mean,
+                                              const float *run_var, int B, int C, float eps);
+/* Backward of training mode: din += ..., dgamma += sum(dout xhat), dbeta += sum(dout).
+ * din, dgamma, dbeta may be NULL. */
+DNIC_API void dnic_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                                      const float *xhat, const float *invstd, const float *gamma,
+                                      int B, int C);
+DNIC_API void dnic_batchnorm_backward_ref(float *din, float *dgamma, float *dbeta, const float *dout,
+                                          const float *xhat, const float *invstd, const float *gamma,
+                                          int B, int C);
+
+/* ------------------------------------------------------------------ losses */
+
+typedef enum {
+    DNIC_LOSS_MSE = 0,        /* L_i = 1/2 sum_k (p_ik - t_ik)^2 */
+    DNIC_LOSS_SOFTMAX_CE = 1, /* L_i = -log softmax(p_i)[y_i] (log-sum-exp, stable) */
+    DNIC_LOSS_LOGISTIC = 2    /* L_i = sum_k log(1 + e^p) - t p  (sigmoid + log loss) */
+} dnic_loss;
+
+/* Per-example loss averaged over the batch, and its gradient.
+ *   p (B,K) outputs; dp (B,K) receives d(mean loss)/dp (overwritten, not
+ *   accumulated: a loss is where gradients start); dp may be NULL.
+ *   Targets: either `targets` (B,K) floats, or, when targets is NULL,
+ *   `labels` (B) class indices: softmax CE needs labels (K >= 2); for MSE
+ *   and logistic they mean one-hot targets, or for K == 1 the target
+ *   value t = label (0 or 1).
+ *   *loss_out = mean over the batch (may be NULL).
+ * Errors: DNIC_ERR_LABEL for a label outside [0, K) ([0, 1] when K == 1),
+ * DNIC_ERR_NONFINITE if the loss is not finite. */
+DNIC_API dnic_status dnic_loss_forward_backward(dnic_loss kind, float *loss_out, float *dp,
+                                                const float *p, const int32_t *labels,
+                                                const float *targets, int B, int K);
+DNIC_API dnic_status dnic_loss_forward_backward_ref(dnic_loss kind, float *loss_out, float *dp,
+                                                    const float *p, const int32_t *labels,
+                                                    const float *targets, int B, int K);
+/* Number of correct predictions: argmax for K >= 2; p > 0 (i.e. sigmoid > 1/2
+ * or regression output above 1/2 for MSE) for K == 1 against labels 0/1. */
+DNIC_API size_t dnic_count_correct(dnic_loss kind, const float *p, const int32_t *labels,
+                                   int B, int K);
+
+/* -------------------------------------------------------------- optimizers */
+
+typedef enum {
+    DNIC_OPT_SGD = 0,
+    DNIC_OPT_MOMENTUM = 1,
+    DNIC_OPT_ADAM = 2
+} dnic_optimizer;
+
+typedef struct {
+    dnic_optimizer kind;
+    float lr;        /* learning rate, > 0 */
+    float momentum;  /* MOMENTUM: velocity decay, in [0, 1) */
+    float beta1;     /* ADAM, in [0, 1) */
+    float beta2;     /* ADAM, in [0, 1) */
+    float eps;       /* ADAM, > 0 */
+    float l2;        /* L2 penalty coefficient lambda >= 0: adds lambda * w to the
+                        gradient of every weight matrix (loss + lambda/2 |W|^2);
+                        biases and batch-norm parameters are not penalised */
+} dnic_optim_config;
+
+/* Sensible defaults for a kind: SGD lr 0.01; momentum lr 0.01, 0.9;
+ * Adam lr 1e-3, 0.9, 0.999, 1e-8; l2 0. */
+DNIC_API dnic_optim_config dnic_optim_default(dnic_optimizer kind);
+DNIC_API dnic_status dnic_optim_validate(const dnic_optim_config *cfg);
+
+/* Updates on flat blocks of n parameters; g is not modified.
+ *   SGD:      p -= lr (g + l2 p)
+ *   momentum: v = mu v + (g + l2 p);  p -= lr v              (PyTorch form)
+ *   Adam:     m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2  with g' = g + l2 p
+ *             p -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps),  t >= 1 */
+DNIC_API void dnic_sgd_update(float *p, const float *g, size_t n, float lr, float l2);
+DNIC_API void dnic_sgd_update_ref(float *p, const float *g, size_t n, float lr, float l2);
+DNIC_API void dnic_momentum_update(float *p, float *v, const float *g, size_t n,
+                                   float lr, float mu, float l2);
+DNIC_API void dnic_momentum_update_ref(float *p, float *v, const float *g, size_t n,
+                                       float lr, float mu, float l2);
+DNIC_API void dnic_adam_update(float *p, float *m, float *v, const float *g, size_t n,
+                               float lr, float beta1, float beta2, float eps, float l2,
+                               int64_t t);
+DNIC_API void dnic_adam_update_ref(float *p, float *m, float *v, const float *g, size_t n,
+                                   float lr, float beta1, float beta2, float eps, float l2,
+                                   int64_t t);
+
+/* ------------------------------------------------------------------- data */
+
+/* dst row r = src row idx[r], r < B; src is (n_rows, row_len).
+ * Errors: NULL pointers, B or row_len < 1, an index outside [0, n_rows). */
+DNIC_API dnic_status dnic_gather_rows(float *dst, const float *src, const int32_t *idx,
+                                      int B, size_t row_len, size_t n_rows);
+DNIC_API dnic_status dnic_gather_rows_ref(float *dst, const float *src, const int32_t *idx,
+                                          int B, size_t row_len, size_t n_rows);
+/* dst[r] = src[idx[r]] for labels. */
+DNIC_API dnic_status dnic_gather_labels(int32_t *dst, const int32_t *src, const int32_t *idx,
+                                        int B, size_t n_rows);
+
+/* ---------------------------------------------------------------- network */
+
+/* One dense layer: a = h W + b, optional batch norm, h' = act(.).
+ * The last layer of a description is the output layer: its activation must
+ * be IDENTITY and it has no batch norm (the loss applies the link). */
+typedef struct {
+    int width;              /* units, >= 1 */
+    dnic_activation act;
+    int batchnorm;          /* 0 or 1 */
+} dnic_layer_desc;
+
+typedef struct {
+    int input_dim;                 /* >= 1 */
+    int n_layers;                  /* hidden layers + the output layer, >= 1 */
+    const dnic_layer_desc *layers; /* n_layers entries, copied at create */
+    dnic_loss loss;
+    dnic_init init;                /* weights; biases start at 0, gamma 1, beta 0 */
+    int max_batch;                 /* largest batch any call will pass, >= 1 */
+    float bn_momentum;             /* running statistics, e.g. 0.1 */
+    float bn_eps;                  /* e.g. 1e-5 */
+} dnic_net_desc;
+
+/* Fills a description with defaults for the fields a caller rarely sets
+ * (init He uniform, bn_momentum 0.1, bn_eps 1e-5, loss softmax CE). */
+DNIC_API void dnic_net_desc_defaults(dnic_net_desc *d);
+
+typedef struct dnic_net_s dnic_net_t;
+
+/* Validates the description and allocates everything the network will
+ * ever use: one block each for parameters, gradients and optimizer state,
+ * and activations/workspace for max_batch rows. Parameters are initialised
+ * from `seed`. On error *out is NULL. */
+DNIC_API dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *desc, uint64_t seed);
+DNIC_API void dnic_net_free(dnic_net_t *net);
+
+/* Shape queries. Layer l is 0-based; hidden layer k (DESIGN's h_k, 1-based)
+ * is layer k-1; the output layer is n_layers-1. */
+DNIC_API int dnic_net_num_layers(const dnic_net_t *net);
+DNIC_API int dnic_net_layer_width(const dnic_net_t *net, int layer);
+DNIC_API int dnic_net_input_dim(const dnic_net_t *net);
+DNIC_API int dnic_net_output_dim(const dnic_net_t *net);
+DNIC_API int dnic_net_max_batch(const dnic_net_t *net);
+
+/* Parameter tensors, in block order. Names are stable and documented:
+ *   layer{l}.weight (in,out)  layer{l}.bias (out)
+ *   layer{l}.bn.gamma (out)   layer{l}.bn.beta (out)
+ *   layer{l}.bn.running_mean  layer{l}.bn.running_var   (not trained)
+ * Running statistics live in the parameter block (so one block is a full
+ * checkpoint of the network) but the optimizer never touches them. */
+typedef struct {
+    char name[64];
+    size_t offset;      /* in floats, into the parameter / gradient block */
+    size_t size;        /* floats */
+    int rows, cols;     /* cols = 1 for vectors */
+    int trainable;      /* 0 for running statistics */
+    int decay;          /* 1 if the L2 penalty applies (weight matrices) */
+    int group;          /* optimizer parameter group */
+} dnic_tensor_info;
+
+DNIC_API int dnic_net_num_tensors(const dnic_net_t *net);
+DNIC_API dnic_status dnic_net_tensor(const dnic_net_t *net, int i, dnic_tensor_info *info);
+
+/* The flat blocks (n floats each). The pointers stay valid until free;
+ * writing through them is allowed (that is how checkpoints load). */
+DNIC_API float *dnic_net_params(dnic_net_t *net, size_t *n);
+DNIC_API float *dnic_net_grads(dnic_net_t *net, size_t *n);
+/* Optimizer state: 2 x params floats (momentum uses the first half, Adam
+ * both: m then v), and the Adam step counter. */
+DNIC_API float *dnic_net_optim_state(dnic_net_t *net, size_t *n);
+DNIC_API int64_t dnic_net_optim_step(const dnic_net_t *net);
+DNIC_API dnic_status dnic_net_set_optim_step(dnic_net_t *net, int64_t t);
+/* Copies of the parameter block; n must equal the block size. */
+DNIC_API dnic_status dnic_net_get_params(const dnic_net_t *net, float *dst, size_t n);
+DNIC_API dnic_status dnic_net_set_params(dnic_net_t *net, const float *src, size_t n);
+
+/* Optimizer per parameter group. Group 0 holds the network's own tensors
+ * (later groups are for interfaces). The default is SGD lr 0.01. */
+DNIC_API dnic_status dnic_net_set_optimizer(dnic_net_t *net, int group, const dnic_optim_config *cfg);
+
+/* Forward pass on x (B, input_dim). training = 1 uses batch statistics in
+ * batch norm (and updates running statistics), 0 uses running statistics.
+ * Activations are kept for backward. */
+DNIC_API dnic_status dnic_net_forward(dnic_net_t *net, const float *x, int B, int training);
+/* The output p (B, output_dim) of the last forward; NULL before one. */
+DNIC_API const float *dnic_net_output(const dnic_net_t *net);
+/* Activation h of layer l (B, width(l)) of the last forward. */
+DNIC_API const float *dnic_net_activation(const dnic_net_t *net, int layer);
+
+/* Loss of the last forward against labels/targets (see
+ * dnic_loss_forward_backward) and its gradient, stored as the gradient at
+ * the output. */
+DNIC_API dnic_status dnic_net_loss(dnic_net_t *net, const int32_t *labels, const float *targets,
+                                   int B, float *loss_out);
+
+/* Gradient buffer at the output of layer l: dL/dh_l (B, width(l)). For the
+ * output layer this is dL/dp. A block boundary after layer l reads or
+ * writes its learning signal here. */
+DNIC_API float *dnic_net_grad_at(dnic_net_t *net, int layer);
+
+/* Backward through layers top..bottom (inclusive, top >= bottom), starting
+ * from the gradient buffer at layer `top`'s output, accumulating parameter
+ * gradients of those layers. The gradient at layer bottom-1's output is
+ * OVERWRITTEN with what flows down (when bottom > 0); the input gradient is
+ * not computed. Batch norm uses the statistics of the last training forward.
+ * Lets a later trainer run the network block by block, each block started
+ * from whatever signal its boundary delivers. */
+DNIC_API dnic_status dnic_net_backward_range(dnic_net_t *net, int top, int bottom, int B);
+/* Full backward: dnic_net_backward_range(net, n_layers - 1, 0, B). */
+DNIC_API dnic_status dnic_net_backward(dnic_net_t *net, int B);
+DNIC_API void dnic_net_zero_grad(dnic_net_t *net);
+/* One optimizer step for every trainable tensor, from the gradient block. */
+DNIC_API dnic_status dnic_net_update(dnic_net_t *net);
+
+/* zero_grad + forward(training) + loss + backward + update.
+ * A non-finite loss returns DNIC_ERR_NONFINITE before any update. */
+DNIC_API dnic_status dnic_net_train_step(dnic_net_t *net, const float *x, const int32_t *labels,
+                                         const float *targets, int B, float *loss_out);
+
+/* Evaluation mode over n examples (X (n, input_dim), labels (n) or targets
+ * (n, output_dim)), in chunks of at most max_batch rows. Outputs the mean
+ * loss and the number of correct predictions (either may be NULL; correct
+ * needs labels). */
+DNIC_API dnic_status dnic_net_evaluate(dnic_net_t *net, const float *X, const int32_t *labels,
+                                       const float *targets, size_t n, double *loss_out,
+                                       size_t *correct_out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DNIC_H */
