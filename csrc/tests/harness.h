@@ -27,7 +27,7 @@ static int harness_passed, harness_failed;
     } while (0)
 
 /* max over i of |got - want| / (atol + rtol |want|); <= 1 means close. */
-static double harness_worst_ratio(const float *got, const double *want, size_t n,
+static inline double harness_worst_ratio(const float *got, const double *want, size_t n,
                                   double atol, double rtol, double *maxdiff) {
     double worst = 0, md = 0;
     for (size_t i = 0; i < n; i++) {
@@ -51,7 +51,7 @@ static double harness_worst_ratio(const float *got, const double *want, size_t n
     } while (0)
 
 /* Compares two float arrays (fast kernel vs plain-loop reference). */
-static double harness_maxdiff_f(const float *a, const float *b, size_t n, double rtol,
+static inline double harness_maxdiff_f(const float *a, const float *b, size_t n, double rtol,
                                 double *worst_ratio) {
     double md = 0, worst = 0;
     for (size_t i = 0; i < n; i++) {
@@ -72,7 +72,7 @@ static double harness_maxdiff_f(const float *a, const float *b, size_t n, double
         CHECK(w_ <= 1.0, "%s: maxdiff %.3g vs reference", (what), md_);       \
     } while (0)
 
-static int harness_finish(const char *suite) {
+static inline int harness_finish(const char *suite) {
     printf("%s: %d passed, %d failed\n", suite, harness_passed, harness_failed);
     return harness_failed ? 1 : 0;
 }

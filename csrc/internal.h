@@ -1,0 +1,39 @@
+/* internal.h — helpers shared by the core's .c files; not installed.
+ *
+ * The OpenMP include guard lets both gcc (libgomp, has omp.h) and Swift's
+ * clang (no omp.h, links libomp5) compile the same sources.
+ */
+#ifndef DNIC_INTERNAL_H
+#define DNIC_INTERNAL_H
+
+#include "dnic.h"
+
+#ifdef _OPENMP
+#  if defined(__has_include)
+#    if __has_include(<omp.h>)
+#      include <omp.h>
+#      define DNIC_HAVE_OMP_H 1
+#    endif
+#  else
+#    include <omp.h>
+#    define DNIC_HAVE_OMP_H 1
+#  endif
+#  ifndef DNIC_HAVE_OMP_H
+int omp_get_max_threads(void);
+int omp_get_thread_num(void);
+int omp_get_num_threads(void);
+void omp_set_num_threads(int);
+#  endif
+#endif
+
+/* Element-wise loops shorter than this run on one thread: a parallel
+ * region costs about a microsecond, more than 8k float operations. */
+#define DNIC_PAR_MIN 8192
+
+/* Largest sizes accepted anywhere: keeps size arithmetic far from overflow. */
+#define DNIC_MAX_DIM (1 << 24)
+
+/* The loaded BLAS's thread setter (no-op for the builtin one). */
+void dnic__blas_set_threads(int n);
+
+#endif

@@ -1,0 +1,461 @@
+/* net.c — a feed-forward network on flat buffers: one allocation each for
+ * parameters, gradients and optimizer state (llm.c style), activations and
+ * workspace sized for max_batch, and a locked training step that allocates
+ * nothing.
+ *
+ * The backward pass runs layer range by layer range from the gradient
+ * buffer at the top of the range (dnic_net_backward_range), so a trainer
+ * can start each block from whatever signal its boundary delivers:
+ * backprop from the block above, or an interface's prediction.
+ * Not here: interfaces and schedules (they drive this API).
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_GROUPS 8
+#define MAX_LAYERS 4096
+#define MAX_WIDTH (1 << 22)
+/* 2^36 floats = 256 GiB: anything above is a lying description, not a plan */
+#define MAX_FLOATS 68719476736.0
+
+typedef struct {
+    int in, out;
+    dnic_activation act;
+    int bn;
+    /* offsets into the parameter block; (size_t)-1 when absent */
+    size_t w, b, gamma, beta, run_mean, run_var;
+    /* activations for max_batch rows */
+    float *a;      /* dense output (B,out) */
+    float *xhat;   /* batch norm: normalised a (B,out) */
+    float *z;      /* pre-activation: BN output, or a itself */
+    float *h;      /* layer output; aliases z for the identity activation */
+    float *mean, *invstd; /* batch norm statistics of the last training batch (out) */
+    float *gh;     /* dL/dh (B,out) */
+} layer_t;
+
+struct dnic_net_s {
+    int n_layers, input_dim, max_batch, max_width;
+    dnic_loss loss;
+    float bn_momentum, bn_eps;
+    layer_t *layers;
+    int n_tensors;
+    dnic_tensor_info *tensors;
+    float *params, *grads, *optim; /* optim: 2 x n_params */
+    size_t n_params;
+    float *acts;          /* one block for every activation buffer */
+    float *scratch1, *scratch2; /* (max_batch, max_width) backward workspace */
+    dnic_optim_config opt[MAX_GROUPS];
+    int64_t step;
+    const float *x;       /* input of the last forward (caller-owned) */
+    int last_B;           /* rows of the last forward, 0 = none */
+    int last_training;
+};
+
+static const size_t NONE = (size_t)-1;
+
+/* ------------------------------------------------------------ description */
+
+void dnic_net_desc_defaults(dnic_net_desc *d) {
+    if (!d) return;
+    memset(d, 0, sizeof *d);
+    d->loss = DNIC_LOSS_SOFTMAX_CE;
+    d->init = DNIC_INIT_HE_UNIFORM;
+    d->max_batch = 256;
+    d->bn_momentum = 0.1f;
+    d->bn_eps = 1e-5f;
+}
+
+static dnic_status validate(const dnic_net_desc *d) {
+    if (d->n_layers < 1 || d->input_dim < 1 || d->max_batch < 1) return DNIC_ERR_SIZE;
+    if (!d->layers) return DNIC_ERR_NULL;
+    if (d->n_layers > MAX_LAYERS || d->input_dim > MAX_WIDTH || d->max_batch > DNIC_MAX_DIM)
+        return DNIC_ERR_SIZE;
+    if ((unsigned)d->loss > DNIC_LOSS_LOGISTIC || (unsigned)d->init > DNIC_INIT_ZERO)
+        return DNIC_ERR_ARG;
+    if (!(d->bn_momentum >= 0.0f && d->bn_momentum <= 1.0f) || !(d->bn_eps > 0.0f))
+        return DNIC_ERR_ARG;
+    double floats = 0;
+    int prev = d->input_dim;
+    for (int l = 0; l < d->n_layers; l++) {
+        const dnic_layer_desc *L = &d->layers[l];
+        if (L->width < 1 || L->width > MAX_WIDTH) return DNIC_ERR_SIZE;
+        if ((unsigned)L->act > DNIC_ACT_TANH || (L->batchnorm != 0 && L->batchnorm != 1))
+            return DNIC_ERR_ARG;
+        floats += 4.0 * ((double)prev * L->width + 6.0 * L->width);  /* params, grads, optim */
+        floats += 6.0 * (double)d->max_batch * L->width;             /* activations */
+        prev = L->width;
+    }
+    const dnic_layer_desc *top = &d->layers[d->n_layers - 1];
+    if (top->act != DNIC_ACT_IDENTITY || top->batchnorm) return DNIC_ERR_ARG;
+    if (d->loss == DNIC_LOSS_SOFTMAX_CE && top->width < 2) return DNIC_ERR_ARG;
+    if (floats > MAX_FLOATS) return DNIC_ERR_SIZE;
+    return DNIC_OK;
+}
+
+/* ---------------------------------------------------------------- create */
+
+static void add_tensor(dnic_net_t *n, const char *name, int l, size_t *off, int rows, int cols,
+                       int trainable, int decay, size_t *where) {
+    dnic_tensor_info *t = &n->tensors[n->n_tensors++];
+    snprintf(t->name, sizeof t->name, "layer%d.%s", l, name);
+    t->offset = *off;
+    t->rows = rows;
+    t->cols = cols;
+    t->size = (size_t)rows * cols;
+    t->trainable = trainable;
+    t->decay = decay;
+    t->group = 0;
+    *where = *off;
+    *off += t->size;
+}
+
+void dnic_net_free(dnic_net_t *net) {
+    if (!net) return;
+    free(net->layers);
+    free(net->tensors);
+    free(net->params);
+    free(net->grads);
+    free(net->optim);
+    free(net->acts);
+    free(net);
+}
+
+dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t seed) {
+    if (!out) return DNIC_ERR_NULL;
+    *out = NULL;
+    if (!d) return DNIC_ERR_NULL;
+    dnic_status st = validate(d);
+    if (st != DNIC_OK) return st;
+
+    dnic_net_t *n = calloc(1, sizeof *n);
+    if (!n) return DNIC_ERR_NOMEM;
+    n->n_layers = d->n_layers;
+    n->input_dim = d->input_dim;
+    n->max_batch = d->max_batch;
+    n->loss = d->loss;
+    n->bn_momentum = d->bn_momentum;
+    n->bn_eps = d->bn_eps;
+    n->layers = calloc((size_t)d->n_layers, sizeof *n->layers);
+    n->tensors = calloc((size_t)d->n_layers * 6, sizeof *n->tensors);
+    if (!n->layers || !n->tensors) goto nomem;
+
+    /* parameter table, in block order */
+    size_t off = 0, act_floats = 0;
+    int prev = d->input_dim;
+    for (int l = 0; l < d->n_layers; l++) {
+        layer_t *L = &n->layers[l];
+        L->in = prev;
+        L->out = d->layers[l].width;
+        L->act = d->layers[l].act;
+        L->bn = d->layers[l].batchnorm;
+        L->gamma = L->beta = L->run_mean = L->run_var = NONE;
+        add_tensor(n, "weight", l, &off, L->in, L->out, 1, 1, &L->w);
+        add_tensor(n, "bias", l, &off, L->out, 1, 1, 0, &L->b);
+        if (L->bn) {
+            add_tensor(n, "bn.gamma", l, &off, L->out, 1, 1, 0, &L->gamma);
+            add_tensor(n, "bn.beta", l, &off, L->out, 1, 1, 0, &L->beta);
+            add_tensor(n, "bn.running_mean", l, &off, L->out, 1, 0, 0, &L->run_mean);
+            add_tensor(n, "bn.running_var", l, &off, L->out, 1, 0, 0, &L->run_var);
+        }
+        size_t rows = (size_t)d->max_batch * L->out;
+        act_floats += rows * (L->bn ? 4 : 2) + (L->act != DNIC_ACT_IDENTITY ? rows : 0) +
+                      (L->bn ? 2 * (size_t)L->out : 0);
+        if (L->out > n->max_width) n->max_width = L->out;
+        prev = L->out;
+    }
+    n->n_params = off;
+    act_floats += 2 * (size_t)d->max_batch * n->max_width;
+
+    n->params = calloc(off, sizeof(float));
+    n->grads = calloc(off, sizeof(float));
+    n->optim = calloc(2 * off, sizeof(float));
+    n->acts = calloc(act_floats, sizeof(float));
+    if (!n->params || !n->grads || !n->optim || !n->acts) goto nomem;
+
+    /* carve the activation block */
+    float *p = n->acts;
+    for (int l = 0; l < d->n_layers; l++) {
+        layer_t *L = &n->layers[l];
+        size_t rows = (size_t)d->max_batch * L->out;
+        L->a = p; p += rows;
+        L->gh = p; p += rows;
+        if (L->bn) {
+            L->xhat = p; p += rows;
+            L->z = p; p += rows;
+            L->mean = p; p += L->out;
+            L->invstd = p; p += L->out;
+        } else {
+            L->z = L->a;
+        }
+        if (L->act != DNIC_ACT_IDENTITY) { L->h = p; p += rows; }
+        else L->h = L->z;
+    }
+    n->scratch1 = p; p += (size_t)d->max_batch * n->max_width;
+    n->scratch2 = p;
+
+    /* initial values: weights from the seed, biases 0, gamma 1, running var 1 */
+    uint64_t rng = seed;
+    for (int l = 0; l < d->n_layers; l++) {
+        layer_t *L = &n->layers[l];
+        st = dnic_init_weights(n->params + L->w, L->in, L->out, d->init, &rng);
+        if (st != DNIC_OK) { dnic_net_free(n); return st; }
+        if (L->bn)
+            for (int c = 0; c < L->out; c++) {
+                n->params[L->gamma + c] = 1.0f;
+                n->params[L->run_var + c] = 1.0f;
+            }
+    }
+    for (int g = 0; g < MAX_GROUPS; g++) n->opt[g] = dnic_optim_default(DNIC_OPT_SGD);
+    dnic_enable_flush_to_zero();
+    *out = n;
+    return DNIC_OK;
+nomem:
+    dnic_net_free(n);
+    return DNIC_ERR_NOMEM;
+}
+
+/* --------------------------------------------------------------- queries */
+
+int dnic_net_num_layers(const dnic_net_t *n) { return n ? n->n_layers : 0; }
+int dnic_net_input_dim(const dnic_net_t *n) { return n ? n->input_dim : 0; }
+int dnic_net_max_batch(const dnic_net_t *n) { return n ? n->max_batch : 0; }
+int dnic_net_output_dim(const dnic_net_t *n) { return n ? n->layers[n->n_layers - 1].out : 0; }
+int dnic_net_layer_width(const dnic_net_t *n, int l) {
+    return (n && l >= 0 && l < n->n_layers) ? n->layers[l].out : 0;
+}
+int dnic_net_num_tensors(const dnic_net_t *n) { return n ? n->n_tensors : 0; }
+
+dnic_status dnic_net_tensor(const dnic_net_t *n, int i, dnic_tensor_info *info) {
+    if (!n || !info) return DNIC_ERR_NULL;
+    if (i < 0 || i >= n->n_tensors) return DNIC_ERR_ARG;
+    *info = n->tensors[i];
+    return DNIC_OK;
+}
+
+float *dnic_net_params(dnic_net_t *n, size_t *count) {
+    if (count) *count = n ? n->n_params : 0;
+    return n ? n->params : NULL;
+}
+float *dnic_net_grads(dnic_net_t *n, size_t *count) {
+    if (count) *count = n ? n->n_params : 0;
+    return n ? n->grads : NULL;
+}
+float *dnic_net_optim_state(dnic_net_t *n, size_t *count) {
+    if (count) *count = n ? 2 * n->n_params : 0;
+    return n ? n->optim : NULL;
+}
+int64_t dnic_net_optim_step(const dnic_net_t *n) { return n ? n->step : 0; }
+dnic_status dnic_net_set_optim_step(dnic_net_t *n, int64_t t) {
+    if (!n) return DNIC_ERR_NULL;
+    if (t < 0) return DNIC_ERR_ARG;
+    n->step = t;
+    return DNIC_OK;
+}
+
+dnic_status dnic_net_get_params(const dnic_net_t *n, float *dst, size_t count) {
+    if (!n || !dst) return DNIC_ERR_NULL;
+    if (count != n->n_params) return DNIC_ERR_SIZE;
+    memcpy(dst, n->params, count * sizeof(float));
+    return DNIC_OK;
+}
+
+dnic_status dnic_net_set_params(dnic_net_t *n, const float *src, size_t count) {
+    if (!n || !src) return DNIC_ERR_NULL;
+    if (count != n->n_params) return DNIC_ERR_SIZE;
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(src[i])) return DNIC_ERR_NONFINITE;
+    memcpy(n->params, src, count * sizeof(float));
+    n->last_B = 0; /* stored activations no longer match the parameters */
+    return DNIC_OK;
+}
+
+dnic_status dnic_net_set_optimizer(dnic_net_t *n, int group, const dnic_optim_config *cfg) {
+    if (!n || !cfg) return DNIC_ERR_NULL;
+    if (group < 0 || group >= MAX_GROUPS) return DNIC_ERR_ARG;
+    dnic_status st = dnic_optim_validate(cfg);
+    if (st != DNIC_OK) return st;
+    n->opt[group] = *cfg;
+    return DNIC_OK;
+}
+
+const float *dnic_net_output(const dnic_net_t *n) {
+    return (n && n->last_B) ? n->layers[n->n_layers - 1].h : NULL;
+}
+const float *dnic_net_activation(const dnic_net_t *n, int l) {
+    return (n && l >= 0 && l < n->n_layers) ? n->layers[l].h : NULL;
+}
+float *dnic_net_grad_at(dnic_net_t *n, int l) {
+    return (n && l >= 0 && l < n->n_layers) ? n->layers[l].gh : NULL;
+}
+
+/* --------------------------------------------------------------- forward */
+
+static void layer_forward(dnic_net_t *n, int l, const float *in, int B, int training) {
+    layer_t *L = &n->layers[l];
+    float *P = n->params;
+    dnic_dense_forward(L->a, in, P + L->w, P + L->b, B, L->in, L->out);
+    if (L->bn) {
+        if (training)
+            dnic_batchnorm_forward_train(L->z, L->xhat, L->mean, L->invstd, P + L->run_mean,
+                                         P + L->run_var, L->a, P + L->gamma, P + L->beta, B,
+                                         L->out, n->bn_momentum, n->bn_eps);
+        else
+            dnic_batchnorm_forward_eval(L->z, L->a, P + L->gamma, P + L->beta, P + L->run_mean,
+                                        P + L->run_var, B, L->out, n->bn_eps);
+    }
+    if (L->act != DNIC_ACT_IDENTITY) dnic_act_forward(L->act, L->h, L->z, (size_t)B * L->out);
+}
+
+dnic_status dnic_net_forward(dnic_net_t *n, const float *x, int B, int training) {
+    if (!n || !x) return DNIC_ERR_NULL;
+    if (B < 1) return DNIC_ERR_SIZE;
+    if (B > n->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
+    dnic_enable_flush_to_zero();
+    const float *in = x;
+    for (int l = 0; l < n->n_layers; l++) {
+        layer_forward(n, l, in, B, training);
+        in = n->layers[l].h;
+    }
+    n->x = x;
+    n->last_B = B;
+    n->last_training = training ? 1 : 0;
+    return DNIC_OK;
+}
+
+dnic_status dnic_net_loss(dnic_net_t *n, const int32_t *labels, const float *targets, int B,
+                          float *loss_out) {
+    if (!n) return DNIC_ERR_NULL;
+    if (B < 1) return DNIC_ERR_SIZE;
+    if (B > n->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
+    if (n->last_B != B) return DNIC_ERR_STATE;
+    layer_t *top = &n->layers[n->n_layers - 1];
+    return dnic_loss_forward_backward(n->loss, loss_out, top->gh, top->h, labels, targets, B,
+                                      top->out);
+}
+
+/* -------------------------------------------------------------- backward */
+
+/* From gh of layer l: parameter gradients, and (l > 0) gh of layer l-1
+ * overwritten. */
+static void layer_backward(dnic_net_t *n, int l, int B) {
+    layer_t *L = &n->layers[l];
+    float *P = n->params, *G = n->grads;
+    size_t rows = (size_t)B * L->out;
+    const float *gz = L->gh; /* dL/dz */
+    if (L->act != DNIC_ACT_IDENTITY) {
+        memset(n->scratch1, 0, rows * sizeof(float));
+        dnic_act_backward(L->act, n->scratch1, L->gh, L->h, rows);
+        gz = n->scratch1;
+    }
+    const float *ga = gz; /* dL/da */
+    if (L->bn) {
+        memset(n->scratch2, 0, rows * sizeof(float));
+        dnic_batchnorm_backward(n->scratch2, G + L->gamma, G + L->beta, gz, L->xhat, L->invstd,
+                                P + L->gamma, B, L->out);
+        ga = n->scratch2;
+    }
+    const float *in = l > 0 ? n->layers[l - 1].h : n->x;
+    dnic_dense_backward(NULL, G + L->w, G + L->b, ga, in, P + L->w, B, L->in, L->out);
+    if (l > 0) /* beta = 0: overwrite what flows down */
+        dnic_sgemm(0, 1, B, L->in, L->out, 1.0f, ga, L->out, P + L->w, L->out, 0.0f,
+                   n->layers[l - 1].gh, L->in);
+}
+
+static int has_batchnorm(const dnic_net_t *n, int top, int bottom) {
+    for (int l = bottom; l <= top; l++)
+        if (n->layers[l].bn) return 1;
+    return 0;
+}
+
+dnic_status dnic_net_backward_range(dnic_net_t *n, int top, int bottom, int B) {
+    if (!n) return DNIC_ERR_NULL;
+    if (bottom < 0 || top < bottom || top >= n->n_layers) return DNIC_ERR_ARG;
+    if (B < 1) return DNIC_ERR_SIZE;
+    if (B > n->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
+    if (n->last_B != B) return DNIC_ERR_STATE;
+    /* evaluation-mode batch norm is a different function: no gradient for it */
+    if (!n->last_training && has_batchnorm(n, top, bottom)) return DNIC_ERR_STATE;
+    for (int l = top; l >= bottom; l--) layer_backward(n, l, B);
+    return DNIC_OK;
+}
+
+dnic_status dnic_net_backward(dnic_net_t *n, int B) {
+    if (!n) return DNIC_ERR_NULL;
+    return dnic_net_backward_range(n, n->n_layers - 1, 0, B);
+}
+
+void dnic_net_zero_grad(dnic_net_t *n) {
+    if (n) memset(n->grads, 0, n->n_params * sizeof(float));
+}
+
+/* ---------------------------------------------------------------- update */
+
+dnic_status dnic_net_update(dnic_net_t *n) {
+    if (!n) return DNIC_ERR_NULL;
+    n->step++;
+    for (int i = 0; i < n->n_tensors; i++) {
+        const dnic_tensor_info *t = &n->tensors[i];
+        if (!t->trainable) continue;
+        const dnic_optim_config *c = &n->opt[t->group];
+        float l2 = t->decay ? c->l2 : 0.0f;
+        float *p = n->params + t->offset;
+        const float *g = n->grads + t->offset;
+        float *m = n->optim + t->offset, *v = n->optim + n->n_params + t->offset;
+        switch (c->kind) {
+        case DNIC_OPT_SGD: dnic_sgd_update(p, g, t->size, c->lr, l2); break;
+        case DNIC_OPT_MOMENTUM: dnic_momentum_update(p, m, g, t->size, c->lr, c->momentum, l2); break;
+        case DNIC_OPT_ADAM:
+            dnic_adam_update(p, m, v, g, t->size, c->lr, c->beta1, c->beta2, c->eps, l2, n->step);
+            break;
+        }
+    }
+    return DNIC_OK;
+}
+
+dnic_status dnic_net_train_step(dnic_net_t *n, const float *x, const int32_t *labels,
+                                const float *targets, int B, float *loss_out) {
+    if (!n || !x) return DNIC_ERR_NULL;
+    if (!labels && !targets) return DNIC_ERR_NULL;
+    dnic_status st = dnic_net_forward(n, x, B, 1);
+    if (st != DNIC_OK) return st;
+    st = dnic_net_loss(n, labels, targets, B, loss_out);
+    if (st != DNIC_OK) return st; /* non-finite loss: nothing updated */
+    dnic_net_zero_grad(n);
+    st = dnic_net_backward(n, B);
+    if (st != DNIC_OK) return st;
+    return dnic_net_update(n);
+}
+
+/* -------------------------------------------------------------- evaluate */
+
+dnic_status dnic_net_evaluate(dnic_net_t *n, const float *X, const int32_t *labels,
+                              const float *targets, size_t count, double *loss_out,
+                              size_t *correct_out) {
+    if (!n || !X) return DNIC_ERR_NULL;
+    if (!labels && !targets) return DNIC_ERR_NULL;
+    if (correct_out && !labels) return DNIC_ERR_NULL;
+    if (count < 1) return DNIC_ERR_SIZE;
+    int K = dnic_net_output_dim(n);
+    double total = 0;
+    size_t correct = 0;
+    for (size_t start = 0; start < count; start += (size_t)n->max_batch) {
+        int B = (int)(count - start < (size_t)n->max_batch ? count - start : (size_t)n->max_batch);
+        dnic_status st = dnic_net_forward(n, X + start * (size_t)n->input_dim, B, 0);
+        if (st != DNIC_OK) return st;
+        const float *p = n->layers[n->n_layers - 1].h;
+        float mean = 0;
+        st = dnic_loss_forward_backward(n->loss, &mean, NULL, p, labels ? labels + start : NULL,
+                                        targets ? targets + start * (size_t)K : NULL, B, K);
+        if (st != DNIC_OK && st != DNIC_ERR_NONFINITE) { n->last_B = 0; return st; }
+        total += (double)mean * B;
+        if (labels) correct += dnic_count_correct(n->loss, p, labels + start, B, K);
+    }
+    n->last_B = 0; /* evaluation overwrote the training activations */
+    if (loss_out) *loss_out = total / (double)count;
+    if (correct_out) *correct_out = correct;
+    return isfinite(total) ? DNIC_OK : DNIC_ERR_NONFINITE;
+}

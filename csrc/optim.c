@@ -1,0 +1,93 @@
+/* optim.c — optimizer updates on flat parameter blocks (SGD, momentum,
+ * Adam with bias correction) and their configuration.
+ * The L2 penalty is coupled (added to the gradient), as in the paper's
+ * "small L2 penalty"; the network decides which tensors it applies to.
+ */
+#include "internal.h"
+
+#include <math.h>
+
+dnic_optim_config dnic_optim_default(dnic_optimizer kind) {
+    dnic_optim_config c;
+    c.kind = kind;
+    c.lr = kind == DNIC_OPT_ADAM ? 1e-3f : 0.01f;
+    c.momentum = 0.9f;
+    c.beta1 = 0.9f;
+    c.beta2 = 0.999f;
+    c.eps = 1e-8f;
+    c.l2 = 0.0f;
+    return c;
+}
+
+dnic_status dnic_optim_validate(const dnic_optim_config *c) {
+    if (!c) return DNIC_ERR_NULL;
+    if (c->kind != DNIC_OPT_SGD && c->kind != DNIC_OPT_MOMENTUM && c->kind != DNIC_OPT_ADAM)
+        return DNIC_ERR_ARG;
+    if (!(c->lr > 0.0f) || !isfinite(c->lr) || !(c->l2 >= 0.0f) || !isfinite(c->l2))
+        return DNIC_ERR_ARG;
+    if (c->kind == DNIC_OPT_MOMENTUM && !(c->momentum >= 0.0f && c->momentum < 1.0f))
+        return DNIC_ERR_ARG;
+    if (c->kind == DNIC_OPT_ADAM &&
+        !(c->beta1 >= 0.0f && c->beta1 < 1.0f && c->beta2 >= 0.0f && c->beta2 < 1.0f &&
+          c->eps > 0.0f && isfinite(c->eps)))
+        return DNIC_ERR_ARG;
+    return DNIC_OK;
+}
+
+void dnic_sgd_update(float *p, const float *g, size_t n, float lr, float l2) {
+#pragma omp parallel for simd if (n > DNIC_PAR_MIN)
+    for (size_t i = 0; i < n; i++) p[i] -= lr * (g[i] + l2 * p[i]);
+}
+
+void dnic_sgd_update_ref(float *p, const float *g, size_t n, float lr, float l2) {
+    for (size_t i = 0; i < n; i++) p[i] = (float)(p[i] - (double)lr * (g[i] + (double)l2 * p[i]));
+}
+
+void dnic_momentum_update(float *p, float *v, const float *g, size_t n, float lr, float mu,
+                          float l2) {
+#pragma omp parallel for simd if (n > DNIC_PAR_MIN)
+    for (size_t i = 0; i < n; i++) {
+        v[i] = mu * v[i] + g[i] + l2 * p[i];
+        p[i] -= lr * v[i];
+    }
+}
+
+void dnic_momentum_update_ref(float *p, float *v, const float *g, size_t n, float lr, float mu,
+                              float l2) {
+    for (size_t i = 0; i < n; i++) {
+        double vi = (double)mu * v[i] + g[i] + (double)l2 * p[i];
+        v[i] = (float)vi;
+        p[i] = (float)(p[i] - (double)lr * vi);
+    }
+}
+
+void dnic_adam_update(float *p, float *m, float *v, const float *g, size_t n, float lr,
+                      float beta1, float beta2, float eps, float l2, int64_t t) {
+    if (t < 1) t = 1;
+    /* bias corrections folded into one step size and one eps scale:
+     * lr m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps) = a m / (sqrt(v) + e) */
+    double c1 = 1.0 - pow(beta1, (double)t), c2 = 1.0 - pow(beta2, (double)t);
+    float a = (float)(lr * sqrt(c2) / c1), e = (float)(eps * sqrt(c2));
+    float ob1 = 1.0f - beta1, ob2 = 1.0f - beta2;
+#pragma omp parallel for simd if (n > DNIC_PAR_MIN)
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i] + l2 * p[i];
+        m[i] = beta1 * m[i] + ob1 * gi;
+        v[i] = beta2 * v[i] + ob2 * gi * gi;
+        p[i] -= a * m[i] / (sqrtf(v[i]) + e);
+    }
+}
+
+void dnic_adam_update_ref(float *p, float *m, float *v, const float *g, size_t n, float lr,
+                          float beta1, float beta2, float eps, float l2, int64_t t) {
+    if (t < 1) t = 1;
+    for (size_t i = 0; i < n; i++) {
+        double gi = g[i] + (double)l2 * p[i];
+        double mi = (double)beta1 * m[i] + (1.0 - beta1) * gi;
+        double vi = (double)beta2 * v[i] + (1.0 - beta2) * gi * gi;
+        m[i] = (float)mi;
+        v[i] = (float)vi;
+        double mh = mi / (1.0 - pow(beta1, (double)t)), vh = vi / (1.0 - pow(beta2, (double)t));
+        p[i] = (float)(p[i] - lr * mh / (sqrt(vh) + eps));
+    }
+}

@@ -1,0 +1,368 @@
+/* test_net.c — the network object: whole-network gradient check (random
+ * directions, deep net with batch norm), block-by-block backward, optimizer
+ * wiring, evaluation, determinism, and training smoke tests (overfit 64
+ * random points, XOR). Runs at 1 and 2 threads.
+ */
+#include "dnic.h"
+#include "harness.h"
+
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static dnic_net_t *make_net(int input, int n_layers, const dnic_layer_desc *layers,
+                            dnic_loss loss, int max_batch, uint64_t seed) {
+    dnic_net_desc d;
+    dnic_net_desc_defaults(&d);
+    d.input_dim = input;
+    d.n_layers = n_layers;
+    d.layers = layers;
+    d.loss = loss;
+    d.max_batch = max_batch;
+    d.init = DNIC_INIT_GLOROT_NORMAL;
+    dnic_net_t *n = NULL;
+    dnic_status st = dnic_net_create(&n, &d, seed);
+    CHECK(st == DNIC_OK, "net create: %s", dnic_status_str(st));
+    return n;
+}
+
+static void fill_normal(float *x, size_t n, float scale, uint64_t *rng) {
+    for (size_t i = 0; i < n; i++) x[i] = scale * dnic_rng_normal(rng);
+}
+
+/* Loss of the current parameters on (x, y), training-mode forward, in
+ * double accumulation of the float per-batch mean. */
+static double loss_at(dnic_net_t *n, const float *x, const int32_t *y, int B) {
+    float L = 0;
+    dnic_net_forward(n, x, B, 1);
+    dnic_net_loss(n, y, NULL, B, &L);
+    return L;
+}
+
+/* d/de L(theta + e d) by central differences against <grad, d>, for a
+ * random direction d over one tensor (or all trainable ones: tensor < 0). */
+static void check_direction(dnic_net_t *n, const float *x, const int32_t *y, int B, int tensor,
+                            uint64_t *rng) {
+    size_t np;
+    float *P = dnic_net_params(n, &np);
+    float *G = dnic_net_grads(n, &np);
+    float *dir = calloc(np, sizeof(float));
+    float *saved = malloc(np * sizeof(float));
+    memcpy(saved, P, np * sizeof(float));
+    char what[96] = "all parameters";
+    double norm = 0;
+    for (int i = 0; i < dnic_net_num_tensors(n); i++) {
+        dnic_tensor_info t;
+        dnic_net_tensor(n, i, &t);
+        if (!t.trainable || (tensor >= 0 && i != tensor)) continue;
+        if (tensor >= 0) snprintf(what, sizeof what, "%s", t.name);
+        for (size_t k = 0; k < t.size; k++) {
+            dir[t.offset + k] = dnic_rng_normal(rng);
+            norm += (double)dir[t.offset + k] * dir[t.offset + k];
+        }
+    }
+    for (size_t k = 0; k < np; k++) dir[k] = (float)(dir[k] / sqrt(norm));
+
+    dnic_net_zero_grad(n);
+    loss_at(n, x, y, B);
+    dnic_net_backward(n, B);
+    double analytic = 0;
+    for (size_t k = 0; k < np; k++) analytic += (double)G[k] * dir[k];
+
+    const double eps = 1e-2;
+    for (size_t k = 0; k < np; k++) P[k] = saved[k] + (float)(eps * dir[k]);
+    double lp = loss_at(n, x, y, B);
+    for (size_t k = 0; k < np; k++) P[k] = saved[k] - (float)(eps * dir[k]);
+    double lm = loss_at(n, x, y, B);
+    memcpy(P, saved, np * sizeof(float));
+    double numeric = (lp - lm) / (2 * eps);
+    double diff = fabs(numeric - analytic);
+    CHECK(diff <= 2e-4 + 2e-2 * fabs(numeric), "network gradient (%s): numeric %.6g analytic %.6g diff %.3g",
+          what, numeric, analytic, diff);
+    free(dir);
+    free(saved);
+}
+
+/* Deep net, tanh/sigmoid (smooth: no kinks), batch norm on several layers. */
+static void test_whole_network_gradient(void) {
+    const dnic_layer_desc layers[] = {
+        {12, DNIC_ACT_TANH, 1}, {10, DNIC_ACT_SIGMOID, 1}, {9, DNIC_ACT_TANH, 0},
+        {11, DNIC_ACT_TANH, 1}, {8, DNIC_ACT_IDENTITY, 1}, {7, DNIC_ACT_TANH, 0},
+        {5, DNIC_ACT_IDENTITY, 0}};
+    const int B = 16, in = 6;
+    dnic_net_t *n = make_net(in, 7, layers, DNIC_LOSS_SOFTMAX_CE, B, 7);
+    if (!n) return;
+    uint64_t rng = 99;
+    float x[16 * 6];
+    int32_t y[16];
+    fill_normal(x, sizeof x / sizeof *x, 1.0f, &rng);
+    for (int i = 0; i < B; i++) y[i] = (int32_t)(dnic_rng_next(&rng) % 5);
+    /* move gamma/beta away from 1/0 so their gradients are not special */
+    size_t np;
+    float *P = dnic_net_params(n, &np);
+    for (int i = 0; i < dnic_net_num_tensors(n); i++) {
+        dnic_tensor_info t;
+        dnic_net_tensor(n, i, &t);
+        if (t.trainable && t.cols == 1)
+            for (size_t k = 0; k < t.size; k++) P[t.offset + k] += 0.3f * dnic_rng_normal(&rng);
+    }
+    for (int rep = 0; rep < 3; rep++) check_direction(n, x, y, B, -1, &rng);
+    for (int i = 0; i < dnic_net_num_tensors(n); i++) {
+        dnic_tensor_info t;
+        dnic_net_tensor(n, i, &t);
+        if (t.trainable) check_direction(n, x, y, B, i, &rng);
+    }
+    dnic_net_free(n);
+}
+
+/* MSE and logistic losses through the network, relu away from kinks is not
+ * guaranteed, so smooth activations again. */
+static void test_gradient_other_losses(void) {
+    const dnic_layer_desc mse_layers[] = {{8, DNIC_ACT_TANH, 1}, {3, DNIC_ACT_IDENTITY, 0}};
+    const dnic_layer_desc log_layers[] = {{8, DNIC_ACT_SIGMOID, 0}, {1, DNIC_ACT_IDENTITY, 0}};
+    uint64_t rng = 5;
+    float x[10 * 4];
+    int32_t y3[10], y1[10];
+    fill_normal(x, 40, 1.0f, &rng);
+    for (int i = 0; i < 10; i++) { y3[i] = i % 3; y1[i] = i % 2; }
+    dnic_net_t *n = make_net(4, 2, mse_layers, DNIC_LOSS_MSE, 10, 3);
+    if (n) { check_direction(n, x, y3, 10, -1, &rng); dnic_net_free(n); }
+    n = make_net(4, 2, log_layers, DNIC_LOSS_LOGISTIC, 10, 4);
+    if (n) { check_direction(n, x, y1, 10, -1, &rng); dnic_net_free(n); }
+}
+
+/* Running the backward in two ranges, seeding the lower one from the
+ * gradient buffer at the boundary, equals the full backward exactly. */
+static void test_backward_in_blocks(void) {
+    const dnic_layer_desc layers[] = {{16, DNIC_ACT_RELU, 1}, {16, DNIC_ACT_RELU, 0},
+                                      {16, DNIC_ACT_TANH, 1}, {4, DNIC_ACT_IDENTITY, 0}};
+    dnic_net_t *n = make_net(8, 4, layers, DNIC_LOSS_SOFTMAX_CE, 32, 11);
+    if (!n) return;
+    uint64_t rng = 3;
+    float x[32 * 8];
+    int32_t y[32];
+    fill_normal(x, 32 * 8, 1.0f, &rng);
+    for (int i = 0; i < 32; i++) y[i] = i % 4;
+    size_t np;
+    float *G = dnic_net_grads(n, &np);
+    float *full = malloc(np * sizeof(float));
+    dnic_net_zero_grad(n);
+    dnic_net_forward(n, x, 32, 1);
+    dnic_net_loss(n, y, NULL, 32, NULL);
+    dnic_net_backward(n, 32);
+    memcpy(full, G, np * sizeof(float));
+
+    dnic_net_zero_grad(n);
+    dnic_net_forward(n, x, 32, 1);
+    dnic_net_loss(n, y, NULL, 32, NULL);
+    CHECK(dnic_net_backward_range(n, 3, 2, 32) == DNIC_OK, "upper block backward");
+    CHECK(dnic_net_backward_range(n, 1, 0, 32) == DNIC_OK, "lower block backward");
+    CHECK(memcmp(full, G, np * sizeof(float)) == 0, "block-by-block backward differs from full backward");
+
+    /* the lower block really starts from the boundary buffer: a signal of
+     * zeros there leaves the lower block's gradients at zero */
+    dnic_net_zero_grad(n);
+    dnic_net_forward(n, x, 32, 1);
+    memset(dnic_net_grad_at(n, 1), 0, 32 * 16 * sizeof(float));
+    dnic_net_backward_range(n, 1, 0, 32);
+    double s = 0;
+    for (size_t k = 0; k < np; k++) s += fabs(G[k]);
+    CHECK(s == 0.0, "zero boundary signal must give zero lower-block gradients (sum %g)", s);
+    free(full);
+    dnic_net_free(n);
+}
+
+/* The tensor table covers the parameter block exactly, in order, with the
+ * documented names; L2 applies to weight matrices only. */
+static void test_tensor_table_and_l2(void) {
+    const dnic_layer_desc layers[] = {{5, DNIC_ACT_RELU, 1}, {2, DNIC_ACT_IDENTITY, 0}};
+    dnic_net_t *n = make_net(3, 2, layers, DNIC_LOSS_SOFTMAX_CE, 4, 1);
+    if (!n) return;
+    const char *names[] = {"layer0.weight", "layer0.bias", "layer0.bn.gamma", "layer0.bn.beta",
+                           "layer0.bn.running_mean", "layer0.bn.running_var",
+                           "layer1.weight", "layer1.bias"};
+    size_t np, off = 0;
+    float *P = dnic_net_params(n, &np);
+    CHECK(dnic_net_num_tensors(n) == 8, "tensor count %d", dnic_net_num_tensors(n));
+    for (int i = 0; i < dnic_net_num_tensors(n) && i < 8; i++) {
+        dnic_tensor_info t;
+        dnic_net_tensor(n, i, &t);
+        CHECK(strcmp(t.name, names[i]) == 0, "tensor %d named %s, want %s", i, t.name, names[i]);
+        CHECK(t.offset == off, "tensor %s offset %zu, want %zu", t.name, t.offset, off);
+        CHECK(t.decay == (strstr(t.name, "weight") != NULL), "decay flag of %s", t.name);
+        CHECK(t.trainable == (strstr(t.name, "running") == NULL), "trainable flag of %s", t.name);
+        off += t.size;
+    }
+    CHECK(off == np, "tensors cover %zu of %zu floats", off, np);
+    CHECK(np == 3 * 5 + 5 + 4 * 5 + 5 * 2 + 2, "parameter count %zu", np);
+
+    /* zero gradients + L2: weights shrink by (1 - lr l2), nothing else moves */
+    for (size_t k = 0; k < np; k++) P[k] = 0.5f;
+    float *before = malloc(np * sizeof(float));
+    memcpy(before, P, np * sizeof(float));
+    dnic_optim_config c = dnic_optim_default(DNIC_OPT_SGD);
+    c.lr = 0.1f;
+    c.l2 = 0.01f;
+    CHECK(dnic_net_set_optimizer(n, 0, &c) == DNIC_OK, "set optimizer");
+    dnic_net_zero_grad(n);
+    dnic_net_update(n);
+    for (int i = 0; i < dnic_net_num_tensors(n); i++) {
+        dnic_tensor_info t;
+        dnic_net_tensor(n, i, &t);
+        float want = t.decay ? 0.5f * (1.0f - 0.1f * 0.01f) : 0.5f;
+        int ok = 1;
+        for (size_t k = 0; k < t.size; k++) ok &= fabsf(P[t.offset + k] - want) < 1e-7f;
+        CHECK(ok, "L2 on %s: got %.8f want %.8f", t.name, P[t.offset], want);
+    }
+    free(before);
+    dnic_net_free(n);
+}
+
+/* evaluate() = chunked eval-mode forward + loss + argmax; params round trip. */
+static void test_evaluate_and_params(void) {
+    const dnic_layer_desc layers[] = {{7, DNIC_ACT_RELU, 1}, {3, DNIC_ACT_IDENTITY, 0}};
+    dnic_net_t *n = make_net(5, 2, layers, DNIC_LOSS_SOFTMAX_CE, 8, 21);
+    if (!n) return;
+    uint64_t rng = 8;
+    enum { N = 29 };
+    float X[N * 5];
+    int32_t y[N];
+    fill_normal(X, N * 5, 1.0f, &rng);
+    for (int i = 0; i < N; i++) y[i] = (int32_t)(dnic_rng_next(&rng) % 3);
+    /* a few training steps so running statistics are not the defaults */
+    for (int s = 0; s < 5; s++) dnic_net_train_step(n, X, y, NULL, 8, NULL);
+
+    double loss = 0;
+    size_t correct = 0;
+    CHECK(dnic_net_evaluate(n, X, y, NULL, N, &loss, &correct) == DNIC_OK, "evaluate");
+    double want_loss = 0;
+    size_t want_correct = 0;
+    for (int i = 0; i < N; i++) { /* one row at a time: chunking must not matter */
+        float L;
+        dnic_net_forward(n, X + i * 5, 1, 0);
+        dnic_loss_forward_backward(DNIC_LOSS_SOFTMAX_CE, &L, NULL, dnic_net_output(n), y + i, NULL, 1, 3);
+        want_loss += L;
+        want_correct += dnic_count_correct(DNIC_LOSS_SOFTMAX_CE, dnic_net_output(n), y + i, 1, 3);
+    }
+    want_loss /= N;
+    CHECK(fabs(loss - want_loss) < 1e-5 * (1 + fabs(want_loss)), "evaluate loss %g want %g", loss, want_loss);
+    CHECK(correct == want_correct, "evaluate correct %zu want %zu", correct, want_correct);
+
+    size_t np;
+    dnic_net_params(n, &np);
+    float *copy = malloc(np * sizeof(float));
+    CHECK(dnic_net_get_params(n, copy, np) == DNIC_OK, "get params");
+    dnic_net_t *m = make_net(5, 2, layers, DNIC_LOSS_SOFTMAX_CE, 8, 999);
+    CHECK(dnic_net_set_params(m, copy, np) == DNIC_OK, "set params");
+    double loss2 = 0;
+    size_t correct2 = 0;
+    dnic_net_evaluate(m, X, y, NULL, N, &loss2, &correct2);
+    CHECK(loss2 == loss && correct2 == correct, "a copied parameter block evaluates identically");
+    free(copy);
+    dnic_net_free(m);
+    dnic_net_free(n);
+}
+
+/* Same seed, same thread count: bit-identical parameters. */
+static void test_determinism(void) {
+    const dnic_layer_desc layers[] = {{32, DNIC_ACT_RELU, 1}, {32, DNIC_ACT_RELU, 0}, {4, DNIC_ACT_IDENTITY, 0}};
+    float *runs[2];
+    size_t np = 0;
+    for (int r = 0; r < 2; r++) {
+        dnic_net_t *n = make_net(10, 3, layers, DNIC_LOSS_SOFTMAX_CE, 64, 42);
+        if (!n) return;
+        dnic_optim_config c = dnic_optim_default(DNIC_OPT_ADAM);
+        dnic_net_set_optimizer(n, 0, &c);
+        uint64_t rng = 1234;
+        float x[64 * 10];
+        int32_t y[64];
+        for (int s = 0; s < 10; s++) {
+            fill_normal(x, 640, 1.0f, &rng);
+            for (int i = 0; i < 64; i++) y[i] = (int32_t)(dnic_rng_next(&rng) % 4);
+            dnic_net_train_step(n, x, y, NULL, 64, NULL);
+        }
+        float *P = dnic_net_params(n, &np);
+        runs[r] = malloc(np * sizeof(float));
+        memcpy(runs[r], P, np * sizeof(float));
+        dnic_net_free(n);
+    }
+    CHECK(memcmp(runs[0], runs[1], np * sizeof(float)) == 0, "two runs with one seed differ");
+    free(runs[0]);
+    free(runs[1]);
+}
+
+/* A 2-layer net (one hidden layer) memorises 64 random points with random
+ * labels. */
+static void test_overfit_random_points(void) {
+    const dnic_layer_desc layers[] = {{128, DNIC_ACT_RELU, 0}, {10, DNIC_ACT_IDENTITY, 0}};
+    dnic_net_t *n = make_net(20, 2, layers, DNIC_LOSS_SOFTMAX_CE, 64, 5);
+    if (!n) return;
+    dnic_optim_config c = dnic_optim_default(DNIC_OPT_ADAM);
+    c.lr = 1e-2f;
+    dnic_net_set_optimizer(n, 0, &c);
+    uint64_t rng = 77;
+    float x[64 * 20];
+    int32_t y[64];
+    fill_normal(x, 64 * 20, 1.0f, &rng);
+    for (int i = 0; i < 64; i++) y[i] = (int32_t)(dnic_rng_next(&rng) % 10);
+    for (int s = 0; s < 300; s++) dnic_net_train_step(n, x, y, NULL, 64, NULL);
+    size_t correct = 0;
+    double loss = 0;
+    dnic_net_evaluate(n, x, y, NULL, 64, &loss, &correct);
+    CHECK(correct >= 64 * 99 / 100, "overfit 64 random points: %zu/64 correct, loss %g", correct, loss);
+    dnic_net_free(n);
+}
+
+/* XOR with a small tanh network, logistic output, plain SGD. */
+static void test_xor(void) {
+    const dnic_layer_desc layers[] = {{8, DNIC_ACT_TANH, 0}, {1, DNIC_ACT_IDENTITY, 0}};
+    dnic_net_t *n = make_net(2, 2, layers, DNIC_LOSS_LOGISTIC, 4, 3);
+    if (!n) return;
+    dnic_optim_config c = dnic_optim_default(DNIC_OPT_MOMENTUM);
+    c.lr = 0.1f;
+    dnic_net_set_optimizer(n, 0, &c);
+    const float x[8] = {0, 0, 0, 1, 1, 0, 1, 1};
+    const int32_t y[4] = {0, 1, 1, 0};
+    for (int s = 0; s < 2000; s++) dnic_net_train_step(n, x, y, NULL, 4, NULL);
+    size_t correct = 0;
+    double loss = 0;
+    dnic_net_evaluate(n, x, y, NULL, 4, &loss, &correct);
+    CHECK(correct == 4 && loss < 0.05, "XOR: %zu/4 correct, loss %g", correct, loss);
+    dnic_net_free(n);
+}
+
+/* The OpenMP team really has more than one thread when asked (a build that
+ * silently lost OpenMP fails here). */
+static void test_openmp_team(void) {
+#ifdef _OPENMP
+    CHECK(dnic_has_openmp(), "test built with OpenMP but libdnic without");
+    CHECK(dnic_set_num_threads(2) == DNIC_OK && dnic_get_num_threads() == 2,
+          "2 threads requested, %d in use", dnic_get_num_threads());
+    int team = 1;
+#pragma omp parallel
+    {
+#pragma omp single
+        team = omp_get_num_threads();
+    }
+    CHECK(team == 2, "an OpenMP team of 2 was asked for, %d threads ran", team);
+#else
+    CHECK(!dnic_has_openmp() && dnic_get_num_threads() == 1, "no-OpenMP build reports threads");
+#endif
+}
+
+int main(void) {
+    test_openmp_team();
+    for (int threads = 1; threads <= 2; threads++) {
+        dnic_set_num_threads(threads);
+        test_whole_network_gradient();
+        test_gradient_other_losses();
+        test_backward_in_blocks();
+        test_tensor_table_and_l2();
+        test_evaluate_and_params();
+        test_determinism();
+        test_overfit_random_points();
+        test_xor();
+    }
+    return harness_finish("net");
+}
