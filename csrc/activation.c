@@ -22,7 +22,8 @@ void dnic_act_forward(dnic_activation act, float *out, const float *in, size_t n
         return;
     case DNIC_ACT_RELU:
 #pragma omp parallel for simd if (n > DNIC_PAR_MIN)
-        for (size_t i = 0; i < n; i++) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+        /* written so that NaN passes through, as in PyTorch: faults must surface */
+        for (size_t i = 0; i < n; i++) out[i] = in[i] < 0.0f ? 0.0f : in[i];
         return;
     case DNIC_ACT_SIGMOID:
 #pragma omp parallel for if (n > DNIC_PAR_MIN)
@@ -40,7 +41,7 @@ void dnic_act_forward_ref(dnic_activation act, float *out, const float *in, size
         double x = in[i];
         switch (act) {
         case DNIC_ACT_IDENTITY: out[i] = (float)x; break;
-        case DNIC_ACT_RELU: out[i] = (float)(x > 0 ? x : 0); break;
+        case DNIC_ACT_RELU: out[i] = (float)(x < 0 ? 0 : x); break;
         case DNIC_ACT_SIGMOID: out[i] = (float)(1.0 / (1.0 + exp(-x))); break;
         case DNIC_ACT_TANH: out[i] = (float)tanh(x); break;
         }

@@ -1,0 +1,218 @@
+/* test_badcalls.c — bad calls get status codes, never crashes: NULL
+ * pointers, zero / negative / absurd sizes, batches above max_batch,
+ * impossible descriptions, calls out of order, NaN parameters, labels out
+ * of range. Run under SANITIZE=1 this also proves nothing is read or
+ * written out of bounds on those paths.
+ */
+#include "dnic.h"
+#include "harness.h"
+
+#include <string.h>
+
+#define EXPECT(call, want)                                                             \
+    do {                                                                               \
+        dnic_status got_ = (call);                                                     \
+        CHECK(got_ == (want), "%s -> %s, want %s", #call, dnic_status_str(got_),       \
+              dnic_status_str(want));                                                  \
+    } while (0)
+
+static const dnic_layer_desc GOOD[] = {{8, DNIC_ACT_RELU, 1}, {3, DNIC_ACT_IDENTITY, 0}};
+
+static dnic_net_desc good_desc(void) {
+    dnic_net_desc d;
+    dnic_net_desc_defaults(&d);
+    d.input_dim = 4;
+    d.n_layers = 2;
+    d.layers = GOOD;
+    d.max_batch = 8;
+    return d;
+}
+
+static void test_status_strings(void) {
+    for (int s = 0; s <= DNIC_ERR_STATE; s++) {
+        const char *msg = dnic_status_str((dnic_status)s);
+        CHECK(msg && *msg && strcmp(msg, "unknown status") != 0, "status %d has no text", s);
+    }
+    CHECK(strcmp(dnic_status_str((dnic_status)999), "unknown status") == 0, "unknown status text");
+    CHECK(strcmp(dnic_version(), DNIC_VERSION) == 0, "library %s, header %s", dnic_version(), DNIC_VERSION);
+}
+
+static void test_bad_descriptions(void) {
+    dnic_net_t *n = (dnic_net_t *)&n; /* must be reset to NULL on error */
+    dnic_net_desc d = good_desc();
+    EXPECT(dnic_net_create(NULL, &d, 1), DNIC_ERR_NULL);
+    EXPECT(dnic_net_create(&n, NULL, 1), DNIC_ERR_NULL);
+    CHECK(n == NULL, "*out must be NULL after a failed create");
+
+    d = good_desc(); d.n_layers = 0;      EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_SIZE);
+    d = good_desc(); d.n_layers = -3;     EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_SIZE);
+    d = good_desc(); d.layers = NULL;     EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_NULL);
+    d = good_desc(); d.input_dim = 0;     EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_SIZE);
+    d = good_desc(); d.max_batch = 0;     EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_SIZE);
+    d = good_desc(); d.max_batch = -1;    EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_SIZE);
+    d = good_desc(); d.loss = (dnic_loss)7; EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_ARG);
+    d = good_desc(); d.init = (dnic_init)-1; EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_ARG);
+    d = good_desc(); d.bn_eps = 0;        EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_ARG);
+    d = good_desc(); d.bn_momentum = 2;   EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_ARG);
+    d = good_desc(); d.bn_eps = NAN;      EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_ARG);
+
+    dnic_layer_desc L[2];
+    memcpy(L, GOOD, sizeof L);
+    d = good_desc(); d.layers = L;
+    L[0].width = 0;                        EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_SIZE);
+    L[0].width = -5;                       EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_SIZE);
+    L[0].width = 8; L[0].act = (dnic_activation)9; EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_ARG);
+    L[0].act = DNIC_ACT_RELU; L[0].batchnorm = 2;  EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_ARG);
+    L[0].batchnorm = 1;
+    L[1].act = DNIC_ACT_RELU;              EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_ARG); /* output needs identity */
+    L[1].act = DNIC_ACT_IDENTITY; L[1].batchnorm = 1; EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_ARG);
+    L[1].batchnorm = 0; L[1].width = 1;    EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_ARG); /* softmax of 1 */
+
+    /* absurd sizes are refused before any allocation is attempted */
+    L[1].width = 3; L[0].width = 1 << 30;  EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_SIZE);
+    L[0].width = 1 << 20; d.input_dim = 1 << 20; EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_SIZE);
+    d = good_desc(); d.max_batch = 1 << 24; d.layers = L; L[0].width = 1 << 20; d.input_dim = 4;
+    EXPECT(dnic_net_create(&n, &d, 1), DNIC_ERR_SIZE);
+    CHECK(n == NULL, "*out must stay NULL");
+}
+
+static void test_bad_network_calls(void) {
+    dnic_net_desc d = good_desc();
+    dnic_net_t *n = NULL;
+    EXPECT(dnic_net_create(&n, &d, 1), DNIC_OK);
+    if (!n) return;
+    float x[16 * 4] = {0}, *p = NULL;
+    int32_t y[16] = {0};
+    size_t np = 0;
+    dnic_net_params(n, &np);
+
+    /* NULLs */
+    EXPECT(dnic_net_forward(NULL, x, 2, 1), DNIC_ERR_NULL);
+    EXPECT(dnic_net_forward(n, NULL, 2, 1), DNIC_ERR_NULL);
+    EXPECT(dnic_net_loss(NULL, y, NULL, 2, NULL), DNIC_ERR_NULL);
+    EXPECT(dnic_net_train_step(NULL, x, y, NULL, 2, NULL), DNIC_ERR_NULL);
+    EXPECT(dnic_net_train_step(n, x, NULL, NULL, 2, NULL), DNIC_ERR_NULL);
+    EXPECT(dnic_net_backward(NULL, 2), DNIC_ERR_NULL);
+    EXPECT(dnic_net_update(NULL), DNIC_ERR_NULL);
+    EXPECT(dnic_net_evaluate(NULL, x, y, NULL, 2, NULL, NULL), DNIC_ERR_NULL);
+    EXPECT(dnic_net_evaluate(n, x, NULL, NULL, 2, NULL, NULL), DNIC_ERR_NULL);
+    EXPECT(dnic_net_get_params(n, NULL, np), DNIC_ERR_NULL);
+    EXPECT(dnic_net_set_params(NULL, x, np), DNIC_ERR_NULL);
+    EXPECT(dnic_net_set_optimizer(n, 0, NULL), DNIC_ERR_NULL);
+    EXPECT(dnic_net_tensor(n, 0, NULL), DNIC_ERR_NULL);
+    CHECK(dnic_net_params(NULL, &np) == NULL && np == 0, "params of NULL net");
+    CHECK(dnic_net_num_layers(NULL) == 0 && dnic_net_grad_at(NULL, 0) == NULL, "queries on NULL");
+    dnic_net_free(NULL); /* must be a no-op */
+
+    /* sizes and batches */
+    EXPECT(dnic_net_forward(n, x, 0, 1), DNIC_ERR_SIZE);
+    EXPECT(dnic_net_forward(n, x, -4, 1), DNIC_ERR_SIZE);
+    EXPECT(dnic_net_forward(n, x, 9, 1), DNIC_ERR_BATCH_TOO_LARGE);
+    EXPECT(dnic_net_train_step(n, x, y, NULL, 16, NULL), DNIC_ERR_BATCH_TOO_LARGE);
+    EXPECT(dnic_net_evaluate(n, x, y, NULL, 0, NULL, NULL), DNIC_ERR_SIZE);
+    float big[4];
+    EXPECT(dnic_net_get_params(n, big, np - 1), DNIC_ERR_SIZE);
+    EXPECT(dnic_net_set_params(n, big, np + 1), DNIC_ERR_SIZE);
+    CHECK(dnic_net_grad_at(n, 2) == NULL && dnic_net_grad_at(n, -1) == NULL, "grad_at out of range");
+    EXPECT(dnic_net_tensor(n, 99, (dnic_tensor_info *)big), DNIC_ERR_ARG);
+
+    /* order: backward before any forward; batch differs from the forward's;
+     * backward through eval-mode batch norm */
+    EXPECT(dnic_net_backward(n, 2), DNIC_ERR_STATE);
+    EXPECT(dnic_net_loss(n, y, NULL, 2, NULL), DNIC_ERR_STATE);
+    CHECK(dnic_net_output(n) == NULL, "output before any forward");
+    EXPECT(dnic_net_forward(n, x, 4, 1), DNIC_OK);
+    EXPECT(dnic_net_backward(n, 3), DNIC_ERR_STATE);
+    EXPECT(dnic_net_backward_range(n, 0, 1, 4), DNIC_ERR_ARG);
+    EXPECT(dnic_net_backward_range(n, 2, 0, 4), DNIC_ERR_ARG);
+    EXPECT(dnic_net_backward_range(n, 1, -1, 4), DNIC_ERR_ARG);
+    EXPECT(dnic_net_forward(n, x, 4, 0), DNIC_OK);
+    EXPECT(dnic_net_backward(n, 4), DNIC_ERR_STATE);
+
+    /* labels out of range, NaN loss, NaN parameters */
+    y[1] = 3;
+    EXPECT(dnic_net_train_step(n, x, y, NULL, 4, NULL), DNIC_ERR_LABEL);
+    y[1] = -1;
+    EXPECT(dnic_net_train_step(n, x, y, NULL, 4, NULL), DNIC_ERR_LABEL);
+    y[1] = 0;
+    float nanx[16 * 4];
+    for (int i = 0; i < 64; i++) nanx[i] = NAN;
+    size_t count = 0;
+    float *P = dnic_net_params(n, &count);
+    float *before = malloc(count * sizeof(float));
+    memcpy(before, P, count * sizeof(float));
+    EXPECT(dnic_net_train_step(n, nanx, y, NULL, 4, NULL), DNIC_ERR_NONFINITE);
+    /* the running statistics saw the NaN batch, but nothing was trained on it */
+    int weights_kept = 1;
+    for (int i = 0; i < dnic_net_num_tensors(n); i++) {
+        dnic_tensor_info t;
+        dnic_net_tensor(n, i, &t);
+        if (t.trainable) weights_kept &= memcmp(before + t.offset, P + t.offset, t.size * sizeof(float)) == 0;
+    }
+    CHECK(weights_kept, "a non-finite loss must not update the parameters");
+    memcpy(P, before, count * sizeof(float));
+    before[0] = NAN;
+    EXPECT(dnic_net_set_params(n, before, count), DNIC_ERR_NONFINITE);
+    CHECK(!isnan(P[0]), "refused parameters must not be copied in");
+    free(before);
+
+    /* optimizer settings */
+    dnic_optim_config c = dnic_optim_default(DNIC_OPT_ADAM);
+    EXPECT(dnic_net_set_optimizer(n, -1, &c), DNIC_ERR_ARG);
+    EXPECT(dnic_net_set_optimizer(n, 8, &c), DNIC_ERR_ARG);
+    c.lr = 0;          EXPECT(dnic_net_set_optimizer(n, 0, &c), DNIC_ERR_ARG);
+    c.lr = -1e-3f;     EXPECT(dnic_net_set_optimizer(n, 0, &c), DNIC_ERR_ARG);
+    c.lr = NAN;        EXPECT(dnic_net_set_optimizer(n, 0, &c), DNIC_ERR_ARG);
+    c.lr = 1e-3f; c.beta1 = 1; EXPECT(dnic_net_set_optimizer(n, 0, &c), DNIC_ERR_ARG);
+    c.beta1 = 0.9f; c.l2 = -1; EXPECT(dnic_net_set_optimizer(n, 0, &c), DNIC_ERR_ARG);
+    c.l2 = 0; c.kind = (dnic_optimizer)5; EXPECT(dnic_net_set_optimizer(n, 0, &c), DNIC_ERR_ARG);
+    EXPECT(dnic_optim_validate(NULL), DNIC_ERR_NULL);
+    EXPECT(dnic_net_set_optim_step(n, -1), DNIC_ERR_ARG);
+    (void)p;
+    dnic_net_free(n);
+}
+
+static void test_bad_kernel_calls(void) {
+    float buf[16] = {0};
+    int32_t idx[4] = {0, 1, 2, 3}, lab[4] = {0, 1, 0, 1};
+    uint64_t rng = 1;
+    EXPECT(dnic_set_num_threads(0), DNIC_ERR_SIZE);
+    EXPECT(dnic_set_num_threads(-2), DNIC_ERR_SIZE);
+    EXPECT(dnic_blas_get_info(NULL), DNIC_ERR_NULL);
+    EXPECT(dnic_shuffle(NULL, 4, &rng), DNIC_ERR_NULL);
+    EXPECT(dnic_shuffle(idx, 4, NULL), DNIC_ERR_NULL);
+    EXPECT(dnic_shuffle(NULL, 0, &rng), DNIC_OK);
+    EXPECT(dnic_init_weights(NULL, 2, 2, DNIC_INIT_HE_NORMAL, &rng), DNIC_ERR_NULL);
+    EXPECT(dnic_init_weights(buf, 0, 2, DNIC_INIT_HE_NORMAL, &rng), DNIC_ERR_SIZE);
+    EXPECT(dnic_init_weights(buf, 2, -1, DNIC_INIT_HE_NORMAL, &rng), DNIC_ERR_SIZE);
+    EXPECT(dnic_init_weights(buf, 2, 2, (dnic_init)42, &rng), DNIC_ERR_ARG);
+    EXPECT(dnic_gather_rows(NULL, buf, idx, 2, 2, 4), DNIC_ERR_NULL);
+    EXPECT(dnic_gather_rows(buf, buf + 8, idx, 0, 2, 4), DNIC_ERR_SIZE);
+    EXPECT(dnic_gather_rows(buf, buf + 8, idx, 2, 0, 4), DNIC_ERR_SIZE);
+    idx[1] = 4;
+    EXPECT(dnic_gather_rows(buf, buf + 8, idx, 2, 2, 4), DNIC_ERR_ARG);
+    EXPECT(dnic_gather_labels(lab, lab, idx, 2, 4), DNIC_ERR_ARG);
+    idx[1] = -1;
+    EXPECT(dnic_gather_rows(buf, buf + 8, idx, 2, 2, 4), DNIC_ERR_ARG);
+    EXPECT(dnic_gather_labels(NULL, lab, idx, 2, 4), DNIC_ERR_NULL);
+    EXPECT(dnic_loss_forward_backward(DNIC_LOSS_MSE, NULL, NULL, NULL, lab, NULL, 2, 2), DNIC_ERR_NULL);
+    EXPECT(dnic_loss_forward_backward(DNIC_LOSS_MSE, NULL, NULL, buf, NULL, NULL, 2, 2), DNIC_ERR_NULL);
+    EXPECT(dnic_loss_forward_backward(DNIC_LOSS_MSE, NULL, NULL, buf, lab, NULL, 0, 2), DNIC_ERR_SIZE);
+    EXPECT(dnic_loss_forward_backward(DNIC_LOSS_MSE, NULL, NULL, buf, lab, NULL, 2, -2), DNIC_ERR_SIZE);
+    EXPECT(dnic_loss_forward_backward((dnic_loss)9, NULL, NULL, buf, lab, NULL, 2, 2), DNIC_ERR_ARG);
+    EXPECT(dnic_loss_forward_backward(DNIC_LOSS_SOFTMAX_CE, NULL, NULL, buf, lab, NULL, 2, 1), DNIC_ERR_ARG);
+    lab[0] = 2;
+    EXPECT(dnic_loss_forward_backward(DNIC_LOSS_LOGISTIC, NULL, NULL, buf, lab, NULL, 2, 1), DNIC_ERR_LABEL);
+    buf[0] = NAN;
+    lab[0] = 0;
+    EXPECT(dnic_loss_forward_backward(DNIC_LOSS_MSE, NULL, NULL, buf, lab, NULL, 2, 2), DNIC_ERR_NONFINITE);
+    CHECK(dnic_count_correct(DNIC_LOSS_MSE, NULL, lab, 2, 2) == 0, "count_correct(NULL)");
+}
+
+int main(void) {
+    test_status_strings();
+    test_bad_descriptions();
+    test_bad_network_calls();
+    test_bad_kernel_calls();
+    return harness_finish("badcalls");
+}
