@@ -6,6 +6,7 @@
 #                             build without OpenMP) + C and Python examples
 #   make check SANITIZE=1     the same under AddressSanitizer + UBSan
 #   make bench                kernel microbenchmarks
+#   make demo                 train on Fashion-MNIST with the C core alone
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #
 # Baseline x86-64 code: no -march=native (SIGILL on older CPUs). BLAS is
@@ -47,7 +48,7 @@ TESTS    := $(patsubst csrc/tests/%.c,$(BUILD)/tests/%,$(wildcard csrc/tests/tes
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 SONAME   := libdnic.so.$(SOMAJOR)
 
-.PHONY: lib check check-c check-noomp check-examples tests bench install clean
+.PHONY: lib check check-c check-noomp check-examples tests bench demo install clean
 .SECONDARY:
 
 lib: $(BUILD)/libdnic.a $(BUILD)/libdnic.so $(BUILD)/dnic.pc
@@ -105,6 +106,14 @@ else
 endif
 
 check: check-c check-noomp check-examples
+
+# The C core's own training loop on Fashion-MNIST (needs zlib for the .gz files).
+$(BUILD)/examples/fashion_mnist: examples/c/fashion_mnist.c $(BUILD)/libdnic.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libdnic.a $(LIBS) -lz
+
+demo: $(BUILD)/examples/fashion_mnist
+	$(BUILD)/examples/fashion_mnist $(DEMO_ARGS)
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done

@@ -121,8 +121,16 @@ static void load_blas(void) {
         setenv("OPENBLAS_CORETYPE", pick, 1);
         copy_str(blas.info.coretype_set, sizeof blas.info.coretype_set, pick);
     }
-    static const char *const openblas_names[] = {"libopenblas.so.0", "libopenblas.so",
-                                                 "libopenblas.dylib", NULL};
+    /* Debian's OpenMP build first: it shares dnic's OpenMP runtime, while
+     * the pthread build (which wins the alternatives when both are
+     * installed) keeps its own thread pool. */
+    static const char *const openblas_names[] = {
+#if defined(__x86_64__)
+        "/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0",
+#elif defined(__aarch64__)
+        "/usr/lib/aarch64-linux-gnu/openblas-openmp/libopenblas.so.0",
+#endif
+        "libopenblas.so.0", "libopenblas.so", "libopenblas.dylib", NULL};
     static const char *const generic_names[] = {"libcblas.so.3", "libblas.so.3", NULL};
     int done = 0;
     if (force && *force) {

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs what dnic needs on Debian (as root), only what is missing:
+# OpenBLAS (OpenMP flavour, shares dnic's OpenMP runtime), LAPACKE, libomp,
+# zlib, pkg-config, python3, and the Fashion-MNIST dataset package.
+set -e
+pkgs="build-essential pkg-config libopenblas-openmp-dev liblapacke-dev libomp-dev zlib1g-dev python3 dataset-fashion-mnist"
+missing=""
+for p in $pkgs; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
