@@ -1,7 +1,7 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # The main job: installs dependencies, builds the C core, and trains a
 # 784-256-256-256-10 network on Fashion-MNIST, printing the test accuracy.
-set -e
+set -euo pipefail
 cd "$(dirname "$0")/.."
-sh scripts/install-deps.sh
+bash scripts/install-deps.sh
 make --no-print-directory -s demo
