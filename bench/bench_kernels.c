@@ -20,6 +20,9 @@
  *        the sgemm rows themselves: a 1024^3 dnic_sgemm, so their ratio
  *          says how well the BLAS does on the small training shapes.
  *
+ * Each table ends with the CPU time other processes took meanwhile: on a
+ * shared 2-core machine a busy neighbour makes 2-thread timings worthless.
+ *
  * It is a benchmark, not a test, but a mismatch or an error status makes
  * it exit 1 so that `make bench` does not hide a broken kernel.
  *
@@ -1027,8 +1030,9 @@ static void print_blas_info(void) {
     }
     printf("BLAS: %s, library \"%s\", corename \"%s\"\n", blas_source_name(info.source),
            info.library, info.corename);
-    printf("      OPENBLAS_CORETYPE env \"%s\", set by dnic \"%s\"\n", info.coretype_env,
-           info.coretype_set);
+    printf("      OPENBLAS_CORETYPE env \"%s\", set by dnic \"%s\"%s\n", info.coretype_env,
+           info.coretype_set,
+           info.coretype_env[0] ? " (preset by the caller: dnic's cpuid choice was skipped)" : "");
     if (info.config[0]) printf("      config \"%s\"\n", info.config);
 }
 
