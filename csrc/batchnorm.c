@@ -22,11 +22,13 @@ void dnic_batchnorm_forward_train(float *out, float *xhat, float *mean, float *i
         int lo = s * STRIP, hi = lo + STRIP < C ? lo + STRIP : C;
         float acc[STRIP] = {0};
         for (int r = 0; r < B; r++)
+#pragma omp simd
             for (int c = lo; c < hi; c++) acc[c - lo] += in[(size_t)r * C + c];
         for (int c = lo; c < hi; c++) mean[c] = acc[c - lo] / (float)B;
         /* two-pass variance: no cancellation when |mean| >> std */
         for (int c = lo; c < hi; c++) acc[c - lo] = 0.0f;
         for (int r = 0; r < B; r++)
+#pragma omp simd
             for (int c = lo; c < hi; c++) {
                 float d = in[(size_t)r * C + c] - mean[c];
                 acc[c - lo] += d * d;
@@ -38,6 +40,7 @@ void dnic_batchnorm_forward_train(float *out, float *xhat, float *mean, float *i
             if (run_var) run_var[c] = (1.0f - momentum) * run_var[c] + momentum * var * unbias;
         }
         for (int r = 0; r < B; r++)
+#pragma omp simd
             for (int c = lo; c < hi; c++) {
                 size_t k = (size_t)r * C + c;
                 float xh = (in[k] - mean[c]) * invstd[c];
@@ -79,12 +82,23 @@ void dnic_batchnorm_forward_train_ref(float *out, float *xhat, float *mean, floa
 void dnic_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
                                  const float *beta, const float *run_mean, const float *run_var,
                                  int B, int C, float eps) {
+    int strips = (C + STRIP - 1) / STRIP;
 #pragma omp parallel for if ((size_t)B * C > DNIC_PAR_MIN)
-    for (int r = 0; r < B; r++)
-        for (int c = 0; c < C; c++) {
-            size_t k = (size_t)r * C + c;
-            out[k] = gamma[c] * (in[k] - run_mean[c]) / sqrtf(run_var[c] + eps) + beta[c];
+    for (int s = 0; s < strips; s++) {
+        int lo = s * STRIP, n = (lo + STRIP < C ? lo + STRIP : C) - lo;
+        /* one affine map per channel: out = in * scale + shift */
+        float scale[STRIP], shift[STRIP];
+        for (int c = 0; c < n; c++) {
+            scale[c] = gamma[lo + c] / sqrtf(run_var[lo + c] + eps);
+            shift[c] = beta[lo + c] - run_mean[lo + c] * scale[c];
         }
+        for (int r = 0; r < B; r++) {
+            const float *x = in + (size_t)r * C + lo;
+            float *y = out + (size_t)r * C + lo;
+#pragma omp simd
+            for (int c = 0; c < n; c++) y[c] = x[c] * scale[c] + shift[c];
+        }
+    }
 }
 
 void dnic_batchnorm_forward_eval_ref(float *out, const float *in, const float *gamma,
@@ -108,6 +122,7 @@ void dnic_batchnorm_backward(float *din, float *dgamma, float *dbeta, const floa
         int lo = s * STRIP, hi = lo + STRIP < C ? lo + STRIP : C;
         float sd[STRIP] = {0}, sdx[STRIP] = {0};
         for (int r = 0; r < B; r++)
+#pragma omp simd
             for (int c = lo; c < hi; c++) {
                 size_t k = (size_t)r * C + c;
                 sd[c - lo] += dout[k];
@@ -119,6 +134,7 @@ void dnic_batchnorm_backward(float *din, float *dgamma, float *dbeta, const floa
         }
         if (!din) continue;
         for (int r = 0; r < B; r++)
+#pragma omp simd
             for (int c = lo; c < hi; c++) {
                 size_t k = (size_t)r * C + c;
                 float g = gamma[c] * invstd[c] / (float)B;
