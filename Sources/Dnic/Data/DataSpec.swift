@@ -1,0 +1,64 @@
+// What --data accepts, as a value: parsed once, printed back the same way
+// (description round-trips through parse), so runs can record their data.
+
+/// A data source as named on the command line.
+public enum DataSpec: Equatable, Sendable, CustomStringConvertible {
+    /// "fashion-mnist": /usr/share/datasets/fashion-mnist (Debian package
+    /// dataset-fashion-mnist); DNIC_FASHION_MNIST_DIR overrides the directory.
+    case fashionMNIST
+    /// "mnist": DNIC_MNIST_DIR or /usr/share/datasets/mnist (no Debian package).
+    case mnist
+    /// "idx:DIR": the four standard IDX files in DIR, each raw or .gz.
+    case idx(directory: String)
+    /// "csv:TRAIN[,TEST]": label in the first column (DataOptions.labelColumn).
+    case csv(train: String, test: String?)
+    /// "synth:NAME": one of SyntheticDataset's names.
+    case synthetic(name: String)
+
+    /// The accepted forms, for messages and --help.
+    public static let forms =
+        "fashion-mnist, mnist, idx:DIR, csv:TRAIN.csv[,TEST.csv], synth:NAME (NAME: \(SyntheticDataset.allNames))"
+
+    /// Parses a --data value; throws a DataError listing the accepted forms.
+    public static func parse(_ text: String) throws -> DataSpec {
+        func fail(_ problem: String) -> DataError {
+            DataError("--data '\(text)': \(problem); expected one of \(forms)")
+        }
+        switch text {
+        case "fashion-mnist": return .fashionMNIST
+        case "mnist": return .mnist
+        default: break
+        }
+        guard let colon = text.firstIndex(of: ":") else { throw fail("unknown data source") }
+        let kind = text[..<colon]
+        let rest = String(text[text.index(after: colon)...])
+        switch kind {
+        case "idx":
+            guard !rest.isEmpty else { throw fail("idx: needs a directory") }
+            return .idx(directory: rest)
+        case "csv":
+            let parts = rest.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count <= 2, !parts.contains(where: \.isEmpty) else {
+                throw fail("csv: takes one or two non-empty file names separated by a comma")
+            }
+            return .csv(train: parts[0], test: parts.count == 2 ? parts[1] : nil)
+        case "synth":
+            guard SyntheticDataset(rawValue: rest) != nil else {
+                throw fail("unknown synthetic dataset '\(rest)'")
+            }
+            return .synthetic(name: rest)
+        default:
+            throw fail("unknown data source kind '\(kind)'")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .fashionMNIST: return "fashion-mnist"
+        case .mnist: return "mnist"
+        case .idx(let directory): return "idx:" + directory
+        case .csv(let train, let test): return "csv:" + train + (test.map { "," + $0 } ?? "")
+        case .synthetic(let name): return "synth:" + name
+        }
+    }
+}

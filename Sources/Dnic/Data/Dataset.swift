@@ -1,0 +1,88 @@
+// The value types every loader returns. Loaders validate everything before
+// building these, so code downstream never re-checks shapes or labels.
+
+/// A labelled dataset held as one row-major block.
+///
+/// `features` is (count, dim), row-major, so a batch is a contiguous slice that
+/// can be handed to the C core without copying. IDX pixels are scaled to
+/// [0, 1]; CSV features are kept as written; labels lie in `0..<classes`.
+public struct Dataset: Sendable {
+    public var name: String
+    public var features: [Float]
+    public var labels: [Int32]
+    public var count: Int
+    public var dim: Int
+    public var classes: Int
+
+    public init(name: String, features: [Float], labels: [Int32], count: Int, dim: Int, classes: Int) {
+        precondition(features.count == count * dim && labels.count == count,
+                     "Dataset \(name): features/labels do not match count \(count) x dim \(dim)")
+        self.name = name
+        self.features = features
+        self.labels = labels
+        self.count = count
+        self.dim = dim
+        self.classes = classes
+    }
+
+    /// The examples at `indices`, in that order (used by the seeded splits).
+    public func subset(_ indices: [Int], name: String? = nil) -> Dataset {
+        var x = [Float]()
+        x.reserveCapacity(indices.count * dim)
+        var y = [Int32]()
+        y.reserveCapacity(indices.count)
+        for i in indices {
+            x.append(contentsOf: features[i * dim ..< (i + 1) * dim])
+            y.append(labels[i])
+        }
+        return Dataset(name: name ?? self.name, features: x, labels: y,
+                       count: indices.count, dim: dim, classes: classes)
+    }
+
+    /// How many examples carry each label, indexed by class.
+    public var classCounts: [Int] {
+        var counts = [Int](repeating: 0, count: classes)
+        for y in labels { counts[Int(y)] += 1 }
+        return counts
+    }
+}
+
+/// Train / optional validation / test, as `loadData` returns them.
+public struct DataSplit: Sendable {
+    public var train: Dataset
+    public var validation: Dataset?
+    public var test: Dataset
+
+    public init(train: Dataset, validation: Dataset? = nil, test: Dataset) {
+        self.train = train
+        self.validation = validation
+        self.test = test
+    }
+}
+
+/// A data problem, as one line that names the file (or spec) and what is
+/// wrong with it and, for a missing dataset, how to install it — so the CLI
+/// can print it as is.
+public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let message: String
+    public var description: String { message }
+    public init(_ message: String) { self.message = message }
+}
+
+/// Knobs shared by every loader. Defaults reproduce the paper's setting.
+public struct DataOptions: Sendable {
+    /// Seeds synthetic data and every shuffle (validation and test splits).
+    public var seed: UInt64 = 1
+    /// Fraction of the train set held out as `validation`, in [0, 1).
+    public var validationFraction: Double = 0
+    /// CSV column holding the label; negative counts from the end (-1 = last).
+    public var labelColumn: Int = 0
+    /// Fraction held out as test when there is no test file (CSV) and for the
+    /// basic synthetic sets; in (0, 1).
+    public var testFraction: Double = 0.2
+    /// Number of classes. nil: 10 for IDX (MNIST format), max label + 1 (at
+    /// least 2) for CSV. When set, every label must lie in 0..<classes.
+    public var classes: Int? = nil
+
+    public init() {}
+}
