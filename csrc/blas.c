@@ -159,7 +159,10 @@ static void init_blas(void) {
     load_blas();
 #endif
     if (blas.sgemm) {
-        if (blas.set_threads && blas.wanted_threads > 0) blas.set_threads(blas.wanted_threads);
+        /* one thread count for both from the start: OpenBLAS's own default
+         * can differ from the OpenMP team size (it read 1 here) */
+        if (blas.set_threads)
+            blas.set_threads(blas.wanted_threads > 0 ? blas.wanted_threads : dnic_get_num_threads());
         if (blas.corename) copy_str(blas.info.corename, sizeof blas.info.corename, blas.corename());
         if (blas.config) copy_str(blas.info.config, sizeof blas.info.config, blas.config());
     } else {

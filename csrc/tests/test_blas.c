@@ -19,6 +19,11 @@ static int child(const char *coretype) {
     unsetenv("DNIC_BLAS");
     dnic_blas_info_t info;
     if (dnic_blas_get_info(&info) != DNIC_OK) return 3;
+    /* without any dnic_set_num_threads call, OpenBLAS uses dnic's team size */
+    if (info.source != DNIC_BLAS_BUILTIN && info.threads != dnic_get_num_threads()) {
+        printf("OpenBLAS threads %d, dnic threads %d\n", info.threads, dnic_get_num_threads());
+        return 4;
+    }
     /* the environment is left as the child found it */
     const char *after = getenv("OPENBLAS_CORETYPE");
     int env_kept = strcmp(coretype, "-") == 0 ? after == NULL : (after && strcmp(after, coretype) == 0);

@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// dnic: a Swift shell (library Dnic, CLI `dnic`) over the portable C99 core
+// in csrc/, which the Makefile also builds alone as libdnic.
+import PackageDescription
+
+let package = Package(
+    name: "dnic",
+    products: [
+        .executable(name: "dnic", targets: ["DnicCLI"]),
+        .library(name: "Dnic", targets: ["Dnic"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // The C core. -fopenmp must be an unsafe flag: .define("_OPENMP")
+        // would compile but leave every pragma inert (BUILD-NOTES). Swift's
+        // clang links LLVM's libomp (omp5); OpenBLAS's GOMP_* calls bind to
+        // libomp's compatibility entry points, so one OpenMP runtime serves
+        // both. -O2 keeps debug builds (and so `swift test`) usably fast.
+        .target(
+            name: "CDnic",
+            path: "csrc",
+            exclude: ["tests", "dnic.pc.in"],
+            publicHeadersPath: "include",
+            cSettings: [.unsafeFlags(["-fopenmp", "-O2", "-fno-math-errno", "-fno-trapping-math"])],
+            linkerSettings: [.linkedLibrary("omp5"), .linkedLibrary("m"), .linkedLibrary("dl")]
+        ),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Dnic", dependencies: ["CDnic", "CZlib", .product(name: "Yams", package: "Yams")]),
+        .executableTarget(
+            name: "DnicCLI",
+            dependencies: ["Dnic", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // DnicCLI: the CLI tests run the built `dnic` executable
+        .testTarget(name: "DnicTests", dependencies: ["Dnic", "CDnic", "DnicCLI"]),
+    ]
+)

@@ -1,0 +1,75 @@
+import CDnic
+
+/// Owns a C network (`dnic_net_t`): created from a model description,
+/// freed on deinit. Training calls hand Swift buffers to the core without
+/// copying.
+public final class Network {
+    let handle: OpaquePointer
+    public let description: ModelDescription
+    public let inputDim: Int
+    public let outputDim: Int
+    public let maxBatch: Int
+
+    /// - Parameters: inputDim and outputDim come from the data; maxBatch is
+    ///   the largest batch any call will use.
+    public init(_ model: ModelDescription, inputDim: Int, outputDim: Int, maxBatch: Int, seed: UInt64) throws {
+        var layers = model.layers.map {
+            dnic_layer_desc(width: Int32(clamping: $0.width), act: $0.activation.core,
+                            batchnorm: $0.batchnorm ? 1 : 0)
+        }
+        layers.append(dnic_layer_desc(width: Int32(clamping: outputDim), act: DNIC_ACT_IDENTITY, batchnorm: 0))
+        var desc = dnic_net_desc()
+        dnic_net_desc_defaults(&desc)
+        desc.input_dim = Int32(clamping: inputDim)
+        desc.n_layers = Int32(layers.count)
+        desc.loss = model.loss.core
+        desc.`init` = model.initializer.core
+        desc.max_batch = Int32(clamping: maxBatch)
+        var made: OpaquePointer?
+        let status = layers.withUnsafeBufferPointer { buffer -> dnic_status in
+            desc.layers = buffer.baseAddress
+            return dnic_net_create(&made, &desc, seed)
+        }
+        try DnicError.check(status, "creating the network")
+        guard let made else { throw DnicError("creating the network: no handle returned") }
+        handle = made
+        self.description = model
+        self.inputDim = inputDim
+        self.outputDim = outputDim
+        self.maxBatch = maxBatch
+    }
+
+    deinit { dnic_net_free(handle) }
+
+    public func setOptimizer(_ spec: OptimizerSpec, group: Int = 0) throws {
+        var config = spec.core
+        try DnicError.check(dnic_net_set_optimizer(handle, Int32(group), &config), "optimizer settings")
+    }
+
+    /// One locked training step on `batch` rows of x (batch, inputDim).
+    public func trainStep(x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int) throws -> Float {
+        var loss: Float = 0
+        try DnicError.check(dnic_net_train_step(handle, x, labels, nil, Int32(batch), &loss), "training step")
+        return loss
+    }
+
+    /// Mean loss and accuracy over a whole dataset in evaluation mode.
+    public func evaluate(_ data: Dataset) throws -> (loss: Double, accuracy: Double) {
+        var loss = 0.0
+        var correct = 0
+        let status = data.features.withUnsafeBufferPointer { x in
+            data.labels.withUnsafeBufferPointer { y in
+                dnic_net_evaluate(handle, x.baseAddress, y.baseAddress, nil, data.count, &loss, &correct)
+            }
+        }
+        try DnicError.check(status, "evaluating on \(data.name)")
+        return (loss, Double(correct) / Double(max(data.count, 1)))
+    }
+
+    /// Number of floats in the parameter block.
+    public var parameterCount: Int {
+        var n = 0
+        _ = dnic_net_params(handle, &n)
+        return n
+    }
+}

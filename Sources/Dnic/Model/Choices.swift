@@ -1,0 +1,99 @@
+import CDnic
+
+/// The named choices of a model description, spelled as on the command
+/// line and in config files.
+
+public enum Activation: String, Codable, CaseIterable, Sendable {
+    case relu, sigmoid, tanh, linear
+
+    var core: dnic_activation {
+        switch self {
+        case .relu: return DNIC_ACT_RELU
+        case .sigmoid: return DNIC_ACT_SIGMOID
+        case .tanh: return DNIC_ACT_TANH
+        case .linear: return DNIC_ACT_IDENTITY
+        }
+    }
+}
+
+public enum LossKind: String, Codable, CaseIterable, Sendable {
+    /// softmax cross-entropy
+    case ce
+    /// ½‖p − onehot(y)‖² per example
+    case mse
+    /// sigmoid + log loss on one output (binary labels) or one-vs-rest
+    case logistic
+
+    var core: dnic_loss {
+        switch self {
+        case .ce: return DNIC_LOSS_SOFTMAX_CE
+        case .mse: return DNIC_LOSS_MSE
+        case .logistic: return DNIC_LOSS_LOGISTIC
+        }
+    }
+}
+
+public enum InitKind: String, Codable, CaseIterable, Sendable {
+    case heUniform = "he-uniform", heNormal = "he-normal"
+    case glorotUniform = "glorot-uniform", glorotNormal = "glorot-normal"
+
+    var core: dnic_init {
+        switch self {
+        case .heUniform: return DNIC_INIT_HE_UNIFORM
+        case .heNormal: return DNIC_INIT_HE_NORMAL
+        case .glorotUniform: return DNIC_INIT_GLOROT_UNIFORM
+        case .glorotNormal: return DNIC_INIT_GLOROT_NORMAL
+        }
+    }
+}
+
+public enum OptimizerKind: String, Codable, CaseIterable, Sendable {
+    case sgd, momentum, adam
+
+    var core: dnic_optimizer {
+        switch self {
+        case .sgd: return DNIC_OPT_SGD
+        case .momentum: return DNIC_OPT_MOMENTUM
+        case .adam: return DNIC_OPT_ADAM
+        }
+    }
+
+    /// Defaults that train every network of the paper out of the box
+    /// (BUILD-NOTES: Adam 1e-3 at batch 64 reaches PyTorch's accuracy).
+    public var defaultLearningRate: Double {
+        switch self {
+        case .sgd: return 0.05
+        case .momentum: return 0.01
+        case .adam: return 1e-3
+        }
+    }
+}
+
+/// How blocks are scheduled. Only the locked schedule exists so far; the
+/// pipeline and async schedules of DESIGN §2 come with the interfaces.
+public enum ScheduleKind: String, Codable, CaseIterable, Sendable {
+    case locked
+}
+
+/// Choices decode with a message that lists the accepted spellings.
+public protocol ConfigChoice: RawRepresentable, CaseIterable, Codable where RawValue == String {}
+
+extension ConfigChoice {
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = Self(rawValue: text) else {
+            let path = decoder.codingPath.map(\.stringValue).joined(separator: ".")
+            let choices = Self.allCases.map(\.rawValue).joined(separator: ", ")
+            throw DnicError("'\(path)': '\(text)' is not one of \(choices)")
+        }
+        self = value
+    }
+
+    public static var choiceList: String { allCases.map(\.rawValue).joined(separator: "|") }
+}
+
+extension Activation: ConfigChoice {}
+extension LossKind: ConfigChoice {}
+extension InitKind: ConfigChoice {}
+extension OptimizerKind: ConfigChoice {}
+extension ScheduleKind: ConfigChoice {}

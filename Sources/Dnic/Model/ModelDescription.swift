@@ -1,0 +1,219 @@
+import CDnic
+
+/// One hidden layer: dense → optional batch norm → activation.
+public struct LayerSpec: Codable, Equatable, Sendable {
+    public var width: Int
+    public var activation: Activation
+    public var batchnorm: Bool
+
+    public init(width: Int, activation: Activation = .relu, batchnorm: Bool = false) {
+        self.width = width
+        self.activation = activation
+        self.batchnorm = batchnorm
+    }
+
+    enum CodingKeys: String, CodingKey { case width, activation, batchnorm }
+
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: ["width", "activation", "batchnorm"])
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        width = try c.decode(Int.self, forKey: .width)
+        activation = try c.decodeIfPresent(Activation.self, forKey: .activation) ?? .relu
+        batchnorm = try c.decodeIfPresent(Bool.self, forKey: .batchnorm) ?? false
+    }
+}
+
+/// The network: hidden layers (the output layer's width comes from the
+/// data's class count), loss and initialisation.
+public struct ModelDescription: Codable, Equatable, Sendable {
+    public var layers: [LayerSpec]
+    public var loss: LossKind
+    public var initializer: InitKind
+
+    /// 3 × 256 relu, softmax cross-entropy, He uniform: the paper's MNIST net.
+    public init(layers: [LayerSpec] = Array(repeating: LayerSpec(width: 256), count: 3),
+                loss: LossKind = .ce, initializer: InitKind = .heUniform) {
+        self.layers = layers
+        self.loss = loss
+        self.initializer = initializer
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case layers, loss
+        case initializer = "init"
+    }
+
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: ["layers", "loss", "init"])
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = ModelDescription()
+        layers = try c.decodeIfPresent([LayerSpec].self, forKey: .layers) ?? defaults.layers
+        loss = try c.decodeIfPresent(LossKind.self, forKey: .loss) ?? defaults.loss
+        initializer = try c.decodeIfPresent(InitKind.self, forKey: .initializer) ?? defaults.initializer
+    }
+
+    /// Output units for `classes` classes: one logit per class, except a
+    /// single output for binary logistic regression.
+    public func outputWidth(classes: Int) -> Int {
+        loss == .logistic && classes == 2 ? 1 : classes
+    }
+}
+
+/// Optimizer settings; `lr` nil means the kind's default.
+public struct OptimizerSpec: Codable, Equatable, Sendable {
+    public var kind: OptimizerKind
+    public var lr: Double?
+    public var l2: Double
+    public var momentum: Double
+    public var beta1: Double
+    public var beta2: Double
+    public var eps: Double
+
+    public init(kind: OptimizerKind = .adam, lr: Double? = nil, l2: Double = 0, momentum: Double = 0.9,
+                beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8) {
+        self.kind = kind
+        self.lr = lr
+        self.l2 = l2
+        self.momentum = momentum
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+    }
+
+    public var learningRate: Double { lr ?? kind.defaultLearningRate }
+
+    enum CodingKeys: String, CodingKey { case kind, lr, l2, momentum, beta1, beta2, eps }
+
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allNames)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = OptimizerSpec()
+        kind = try c.decodeIfPresent(OptimizerKind.self, forKey: .kind) ?? d.kind
+        lr = try c.decodeIfPresent(Double.self, forKey: .lr)
+        l2 = try c.decodeIfPresent(Double.self, forKey: .l2) ?? d.l2
+        momentum = try c.decodeIfPresent(Double.self, forKey: .momentum) ?? d.momentum
+        beta1 = try c.decodeIfPresent(Double.self, forKey: .beta1) ?? d.beta1
+        beta2 = try c.decodeIfPresent(Double.self, forKey: .beta2) ?? d.beta2
+        eps = try c.decodeIfPresent(Double.self, forKey: .eps) ?? d.eps
+    }
+
+    var core: dnic_optim_config {
+        var c = dnic_optim_default(kind.core)
+        c.lr = Float(learningRate)
+        c.l2 = Float(l2)
+        c.momentum = Float(momentum)
+        c.beta1 = Float(beta1)
+        c.beta2 = Float(beta2)
+        c.eps = Float(eps)
+        return c
+    }
+}
+
+extension OptimizerSpec.CodingKeys: CaseIterable {
+    static var allNames: [String] { allCases.map(\.stringValue) }
+}
+
+/// How long and how to train.
+public struct TrainingSpec: Codable, Equatable, Sendable {
+    public var batch: Int
+    /// Passes over the training set; ignored when `steps` is set.
+    public var epochs: Int
+    /// Total training steps (batches), overriding `epochs`.
+    public var steps: Int?
+    /// Evaluate every this many steps; nil = once per epoch (and at the end).
+    public var evalEvery: Int?
+    public var seed: UInt64
+    /// nil = every core.
+    public var threads: Int?
+    /// Fraction of the training set held out for validation.
+    public var validation: Double
+    public var schedule: ScheduleKind
+
+    public init(batch: Int = 64, epochs: Int = 1, steps: Int? = nil, evalEvery: Int? = nil, seed: UInt64 = 1,
+                threads: Int? = nil, validation: Double = 0, schedule: ScheduleKind = .locked) {
+        self.batch = batch
+        self.epochs = epochs
+        self.steps = steps
+        self.evalEvery = evalEvery
+        self.seed = seed
+        self.threads = threads
+        self.validation = validation
+        self.schedule = schedule
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case batch, epochs, steps, seed, threads, validation, schedule
+        case evalEvery = "eval-every"
+    }
+
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.stringValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingSpec()
+        batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? d.batch
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
+        steps = try c.decodeIfPresent(Int.self, forKey: .steps)
+        evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads)
+        validation = try c.decodeIfPresent(Double.self, forKey: .validation) ?? d.validation
+        schedule = try c.decodeIfPresent(ScheduleKind.self, forKey: .schedule) ?? d.schedule
+    }
+}
+
+/// Everything a training run needs: what `--print-config` prints and
+/// `--config` reads.
+public struct RunConfig: Codable, Equatable, Sendable {
+    public var data: String
+    public var model: ModelDescription
+    public var optimizer: OptimizerSpec
+    public var training: TrainingSpec
+
+    public init(data: String = "fashion-mnist", model: ModelDescription = ModelDescription(),
+                optimizer: OptimizerSpec = OptimizerSpec(), training: TrainingSpec = TrainingSpec()) {
+        self.data = data
+        self.model = model
+        self.optimizer = optimizer
+        self.training = training
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case data, model, optimizer, training }
+
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.stringValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = RunConfig()
+        data = try c.decodeIfPresent(String.self, forKey: .data) ?? d.data
+        model = try c.decodeIfPresent(ModelDescription.self, forKey: .model) ?? d.model
+        optimizer = try c.decodeIfPresent(OptimizerSpec.self, forKey: .optimizer) ?? d.optimizer
+        training = try c.decodeIfPresent(TrainingSpec.self, forKey: .training) ?? d.training
+    }
+
+    /// Impossible settings, each as one line naming the setting.
+    public func validate() throws {
+        for (i, layer) in model.layers.enumerated() where layer.width < 1 || layer.width > 1 << 22 {
+            throw DnicError("layer \(i + 1): width \(layer.width) must be between 1 and \(1 << 22)")
+        }
+        if model.layers.count > 4096 { throw DnicError("\(model.layers.count) hidden layers: at most 4096") }
+        if training.batch < 1 || training.batch > 1 << 20 {
+            throw DnicError("batch \(training.batch) must be between 1 and \(1 << 20)")
+        }
+        if training.epochs < 1 { throw DnicError("epochs \(training.epochs) must be at least 1") }
+        if let s = training.steps, s < 1 { throw DnicError("steps \(s) must be at least 1") }
+        if let e = training.evalEvery, e < 1 { throw DnicError("eval-every \(e) must be at least 1") }
+        if let t = training.threads, t < 1 || t > 4096 { throw DnicError("threads \(t) must be between 1 and 4096") }
+        if !(training.validation >= 0 && training.validation < 1) {
+            throw DnicError("validation \(training.validation) must be in [0, 1)")
+        }
+        let lr = optimizer.learningRate
+        if !(lr > 0 && lr.isFinite) { throw DnicError("lr \(lr) must be a positive finite number") }
+        if !(optimizer.l2 >= 0 && optimizer.l2.isFinite) { throw DnicError("l2 \(optimizer.l2) must be >= 0") }
+        if !(optimizer.momentum >= 0 && optimizer.momentum < 1) {
+            throw DnicError("momentum \(optimizer.momentum) must be in [0, 1)")
+        }
+        if !(optimizer.beta1 >= 0 && optimizer.beta1 < 1 && optimizer.beta2 >= 0 && optimizer.beta2 < 1) {
+            throw DnicError("beta1 and beta2 must be in [0, 1)")
+        }
+        if !(optimizer.eps > 0 && optimizer.eps.isFinite) { throw DnicError("eps \(optimizer.eps) must be > 0") }
+    }
+}

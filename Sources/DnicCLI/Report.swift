@@ -1,0 +1,52 @@
+import Dnic
+import Foundation
+
+/// Human output of a training run: on a terminal a live progress line on
+/// stderr, rewritten in place; one stdout line per evaluation either way.
+final class Report {
+    let quiet: Bool
+    let live: Bool
+    private var lineShown = false
+
+    init(quiet: Bool) {
+        self.quiet = quiet
+        live = !quiet && isatty(STDERR_FILENO) != 0
+    }
+
+    func show(_ event: TrainEvent) {
+        if quiet { return }
+        switch event {
+        case let .progress(step, total, epoch, loss, rate, eta):
+            guard live else { return }
+            let text = String(format: "step %d/%d  epoch %.2f  loss %.4f  %.0f samples/s  ETA %@",
+                              step, total, epoch, loss, rate, Report.duration(eta))
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+            lineShown = true
+        case let .evaluation(r):
+            clearLine()
+            var text = String(format: "step %d  epoch %.2f  train loss %.4f  test loss %.4f  test acc %.4f",
+                              r.step, r.epoch, r.trainLoss, r.testLoss, r.testAccuracy)
+            if let vl = r.validationLoss, let va = r.validationAccuracy {
+                text += String(format: "  val loss %.4f  val acc %.4f", vl, va)
+            }
+            text += String(format: "  %.0f samples/s  %.1f s", r.samplesPerSecond, r.seconds)
+            print(text)
+            fflush(nil) // all C streams: stdout is shared mutable state to Swift 6
+        }
+    }
+
+    func finish() { clearLine() }
+
+    private func clearLine() {
+        if lineShown {
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            lineShown = false
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s"
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import XCTest
+
+/// The `dnic` executable end to end: exit codes, one-line errors on stderr,
+/// --print-config round trip, JSON Lines logs, and that nothing already on
+/// disk is overwritten unless asked.
+final class CLITests: XCTestCase {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static var executable: URL {
+        // the test bundle sits beside the products in .build/<config>/
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<3 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent("dnic").path) {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir.appendingPathComponent("dnic")
+    }
+
+    func dnic(_ args: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["OMP_NUM_THREADS"] = "1" // tests run side by side; keep each run on one core
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // read both pipes before waiting so a chatty child cannot block
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                   stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func tempDir() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnic-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        return dir
+    }
+
+    /// One line on stderr naming the problem, and the expected exit status.
+    func assertFails(_ args: [String], status: Int32, mentions needles: [String],
+                     file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try dnic(args)
+        XCTAssertEqual(r.status, status, "stderr: \(r.stderr)", file: file, line: line)
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "expected one line on stderr, got: \(r.stderr)", file: file, line: line)
+        for needle in needles {
+            XCTAssertTrue(r.stderr.contains(needle), "stderr lacks '\(needle)': \(r.stderr)", file: file, line: line)
+        }
+    }
+
+    func testUsageErrorsExitTwo() throws {
+        try assertFails(["train", "--frobnicate"], status: 2, mentions: ["--frobnicate"])
+        try assertFails(["train", "--activation", "swish"], status: 2, mentions: ["swish"])
+        try assertFails(["train", "--loss", "hinge"], status: 2, mentions: ["hinge"])
+        try assertFails(["train", "--optimizer", "lbfgs"], status: 2, mentions: ["lbfgs"])
+        try assertFails(["train", "--width", "0"], status: 2, mentions: ["width 0"])
+        try assertFails(["train", "--batch", "0"], status: 2, mentions: ["batch 0"])
+        try assertFails(["train", "--lr=-1"], status: 2, mentions: ["lr -1"])
+        try assertFails(["train", "--hidden=-2"], status: 2, mentions: ["--hidden -2"])
+        try assertFails(["train", "--validation", "1.5"], status: 2, mentions: ["validation 1.5"])
+        try assertFails(["train", "--data", "ftp:thing"], status: 2, mentions: ["ftp:thing"])
+        try assertFails(["train", "--batch", "many"], status: 2, mentions: ["many"])
+        try assertFails(["train", "--config", "/nonexistent/run.yaml"], status: 2, mentions: ["/nonexistent/run.yaml"])
+    }
+
+    func testBadConfigFileExitsTwo() throws {
+        let dir = try tempDir()
+        let path = dir.appendingPathComponent("bad.yaml").path
+        try "training:\n  eval_every: 3\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try assertFails(["train", "--config", path], status: 2, mentions: [path, "eval_every"])
+    }
+
+    func testMissingDatasetNamesPathAndInstall() throws {
+        try assertFails(["train", "--data", "idx:/nonexistent/mnist-dir"], status: 1, mentions: ["/nonexistent/mnist-dir"])
+    }
+
+    func testWrongIDXMagicIsOneLine() throws {
+        let dir = try tempDir()
+        for name in ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
+            try Data([0, 0, 9, 9, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0])
+                .write(to: dir.appendingPathComponent(name))
+        }
+        try assertFails(["train", "--data", "idx:\(dir.path)"], status: 1, mentions: [dir.path])
+    }
+
+    func testPrintConfigIsAcceptedBack() throws {
+        let dir = try tempDir()
+        let first = try dnic(["train", "--print-config", "--hidden", "2", "--width", "32", "--activation", "tanh",
+                              "--batchnorm", "--optimizer", "momentum", "--batch", "16", "--data", "synth:xor-2d"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let path = dir.appendingPathComponent("run.yaml").path
+        try first.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+        let second = try dnic(["train", "--config", path, "--print-config"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertEqual(second.stdout, first.stdout)
+        XCTAssertTrue(first.stdout.contains("lr: 0.01"), first.stdout) // momentum's default, written out
+        // flags override the file
+        let third = try dnic(["train", "--config", path, "--print-config", "--width", "8"])
+        XCTAssertTrue(third.stdout.contains("width: 8") && !third.stdout.contains("width: 32"), third.stdout)
+    }
+
+    func testTrainingWritesJSONLinesAndSummary() throws {
+        let dir = try tempDir()
+        let log = dir.appendingPathComponent("metrics.jsonl").path
+        let r = try dnic(["train", "--data", "synth:xor-2d", "--hidden", "2", "--width", "32", "--activation", "tanh",
+                          "--epochs", "3", "--batch", "32", "--eval-every", "20", "--log", log, "--threads", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let last = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertTrue(last.hasPrefix("test accuracy "), last)
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        XCTAssertGreaterThanOrEqual(lines.count, 2)
+        var steps = [Int]()
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            for key in ["step", "epoch", "train_loss", "test_loss", "test_accuracy", "samples_per_sec", "seconds", "event"] {
+                XCTAssertNotNil(object[key], "missing \(key) in \(line)")
+            }
+            steps.append(object["step"] as! Int)
+        }
+        let final = try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as! [String: Any]
+        XCTAssertEqual(final["event"] as? String, "final")
+        XCTAssertEqual(steps.dropLast(), steps.dropLast().sorted())
+        let accuracy = final["test_accuracy"] as! Double
+        XCTAssertGreaterThan(accuracy, 0.8, "xor-2d should be learnt by a 2x32 tanh net")
+        XCTAssertTrue(last.contains(String(format: "%.4f", accuracy)), "summary and log disagree: \(last)")
+    }
+
+    func testExistingLogIsNotOverwritten() throws {
+        let dir = try tempDir()
+        let log = dir.appendingPathComponent("keep.jsonl").path
+        try "precious\n".write(toFile: log, atomically: true, encoding: .utf8)
+        try assertFails(["train", "--data", "synth:xor-2d", "--steps", "2", "--log", log], status: 2,
+                        mentions: [log, "exists"])
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "precious\n")
+        let ok = try dnic(["train", "--data", "synth:xor-2d", "--steps", "2", "--log", log, "--overwrite", "--quiet"])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertEqual(ok.stdout.split(separator: "\n").count, 1, "--quiet prints only the summary: \(ok.stdout)")
+    }
+
+    func testInfoReportsBlasKernel() throws {
+        let r = try dnic(["info"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("kernel "), r.stdout)
+        XCTAssertTrue(r.stdout.contains("openmp: yes"), r.stdout)
+    }
+}
