@@ -80,7 +80,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write metrics as JSON Lines to FILE (refuses an existing file without --overwrite).")
     var log: String?
 
-    @Flag(help: "Allow --log to replace an existing file.")
+    @Option(help: "Save the trained parameters (safetensors) to FILE at the end (refuses an existing file without --overwrite).")
+    var save: String?
+
+    @Flag(help: "Allow --log and --save to replace existing files.")
     var overwrite = false
 
     @Flag(help: "Print only the final summary line.")
@@ -134,6 +137,9 @@ struct TrainCommand: ParsableCommand {
         options.seed = config.training.seed
         options.validationFraction = config.training.validation
         let spec = try asUsage { try DataSpec.parse(config.data) }
+        if let save, !overwrite, FileManager.default.fileExists(atPath: save) {
+            throw UsageError("--save \(save): file exists (pass --overwrite to replace it)")
+        }
         let loadStart = Date()
         let data = try loadData(spec, options: options)
         let trainer = try Trainer(config: config, data: data)
@@ -161,6 +167,9 @@ struct TrainCommand: ParsableCommand {
         }
         if let logError { throw DnicError("--log \(log?.path ?? ""): \(logError)") }
         try log?.write(final, event: "final")
+        if let save {
+            try Checkpoint.save(trainer.network, config: config, step: final.step, classes: data.train.classes, to: save)
+        }
         report.finish()
         print(String(format: "test accuracy %.4f (test loss %.4f) after %.2f epochs, %d steps, %.0f samples/s, %.1f s",
                      final.testAccuracy, final.testLoss, final.epoch, final.step, final.samplesPerSecond, final.seconds))

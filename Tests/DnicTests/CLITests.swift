@@ -154,3 +154,50 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("openmp: yes"), r.stdout)
     }
 }
+
+extension CLITests {
+    func testSavedCheckpointEvaluatesToTheFinalAccuracy() throws {
+        let dir = try tempDir()
+        let ckpt = dir.appendingPathComponent("model.safetensors").path
+        let train = try dnic(["train", "--data", "synth:linear-2d", "--hidden", "1", "--width", "8", "--epochs", "2",
+                              "--save", ckpt, "--quiet"])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let eval = try dnic(["eval", "--checkpoint", ckpt])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let accuracy = { (text: String) in text.split(separator: " ").dropFirst(2).first.map(String.init) }
+        XCTAssertEqual(accuracy(eval.stdout), accuracy(train.stdout), "train: \(train.stdout) eval: \(eval.stdout)")
+        // an existing checkpoint is not overwritten without --overwrite
+        let before = try Data(contentsOf: URL(fileURLWithPath: ckpt))
+        try assertFails(["train", "--data", "synth:linear-2d", "--steps", "1", "--save", ckpt], status: 2,
+                        mentions: [ckpt, "exists"])
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: ckpt)), before)
+        // a dataset of another width
+        try assertFails(["eval", "--checkpoint", ckpt, "--data", "synth:linear-100d"], status: 1, mentions: ["100 features"])
+        try assertFails(["eval", "--checkpoint", dir.appendingPathComponent("none").path], status: 1, mentions: ["none"])
+    }
+
+    func testTruncatedGzipIsOneLine() throws {
+        let dir = try tempDir()
+        // a valid IDX image header, gzip'd, then cut in half
+        let images = Data([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28] + [UInt8](repeating: 7, count: 2 * 784))
+        let gz = try gzip(images, in: dir)
+        try gz.prefix(gz.count / 2).write(to: dir.appendingPathComponent("train-images-idx3-ubyte.gz"))
+        for name in ["train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
+            try Data([0, 0, 8, 1, 0, 0, 0, 2, 0, 1]).write(to: dir.appendingPathComponent(name))
+        }
+        try assertFails(["train", "--data", "idx:\(dir.path)"], status: 1, mentions: ["train-images-idx3-ubyte.gz"])
+    }
+
+    /// gzip through the system's gzip tool (the library side uses zlib).
+    func gzip(_ data: Data, in dir: URL) throws -> Data {
+        let plain = dir.appendingPathComponent("plain.bin")
+        try data.write(to: plain)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        p.arguments = ["-kf", plain.path]
+        try p.run()
+        p.waitUntilExit()
+        defer { try? FileManager.default.removeItem(at: plain) }
+        return try Data(contentsOf: URL(fileURLWithPath: plain.path + ".gz"))
+    }
+}

@@ -66,6 +66,29 @@ public final class Network {
         return (loss, Double(correct) / Double(max(data.count, 1)))
     }
 
+    /// The parameter tensors, in block order, with their stable names.
+    public var tensors: [(name: String, shape: [Int], offset: Int, size: Int)] {
+        (0..<Int(dnic_net_num_tensors(handle))).map { i in
+            var info = dnic_tensor_info()
+            _ = dnic_net_tensor(handle, Int32(i), &info)
+            let name = withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let shape = info.cols == 1 ? [Int(info.rows)] : [Int(info.rows), Int(info.cols)]
+            return (name, shape, info.offset, info.size)
+        }
+    }
+
+    /// A copy of the parameter block.
+    public func parameters() -> [Float] {
+        var n = 0
+        let p = dnic_net_params(handle, &n)!
+        return Array(UnsafeBufferPointer(start: p, count: n))
+    }
+
+    /// Replaces the parameter block (refused if it holds NaN or infinity).
+    public func setParameters(_ values: [Float]) throws {
+        try DnicError.check(dnic_net_set_params(handle, values, values.count), "loading parameters")
+    }
+
     /// Number of floats in the parameter block.
     public var parameterCount: Int {
         var n = 0

@@ -8,6 +8,12 @@ public enum ConfigFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DnicError("config \(path): cannot read the file (missing or unreadable)")
         }
+        return try parse(data, name: path)
+    }
+
+    /// Parses configuration text; `name` ends in .json for JSON, and names
+    /// the source in errors.
+    public static func parse(_ data: Data, name path: String) throws -> RunConfig {
         guard let text = String(data: data, encoding: .utf8) else {
             throw DnicError("config \(path): not UTF-8 text")
         }

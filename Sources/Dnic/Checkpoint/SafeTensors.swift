@@ -1,0 +1,159 @@
+import Foundation
+
+/// The safetensors file format: an 8-byte little-endian header length, a
+/// JSON header mapping tensor names to {dtype, shape, data_offsets} (plus a
+/// string-to-string "__metadata__"), then the raw little-endian data.
+/// Readable from Python with numpy alone (see README). dnic writes F32 only.
+///
+/// Reading validates everything before using anything: header length and
+/// JSON, dtypes, shapes against byte ranges, ranges inside the file, no
+/// overlap or gap, and the total size.
+public struct SafeTensors: Equatable {
+    public struct Tensor: Equatable {
+        public var name: String
+        public var shape: [Int]
+        public var values: [Float]
+        public init(name: String, shape: [Int], values: [Float]) {
+            self.name = name
+            self.shape = shape
+            self.values = values
+        }
+    }
+
+    public var tensors: [Tensor]
+    public var metadata: [String: String]
+
+    public init(tensors: [Tensor], metadata: [String: String]) {
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    public func tensor(_ name: String) -> Tensor? { tensors.first { $0.name == name } }
+
+    // MARK: writing
+
+    /// The file's bytes.
+    public func encoded() throws -> Data {
+        var header: [String: Any] = ["__metadata__": metadata]
+        var offset = 0
+        for t in tensors {
+            precondition(t.shape.reduce(1, *) == t.values.count, "shape of \(t.name) does not match its values")
+            header[t.name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.values.count]]
+            offset += 4 * t.values.count
+        }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        // pad with spaces so the data starts 8-byte aligned (allowed by the format)
+        while (8 + json.count) % 8 != 0 { json.append(0x20) }
+        var out = Data(capacity: 8 + json.count + offset)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(json)
+        for t in tensors {
+            t.values.withUnsafeBufferPointer { buffer in
+                // float32 in memory is little-endian on every platform Swift targets here
+                out.append(UnsafeBufferPointer(start: UnsafeRawPointer(buffer.baseAddress!)
+                    .assumingMemoryBound(to: UInt8.self), count: buffer.count * 4))
+            }
+        }
+        return out
+    }
+
+    /// Writes atomically: a temporary file in the same directory, fsync,
+    /// rename over the target, fsync of the directory. An existing file at
+    /// `path` survives untouched until the new one is complete.
+    public func write(to path: String) throws {
+        let data = try encoded()
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        let temp = dir + "/.\(url.lastPathComponent).tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw DnicError("\(path): cannot create \(temp): \(String(cString: strerror(errno)))") }
+        var ok = data.withUnsafeBytes { raw -> Bool in
+            var done = 0
+            while done < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
+                if n <= 0 { return false }
+                done += n
+            }
+            return true
+        }
+        ok = ok && fsync(fd) == 0
+        let writeErrno = errno
+        close(fd)
+        guard ok, rename(temp, path) == 0 else {
+            let reason = String(cString: strerror(ok ? errno : writeErrno))
+            unlink(temp)
+            throw DnicError("\(path): cannot write the checkpoint: \(reason)")
+        }
+        let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY | O_CLOEXEC)
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
+    }
+
+    // MARK: reading
+
+    public static func read(path: String) throws -> SafeTensors {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DnicError("\(path): cannot read the checkpoint (missing or unreadable)")
+        }
+        return try decode(data, name: path)
+    }
+
+    public static func decode(_ data: Data, name: String) throws -> SafeTensors {
+        func bad(_ why: String) -> DnicError { DnicError("\(name): not a valid checkpoint: \(why)") }
+        guard data.count >= 8 else { throw bad("\(data.count) bytes, shorter than the 8-byte header length") }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength >= 2, headerLength <= UInt64(data.count - 8), headerLength <= 100_000_000 else {
+            throw bad("header length \(headerLength) does not fit a \(data.count)-byte file")
+        }
+        let headerEnd = 8 + Int(headerLength)
+        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)) as? [String: Any] else {
+            throw bad("the header is not a JSON object")
+        }
+        var metadata = [String: String]()
+        if let meta = header["__metadata__"] {
+            guard let meta = meta as? [String: String] else { throw bad("__metadata__ is not a map of strings") }
+            metadata = meta
+        }
+        let payload = data.count - headerEnd
+        var entries = [(name: String, shape: [Int], begin: Int, end: Int)]()
+        for (key, value) in header where key != "__metadata__" {
+            guard let info = value as? [String: Any] else { throw bad("entry '\(key)' is not an object") }
+            guard let dtype = info["dtype"] as? String else { throw bad("'\(key)' has no dtype") }
+            guard dtype == "F32" else { throw bad("'\(key)' has dtype \(dtype); dnic reads F32 only") }
+            guard let shape = info["shape"] as? [Int], shape.allSatisfy({ $0 >= 0 && $0 <= 1 << 31 }) else {
+                throw bad("'\(key)' has no valid shape")
+            }
+            guard let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
+                throw bad("'\(key)' has no valid data_offsets")
+            }
+            let (begin, end) = (offsets[0], offsets[1])
+            guard begin >= 0, begin <= end, end <= payload else {
+                throw bad("'\(key)' data [\(begin), \(end)) lies outside the \(payload) data bytes")
+            }
+            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+            guard count != Int.max, count * 4 == end - begin else {
+                throw bad("'\(key)' shape \(shape) needs \(count == Int.max ? "too many" : "\(count * 4)") bytes, data_offsets give \(end - begin)")
+            }
+            entries.append((key, shape, begin, end))
+        }
+        entries.sort { $0.begin < $1.begin || ($0.begin == $1.begin && $0.end < $1.end) }
+        var cursor = 0
+        for e in entries {
+            guard e.begin == cursor else {
+                throw bad(e.begin < cursor ? "'\(e.name)' overlaps the tensor before it" : "gap before '\(e.name)'")
+            }
+            cursor = e.end
+        }
+        guard cursor == payload else { throw bad("\(payload - cursor) bytes after the last tensor") }
+        let tensors = entries.map { e -> Tensor in
+            var values = [Float](repeating: 0, count: (e.end - e.begin) / 4)
+            values.withUnsafeMutableBytes { dst in
+                data.copyBytes(to: dst.bindMemory(to: UInt8.self), from: (headerEnd + e.begin)..<(headerEnd + e.end))
+            }
+            return Tensor(name: e.name, shape: e.shape, values: values)
+        }
+        return SafeTensors(tensors: tensors, metadata: metadata)
+    }
+}
