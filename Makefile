@@ -76,9 +76,10 @@ $(BUILD)/dnic.pc: csrc/dnic.pc.in csrc/include/dnic.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@PRIVATE_LIBS@|$(LIBS)|' $< > $@
 
+# Tests may use LAPACKE for independent reference solutions (never libdnic).
 $(BUILD)/tests/%: csrc/tests/%.c csrc/tests/harness.h $(BUILD)/libdnic.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libdnic.a $(LIBS)
+	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libdnic.a $(LIBS) $(if $(findstring lapacke,$(shell grep -l lapacke.h $< 2>/dev/null)),-llapacke)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libdnic.a
 	@mkdir -p $(@D)

@@ -408,6 +408,18 @@ DNIC_API void dnic_net_zero_grad(dnic_net_t *net);
 /* One optimizer step for every trainable tensor, from the gradient block. */
 DNIC_API dnic_status dnic_net_update(dnic_net_t *net);
 
+/* dL/da of layer l — the gradient at the dense output, before batch norm
+ * and activation — from the last backward through that layer (B, width(l)).
+ * For the output layer it equals dnic_net_grad_at. NULL if out of range. */
+DNIC_API const float *dnic_net_preact_grad(const dnic_net_t *net, int layer);
+/* Gradient with respect to the network's input x (B, input_dim) from the
+ * last backward that reached layer 0 with dnic_net_set_input_grad(net, 1);
+ * NULL otherwise. */
+DNIC_API const float *dnic_net_input_grad(const dnic_net_t *net);
+/* Whether backward through layer 0 also computes dL/dx (off by default:
+ * a data input needs no gradient). */
+DNIC_API dnic_status dnic_net_set_input_grad(dnic_net_t *net, int on);
+
 /* zero_grad + forward(training) + loss + backward + update.
  * A non-finite loss returns DNIC_ERR_NONFINITE before any update. */
 DNIC_API dnic_status dnic_net_train_step(dnic_net_t *net, const float *x, const int32_t *labels,
@@ -420,6 +432,135 @@ DNIC_API dnic_status dnic_net_train_step(dnic_net_t *net, const float *x, const 
 DNIC_API dnic_status dnic_net_evaluate(dnic_net_t *net, const float *X, const int32_t *labels,
                                        const float *targets, size_t n, double *loss_out,
                                        size_t *correct_out);
+
+/* ------------------------------------------------------------- interfaces */
+
+/* A decoupled neural interface sits on a block boundary: on the output h
+ * (B, dh) of some layer. It makes a prediction s = S(h, y) (B, dout), is
+ * trained (or not) by an interface loss against a target g, and delivers a
+ * learning signal (B, dh) to the block below (DESIGN.md section 1).
+ *
+ * Units: the network's gradient buffers hold gradients of the BATCH-MEAN
+ * loss, so row i is (1/B) dL_i/dh_i. Targets are passed in those units.
+ * Trainable predictions estimate the PER-EXAMPLE gradient dL_i/dh_i, so
+ *   l2:    L_S = (1/B) sum_i 1/2 |s_i - B g_i|^2
+ *   inner: L_S = sum_i <g_i, s_i>           (= -<t, s> with t = -g)
+ * and the signal written into the network's buffer is
+ *   pred:      s / B
+ *   prop:      dL_S/dh
+ *   pred+prop: s / B + alpha dL_S/dh
+ * With kind IDENTITY, loss INNER and signal PROP the signal is exactly g:
+ * plain backprop through the interface. */
+typedef enum {
+    DNIC_IFACE_LINEAR = 0,   /* s = h A + y B + C (label-conditioned: cDNI); A, B, C start at 0 */
+    DNIC_IFACE_NOLABEL = 1,  /* s = h A + C; start at 0 */
+    DNIC_IFACE_SIGMOID = 2,  /* s = d * sigmoid(h A) + y B + C; A Glorot-uniform, d, B, C start at 0 */
+    DNIC_IFACE_MLP = 3,      /* s = MLP([h, y]): relu hidden layers (optional batch norm), zero-initialised output */
+    DNIC_IFACE_IDENTITY = 4, /* s = h, fixed */
+    DNIC_IFACE_RANDOM = 5,   /* s = h A, A fixed random (dh, dout) */
+    DNIC_IFACE_ONES = 6,     /* s = h A, A fixed all-ones (dh, dout) */
+    DNIC_IFACE_ORACLE = 7    /* s = B g: predicts its target exactly; for tests and upper bounds */
+} dnic_iface_kind;
+
+typedef enum {
+    DNIC_TARGET_TRUE = 0,         /* dL/dh by full backpropagation from the loss */
+    DNIC_TARGET_BOOTSTRAP = 1,    /* the gradient reaching h from the block above (driven by the next interface) */
+    DNIC_TARGET_OUTPUT_ERROR = 2, /* dL/dp at the network output */
+    DNIC_TARGET_NEXT_ERROR = 3    /* dL/da of the next layer (its pre-activation), as computed in this step */
+} dnic_iface_target;
+
+typedef enum { DNIC_IFACE_LOSS_L2 = 0, DNIC_IFACE_LOSS_INNER = 1 } dnic_iface_loss;
+typedef enum { DNIC_SIGNAL_PRED = 0, DNIC_SIGNAL_PROP = 1, DNIC_SIGNAL_PRED_PROP = 2 } dnic_iface_signal;
+
+typedef struct {
+    int layer;                 /* 0-based layer whose output h the interface reads; the
+                                  boundary after hidden layer k is layer k-1; n_layers-1
+                                  puts it on the network output p */
+    dnic_iface_kind kind;
+    dnic_iface_target target;
+    dnic_iface_loss loss;
+    dnic_iface_signal signal;
+    float alpha;               /* PRED_PROP weight of dL_S/dh, >= 0 */
+    int mlp_layers;            /* MLP: number of hidden layers (>= 0) ... */
+    const int *mlp_widths;     /* ... and their widths */
+    int mlp_batchnorm;         /* MLP: batch norm on its hidden layers */
+    int64_t warmup_steps;      /* for this many steps deliver the target instead of the
+                                  prediction (the interface still trains) */
+} dnic_iface_desc;
+
+/* Fills defaults: LINEAR, BOOTSTRAP, L2, PRED, alpha 0. */
+DNIC_API void dnic_iface_desc_defaults(dnic_iface_desc *d, int layer);
+
+typedef struct dnic_iface_s dnic_iface_t;
+
+/* A stand-alone interface (the trainer below builds its own; this is for
+ * tests, benchmarks and other trainers). dh: width of h; dout: width of s
+ * (dh for trainable kinds, IDENTITY and ORACLE); n_labels: width of the
+ * conditioning y (classes for labels, or target width for float targets;
+ * 0 if no label-conditioned kind is used); rand_scale: RANDOM entries are
+ * U(-rand_scale, rand_scale). */
+DNIC_API dnic_status dnic_iface_create(dnic_iface_t **out, const dnic_iface_desc *desc, int dh, int dout,
+                                       int n_labels, int max_batch, float rand_scale, uint64_t seed);
+DNIC_API void dnic_iface_free(dnic_iface_t *it);
+/* s = S(h, y): h (B, dh); labels (B) one-hot conditioning, or ycond (B, n_labels)
+ * floats; ORACLE needs the target already set (dnic_iface_set_target). */
+DNIC_API dnic_status dnic_iface_forward(dnic_iface_t *it, const float *h, const int32_t *labels,
+                                        const float *ycond, int B);
+/* Stores the target g (B, dout), batch-mean units (see above). */
+DNIC_API dnic_status dnic_iface_set_target(dnic_iface_t *it, const float *g, int B);
+/* Interface loss of the last forward against the target; dL_S/ds kept. */
+DNIC_API dnic_status dnic_iface_loss_value(dnic_iface_t *it, int B, float *loss_out);
+/* Accumulates parameter gradients and computes dL_S/dh (B, dh). */
+DNIC_API dnic_status dnic_iface_backward(dnic_iface_t *it, int B);
+/* Writes the learning signal (B, dh) for the block below into dst
+ * (overwrites), per the desc's signal; during warmup, the target. */
+DNIC_API dnic_status dnic_iface_signal(dnic_iface_t *it, float *dst, int B);
+DNIC_API const float *dnic_iface_prediction(const dnic_iface_t *it);   /* s (B, dout) */
+DNIC_API const float *dnic_iface_input_grad(const dnic_iface_t *it);   /* dL_S/dh (B, dh) */
+DNIC_API const float *dnic_iface_target_buf(const dnic_iface_t *it);   /* g (B, dout) */
+DNIC_API int dnic_iface_out_dim(const dnic_iface_t *it);
+DNIC_API int dnic_iface_trainable(const dnic_iface_t *it);
+/* Parameter tensors (fixed matrices of RANDOM / ONES are listed, not trained):
+ * names "A" (dh, dout), "B" (n_labels, dout), "C" (dout), "d" (dout), or for
+ * MLP the network's names prefixed "mlp.". */
+DNIC_API int dnic_iface_num_tensors(const dnic_iface_t *it);
+DNIC_API dnic_status dnic_iface_tensor(const dnic_iface_t *it, int i, dnic_tensor_info *info);
+DNIC_API float *dnic_iface_params(dnic_iface_t *it, size_t *n);
+DNIC_API float *dnic_iface_grads(dnic_iface_t *it, size_t *n);
+DNIC_API float *dnic_iface_optim_state(dnic_iface_t *it, size_t *n); /* 2 x params */
+DNIC_API void dnic_iface_zero_grad(dnic_iface_t *it);
+DNIC_API dnic_status dnic_iface_set_optimizer(dnic_iface_t *it, const dnic_optim_config *cfg);
+/* One optimizer step (no-op for fixed kinds); counts steps for warmup. */
+DNIC_API dnic_status dnic_iface_update(dnic_iface_t *it);
+DNIC_API int64_t dnic_iface_step(const dnic_iface_t *it);
+
+/* ----------------------------------------------------- locked DNI trainer */
+
+/* A network plus interfaces on some of its layers, trained with the locked
+ * schedule: each batch runs forward through every block, then the top block
+ * from the loss, then interfaces and blocks top-down, each interface's
+ * target computed from the same batch; then every update. The trainer
+ * does not own `net` (free it after the trainer). Fixed RANDOM matrices
+ * are scaled like the network's own init (FA: like the next layer's W;
+ * otherwise variance 1/dout). */
+typedef struct dnic_dni_s dnic_dni_t;
+
+DNIC_API dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_desc *ifaces,
+                                     int n_ifaces, int n_labels, uint64_t seed);
+DNIC_API void dnic_dni_free(dnic_dni_t *dni);
+DNIC_API int dnic_dni_num_ifaces(const dnic_dni_t *dni);
+DNIC_API dnic_iface_t *dnic_dni_iface(dnic_dni_t *dni, int i);
+/* Optimizer of every trainable interface (the network's is set on the net). */
+DNIC_API dnic_status dnic_dni_set_iface_optimizer(dnic_dni_t *dni, const dnic_optim_config *cfg);
+/* Also compute, each step, the cosine between each interface's delivered
+ * signal and the true dL/dh (costs one extra full backward). */
+DNIC_API dnic_status dnic_dni_set_track_alignment(dnic_dni_t *dni, int on);
+/* One locked training step. labels (B) or targets (B, output_dim). */
+DNIC_API dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *labels,
+                                         const float *targets, int B, float *loss_out);
+/* Last step's interface loss and (with tracking) alignment cosine of interface i. */
+DNIC_API float dnic_dni_iface_loss(const dnic_dni_t *dni, int i);
+DNIC_API float dnic_dni_iface_alignment(const dnic_dni_t *dni, int i);
 
 #ifdef __cplusplus
 }
