@@ -35,6 +35,9 @@ typedef struct {
     float *h;      /* layer output; aliases z for the identity activation */
     float *mean, *invstd; /* batch norm statistics of the last training batch (out) */
     float *gh;     /* dL/dh (B,out) */
+    float *gz;     /* dL/dz (B,out) when the activation is not the identity */
+    float *ga;     /* dL/da (B,out) when batch norm is on */
+    const float *preact_grad; /* dL/da of the last backward: ga, gz or gh */
 } layer_t;
 
 struct dnic_net_s {
@@ -47,7 +50,8 @@ struct dnic_net_s {
     float *params, *grads, *optim; /* optim: 2 x n_params */
     size_t n_params;
     float *acts;          /* one block for every activation buffer */
-    float *scratch1, *scratch2; /* (max_batch, max_width) backward workspace */
+    float *dx;            /* dL/dx (max_batch, input_dim) when asked for */
+    int want_dx;
     dnic_optim_config opt[MAX_GROUPS];
     int64_t step;
     const float *x;       /* input of the last forward (caller-owned) */
@@ -86,7 +90,7 @@ static dnic_status validate(const dnic_net_desc *d) {
         if ((unsigned)L->act > DNIC_ACT_TANH || (L->batchnorm != 0 && L->batchnorm != 1))
             return DNIC_ERR_ARG;
         floats += 4.0 * ((double)prev * L->width + 6.0 * L->width);  /* params, grads, optim */
-        floats += 6.0 * (double)d->max_batch * L->width;             /* activations */
+        floats += 7.0 * (double)d->max_batch * L->width;             /* activations */
         prev = L->width;
     }
     const dnic_layer_desc *top = &d->layers[d->n_layers - 1];
@@ -121,6 +125,7 @@ void dnic_net_free(dnic_net_t *net) {
     free(net->grads);
     free(net->optim);
     free(net->acts);
+    free(net->dx);
     free(net);
 }
 
@@ -162,13 +167,12 @@ dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t s
             add_tensor(n, "bn.running_var", l, &off, L->out, 1, 0, 0, &L->run_var);
         }
         size_t rows = (size_t)d->max_batch * L->out;
-        act_floats += rows * (L->bn ? 4 : 2) + (L->act != DNIC_ACT_IDENTITY ? rows : 0) +
+        act_floats += rows * (L->bn ? 5 : 2) + (L->act != DNIC_ACT_IDENTITY ? 2 * rows : 0) +
                       (L->bn ? 2 * (size_t)L->out : 0);
         if (L->out > n->max_width) n->max_width = L->out;
         prev = L->out;
     }
     n->n_params = off;
-    act_floats += 2 * (size_t)d->max_batch * n->max_width;
 
     n->params = calloc(off, sizeof(float));
     n->grads = calloc(off, sizeof(float));
@@ -186,16 +190,19 @@ dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t s
         if (L->bn) {
             L->xhat = p; p += rows;
             L->z = p; p += rows;
+            L->ga = p; p += rows;
             L->mean = p; p += L->out;
             L->invstd = p; p += L->out;
         } else {
             L->z = L->a;
         }
-        if (L->act != DNIC_ACT_IDENTITY) { L->h = p; p += rows; }
-        else L->h = L->z;
+        if (L->act != DNIC_ACT_IDENTITY) {
+            L->h = p; p += rows;
+            L->gz = p; p += rows;
+        } else {
+            L->h = L->z;
+        }
     }
-    n->scratch1 = p; p += (size_t)d->max_batch * n->max_width;
-    n->scratch2 = p;
 
     /* initial values: weights from the seed, biases 0, gamma 1, running var 1 */
     uint64_t rng = seed;
@@ -291,6 +298,21 @@ const float *dnic_net_activation(const dnic_net_t *n, int l) {
 float *dnic_net_grad_at(dnic_net_t *n, int l) {
     return (n && l >= 0 && l < n->n_layers) ? n->layers[l].gh : NULL;
 }
+const float *dnic_net_preact_grad(const dnic_net_t *n, int l) {
+    return (n && l >= 0 && l < n->n_layers) ? n->layers[l].preact_grad : NULL;
+}
+const float *dnic_net_input_grad(const dnic_net_t *n) {
+    return (n && n->want_dx) ? n->dx : NULL;
+}
+dnic_status dnic_net_set_input_grad(dnic_net_t *n, int on) {
+    if (!n) return DNIC_ERR_NULL;
+    if (on && !n->dx) {
+        n->dx = calloc((size_t)n->max_batch * n->input_dim, sizeof(float));
+        if (!n->dx) return DNIC_ERR_NOMEM;
+    }
+    n->want_dx = on ? 1 : 0;
+    return DNIC_OK;
+}
 
 /* --------------------------------------------------------------- forward */
 
@@ -339,30 +361,31 @@ dnic_status dnic_net_loss(dnic_net_t *n, const int32_t *labels, const float *tar
 
 /* -------------------------------------------------------------- backward */
 
-/* From gh of layer l: parameter gradients, and (l > 0) gh of layer l-1
- * overwritten. */
+/* From gh of layer l: parameter gradients, dL/da kept for the layer, and
+ * (l > 0) gh of layer l-1 overwritten (or dL/dx when asked for). */
 static void layer_backward(dnic_net_t *n, int l, int B) {
     layer_t *L = &n->layers[l];
     float *P = n->params, *G = n->grads;
     size_t rows = (size_t)B * L->out;
     const float *gz = L->gh; /* dL/dz */
     if (L->act != DNIC_ACT_IDENTITY) {
-        memset(n->scratch1, 0, rows * sizeof(float));
-        dnic_act_backward(L->act, n->scratch1, L->gh, L->h, rows);
-        gz = n->scratch1;
+        memset(L->gz, 0, rows * sizeof(float));
+        dnic_act_backward(L->act, L->gz, L->gh, L->h, rows);
+        gz = L->gz;
     }
     const float *ga = gz; /* dL/da */
     if (L->bn) {
-        memset(n->scratch2, 0, rows * sizeof(float));
-        dnic_batchnorm_backward(n->scratch2, G + L->gamma, G + L->beta, gz, L->xhat, L->invstd,
+        memset(L->ga, 0, rows * sizeof(float));
+        dnic_batchnorm_backward(L->ga, G + L->gamma, G + L->beta, gz, L->xhat, L->invstd,
                                 P + L->gamma, B, L->out);
-        ga = n->scratch2;
+        ga = L->ga;
     }
+    L->preact_grad = ga;
     const float *in = l > 0 ? n->layers[l - 1].h : n->x;
     dnic_dense_backward(NULL, G + L->w, G + L->b, ga, in, P + L->w, B, L->in, L->out);
-    if (l > 0) /* beta = 0: overwrite what flows down */
-        dnic_sgemm(0, 1, B, L->in, L->out, 1.0f, ga, L->out, P + L->w, L->out, 0.0f,
-                   n->layers[l - 1].gh, L->in);
+    float *down = l > 0 ? n->layers[l - 1].gh : (n->want_dx ? n->dx : NULL);
+    if (down) /* beta = 0: overwrite what flows down */
+        dnic_sgemm(0, 1, B, L->in, L->out, 1.0f, ga, L->out, P + L->w, L->out, 0.0f, down, L->in);
 }
 
 static int has_batchnorm(const dnic_net_t *n, int top, int bottom) {

@@ -514,7 +514,7 @@ DNIC_API dnic_status dnic_iface_loss_value(dnic_iface_t *it, int B, float *loss_
 DNIC_API dnic_status dnic_iface_backward(dnic_iface_t *it, int B);
 /* Writes the learning signal (B, dh) for the block below into dst
  * (overwrites), per the desc's signal; during warmup, the target. */
-DNIC_API dnic_status dnic_iface_signal(dnic_iface_t *it, float *dst, int B);
+DNIC_API dnic_status dnic_iface_write_signal(dnic_iface_t *it, float *dst, int B);
 DNIC_API const float *dnic_iface_prediction(const dnic_iface_t *it);   /* s (B, dout) */
 DNIC_API const float *dnic_iface_input_grad(const dnic_iface_t *it);   /* dL_S/dh (B, dh) */
 DNIC_API const float *dnic_iface_target_buf(const dnic_iface_t *it);   /* g (B, dout) */
