@@ -540,9 +540,14 @@ DNIC_API int64_t dnic_iface_step(const dnic_iface_t *it);
  * schedule: each batch runs forward through every block, then the top block
  * from the loss, then interfaces and blocks top-down, each interface's
  * target computed from the same batch; then every update. The trainer
- * does not own `net` (free it after the trainer). Fixed RANDOM matrices
- * are scaled like the network's own init (FA: like the next layer's W;
- * otherwise variance 1/dout). */
+ * does not own `net` (free it after the trainer). Fixed RANDOM matrices:
+ * with a NEXT_ERROR target (FA) U(+-sqrt(6/dh)), He-uniform for a layer of
+ * that shape like the network's default init; otherwise U(+-sqrt(3/dout)),
+ * variance 1/dout, so e A^T is about as large as e. Trainable kinds and
+ * IDENTITY / ORACLE take TRUE or BOOTSTRAP targets; RANDOM and ONES any
+ * target, their dout being the target's width. Interfaces may not share
+ * a layer. n_labels: classes (at least 2) when training with labels, the
+ * target width when training with float targets. */
 typedef struct dnic_dni_s dnic_dni_t;
 
 DNIC_API dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_desc *ifaces,
