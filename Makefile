@@ -79,7 +79,7 @@ $(BUILD)/dnic.pc: csrc/dnic.pc.in csrc/include/dnic.h
 # Tests may use LAPACKE for independent reference solutions (never libdnic).
 $(BUILD)/tests/%: csrc/tests/%.c csrc/tests/harness.h $(BUILD)/libdnic.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libdnic.a $(LIBS) $(if $(findstring lapacke,$(shell grep -l lapacke.h $< 2>/dev/null)),-llapacke)
+	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libdnic.a $(LIBS) $(if $(shell grep -l lapacke.h $< 2>/dev/null),-llapacke)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libdnic.a
 	@mkdir -p $(@D)

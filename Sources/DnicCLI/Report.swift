@@ -29,6 +29,10 @@ final class Report {
             if let vl = r.validationLoss, let va = r.validationAccuracy {
                 text += String(format: "  val loss %.4f  val acc %.4f", vl, va)
             }
+            for i in r.interfaces ?? [] {
+                text += String(format: "  sg%d loss %.3g", i.layer, i.loss)
+                if let a = i.alignment { text += String(format: " cos %.3f", a) }
+            }
             text += String(format: "  %.0f samples/s  %.1f s", r.samplesPerSecond, r.seconds)
             print(text)
             fflush(nil) // all C streams: stdout is shared mutable state to Swift 6

@@ -6,6 +6,11 @@ extension Activation: ExpressibleByArgument {}
 extension LossKind: ExpressibleByArgument {}
 extension InitKind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
+extension Rule: ExpressibleByArgument {}
+extension InterfaceKind: ExpressibleByArgument {}
+extension InterfaceTarget: ExpressibleByArgument {}
+extension InterfaceLoss: ExpressibleByArgument {}
+extension InterfaceSignal: ExpressibleByArgument {}
 
 /// `dnic train`: builds the run configuration (defaults ← --config file ←
 /// flags), loads the data, trains, and reports.
@@ -56,6 +61,45 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Momentum coefficient for --optimizer momentum. (default: 0.9)")
     var momentum: Double?
 
+    @Option(help: "Learning rule: \(Rule.choiceList). (default: backprop)")
+    var rule: Rule?
+
+    @Option(help: "Interface placement: mid, every, none, or hidden-layer numbers such as 2,4. (default: mid for sg/sgprop; every hidden layer for fa/dfa/kickback)")
+    var sgAt: String?
+
+    @Option(help: "Interface prediction: \(InterfaceKind.choiceList). (default: from --rule)")
+    var sgKind: InterfaceKind?
+
+    @Option(help: "Interface target: \(InterfaceTarget.choiceList). (default: from --rule)")
+    var sgTarget: InterfaceTarget?
+
+    @Option(help: "Interface loss: \(InterfaceLoss.choiceList). (default: from --rule)")
+    var sgLoss: InterfaceLoss?
+
+    @Option(help: "Signal to the block below: \(InterfaceSignal.choiceList). (default: from --rule)")
+    var sgSignal: InterfaceSignal?
+
+    @Option(help: "Weight of the propagated gradient in pred+prop. (default: 0.1 for sgprop)")
+    var sgAlpha: Double?
+
+    @Option(help: "Hidden layers of an mlp interface: COUNTxWIDTH (2x1024) or widths (1024,512). (default: 0)")
+    var sgHidden: String?
+
+    @Flag(inversion: .prefixedNo, help: "Batch norm in an mlp interface's hidden layers. (default: off)")
+    var sgBatchnorm: Bool?
+
+    @Option(help: "Interfaces' optimizer: \(OptimizerKind.choiceList). (default: the network's)")
+    var sgOptimizer: OptimizerKind?
+
+    @Option(help: "Interfaces' learning rate. (default: the network's)")
+    var sgLr: Double?
+
+    @Option(help: "Train interfaces for STEPS steps while delivering their targets instead of their predictions. (default: 0)")
+    var sgWarmup: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Log the cosine between each interface's signal and the true gradient (one extra backward per step). (default: off)")
+    var trackAlignment: Bool?
+
     @Option(help: "Batch size. (default: 64)")
     var batch: Int?
 
@@ -95,6 +139,7 @@ struct TrainCommand: ParsableCommand {
     /// Defaults, then the config file, then flags.
     func effectiveConfig() throws -> RunConfig {
         var c = try config.map { try ConfigFile.load(path: $0) } ?? RunConfig()
+        if config == nil, let rule { c.model = RunConfig.defaultModel(for: rule) } // e.g. batch norm for dfa
         if let data { c.data = data }
         if hidden != nil || width != nil {
             let template = c.model.layers.first ?? LayerSpec(width: 256)
@@ -112,6 +157,7 @@ struct TrainCommand: ParsableCommand {
             c.optimizer.lr = nil // the file's lr was chosen for another optimizer
         }
         if let lr { c.optimizer.lr = lr }
+        try applyInterfaceFlags(&c)
         if let l2 { c.optimizer.l2 = l2 }
         if let momentum { c.optimizer.momentum = momentum }
         if let batch { c.training.batch = batch }
@@ -124,6 +170,27 @@ struct TrainCommand: ParsableCommand {
         try c.validate()
         _ = try DataSpec.parse(c.data)
         return c
+    }
+
+    /// --rule resets the interfaces to that rule's preset; --sg-* override parts.
+    func applyInterfaceFlags(_ c: inout RunConfig) throws {
+        if let rule, rule != c.interfaces.rule { c.interfaces = InterfaceSpec(rule: rule) }
+        if let sgAt { c.interfaces.at = try Placement(parsing: sgAt) }
+        if let sgKind { c.interfaces.kind = sgKind }
+        if let sgTarget { c.interfaces.target = sgTarget }
+        if let sgLoss { c.interfaces.loss = sgLoss }
+        if let sgSignal { c.interfaces.signal = sgSignal }
+        if let sgAlpha { c.interfaces.alpha = sgAlpha }
+        if let sgHidden { c.interfaces.hidden = try parseMLPHidden(sgHidden) }
+        if let sgBatchnorm { c.interfaces.batchnorm = sgBatchnorm }
+        if let sgWarmup { c.interfaces.warmup = sgWarmup }
+        if let trackAlignment { c.interfaces.trackAlignment = trackAlignment }
+        if sgOptimizer != nil || sgLr != nil {
+            var o = c.interfaces.optimizer ?? c.optimizer
+            if let sgOptimizer, sgOptimizer != o.kind { o.kind = sgOptimizer; o.lr = nil }
+            if let sgLr { o.lr = sgLr }
+            c.interfaces.optimizer = o
+        }
     }
 
     func run() throws {
@@ -147,6 +214,11 @@ struct TrainCommand: ParsableCommand {
         let logPath = self.log
         let log: MetricsLog? = try asUsage { try logPath.map { try MetricsLog(path: $0, overwrite: overwrite) } }
         let report = Report(quiet: quiet)
+        if config.interfaces.rule == .kickback, config.model.loss == .ce {
+            FileHandle.standardError.write(Data(("dnic: warning: kickback sums the output errors through all-ones, which is identically "
+                + "zero under softmax cross-entropy: the hidden layers get no signal (use a single-output task: --loss logistic "
+                + "on binary data, or mse)\n").utf8))
+        }
         if !quiet {
             let blas = CoreSystem.blasInfo()
             let widths = ([data.train.dim] + config.model.layers.map(\.width) + [trainer.network.outputDim])
@@ -157,6 +229,15 @@ struct TrainCommand: ParsableCommand {
                   + "\(config.model.layers.contains { $0.batchnorm } ? "+bn" : ""), \(config.model.loss.rawValue) loss, "
                   + "\(config.optimizer.kind.rawValue) lr \(config.optimizer.learningRate), batch \(config.training.batch), "
                   + "\(trainer.totalSteps) steps, \(CoreSystem.threads) thread(s), BLAS \(blas.corename)")
+            if let dni = trainer.dni {
+                let i = config.interfaces
+                print("rule \(i.rule.rawValue): \(i.kind.rawValue) interfaces after hidden layer(s) "
+                      + "\(dni.boundaries.sorted().map(String.init).joined(separator: ",")), target \(i.target.rawValue), "
+                      + "loss \(i.loss.rawValue), signal \(i.signal.rawValue)\(i.signal == .predProp ? " (alpha \(i.alpha))" : "")"
+                      + (i.kind.trainable ? ", \(config.interfaceOptimizer.kind.rawValue) lr \(config.interfaceOptimizer.learningRate)" : ""))
+            } else {
+                print("rule \(config.interfaces.rule.rawValue)")
+            }
         }
         var logError: Error?
         let final = try trainer.run { event in
@@ -168,7 +249,7 @@ struct TrainCommand: ParsableCommand {
         if let logError { throw DnicError("--log \(log?.path ?? ""): \(logError)") }
         try log?.write(final, event: "final")
         if let save {
-            try Checkpoint.save(trainer.network, config: config, step: final.step, classes: data.train.classes, to: save)
+            try Checkpoint.save(trainer.network, interfaces: trainer.dni, config: config, step: final.step, classes: data.train.classes, to: save)
         }
         report.finish()
         print(String(format: "test accuracy %.4f (test loss %.4f) after %.2f epochs, %d steps, %.0f samples/s, %.1f s",

@@ -553,6 +553,8 @@ typedef struct dnic_dni_s dnic_dni_t;
 DNIC_API dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_desc *ifaces,
                                      int n_ifaces, int n_labels, uint64_t seed);
 DNIC_API void dnic_dni_free(dnic_dni_t *dni);
+/* Interfaces are numbered top first (highest layer = index 0), whatever the
+ * order of the descriptions given to dnic_dni_create. */
 DNIC_API int dnic_dni_num_ifaces(const dnic_dni_t *dni);
 DNIC_API dnic_iface_t *dnic_dni_iface(dnic_dni_t *dni, int i);
 /* Optimizer of every trainable interface (the network's is set on the net). */

@@ -7,11 +7,13 @@ import Foundation
 public enum Checkpoint {
     public static let format = "dnic-checkpoint-1"
 
-    public static func save(_ network: Network, config: RunConfig, step: Int, classes: Int, to path: String) throws {
+    public static func save(_ network: Network, interfaces: DNI? = nil, config: RunConfig, step: Int, classes: Int,
+                            to path: String) throws {
         let block = network.parameters()
-        let tensors = network.tensors.map {
+        var tensors = network.tensors.map {
             SafeTensors.Tensor(name: $0.name, shape: $0.shape, values: Array(block[$0.offset..<($0.offset + $0.size)]))
         }
+        tensors += (interfaces?.tensors ?? []).map { SafeTensors.Tensor(name: $0.name, shape: $0.shape, values: $0.values) }
         let metadata = [
             "format": format, "dnic_version": DnicVersion.core, "config": try ConfigFile.yaml(config),
             "step": String(step), "input_dim": String(network.inputDim), "output_dim": String(network.outputDim),
@@ -23,6 +25,7 @@ public enum Checkpoint {
     public struct Loaded {
         public let config: RunConfig
         public let network: Network
+        public let interfaces: DNI?
         public let step: Int
         public let classes: Int
     }
@@ -55,11 +58,25 @@ public enum Checkpoint {
             }
             block.replaceSubrange(t.offset..<(t.offset + t.size), with: stored.values)
         }
-        let known = Set(expected.map(\.name))
+        var known = Set(expected.map(\.name))
+        var interfaces: DNI?
+        if try !config.interfaces.boundaries(hidden: config.model.layers.count).isEmpty {
+            let dni = try DNI(network: network, spec: config.interfaces, labelWidth: max(classes, 2), seed: 0)
+            for t in dni.tensors {
+                guard let stored = file.tensor(t.name) else { throw bad("tensor '\(t.name)' is missing") }
+                guard stored.shape == t.shape else {
+                    throw bad("tensor '\(t.name)' has shape \(stored.shape), the interfaces need \(t.shape)")
+                }
+                guard stored.values.allSatisfy(\.isFinite) else { throw bad("tensor '\(t.name)' contains NaN or infinity") }
+                try dni.setTensor(t.name, stored.values)
+                known.insert(t.name)
+            }
+            interfaces = dni
+        }
         if let extra = file.tensors.first(where: { !known.contains($0.name) }) {
             throw bad("tensor '\(extra.name)' is not part of the model description")
         }
         do { try network.setParameters(block) } catch { throw bad("parameters contain NaN or infinity") }
-        return Loaded(config: config, network: network, step: step, classes: classes)
+        return Loaded(config: config, network: network, interfaces: interfaces, step: step, classes: classes)
     }
 }

@@ -46,16 +46,28 @@ public enum ConfigFile {
             lines += ["  - width: \(layer.width)", "    activation: \(layer.activation.rawValue)",
                       "    batchnorm: \(layer.batchnorm)"]
         }
-        lines += ["  loss: \(config.model.loss.rawValue)", "  init: \(config.model.initializer.rawValue)",
-                  "optimizer:", "  kind: \(o.kind.rawValue)", "  lr: \(o.learningRate)", "  l2: \(o.l2)",
-                  "  momentum: \(o.momentum)", "  beta1: \(o.beta1)", "  beta2: \(o.beta2)", "  eps: \(o.eps)",
-                  "training:", "  batch: \(t.batch)", "  epochs: \(t.epochs)"]
+        lines += ["  loss: \(config.model.loss.rawValue)", "  init: \(config.model.initializer.rawValue)"]
+        let i = config.interfaces
+        let at: String
+        if case .list(let l) = i.at { at = "[\(l.map(String.init).joined(separator: ", "))]" } else { at = i.at.text }
+        lines += ["interfaces:", "  rule: \(i.rule.rawValue)", "  at: \(at)", "  kind: \(i.kind.rawValue)",
+                  "  target: \(i.target.rawValue)", "  loss: \(i.loss.rawValue)", "  signal: \(i.signal.rawValue)",
+                  "  alpha: \(i.alpha)", "  hidden: [\(i.hidden.map(String.init).joined(separator: ", "))]",
+                  "  batchnorm: \(i.batchnorm)", "  warmup: \(i.warmup)", "  track-alignment: \(i.trackAlignment)"]
+        if let io = i.optimizer { lines += ["  optimizer:"] + optimizerLines(io).map { "  " + $0 } }
+        lines += ["optimizer:"] + optimizerLines(o)
+        lines += ["training:", "  batch: \(t.batch)", "  epochs: \(t.epochs)"]
         if let steps = t.steps { lines.append("  steps: \(steps)") }
         if let every = t.evalEvery { lines.append("  eval-every: \(every)") }
         lines.append("  seed: \(t.seed)")
         if let threads = t.threads { lines.append("  threads: \(threads)") }
         lines += ["  validation: \(t.validation)", "  schedule: \(t.schedule.rawValue)"]
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func optimizerLines(_ o: OptimizerSpec) -> [String] {
+        ["  kind: \(o.kind.rawValue)", "  lr: \(o.learningRate)", "  l2: \(o.l2)", "  momentum: \(o.momentum)",
+         "  beta1: \(o.beta1)", "  beta2: \(o.beta2)", "  eps: \(o.eps)"]
     }
 
     /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
@@ -67,6 +79,7 @@ public enum ConfigFile {
     public static func json(_ config: RunConfig) throws -> String {
         var resolved = config
         resolved.optimizer.lr = config.optimizer.learningRate
+        if let io = resolved.interfaces.optimizer { resolved.interfaces.optimizer?.lr = io.learningRate }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try encoder.encode(resolved), as: UTF8.self)

@@ -13,6 +13,10 @@ public struct EvaluationRecord: Codable, Equatable, Sendable {
     public var validationAccuracy: Double?
     /// Training samples per second of training time (evaluation excluded).
     public var samplesPerSecond: Double
+    /// Per interface, top first: mean interface loss since the previous
+    /// evaluation and, with alignment tracking, the mean cosine between the
+    /// delivered signal and the true gradient.
+    public var interfaces: [InterfaceRecord]?
     /// Wall-clock seconds since training started.
     public var seconds: Double
 
@@ -21,7 +25,15 @@ public struct EvaluationRecord: Codable, Equatable, Sendable {
         case trainLoss = "train_loss", testLoss = "test_loss", testAccuracy = "test_accuracy"
         case validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"
         case samplesPerSecond = "samples_per_sec"
+        case interfaces
     }
+}
+
+public struct InterfaceRecord: Codable, Equatable, Sendable {
+    /// The boundary: after hidden layer `layer` (1-based).
+    public var layer: Int
+    public var loss: Double
+    public var alignment: Double?
 }
 
 /// What a training run reports as it goes.
@@ -38,6 +50,8 @@ public final class Trainer {
     public let config: RunConfig
     public let data: DataSplit
     public let network: Network
+    /// The interfaces, when the rule places any.
+    public let dni: DNI?
     public let stepsPerEpoch: Int
     public let totalSteps: Int
     public let evalEvery: Int
@@ -53,6 +67,14 @@ public final class Trainer {
                               outputDim: config.model.outputWidth(classes: train.classes),
                               maxBatch: max(batch, 1024), seed: config.training.seed)
         try network.setOptimizer(config.optimizer)
+        if try config.interfaces.boundaries(hidden: config.model.layers.count).isEmpty {
+            dni = nil
+        } else {
+            let made = try DNI(network: network, spec: config.interfaces, labelWidth: max(train.classes, 2),
+                               seed: config.training.seed ^ 0x1F_ACE5)
+            try made.setInterfaceOptimizer(config.interfaceOptimizer)
+            dni = made
+        }
         stepsPerEpoch = (train.count + batch - 1) / batch
         totalSteps = config.training.steps ?? config.training.epochs * stepsPerEpoch
         evalEvery = config.training.evalEvery ?? stepsPerEpoch
@@ -68,6 +90,9 @@ public final class Trainer {
         var rng: UInt64 = config.training.seed ^ 0x0DA7_A0DE_5EED
         var position = train.count // forces a shuffle before the first batch
         var lossSum = 0.0, lossCount = 0
+        let nInterfaces = dni?.boundaries.count ?? 0
+        var ifaceLoss = [Double](repeating: 0, count: nInterfaces)
+        var ifaceAlign = [Double](repeating: 0, count: nInterfaces)
         var trainingSeconds = 0.0, samples = 0
         let start = Date()
         var lastProgress = Date.distantPast
@@ -97,6 +122,9 @@ public final class Trainer {
                 return try xBatch.withUnsafeBufferPointer { x in
                     try yBatch.withUnsafeBufferPointer { y in
                         do {
+                            if let dni {
+                                return try dni.trainStep(x: x.baseAddress!, labels: y.baseAddress!, batch: rows)
+                            }
                             return try network.trainStep(x: x.baseAddress!, labels: y.baseAddress!, batch: rows)
                         } catch let error as DnicError where error.status == DNIC_ERR_NONFINITE {
                             throw DnicError("step \(step): the loss is not finite (NaN or infinity); try a smaller --lr",
@@ -110,6 +138,12 @@ public final class Trainer {
             samples += rows
             lossSum += Double(loss)
             lossCount += 1
+            if let dni {
+                for (i, v) in dni.interfaceLosses.enumerated() { ifaceLoss[i] += Double(v) }
+                if config.interfaces.trackAlignment {
+                    for (i, v) in dni.alignments.enumerated() { ifaceAlign[i] += Double(v) }
+                }
+            }
             let epoch = Double(step) / Double(stepsPerEpoch)
 
             if step % evalEvery == 0 || step == totalSteps {
@@ -126,6 +160,15 @@ public final class Trainer {
                     record.validationAccuracy = v.accuracy
                 }
                 record.seconds = Date().timeIntervalSince(start)
+                if let dni {
+                    let n = Double(max(lossCount, 1))
+                    record.interfaces = dni.boundaries.indices.map {
+                        InterfaceRecord(layer: dni.boundaries[$0], loss: ifaceLoss[$0] / n,
+                                        alignment: config.interfaces.trackAlignment ? ifaceAlign[$0] / n : nil)
+                    }
+                    ifaceLoss = ifaceLoss.map { _ in 0 }
+                    ifaceAlign = ifaceAlign.map { _ in 0 }
+                }
                 lossSum = 0
                 lossCount = 0
                 last = record

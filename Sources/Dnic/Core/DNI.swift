@@ -1,0 +1,97 @@
+import CDnic
+
+/// Owns a C locked DNI trainer (`dnic_dni_t`): a network plus the
+/// interfaces a run's `InterfaceSpec` places on it.
+public final class DNI {
+    let handle: OpaquePointer
+    public let network: Network
+    /// Hidden-layer numbers (1-based) of the boundaries, top first (the C
+    /// trainer's order).
+    public let boundaries: [Int]
+
+    public init(network: Network, spec: InterfaceSpec, labelWidth: Int, seed: UInt64) throws {
+        let hidden = network.description.layers.count
+        let placed = try spec.boundaries(hidden: hidden)
+        var descs = [dnic_iface_desc]()
+        var widths = spec.hidden.map { Int32(clamping: $0) }
+        for k in placed {
+            var d = dnic_iface_desc()
+            dnic_iface_desc_defaults(&d, Int32(k - 1))
+            d.kind = spec.kind.core
+            d.target = spec.target.core
+            d.loss = spec.loss.core
+            d.signal = spec.signal.core
+            d.alpha = Float(spec.alpha)
+            d.mlp_layers = Int32(widths.count)
+            d.mlp_batchnorm = spec.batchnorm ? 1 : 0
+            d.warmup_steps = Int64(spec.warmup)
+            descs.append(d)
+        }
+        var made: OpaquePointer?
+        let status = widths.withUnsafeMutableBufferPointer { w -> dnic_status in
+            for i in descs.indices { descs[i].mlp_widths = UnsafePointer(w.baseAddress) }
+            return dnic_dni_create(&made, network.handle, descs, Int32(descs.count), Int32(labelWidth), seed)
+        }
+        try DnicError.check(status, "creating the interfaces (\(spec.rule.rawValue) at \(placed))")
+        handle = made!
+        self.network = network
+        boundaries = placed.sorted(by: >)
+        try DnicError.check(dnic_dni_set_track_alignment(handle, spec.trackAlignment ? 1 : 0), "alignment tracking")
+    }
+
+    deinit { dnic_dni_free(handle) }
+
+    public func setInterfaceOptimizer(_ spec: OptimizerSpec) throws {
+        var c = spec.core
+        try DnicError.check(dnic_dni_set_iface_optimizer(handle, &c), "interface optimizer settings")
+    }
+
+    public func trainStep(x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int) throws -> Float {
+        var loss: Float = 0
+        try DnicError.check(dnic_dni_train_step(handle, x, labels, nil, Int32(batch), &loss), "training step")
+        return loss
+    }
+
+    /// Last step's interface losses and alignments, in `boundaries` order.
+    public var interfaceLosses: [Float] { (0..<boundaries.count).map { dnic_dni_iface_loss(handle, Int32($0)) } }
+    public var alignments: [Float] { (0..<boundaries.count).map { dnic_dni_iface_alignment(handle, Int32($0)) } }
+
+    /// Every interface tensor, named "interface{k}.{name}" with k the
+    /// boundary's hidden-layer number.
+    public var tensors: [(name: String, shape: [Int], values: [Float])] {
+        var out = [(name: String, shape: [Int], values: [Float])]()
+        for (i, k) in boundaries.enumerated() {
+            let it = dnic_dni_iface(handle, Int32(i))
+            var n = 0
+            let p = dnic_iface_params(it, &n)
+            for t in 0..<Int(dnic_iface_num_tensors(it)) {
+                var info = dnic_tensor_info()
+                _ = dnic_iface_tensor(it, Int32(t), &info)
+                let name = withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let shape = info.cols == 1 ? [Int(info.rows)] : [Int(info.rows), Int(info.cols)]
+                out.append(("interface\(k).\(name)", shape, Array(UnsafeBufferPointer(start: p! + info.offset, count: info.size))))
+            }
+        }
+        return out
+    }
+
+    /// Restores one interface tensor by the name `tensors` gives it.
+    public func setTensor(_ name: String, _ values: [Float]) throws {
+        for (i, k) in boundaries.enumerated() where name.hasPrefix("interface\(k).") {
+            let it = dnic_dni_iface(handle, Int32(i))
+            let local = String(name.dropFirst("interface\(k).".count))
+            var n = 0
+            let p = dnic_iface_params(it, &n)!
+            for t in 0..<Int(dnic_iface_num_tensors(it)) {
+                var info = dnic_tensor_info()
+                _ = dnic_iface_tensor(it, Int32(t), &info)
+                let tname = withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if tname == local, info.size == values.count {
+                    values.withUnsafeBufferPointer { (p + info.offset).update(from: $0.baseAddress!, count: values.count) }
+                    return
+                }
+            }
+        }
+        throw DnicError("tensor '\(name)' does not belong to these interfaces")
+    }
+}

@@ -1,0 +1,243 @@
+import CDnic
+
+/// The learning rules of the paper's Table 1, each a preset of the one
+/// interface mechanism (DESIGN.md section 1).
+public enum Rule: String, Codable, CaseIterable, Sendable, ConfigChoice {
+    case backprop, sg, sgprop, fa, dfa, kickback
+}
+
+public enum InterfaceKind: String, Codable, CaseIterable, Sendable, ConfigChoice {
+    case linear, nolabel, sigmoid, mlp, identity, random, ones, oracle
+
+    var core: dnic_iface_kind {
+        switch self {
+        case .linear: return DNIC_IFACE_LINEAR
+        case .nolabel: return DNIC_IFACE_NOLABEL
+        case .sigmoid: return DNIC_IFACE_SIGMOID
+        case .mlp: return DNIC_IFACE_MLP
+        case .identity: return DNIC_IFACE_IDENTITY
+        case .random: return DNIC_IFACE_RANDOM
+        case .ones: return DNIC_IFACE_ONES
+        case .oracle: return DNIC_IFACE_ORACLE
+        }
+    }
+
+    public var trainable: Bool { [.linear, .nolabel, .sigmoid, .mlp].contains(self) }
+}
+
+public enum InterfaceTarget: String, Codable, CaseIterable, Sendable, ConfigChoice {
+    case `true`, bootstrap
+    case outputError = "output-error", nextError = "next-error"
+
+    var core: dnic_iface_target {
+        switch self {
+        case .true: return DNIC_TARGET_TRUE
+        case .bootstrap: return DNIC_TARGET_BOOTSTRAP
+        case .outputError: return DNIC_TARGET_OUTPUT_ERROR
+        case .nextError: return DNIC_TARGET_NEXT_ERROR
+        }
+    }
+}
+
+public enum InterfaceLoss: String, Codable, CaseIterable, Sendable, ConfigChoice {
+    case l2, inner
+    var core: dnic_iface_loss { self == .l2 ? DNIC_IFACE_LOSS_L2 : DNIC_IFACE_LOSS_INNER }
+}
+
+public enum InterfaceSignal: String, Codable, CaseIterable, Sendable, ConfigChoice {
+    case pred, prop
+    case predProp = "pred+prop"
+    var core: dnic_iface_signal {
+        switch self {
+        case .pred: return DNIC_SIGNAL_PRED
+        case .prop: return DNIC_SIGNAL_PROP
+        case .predProp: return DNIC_SIGNAL_PRED_PROP
+        }
+    }
+}
+
+/// Where interfaces go: boundary k sits after hidden layer k (1-based).
+public enum Placement: Equatable, Sendable, Codable {
+    /// no interface (plain backprop)
+    case none
+    /// one boundary in the middle of the stack: after hidden layer ⌈H/2⌉
+    case mid
+    /// every boundary that has hidden layers above it (1 … H−1) for trainable
+    /// interfaces; every hidden layer (1 … H) for fa, dfa and kickback
+    case every
+    case list([Int])
+
+    public init(parsing text: String) throws {
+        switch text {
+        case "none": self = .none
+        case "mid": self = .mid
+        case "every": self = .every
+        default:
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
+                Int($0.trimmingCharacters(in: .whitespaces))
+            }
+            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
+                throw DnicError("--sg-at '\(text)': expected mid, every, none or a list of hidden-layer numbers such as 2,4")
+            }
+            self = .list(parts.map { $0! })
+        }
+    }
+
+    public var text: String {
+        switch self {
+        case .none: return "none"
+        case .mid: return "mid"
+        case .every: return "every"
+        case .list(let l): return l.map(String.init).joined(separator: ",")
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let list = try? c.decode([Int].self) {
+            self = .list(list)
+        } else if let one = try? c.decode(Int.self) {
+            self = .list([one])
+        } else {
+            self = try Placement(parsing: c.decode(String.self))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if case .list(let l) = self { try c.encode(l) } else { try c.encode(text) }
+    }
+}
+
+/// Hidden layers of an `mlp` interface: "2x1024", "1024,512", or "0" for none.
+public func parseMLPHidden(_ text: String) throws -> [Int] {
+    let t = text.trimmingCharacters(in: .whitespaces)
+    func bad() -> DnicError { DnicError("--sg-hidden '\(text)': expected COUNTxWIDTH (e.g. 2x1024), a list of widths (1024,512) or 0") }
+    if t == "0" || t.isEmpty { return [] }
+    if t.contains("x") {
+        let p = t.split(separator: "x", omittingEmptySubsequences: false)
+        guard p.count == 2, let n = Int(p[0]), let w = Int(p[1]), n >= 0, n <= 64, w >= 1, w <= 1 << 20 else { throw bad() }
+        return Array(repeating: w, count: n)
+    }
+    let widths = t.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard widths.count <= 64, widths.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 1 << 20 }) else { throw bad() }
+    return widths.map { $0! }
+}
+
+/// The interfaces of a run: a rule (preset) and overrides of its parts.
+/// Every field is resolved and written out by `--print-config`.
+public struct InterfaceSpec: Codable, Equatable, Sendable {
+    public var rule: Rule
+    public var at: Placement
+    public var kind: InterfaceKind
+    public var target: InterfaceTarget
+    public var loss: InterfaceLoss
+    public var signal: InterfaceSignal
+    /// pred+prop: weight of ∂L_S/∂h
+    public var alpha: Double
+    /// mlp interfaces: hidden widths and batch norm
+    public var hidden: [Int]
+    public var batchnorm: Bool
+    /// steps during which the target is delivered instead of the prediction
+    public var warmup: Int
+    /// cosine between delivered signal and true gradient, logged per evaluation
+    public var trackAlignment: Bool
+    /// the interfaces' optimizer; nil = the network's
+    public var optimizer: OptimizerSpec?
+
+    /// The preset of a rule (DESIGN.md table).
+    public init(rule: Rule) {
+        self.rule = rule
+        alpha = 0
+        hidden = []
+        batchnorm = false
+        warmup = 0
+        trackAlignment = false
+        optimizer = nil
+        switch rule {
+        case .backprop:
+            (at, kind, target, loss, signal) = (.none, .identity, .bootstrap, .inner, .prop)
+        case .sg:
+            (at, kind, target, loss, signal) = (.mid, .linear, .bootstrap, .l2, .pred)
+        case .sgprop:
+            (at, kind, target, loss, signal) = (.mid, .linear, .bootstrap, .l2, .predProp)
+            alpha = 0.1
+        case .fa:
+            (at, kind, target, loss, signal) = (.every, .random, .nextError, .inner, .prop)
+        case .dfa:
+            (at, kind, target, loss, signal) = (.every, .random, .outputError, .inner, .prop)
+        case .kickback:
+            (at, kind, target, loss, signal) = (.every, .ones, .outputError, .inner, .prop)
+        }
+    }
+
+    public var placesEveryHiddenLayer: Bool { [.fa, .dfa, .kickback].contains(rule) }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case rule, at, kind, target, loss, signal, alpha, hidden, batchnorm, warmup, optimizer
+        case trackAlignment = "track-alignment"
+    }
+
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.stringValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(rule: try c.decodeIfPresent(Rule.self, forKey: .rule) ?? .backprop)
+        at = try c.decodeIfPresent(Placement.self, forKey: .at) ?? at
+        kind = try c.decodeIfPresent(InterfaceKind.self, forKey: .kind) ?? kind
+        target = try c.decodeIfPresent(InterfaceTarget.self, forKey: .target) ?? target
+        loss = try c.decodeIfPresent(InterfaceLoss.self, forKey: .loss) ?? loss
+        signal = try c.decodeIfPresent(InterfaceSignal.self, forKey: .signal) ?? signal
+        alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? alpha
+        hidden = try c.decodeIfPresent([Int].self, forKey: .hidden) ?? hidden
+        batchnorm = try c.decodeIfPresent(Bool.self, forKey: .batchnorm) ?? batchnorm
+        warmup = try c.decodeIfPresent(Int.self, forKey: .warmup) ?? warmup
+        trackAlignment = try c.decodeIfPresent(Bool.self, forKey: .trackAlignment) ?? trackAlignment
+        optimizer = try c.decodeIfPresent(OptimizerSpec.self, forKey: .optimizer)
+    }
+
+    /// Boundaries (hidden-layer numbers, 1-based) for a stack of `hidden`
+    /// hidden layers, or a one-line error.
+    public func boundaries(hidden h: Int) throws -> [Int] {
+        if placesEveryHiddenLayer {
+            if at != .every {
+                throw DnicError("\(rule.rawValue) puts an interface at every hidden layer; --sg-at \(at.text) is not allowed")
+            }
+            if h < 1 { throw DnicError("\(rule.rawValue) needs at least one hidden layer") }
+            return Array(1...h)
+        }
+        switch at {
+        case .none: return []
+        case .mid:
+            guard h >= 2 else { throw DnicError("--sg-at mid needs at least 2 hidden layers (there are \(h))") }
+            return [(h + 1) / 2]
+        case .every:
+            guard h >= 2 else { throw DnicError("--sg-at every needs at least 2 hidden layers (there are \(h))") }
+            return Array(1..<h)
+        case .list(let list):
+            for k in list where k < 1 || k >= h {
+                throw DnicError("--sg-at \(k): a boundary must lie after hidden layer 1 … \(h - 1), below the last hidden layer (\(h))")
+            }
+            guard Set(list).count == list.count else { throw DnicError("--sg-at \(at.text): a boundary is listed twice") }
+            return list.sorted()
+        }
+    }
+
+    /// Impossible combinations, as one line.
+    public func validate(hidden h: Int) throws {
+        if !(alpha >= 0 && alpha.isFinite) { throw DnicError("--sg-alpha \(alpha) must be >= 0") }
+        if warmup < 0 { throw DnicError("--sg-warmup \(warmup) must be >= 0") }
+        _ = try boundaries(hidden: h)
+        let fixedProjection = kind == .random || kind == .ones
+        if !fixedProjection, target == .outputError || target == .nextError {
+            throw DnicError("--sg-target \(target.rawValue) needs a fixed projection (--sg-kind random or ones); \(kind.rawValue) predicts the gradient at h itself")
+        }
+        if fixedProjection, signal != .prop {
+            throw DnicError("--sg-kind \(kind.rawValue) is a fixed projection: its signal must be prop, not \(signal.rawValue)")
+        }
+        if fixedProjection, warmup > 0, target == .outputError || target == .nextError {
+            throw DnicError("--sg-warmup needs a target shaped like h (true or bootstrap)")
+        }
+        if kind == .mlp { for w in hidden where w < 1 { throw DnicError("--sg-hidden: width \(w) must be >= 1") } }
+        if let o = optimizer { var c = RunConfig(); c.optimizer = o; try c.validate() }
+    }
+}
