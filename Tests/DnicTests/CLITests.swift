@@ -201,3 +201,42 @@ extension CLITests {
         return try Data(contentsOf: URL(fileURLWithPath: plain.path + ".gz"))
     }
 }
+
+extension CLITests {
+    func testBadInterfaceConfigurationsExitTwo() throws {
+        try assertFails(["train", "--rule", "sg", "--sg-at", "3"], status: 2, mentions: ["--sg-at 3", "last hidden layer"])
+        try assertFails(["train", "--rule", "sg", "--sg-at", "9"], status: 2, mentions: ["--sg-at 9"])
+        try assertFails(["train", "--rule", "sgprop", "--sg-alpha=-0.1"], status: 2, mentions: ["--sg-alpha -0.1"])
+        try assertFails(["train", "--rule", "sg", "--sg-kind", "mlp", "--sg-hidden", "2by1024"], status: 2,
+                        mentions: ["--sg-hidden '2by1024'"])
+        try assertFails(["train", "--rule", "fa", "--sg-at", "2"], status: 2, mentions: ["fa puts an interface at every hidden layer"])
+        try assertFails(["train", "--rule", "magic"], status: 2, mentions: ["magic"])
+        try assertFails(["train", "--rule", "sg", "--sg-at", "two"], status: 2, mentions: ["'two'"])
+    }
+
+    func testKickbackWithSoftmaxWarns() throws {
+        let r = try dnic(["train", "--rule", "kickback", "--data", "synth:linear-2d", "--steps", "3", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("warning: kickback"), r.stderr)
+        let quiet = try dnic(["train", "--rule", "kickback", "--loss", "logistic", "--data", "synth:linear-2d", "--steps", "3", "--quiet"])
+        XCTAssertFalse(quiet.stderr.contains("warning"), quiet.stderr)
+    }
+
+    func testInterfaceMetricsInTheLog() throws {
+        let dir = try tempDir()
+        let log = dir.appendingPathComponent("sg.jsonl").path
+        let r = try dnic(["train", "--rule", "sg", "--data", "synth:xor-2d", "--hidden", "3", "--width", "16",
+                          "--sg-at", "every", "--track-alignment", "--steps", "40", "--eval-every", "20", "--log", log])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let last = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last!
+        let object = try JSONSerialization.jsonObject(with: Data(last.utf8)) as! [String: Any]
+        let interfaces = object["interfaces"] as! [[String: Any]]
+        XCTAssertEqual(interfaces.map { $0["layer"] as! Int }, [2, 1])
+        for i in interfaces {
+            XCTAssertNotNil(i["loss"] as? Double)
+            let cosine = i["alignment"] as! Double
+            XCTAssertTrue(cosine >= -1 && cosine <= 1, "\(cosine)")
+        }
+        XCTAssertTrue(r.stdout.contains("sg2 loss"), r.stdout)
+    }
+}
