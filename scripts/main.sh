@@ -9,7 +9,7 @@ bash scripts/install-deps.sh
 swift build -c release --product dnic 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 test -x .build/release/dnic
 run() {
-    echo "== dnic train --rule $1"
+    echo "== dnic train --rule $1" >&2
     .build/release/dnic train --data fashion-mnist --hidden 3 --width 256 --activation relu --epochs 3 --rule "$@" \
         | tee /dev/stderr | tail -n 1
 }
