@@ -33,6 +33,7 @@ struct dnic_iface_s {
     const int32_t *labels;
     const float *ycond;
     int fwd_B, target_B, loss_B, back_B;
+    int want_input_grad; /* compute dL_S/dh even for the PRED signal */
     dnic_optim_config opt;
     int64_t step;
 };
@@ -391,6 +392,8 @@ dnic_status dnic_iface_backward(dnic_iface_t *it, int B) {
     if (B < 1) return DNIC_ERR_SIZE;
     if (it->loss_B != B) return DNIC_ERR_STATE;
     int dh = it->dh, dout = it->dout;
+    /* dL_S/dh costs a GEMM the PRED signal never reads: skip it there */
+    int want_dh = it->d.signal != DNIC_SIGNAL_PRED || it->want_input_grad;
     size_t n = (size_t)B * dout;
     float *P = it->params, *G = it->grads;
     switch (it->d.kind) {
@@ -398,7 +401,7 @@ dnic_status dnic_iface_backward(dnic_iface_t *it, int B) {
     case DNIC_IFACE_NOLABEL:
         dnic_dense_backward(NULL, G + it->oA, G + it->oC, it->delta, it->h, P + it->oA, B, dh, dout);
         label_grad(it, it->delta, B);
-        dnic_sgemm(0, 1, B, dh, dout, 1.0f, it->delta, dout, P + it->oA, dout, 0.0f, it->dLdh, dh);
+        if (want_dh) dnic_sgemm(0, 1, B, dh, dout, 1.0f, it->delta, dout, P + it->oA, dout, 0.0f, it->dLdh, dh);
         break;
     case DNIC_IFACE_SIGMOID: {
         const float *d = P + it->od;
@@ -419,7 +422,7 @@ dnic_status dnic_iface_backward(dnic_iface_t *it, int B) {
         dnic_dense_backward(NULL, G + it->oA, NULL, dz, it->h, P + it->oA, B, dh, dout);
         dnic_dense_backward(NULL, NULL, G + it->oC, it->delta, it->h, NULL, B, dh, dout);
         label_grad(it, it->delta, B);
-        dnic_sgemm(0, 1, B, dh, dout, 1.0f, dz, dout, P + it->oA, dout, 0.0f, it->dLdh, dh);
+        if (want_dh) dnic_sgemm(0, 1, B, dh, dout, 1.0f, dz, dout, P + it->oA, dout, 0.0f, it->dLdh, dh);
         break;
     }
     case DNIC_IFACE_MLP: {
@@ -477,6 +480,12 @@ dnic_status dnic_iface_write_signal(dnic_iface_t *it, float *dst, int B) {
 }
 
 /* ------------------------------------------------------ parameters, update */
+
+dnic_status dnic_iface_set_input_grad(dnic_iface_t *it, int on) {
+    if (!it) return DNIC_ERR_NULL;
+    it->want_input_grad = on ? 1 : 0;
+    return DNIC_OK;
+}
 
 const float *dnic_iface_prediction(const dnic_iface_t *it) { return it ? it->s : NULL; }
 const float *dnic_iface_input_grad(const dnic_iface_t *it) { return it ? it->dLdh : NULL; }

@@ -516,7 +516,10 @@ DNIC_API dnic_status dnic_iface_backward(dnic_iface_t *it, int B);
  * (overwrites), per the desc's signal; during warmup, the target. */
 DNIC_API dnic_status dnic_iface_write_signal(dnic_iface_t *it, float *dst, int B);
 DNIC_API const float *dnic_iface_prediction(const dnic_iface_t *it);   /* s (B, dout) */
-DNIC_API const float *dnic_iface_input_grad(const dnic_iface_t *it);   /* dL_S/dh (B, dh) */
+/* dL_S/dh (B, dh). With the PRED signal it is only computed after
+ * dnic_iface_set_input_grad(it, 1) (it costs a GEMM the signal never reads). */
+DNIC_API const float *dnic_iface_input_grad(const dnic_iface_t *it);
+DNIC_API dnic_status dnic_iface_set_input_grad(dnic_iface_t *it, int on);
 DNIC_API const float *dnic_iface_target_buf(const dnic_iface_t *it);   /* g (B, dout) */
 DNIC_API int dnic_iface_out_dim(const dnic_iface_t *it);
 DNIC_API int dnic_iface_trainable(const dnic_iface_t *it);
