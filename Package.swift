@@ -35,6 +35,9 @@ let package = Package(
             dependencies: ["Dnic", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // DnicCLI: the CLI tests run the built `dnic` executable
+        // Fuzz harness for every parser (built with -sanitize=fuzzer by `make fuzz`;
+        // a normal build replays inputs given on the command line).
+        .executableTarget(name: "DnicFuzz", dependencies: ["Dnic"]),
         .testTarget(name: "DnicTests", dependencies: ["Dnic", "CDnic", "DnicCLI"]),
     ]
 )
