@@ -24,6 +24,7 @@ typedef struct {
 struct dnic_dni_s {
     dnic_net_t *net;
     int n, n_labels, track;
+    int fault_iface;
     slot_t *slots; /* ordered by layer, top first */
 };
 
@@ -78,6 +79,7 @@ dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_
     dni->net = net;
     dni->n = n_ifaces;
     dni->n_labels = n_labels;
+    dni->fault_iface = -1;
     dni->slots = calloc((size_t)(n_ifaces > 0 ? n_ifaces : 1), sizeof *dni->slots);
     if (!dni->slots) { free(dni); return DNIC_ERR_NOMEM; }
     int max_batch = dnic_net_max_batch(net);
@@ -118,6 +120,15 @@ dnic_status dnic_dni_set_iface_optimizer(dnic_dni_t *dni, const dnic_optim_confi
     for (int i = 0; st == DNIC_OK && i < dni->n; i++) st = dnic_iface_set_optimizer(dni->slots[i].it, cfg);
     return st;
 }
+
+dnic_status dnic_dni_set_grad_clip(dnic_dni_t *dni, float max_norm) {
+    if (!dni) return DNIC_ERR_NULL;
+    if (!(max_norm >= 0.0f) || !isfinite(max_norm)) return DNIC_ERR_ARG;
+    for (int i = 0; i < dni->n; i++) dnic_iface_set_grad_clip(dni->slots[i].it, max_norm);
+    return DNIC_OK;
+}
+
+int dnic_dni_fault_iface(const dnic_dni_t *dni) { return dni ? dni->fault_iface : -1; }
 
 dnic_status dnic_dni_set_track_alignment(dnic_dni_t *dni, int on) {
     if (!dni) return DNIC_ERR_NULL;
@@ -200,8 +211,12 @@ dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *
     }
     st = dnic_net_backward_range(net, top, 0, B);
     if (st != DNIC_OK) return st;
+    dni->fault_iface = -1;
     if ((st = dnic_net_update(net)) != DNIC_OK) return st;
     for (int i = 0; i < dni->n; i++)
-        if ((st = dnic_iface_update(dni->slots[i].it)) != DNIC_OK) return st;
+        if ((st = dnic_iface_update(dni->slots[i].it)) != DNIC_OK) {
+            if (st == DNIC_ERR_NONFINITE) dni->fault_iface = i;
+            return st;
+        }
     return DNIC_OK;
 }

@@ -36,6 +36,8 @@ struct dnic_iface_s {
     int want_input_grad; /* compute dL_S/dh even for the PRED signal */
     dnic_optim_config opt;
     int64_t step;
+    float clip;
+    int fault_tensor, fault_grad;
 };
 
 static int trainable_kind(dnic_iface_kind k) {
@@ -160,6 +162,7 @@ dnic_status dnic_iface_create(dnic_iface_t **out, const dnic_iface_desc *desc, i
     it->max_batch = max_batch;
     it->oA = it->oB = it->oC = it->od = NONE;
     it->opt = dnic_optim_default(DNIC_OPT_SGD);
+    it->fault_tensor = -1;
     if (desc->kind == DNIC_IFACE_MLP && desc->mlp_layers > 0) {
         it->mlp_widths = malloc(sizeof(int) * (size_t)desc->mlp_layers);
         if (!it->mlp_widths) goto nomem;
@@ -544,12 +547,38 @@ dnic_status dnic_iface_set_optimizer(dnic_iface_t *it, const dnic_optim_config *
     return it->mlp ? dnic_net_set_optimizer(it->mlp, 0, cfg) : DNIC_OK;
 }
 
+dnic_status dnic_iface_set_step(dnic_iface_t *it, int64_t t) {
+    if (!it) return DNIC_ERR_NULL;
+    if (t < 0) return DNIC_ERR_ARG;
+    it->step = t;
+    return it->mlp ? dnic_net_set_optim_step(it->mlp, t) : DNIC_OK;
+}
+
+dnic_status dnic_iface_set_grad_clip(dnic_iface_t *it, float max_norm) {
+    if (!it) return DNIC_ERR_NULL;
+    if (!(max_norm >= 0.0f) || !isfinite(max_norm)) return DNIC_ERR_ARG;
+    it->clip = max_norm;
+    return it->mlp ? dnic_net_set_grad_clip(it->mlp, max_norm) : DNIC_OK;
+}
+
+int dnic_iface_fault_tensor(const dnic_iface_t *it, int *gradient_was_nonfinite) {
+    if (it && it->mlp) return dnic_net_fault_tensor(it->mlp, gradient_was_nonfinite);
+    if (gradient_was_nonfinite) *gradient_was_nonfinite = it ? it->fault_grad : 0;
+    return it ? it->fault_tensor : -1;
+}
+
 dnic_status dnic_iface_update(dnic_iface_t *it) {
     if (!it) return DNIC_ERR_NULL;
     it->step++;
+    it->fault_tensor = -1;
+    it->fault_grad = 0;
     if (!trainable_kind(it->d.kind)) return DNIC_OK;
     if (it->mlp) return dnic_net_update(it->mlp);
     const dnic_optim_config *c = &it->opt;
+    if (it->clip > 0.0f) {
+        double norm = sqrt(dnic__sum_squares(it->grads, it->n_params));
+        if (norm > it->clip && isfinite(norm)) dnic__scale(it->grads, it->n_params, (float)(it->clip / norm));
+    }
     for (int i = 0; i < it->n_tensors; i++) {
         const dnic_tensor_info *t = &it->tensors[i];
         if (!t->trainable) continue;
@@ -564,6 +593,10 @@ dnic_status dnic_iface_update(dnic_iface_t *it) {
             dnic_adam_update(p, m, v, g, t->size, c->lr, c->beta1, c->beta2, c->eps, l2, it->step);
             break;
         }
+        if (it->fault_tensor < 0 && !dnic__all_finite(p, t->size)) {
+            it->fault_tensor = i;
+            it->fault_grad = !dnic__all_finite(g, t->size);
+        }
     }
-    return DNIC_OK;
+    return it->fault_tensor < 0 ? DNIC_OK : DNIC_ERR_NONFINITE;
 }

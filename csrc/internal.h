@@ -33,6 +33,11 @@ void omp_set_num_threads(int);
 /* Largest sizes accepted anywhere: keeps size arithmetic far from overflow. */
 #define DNIC_MAX_DIM (1 << 24)
 
+/* finite.c: 1 if every value is finite; sum of squares in double; x *= s */
+int dnic__all_finite(const float *x, size_t n);
+double dnic__sum_squares(const float *x, size_t n);
+void dnic__scale(float *x, size_t n, float s);
+
 /* The loaded BLAS's thread setter (no-op for the builtin one). */
 void dnic__blas_set_threads(int n);
 

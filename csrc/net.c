@@ -54,6 +54,8 @@ struct dnic_net_s {
     int want_dx;
     dnic_optim_config opt[MAX_GROUPS];
     int64_t step;
+    float clip, last_norm;
+    int fault_tensor, fault_grad;
     const float *x;       /* input of the last forward (caller-owned) */
     int last_B;           /* rows of the last forward, 0 = none */
     int last_training;
@@ -217,6 +219,7 @@ dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t s
             }
     }
     for (int g = 0; g < MAX_GROUPS; g++) n->opt[g] = dnic_optim_default(DNIC_OPT_SGD);
+    n->fault_tensor = -1;
     dnic_enable_flush_to_zero();
     *out = n;
     return DNIC_OK;
@@ -417,9 +420,35 @@ void dnic_net_zero_grad(dnic_net_t *n) {
 
 /* ---------------------------------------------------------------- update */
 
+dnic_status dnic_net_set_grad_clip(dnic_net_t *n, float max_norm) {
+    if (!n) return DNIC_ERR_NULL;
+    if (!(max_norm >= 0.0f) || !isfinite(max_norm)) return DNIC_ERR_ARG;
+    n->clip = max_norm;
+    return DNIC_OK;
+}
+
+float dnic_net_last_grad_norm(const dnic_net_t *n) { return n ? n->last_norm : NAN; }
+
+int dnic_net_fault_tensor(const dnic_net_t *n, int *gradient_was_nonfinite) {
+    if (gradient_was_nonfinite) *gradient_was_nonfinite = n ? n->fault_grad : 0;
+    return n ? n->fault_tensor : -1;
+}
+
 dnic_status dnic_net_update(dnic_net_t *n) {
     if (!n) return DNIC_ERR_NULL;
     n->step++;
+    n->fault_tensor = -1;
+    n->fault_grad = 0;
+    if (n->clip > 0.0f) {
+        double ss = 0;
+        for (int i = 0; i < n->n_tensors; i++)
+            if (n->tensors[i].trainable) ss += dnic__sum_squares(n->grads + n->tensors[i].offset, n->tensors[i].size);
+        n->last_norm = (float)sqrt(ss);
+        if (n->last_norm > n->clip && isfinite(n->last_norm))
+            for (int i = 0; i < n->n_tensors; i++)
+                if (n->tensors[i].trainable)
+                    dnic__scale(n->grads + n->tensors[i].offset, n->tensors[i].size, n->clip / n->last_norm);
+    }
     for (int i = 0; i < n->n_tensors; i++) {
         const dnic_tensor_info *t = &n->tensors[i];
         if (!t->trainable) continue;
@@ -435,8 +464,13 @@ dnic_status dnic_net_update(dnic_net_t *n) {
             dnic_adam_update(p, m, v, g, t->size, c->lr, c->beta1, c->beta2, c->eps, l2, n->step);
             break;
         }
+        /* a fault stops training: name the first tensor it reached */
+        if (n->fault_tensor < 0 && !dnic__all_finite(p, t->size)) {
+            n->fault_tensor = i;
+            n->fault_grad = !dnic__all_finite(g, t->size);
+        }
     }
-    return DNIC_OK;
+    return n->fault_tensor < 0 ? DNIC_OK : DNIC_ERR_NONFINITE;
 }
 
 dnic_status dnic_net_train_step(dnic_net_t *n, const float *x, const int32_t *labels,

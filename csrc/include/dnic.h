@@ -405,7 +405,9 @@ DNIC_API dnic_status dnic_net_backward_range(dnic_net_t *net, int top, int botto
 /* Full backward: dnic_net_backward_range(net, n_layers - 1, 0, B). */
 DNIC_API dnic_status dnic_net_backward(dnic_net_t *net, int B);
 DNIC_API void dnic_net_zero_grad(dnic_net_t *net);
-/* One optimizer step for every trainable tensor, from the gradient block. */
+/* One optimizer step for every trainable tensor, from the gradient block.
+ * Checks every updated tensor: a NaN or infinity returns DNIC_ERR_NONFINITE
+ * (see dnic_net_fault_tensor); the caller should stop training. */
 DNIC_API dnic_status dnic_net_update(dnic_net_t *net);
 
 /* dL/da of layer l — the gradient at the dense output, before batch norm
@@ -419,6 +421,18 @@ DNIC_API const float *dnic_net_input_grad(const dnic_net_t *net);
 /* Whether backward through layer 0 also computes dL/dx (off by default:
  * a data input needs no gradient). */
 DNIC_API dnic_status dnic_net_set_input_grad(dnic_net_t *net, int on);
+
+/* Gradient clipping by global norm, applied by dnic_net_update before each
+ * step: if the L2 norm of all trainable gradients exceeds max_norm they are
+ * scaled down to it. 0 turns it off (the default); < 0 or NaN -> DNIC_ERR_ARG. */
+DNIC_API dnic_status dnic_net_set_grad_clip(dnic_net_t *net, float max_norm);
+/* Global L2 norm of the trainable gradients (before clipping) at the last update. */
+DNIC_API float dnic_net_last_grad_norm(const dnic_net_t *net);
+/* After dnic_net_update returned DNIC_ERR_NONFINITE: the tensor (index for
+ * dnic_net_tensor) whose values became NaN or infinite, and whether its
+ * gradient was already non-finite (1) or the update itself overflowed (0).
+ * -1 when the last update was finite. */
+DNIC_API int dnic_net_fault_tensor(const dnic_net_t *net, int *gradient_was_nonfinite);
 
 /* zero_grad + forward(training) + loss + backward + update.
  * A non-finite loss returns DNIC_ERR_NONFINITE before any update. */
@@ -536,6 +550,12 @@ DNIC_API dnic_status dnic_iface_set_optimizer(dnic_iface_t *it, const dnic_optim
 /* One optimizer step (no-op for fixed kinds); counts steps for warmup. */
 DNIC_API dnic_status dnic_iface_update(dnic_iface_t *it);
 DNIC_API int64_t dnic_iface_step(const dnic_iface_t *it);
+/* Restores the step counter (Adam's t, warmup) when resuming. */
+DNIC_API dnic_status dnic_iface_set_step(dnic_iface_t *it, int64_t t);
+/* Global-norm gradient clipping for this interface's parameters (0 = off). */
+DNIC_API dnic_status dnic_iface_set_grad_clip(dnic_iface_t *it, float max_norm);
+/* As dnic_net_fault_tensor, for the interface's tensors. */
+DNIC_API int dnic_iface_fault_tensor(const dnic_iface_t *it, int *gradient_was_nonfinite);
 
 /* ----------------------------------------------------- locked DNI trainer */
 
@@ -562,6 +582,11 @@ DNIC_API int dnic_dni_num_ifaces(const dnic_dni_t *dni);
 DNIC_API dnic_iface_t *dnic_dni_iface(dnic_dni_t *dni, int i);
 /* Optimizer of every trainable interface (the network's is set on the net). */
 DNIC_API dnic_status dnic_dni_set_iface_optimizer(dnic_dni_t *dni, const dnic_optim_config *cfg);
+/* Gradient clipping for every interface (the network's is set on the net). */
+DNIC_API dnic_status dnic_dni_set_grad_clip(dnic_dni_t *dni, float max_norm);
+/* After a step returned DNIC_ERR_NONFINITE: which interface (top-first index)
+ * faulted, -1 if the network itself (or none). */
+DNIC_API int dnic_dni_fault_iface(const dnic_dni_t *dni);
 /* Also compute, each step, the cosine between each interface's delivered
  * signal and the true dL/dh (costs one extra full backward). */
 DNIC_API dnic_status dnic_dni_set_track_alignment(dnic_dni_t *dni, int on);

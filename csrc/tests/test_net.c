@@ -332,6 +332,68 @@ static void test_xor(void) {
     dnic_net_free(n);
 }
 
+/* Global-norm clipping scales every trainable gradient by one factor;
+ * an update that produces NaN or infinity is reported with its tensor. */
+static void test_clipping_and_faults(void) {
+    const dnic_layer_desc layers[] = {{3, DNIC_ACT_RELU, 1}, {2, DNIC_ACT_IDENTITY, 0}};
+    dnic_net_t *n = make_net(2, 2, layers, DNIC_LOSS_SOFTMAX_CE, 4, 1);
+    if (!n) return;
+    size_t np;
+    float *P = dnic_net_params(n, &np), *G = dnic_net_grads(n, &np);
+    float *before = malloc(np * sizeof(float));
+    dnic_optim_config c = dnic_optim_default(DNIC_OPT_SGD);
+    c.lr = 1.0f;
+    dnic_net_set_optimizer(n, 0, &c);
+    CHECK(dnic_net_set_grad_clip(n, -1.0f) == DNIC_ERR_ARG && dnic_net_set_grad_clip(n, NAN) == DNIC_ERR_ARG,
+          "bad clip values refused");
+    CHECK(dnic_net_set_grad_clip(n, 0.5f) == DNIC_OK, "set clip");
+    /* every trainable gradient 1: norm sqrt(#trainable) */
+    double count = 0;
+    for (size_t k = 0; k < np; k++) G[k] = 0;
+    for (int i = 0; i < dnic_net_num_tensors(n); i++) {
+        dnic_tensor_info t;
+        dnic_net_tensor(n, i, &t);
+        if (!t.trainable) continue;
+        for (size_t k = 0; k < t.size; k++) G[t.offset + k] = 1.0f;
+        count += (double)t.size;
+    }
+    memcpy(before, P, np * sizeof(float));
+    CHECK(dnic_net_update(n) == DNIC_OK, "clipped update");
+    CHECK(fabs(dnic_net_last_grad_norm(n) - sqrt(count)) < 1e-4, "norm %g want %g", dnic_net_last_grad_norm(n), sqrt(count));
+    double moved = 0;
+    for (int i = 0; i < dnic_net_num_tensors(n); i++) {
+        dnic_tensor_info t;
+        dnic_net_tensor(n, i, &t);
+        if (!t.trainable) continue;
+        for (size_t k = 0; k < t.size; k++) moved += pow(before[t.offset + k] - P[t.offset + k], 2);
+    }
+    CHECK(fabs(sqrt(moved) - 0.5) < 1e-5, "clipped step has norm lr * 0.5, got %g", sqrt(moved));
+    int grad_bad = -1;
+    CHECK(dnic_net_fault_tensor(n, &grad_bad) == -1, "no fault after a finite update");
+
+    /* a NaN gradient in layer1.weight */
+    dnic_net_set_grad_clip(n, 0.0f);
+    for (size_t k = 0; k < np; k++) G[k] = 0;
+    int w1 = -1;
+    for (int i = 0; i < dnic_net_num_tensors(n); i++) {
+        dnic_tensor_info t;
+        dnic_net_tensor(n, i, &t);
+        if (strcmp(t.name, "layer1.weight") == 0) { w1 = i; G[t.offset + 1] = NAN; }
+    }
+    CHECK(dnic_net_update(n) == DNIC_ERR_NONFINITE, "NaN gradient must be reported");
+    CHECK(dnic_net_fault_tensor(n, &grad_bad) == w1 && grad_bad == 1, "fault names layer1.weight, gradient flag %d", grad_bad);
+
+    /* an overflowing step: finite gradient, absurd learning rate */
+    memcpy(P, before, np * sizeof(float));
+    for (size_t k = 0; k < np; k++) G[k] = 1e30f;
+    c.lr = 1e30f;
+    dnic_net_set_optimizer(n, 0, &c);
+    CHECK(dnic_net_update(n) == DNIC_ERR_NONFINITE, "overflow must be reported");
+    CHECK(dnic_net_fault_tensor(n, &grad_bad) == 0 && grad_bad == 0, "overflow in layer0.weight, not its gradient");
+    free(before);
+    dnic_net_free(n);
+}
+
 /* The OpenMP team really has more than one thread when asked (a build that
  * silently lost OpenMP fails here). */
 static void test_openmp_team(void) {
@@ -363,6 +425,7 @@ int main(void) {
         test_determinism();
         test_overfit_random_points();
         test_xor();
+        test_clipping_and_faults();
     }
     return harness_finish("net");
 }
