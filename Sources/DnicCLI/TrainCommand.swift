@@ -127,6 +127,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Save the trained parameters (safetensors) to FILE at the end (refuses an existing file without --overwrite).")
     var save: String?
 
+    @Option(help: "With --save: also write the checkpoint every STEPS steps (atomically; the previous one survives until the new one is complete).")
+    var checkpointEvery: Int?
+
+    @Option(help: "Continue the run saved in FILE (parameters, optimizer and data-order state); flags may change only its length and outputs.")
+    var resume: String?
+
+    @Option(help: "Clip gradients to this global L2 norm (network and each interface). (default: off)")
+    var clipGrad: Double?
+
     @Flag(help: "Allow --log and --save to replace existing files.")
     var overwrite = false
 
@@ -137,9 +146,10 @@ struct TrainCommand: ParsableCommand {
     var printConfig = false
 
     /// Defaults, then the config file, then flags.
-    func effectiveConfig() throws -> RunConfig {
-        var c = try config.map { try ConfigFile.load(path: $0) } ?? RunConfig()
-        if config == nil, let rule { c.model = RunConfig.defaultModel(for: rule) } // e.g. batch norm for dfa
+    func effectiveConfig(base: RunConfig? = nil) throws -> RunConfig {
+        if resume != nil, config != nil { throw UsageError("--resume takes its configuration from the checkpoint; drop --config") }
+        var c = try base ?? config.map { try ConfigFile.load(path: $0) } ?? RunConfig()
+        if config == nil, resume == nil, let rule { c.model = RunConfig.defaultModel(for: rule) } // e.g. batch norm for dfa
         if let data { c.data = data }
         if hidden != nil || width != nil {
             let template = c.model.layers.first ?? LayerSpec(width: 256)
@@ -167,6 +177,11 @@ struct TrainCommand: ParsableCommand {
         if let seed { c.training.seed = seed }
         if let threads { c.training.threads = threads }
         if let validation { c.training.validation = validation }
+        if let clipGrad { c.training.clipGrad = clipGrad }
+        if let every = checkpointEvery {
+            if every < 1 { throw UsageError("--checkpoint-every \(every) must be at least 1") }
+            if save == nil { throw UsageError("--checkpoint-every needs --save FILE") }
+        }
         try c.validate()
         _ = try DataSpec.parse(c.data)
         return c
@@ -194,7 +209,15 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let config = try asUsage { try effectiveConfig() }
+        // a resumed run starts from the checkpoint's configuration
+        let restored = try resume.map { path in try Checkpoint.load(path: path) }
+        let config = try asUsage { () throws -> RunConfig in
+            let c = try effectiveConfig(base: restored?.config)
+            if let restored, let difference = RunConfig.resumeDifference(restored.config, c) {
+                throw UsageError("--resume \(resume!): \(difference)")
+            }
+            return c
+        }
         if printConfig {
             print(try ConfigFile.yaml(config), terminator: "")
             return
@@ -204,55 +227,70 @@ struct TrainCommand: ParsableCommand {
         options.seed = config.training.seed
         options.validationFraction = config.training.validation
         let spec = try asUsage { try DataSpec.parse(config.data) }
-        if let save, !overwrite, FileManager.default.fileExists(atPath: save) {
+        if let save, !overwrite, save != resume, FileManager.default.fileExists(atPath: save) {
             throw UsageError("--save \(save): file exists (pass --overwrite to replace it)")
         }
         let loadStart = Date()
         let data = try loadData(spec, options: options)
-        let trainer = try Trainer(config: config, data: data)
-        // the log is opened only once everything else is known to be valid
+        let trainer = try Trainer(config: config, data: data, restoring: restored)
+        // the log is opened only once everything else is known to be valid;
+        // a resumed run appends to its log
         let logPath = self.log
-        let log: MetricsLog? = try asUsage { try logPath.map { try MetricsLog(path: $0, overwrite: overwrite) } }
+        let log: MetricsLog? = try asUsage {
+            try logPath.map { try MetricsLog(path: $0, overwrite: overwrite, append: restored != nil) }
+        }
         let report = Report(quiet: quiet)
         if config.interfaces.rule == .kickback, config.model.loss == .ce {
             FileHandle.standardError.write(Data(("dnic: warning: kickback sums the output errors through all-ones, which is identically "
                 + "zero under softmax cross-entropy: the hidden layers get no signal (use a single-output task: --loss logistic "
                 + "on binary data, or mse)\n").utf8))
         }
-        if !quiet {
-            let blas = CoreSystem.blasInfo()
-            let widths = ([data.train.dim] + config.model.layers.map(\.width) + [trainer.network.outputDim])
-                .map(String.init).joined(separator: "-")
-            print("data \(spec.description): \(data.train.count) train, \(data.validation?.count ?? 0) validation, "
-                  + "\(data.test.count) test (loaded in \(String(format: "%.1f", Date().timeIntervalSince(loadStart))) s)")
-            print("network \(widths) \(config.model.layers.first?.activation.rawValue ?? "linear")"
-                  + "\(config.model.layers.contains { $0.batchnorm } ? "+bn" : ""), \(config.model.loss.rawValue) loss, "
-                  + "\(config.optimizer.kind.rawValue) lr \(config.optimizer.learningRate), batch \(config.training.batch), "
-                  + "\(trainer.totalSteps) steps, \(CoreSystem.threads) thread(s), BLAS \(blas.corename)")
-            if let dni = trainer.dni {
-                let i = config.interfaces
-                print("rule \(i.rule.rawValue): \(i.kind.rawValue) interfaces after hidden layer(s) "
-                      + "\(dni.boundaries.sorted().map(String.init).joined(separator: ",")), target \(i.target.rawValue), "
-                      + "loss \(i.loss.rawValue), signal \(i.signal.rawValue)\(i.signal == .predProp ? " (alpha \(i.alpha))" : "")"
-                      + (i.kind.trainable ? ", \(config.interfaceOptimizer.kind.rawValue) lr \(config.interfaceOptimizer.learningRate)" : ""))
-            } else {
-                print("rule \(config.interfaces.rule.rawValue)")
-            }
-        }
+        if !quiet { printHeader(config, spec, data, trainer, Date().timeIntervalSince(loadStart)) }
+        StopSignal.install()
         var logError: Error?
-        let final = try trainer.run { event in
-            report.show(event)
-            if case .evaluation(let record) = event, let log, logError == nil {
-                do { try log.write(record, event: "eval") } catch { logError = error }
-            }
+        let final: EvaluationRecord
+        do {
+            final = try trainer.run(onEvent: { event in
+                report.show(event)
+                if case .evaluation(let record) = event, let log, logError == nil {
+                    do { try log.write(record, event: "eval") } catch { logError = error }
+                }
+            }, checkpointEvery: save == nil ? nil : checkpointEvery, checkpoint: { trainer in
+                if let save { try Checkpoint.save(trainer, to: save) }
+            }, shouldStop: { StopSignal.requested })
+        } catch Trainer.Stop.requested {
+            report.finish()
+            let saved = save.map { "; checkpoint saved to \($0) (continue with --resume \($0))" } ?? " (no --save: nothing saved)"
+            FileHandle.standardError.write(Data("dnic: \(StopSignal.name) at step \(trainer.state.step)\(saved)\n".utf8))
+            Foundation.exit(StopSignal.exitStatus)
         }
         if let logError { throw DnicError("--log \(log?.path ?? ""): \(logError)") }
         try log?.write(final, event: "final")
-        if let save {
-            try Checkpoint.save(trainer.network, interfaces: trainer.dni, config: config, step: final.step, classes: data.train.classes, to: save)
-        }
+        if let save { try Checkpoint.save(trainer, to: save) }
         report.finish()
         print(String(format: "test accuracy %.4f (test loss %.4f) after %.2f epochs, %d steps, %.0f samples/s, %.1f s",
                      final.testAccuracy, final.testLoss, final.epoch, final.step, final.samplesPerSecond, final.seconds))
+    }
+
+    func printHeader(_ config: RunConfig, _ spec: DataSpec, _ data: DataSplit, _ trainer: Trainer, _ loadSeconds: Double) {
+        let blas = CoreSystem.blasInfo()
+        let widths = ([data.train.dim] + config.model.layers.map(\.width) + [trainer.network.outputDim])
+            .map(String.init).joined(separator: "-")
+        print("data \(spec.description): \(data.train.count) train, \(data.validation?.count ?? 0) validation, "
+              + "\(data.test.count) test (loaded in \(String(format: "%.1f", loadSeconds)) s)")
+        print("network \(widths) \(config.model.layers.first?.activation.rawValue ?? "linear")"
+              + "\(config.model.layers.contains { $0.batchnorm } ? "+bn" : ""), \(config.model.loss.rawValue) loss, "
+              + "\(config.optimizer.kind.rawValue) lr \(config.optimizer.learningRate), batch \(config.training.batch), "
+              + "\(trainer.totalSteps) steps, \(CoreSystem.threads) thread(s), BLAS \(blas.corename)")
+        if let dni = trainer.dni {
+            let i = config.interfaces
+            print("rule \(i.rule.rawValue): \(i.kind.rawValue) interfaces after hidden layer(s) "
+                  + "\(dni.boundaries.sorted().map(String.init).joined(separator: ",")), target \(i.target.rawValue), "
+                  + "loss \(i.loss.rawValue), signal \(i.signal.rawValue)\(i.signal == .predProp ? " (alpha \(i.alpha))" : "")"
+                  + (i.kind.trainable ? ", \(config.interfaceOptimizer.kind.rawValue) lr \(config.interfaceOptimizer.learningRate)" : ""))
+        } else {
+            print("rule \(config.interfaces.rule.rawValue)")
+        }
+        if trainer.state.step > 0 { print("resumed at step \(trainer.state.step) from \(resume ?? "")") }
     }
 }

@@ -19,10 +19,16 @@ final class CheckpointTests: XCTestCase {
         return (try Network(config.model, inputDim: 5, outputDim: 3, maxBatch: 8, seed: seed), config)
     }
 
+    func save(_ net: Network, _ config: RunConfig, step: Int, to path: String) throws {
+        var state = TrainerState()
+        state.step = step
+        try Checkpoint.save(net, interfaces: nil, config: config, state: state, classes: 3, stepsPerEpoch: 10, to: path)
+    }
+
     func testRoundTripRestoresEveryParameter() throws {
         let (net, config) = try smallNetwork()
         let path = try tempPath("a.safetensors")
-        try Checkpoint.save(net, config: config, step: 42, classes: 3, to: path)
+        try save(net, config, step: 42, to: path)
         let loaded = try Checkpoint.load(path: path)
         XCTAssertEqual(loaded.network.parameters(), net.parameters())
         var expected = config
@@ -36,8 +42,8 @@ final class CheckpointTests: XCTestCase {
     func testSaveReplacesAtomicallyAndLeavesNoTemporaryFile() throws {
         let (net, config) = try smallNetwork()
         let path = try tempPath("b.safetensors")
-        try Checkpoint.save(net, config: config, step: 1, classes: 3, to: path)
-        try Checkpoint.save(net, config: config, step: 2, classes: 3, to: path)
+        try save(net, config, step: 1, to: path)
+        try save(net, config, step: 2, to: path)
         XCTAssertEqual(try Checkpoint.load(path: path).step, 2)
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["b.safetensors"])
@@ -96,7 +102,7 @@ final class CheckpointTests: XCTestCase {
     func testCheckpointOfAnotherModelSaysWhatDiffers() throws {
         let (net, config) = try smallNetwork()
         let path = try tempPath("c.safetensors")
-        try Checkpoint.save(net, config: config, step: 1, classes: 3, to: path)
+        try save(net, config, step: 1, to: path)
         // rewrite the stored description to claim a wider first layer
         var file = try SafeTensors.read(path: path)
         var other = config

@@ -1,82 +1,140 @@
 import Foundation
 
-/// A network's parameters in a safetensors file, with the run
-/// configuration (the text `--print-config` prints) in `__metadata__`.
-/// Tensor names are the C core's: layer{l}.weight, layer{l}.bias,
-/// layer{l}.bn.{gamma,beta,running_mean,running_var}.
+/// A training run in a safetensors file: every parameter of the network and
+/// its interfaces, the optimizer state, and in `__metadata__` the run
+/// configuration (the text `--print-config` prints), the step, epoch,
+/// data-order position and RNG state, and the dnic version.
+///
+/// Tensor names (stable, documented in the README):
+///   layer{l}.weight (in, out), layer{l}.bias, layer{l}.bn.{gamma, beta, running_mean, running_var}
+///   interface{k}.{A, B, C, d} or interface{k}.mlp.layer{l}.…   (k: boundary after hidden layer k)
+///   optimizer.m.<name>, optimizer.v.<name> for every trainable tensor above
+///     (momentum uses m; Adam m and v; plain SGD keeps zeros)
 public enum Checkpoint {
     public static let format = "dnic-checkpoint-1"
 
-    public static func save(_ network: Network, interfaces: DNI? = nil, config: RunConfig, step: Int, classes: Int,
-                            to path: String) throws {
-        let block = network.parameters()
-        var tensors = network.tensors.map {
-            SafeTensors.Tensor(name: $0.name, shape: $0.shape, values: Array(block[$0.offset..<($0.offset + $0.size)]))
+    public static func save(_ trainer: Trainer, to path: String) throws {
+        try save(trainer.network, interfaces: trainer.dni, config: trainer.config, state: trainer.state,
+                 classes: trainer.data.train.classes, stepsPerEpoch: trainer.stepsPerEpoch, to: path)
+    }
+
+    public static func save(_ network: Network, interfaces: DNI?, config: RunConfig, state: TrainerState,
+                            classes: Int, stepsPerEpoch: Int, to path: String) throws {
+        let params = network.parameters(), optim = network.optimizerState()
+        var tensors = [SafeTensors.Tensor]()
+        var moments = [SafeTensors.Tensor]()
+        for t in network.tensors {
+            tensors.append(.init(name: t.name, shape: t.shape, values: Array(params[t.offset..<(t.offset + t.size)])))
+            guard network.trainable(t.name) else { continue }
+            moments.append(.init(name: "optimizer.m.\(t.name)", shape: t.shape,
+                                 values: Array(optim[t.offset..<(t.offset + t.size)])))
+            let v = params.count + t.offset
+            moments.append(.init(name: "optimizer.v.\(t.name)", shape: t.shape, values: Array(optim[v..<(v + t.size)])))
         }
-        tensors += (interfaces?.tensors ?? []).map { SafeTensors.Tensor(name: $0.name, shape: $0.shape, values: $0.values) }
+        var interfaceSteps = [Int64]()
+        if let dni = interfaces {
+            for t in dni.tensorTable {
+                let p = dni.block(t.interface), o = dni.block(t.interface, optimizer: true)
+                tensors.append(.init(name: t.name, shape: t.shape, values: Array(p[t.offset..<(t.offset + t.size)])))
+                guard t.trainable else { continue }
+                moments.append(.init(name: "optimizer.m.\(t.name)", shape: t.shape, values: Array(o[t.offset..<(t.offset + t.size)])))
+                let v = p.count + t.offset
+                moments.append(.init(name: "optimizer.v.\(t.name)", shape: t.shape, values: Array(o[v..<(v + t.size)])))
+            }
+            interfaceSteps = dni.boundaries.indices.map { dni.step($0) }
+        }
+        let stateJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
         let metadata = [
             "format": format, "dnic_version": DnicVersion.core, "config": try ConfigFile.yaml(config),
-            "step": String(step), "input_dim": String(network.inputDim), "output_dim": String(network.outputDim),
-            "classes": String(classes),
+            "step": String(state.step), "epoch": String(Double(state.step) / Double(max(stepsPerEpoch, 1))),
+            "data_position": String(state.position), "data_rng": String(state.epochRNG),
+            "trainer_state": stateJSON, "optimizer_step": String(network.optimizerStep),
+            "interface_steps": interfaceSteps.map(String.init).joined(separator: ","),
+            "input_dim": String(network.inputDim), "output_dim": String(network.outputDim), "classes": String(classes),
         ]
-        try SafeTensors(tensors: tensors, metadata: metadata).write(to: path)
+        try SafeTensors(tensors: tensors + moments, metadata: metadata).write(to: path)
     }
 
     public struct Loaded {
         public let config: RunConfig
         public let network: Network
         public let interfaces: DNI?
-        public let step: Int
+        public let state: TrainerState
         public let classes: Int
+        public var step: Int { state.step }
     }
 
-    /// Reads and checks a checkpoint, then builds its network.
+    /// Reads and checks everything, then builds the network (and interfaces)
+    /// with parameters and optimizer state restored.
     public static func load(path: String, maxBatch: Int = 1024) throws -> Loaded {
         let file = try SafeTensors.read(path: path)
         func bad(_ why: String) -> DnicError { DnicError("\(path): \(why)") }
-        guard file.metadata["format"] == format else {
-            throw bad("not a dnic checkpoint (metadata format is \(file.metadata["format"].map { "'\($0)'" } ?? "missing"))")
+        let meta = file.metadata
+        guard meta["format"] == format else {
+            throw bad("not a dnic checkpoint (metadata format is \(meta["format"].map { "'\($0)'" } ?? "missing"))")
         }
-        guard let configText = file.metadata["config"] else { throw bad("no model description in the metadata") }
+        guard let configText = meta["config"] else { throw bad("no model description in the metadata") }
         let config = try ConfigFile.parse(Data(configText.utf8), name: "\(path) (metadata config)")
-        guard let inputDim = file.metadata["input_dim"].flatMap(Int.init), inputDim > 0,
-              let outputDim = file.metadata["output_dim"].flatMap(Int.init), outputDim > 0,
-              let classes = file.metadata["classes"].flatMap(Int.init), classes > 0,
-              let step = file.metadata["step"].flatMap(Int.init) else {
-            throw bad("metadata lacks input_dim, output_dim, classes or step")
+        guard let inputDim = meta["input_dim"].flatMap(Int.init), inputDim > 0, inputDim <= 1 << 24,
+              let outputDim = meta["output_dim"].flatMap(Int.init), outputDim > 0, outputDim <= 1 << 22,
+              let classes = meta["classes"].flatMap(Int.init), classes > 0, classes <= 1 << 22,
+              let optimizerStep = meta["optimizer_step"].flatMap(Int64.init), optimizerStep >= 0,
+              let stateText = meta["trainer_state"] else {
+            throw bad("metadata lacks or garbles input_dim, output_dim, classes, optimizer_step or trainer_state")
         }
+        let state: TrainerState
+        do { state = try JSONDecoder().decode(TrainerState.self, from: Data(stateText.utf8)) } catch {
+            throw bad("trainer_state in the metadata is not valid: \(describe(error))")
+        }
+        try config.validate()
         let network = try Network(config.model, inputDim: inputDim, outputDim: outputDim, maxBatch: maxBatch,
                                   seed: config.training.seed)
-        var block = [Float](repeating: 0, count: network.parameterCount)
-        let expected = network.tensors
-        for t in expected {
-            guard let stored = file.tensor(t.name) else {
-                throw bad("tensor '\(t.name)' is missing: the file does not match its own model description")
-            }
-            guard stored.shape == t.shape else {
-                throw bad("tensor '\(t.name)' has shape \(stored.shape), the model description needs \(t.shape)")
-            }
-            block.replaceSubrange(t.offset..<(t.offset + t.size), with: stored.values)
+        var used = Set<String>()
+        func stored(_ name: String, _ shape: [Int]) throws -> [Float] {
+            guard let t = file.tensor(name) else { throw bad("tensor '\(name)' is missing: the file does not match its own model description") }
+            guard t.shape == shape else { throw bad("tensor '\(name)' has shape \(t.shape), the model description needs \(shape)") }
+            guard t.values.allSatisfy(\.isFinite) else { throw bad("tensor '\(name)' contains NaN or infinity") }
+            used.insert(name)
+            return t.values
         }
-        var known = Set(expected.map(\.name))
+        var params = [Float](repeating: 0, count: network.parameterCount)
+        var optim = [Float](repeating: 0, count: 2 * network.parameterCount)
+        for t in network.tensors {
+            params.replaceSubrange(t.offset..<(t.offset + t.size), with: try stored(t.name, t.shape))
+            guard network.trainable(t.name) else { continue }
+            optim.replaceSubrange(t.offset..<(t.offset + t.size), with: try stored("optimizer.m.\(t.name)", t.shape))
+            let v = params.count + t.offset
+            optim.replaceSubrange(v..<(v + t.size), with: try stored("optimizer.v.\(t.name)", t.shape))
+        }
+        try network.setParameters(params)
+        try network.setOptimizerState(optim)
+        network.optimizerStep = optimizerStep
+
         var interfaces: DNI?
         if try !config.interfaces.boundaries(hidden: config.model.layers.count).isEmpty {
             let dni = try DNI(network: network, spec: config.interfaces, labelWidth: max(classes, 2), seed: 0)
-            for t in dni.tensors {
-                guard let stored = file.tensor(t.name) else { throw bad("tensor '\(t.name)' is missing") }
-                guard stored.shape == t.shape else {
-                    throw bad("tensor '\(t.name)' has shape \(stored.shape), the interfaces need \(t.shape)")
+            try dni.setInterfaceOptimizer(config.interfaceOptimizer)
+            for t in dni.tensorTable {
+                let p = dni.block(t.interface), o = dni.block(t.interface, optimizer: true)
+                let values = try stored(t.name, t.shape)
+                for k in 0..<t.size { p[t.offset + k] = values[k] }
+                guard t.trainable else { continue }
+                let m = try stored("optimizer.m.\(t.name)", t.shape), v = try stored("optimizer.v.\(t.name)", t.shape)
+                for k in 0..<t.size {
+                    o[t.offset + k] = m[k]
+                    o[p.count + t.offset + k] = v[k]
                 }
-                guard stored.values.allSatisfy(\.isFinite) else { throw bad("tensor '\(t.name)' contains NaN or infinity") }
-                try dni.setTensor(t.name, stored.values)
-                known.insert(t.name)
             }
+            let steps = (meta["interface_steps"] ?? "").split(separator: ",").compactMap { Int64($0) }
+            guard steps.count == dni.boundaries.count, steps.allSatisfy({ $0 >= 0 }) else {
+                throw bad("metadata interface_steps does not match the \(dni.boundaries.count) interfaces")
+            }
+            for (i, t) in steps.enumerated() { try dni.setStep(i, t) }
             interfaces = dni
         }
-        if let extra = file.tensors.first(where: { !known.contains($0.name) }) {
+        if let extra = file.tensors.first(where: { !used.contains($0.name) }) {
             throw bad("tensor '\(extra.name)' is not part of the model description")
         }
-        do { try network.setParameters(block) } catch { throw bad("parameters contain NaN or infinity") }
-        return Loaded(config: config, network: network, interfaces: interfaces, step: step, classes: classes)
+        return Loaded(config: config, network: network, interfaces: interfaces, state: state, classes: classes)
     }
 }

@@ -57,41 +57,47 @@ public final class DNI {
     public var alignments: [Float] { (0..<boundaries.count).map { dnic_dni_iface_alignment(handle, Int32($0)) } }
 
     /// Every interface tensor, named "interface{k}.{name}" with k the
-    /// boundary's hidden-layer number.
-    public var tensors: [(name: String, shape: [Int], values: [Float])] {
-        var out = [(name: String, shape: [Int], values: [Float])]()
+    /// boundary's hidden-layer number, with its place in that interface's blocks.
+    public var tensorTable: [(name: String, shape: [Int], interface: Int, offset: Int, size: Int, trainable: Bool)] {
+        var out = [(name: String, shape: [Int], interface: Int, offset: Int, size: Int, trainable: Bool)]()
         for (i, k) in boundaries.enumerated() {
             let it = dnic_dni_iface(handle, Int32(i))
-            var n = 0
-            let p = dnic_iface_params(it, &n)
             for t in 0..<Int(dnic_iface_num_tensors(it)) {
                 var info = dnic_tensor_info()
                 _ = dnic_iface_tensor(it, Int32(t), &info)
                 let name = withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
                 let shape = info.cols == 1 ? [Int(info.rows)] : [Int(info.rows), Int(info.cols)]
-                out.append(("interface\(k).\(name)", shape, Array(UnsafeBufferPointer(start: p! + info.offset, count: info.size))))
+                out.append(("interface\(k).\(name)", shape, i, info.offset, info.size, info.trainable != 0))
             }
         }
         return out
     }
 
-    /// Restores one interface tensor by the name `tensors` gives it.
-    public func setTensor(_ name: String, _ values: [Float]) throws {
-        for (i, k) in boundaries.enumerated() where name.hasPrefix("interface\(k).") {
-            let it = dnic_dni_iface(handle, Int32(i))
-            let local = String(name.dropFirst("interface\(k).".count))
-            var n = 0
-            let p = dnic_iface_params(it, &n)!
-            for t in 0..<Int(dnic_iface_num_tensors(it)) {
-                var info = dnic_tensor_info()
-                _ = dnic_iface_tensor(it, Int32(t), &info)
-                let tname = withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if tname == local, info.size == values.count {
-                    values.withUnsafeBufferPointer { (p + info.offset).update(from: $0.baseAddress!, count: values.count) }
-                    return
-                }
-            }
-        }
-        throw DnicError("tensor '\(name)' does not belong to these interfaces")
+    /// Interface i's parameter block (or optimizer state, 2 × parameters).
+    public func block(_ i: Int, optimizer: Bool = false) -> UnsafeMutableBufferPointer<Float> {
+        let it = dnic_dni_iface(handle, Int32(i))
+        var n = 0
+        let p = optimizer ? dnic_iface_optim_state(it, &n) : dnic_iface_params(it, &n)
+        return UnsafeMutableBufferPointer(start: p, count: n)
+    }
+
+    public func step(_ i: Int) -> Int64 { dnic_iface_step(dnic_dni_iface(handle, Int32(i))) }
+    public func setStep(_ i: Int, _ t: Int64) throws {
+        try DnicError.check(dnic_iface_set_step(dnic_dni_iface(handle, Int32(i)), t), "interface step")
+    }
+
+    public func setGradientClip(_ maxNorm: Double) throws {
+        try DnicError.check(dnic_dni_set_grad_clip(handle, Float(maxNorm)), "--clip-grad \(maxNorm)")
+    }
+
+    /// After a non-finite interface update: which tensor, and whether its gradient was the cause.
+    public var fault: (tensor: String, gradient: Bool)? {
+        let i = Int(dnic_dni_fault_iface(handle))
+        guard i >= 0, i < boundaries.count else { return nil }
+        var gradient: Int32 = 0
+        let t = Int(dnic_iface_fault_tensor(dnic_dni_iface(handle, Int32(i)), &gradient))
+        let table = tensorTable.filter { $0.interface == i }
+        guard t >= 0, t < table.count else { return nil }
+        return (table[t].name, gradient != 0)
     }
 }

@@ -77,6 +77,9 @@ public final class Network {
         }
     }
 
+    /// Whether the optimizer trains this tensor (running statistics are not).
+    public func trainable(_ name: String) -> Bool { !name.contains(".running_") }
+
     /// A copy of the parameter block.
     public func parameters() -> [Float] {
         var n = 0
@@ -87,6 +90,38 @@ public final class Network {
     /// Replaces the parameter block (refused if it holds NaN or infinity).
     public func setParameters(_ values: [Float]) throws {
         try DnicError.check(dnic_net_set_params(handle, values, values.count), "loading parameters")
+    }
+
+    /// Optimizer state: 2 × parameterCount floats (momentum / Adam m, then Adam v).
+    public func optimizerState() -> [Float] {
+        var n = 0
+        let p = dnic_net_optim_state(handle, &n)!
+        return Array(UnsafeBufferPointer(start: p, count: n))
+    }
+
+    public func setOptimizerState(_ values: [Float]) throws {
+        var n = 0
+        let p = dnic_net_optim_state(handle, &n)!
+        guard values.count == n else { throw DnicError("optimizer state has \(values.count) values, the network needs \(n)") }
+        values.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: n) }
+    }
+
+    /// The optimizer's step counter (Adam's t).
+    public var optimizerStep: Int64 {
+        get { dnic_net_optim_step(handle) }
+        set { _ = dnic_net_set_optim_step(handle, newValue) }
+    }
+
+    public func setGradientClip(_ maxNorm: Double) throws {
+        try DnicError.check(dnic_net_set_grad_clip(handle, Float(maxNorm)), "--clip-grad \(maxNorm)")
+    }
+
+    /// After a non-finite update: which tensor, and whether its gradient was the cause.
+    public var fault: (tensor: String, gradient: Bool)? {
+        var gradient: Int32 = 0
+        let i = Int(dnic_net_fault_tensor(handle, &gradient))
+        guard i >= 0, i < tensors.count else { return nil }
+        return (tensors[i].name, gradient != 0)
     }
 
     /// Number of floats in the parameter block.

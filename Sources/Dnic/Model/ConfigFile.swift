@@ -62,6 +62,7 @@ public enum ConfigFile {
         lines.append("  seed: \(t.seed)")
         if let threads = t.threads { lines.append("  threads: \(threads)") }
         lines += ["  validation: \(t.validation)", "  schedule: \(t.schedule.rawValue)"]
+        if let clip = t.clipGrad { lines.append("  clip-grad: \(clip)") }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -128,6 +128,8 @@ public struct TrainingSpec: Codable, Equatable, Sendable {
     /// Fraction of the training set held out for validation.
     public var validation: Double
     public var schedule: ScheduleKind
+    /// Clip gradients to this global L2 norm (network and each interface); nil = off.
+    public var clipGrad: Double?
 
     public init(batch: Int = 64, epochs: Int = 1, steps: Int? = nil, evalEvery: Int? = nil, seed: UInt64 = 1,
                 threads: Int? = nil, validation: Double = 0, schedule: ScheduleKind = .locked) {
@@ -143,7 +145,7 @@ public struct TrainingSpec: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case batch, epochs, steps, seed, threads, validation, schedule
-        case evalEvery = "eval-every"
+        case evalEvery = "eval-every", clipGrad = "clip-grad"
     }
 
     public init(from decoder: Decoder) throws {
@@ -158,6 +160,7 @@ public struct TrainingSpec: Codable, Equatable, Sendable {
         threads = try c.decodeIfPresent(Int.self, forKey: .threads)
         validation = try c.decodeIfPresent(Double.self, forKey: .validation) ?? d.validation
         schedule = try c.decodeIfPresent(ScheduleKind.self, forKey: .schedule) ?? d.schedule
+        clipGrad = try c.decodeIfPresent(Double.self, forKey: .clipGrad)
     }
 }
 
@@ -207,6 +210,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
         if let s = training.steps, s < 1 { throw DnicError("steps \(s) must be at least 1") }
         if let e = training.evalEvery, e < 1 { throw DnicError("eval-every \(e) must be at least 1") }
         if let t = training.threads, t < 1 || t > 4096 { throw DnicError("threads \(t) must be between 1 and 4096") }
+        if let clip = training.clipGrad, !(clip > 0 && clip.isFinite) {
+            throw DnicError("clip-grad \(clip) must be a positive finite number")
+        }
         if !(training.validation >= 0 && training.validation < 1) {
             throw DnicError("validation \(training.validation) must be in [0, 1)")
         }
@@ -233,6 +239,38 @@ public struct RunConfig: Codable, Equatable, Sendable {
             m.layers = m.layers.map { var l = $0; l.batchnorm = true; return l }
         }
         return m
+    }
+
+    /// Why `new` cannot continue a run saved with `saved`, or nil. A resumed
+    /// run may change its length, evaluation interval, threads, alignment
+    /// tracking and learning rates, not what defines its state.
+    public static func resumeDifference(_ saved: RunConfig, _ new: RunConfig) -> String? {
+        func differ(_ what: String, _ a: Any, _ b: Any) -> String {
+            "the checkpoint's \(what) is \(a), this run's \(b)"
+        }
+        if saved.data != new.data { return differ("data", saved.data, new.data) }
+        if saved.model.layers.count != new.model.layers.count {
+            return differ("number of hidden layers", saved.model.layers.count, new.model.layers.count)
+        }
+        for (i, (a, b)) in zip(saved.model.layers, new.model.layers).enumerated() where a != b {
+            return differ("hidden layer \(i + 1)", "\(a.width) \(a.activation.rawValue)\(a.batchnorm ? "+bn" : "")",
+                          "\(b.width) \(b.activation.rawValue)\(b.batchnorm ? "+bn" : "")")
+        }
+        if saved.model.loss != new.model.loss { return differ("loss", saved.model.loss.rawValue, new.model.loss.rawValue) }
+        var a = saved.interfaces, b = new.interfaces
+        a.trackAlignment = false; b.trackAlignment = false
+        a.optimizer?.lr = nil; b.optimizer?.lr = nil
+        if a != b { return differ("interfaces", "\(saved.interfaces.rule.rawValue) at \(saved.interfaces.at.text)",
+                                  "\(new.interfaces.rule.rawValue) at \(new.interfaces.at.text) (or other interface settings)") }
+        if saved.optimizer.kind != new.optimizer.kind {
+            return differ("optimizer", saved.optimizer.kind.rawValue, new.optimizer.kind.rawValue)
+        }
+        if saved.training.batch != new.training.batch { return differ("batch", saved.training.batch, new.training.batch) }
+        if saved.training.seed != new.training.seed { return differ("seed", saved.training.seed, new.training.seed) }
+        if saved.training.validation != new.training.validation {
+            return differ("validation fraction", saved.training.validation, new.training.validation)
+        }
+        return nil
     }
 
     /// The interfaces' optimizer: their own, or the network's.

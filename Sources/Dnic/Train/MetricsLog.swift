@@ -7,13 +7,14 @@ public final class MetricsLog {
     private let handle: FileHandle
     public let path: String
 
-    public init(path: String, overwrite: Bool) throws {
+    /// - Parameter append: continue an existing log (a resumed run).
+    public init(path: String, overwrite: Bool, append: Bool = false) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw DnicError("--log \(path): is a directory")
         }
         // O_EXCL: an existing file is refused atomically, not after a check
-        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL)
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : overwrite ? O_TRUNC : O_EXCL)
         let fd = open(path, flags, 0o644)
         if fd < 0 {
             if errno == EEXIST { throw DnicError("--log \(path): file exists (pass --overwrite to replace it)") }

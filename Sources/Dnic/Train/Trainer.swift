@@ -52,57 +52,104 @@ public final class Trainer {
     public let network: Network
     /// The interfaces, when the rule places any.
     public let dni: DNI?
+    /// Where the run stands; restored from a checkpoint to resume.
+    public var state = TrainerState()
     public let stepsPerEpoch: Int
     public let totalSteps: Int
     public let evalEvery: Int
 
-    public init(config: RunConfig, data: DataSplit) throws {
+    /// The batch rows a network needs for this config and data: evaluation
+    /// runs in chunks of up to 1024 rows.
+    public static func maxBatch(_ config: RunConfig, _ data: DataSplit) -> Int {
+        max(min(config.training.batch, data.train.count), 1024)
+    }
+
+    /// - Parameter restoring: a loaded checkpoint to continue from (its
+    ///   network, interfaces, optimizer state and trainer state are used).
+    public init(config: RunConfig, data: DataSplit, restoring: Checkpoint.Loaded? = nil) throws {
         try config.validate()
         let train = data.train
         guard train.count > 0 else { throw DnicError("\(train.name): the training set is empty") }
         self.config = config
         self.data = data
         let batch = min(config.training.batch, train.count)
-        network = try Network(config.model, inputDim: train.dim,
-                              outputDim: config.model.outputWidth(classes: train.classes),
-                              maxBatch: max(batch, 1024), seed: config.training.seed)
-        try network.setOptimizer(config.optimizer)
-        if try config.interfaces.boundaries(hidden: config.model.layers.count).isEmpty {
-            dni = nil
+        if let restoring {
+            network = restoring.network
+            dni = restoring.interfaces
+            state = restoring.state
+            guard network.inputDim == train.dim,
+                  network.outputDim == config.model.outputWidth(classes: train.classes) else {
+                throw DnicError("the checkpoint's network (\(network.inputDim) inputs, \(network.outputDim) outputs) does not fit \(train.name)")
+            }
         } else {
-            let made = try DNI(network: network, spec: config.interfaces, labelWidth: max(train.classes, 2),
-                               seed: config.training.seed ^ 0x1F_ACE5)
-            try made.setInterfaceOptimizer(config.interfaceOptimizer)
-            dni = made
+            network = try Network(config.model, inputDim: train.dim,
+                                  outputDim: config.model.outputWidth(classes: train.classes),
+                                  maxBatch: Trainer.maxBatch(config, data), seed: config.training.seed)
+            if try config.interfaces.boundaries(hidden: config.model.layers.count).isEmpty {
+                dni = nil
+            } else {
+                dni = try DNI(network: network, spec: config.interfaces, labelWidth: max(train.classes, 2),
+                              seed: config.training.seed ^ 0x1F_ACE5)
+            }
         }
+        try network.setOptimizer(config.optimizer)
+        try dni?.setInterfaceOptimizer(config.interfaceOptimizer)
         stepsPerEpoch = (train.count + batch - 1) / batch
         totalSteps = config.training.steps ?? config.training.epochs * stepsPerEpoch
         evalEvery = config.training.evalEvery ?? stepsPerEpoch
+        if let clip = config.training.clipGrad {
+            try network.setGradientClip(clip)
+            try dni?.setGradientClip(clip)
+        }
     }
 
-    public func run(onEvent: (TrainEvent) -> Void = { _ in }) throws -> EvaluationRecord {
+    /// How a run was stopped before its last step.
+    public enum Stop: Error { case requested }
+
+    /// Trains from `state` to `totalSteps`. `every` steps (if set) calls
+    /// `checkpoint`; `shouldStop` is polled after each step (signals): a stop
+    /// throws `Stop.requested` after `checkpoint` has run. Returns the last
+    /// evaluation.
+    public func run(onEvent: (TrainEvent) -> Void = { _ in }, checkpointEvery every: Int? = nil,
+                    checkpoint: (Trainer) throws -> Void = { _ in },
+                    shouldStop: () -> Bool = { false }) throws -> EvaluationRecord {
         let train = data.train
         let batch = min(config.training.batch, train.count)
-        var order = (0..<train.count).map { Int32($0) }
+        var order = [Int32](repeating: 0, count: train.count)
         var xBatch = [Float](repeating: 0, count: batch * train.dim)
         var yBatch = [Int32](repeating: 0, count: batch)
-        // data order has its own stream, so changing the model does not reshuffle
-        var rng: UInt64 = config.training.seed ^ 0x0DA7_A0DE_5EED
-        var position = train.count // forces a shuffle before the first batch
-        var lossSum = 0.0, lossCount = 0
         let nInterfaces = dni?.boundaries.count ?? 0
-        var ifaceLoss = [Double](repeating: 0, count: nInterfaces)
-        var ifaceAlign = [Double](repeating: 0, count: nInterfaces)
-        var trainingSeconds = 0.0, samples = 0
-        let start = Date()
+        if state.step == 0 {
+            // data order has its own stream, so changing the model does not reshuffle
+            state.epochRNG = config.training.seed ^ 0x0DA7_A0DE_5EED
+            state.interfaceLossSums = Array(repeating: 0, count: nInterfaces)
+            state.interfaceAlignmentSums = Array(repeating: 0, count: nInterfaces)
+        }
+        guard state.interfaceLossSums.count == nInterfaces, state.interfaceAlignmentSums.count == nInterfaces,
+              state.position <= train.count else {
+            throw DnicError("the trainer state does not fit this run (interfaces or data size differ)")
+        }
+        var rng = state.epochRNG
+        /// Every epoch shuffles 0..<n afresh from the RNG state at its start,
+        /// so a resumed run regenerates its order from (epochRNG, position).
+        func shuffleEpoch() throws {
+            state.epochRNG = rng
+            for i in order.indices { order[i] = Int32(i) }
+            try DnicError.check(dnic_shuffle(&order, order.count, &rng), "shuffling")
+        }
+        if state.inEpoch { try shuffleEpoch() }
+        let start = Date().addingTimeInterval(-state.trainingSeconds)
         var lastProgress = Date.distantPast
         var last: EvaluationRecord?
 
-        for step in 1...totalSteps {
-            if position >= train.count {
-                try DnicError.check(dnic_shuffle(&order, order.count, &rng), "shuffling")
-                position = 0
+        while state.step < totalSteps {
+            let step = state.step + 1
+            if !state.inEpoch || state.position >= train.count {
+                try shuffleEpoch()
+                state.position = 0
+                state.inEpoch = true
             }
+            let position = state.position
             let rows = min(batch, train.count - position)
             let t0 = Date()
             let loss = try order.withUnsafeBufferPointer { idx -> Float in
@@ -127,29 +174,30 @@ public final class Trainer {
                             }
                             return try network.trainStep(x: x.baseAddress!, labels: y.baseAddress!, batch: rows)
                         } catch let error as DnicError where error.status == DNIC_ERR_NONFINITE {
-                            throw DnicError("step \(step): the loss is not finite (NaN or infinity); try a smaller --lr",
-                                            status: error.status)
+                            throw DnicError("step \(step): \(faultDescription())", status: error.status)
                         }
                     }
                 }
             }
-            trainingSeconds += Date().timeIntervalSince(t0)
-            position += rows
-            samples += rows
-            lossSum += Double(loss)
-            lossCount += 1
+            state.trainingSeconds += Date().timeIntervalSince(t0)
+            state.step = step
+            state.position += rows
+            state.samples += rows
+            state.lossSum += Double(loss)
+            state.lossCount += 1
             if let dni {
-                for (i, v) in dni.interfaceLosses.enumerated() { ifaceLoss[i] += Double(v) }
+                for (i, v) in dni.interfaceLosses.enumerated() { state.interfaceLossSums[i] += Double(v) }
                 if config.interfaces.trackAlignment {
-                    for (i, v) in dni.alignments.enumerated() { ifaceAlign[i] += Double(v) }
+                    for (i, v) in dni.alignments.enumerated() { state.interfaceAlignmentSums[i] += Double(v) }
                 }
             }
             let epoch = Double(step) / Double(stepsPerEpoch)
 
             if step % evalEvery == 0 || step == totalSteps {
-                var record = EvaluationRecord(step: step, epoch: epoch, trainLoss: lossSum / Double(max(lossCount, 1)),
+                var record = EvaluationRecord(step: step, epoch: epoch,
+                                              trainLoss: state.lossSum / Double(max(state.lossCount, 1)),
                                               testLoss: 0, testAccuracy: 0,
-                                              samplesPerSecond: Double(samples) / max(trainingSeconds, 1e-9),
+                                              samplesPerSecond: Double(state.samples) / max(state.trainingSeconds, 1e-9),
                                               seconds: 0)
                 let test = try network.evaluate(data.test)
                 record.testLoss = test.loss
@@ -161,27 +209,53 @@ public final class Trainer {
                 }
                 record.seconds = Date().timeIntervalSince(start)
                 if let dni {
-                    let n = Double(max(lossCount, 1))
+                    let n = Double(max(state.lossCount, 1))
                     record.interfaces = dni.boundaries.indices.map {
-                        InterfaceRecord(layer: dni.boundaries[$0], loss: ifaceLoss[$0] / n,
-                                        alignment: config.interfaces.trackAlignment ? ifaceAlign[$0] / n : nil)
+                        InterfaceRecord(layer: dni.boundaries[$0], loss: state.interfaceLossSums[$0] / n,
+                                        alignment: config.interfaces.trackAlignment ? state.interfaceAlignmentSums[$0] / n : nil)
                     }
-                    ifaceLoss = ifaceLoss.map { _ in 0 }
-                    ifaceAlign = ifaceAlign.map { _ in 0 }
                 }
-                lossSum = 0
-                lossCount = 0
+                // an end-of-run evaluation off the evaluation grid leaves the
+                // interval open, so a resumed run logs what a straight run would
+                if step % evalEvery == 0 {
+                    state.lossSum = 0
+                    state.lossCount = 0
+                    state.interfaceLossSums = state.interfaceLossSums.map { _ in 0 }
+                    state.interfaceAlignmentSums = state.interfaceAlignmentSums.map { _ in 0 }
+                }
                 last = record
                 onEvent(.evaluation(record))
             } else if Date().timeIntervalSince(lastProgress) > 0.25 {
                 lastProgress = Date()
-                let rate = Double(samples) / max(trainingSeconds, 1e-9)
+                let rate = Double(state.samples) / max(state.trainingSeconds, 1e-9)
                 let remaining = Double((totalSteps - step) * batch) / max(rate, 1e-9)
                 onEvent(.progress(step: step, totalSteps: totalSteps, epoch: epoch,
-                                  loss: lossSum / Double(max(lossCount, 1)), samplesPerSecond: rate,
+                                  loss: state.lossSum / Double(max(state.lossCount, 1)), samplesPerSecond: rate,
                                   etaSeconds: remaining))
             }
+            if let every, step % every == 0, step < totalSteps { try checkpoint(self) }
+            if shouldStop(), step < totalSteps {
+                try checkpoint(self)
+                throw Stop.requested
+            }
         }
-        return last!
+        if let last { return last }
+        // resumed at the very end: evaluate once so there is a final record
+        let test = try network.evaluate(data.test)
+        return EvaluationRecord(step: state.step, epoch: Double(state.step) / Double(stepsPerEpoch), trainLoss: 0,
+                                testLoss: test.loss, testAccuracy: test.accuracy,
+                                samplesPerSecond: Double(state.samples) / max(state.trainingSeconds, 1e-9),
+                                seconds: state.trainingSeconds)
+    }
+
+    /// One line naming the tensor that became NaN or infinite, and why.
+    func faultDescription() -> String {
+        let where_: (tensor: String, gradient: Bool)? = network.fault ?? dni?.fault
+        guard let fault = where_ else {
+            return "the loss is not finite (NaN or infinity); try a smaller --lr or --clip-grad"
+        }
+        return fault.gradient
+            ? "the gradient of \(fault.tensor) is NaN or infinite; try a smaller --lr or --clip-grad"
+            : "\(fault.tensor) became NaN or infinite in its update; try a smaller --lr or --clip-grad"
     }
 }

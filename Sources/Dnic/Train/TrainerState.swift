@@ -1,0 +1,63 @@
+/// Everything besides parameters and optimizer state that a run needs to
+/// continue exactly where it stopped: position in the data order, the data
+/// RNG, and the metric accumulators of the current evaluation interval.
+public struct TrainerState: Codable, Equatable, Sendable {
+    /// Completed training steps.
+    public var step = 0
+    /// The data-order RNG at the start of the current epoch, before its shuffle.
+    public var epochRNG: UInt64 = 0
+    /// Rows of the current epoch already used.
+    public var position = 0
+    /// Whether an epoch is under way (false before the first shuffle).
+    public var inEpoch = false
+    public var lossSum = 0.0
+    public var lossCount = 0
+    public var interfaceLossSums: [Double] = []
+    public var interfaceAlignmentSums: [Double] = []
+    public var samples = 0
+    public var trainingSeconds = 0.0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case step, position
+        case epochRNG = "epoch_rng", inEpoch = "in_epoch", lossSum = "loss_sum", lossCount = "loss_count"
+        case interfaceLossSums = "interface_loss_sums", interfaceAlignmentSums = "interface_alignment_sums"
+        case samples, trainingSeconds = "training_seconds"
+    }
+
+    // UInt64 is written as a decimal string: JSON numbers lose precision above 2^53
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        step = try c.decode(Int.self, forKey: .step)
+        guard let rng = UInt64(try c.decode(String.self, forKey: .epochRNG)) else {
+            throw DnicError("trainer state: epoch_rng is not an unsigned integer")
+        }
+        epochRNG = rng
+        position = try c.decode(Int.self, forKey: .position)
+        inEpoch = try c.decode(Bool.self, forKey: .inEpoch)
+        lossSum = try c.decode(Double.self, forKey: .lossSum)
+        lossCount = try c.decode(Int.self, forKey: .lossCount)
+        interfaceLossSums = try c.decode([Double].self, forKey: .interfaceLossSums)
+        interfaceAlignmentSums = try c.decode([Double].self, forKey: .interfaceAlignmentSums)
+        samples = try c.decode(Int.self, forKey: .samples)
+        trainingSeconds = try c.decode(Double.self, forKey: .trainingSeconds)
+        guard step >= 0, position >= 0, lossCount >= 0, samples >= 0 else {
+            throw DnicError("trainer state: negative counters")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(step, forKey: .step)
+        try c.encode(String(epochRNG), forKey: .epochRNG)
+        try c.encode(position, forKey: .position)
+        try c.encode(inEpoch, forKey: .inEpoch)
+        try c.encode(lossSum, forKey: .lossSum)
+        try c.encode(lossCount, forKey: .lossCount)
+        try c.encode(interfaceLossSums, forKey: .interfaceLossSums)
+        try c.encode(interfaceAlignmentSums, forKey: .interfaceAlignmentSums)
+        try c.encode(samples, forKey: .samples)
+        try c.encode(trainingSeconds, forKey: .trainingSeconds)
+    }
+}
