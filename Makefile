@@ -88,8 +88,11 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libdnic.a
 tests: $(TESTS)
 
 # the C suite in this build (tests loop over 1 and 2 threads themselves)
+# Under SANITIZE=1, LeakSanitizer runs at exit (stated, not left to defaults)
+# and any report fails the run.
 check-c: $(TESTS)
-	sh csrc/tests/run.sh $(TESTS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    sh csrc/tests/run.sh $(TESTS)
 
 check-noomp:
 	$(MAKE) --no-print-directory OPENMP=0 SANITIZE=$(SANITIZE) BUILD=$(BUILD)/noomp check-c
