@@ -210,7 +210,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         // a resumed run starts from the checkpoint's configuration
-        let restored = try resume.map { path in try Checkpoint.load(path: path) }
+        let restored = try resume.map { path in try Checkpoint.load(path: path, maxBatch: nil) }
         let config = try asUsage { () throws -> RunConfig in
             let c = try effectiveConfig(base: restored?.config)
             if let restored, let difference = RunConfig.resumeDifference(restored.config, c) {

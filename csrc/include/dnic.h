@@ -120,6 +120,11 @@ DNIC_API void dnic_sgemm_ref(int trans_a, int trans_b, int M, int N, int K,
                              float alpha, const float *A, int lda,
                              const float *B, int ldb, float beta, float *C, int ldc);
 
+/* Measured FMA peak in GFLOP/s with dnic's thread count: independent
+ * fused-multiply-add chains on the widest vectors the CPU supports (AVX-512,
+ * AVX2+FMA, else scalar; *isa names it). A benchmark reference. */
+DNIC_API double dnic_measure_fma_peak(double seconds, const char **isa);
+
 /* --------------------------------------------------------------------- rng */
 
 /* splitmix64: returns the next 64 random bits and advances *state. */

@@ -66,7 +66,9 @@ public enum Checkpoint {
 
     /// Reads and checks everything, then builds the network (and interfaces)
     /// with parameters and optimizer state restored.
-    public static func load(path: String, maxBatch: Int = 1024) throws -> Loaded {
+    /// - Parameter maxBatch: rows the network must take; nil = the stored
+    ///   configuration's batch size.
+    public static func load(path: String, maxBatch: Int? = 1024) throws -> Loaded {
         let file = try SafeTensors.read(path: path)
         func bad(_ why: String) -> DnicError { DnicError("\(path): \(why)") }
         let meta = file.metadata
@@ -87,8 +89,8 @@ public enum Checkpoint {
             throw bad("trainer_state in the metadata is not valid: \(describe(error))")
         }
         try config.validate()
-        let network = try Network(config.model, inputDim: inputDim, outputDim: outputDim, maxBatch: maxBatch,
-                                  seed: config.training.seed)
+        let network = try Network(config.model, inputDim: inputDim, outputDim: outputDim,
+                                  maxBatch: maxBatch ?? config.training.batch, seed: config.training.seed)
         var used = Set<String>()
         func stored(_ name: String, _ shape: [Int]) throws -> [Float] {
             guard let t = file.tensor(name) else { throw bad("tensor '\(name)' is missing: the file does not match its own model description") }

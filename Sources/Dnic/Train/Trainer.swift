@@ -58,10 +58,11 @@ public final class Trainer {
     public let totalSteps: Int
     public let evalEvery: Int
 
-    /// The batch rows a network needs for this config and data: evaluation
-    /// runs in chunks of up to 1024 rows.
+    /// The batch rows a network needs: the training batch (evaluation runs
+    /// in chunks of that size too). Activations are sized by it, so a
+    /// larger evaluation chunk would cost memory on deep networks.
     public static func maxBatch(_ config: RunConfig, _ data: DataSplit) -> Int {
-        max(min(config.training.batch, data.train.count), 1024)
+        max(min(config.training.batch, data.train.count), 1)
     }
 
     /// - Parameter restoring: a loaded checkpoint to continue from (its

@@ -1,0 +1,199 @@
+import CDnic
+import Foundation
+
+/// The standard training workloads of `dnic bench train`, measured against
+/// references taken in the same run: cblas_sgemm on the step's own GEMM
+/// shapes, and the machine's FMA peak.
+public struct TrainBenchmark {
+    public enum Workload: String, CaseIterable, Sendable {
+        /// 784-256-256-256-10 relu, batch 256, SGD
+        case w1
+        /// 20 hidden layers × 256 relu, batch 256, SGD
+        case w2
+
+        public var hidden: Int { self == .w1 ? 3 : 20 }
+    }
+
+    public struct Result: Codable, Sendable {
+        public var workload: String
+        public var rule: String
+        public var threads: Int
+        public var batch: Int
+        public var stepsTimed: Int
+        public var samplesPerSecond: Double
+        public var stepMilliseconds: Double
+        /// GEMM FLOPs of one training step (forward, backward, interface).
+        public var stepGFLOP: Double
+        public var trainingGFLOPS: Double
+        /// cblas_sgemm on exactly the step's GEMM shapes, back to back.
+        public var sgemmGFLOPS: Double
+        public var fmaPeakGFLOPS: Double
+        public var fmaISA: String
+        public var ratioToSgemm: Double
+        public var ratioToPeak: Double
+        public var blasKernel: String
+        public var peakMemoryMiB: Double
+
+        enum CodingKeys: String, CodingKey {
+            case workload, rule, threads, batch
+            case stepsTimed = "steps_timed", samplesPerSecond = "samples_per_sec", stepMilliseconds = "step_ms"
+            case stepGFLOP = "step_gflop", trainingGFLOPS = "training_gflops", sgemmGFLOPS = "sgemm_gflops"
+            case fmaPeakGFLOPS = "fma_peak_gflops", fmaISA = "fma_isa", ratioToSgemm = "ratio_to_sgemm"
+            case ratioToPeak = "ratio_to_peak", blasKernel = "blas_kernel", peakMemoryMiB = "peak_memory_mib"
+        }
+    }
+
+    public let workload: Workload
+    public let rule: Rule
+    public let batch = 256
+    public var steps: Int
+
+    public init(workload: Workload, rule: Rule, steps: Int? = nil) {
+        self.workload = workload
+        self.rule = rule
+        self.steps = steps ?? (workload == .w1 ? 300 : 100)
+    }
+
+    /// MNIST-shaped random data: 60,000 × 784 in [0, 1), 10 classes, seeded.
+    public static func syntheticMNIST(count: Int = 60_000) -> Dataset {
+        var rng: UInt64 = 0x5EED_2026
+        var x = [Float](repeating: 0, count: count * 784)
+        for i in x.indices { x[i] = dnic_rng_uniform(&rng) }
+        let y = (0..<count).map { _ in Int32(dnic_rng_next(&rng) % 10) }
+        return Dataset(name: "mnist-shaped", features: x, labels: y, count: count, dim: 784, classes: 10)
+    }
+
+    /// A GEMM the step performs: C (m, n) = op(A) (m, k) op(B) (k, n).
+    struct Gemm { let transA: Int32, transB: Int32, m: Int, n: Int, k: Int }
+
+    func config() -> RunConfig {
+        var c = RunConfig()
+        c.model.layers = Array(repeating: LayerSpec(width: 256), count: workload.hidden)
+        c.optimizer = OptimizerSpec(kind: .sgd, lr: 0.01)
+        c.interfaces = InterfaceSpec(rule: rule)
+        c.training.batch = batch
+        return c
+    }
+
+    /// The GEMMs of one step, as the C core issues them.
+    func gemms(_ config: RunConfig, boundaries: [Int]) -> [Gemm] {
+        let dims = [784] + config.model.layers.map(\.width) + [10]
+        var out = [Gemm]()
+        for l in 0..<(dims.count - 1) {
+            let (i, o) = (dims[l], dims[l + 1])
+            out.append(Gemm(transA: 0, transB: 0, m: batch, n: o, k: i))     // forward
+            out.append(Gemm(transA: 1, transB: 0, m: i, n: o, k: batch))     // dW
+            if l > 0 { out.append(Gemm(transA: 0, transB: 1, m: batch, n: i, k: o)) } // dx
+        }
+        for k in boundaries {
+            let dh = dims[k]
+            switch rule {
+            case .sg:
+                out.append(Gemm(transA: 0, transB: 0, m: batch, n: dh, k: dh)) // prediction hA
+                out.append(Gemm(transA: 1, transB: 0, m: dh, n: dh, k: batch)) // dA
+            case .sgprop:
+                out.append(Gemm(transA: 0, transB: 0, m: batch, n: dh, k: dh))
+                out.append(Gemm(transA: 1, transB: 0, m: dh, n: dh, k: batch))
+                out.append(Gemm(transA: 0, transB: 1, m: batch, n: dh, k: dh)) // dL_S/dh
+            default:
+                break
+            }
+        }
+        return out
+    }
+
+    static func flops(_ g: [Gemm]) -> Double { g.reduce(0) { $0 + 2.0 * Double($1.m * $1.n * $1.k) } }
+
+    static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + 1e-9 * Double(t.tv_nsec)
+    }
+
+    /// Seconds per round of the step's GEMMs through cblas_sgemm (median of 5).
+    func sgemmSeconds(_ shapes: [Gemm]) -> Double {
+        let size = shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1
+        var a = [Float](repeating: 0.5, count: size), b = [Float](repeating: 0.25, count: size)
+        var c = [Float](repeating: 0, count: size)
+        func round() {
+            for g in shapes {
+                let lda = g.transA == 0 ? g.k : g.m, ldb = g.transB == 0 ? g.n : g.k
+                dnic_sgemm(g.transA, g.transB, Int32(g.m), Int32(g.n), Int32(g.k), 1, &a, Int32(lda), &b, Int32(ldb),
+                           0, &c, Int32(g.n))
+            }
+        }
+        for _ in 0..<5 { round() }
+        var times = [Double]()
+        for _ in 0..<5 {
+            let t0 = Self.now()
+            let reps = max(steps / 5, 10)
+            for _ in 0..<reps { round() }
+            times.append((Self.now() - t0) / Double(reps))
+        }
+        return times.sorted()[2]
+    }
+
+    public func run(data: Dataset) throws -> Result {
+        let config = self.config()
+        let split = DataSplit(train: data, validation: nil, test: data.subset(Array(0..<batch), name: "probe"))
+        let trainer = try Trainer(config: config, data: split)
+        let boundaries = trainer.dni?.boundaries ?? []
+        let shapes = gemms(config, boundaries: boundaries)
+        var order = (0..<data.count).map { Int32($0) }
+        var rng: UInt64 = 7
+        try DnicError.check(dnic_shuffle(&order, order.count, &rng), "shuffle")
+        var x = [Float](repeating: 0, count: batch * data.dim)
+        var y = [Int32](repeating: 0, count: batch)
+        var position = 0
+        func step() throws {
+            if position + batch > data.count { position = 0 }
+            try order.withUnsafeBufferPointer { idx in
+                let picked = idx.baseAddress! + position
+                try data.features.withUnsafeBufferPointer { src in
+                    try x.withUnsafeMutableBufferPointer { dst in
+                        try DnicError.check(dnic_gather_rows(dst.baseAddress, src.baseAddress, picked, Int32(batch), data.dim,
+                                                             data.count), "gather")
+                    }
+                }
+                try data.labels.withUnsafeBufferPointer { src in
+                    try y.withUnsafeMutableBufferPointer { dst in
+                        try DnicError.check(dnic_gather_labels(dst.baseAddress, src.baseAddress, picked, Int32(batch),
+                                                               data.count), "gather labels")
+                    }
+                }
+            }
+            position += batch
+            _ = try x.withUnsafeBufferPointer { xp in
+                try y.withUnsafeBufferPointer { yp in
+                    if let dni = trainer.dni {
+                        return try dni.trainStep(x: xp.baseAddress!, labels: yp.baseAddress!, batch: batch)
+                    }
+                    return try trainer.network.trainStep(x: xp.baseAddress!, labels: yp.baseAddress!, batch: batch)
+                }
+            }
+        }
+        for _ in 0..<10 { try step() }
+        // median of five windows: this machine is noisy
+        var windows = [Double]()
+        let per = max(steps / 5, 1)
+        for _ in 0..<5 {
+            let t0 = Self.now()
+            for _ in 0..<per { try step() }
+            windows.append((Self.now() - t0) / Double(per))
+        }
+        let stepSeconds = windows.sorted()[2]
+        let gemmSeconds = sgemmSeconds(shapes)
+        var isa: UnsafePointer<CChar>?
+        let peak = dnic_measure_fma_peak(0.3, &isa)
+        let flop = Self.flops(shapes)
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Result(workload: workload.rawValue, rule: rule.rawValue, threads: CoreSystem.threads, batch: batch,
+                      stepsTimed: per * 5, samplesPerSecond: Double(batch) / stepSeconds,
+                      stepMilliseconds: stepSeconds * 1e3, stepGFLOP: flop / 1e9,
+                      trainingGFLOPS: flop / stepSeconds / 1e9, sgemmGFLOPS: flop / gemmSeconds / 1e9,
+                      fmaPeakGFLOPS: peak, fmaISA: isa.map { String(cString: $0) } ?? "?",
+                      ratioToSgemm: gemmSeconds / stepSeconds, ratioToPeak: flop / stepSeconds / 1e9 / peak,
+                      blasKernel: CoreSystem.blasInfo().corename, peakMemoryMiB: Double(usage.ru_maxrss) / 1024)
+    }
+}
