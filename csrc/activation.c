@@ -109,3 +109,81 @@ void dnic_act_backward_ref(dnic_activation act, float *din, const float *dout, c
         din[i] = (float)(din[i] + (double)dout[i] * d);
     }
 }
+
+/* ---------------------------------------------------------- fused kernels */
+
+/* h (B,C) = act(h + b) in place: the dense layer's GEMM writes h, and bias
+ * and activation then cost one pass instead of a copy and a pass. */
+void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B, int C) {
+    size_t n = (size_t)B * C;
+#pragma omp parallel for if (n > DNIC_PAR_MIN)
+    for (int r = 0; r < B; r++) {
+        float *row = h + (size_t)r * C;
+        switch (act) {
+        case DNIC_ACT_RELU:
+#pragma omp simd
+            for (int c = 0; c < C; c++) {
+                float v = row[c] + b[c];
+                row[c] = v < 0.0f ? 0.0f : v;
+            }
+            break;
+        case DNIC_ACT_SIGMOID:
+#pragma omp simd
+            for (int c = 0; c < C; c++) row[c] = fast_sigmoidf(row[c] + b[c]);
+            break;
+        case DNIC_ACT_TANH:
+#pragma omp simd
+            for (int c = 0; c < C; c++) row[c] = fast_tanhf(row[c] + b[c]);
+            break;
+        case DNIC_ACT_IDENTITY:
+#pragma omp simd
+            for (int c = 0; c < C; c++) row[c] += b[c];
+            break;
+        }
+    }
+}
+
+/* gz (B,C) = gh * act'(h) (overwritten, no zeroing pass), and, when db is
+ * given, db += column sums of gz in the same pass: the bias gradient of a
+ * layer without batch norm. Threads own 64-column strips, so each db entry
+ * has one writer and one summation order whatever the thread count. */
+void dnic__act_backward_colsum(dnic_activation act, float *gz, float *db, const float *gh, const float *h,
+                               int B, int C) {
+    int strips = (C + 63) / 64;
+#pragma omp parallel for if ((size_t)B * C > DNIC_PAR_MIN)
+    for (int s = 0; s < strips; s++) {
+        int lo = s * 64, n = (lo + 64 < C ? lo + 64 : C) - lo;
+        float acc[64] = {0};
+        for (int r = 0; r < B; r++) {
+            const float *g = gh + (size_t)r * C + lo, *y = h + (size_t)r * C + lo;
+            float *o = gz + (size_t)r * C + lo;
+            switch (act) {
+            case DNIC_ACT_RELU:
+#pragma omp simd
+                for (int c = 0; c < n; c++) {
+                    float d = g[c];
+                    o[c] = y[c] > 0.0f ? d : 0.0f;
+                }
+                break;
+            case DNIC_ACT_SIGMOID:
+#pragma omp simd
+                for (int c = 0; c < n; c++) o[c] = g[c] * y[c] * (1.0f - y[c]);
+                break;
+            case DNIC_ACT_TANH:
+#pragma omp simd
+                for (int c = 0; c < n; c++) o[c] = g[c] * (1.0f - y[c] * y[c]);
+                break;
+            case DNIC_ACT_IDENTITY:
+#pragma omp simd
+                for (int c = 0; c < n; c++) o[c] = g[c];
+                break;
+            }
+            if (db) {
+#pragma omp simd
+                for (int c = 0; c < n; c++) acc[c] += o[c];
+            }
+        }
+        if (db)
+            for (int c = 0; c < n; c++) db[lo + c] += acc[c];
+    }
+}

@@ -38,6 +38,11 @@ int dnic__all_finite(const float *x, size_t n);
 double dnic__sum_squares(const float *x, size_t n);
 void dnic__scale(float *x, size_t n, float s);
 
+/* activation.c fused kernels (see there) */
+void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B, int C);
+void dnic__act_backward_colsum(dnic_activation act, float *gz, float *db, const float *gh, const float *h,
+                               int B, int C);
+
 /* The loaded BLAS's thread setter (no-op for the builtin one). */
 void dnic__blas_set_threads(int n);
 

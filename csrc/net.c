@@ -322,6 +322,12 @@ dnic_status dnic_net_set_input_grad(dnic_net_t *n, int on) {
 static void layer_forward(dnic_net_t *n, int l, const float *in, int B, int training) {
     layer_t *L = &n->layers[l];
     float *P = n->params;
+    if (!L->bn && L->act != DNIC_ACT_IDENTITY) {
+        /* fused: the GEMM writes h, then bias + activation in one pass */
+        dnic_sgemm(0, 0, B, L->out, L->in, 1.0f, in, L->in, P + L->w, L->out, 0.0f, L->h, L->out);
+        dnic__bias_act_forward(L->act, L->h, P + L->b, B, L->out);
+        return;
+    }
     dnic_dense_forward(L->a, in, P + L->w, P + L->b, B, L->in, L->out);
     if (L->bn) {
         if (training)
@@ -371,10 +377,13 @@ static void layer_backward(dnic_net_t *n, int l, int B) {
     float *P = n->params, *G = n->grads;
     size_t rows = (size_t)B * L->out;
     const float *gz = L->gh; /* dL/dz */
+    int bias_done = 0;
     if (L->act != DNIC_ACT_IDENTITY) {
-        memset(L->gz, 0, rows * sizeof(float));
-        dnic_act_backward(L->act, L->gz, L->gh, L->h, rows);
+        /* fused: activation derivative, and the bias gradient when no batch
+         * norm sits between, in one pass */
+        dnic__act_backward_colsum(L->act, L->gz, L->bn ? NULL : G + L->b, L->gh, L->h, B, L->out);
         gz = L->gz;
+        bias_done = !L->bn;
     }
     const float *ga = gz; /* dL/da */
     if (L->bn) {
@@ -385,7 +394,7 @@ static void layer_backward(dnic_net_t *n, int l, int B) {
     }
     L->preact_grad = ga;
     const float *in = l > 0 ? n->layers[l - 1].h : n->x;
-    dnic_dense_backward(NULL, G + L->w, G + L->b, ga, in, P + L->w, B, L->in, L->out);
+    dnic_dense_backward(NULL, G + L->w, bias_done ? NULL : G + L->b, ga, in, P + L->w, B, L->in, L->out);
     float *down = l > 0 ? n->layers[l - 1].gh : (n->want_dx ? n->dx : NULL);
     if (down) /* beta = 0: overwrite what flows down */
         dnic_sgemm(0, 1, B, L->in, L->out, 1.0f, ga, L->out, P + L->w, L->out, 0.0f, down, L->in);

@@ -5,6 +5,10 @@
  * Baseline x86-64 code has no FMA, so the kernels carry target attributes
  * and are chosen at run time.
  */
+#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
+#  undef _POSIX_C_SOURCE
+#  define _POSIX_C_SOURCE 200809L
+#endif
 #include "internal.h"
 
 #include <time.h>

@@ -1,0 +1,77 @@
+/* test_fused.c — the network's fused element-wise kernels against plain
+ * loops in double: bias + activation in place, and activation derivative
+ * with the bias gradient's column sums in one pass. At 1 and 2 threads, on
+ * an odd shape and a training shape.
+ */
+#include "dnic.h"
+#include "harness.h"
+
+#include <math.h>
+#include <string.h>
+
+/* internal to libdnic (not in dnic.h); the static library exposes them */
+void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B, int C);
+void dnic__act_backward_colsum(dnic_activation act, float *gz, float *db, const float *gh, const float *h,
+                               int B, int C);
+
+static double act_d(dnic_activation a, double x) {
+    switch (a) {
+    case DNIC_ACT_RELU: return x > 0 ? x : 0;
+    case DNIC_ACT_SIGMOID: return 1 / (1 + exp(-x));
+    case DNIC_ACT_TANH: return tanh(x);
+    default: return x;
+    }
+}
+
+static double deriv_from_out(dnic_activation a, double y) {
+    switch (a) {
+    case DNIC_ACT_RELU: return y > 0 ? 1 : 0;
+    case DNIC_ACT_SIGMOID: return y * (1 - y);
+    case DNIC_ACT_TANH: return 1 - y * y;
+    default: return 1;
+    }
+}
+
+static void check_shape(int B, int C, uint64_t *rng) {
+    size_t n = (size_t)B * C;
+    float *h = malloc(n * sizeof(float)), *b = malloc(C * sizeof(float)), *gh = malloc(n * sizeof(float));
+    float *gz = malloc(n * sizeof(float)), *db = malloc(C * sizeof(float));
+    double *want = malloc(n * sizeof(double)), *wdb = malloc(C * sizeof(double));
+    const dnic_activation acts[] = {DNIC_ACT_IDENTITY, DNIC_ACT_RELU, DNIC_ACT_SIGMOID, DNIC_ACT_TANH};
+    for (int a = 0; a < 4; a++) {
+        char what[96];
+        for (size_t k = 0; k < n; k++) h[k] = 2.0f * dnic_rng_normal(rng);
+        for (int c = 0; c < C; c++) b[c] = dnic_rng_normal(rng);
+        for (size_t k = 0; k < n; k++) want[k] = act_d(acts[a], (double)h[k] + b[k % C]);
+        dnic__bias_act_forward(acts[a], h, b, B, C);
+        snprintf(what, sizeof what, "bias+act %d forward %dx%d", a, B, C);
+        CHECK_CLOSE(what, h, want, n, 1e-6, 1e-5);
+
+        /* h now holds a forward output; backward from it */
+        for (size_t k = 0; k < n; k++) { gh[k] = dnic_rng_normal(rng); gz[k] = 1e9f; }
+        for (int c = 0; c < C; c++) { db[c] = 0.25f; wdb[c] = 0.25; }
+        for (size_t k = 0; k < n; k++) {
+            want[k] = gh[k] * deriv_from_out(acts[a], h[k]);
+            wdb[k % C] += want[k];
+        }
+        dnic__act_backward_colsum(acts[a], gz, db, gh, h, B, C);
+        snprintf(what, sizeof what, "act %d backward (overwrites) %dx%d", a, B, C);
+        CHECK_CLOSE(what, gz, want, n, 1e-6, 1e-5);
+        snprintf(what, sizeof what, "act %d bias gradient (accumulates) %dx%d", a, B, C);
+        CHECK_CLOSE(what, db, wdb, (size_t)C, 1e-4, 1e-4);
+        dnic__act_backward_colsum(acts[a], gz, NULL, gh, h, B, C); /* db optional */
+        CHECK_CLOSE("backward without db", gz, want, n, 1e-6, 1e-5);
+    }
+    free(h); free(b); free(gh); free(gz); free(db); free(want); free(wdb);
+}
+
+int main(void) {
+    uint64_t rng = 11;
+    for (int threads = 1; threads <= 2; threads++) {
+        dnic_set_num_threads(threads);
+        check_shape(37, 29, &rng);
+        check_shape(256, 256, &rng);
+        check_shape(3, 130, &rng);
+    }
+    return harness_finish("fused");
+}
