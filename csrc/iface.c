@@ -586,14 +586,9 @@ dnic_status dnic_iface_update(dnic_iface_t *it) {
         float *p = it->params + t->offset, *m = it->optim + t->offset;
         float *v = it->optim + it->n_params + t->offset;
         const float *g = it->grads + t->offset;
-        switch (c->kind) {
-        case DNIC_OPT_SGD: dnic_sgd_update(p, g, t->size, c->lr, l2); break;
-        case DNIC_OPT_MOMENTUM: dnic_momentum_update(p, m, g, t->size, c->lr, c->momentum, l2); break;
-        case DNIC_OPT_ADAM:
-            dnic_adam_update(p, m, v, g, t->size, c->lr, c->beta1, c->beta2, c->eps, l2, it->step);
-            break;
-        }
-        if (it->fault_tensor < 0 && !dnic__all_finite(p, t->size)) {
+        int finite = dnic__update_checked(c, p, m, v, g, t->size, l2, it->step);
+        /* a fault stops training: name the first tensor it reached */
+        if (it->fault_tensor < 0 && !finite) {
             it->fault_tensor = i;
             it->fault_grad = !dnic__all_finite(g, t->size);
         }

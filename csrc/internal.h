@@ -38,6 +38,10 @@ int dnic__all_finite(const float *x, size_t n);
 double dnic__sum_squares(const float *x, size_t n);
 void dnic__scale(float *x, size_t n, float s);
 
+/* optim.c: one update of n values, finiteness checked in the same pass */
+int dnic__update_checked(const dnic_optim_config *c, float *p, float *m, float *v, const float *g, size_t n,
+                         float l2, int64_t t);
+
 /* activation.c fused kernels (see there) */
 void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B, int C);
 void dnic__act_backward_colsum(dnic_activation act, float *gz, float *db, const float *gh, const float *h,

@@ -466,15 +466,9 @@ dnic_status dnic_net_update(dnic_net_t *n) {
         float *p = n->params + t->offset;
         const float *g = n->grads + t->offset;
         float *m = n->optim + t->offset, *v = n->optim + n->n_params + t->offset;
-        switch (c->kind) {
-        case DNIC_OPT_SGD: dnic_sgd_update(p, g, t->size, c->lr, l2); break;
-        case DNIC_OPT_MOMENTUM: dnic_momentum_update(p, m, g, t->size, c->lr, c->momentum, l2); break;
-        case DNIC_OPT_ADAM:
-            dnic_adam_update(p, m, v, g, t->size, c->lr, c->beta1, c->beta2, c->eps, l2, n->step);
-            break;
-        }
+        int finite = dnic__update_checked(c, p, m, v, g, t->size, l2, n->step);
         /* a fault stops training: name the first tensor it reached */
-        if (n->fault_tensor < 0 && !dnic__all_finite(p, t->size)) {
+        if (n->fault_tensor < 0 && !finite) {
             n->fault_tensor = i;
             n->fault_grad = !dnic__all_finite(g, t->size);
         }

@@ -91,3 +91,51 @@ void dnic_adam_update_ref(float *p, float *m, float *v, const float *g, size_t n
         p[i] = (float)(p[i] - lr * mh / (sqrt(vh) + eps));
     }
 }
+
+/* ------------------------------------------ updates that check finiteness */
+
+/* The network's update: the same arithmetic as the public kernels, plus a
+ * branch-free finiteness check of the new values in the same pass (x * 0 is
+ * NaN exactly when x is NaN or infinite), instead of a second pass. Returns
+ * 1 when every updated value is finite. */
+int dnic__update_checked(const dnic_optim_config *c, float *p, float *m, float *v, const float *g, size_t n,
+                         float l2, int64_t t) {
+    float bad = 0.0f;
+    switch (c->kind) {
+    case DNIC_OPT_SGD: {
+        float lr = c->lr;
+#pragma omp parallel for simd reduction(+ : bad) if (n > DNIC_PAR_MIN)
+        for (size_t i = 0; i < n; i++) {
+            p[i] -= lr * (g[i] + l2 * p[i]);
+            bad += p[i] * 0.0f;
+        }
+        break;
+    }
+    case DNIC_OPT_MOMENTUM: {
+        float lr = c->lr, mu = c->momentum;
+#pragma omp parallel for simd reduction(+ : bad) if (n > DNIC_PAR_MIN)
+        for (size_t i = 0; i < n; i++) {
+            m[i] = mu * m[i] + g[i] + l2 * p[i];
+            p[i] -= lr * m[i];
+            bad += p[i] * 0.0f;
+        }
+        break;
+    }
+    case DNIC_OPT_ADAM: {
+        if (t < 1) t = 1;
+        double c1 = 1.0 - pow(c->beta1, (double)t), c2 = 1.0 - pow(c->beta2, (double)t);
+        float a = (float)(c->lr * sqrt(c2) / c1), e = (float)(c->eps * sqrt(c2));
+        float b1 = c->beta1, b2 = c->beta2, ob1 = 1.0f - b1, ob2 = 1.0f - b2;
+#pragma omp parallel for simd reduction(+ : bad) if (n > DNIC_PAR_MIN)
+        for (size_t i = 0; i < n; i++) {
+            float gi = g[i] + l2 * p[i];
+            m[i] = b1 * m[i] + ob1 * gi;
+            v[i] = b2 * v[i] + ob2 * gi * gi;
+            p[i] -= a * m[i] / (sqrtf(v[i]) + e);
+            bad += p[i] * 0.0f;
+        }
+        break;
+    }
+    }
+    return bad == 0.0f;
+}

@@ -14,6 +14,39 @@ void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B
 void dnic__act_backward_colsum(dnic_activation act, float *gz, float *db, const float *gh, const float *h,
                                int B, int C);
 
+int dnic__update_checked(const dnic_optim_config *c, float *p, float *m, float *v, const float *g, size_t n,
+                         float l2, int64_t t);
+
+/* The network's checked updates equal the public reference updates and
+ * report non-finite results. */
+static void check_updates(size_t n, uint64_t *rng) {
+    float *p = malloc(n * sizeof(float)), *m = malloc(n * sizeof(float)), *v = malloc(n * sizeof(float));
+    float *g = malloc(n * sizeof(float)), *rp = malloc(n * sizeof(float)), *rm = malloc(n * sizeof(float));
+    float *rv = malloc(n * sizeof(float));
+    for (int kind = 0; kind < 3; kind++) {
+        dnic_optim_config c = dnic_optim_default((dnic_optimizer)kind);
+        for (size_t k = 0; k < n; k++) {
+            p[k] = rp[k] = dnic_rng_normal(rng);
+            m[k] = rm[k] = 0.1f * dnic_rng_normal(rng);
+            v[k] = rv[k] = 0.01f * dnic_rng_uniform(rng);
+            g[k] = dnic_rng_normal(rng);
+        }
+        int finite = dnic__update_checked(&c, p, m, v, g, n, 0.01f, 3);
+        if (kind == 0) dnic_sgd_update_ref(rp, g, n, c.lr, 0.01f);
+        if (kind == 1) dnic_momentum_update_ref(rp, rm, g, n, c.lr, c.momentum, 0.01f);
+        if (kind == 2) dnic_adam_update_ref(rp, rm, rv, g, n, c.lr, c.beta1, c.beta2, c.eps, 0.01f, 3);
+        char what[64];
+        snprintf(what, sizeof what, "checked update kind %d n %zu", kind, n);
+        CHECK(finite, "%s: finite values reported as non-finite", what);
+        CHECK_SAME(what, p, rp, n, 1e-5);
+        if (kind > 0) CHECK_SAME("optimizer state m", m, rm, n, 1e-5);
+        if (kind == 2) CHECK_SAME("optimizer state v", v, rv, n, 1e-5);
+        g[n / 2] = NAN;
+        CHECK(!dnic__update_checked(&c, p, m, v, g, n, 0.0f, 4), "%s: a NaN gradient must be reported", what);
+    }
+    free(p); free(m); free(v); free(g); free(rp); free(rm); free(rv);
+}
+
 static double act_d(dnic_activation a, double x) {
     switch (a) {
     case DNIC_ACT_RELU: return x > 0 ? x : 0;
@@ -72,6 +105,8 @@ int main(void) {
         check_shape(37, 29, &rng);
         check_shape(256, 256, &rng);
         check_shape(3, 130, &rng);
+        check_updates(37, &rng);
+        check_updates(200003, &rng);
     }
     return harness_finish("fused");
 }
