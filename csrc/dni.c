@@ -170,7 +170,7 @@ dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *
     int any_true = 0;
     for (int i = 0; i < dni->n; i++) any_true |= needs_true(dni, &dni->slots[i]);
     if (any_true) {
-        dnic_net_zero_grad(net);
+        dnic__net_zero_grad_lazy(net);
         st = dnic_net_backward(net, B);
         if (st != DNIC_OK) return st;
         for (int i = 0; i < dni->n; i++) {
@@ -180,7 +180,7 @@ dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *
                        sizeof(float) * (size_t)B * dnic_net_layer_width(net, s->layer));
         }
     }
-    dnic_net_zero_grad(net);
+    dnic__net_zero_grad_lazy(net);
 
     const float *ycond = labels ? NULL : targets;
     int top = L - 1; /* the gradient buffer at `top` holds the signal for the block ending there */

@@ -38,6 +38,10 @@ int dnic__all_finite(const float *x, size_t n);
 double dnic__sum_squares(const float *x, size_t n);
 void dnic__scale(float *x, size_t n, float s);
 
+/* net.c: zero_grad deferred to the next backward through each layer; only
+ * for code that runs backward and update before anyone reads gradients */
+void dnic__net_zero_grad_lazy(dnic_net_t *n);
+
 /* optim.c: one update of n values, finiteness checked in the same pass */
 int dnic__update_checked(const dnic_optim_config *c, float *p, float *m, float *v, const float *g, size_t n,
                          float l2, int64_t t);

@@ -38,6 +38,7 @@ typedef struct {
     float *gz;     /* dL/dz (B,out) when the activation is not the identity */
     float *ga;     /* dL/da (B,out) when batch norm is on */
     const float *preact_grad; /* dL/da of the last backward: ga, gz or gh */
+    int grads_zero_pending;   /* zero_grad happened, the memset has not (see below) */
 } layer_t;
 
 struct dnic_net_s {
@@ -250,8 +251,11 @@ float *dnic_net_params(dnic_net_t *n, size_t *count) {
     if (count) *count = n ? n->n_params : 0;
     return n ? n->params : NULL;
 }
+static void materialize_zero_grads(dnic_net_t *n);
+
 float *dnic_net_grads(dnic_net_t *n, size_t *count) {
     if (count) *count = n ? n->n_params : 0;
+    if (n) materialize_zero_grads(n);
     return n ? n->grads : NULL;
 }
 float *dnic_net_optim_state(dnic_net_t *n, size_t *count) {
@@ -376,6 +380,13 @@ static void layer_backward(dnic_net_t *n, int l, int B) {
     layer_t *L = &n->layers[l];
     float *P = n->params, *G = n->grads;
     size_t rows = (size_t)B * L->out;
+    /* first backward since zero_grad: weight gradient written, not added */
+    int fresh = L->grads_zero_pending;
+    if (fresh) {
+        size_t end = L->bn ? L->beta + (size_t)L->out : L->b + (size_t)L->out;
+        memset(G + L->b, 0, (end - L->b) * sizeof(float)); /* the small vectors only */
+        L->grads_zero_pending = 0;
+    }
     const float *gz = L->gh; /* dL/dz */
     int bias_done = 0;
     if (L->act != DNIC_ACT_IDENTITY) {
@@ -394,7 +405,8 @@ static void layer_backward(dnic_net_t *n, int l, int B) {
     }
     L->preact_grad = ga;
     const float *in = l > 0 ? n->layers[l - 1].h : n->x;
-    dnic_dense_backward(NULL, G + L->w, bias_done ? NULL : G + L->b, ga, in, P + L->w, B, L->in, L->out);
+    dnic_sgemm(1, 0, L->in, L->out, B, 1.0f, in, L->in, ga, L->out, fresh ? 0.0f : 1.0f, G + L->w, L->out);
+    if (!bias_done) dnic_dense_backward(NULL, NULL, G + L->b, ga, in, P + L->w, B, L->in, L->out);
     float *down = l > 0 ? n->layers[l - 1].gh : (n->want_dx ? n->dx : NULL);
     if (down) /* beta = 0: overwrite what flows down */
         dnic_sgemm(0, 1, B, L->in, L->out, 1.0f, ga, L->out, P + L->w, L->out, 0.0f, down, L->in);
@@ -423,8 +435,33 @@ dnic_status dnic_net_backward(dnic_net_t *n, int B) {
     return dnic_net_backward_range(n, n->n_layers - 1, 0, B);
 }
 
+/* Inside a training step zero_grad is lazy: the next backward through a
+ * layer writes its weight gradient with beta = 0 (no memset, no read of the
+ * old values), and whoever reads gradients before that materialises the
+ * zeros. Nobody outside can observe the block between. */
+void dnic__net_zero_grad_lazy(dnic_net_t *n) {
+    for (int l = 0; l < n->n_layers; l++) n->layers[l].grads_zero_pending = 1;
+}
+
+/* The public call zeroes at once: callers may hold the gradient pointer. */
 void dnic_net_zero_grad(dnic_net_t *n) {
-    if (n) memset(n->grads, 0, n->n_params * sizeof(float));
+    if (!n) return;
+    memset(n->grads, 0, n->n_params * sizeof(float));
+    for (int l = 0; l < n->n_layers; l++) n->layers[l].grads_zero_pending = 0;
+}
+
+/* The gradient entries of layer l (weight, bias, batch norm) are contiguous
+ * in the block, from the weight to the last trainable vector. */
+static void zero_layer_grads(dnic_net_t *n, int l) {
+    layer_t *L = &n->layers[l];
+    size_t end = L->bn ? L->beta + (size_t)L->out : L->b + (size_t)L->out;
+    memset(n->grads + L->w, 0, (end - L->w) * sizeof(float));
+    L->grads_zero_pending = 0;
+}
+
+static void materialize_zero_grads(dnic_net_t *n) {
+    for (int l = 0; l < n->n_layers; l++)
+        if (n->layers[l].grads_zero_pending) zero_layer_grads(n, l);
 }
 
 /* ---------------------------------------------------------------- update */
@@ -448,6 +485,7 @@ dnic_status dnic_net_update(dnic_net_t *n) {
     n->step++;
     n->fault_tensor = -1;
     n->fault_grad = 0;
+    materialize_zero_grads(n);
     if (n->clip > 0.0f) {
         double ss = 0;
         for (int i = 0; i < n->n_tensors; i++)
@@ -484,7 +522,7 @@ dnic_status dnic_net_train_step(dnic_net_t *n, const float *x, const int32_t *la
     if (st != DNIC_OK) return st;
     st = dnic_net_loss(n, labels, targets, B, loss_out);
     if (st != DNIC_OK) return st; /* non-finite loss: nothing updated */
-    dnic_net_zero_grad(n);
+    dnic__net_zero_grad_lazy(n);
     st = dnic_net_backward(n, B);
     if (st != DNIC_OK) return st;
     return dnic_net_update(n);
