@@ -48,9 +48,11 @@ struct TrainBenchCommand: ParsableCommand {
         print(String(format: "  samples/s           %10.0f   (%.3f ms per step, median of 5 windows, %d steps)",
                      r.samplesPerSecond, r.stepMilliseconds, r.stepsTimed))
         print(String(format: "  training GFLOP/s    %10.1f   (%.3f GFLOP of GEMMs per step)", r.trainingGFLOPS, r.stepGFLOP))
-        print(String(format: "  sgemm GFLOP/s       %10.1f   (the step's own GEMM shapes, same run)", r.sgemmGFLOPS))
+        print(String(format: "  sgemm GFLOP/s       %10.1f   (the step's own GEMM shapes and operand sizes, same run)", r.sgemmGFLOPS))
+        print(String(format: "  sgemm hot GFLOP/s   %10.1f   (same shapes, one cache-resident operand set: an upper bound)", r.sgemmHotGFLOPS))
         print(String(format: "  FMA peak GFLOP/s    %10.1f   (same run)", r.fmaPeakGFLOPS))
         print(String(format: "  training / sgemm    %10.3f", r.ratioToSgemm))
+        print(String(format: "  training / hot sgemm%10.3f", r.ratioToHotSgemm))
         print(String(format: "  training / peak     %10.3f", r.ratioToPeak))
         print(String(format: "  peak memory         %10.1f MiB", r.peakMemoryMiB))
         if let json {

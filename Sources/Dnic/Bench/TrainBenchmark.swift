@@ -25,8 +25,13 @@ public struct TrainBenchmark {
         /// GEMM FLOPs of one training step (forward, backward, interface).
         public var stepGFLOP: Double
         public var trainingGFLOPS: Double
-        /// cblas_sgemm on exactly the step's GEMM shapes, back to back.
+        /// cblas_sgemm on exactly the step's GEMM shapes, back to back, each
+        /// GEMM with its own operands (the step's memory footprint).
         public var sgemmGFLOPS: Double
+        /// The same with one shared set of operands, which stays in cache:
+        /// an upper bound no real step reaches.
+        public var sgemmHotGFLOPS: Double
+        public var ratioToHotSgemm: Double
         public var fmaPeakGFLOPS: Double
         public var fmaISA: String
         public var ratioToSgemm: Double
@@ -38,6 +43,7 @@ public struct TrainBenchmark {
             case workload, rule, threads, batch
             case stepsTimed = "steps_timed", samplesPerSecond = "samples_per_sec", stepMilliseconds = "step_ms"
             case stepGFLOP = "step_gflop", trainingGFLOPS = "training_gflops", sgemmGFLOPS = "sgemm_gflops"
+            case sgemmHotGFLOPS = "sgemm_hot_gflops", ratioToHotSgemm = "ratio_to_hot_sgemm"
             case fmaPeakGFLOPS = "fma_peak_gflops", fmaISA = "fma_isa", ratioToSgemm = "ratio_to_sgemm"
             case ratioToPeak = "ratio_to_peak", blasKernel = "blas_kernel", peakMemoryMiB = "peak_memory_mib"
         }
@@ -110,16 +116,29 @@ public struct TrainBenchmark {
         return Double(t.tv_sec) + 1e-9 * Double(t.tv_nsec)
     }
 
-    /// Seconds per round of the step's GEMMs through cblas_sgemm (median of 5).
-    func sgemmSeconds(_ shapes: [Gemm]) -> Double {
-        let size = shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1
-        var a = [Float](repeating: 0.5, count: size), b = [Float](repeating: 0.25, count: size)
-        var c = [Float](repeating: 0, count: size)
+    /// Seconds per round of the step's GEMMs through cblas_sgemm (median of
+    /// 5). Each GEMM gets its own operands, as in the step, so the reference
+    /// touches as much memory as the step does (one shared set of small
+    /// buffers would stay in cache and flatter the reference).
+    func sgemmSeconds(_ shapes: [Gemm], sharedOperands: Bool = false) -> Double {
+        let largest = shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1
+        var operands = shapes.map { g in
+            sharedOperands ? ([Float](), [Float](), [Float]()) :
+            ([Float](repeating: 0.5, count: g.m * g.k), [Float](repeating: 0.25, count: g.k * g.n),
+             [Float](repeating: 0, count: g.m * g.n))
+        }
+        var shared = ([Float](repeating: 0.5, count: largest), [Float](repeating: 0.25, count: largest),
+                      [Float](repeating: 0, count: largest))
         func round() {
-            for g in shapes {
+            for (i, g) in shapes.enumerated() {
                 let lda = g.transA == 0 ? g.k : g.m, ldb = g.transB == 0 ? g.n : g.k
-                dnic_sgemm(g.transA, g.transB, Int32(g.m), Int32(g.n), Int32(g.k), 1, &a, Int32(lda), &b, Int32(ldb),
-                           0, &c, Int32(g.n))
+                if sharedOperands {
+                    dnic_sgemm(g.transA, g.transB, Int32(g.m), Int32(g.n), Int32(g.k), 1, shared.0, Int32(lda),
+                               shared.1, Int32(ldb), 0, &shared.2, Int32(g.n))
+                } else {
+                    dnic_sgemm(g.transA, g.transB, Int32(g.m), Int32(g.n), Int32(g.k), 1, operands[i].0, Int32(lda),
+                               operands[i].1, Int32(ldb), 0, &operands[i].2, Int32(g.n))
+                }
             }
         }
         for _ in 0..<5 { round() }
@@ -183,6 +202,7 @@ public struct TrainBenchmark {
         }
         let stepSeconds = windows.sorted()[2]
         let gemmSeconds = sgemmSeconds(shapes)
+        let hotSeconds = sgemmSeconds(shapes, sharedOperands: true)
         var isa: UnsafePointer<CChar>?
         let peak = dnic_measure_fma_peak(0.3, &isa)
         let flop = Self.flops(shapes)
@@ -192,6 +212,7 @@ public struct TrainBenchmark {
                       stepsTimed: per * 5, samplesPerSecond: Double(batch) / stepSeconds,
                       stepMilliseconds: stepSeconds * 1e3, stepGFLOP: flop / 1e9,
                       trainingGFLOPS: flop / stepSeconds / 1e9, sgemmGFLOPS: flop / gemmSeconds / 1e9,
+                      sgemmHotGFLOPS: flop / hotSeconds / 1e9, ratioToHotSgemm: hotSeconds / stepSeconds,
                       fmaPeakGFLOPS: peak, fmaISA: isa.map { String(cString: $0) } ?? "?",
                       ratioToSgemm: gemmSeconds / stepSeconds, ratioToPeak: flop / stepSeconds / 1e9 / peak,
                       blasKernel: CoreSystem.blasInfo().corename, peakMemoryMiB: Double(usage.ru_maxrss) / 1024)
