@@ -1036,6 +1036,129 @@ static void print_blas_info(void) {
     if (info.config[0]) printf("      config \"%s\"\n", info.config);
 }
 
+
+/* -------------------------------------------------------------- interfaces */
+
+typedef struct {
+    dnic_iface_t *it;
+    const float *h, *g;
+    const int32_t *labels;
+    float *signal;
+    int B;
+} iface_ctx;
+
+/* One step's interface work: target, prediction, loss, backward, signal, update. */
+static void run_iface(void *p) {
+    iface_ctx *c = (iface_ctx *)p;
+    dnic_iface_zero_grad(c->it);
+    dnic_iface_set_target(c->it, c->g, c->B);
+    dnic_iface_forward(c->it, c->h, c->labels, NULL, c->B);
+    float loss;
+    dnic_iface_loss_value(c->it, c->B, &loss);
+    dnic_iface_backward(c->it, c->B);
+    dnic_iface_write_signal(c->it, c->signal, c->B);
+    dnic_iface_update(c->it);
+    sink += c->signal[0];
+}
+
+static void bench_interfaces(void) {
+    enum { B = 256, DH = 256, K = 10 };
+    float *h = falloc((size_t)B * DH), *g = falloc((size_t)B * DH), *sig = falloc((size_t)B * DH);
+    float *want = falloc((size_t)B * DH);
+    int32_t labels[B];
+    fill_uniform(h, (size_t)B * DH, 0.0f, 1.0f);
+    fill_uniform(g, (size_t)B * DH, -1e-3f, 1e-3f);
+    for (int i = 0; i < B; i++) labels[i] = i % K;
+    const int mlp_widths[1] = {256};
+    struct {
+        const char *name;
+        dnic_iface_kind kind;
+        dnic_iface_target target;
+        dnic_iface_loss loss;
+        dnic_iface_signal signal;
+        int dout;
+    } kinds[] = {
+        {"iface linear (cDNI)", DNIC_IFACE_LINEAR, DNIC_TARGET_BOOTSTRAP, DNIC_IFACE_LOSS_L2, DNIC_SIGNAL_PRED, DH},
+        {"iface nolabel", DNIC_IFACE_NOLABEL, DNIC_TARGET_BOOTSTRAP, DNIC_IFACE_LOSS_L2, DNIC_SIGNAL_PRED, DH},
+        {"iface sigmoid", DNIC_IFACE_SIGMOID, DNIC_TARGET_BOOTSTRAP, DNIC_IFACE_LOSS_L2, DNIC_SIGNAL_PRED, DH},
+        {"iface mlp 1x256", DNIC_IFACE_MLP, DNIC_TARGET_BOOTSTRAP, DNIC_IFACE_LOSS_L2, DNIC_SIGNAL_PRED, DH},
+        {"iface sgprop linear", DNIC_IFACE_LINEAR, DNIC_TARGET_BOOTSTRAP, DNIC_IFACE_LOSS_L2, DNIC_SIGNAL_PRED_PROP, DH},
+        {"iface identity", DNIC_IFACE_IDENTITY, DNIC_TARGET_BOOTSTRAP, DNIC_IFACE_LOSS_INNER, DNIC_SIGNAL_PROP, DH},
+        {"iface random (DFA)", DNIC_IFACE_RANDOM, DNIC_TARGET_OUTPUT_ERROR, DNIC_IFACE_LOSS_INNER, DNIC_SIGNAL_PROP, K},
+        {"iface ones (Kickback)", DNIC_IFACE_ONES, DNIC_TARGET_OUTPUT_ERROR, DNIC_IFACE_LOSS_INNER, DNIC_SIGNAL_PROP, K},
+    };
+    for (size_t q = 0; q < sizeof kinds / sizeof kinds[0]; q++) {
+        dnic_iface_desc d;
+        dnic_iface_desc_defaults(&d, 0);
+        d.kind = kinds[q].kind;
+        d.target = kinds[q].target;
+        d.loss = kinds[q].loss;
+        d.signal = kinds[q].signal;
+        d.alpha = 0.1f;
+        d.mlp_layers = kinds[q].kind == DNIC_IFACE_MLP ? 1 : 0;
+        d.mlp_widths = mlp_widths;
+        dnic_iface_t *it = NULL;
+        char shape[64];
+        snprintf(shape, sizeof shape, "B%d h%d s%d", B, DH, kinds[q].dout);
+        if (status_failed(dnic_iface_create(&it, &d, DH, kinds[q].dout, K, B, 0.1f, 3), kinds[q].name, shape)) continue;
+        /* random parameters so the work is real, then the prediction of the
+         * linear kinds against a plain loop: s = hA + C (+ B[y]) */
+        size_t np;
+        float *P = dnic_iface_params(it, &np);
+        if (kinds[q].kind != DNIC_IFACE_ONES) fill_uniform(P, np, -0.05f, 0.05f);
+        iface_ctx ctx = {it, h, g, labels, sig, B};
+        double maxdiff = -1;
+        if (kinds[q].kind == DNIC_IFACE_LINEAR || kinds[q].kind == DNIC_IFACE_NOLABEL ||
+            kinds[q].kind == DNIC_IFACE_RANDOM || kinds[q].kind == DNIC_IFACE_ONES) {
+            dnic_iface_set_target(it, g, B);
+            dnic_iface_forward(it, h, labels, NULL, B);
+            int dout = kinds[q].dout;
+            dnic_tensor_info tA, tB, tC;
+            int nt = dnic_iface_num_tensors(it);
+            dnic_iface_tensor(it, 0, &tA);
+            for (int r = 0; r < B; r++)
+                for (int o = 0; o < dout; o++) {
+                    double v = 0;
+                    for (int k = 0; k < DH; k++) v += (double)h[(size_t)r * DH + k] * P[tA.offset + (size_t)k * dout + o];
+                    if (nt == 3) { dnic_iface_tensor(it, 1, &tB); v += P[tB.offset + (size_t)labels[r] * dout + o]; }
+                    if (nt >= 2) { dnic_iface_tensor(it, nt - 1, &tC); v += P[tC.offset + o]; }
+                    want[(size_t)r * dout + o] = (float)v;
+                }
+            check_t chk = {0};
+            check_close(&chk, kinds[q].name, dnic_iface_prediction(it), want, (size_t)B * dout, 1e-4);
+            if (check_failed(&chk, kinds[q].name, shape)) { dnic_iface_free(it); continue; }
+            maxdiff = chk.maxdiff;
+        }
+        double sec = time_median(run_iface, &ctx);
+        /* the GEMMs this interface's step performs, run by sgemm alone */
+        gemm_shape shapes[6];
+        int ns = 0;
+        int dout = kinds[q].dout;
+        if (kinds[q].kind == DNIC_IFACE_IDENTITY) {
+            double traffic = 4.0 * B * DH * 4; /* copy h, delta, signal: read + write */
+            print_row(kinds[q].name, shape, sec, traffic / sec * 1e-9, "GB/s", copy_rate((size_t)traffic), "copy", maxdiff);
+        } else {
+            shapes[ns++] = (gemm_shape){0, 0, B, dout, DH, 0.0f};                       /* prediction */
+            if (kinds[q].kind != DNIC_IFACE_RANDOM && kinds[q].kind != DNIC_IFACE_ONES)
+                shapes[ns++] = (gemm_shape){1, 0, DH, dout, B, 1.0f};                   /* dA */
+            if (kinds[q].signal != DNIC_SIGNAL_PRED) shapes[ns++] = (gemm_shape){0, 1, B, DH, dout, 0.0f}; /* dL/dh */
+            if (kinds[q].kind == DNIC_IFACE_MLP) { /* two layers of [h, y] -> 256 -> 256 */
+                ns = 0;
+                shapes[ns++] = (gemm_shape){0, 0, B, 256, DH + K, 0.0f};
+                shapes[ns++] = (gemm_shape){0, 0, B, DH, 256, 0.0f};
+                shapes[ns++] = (gemm_shape){1, 0, 256, DH, B, 1.0f};
+                shapes[ns++] = (gemm_shape){1, 0, DH + K, 256, B, 1.0f};
+                shapes[ns++] = (gemm_shape){0, 1, B, 256, DH, 0.0f};
+                shapes[ns++] = (gemm_shape){0, 1, B, DH + K, 256, 0.0f};
+            }
+            double flops = gemm_flops(shapes, ns);
+            print_row(kinds[q].name, shape, sec, flops / sec * 1e-9, "GFLOP/s", sgemm_rate(shapes, ns), "sgemm", maxdiff);
+        }
+        dnic_iface_free(it);
+    }
+    free(h); free(g); free(sig); free(want);
+}
+
 static void run_table(int threads) {
     dnic_status s = dnic_set_num_threads(threads);
     if (s != DNIC_OK) {
@@ -1058,6 +1181,7 @@ static void run_table(int threads) {
     bench_losses();
     bench_optimizers();
     bench_gather();
+    bench_interfaces();
     bench_train_step();
     print_load(load);
 }
