@@ -574,24 +574,7 @@ dnic_status dnic_iface_update(dnic_iface_t *it) {
     it->fault_grad = 0;
     if (!trainable_kind(it->d.kind)) return DNIC_OK;
     if (it->mlp) return dnic_net_update(it->mlp);
-    const dnic_optim_config *c = &it->opt;
-    if (it->clip > 0.0f) {
-        double norm = sqrt(dnic__sum_squares(it->grads, it->n_params));
-        if (norm > it->clip && isfinite(norm)) dnic__scale(it->grads, it->n_params, (float)(it->clip / norm));
-    }
-    for (int i = 0; i < it->n_tensors; i++) {
-        const dnic_tensor_info *t = &it->tensors[i];
-        if (!t->trainable) continue;
-        float l2 = t->decay ? c->l2 : 0.0f;
-        float *p = it->params + t->offset, *m = it->optim + t->offset;
-        float *v = it->optim + it->n_params + t->offset;
-        const float *g = it->grads + t->offset;
-        int finite = dnic__update_checked(c, p, m, v, g, t->size, l2, it->step);
-        /* a fault stops training: name the first tensor it reached */
-        if (it->fault_tensor < 0 && !finite) {
-            it->fault_tensor = i;
-            it->fault_grad = !dnic__all_finite(g, t->size);
-        }
-    }
+    it->fault_tensor = dnic__update_tensors(it->tensors, it->n_tensors, it->params, it->grads, it->optim,
+                                            it->n_params, &it->opt, 1, it->clip, it->step, NULL, &it->fault_grad);
     return it->fault_tensor < 0 ? DNIC_OK : DNIC_ERR_NONFINITE;
 }

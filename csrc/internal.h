@@ -46,6 +46,11 @@ void dnic__net_zero_grad_lazy(dnic_net_t *n);
 int dnic__update_checked(const dnic_optim_config *c, float *p, float *m, float *v, const float *g, size_t n,
                          float l2, int64_t t);
 
+/* optim.c: one optimizer step over a tensor table (net and interfaces) */
+int dnic__update_tensors(const dnic_tensor_info *tensors, int n_tensors, float *params, float *grads,
+                         float *optim, size_t n_params, const dnic_optim_config *opt, int n_groups,
+                         float clip, int64_t step, float *norm_out, int *grad_was_bad);
+
 /* activation.c fused kernels (see there) */
 void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B, int C);
 void dnic__act_backward_colsum(dnic_activation act, float *gz, float *db, const float *gh, const float *h,

@@ -486,31 +486,8 @@ dnic_status dnic_net_update(dnic_net_t *n) {
     n->fault_tensor = -1;
     n->fault_grad = 0;
     materialize_zero_grads(n);
-    if (n->clip > 0.0f) {
-        double ss = 0;
-        for (int i = 0; i < n->n_tensors; i++)
-            if (n->tensors[i].trainable) ss += dnic__sum_squares(n->grads + n->tensors[i].offset, n->tensors[i].size);
-        n->last_norm = (float)sqrt(ss);
-        if (n->last_norm > n->clip && isfinite(n->last_norm))
-            for (int i = 0; i < n->n_tensors; i++)
-                if (n->tensors[i].trainable)
-                    dnic__scale(n->grads + n->tensors[i].offset, n->tensors[i].size, n->clip / n->last_norm);
-    }
-    for (int i = 0; i < n->n_tensors; i++) {
-        const dnic_tensor_info *t = &n->tensors[i];
-        if (!t->trainable) continue;
-        const dnic_optim_config *c = &n->opt[t->group];
-        float l2 = t->decay ? c->l2 : 0.0f;
-        float *p = n->params + t->offset;
-        const float *g = n->grads + t->offset;
-        float *m = n->optim + t->offset, *v = n->optim + n->n_params + t->offset;
-        int finite = dnic__update_checked(c, p, m, v, g, t->size, l2, n->step);
-        /* a fault stops training: name the first tensor it reached */
-        if (n->fault_tensor < 0 && !finite) {
-            n->fault_tensor = i;
-            n->fault_grad = !dnic__all_finite(g, t->size);
-        }
-    }
+    n->fault_tensor = dnic__update_tensors(n->tensors, n->n_tensors, n->params, n->grads, n->optim, n->n_params,
+                                           n->opt, MAX_GROUPS, n->clip, n->step, &n->last_norm, &n->fault_grad);
     return n->fault_tensor < 0 ? DNIC_OK : DNIC_ERR_NONFINITE;
 }
 

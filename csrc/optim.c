@@ -139,3 +139,39 @@ int dnic__update_checked(const dnic_optim_config *c, float *p, float *m, float *
     }
     return bad == 0.0f;
 }
+
+/* One optimizer step over a table of tensors in flat (params, grads, optim)
+ * blocks, shared by the network and the interfaces: optional global-norm
+ * clipping of the trainable gradients, the update of each trainable tensor
+ * with its group's settings (L2 only where `decay`), and fault detection.
+ * Returns the index of the first tensor that became non-finite (-1 if none). */
+int dnic__update_tensors(const dnic_tensor_info *tensors, int n_tensors, float *params, float *grads,
+                         float *optim, size_t n_params, const dnic_optim_config *opt, int n_groups,
+                         float clip, int64_t step, float *norm_out, int *grad_was_bad) {
+    if (clip > 0.0f) {
+        double ss = 0;
+        for (int i = 0; i < n_tensors; i++)
+            if (tensors[i].trainable) ss += dnic__sum_squares(grads + tensors[i].offset, tensors[i].size);
+        float norm = (float)sqrt(ss);
+        if (norm_out) *norm_out = norm;
+        if (norm > clip && isfinite(norm))
+            for (int i = 0; i < n_tensors; i++)
+                if (tensors[i].trainable) dnic__scale(grads + tensors[i].offset, tensors[i].size, clip / norm);
+    }
+    int fault = -1;
+    *grad_was_bad = 0;
+    for (int i = 0; i < n_tensors; i++) {
+        const dnic_tensor_info *t = &tensors[i];
+        if (!t->trainable) continue;
+        const dnic_optim_config *c = &opt[t->group < n_groups ? t->group : 0];
+        float *p = params + t->offset, *m = optim + t->offset, *v = optim + n_params + t->offset;
+        const float *g = grads + t->offset;
+        int finite = dnic__update_checked(c, p, m, v, g, t->size, t->decay ? c->l2 : 0.0f, step);
+        /* a fault stops training: name the first tensor it reached */
+        if (fault < 0 && !finite) {
+            fault = i;
+            *grad_was_bad = !dnic__all_finite(g, t->size);
+        }
+    }
+    return fault;
+}
