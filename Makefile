@@ -138,3 +138,84 @@ install: lib
 
 clean:
 	rm -rf build
+
+# ---------------------------------------------------------------- fuzz
+# make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="csv gzip"] [FUZZ_JOBS=2] [FUZZ_ONE_LINE=0]
+#
+# Fuzzes every file parser with libFuzzer + AddressSanitizer (the harness
+# is Sources/DnicFuzz/main.swift). Slow, so never part of `make check`: run
+# it by hand. Per target: seeds in build/fuzz/corpus/<target>/ (valid files
+# written by dnic itself, their gzip'd forms, and the hostile inputs of
+# Tests/DnicTests/Hostile/<target>/), FUZZ_SECONDS of fuzzing, inputs that
+# crash, hang or leak in build/fuzz/crashes/<target>/, the log in
+# build/fuzz/<target>.log. FUZZ_JOBS targets run side by side, one per core.
+# An error message of more than one line counts as a crash unless
+# FUZZ_ONE_LINE=0 (dnic promises one-line errors).
+# Replay a crash with the normal build:
+#   swift build && DNIC_FUZZ_TARGET=csv .build/debug/DnicFuzz build/fuzz/crashes/csv/*
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
+FUZZ_ONE_LINE ?= 1
+FUZZ_TARGETS ?= idx-images idx-labels gzip csv config-yaml config-json checkpoint
+FUZZ_DIR     := build/fuzz
+FUZZ_BIN     := .build-fuzz/release/DnicFuzz
+# Longest input per target: room for a header and some data, small enough
+# to keep executions fast (the checkpoint seeds are ~2 KB).
+FUZZ_MAXLEN_idx-images  := 4096
+FUZZ_MAXLEN_idx-labels  := 1024
+FUZZ_MAXLEN_gzip        := 4096
+FUZZ_MAXLEN_csv         := 4096
+FUZZ_MAXLEN_config-yaml := 4096
+FUZZ_MAXLEN_config-json := 4096
+FUZZ_MAXLEN_checkpoint  := 8192
+# Fork mode with ignore_*: one crash does not end the run, every crashing
+# input is kept. SWIFT_BACKTRACE=enable=no: Swift's crash backtracer and
+# ASan do not get along (it hangs reading the crashed process's memory).
+FUZZ_FLAGS   := -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 -timeout=10 -rss_limit_mb=2048
+FUZZ_ENV     := SWIFT_BACKTRACE=enable=no OMP_NUM_THREADS=1 DNIC_FUZZ_ONE_LINE=$(FUZZ_ONE_LINE)
+# The path-based parsers read each input from a scratch file: in RAM when
+# /dev/shm exists, in a directory of this run's own, removed afterwards.
+FUZZ_SHM     := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo $(abspath $(FUZZ_DIR)))
+
+.PHONY: fuzz fuzz-build
+fuzz: fuzz-build
+	@rm -f $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%.summary)
+	@$(MAKE) --no-print-directory -j$(FUZZ_JOBS) $(FUZZ_TARGETS:%=fuzz-run-%)
+	@echo "fuzz: $(FUZZ_SECONDS) s per target; crash inputs in $(FUZZ_DIR)/crashes/<target>/"
+	@cat $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%.summary)
+	@! grep -q 'executions, [1-9]' $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%.summary)
+
+fuzz-build:
+	swift build -c release --product DnicFuzz --scratch-path .build-fuzz \
+	    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DDNIC_FUZZING -Xcc -fsanitize=fuzzer-no-link,address
+
+# Seeds: dnic's own valid files (and a dictionary of the format's words),
+# gzip'd copies for the targets that read gzip, the hostile inputs.
+fuzz-seeds-%: fuzz-build
+	@mkdir -p $(FUZZ_DIR)/corpus/$* $(FUZZ_DIR)/crashes/$*
+	@env $(FUZZ_ENV) DNIC_FUZZ_TARGET=$* $(FUZZ_BIN) --seeds $(FUZZ_DIR)/corpus/$* --dict $(FUZZ_DIR)/$*.dict
+	@case $* in idx-*|gzip) for f in $(FUZZ_DIR)/corpus/$*/seed-*; do \
+	    case $$f in *.gz) ;; *) gzip -9 -n -c $$f > $$f.gz ;; esac; done ;; esac
+	@if [ -d Tests/DnicTests/Hostile/$* ]; then cp Tests/DnicTests/Hostile/$*/* $(FUZZ_DIR)/corpus/$*/; fi
+
+# One target; its summary line: executions (libFuzzer's last "#N" count)
+# and the crash inputs this run saved (earlier runs' stay, counted apart).
+# Processes killed by libFuzzer leave libomp's registration file behind in
+# /dev/shm; those created during the run by processes now gone are removed.
+fuzz-run-%: fuzz-seeds-%
+	@echo "fuzz $*: $(FUZZ_SECONDS) s ..."
+	@touch $(FUZZ_DIR)/$*.start; \
+	 kmp() { ls /dev/shm 2>/dev/null | grep '^__KMP_REGISTERED_LIB_[0-9]*_' | sort; }; \
+	 kmp > $(FUZZ_DIR)/$*.kmp; \
+	 scratch=$$(mktemp -d $(FUZZ_SHM)/dnic-fuzz-$*.XXXXXX); \
+	 env $(FUZZ_ENV) DNIC_FUZZ_TMPDIR=$$scratch DNIC_FUZZ_TARGET=$* $(FUZZ_BIN) $(FUZZ_DIR)/corpus/$* $(FUZZ_FLAGS) \
+	     -max_len=$(FUZZ_MAXLEN_$*) -max_total_time=$(FUZZ_SECONDS) -dict=$(FUZZ_DIR)/$*.dict \
+	     -artifact_prefix=$(FUZZ_DIR)/crashes/$*/ > $(FUZZ_DIR)/$*.log 2>&1; \
+	 rm -rf "$$scratch"; \
+	 for f in $$(kmp | comm -13 $(FUZZ_DIR)/$*.kmp -); do \
+	     pid=$${f#__KMP_REGISTERED_LIB_}; pid=$${pid%%_*}; kill -0 $$pid 2>/dev/null || rm -f /dev/shm/$$f; done; \
+	 runs=$$(grep -aoE '^#[0-9]+' $(FUZZ_DIR)/$*.log | tail -1 | tr -d '#'); \
+	 found() { find $(FUZZ_DIR)/crashes/$* -type f "$$@" | grep -cE '/(crash|leak|timeout|oom)-'; }; \
+	 printf '  %-12s %10s executions, %s crashes (crash inputs kept from earlier runs: %s)\n' \
+	     $* "$${runs:-0}" "$$(found -newer $(FUZZ_DIR)/$*.start)" "$$(found ! -newer $(FUZZ_DIR)/$*.start)" \
+	     > $(FUZZ_DIR)/$*.summary

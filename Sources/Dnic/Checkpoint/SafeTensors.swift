@@ -118,23 +118,27 @@ public struct SafeTensors: Equatable {
         }
         let payload = data.count - headerEnd
         var entries = [(name: String, shape: [Int], begin: Int, end: Int)]()
-        for (key, value) in header where key != "__metadata__" {
-            guard let info = value as? [String: Any] else { throw bad("entry '\(key)' is not an object") }
-            guard let dtype = info["dtype"] as? String else { throw bad("'\(key)' has no dtype") }
-            guard dtype == "F32" else { throw bad("'\(key)' has dtype \(dtype); dnic reads F32 only") }
+        // in name order, so the same bad file always gets the same message
+        for (key, value) in header.sorted(by: { $0.key < $1.key }) where key != "__metadata__" {
+            let tensor = messageText(key)  // file text: quoted escaped, so the message stays one line
+            guard let info = value as? [String: Any] else { throw bad("entry '\(tensor)' is not an object") }
+            guard let dtype = info["dtype"] as? String else { throw bad("'\(tensor)' has no dtype") }
+            guard dtype == "F32" else { throw bad("'\(tensor)' has dtype \(messageText(dtype)); dnic reads F32 only") }
             guard let shape = info["shape"] as? [Int], shape.allSatisfy({ $0 >= 0 && $0 <= 1 << 31 }) else {
-                throw bad("'\(key)' has no valid shape")
+                throw bad("'\(tensor)' has no valid shape")
             }
             guard let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
-                throw bad("'\(key)' has no valid data_offsets")
+                throw bad("'\(tensor)' has no valid data_offsets")
             }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, begin <= end, end <= payload else {
-                throw bad("'\(key)' data [\(begin), \(end)) lies outside the \(payload) data bytes")
+                throw bad("'\(tensor)' data [\(begin), \(end)) lies outside the \(payload) data bytes")
             }
-            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
-            guard count != Int.max, count * 4 == end - begin else {
-                throw bad("'\(key)' shape \(shape) needs \(count == Int.max ? "too many" : "\(count * 4)") bytes, data_offsets give \(end - begin)")
+            // Bytes the shape needs, saturating: [2^31, 2^31] must not trap
+            // when multiplied by the 4 bytes of an F32.
+            let bytes = (shape + [4]).reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+            guard bytes != Int.max, bytes == end - begin else {
+                throw bad("'\(tensor)' shape \(shape) needs \(bytes == Int.max ? "too many" : "\(bytes)") bytes, data_offsets give \(end - begin)")
             }
             entries.append((key, shape, begin, end))
         }
@@ -142,7 +146,8 @@ public struct SafeTensors: Equatable {
         var cursor = 0
         for e in entries {
             guard e.begin == cursor else {
-                throw bad(e.begin < cursor ? "'\(e.name)' overlaps the tensor before it" : "gap before '\(e.name)'")
+                let tensor = messageText(e.name)
+                throw bad(e.begin < cursor ? "'\(tensor)' overlaps the tensor before it" : "gap before '\(tensor)'")
             }
             cursor = e.end
         }

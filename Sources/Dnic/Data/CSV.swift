@@ -9,7 +9,9 @@
 // operation); anything else goes to strtof, so every value is the nearest
 // float to what is written. Rejected, each with file:line[:column]: ragged
 // rows, non-numeric fields, NaN or infinite features, labels that are not
-// non-negative integers, a test file of another width. A first line whose
+// non-negative integers or imply more than 2^22 classes, a test file of
+// another width. Field text quoted in a message has its control characters
+// escaped, so every message is one line. A first line whose
 // first field is not a number is a header and is skipped; blank lines are
 // skipped. Quoted fields are not supported.
 
@@ -23,6 +25,11 @@ struct CSVTable {
     var rows = 0
     var maxLabel: Int32 = -1
 }
+
+/// Most classes a CSV's labels may imply (max label + 1) when the class count
+/// is not given: the widest output layer the C core builds. A larger label
+/// is almost surely a feature read as the label.
+let csvMaxClasses = 1 << 22
 
 private let comma = UInt8(ascii: ",")
 private let newline = UInt8(ascii: "\n")
@@ -129,10 +136,10 @@ private struct CSVFieldParser {
     }
 }
 
-/// The field text for a message, shortened if long.
+/// The field text for a message: shortened if long, control characters
+/// (a stray carriage return) escaped so the message stays one line.
 private func fieldText(_ p: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int) -> String {
-    let text = String(decoding: UnsafeBufferPointer(rebasing: p[a ..< b]), as: UTF8.self)
-    return text.count > 40 ? String(text.prefix(40)) + "..." : text
+    messageText(String(decoding: UnsafeBufferPointer(rebasing: p[a ..< b]), as: UTF8.self))
 }
 
 /// Parses CSV bytes. `width` (fields, file) fixes the expected width, as the
@@ -226,6 +233,9 @@ func parseCSV(_ p: UnsafeBufferPointer<UInt8>, path: String, labelColumn: Int,
                 if let classes, label >= classes {
                     throw DataError("\(path):\(line):\(column): label \(label) is outside 0...\(classes - 1)")
                 }
+                if classes == nil, label >= csvMaxClasses {
+                    throw DataError("\(path):\(line):\(column): label \(label) is too large: at most \(csvMaxClasses) classes (is field \(labelIndex + 1) the label?)")
+                }
                 table.labels.append(Int32(label))
                 if Int32(label) > table.maxLabel { table.maxLabel = Int32(label) }
             } else {
@@ -246,10 +256,11 @@ func parseCSV(_ p: UnsafeBufferPointer<UInt8>, path: String, labelColumn: Int,
     return table
 }
 
-/// Reads and parses one CSV file (raw or gzip'd).
+/// Reads and parses one CSV file (raw or gzip'd), refusing content past
+/// `limit` bytes (a gzip bomb).
 func parseCSVFile(_ path: String, labelColumn: Int, width: (fields: Int, source: String)?,
-                  classes: Int?) throws -> CSVTable {
-    let bytes = try GzipFileReader(path: path).readAll()
+                  classes: Int?, limit: Int = 1 << 31) throws -> CSVTable {
+    let bytes = try GzipFileReader(path: path).readAll(limit: limit)
     return try bytes.withUnsafeBufferPointer {
         try parseCSV($0, path: path, labelColumn: labelColumn, width: width, classes: classes)
     }
@@ -263,6 +274,13 @@ func loadCSV(train: String, test: String?, options: DataOptions, name: String) t
         try parseCSVFile($0, labelColumn: options.labelColumn, width: (trainTable.fields, train),
                          classes: options.classes)
     }
+    return try splitCSV(train: trainTable, test: testTable, options: options, name: name)
+}
+
+/// The datasets of parsed CSV tables: `test`, or a seeded held-out part of
+/// `train` without one.
+func splitCSV(train trainTable: CSVTable, test testTable: CSVTable?, options: DataOptions,
+              name: String) throws -> DataSplit {
     let maxLabel = Int(max(trainTable.maxLabel, testTable?.maxLabel ?? -1))
     let classes = options.classes ?? max(2, maxLabel + 1)
     let dim = trainTable.fields - 1

@@ -5,6 +5,11 @@
 // is which: `isGzip` records it for messages, and every zlib error becomes a
 // DataError naming the file. A gzip stream that ends early or fails its CRC
 // is reported as "truncated or corrupt gzip", never returned as short data.
+//
+// A small file must not make a loader allocate much: `maxContentBytes`
+// bounds what the file can possibly decompress to, so a header declaring
+// more is refused before its buffer is allocated, and `readAll` stops at a
+// limit instead of following a gzip bomb.
 
 import CZlib
 import Foundation
@@ -15,6 +20,19 @@ final class GzipFileReader {
     /// True when the file is a gzip stream, false when zlib reads it directly.
     let isGzip: Bool
     private let file: gzFile
+    /// Bytes on disk; nil when unknown (not a regular file).
+    let fileSize: UInt64?
+
+    /// Deflate's largest possible expansion (zlib FAQ: 1032:1, every output
+    /// byte costs at least 1/1032 input byte).
+    static let maxDeflateRatio: UInt64 = 1032
+
+    /// The most bytes this file can yield: its size when raw; for gzip, its
+    /// size times deflate's largest ratio. A header declaring more is lying.
+    var maxContentBytes: UInt64 {
+        guard let size = fileSize else { return .max }
+        return isGzip ? size.multipliedReportingOverflow(by: Self.maxDeflateRatio).partialValue + 1024 : size
+    }
 
     /// "gzip" or "raw", for messages that must say which form was read.
     var form: String { isGzip ? "gzip" : "raw" }
@@ -25,6 +43,8 @@ final class GzipFileReader {
             throw DataError("\(path): file not found")
         }
         if isDirectory.boolValue { throw DataError("\(path): is a directory, not a file") }
+        var info = stat()
+        self.fileSize = stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? UInt64(info.st_size) : nil
         guard let handle = gzopen(path, "rb") else {
             throw DataError("\(path): cannot open: \(String(cString: strerror(errno)))")
         }
@@ -65,12 +85,17 @@ final class GzipFileReader {
         }
     }
 
-    /// The whole (decompressed) content.
-    func readAll() throws -> [UInt8] {
+    /// The whole (decompressed) content, refused past `limit` bytes so a
+    /// gzip bomb stops at the limit rather than at the end of memory.
+    func readAll(limit: Int = 1 << 31) throws -> [UInt8] {
         var out = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        // a small file needs no 1 MiB buffer (it also keeps fuzzing fast)
+        var chunk = [UInt8](repeating: 0, count: Int(min(1 << 20, max(maxContentBytes, 1))))
         while true {
             let got = try chunk.withUnsafeMutableBytes { try read(into: $0) }
+            guard out.count + got <= limit else {
+                throw DataError("\(path): \(isGzip ? "decompresses to" : "holds") more than \(limit) bytes; refusing to read it whole")
+            }
             out.append(contentsOf: chunk[0 ..< got])
             if got < chunk.count { return out }
         }

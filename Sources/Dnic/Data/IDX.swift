@@ -6,7 +6,10 @@
 // trusted for nothing: the magic, the declared sizes (refused above 2^31
 // bytes before any allocation), the exact length (short data and trailing
 // bytes are both errors), the gzip stream, the counts of the pair and the
-// label range are all checked, and every error names the file.
+// label range are all checked, and every error names the file. Buffers are
+// sized by what the file can actually hold (`GzipFileReader.maxContentBytes`)
+// and grow only as data arrives, so a 16-byte file declaring 2^31 pixels
+// costs no more memory than a 16-byte file.
 
 /// The four file names of an IDX dataset directory (each may end in .gz).
 public enum IDXFileNames {
@@ -76,6 +79,48 @@ private func checkMagic(_ reader: GzipFileReader, _ magic: UInt32, expected: UIn
     }
 }
 
+/// Fails, before anything is allocated, when the file cannot possibly hold
+/// the `payload` bytes its header declares (raw: its size says so exactly;
+/// gzip: not even at deflate's largest ratio).
+private func checkFits(_ reader: GzipFileReader, payload: UInt64, header: UInt64, declared: String) throws {
+    let available = reader.maxContentBytes - min(header, reader.maxContentBytes)
+    guard payload > available else { return }
+    if reader.isGzip {
+        throw DataError("\(reader.path): truncated: header declares \(declared) but a \(reader.fileSize ?? 0)-byte gzip file cannot hold more than \(available)")
+    }
+    throw DataError("\(reader.path): truncated: header declares \(declared) but the raw file holds only \(available)")
+}
+
+/// An array filled chunk by chunk that never reserves much more than the
+/// data delivered so far (doubling, capped at `total`), so a lying gzip
+/// header cannot make it allocate what the stream does not hold; a file that
+/// keeps its promise ends with exactly `total` elements of capacity.
+struct GrowingBuffer<Element: Numeric> {
+    private(set) var values: [Element] = []
+    let total: Int
+
+    /// `exact`: the size is known to be right (a raw file that checkFits
+    /// accepted), so all of it is reserved at once.
+    init(total: Int, exact: Bool) {
+        self.total = total
+        values.reserveCapacity(exact ? total : min(total, 1 << 20))
+    }
+
+    var count: Int { values.count }
+
+    /// Appends `n` elements, written by `fill` into the new tail.
+    mutating func append(_ n: Int, _ fill: (UnsafeMutableBufferPointer<Element>) -> Void) {
+        guard n > 0 else { return }
+        let needed = values.count + n
+        if needed > values.capacity {
+            values.reserveCapacity(max(needed, min(2 * values.capacity, total)))
+        }
+        let start = values.count
+        values.append(contentsOf: repeatElement(.zero, count: n))
+        values.withUnsafeMutableBufferPointer { fill(UnsafeMutableBufferPointer(rebasing: $0[start...])) }
+    }
+}
+
 /// Fails when the file holds bytes past the declared payload.
 private func rejectTrailing(_ reader: GzipFileReader, declared: String) throws {
     let extra = try reader.countRemaining()
@@ -104,33 +149,32 @@ func readIDXImages(path: String) throws -> IDXImages {
         throw DataError("\(reader.path): header declares \(declared), over the 2^31-byte limit; refusing to allocate")
     }
     let total = Int(n * pixelsPerImage)
+    try checkFits(reader, payload: UInt64(total), header: 16, declared: "\(declared) (\(total) bytes)")
 
     // Scale while reading, chunk by chunk, so the 8-bit copy of the file is
     // never held whole next to the float copy.
     var scale = [Float](repeating: 0, count: 256)
     for v in 0 ..< 256 { scale[v] = Float(v) / 255 }
-    var pixels = [Float](repeating: 0, count: total)
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    var pixels = GrowingBuffer<Float>(total: total, exact: !reader.isGzip && reader.fileSize != nil)
+    var chunk = [UInt8](repeating: 0, count: min(1 << 20, total))
     var done = 0
-    try pixels.withUnsafeMutableBufferPointer { out in
-        try scale.withUnsafeBufferPointer { table in
-            while done < total {
-                let want = min(chunk.count, total - done)
-                let got = try chunk.withUnsafeMutableBytes {
-                    try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0 ..< want]))
-                }
-                chunk.withUnsafeBufferPointer { bytes in
-                    for i in 0 ..< got { out[done + i] = table[Int(bytes[i])] }
-                }
-                done += got
-                if got < want {
-                    throw DataError("\(reader.path): truncated: header declares \(declared) (\(total) bytes) but the \(reader.form) file holds only \(done)")
-                }
+    while done < total {
+        let want = min(chunk.count, total - done)
+        let got = try chunk.withUnsafeMutableBytes {
+            try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0 ..< want]))
+        }
+        chunk.withUnsafeBufferPointer { bytes in
+            scale.withUnsafeBufferPointer { table in
+                pixels.append(got) { out in for i in 0 ..< got { out[i] = table[Int(bytes[i])] } }
             }
+        }
+        done += got
+        if got < want {
+            throw DataError("\(reader.path): truncated: header declares \(declared) (\(total) bytes) but the \(reader.form) file holds only \(done)")
         }
     }
     try rejectTrailing(reader, declared: declared)
-    return IDXImages(count: Int(n), rows: Int(rows), cols: Int(cols), pixels: pixels)
+    return IDXImages(count: Int(n), rows: Int(rows), cols: Int(cols), pixels: pixels.values)
 }
 
 func readIDXLabels(path: String, classes: Int) throws -> [Int32] {
@@ -146,10 +190,22 @@ func readIDXLabels(path: String, classes: Int) throws -> [Int32] {
     guard n <= idxMaxBytes else {
         throw DataError("\(reader.path): header declares \(n) labels, over the 2^31 limit; refusing to allocate")
     }
-    var bytes = [UInt8](repeating: 0, count: Int(n))
-    let got = try bytes.withUnsafeMutableBytes { try reader.read(into: $0) }
-    guard got == bytes.count else {
-        throw DataError("\(reader.path): truncated: header declares \(n) labels but the \(reader.form) file holds only \(got)")
+    try checkFits(reader, payload: n, header: 8, declared: "\(n) labels")
+    var labelBytes = GrowingBuffer<UInt8>(total: Int(n), exact: !reader.isGzip && reader.fileSize != nil)
+    var chunk = [UInt8](repeating: 0, count: min(1 << 20, Int(n)))
+    while labelBytes.count < Int(n) {
+        let want = min(chunk.count, Int(n) - labelBytes.count)
+        let got = try chunk.withUnsafeMutableBytes {
+            try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0 ..< want]))
+        }
+        chunk.withUnsafeBufferPointer { bytes in
+            labelBytes.append(got) { out in for i in 0 ..< got { out[i] = bytes[i] } }
+        }
+        if got < want { break }
+    }
+    let bytes = labelBytes.values
+    guard bytes.count == Int(n) else {
+        throw DataError("\(reader.path): truncated: header declares \(n) labels but the \(reader.form) file holds only \(bytes.count)")
     }
     try rejectTrailing(reader, declared: "\(n) labels")
     var labels = [Int32](repeating: 0, count: bytes.count)

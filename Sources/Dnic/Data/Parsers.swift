@@ -1,0 +1,66 @@
+// One parser at a time, exactly as the loaders call it, for the fuzz
+// harness (DnicFuzz) and the hostile-input tests: both need to reach each
+// parser with one file or buffer and no dataset directory around it. The
+// loaders' own API (loadData) is unchanged.
+
+import Foundation
+
+/// Each file parser of the data layer on its own. Every function throws the
+/// same one-line `DataError` the loaders throw.
+public enum DataParsers {
+    /// An IDX image file (raw or gzip'd), as `loadIDX` reads it.
+    public static func idxImages(path: String) throws -> (count: Int, rows: Int, cols: Int, pixels: [Float]) {
+        let images = try readIDXImages(path: path)
+        return (images.count, images.rows, images.cols, images.pixels)
+    }
+
+    /// An IDX label file (raw or gzip'd); labels must lie in 0..<classes.
+    public static func idxLabels(path: String, classes: Int = 10) throws -> [Int32] {
+        try readIDXLabels(path: path, classes: classes)
+    }
+
+    /// Any data file as a dataset directory or `csv:` would read it (with
+    /// the loaders' defaults): the first (gunzip'd) bytes choose IDX images
+    /// (magic 0x803), IDX labels (0x801, 10 classes) or else CSV, whose
+    /// content is refused past `limit` bytes. Returns the number of examples.
+    public static func dataFile(path: String, limit: Int = 1 << 31) throws -> Int {
+        var head = [UInt8](repeating: 0, count: 4)
+        let got = try head.withUnsafeMutableBytes { try GzipFileReader(path: path).read(into: $0) }
+        switch head.prefix(got).reduce(UInt32(0), { $0 << 8 | UInt32($1) }) {
+        case idxImageMagic where got == 4: return try readIDXImages(path: path).count
+        case idxLabelMagic where got == 4: return try readIDXLabels(path: path, classes: 10).count
+        default: return try parseCSVFile(path, labelColumn: 0, width: nil, classes: nil, limit: limit).rows
+        }
+    }
+
+    /// A CSV file's bytes (already gunzip'd), parsed and split as `loadData`
+    /// does for `csv:NAME` without a test file; `name` names it in errors.
+    public static func csv(_ bytes: Data, name: String, options: DataOptions = DataOptions()) throws -> DataSplit {
+        try checkOptions(options)
+        let table = try bytes.withUnsafeBytes { raw in
+            try parseCSV(raw.bindMemory(to: UInt8.self), path: name, labelColumn: options.labelColumn, width: nil,
+                         classes: options.classes)
+        }
+        return try splitCSV(train: table, test: nil, options: options, name: "csv:" + name)
+    }
+}
+
+/// Text from a file, made safe to quote in a one-line error: control
+/// characters (a newline in a tensor name, a carriage return in a CSV field)
+/// become escapes such as \n or \u{1B}, and text past `limit` characters is cut.
+func messageText(_ text: some StringProtocol, limit: Int = 40) -> String {
+    var out = ""
+    for (i, c) in text.unicodeScalars.enumerated() {
+        if i == limit { return out + "..." }
+        switch c {
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where c.properties.generalCategory == .control || c.properties.generalCategory == .format
+            || c == "\u{2028}" || c == "\u{2029}":
+            out += "\\u{" + String(c.value, radix: 16, uppercase: true) + "}"
+        default: out.unicodeScalars.append(c)
+        }
+    }
+    return out
+}
