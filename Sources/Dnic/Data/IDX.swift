@@ -91,19 +91,20 @@ private func checkFits(_ reader: GzipFileReader, payload: UInt64, header: UInt64
     throw DataError("\(reader.path): truncated: header declares \(declared) but the raw file holds only \(available)")
 }
 
-/// An array filled chunk by chunk that never reserves much more than the
-/// data delivered so far (doubling, capped at `total`), so a lying gzip
-/// header cannot make it allocate what the stream does not hold; a file that
-/// keeps its promise ends with exactly `total` elements of capacity.
+/// An array filled chunk by chunk that reserves up front only what the file
+/// can plausibly hold and grows past that only as data arrives (doubling,
+/// capped at `total`), so a lying gzip header cannot make it allocate what
+/// the stream does not deliver; a file that keeps its promise ends with
+/// exactly `total` elements of capacity.
 struct GrowingBuffer<Element: Numeric> {
     private(set) var values: [Element] = []
     let total: Int
 
-    /// `exact`: the size is known to be right (a raw file that checkFits
-    /// accepted), so all of it is reserved at once.
-    init(total: Int, exact: Bool) {
+    /// `plausible`: bytes the file can plausibly hold
+    /// (`GzipFileReader.plausibleContentBytes`), one element each.
+    init(total: Int, plausible: UInt64) {
         self.total = total
-        values.reserveCapacity(exact ? total : min(total, 1 << 20))
+        values.reserveCapacity(Int(min(UInt64(total), max(plausible, 1 << 16))))
     }
 
     var count: Int { values.count }
@@ -155,7 +156,7 @@ func readIDXImages(path: String) throws -> IDXImages {
     // never held whole next to the float copy.
     var scale = [Float](repeating: 0, count: 256)
     for v in 0 ..< 256 { scale[v] = Float(v) / 255 }
-    var pixels = GrowingBuffer<Float>(total: total, exact: !reader.isGzip && reader.fileSize != nil)
+    var pixels = GrowingBuffer<Float>(total: total, plausible: reader.plausibleContentBytes)
     var chunk = [UInt8](repeating: 0, count: min(1 << 20, total))
     var done = 0
     while done < total {
@@ -191,7 +192,7 @@ func readIDXLabels(path: String, classes: Int) throws -> [Int32] {
         throw DataError("\(reader.path): header declares \(n) labels, over the 2^31 limit; refusing to allocate")
     }
     try checkFits(reader, payload: n, header: 8, declared: "\(n) labels")
-    var labelBytes = GrowingBuffer<UInt8>(total: Int(n), exact: !reader.isGzip && reader.fileSize != nil)
+    var labelBytes = GrowingBuffer<UInt8>(total: Int(n), plausible: reader.plausibleContentBytes)
     var chunk = [UInt8](repeating: 0, count: min(1 << 20, Int(n)))
     while labelBytes.count < Int(n) {
         let want = min(chunk.count, Int(n) - labelBytes.count)
