@@ -73,7 +73,7 @@ public enum Checkpoint {
         func bad(_ why: String) -> DnicError { DnicError("\(path): \(why)") }
         let meta = file.metadata
         guard meta["format"] == format else {
-            throw bad("not a dnic checkpoint (metadata format is \(meta["format"].map { "'\($0)'" } ?? "missing"))")
+            throw bad("not a dnic checkpoint (metadata format is \(meta["format"].map { "'\(messageText($0))'" } ?? "missing"))")
         }
         guard let configText = meta["config"] else { throw bad("no model description in the metadata") }
         let config = try ConfigFile.parse(Data(configText.utf8), name: "\(path) (metadata config)")
@@ -89,6 +89,14 @@ public enum Checkpoint {
             throw bad("trainer_state in the metadata is not valid: \(describe(error))")
         }
         try config.validate()
+        // every weight's shape before building anything: a small file must not
+        // make us allocate a network it cannot hold
+        let dims = [inputDim] + config.model.layers.map(\.width) + [outputDim]
+        for l in 0..<(dims.count - 1) {
+            let name = "layer\(l).weight", want = [dims[l], dims[l + 1]]
+            guard let t = file.tensor(name) else { throw bad("tensor '\(name)' is missing: the file does not match its own model description") }
+            guard t.shape == want else { throw bad("tensor '\(name)' has shape \(t.shape), the model description needs \(want)") }
+        }
         let network = try Network(config.model, inputDim: inputDim, outputDim: outputDim,
                                   maxBatch: maxBatch ?? config.training.batch, seed: config.training.seed)
         var used = Set<String>()
@@ -135,7 +143,7 @@ public enum Checkpoint {
             interfaces = dni
         }
         if let extra = file.tensors.first(where: { !used.contains($0.name) }) {
-            throw bad("tensor '\(extra.name)' is not part of the model description")
+            throw bad("tensor '\(messageText(extra.name))' is not part of the model description")
         }
         return Loaded(config: config, network: network, interfaces: interfaces, state: state, classes: classes)
     }

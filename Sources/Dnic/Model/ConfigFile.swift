@@ -22,6 +22,11 @@ public enum ConfigFile {
                 return try JSONDecoder().decode(RunConfig.self, from: data)
             }
             if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return RunConfig() }
+            // anchors and aliases let a few bytes expand (or hash) into 2^40
+            // nodes inside Yams; a run configuration never needs them
+            if text.range(of: #"(^|[\s\[\{,:-])[&*][A-Za-z0-9_-]"#, options: .regularExpression) != nil {
+                throw DnicError("YAML anchors and aliases (&name, *name) are not supported in a run configuration")
+            }
             return try YAMLDecoder().decode(RunConfig.self, from: text)
         } catch let error as DnicError {
             throw DnicError("config \(path): \(error.message)")

@@ -77,7 +77,7 @@ public enum Placement: Equatable, Sendable, Codable {
                 Int($0.trimmingCharacters(in: .whitespaces))
             }
             guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
-                throw DnicError("--sg-at '\(text)': expected mid, every, none or a list of hidden-layer numbers such as 2,4")
+                throw DnicError("--sg-at '\(messageText(text))': expected mid, every, none or a list of hidden-layer numbers such as 2,4")
             }
             self = .list(parts.map { $0! })
         }
@@ -112,7 +112,7 @@ public enum Placement: Equatable, Sendable, Codable {
 /// Hidden layers of an `mlp` interface: "2x1024", "1024,512", or "0" for none.
 public func parseMLPHidden(_ text: String) throws -> [Int] {
     let t = text.trimmingCharacters(in: .whitespaces)
-    func bad() -> DnicError { DnicError("--sg-hidden '\(text)': expected COUNTxWIDTH (e.g. 2x1024), a list of widths (1024,512) or 0") }
+    func bad() -> DnicError { DnicError("--sg-hidden '\(messageText(text))': expected COUNTxWIDTH (e.g. 2x1024), a list of widths (1024,512) or 0") }
     if t == "0" || t.isEmpty { return [] }
     if t.contains("x") {
         let p = t.split(separator: "x", omittingEmptySubsequences: false)

@@ -12,16 +12,21 @@ struct AnyCodingKey: CodingKey {
 func rejectUnknownKeys(in decoder: Decoder, allowed: [String]) throws {
     let container = try decoder.container(keyedBy: AnyCodingKey.self)
     for key in container.allKeys where !allowed.contains(key.stringValue) {
-        let path = (decoder.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
-        throw DnicError("unknown key '\(path)' (known here: \(allowed.joined(separator: ", ")))")
+        let path = (decoder.codingPath.map(keyText) + [key.stringValue]).joined(separator: ".")
+        throw DnicError("unknown key '\(messageText(path, limit: 80))' (known here: \(allowed.joined(separator: ", ")))")
     }
+}
+
+/// A key path element as a user wrote it: "layers[1]", not "Index 1".
+func keyText(_ key: CodingKey) -> String {
+    key.intValue.map { "[\($0)]" } ?? key.stringValue
 }
 
 /// One line for a DecodingError: where in the file, and what was wrong.
 func describe(_ error: Error) -> String {
     func path(_ keys: [CodingKey]) -> String {
-        let text = keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        return text.isEmpty ? "top level" : "'\(text.replacingOccurrences(of: ".[", with: "["))'"
+        let text = keys.map(keyText).joined(separator: ".")
+        return text.isEmpty ? "top level" : "'\(messageText(text.replacingOccurrences(of: ".[", with: "["), limit: 80))'"
     }
     guard let error = error as? DecodingError else { return "\(error)" }
     switch error {
