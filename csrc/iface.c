@@ -82,18 +82,9 @@ static dnic_status validate(const dnic_iface_desc *d, int dh, int dout, int nl, 
 
 static void add_tensor(dnic_iface_t *it, const char *name, size_t *off, int rows, int cols, int trainable,
                        int decay, size_t *where) {
-    dnic_tensor_info *t = &it->tensors[it->n_tensors++];
-    memset(t, 0, sizeof *t);
-    strncpy(t->name, name, sizeof t->name - 1);
-    t->offset = *off;
-    t->rows = rows;
-    t->cols = cols;
-    t->size = (size_t)rows * cols;
-    t->trainable = trainable;
-    t->decay = decay;
-    t->group = 1;
+    dnic__tensor_info_set(&it->tensors[it->n_tensors++], name, *off, rows, cols, trainable, decay, 1);
     *where = *off;
-    *off += t->size;
+    *off += (size_t)rows * cols;
 }
 
 void dnic_iface_free(dnic_iface_t *it) {

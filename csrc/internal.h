@@ -33,6 +33,10 @@ void omp_set_num_threads(int);
 /* Largest sizes accepted anywhere: keeps size arithmetic far from overflow. */
 #define DNIC_MAX_DIM (1 << 24)
 
+/* net.c: fills one parameter-table entry (name, place in the block, shape, flags) */
+void dnic__tensor_info_set(dnic_tensor_info *t, const char *name, size_t offset, int rows, int cols,
+                           int trainable, int decay, int group);
+
 /* finite.c: 1 if every value is finite; sum of squares in double; x *= s */
 int dnic__all_finite(const float *x, size_t n);
 double dnic__sum_squares(const float *x, size_t n);

@@ -105,19 +105,26 @@ static dnic_status validate(const dnic_net_desc *d) {
 
 /* ---------------------------------------------------------------- create */
 
-static void add_tensor(dnic_net_t *n, const char *name, int l, size_t *off, int rows, int cols,
-                       int trainable, int decay, size_t *where) {
-    dnic_tensor_info *t = &n->tensors[n->n_tensors++];
-    snprintf(t->name, sizeof t->name, "layer%d.%s", l, name);
-    t->offset = *off;
+void dnic__tensor_info_set(dnic_tensor_info *t, const char *name, size_t offset, int rows, int cols,
+                           int trainable, int decay, int group) {
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->offset = offset;
     t->rows = rows;
     t->cols = cols;
     t->size = (size_t)rows * cols;
     t->trainable = trainable;
     t->decay = decay;
-    t->group = 0;
+    t->group = group;
+}
+
+static void add_tensor(dnic_net_t *n, const char *name, int l, size_t *off, int rows, int cols,
+                       int trainable, int decay, size_t *where) {
+    char full[64];
+    snprintf(full, sizeof full, "layer%d.%s", l, name);
+    dnic__tensor_info_set(&n->tensors[n->n_tensors++], full, *off, rows, cols, trainable, decay, 0);
     *where = *off;
-    *off += t->size;
+    *off += (size_t)rows * cols;
 }
 
 void dnic_net_free(dnic_net_t *net) {
