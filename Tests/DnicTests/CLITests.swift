@@ -240,3 +240,13 @@ extension CLITests {
         XCTAssertTrue(r.stdout.contains("sg2 loss"), r.stdout)
     }
 }
+
+extension CLITests {
+    /// `dnic bench train` refuses bad flags before generating any data.
+    func testBenchTrainBadInputExitsTwo() throws {
+        try assertFails(["bench", "train", "--workload", "w9"], status: 2, mentions: ["w9"])
+        try assertFails(["bench", "train", "--rule", "dfa"], status: 2, mentions: ["--rule dfa"])
+        try assertFails(["bench", "train", "--steps", "2"], status: 2, mentions: ["--steps 2"])
+        try assertFails(["bench", "train", "--threads", "0"], status: 2, mentions: ["--threads 0"])
+    }
+}
