@@ -115,8 +115,7 @@ void dnic_act_backward_ref(dnic_activation act, float *din, const float *dout, c
 /* h (B,C) = act(h + b) in place: the dense layer's GEMM writes h, and bias
  * and activation then cost one pass instead of a copy and a pass. */
 void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B, int C) {
-    size_t n = (size_t)B * C;
-#pragma omp parallel for if (n > DNIC_PAR_MIN)
+#pragma omp parallel for if ((size_t)B * C > DNIC_PAR_MIN)
     for (int r = 0; r < B; r++) {
         float *row = h + (size_t)r * C;
         switch (act) {

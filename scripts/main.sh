@@ -8,10 +8,17 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 swift build -c release --product dnic 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 test -x .build/release/dnic
+# Each run's lines go to stderr as they come and to a file whose last line
+# (the summary) is printed at the end. tee writes to an inherited descriptor
+# (>&2), never reopening /dev/stderr: when stdout and stderr are one log
+# file (`> log 2>&1`), reopening it would truncate the log.
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 run() {
     echo "== dnic train --rule $1" >&2
     .build/release/dnic train --data fashion-mnist --hidden 3 --width 256 --activation relu --epochs 5 --rule "$@" \
-        | tee /dev/stderr | tail -n 1
+        | tee "$out" >&2 || return
+    tail -n 1 "$out"
 }
 backprop=$(run backprop "$@")
 sg=$(run sg "$@")

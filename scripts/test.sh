@@ -3,20 +3,57 @@
 #  - the C suite (OpenMP at 1 and 2 threads, a build without OpenMP, the C
 #    and Python examples) and the same under ASan + UBSan + LeakSanitizer;
 #  - the Swift tests (library and the `dnic` CLI end to end).
-# Ends with one line adding up every suite's "N passed, N failed".
-set -euo pipefail
+# Prints a line as each stage starts and its summary lines when it ends (a
+# failing stage also prints the end of its log); the full output of each
+# stage is in build/test-logs/. Ends with one line adding up every suite's
+# "N passed, N failed"; exits non-zero if anything failed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-make --no-print-directory check 2>&1 | tee "$log"
-make --no-print-directory check SANITIZE=1 2>&1 | tee -a "$log"
-swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' | tee -a "$log"
-swift test --skip-build 2>&1 | tee -a "$log"
-awk '/^c-suite: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
+bash scripts/install-deps.sh || exit 1
+logs=build/test-logs
+rm -rf "$logs" && mkdir -p "$logs"
+failed=0
+
+# stage NAME COMMAND...: COMMAND's output goes to $logs/NAME.log
+stage() {
+    local name=$1 start=$SECONDS
+    shift
+    echo "$name ..."
+    if "$@" > "$logs/$name.log" 2>&1; then
+        summarize "$logs/$name.log"
+        echo "  ok ($((SECONDS - start)) s)"
+    else
+        summarize "$logs/$name.log"
+        echo "  FAILED ($((SECONDS - start)) s); the end of $logs/$name.log:"
+        tail -n 60 "$logs/$name.log" | sed 's/^/  | /'
+        failed=1
+    fi
+}
+
+# The lines worth a glance: each C suite's total, the examples' results,
+# one line per Swift test class, and every failure.
+summarize() {
+    awk '/^c-suite: /                     { print "  " $0 }
+         /^OK test accuracy|^FAIL|skipped under SANITIZE/ { print "  example: " $0 }
+         /: error: |error: -\[/           { print "  " $0 }
+         /^Test Suite .* (passed|failed) at/ { suite = $3; gsub("\047", "", suite); verdict = $4 }
+         /Executed [0-9]+ tests?, with [0-9]+ failures?/ && suite != "" && suite !~ /\.xctest$|^All$|^Selected$/ {
+             for (i = 1; i <= NF; i++) if ($i == "Executed") { n = $(i + 1); f = $(i + 4) }
+             printf "  swift %s: %d passed, %d failed\n", suite, n - f, f; suite = "" }' "$1"
+}
+
+stage "c-suite" make --no-print-directory check
+stage "c-suite-sanitizers" make --no-print-directory check SANITIZE=1
+stage "swift-build" swift build --build-tests
+stage "swift-test" swift test --skip-build
+
+cat "$logs"/*.log | awk '
+     /^c-suite: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
      # XCTest prints a total per class and, last, for all tests
      /Executed [0-9]+ tests?, with [0-9]+ failures?/ {
          for (i = 1; i <= NF; i++) if ($i == "Executed") { st = $(i + 1); sf = $(i + 4) }
          swift = 1 }
-     END { if (!swift) { print "swift tests did not report"; exit 1 }
-           printf "all: %d passed, %d failed\n", p + st - sf, f + sf; exit (f + sf) > 0 }' "$log"
+     END { if (!swift) { print "all: swift tests did not report"; exit 1 }
+           printf "all: %d passed, %d failed\n", p + st - sf, f + sf; exit (f + sf) > 0 }'
+summed=$?
+exit $(( failed || summed ))

@@ -26,39 +26,54 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Learning rule: backprop, or sg for one linear cDNI in the middle. (default: backprop)")
     var rule: Rule = .backprop
 
-    @Option(help: "Threads for dnic and OpenBLAS. (default: all cores)")
+    @Option(parsing: .unconditional, help: "Threads for dnic and OpenBLAS. (default: all cores)", transform: ArgumentValue.integer)
     var threads: Int?
 
-    @Option(help: "Steps to time (median of five windows). (default: 300 for w1, 100 for w2)")
+    @Option(parsing: .unconditional, help: "Steps to time (median of five windows). (default: 300 for w1, 100 for w2)",
+            transform: ArgumentValue.integer)
     var steps: Int?
 
-    @Option(help: "Also write the result as JSON to FILE.")
+    @Option(help: "Also write the result as JSON to FILE (refuses an existing file without --overwrite).")
     var json: String?
+
+    @Flag(help: "Allow --json to replace an existing regular file.")
+    var overwrite = false
 
     func run() throws {
         guard [.backprop, .sg, .sgprop].contains(rule) else {
             throw UsageError("--rule \(rule.rawValue): dnic bench train measures backprop, sg and sgprop")
         }
-        if let steps, steps < 5 { throw UsageError("--steps \(steps) must be at least 5") }
-        if let threads { try asUsage { try CoreSystem.setThreads(threads) } }
+        if let steps, steps < 5 || steps > 1 << 30 { throw UsageError("--steps \(steps): must be between 5 and 2^30") }
+        if let json {
+            // checked before the benchmark runs, so its result has somewhere to go
+            do { try OutputFile.check(json, existing: .refuse, replace: overwrite) } catch let error as OutputError {
+                throw UsageError("--json \(error.description)\(error.reason == .exists ? " (pass --overwrite to replace it)" : "")")
+            }
+        }
+        if let threads {
+            if threads < 1 || threads > 4096 { throw UsageError("--threads \(threads): must be between 1 and 4096") }
+            try asUsage { try CoreSystem.setThreads(threads) }
+        }
         let bench = TrainBenchmark(workload: workload, rule: rule, steps: steps)
         let data = TrainBenchmark.syntheticMNIST()
         let r = try bench.run(data: data)
-        print("workload \(r.workload) rule \(r.rule), batch \(r.batch), \(r.threads) thread(s), BLAS \(r.blasKernel), FMA \(r.fmaISA)")
-        print(String(format: "  samples/s           %10.0f   (%.3f ms per step, median of 5 windows, %d steps)",
+        try Console.out.write("workload \(r.workload) rule \(r.rule), batch \(r.batch), \(r.threads) thread(s), BLAS \(r.blasKernel), FMA \(r.fmaISA)")
+        try Console.out.write(String(format: "  samples/s           %10.0f   (%.3f ms per step, median of 5 windows, %d steps)",
                      r.samplesPerSecond, r.stepMilliseconds, r.stepsTimed))
-        print(String(format: "  training GFLOP/s    %10.1f   (%.3f GFLOP of GEMMs per step)", r.trainingGFLOPS, r.stepGFLOP))
-        print(String(format: "  sgemm GFLOP/s       %10.1f   (the step's own GEMM shapes and operand sizes, same run)", r.sgemmGFLOPS))
-        print(String(format: "  sgemm hot GFLOP/s   %10.1f   (same shapes, one cache-resident operand set: an upper bound)", r.sgemmHotGFLOPS))
-        print(String(format: "  FMA peak GFLOP/s    %10.1f   (same run)", r.fmaPeakGFLOPS))
-        print(String(format: "  training / sgemm    %10.3f", r.ratioToSgemm))
-        print(String(format: "  training / hot sgemm%10.3f", r.ratioToHotSgemm))
-        print(String(format: "  training / peak     %10.3f", r.ratioToPeak))
-        print(String(format: "  peak memory         %10.1f MiB", r.peakMemoryMiB))
+        try Console.out.write(String(format: "  training GFLOP/s    %10.1f   (%.3f GFLOP of GEMMs per step)", r.trainingGFLOPS, r.stepGFLOP))
+        try Console.out.write(String(format: "  sgemm GFLOP/s       %10.1f   (the step's own GEMM shapes and operand sizes, same run)", r.sgemmGFLOPS))
+        try Console.out.write(String(format: "  sgemm hot GFLOP/s   %10.1f   (same shapes, one cache-resident operand set: an upper bound)", r.sgemmHotGFLOPS))
+        try Console.out.write(String(format: "  FMA peak GFLOP/s    %10.1f   (same run)", r.fmaPeakGFLOPS))
+        try Console.out.write(String(format: "  training / sgemm    %10.3f", r.ratioToSgemm))
+        try Console.out.write(String(format: "  training / hot sgemm%10.3f", r.ratioToHotSgemm))
+        try Console.out.write(String(format: "  training / peak     %10.3f", r.ratioToPeak))
+        try Console.out.write(String(format: "  peak memory         %10.1f MiB", r.peakMemoryMiB))
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(r).write(to: URL(fileURLWithPath: json))
+            do { try AtomicFile.write(try encoder.encode(r), to: json, what: "the result") } catch let error as OutputError {
+                throw OutputError(error.path, "\(error.problem) (the result is printed above)")
+            }
         }
     }
 }

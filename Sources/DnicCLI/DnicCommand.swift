@@ -15,29 +15,39 @@ struct DnicCommand: ParsableCommand {
     /// Usage errors exit 2 and runtime errors 1, each as one line on
     /// stderr (ArgumentParser alone would exit 64 and add the usage text).
     static func main() {
+        // A file-size limit or a closed pipe must surface as a failed write
+        // (EFBIG, EPIPE) that dnic reports after saving its checkpoint, not
+        // kill the process and the run with it.
+        signal(SIGXFSZ, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as UsageError {
             fail(error.message, code: 2)
+        } catch let error as SettingError {
+            fail(SettingNamer(arguments: CommandLine.arguments, source: nil).render(error), code: 2)
         } catch let error as DnicError {
-            fail(error.message, code: 1)
+            fail(error.description, code: 1)
         } catch let error as DataError {
             fail(error.message, code: 1)
+        } catch let error as OutputError {
+            fail(error.description, code: 1)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            if code.rawValue == 1 || code == .failure { fail(message(for: error), code: 1) }
-            fail(message(for: error), code: 2)
+            let text = ParserMessage.oneLine(fullMessage(for: error))
+            if code.rawValue == 1 || code == .failure { fail(text, code: 1) }
+            fail(text, code: 2)
         }
     }
 
     static func fail(_ message: String, code: Int32) -> Never {
         let line = message.split(separator: "\n").first.map(String.init) ?? message
-        FileHandle.standardError.write(Data("dnic: error: \(line)\n".utf8))
+        Console.err("dnic: error: \(line)\n")
         Foundation.exit(code)
     }
 }
@@ -52,6 +62,6 @@ struct UsageError: Error {
 /// Runs `body`, turning any error into a UsageError.
 func asUsage<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as UsageError { throw error } catch let error as DnicError {
-        throw UsageError(error.message)
+        throw UsageError(error.description)
     } catch let error as DataError { throw UsageError(error.message) }
 }

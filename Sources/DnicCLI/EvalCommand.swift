@@ -14,16 +14,21 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Dataset (as for train). (default: the one in the checkpoint)")
     var data: String?
 
-    @Option(help: "Threads for dnic and OpenBLAS together. (default: all cores)")
+    @Option(parsing: .unconditional, help: "Threads for dnic and OpenBLAS together. (default: all cores)",
+            transform: ArgumentValue.integer)
     var threads: Int?
 
     func run() throws {
-        if let threads { try asUsage { try CoreSystem.setThreads(threads) } }
+        if let threads {
+            if threads < 1 || threads > 4096 { throw UsageError("--threads \(threads): must be between 1 and 4096") }
+            try asUsage { try CoreSystem.setThreads(threads) }
+        }
         let loaded = try Checkpoint.load(path: checkpoint)
         let spec = try asUsage { try DataSpec.parse(data ?? loaded.config.data) }
         var options = DataOptions()
         options.seed = loaded.config.training.seed // synthetic data: the same points as in training
         options.validationFraction = loaded.config.training.validation
+        options.classes = loaded.config.model.classes
         let split = try loadData(spec, options: options)
         let test = split.test
         guard test.dim == loaded.network.inputDim else {
@@ -33,7 +38,7 @@ struct EvalCommand: ParsableCommand {
             throw DnicError("\(spec.description) has \(test.classes) classes; \(checkpoint) was trained on \(loaded.classes)")
         }
         let result = try loaded.network.evaluate(test)
-        print(String(format: "test accuracy %.4f (test loss %.4f) on %d examples of %@, checkpoint step %d",
+        try Console.out.write(String(format: "test accuracy %.4f (test loss %.4f) on %d examples of %@, checkpoint step %d",
                      result.accuracy, result.loss, test.count, spec.description, loaded.step))
     }
 }

@@ -9,20 +9,20 @@ struct InfoCommand: ParsableCommand {
 
     func run() throws {
         let blas = CoreSystem.blasInfo()
-        print("dnic \(DnicVersion.core)")
-        print("cpu: \(CPUInfo.modelName) (\(ProcessInfo.processInfo.activeProcessorCount) cores); features: \(CPUInfo.features.joined(separator: " "))")
-        print("openmp: \(CoreSystem.hasOpenMP ? "yes" : "no"), threads \(CoreSystem.threads)")
-        print("blas: \(blas.source) \(blas.library); kernel \(blas.corename); threads \(blas.threads)")
+        try Console.out.write("dnic \(DnicVersion.core)")
+        try Console.out.write("cpu: \(CPUInfo.modelName) (\(ProcessInfo.processInfo.activeProcessorCount) cores); features: \(CPUInfo.features.joined(separator: " "))")
+        try Console.out.write("openmp: \(CoreSystem.hasOpenMP ? "yes" : "no"), threads \(CoreSystem.threads)")
+        try Console.out.write("blas: \(blas.source) \(blas.library); kernel \(blas.corename); threads \(blas.threads)")
         let env = blas.coretypeFromEnvironment.isEmpty ? "unset" : blas.coretypeFromEnvironment
         let chose = blas.coretypeChosenByDnic.isEmpty ? "nothing (respected the environment or no match)" : blas.coretypeChosenByDnic
-        print("OPENBLAS_CORETYPE: \(env); dnic chose \(chose)")
-        if !blas.config.isEmpty { print("openblas config: \(blas.config)") }
+        try Console.out.write("OPENBLAS_CORETYPE: \(env); dnic chose \(chose)")
+        if !blas.config.isEmpty { try Console.out.write("openblas config: \(blas.config)") }
         for (name, spec) in [("fashion-mnist", DataSpec.fashionMNIST), ("mnist", DataSpec.mnist)] {
             do {
                 _ = try locateIDX(spec)
-                print("data \(name): found")
+                try Console.out.write("data \(name): found")
             } catch {
-                print("data \(name): not found (\(error))")
+                try Console.out.write("data \(name): not found (\(error))")
             }
         }
     }

@@ -2,7 +2,8 @@ import Dnic
 import Foundation
 
 /// Human output of a training run: on a terminal a live progress line on
-/// stderr, rewritten in place; one stdout line per evaluation either way.
+/// stderr, rewritten in place; one stdout line per evaluation either way,
+/// written and checked as it happens (a failed write throws OutputError).
 final class Report {
     let quiet: Bool
     let live: Bool
@@ -13,14 +14,14 @@ final class Report {
         live = !quiet && isatty(STDERR_FILENO) != 0
     }
 
-    func show(_ event: TrainEvent) {
+    func show(_ event: TrainEvent) throws {
         if quiet { return }
         switch event {
         case let .progress(step, total, epoch, loss, rate, eta):
             guard live else { return }
             let text = String(format: "step %d/%d  epoch %.2f  loss %.4f  %.0f samples/s  ETA %@",
                               step, total, epoch, loss, rate, Report.duration(eta))
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+            Console.err("\r\u{1B}[K\(text)")
             lineShown = true
         case let .evaluation(r):
             clearLine()
@@ -34,8 +35,7 @@ final class Report {
                 if let a = i.alignment { text += String(format: " cos %.3f", a) }
             }
             text += String(format: "  %.0f samples/s  %.1f s", r.samplesPerSecond, r.seconds)
-            print(text)
-            fflush(nil) // all C streams: stdout is shared mutable state to Swift 6
+            try Console.out.write(text)
         }
     }
 
@@ -43,7 +43,7 @@ final class Report {
 
     private func clearLine() {
         if lineShown {
-            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            Console.err("\r\u{1B}[K")
             lineShown = false
         }
     }

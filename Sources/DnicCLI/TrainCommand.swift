@@ -31,10 +31,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Dataset: fashion-mnist, mnist, idx:DIR, csv:TRAIN[,TEST], synth:NAME. (default: fashion-mnist)")
     var data: String?
 
-    @Option(help: "Number of hidden layers. (default: 3)")
+    @Option(parsing: .unconditional, help: "Number of hidden layers. (default: 3)", transform: ArgumentValue.integer)
     var hidden: Int?
 
-    @Option(help: "Units per hidden layer. (default: 256)")
+    @Option(parsing: .unconditional, help: "Units per hidden layer. (default: 256)", transform: ArgumentValue.integer)
     var width: Int?
 
     @Option(help: "Hidden activation: \(Activation.choiceList). (default: relu)")
@@ -52,13 +52,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Optimizer: \(OptimizerKind.choiceList). (default: adam)")
     var optimizer: OptimizerKind?
 
-    @Option(help: "Learning rate. (default: adam 1e-3, sgd 0.05, momentum 0.01)")
+    @Option(parsing: .unconditional, help: "Learning rate. (default: adam 1e-3, sgd 0.05, momentum 0.01)", transform: ArgumentValue.number)
     var lr: Double?
 
-    @Option(help: "L2 penalty on weight matrices. (default: 0)")
+    @Option(parsing: .unconditional, help: "L2 penalty on weight matrices. (default: 0)", transform: ArgumentValue.number)
     var l2: Double?
 
-    @Option(help: "Momentum coefficient for --optimizer momentum. (default: 0.9)")
+    @Option(parsing: .unconditional, help: "Momentum coefficient for --optimizer momentum. (default: 0.9)", transform: ArgumentValue.number)
     var momentum: Double?
 
     @Option(help: "Learning rule: \(Rule.choiceList). (default: backprop)")
@@ -79,7 +79,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Signal to the block below: \(InterfaceSignal.choiceList). (default: from --rule)")
     var sgSignal: InterfaceSignal?
 
-    @Option(help: "Weight of the propagated gradient in pred+prop. (default: 0.1 for sgprop)")
+    @Option(parsing: .unconditional, help: "Weight of the propagated gradient in pred+prop. (default: 0.1 for sgprop)", transform: ArgumentValue.number)
     var sgAlpha: Double?
 
     @Option(help: "Hidden layers of an mlp interface: COUNTxWIDTH (2x1024) or widths (1024,512). (default: 0)")
@@ -91,52 +91,55 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Interfaces' optimizer: \(OptimizerKind.choiceList). (default: the network's)")
     var sgOptimizer: OptimizerKind?
 
-    @Option(help: "Interfaces' learning rate. (default: the network's)")
+    @Option(parsing: .unconditional, help: "Interfaces' learning rate. (default: the network's)", transform: ArgumentValue.number)
     var sgLr: Double?
 
-    @Option(help: "Train interfaces for STEPS steps while delivering their targets instead of their predictions. (default: 0)")
+    @Option(parsing: .unconditional, help: "Train interfaces for STEPS steps while delivering their targets instead of their predictions. (default: 0)", transform: ArgumentValue.integer)
     var sgWarmup: Int?
 
     @Flag(inversion: .prefixedNo, help: "Log the cosine between each interface's signal and the true gradient (one extra backward per step). (default: off)")
     var trackAlignment: Bool?
 
-    @Option(help: "Batch size. (default: 64)")
+    @Option(parsing: .unconditional, help: "Batch size. (default: 64)", transform: ArgumentValue.integer)
     var batch: Int?
 
-    @Option(help: "Passes over the training set. (default: 1)")
+    @Option(parsing: .unconditional, help: "Passes over the training set. (default: 1)", transform: ArgumentValue.integer)
     var epochs: Int?
 
-    @Option(help: "Total training steps; overrides --epochs.")
+    @Option(parsing: .unconditional, help: "Total training steps; overrides --epochs.", transform: ArgumentValue.integer)
     var steps: Int?
 
-    @Option(help: "Evaluate every N steps. (default: once per epoch)")
+    @Option(parsing: .unconditional, help: "Evaluate every N steps. (default: once per epoch)", transform: ArgumentValue.integer)
     var evalEvery: Int?
 
-    @Option(help: "Random seed for initialisation, data order and synthetic data. (default: 1)")
+    @Option(parsing: .unconditional, help: "Random seed for initialisation, data order and synthetic data. (default: 1)", transform: ArgumentValue.seed)
     var seed: UInt64?
 
-    @Option(help: "Threads for dnic and OpenBLAS together. (default: all cores)")
+    @Option(parsing: .unconditional, help: "Threads for dnic and OpenBLAS together. (default: all cores)", transform: ArgumentValue.integer)
     var threads: Int?
 
-    @Option(help: "Fraction of the training set held out for validation. (default: 0)")
+    @Option(parsing: .unconditional, help: "Fraction of the training set held out for validation. (default: 0)", transform: ArgumentValue.number)
     var validation: Double?
+
+    @Option(parsing: .unconditional, help: "Output classes (the output layer's width). (default: what the data implies: 10 for IDX, max label + 1 for CSV)", transform: ArgumentValue.integer)
+    var classes: Int?
 
     @Option(help: "Write metrics as JSON Lines to FILE (refuses an existing file without --overwrite).")
     var log: String?
 
-    @Option(help: "Save the trained parameters (safetensors) to FILE at the end (refuses an existing file without --overwrite).")
+    @Option(help: "Save the run (safetensors checkpoint) to FILE at the end and when stopped (refuses an existing file without --overwrite). (default with --resume: the resumed file)")
     var save: String?
 
-    @Option(help: "With --save: also write the checkpoint every STEPS steps (atomically; the previous one survives until the new one is complete).")
+    @Option(parsing: .unconditional, help: "With --save: also write the checkpoint every STEPS steps (atomically; the previous one survives until the new one is complete).", transform: ArgumentValue.integer)
     var checkpointEvery: Int?
 
-    @Option(help: "Continue the run saved in FILE (parameters, optimizer and data-order state); flags may change only its length and outputs.")
+    @Option(help: "Continue the run saved in FILE (parameters, optimizer and data-order state), saving back to FILE and appending to its log; flags may change only its length and outputs.")
     var resume: String?
 
-    @Option(help: "Clip gradients to this global L2 norm (network and each interface). (default: off)")
+    @Option(parsing: .unconditional, help: "Clip gradients to this global L2 norm (network and each interface). (default: off)", transform: ArgumentValue.number)
     var clipGrad: Double?
 
-    @Flag(help: "Allow --log and --save to replace existing files.")
+    @Flag(help: "Allow --log and --save to replace existing regular files.")
     var overwrite = false
 
     @Flag(help: "Print only the final summary line.")
@@ -154,13 +157,16 @@ struct TrainCommand: ParsableCommand {
         if hidden != nil || width != nil {
             let template = c.model.layers.first ?? LayerSpec(width: 256)
             let count = hidden ?? c.model.layers.count
-            if count < 0 { throw UsageError("--hidden \(count) must be >= 0") }
+            if count < 0 || count > ModelDescription.maxLayers {
+                throw SettingError("model.layers", count, "must be between 0 and \(ModelDescription.maxLayers) hidden layers")
+            }
             c.model.layers = Array(repeating: LayerSpec(width: width ?? template.width, activation: template.activation,
                                                         batchnorm: template.batchnorm), count: count)
         }
         if let activation { c.model.layers = c.model.layers.map { var l = $0; l.activation = activation; return l } }
         if let batchnorm { c.model.layers = c.model.layers.map { var l = $0; l.batchnorm = batchnorm; return l } }
         if let loss { c.model.loss = loss }
+        if let classes { c.model.classes = classes }
         if let initializer { c.model.initializer = initializer }
         if let optimizer, optimizer != c.optimizer.kind {
             c.optimizer.kind = optimizer
@@ -178,10 +184,6 @@ struct TrainCommand: ParsableCommand {
         if let threads { c.training.threads = threads }
         if let validation { c.training.validation = validation }
         if let clipGrad { c.training.clipGrad = clipGrad }
-        if let every = checkpointEvery {
-            if every < 1 { throw UsageError("--checkpoint-every \(every) must be at least 1") }
-            if save == nil { throw UsageError("--checkpoint-every needs --save FILE") }
-        }
         try c.validate()
         _ = try DataSpec.parse(c.data)
         return c
@@ -209,88 +211,88 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        // a resumed run's settings come from its checkpoint, but its user
+        // speaks flags; only a config file makes keys the user's language
+        let namer = SettingNamer(arguments: CommandLine.arguments, source: config.map { "config \(pathText($0))" })
+        do { try train(namer) } catch let error as SettingError { throw UsageError(namer.render(error)) }
+    }
+
+    /// Checks everything that can be checked first (settings, outputs), then
+    /// loads the data, builds the trainer and hands it to a TrainSession.
+    func train(_ namer: SettingNamer) throws {
         // a resumed run starts from the checkpoint's configuration
         let restored = try resume.map { path in try Checkpoint.load(path: path, maxBatch: nil) }
         let config = try asUsage { () throws -> RunConfig in
             let c = try effectiveConfig(base: restored?.config)
             if let restored, let difference = RunConfig.resumeDifference(restored.config, c) {
-                throw UsageError("--resume \(resume!): \(difference)")
+                throw UsageError("--resume \(pathText(resume!)): \(difference)")
             }
             return c
         }
         if printConfig {
-            print(try ConfigFile.yaml(config), terminator: "")
+            var text = try ConfigFile.yaml(config)
+            if text.hasSuffix("\n") { text.removeLast() }
+            try Console.out.write(text)
             return
         }
+        let outputs = try TrainOutputs(save: save, log: log, checkpointEvery: checkpointEvery, overwrite: overwrite,
+                                       resume: resume, restored: restored?.outputs, config: self.config)
         if let threads = config.training.threads { try CoreSystem.setThreads(threads) }
         var options = DataOptions()
         options.seed = config.training.seed
         options.validationFraction = config.training.validation
+        options.classes = config.model.classes
         let spec = try asUsage { try DataSpec.parse(config.data) }
-        if let save, !overwrite, save != resume, FileManager.default.fileExists(atPath: save) {
-            throw UsageError("--save \(save): file exists (pass --overwrite to replace it)")
-        }
         let loadStart = Date()
         let data = try loadData(spec, options: options)
         let trainer = try Trainer(config: config, data: data, restoring: restored)
-        // the log is opened only once everything else is known to be valid;
-        // a resumed run appends to its log
-        let logPath = self.log
-        let log: MetricsLog? = try asUsage {
-            try logPath.map { try MetricsLog(path: $0, overwrite: overwrite, append: restored != nil) }
+        if let resume, trainer.state.step >= trainer.totalSteps {
+            try Console.out.write("run \(pathText(resume)) already finished: step \(trainer.state.step) of \(trainer.totalSteps); "
+                                  + "nothing to do (pass a larger \(namer.name("training.steps")) or \(namer.name("training.epochs")) to train it longer)")
+            return
         }
-        let report = Report(quiet: quiet)
-        if config.interfaces.rule == .kickback, config.model.loss == .ce {
-            FileHandle.standardError.write(Data(("dnic: warning: kickback sums the output errors through all-ones, which is identically "
-                + "zero under softmax cross-entropy: the hidden layers get no signal (use a single-output task: --loss logistic "
-                + "on binary data, or mse)\n").utf8))
-        }
-        if !quiet { printHeader(config, spec, data, trainer, Date().timeIntervalSince(loadStart)) }
+        try outputs.checkRoom(for: trainer)
+        warnAboutData(config, data, namer)
+        let session = try TrainSession(trainer: trainer, outputs: outputs, report: Report(quiet: quiet), namer: namer,
+                                       resumedStep: restored?.step)
+        if !quiet { try printHeader(config, spec, data, trainer, Date().timeIntervalSince(loadStart)) }
         StopSignal.install()
-        var logError: Error?
-        let final: EvaluationRecord
-        do {
-            final = try trainer.run(onEvent: { event in
-                report.show(event)
-                if case .evaluation(let record) = event, let log, logError == nil {
-                    do { try log.write(record, event: "eval") } catch { logError = error }
-                }
-            }, checkpointEvery: save == nil ? nil : checkpointEvery, checkpoint: { trainer in
-                if let save { try Checkpoint.save(trainer, to: save) }
-            }, shouldStop: { StopSignal.requested })
-        } catch Trainer.Stop.requested {
-            report.finish()
-            let saved = save.map { "; checkpoint saved to \($0) (continue with --resume \($0))" } ?? " (no --save: nothing saved)"
-            FileHandle.standardError.write(Data("dnic: \(StopSignal.name) at step \(trainer.state.step)\(saved)\n".utf8))
-            Foundation.exit(StopSignal.exitStatus)
-        }
-        if let logError { throw DnicError("--log \(log?.path ?? ""): \(logError)") }
-        try log?.write(final, event: "final")
-        if let save { try Checkpoint.save(trainer, to: save) }
-        report.finish()
-        print(String(format: "test accuracy %.4f (test loss %.4f) after %.2f epochs, %d steps, %.0f samples/s, %.1f s",
-                     final.testAccuracy, final.testLoss, final.epoch, final.step, final.samplesPerSecond, final.seconds))
+        try session.run()
     }
 
-    func printHeader(_ config: RunConfig, _ spec: DataSpec, _ data: DataSplit, _ trainer: Trainer, _ loadSeconds: Double) {
+    /// Settings that run but are probably not what the user meant.
+    func warnAboutData(_ config: RunConfig, _ data: DataSplit, _ namer: SettingNamer) {
+        for unseen in data.labelsMissingFromTraining() {
+            Console.warn("the \(unseen.part) set has label(s) \(labelRanges(unseen.labels)) that no training example has "
+                         + "(training labels: \(labelRanges(data.trainingLabels))); the output layer has \(data.train.classes) classes"
+                         + (config.model.classes == nil ? " (set \(namer.name("model.classes")) to choose)" : ""))
+        }
+        if config.interfaces.rule == .kickback, config.model.loss == .ce {
+            Console.warn("kickback sums the output errors through all-ones, which is identically "
+                + "zero under softmax cross-entropy: the hidden layers get no signal (use a single-output task: "
+                + "\(namer.name("model.loss")) logistic on binary data, or mse)")
+        }
+    }
+
+    func printHeader(_ config: RunConfig, _ spec: DataSpec, _ data: DataSplit, _ trainer: Trainer, _ loadSeconds: Double) throws {
         let blas = CoreSystem.blasInfo()
         let widths = ([data.train.dim] + config.model.layers.map(\.width) + [trainer.network.outputDim])
             .map(String.init).joined(separator: "-")
-        print("data \(spec.description): \(data.train.count) train, \(data.validation?.count ?? 0) validation, "
+        try Console.out.write("data \(spec.description): \(data.train.count) train, \(data.validation?.count ?? 0) validation, "
               + "\(data.test.count) test (loaded in \(String(format: "%.1f", loadSeconds)) s)")
-        print("network \(widths) \(config.model.layers.first?.activation.rawValue ?? "linear")"
+        try Console.out.write("network \(widths) \(config.model.layers.first?.activation.rawValue ?? "linear")"
               + "\(config.model.layers.contains { $0.batchnorm } ? "+bn" : ""), \(config.model.loss.rawValue) loss, "
               + "\(config.optimizer.kind.rawValue) lr \(config.optimizer.learningRate), batch \(config.training.batch), "
               + "\(trainer.totalSteps) steps, \(CoreSystem.threads) thread(s), BLAS \(blas.corename)")
         if let dni = trainer.dni {
             let i = config.interfaces
-            print("rule \(i.rule.rawValue): \(i.kind.rawValue) interfaces after hidden layer(s) "
+            try Console.out.write("rule \(i.rule.rawValue): \(i.kind.rawValue) interfaces after hidden layer(s) "
                   + "\(dni.boundaries.sorted().map(String.init).joined(separator: ",")), target \(i.target.rawValue), "
                   + "loss \(i.loss.rawValue), signal \(i.signal.rawValue)\(i.signal == .predProp ? " (alpha \(i.alpha))" : "")"
                   + (i.kind.trainable ? ", \(config.interfaceOptimizer.kind.rawValue) lr \(config.interfaceOptimizer.learningRate)" : ""))
         } else {
-            print("rule \(config.interfaces.rule.rawValue)")
+            try Console.out.write("rule \(config.interfaces.rule.rawValue)")
         }
-        if trainer.state.step > 0 { print("resumed at step \(trainer.state.step) from \(resume ?? "")") }
+        if trainer.state.step > 0 { try Console.out.write("resumed at step \(trainer.state.step) from \(pathText(resume ?? ""))") }
     }
 }

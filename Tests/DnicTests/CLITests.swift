@@ -20,20 +20,41 @@ final class CLITests: XCTestCase {
         return dir.appendingPathComponent("dnic")
     }
 
-    func dnic(_ args: [String]) throws -> Run {
+    /// Runs `dnic args`; `stdout` replaces the captured standard output
+    /// (e.g. /dev/full); `stopAfter` sends SIGTERM after that many seconds
+    /// (a run that would train for hours then stops cleanly, status 143).
+    func dnic(_ args: [String], stdout: FileHandle? = nil, stopAfter: Double? = nil) throws -> Run {
+        try launch(Self.executable, args, stdout: stdout, stopAfter: stopAfter)
+    }
+
+    /// Runs a program to its end and collects its output.
+    func launch(_ executable: URL, _ args: [String], stdout: FileHandle? = nil, stopAfter: Double? = nil) throws -> Run {
         let process = Process()
-        process.executableURL = Self.executable
+        process.executableURL = executable
         process.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["OMP_NUM_THREADS"] = "1" // tests run side by side; keep each run on one core
         process.environment = env
         let out = Pipe(), err = Pipe()
-        process.standardOutput = out
+        process.standardOutput = stdout ?? out
         process.standardError = err
         try process.run()
-        // read both pipes before waiting so a chatty child cannot block
+        if let stopAfter {
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + stopAfter) { kill(pid, SIGTERM) }
+        }
+        if stdout != nil { try out.fileHandleForWriting.close() }
+        // both pipes are drained at once (stderr on another thread), so a
+        // child writing much to either cannot block on a full pipe
+        nonisolated(unsafe) var e = Data()
+        let stderrRead = DispatchSemaphore(value: 0)
+        let errHandle = err.fileHandleForReading
+        DispatchQueue.global().async {
+            e = errHandle.readDataToEndOfFile()
+            stderrRead.signal()
+        }
         let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
+        stderrRead.wait()
         process.waitUntilExit()
         return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
                    stderr: String(decoding: e, as: UTF8.self))

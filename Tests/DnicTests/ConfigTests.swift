@@ -61,8 +61,8 @@ final class ConfigTests: XCTestCase {
         try assertLoadFails("d.yaml", "model:\n  loss: hinge\n", contains: "'hinge' is not one of ce, mse, logistic")
         try assertLoadFails("e.yaml", "training:\n  batch: many\n", contains: "'training.batch'")
         try assertLoadFails("f.yaml", "model:\n  layers:\n    - activation: relu\n", contains: "width")
-        try assertLoadFails("g.yaml", "training: [1, 2\n", contains: "not valid YAML")
-        try assertLoadFails("h.json", "{\"training\": {\"batch\": }", contains: "not valid JSON")
+        try assertLoadFails("g.yaml", "training: [1, 2\n", contains: "g.yaml:2:1: did not find expected ',' or ']'")
+        try assertLoadFails("h.json", "{\"training\": {\"batch\": }", contains: "h.json:1:24: expected a value, found '}'")
     }
 
     func testMissingFile() {
@@ -79,7 +79,7 @@ final class ConfigTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains(needle), "\(error)", line: line)
             }
         }
-        refused({ $0.model.layers[1].width = 0 }, "layer 2: width 0")
+        refused({ $0.model.layers[1].width = 0 }, "model.layers[1].width 0")
         refused({ $0.training.batch = 0 }, "batch 0")
         refused({ $0.training.epochs = 0 }, "epochs 0")
         refused({ $0.training.steps = -1 }, "steps -1")

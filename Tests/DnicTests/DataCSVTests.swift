@@ -90,13 +90,13 @@ final class DataCSVTests: XCTestCase {
         let file = try scratch.write("three.csv", text: "0,1\n2,2\n")
         XCTAssertEqual(try load(file, file, options: options).train.classes, 3)
         options.classes = 2
-        assertDataError(try load(file, file, options: options), contains: ["\(file):2:1: label 2 is outside 0...1"])
+        assertDataError(try load(file, file, options: options), contains: ["\(file):2:1: label 2 is outside 0…1 (classes is 2)"])
     }
 
     func testTestFileOfAnotherWidthIsAnError() throws {
         let train = try scratch.write("train.csv", text: "1,2,3\n")
         let test = try scratch.write("test.csv", text: "label,a\n1,2\n")
-        assertDataError(try load(train, test), contains: ["\(test):2: expected 3 fields (as in \(train)), found 2"])
+        assertDataError(try load(train, test), contains: ["\(test):2: expected 3 fields (as in train.csv), found 2"])
     }
 
     func testLabelColumnOption() throws {
@@ -131,6 +131,42 @@ final class DataCSVTests: XCTestCase {
         assertDataError(try load(missing), contains: [missing, "not found"])
         let train = try scratch.write("train.csv", text: "1,2\n")
         assertDataError(try load(train, missing), contains: [missing, "not found"])
+    }
+
+    func testStreamingGivesTheRowsOfTheWholeText() throws {
+        // 3 MB of rows of varying length, so lines straddle the 1 MiB reads
+        // at many offsets; raw and gzip'd, compared with a parse of the whole text.
+        var state: UInt64 = 11
+        var text = "\u{FEFF}label,a,b,c\n"
+        for i in 0 ..< 60000 {
+            let v = (0 ..< 3).map { _ in String(Double(dnicTestNext(&state) % 100_000) / 7) }
+            text += "\(i % 4),\(v.joined(separator: ","))\r\n" + (i % 1000 == 0 ? "\n" : "")
+        }
+        let bytes = Array(text.utf8)
+        XCTAssertGreaterThan(bytes.count, 3 << 20)
+        let whole = try bytes.withUnsafeBufferPointer {
+            try parseCSV($0, path: "whole", labelColumn: 0, width: nil, classes: nil)
+        }
+        XCTAssertEqual(whole.rows, 60000)
+        for file in [try scratch.write("big.csv", bytes), try scratch.writeGzip("big.csv.gz", bytes)] {
+            let streamed = try parseCSVFile(file, labelColumn: 0, width: nil, classes: nil)
+            XCTAssertEqual(streamed.rows, whole.rows, file)
+            XCTAssertEqual(streamed.fields, 4, file)
+            XCTAssertEqual(streamed.labels, whole.labels, file)
+            XCTAssertEqual(streamed.features, whole.features, file)
+        }
+    }
+
+    func testALineLongerThanTheReadBufferAndErrorsDeepInTheFile() throws {
+        let wide = 700_000  // a 1.4 MB line
+        let row = "1" + String(repeating: ",2", count: wide) + "\n"
+        let file = try scratch.write("wide.csv", text: row + row.replacingOccurrences(of: "1,", with: "0,"))
+        let split = try load(file, file)
+        XCTAssertEqual(split.train.dim, wide)
+        XCTAssertEqual(split.train.labels, [1, 0])
+        XCTAssertTrue(split.train.features.allSatisfy { $0 == 2 })
+        let deep = try scratch.write("deep.csv", text: String(repeating: "1,0.5\n", count: 300_000) + "0,z\n")
+        assertDataError(try load(deep), contains: ["\(deep):300001:3: not a number: 'z'"])
     }
 
     func testWithoutATestFileASeededFractionIsHeldOut() throws {

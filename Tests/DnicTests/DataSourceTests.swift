@@ -17,10 +17,13 @@ final class DataSourceTests: XCTestCase {
     }
 
     func testUnknownFormsListTheAcceptedOnes() {
-        for bad in ["", "fashion", "MNIST", "idx:", "csv:", "csv:a,b,c", "csv:a,", "csv:,b", "synth:", "synth:spiral", "hdf5:x"] {
+        for bad in ["", "fashion", "MNIST", "idx:", "csv:", "csv:a,b,c", "csv:a,", "csv:,b", "hdf5:x"] {
             assertDataError(try DataSpec.parse(bad),
-                            contains: ["'\(bad)'", "fashion-mnist, mnist, idx:DIR, csv:TRAIN.csv[,TEST.csv], synth:NAME",
-                                       "linear-2d", "grid-random"])
+                            contains: ["'\(bad)'", "fashion-mnist, mnist, idx:DIR, csv:TRAIN.csv[,TEST.csv], synth:NAME"])
+        }
+        for bad in ["synth:", "synth:spiral"] {
+            assertDataError(try DataSpec.parse(bad),
+                            contains: ["'\(bad)'", "unknown synthetic dataset", "linear-2d", "grid-random"])
         }
         assertDataError(try loadData(.synthetic(name: "spiral"), options: DataOptions()),
                         contains: ["synth:spiral", "linear-100d"])
@@ -57,17 +60,41 @@ final class DataSourceTests: XCTestCase {
     func testHoldOutDependsOnTheSeedOnly() throws {
         let data = Dataset(name: "d", features: (0 ..< 50).map(Float.init), labels: [Int32](repeating: 0, count: 50),
                            count: 50, dim: 1, classes: 2)
-        let a = try holdOut(data, fraction: 0.2, seed: 1, stream: .validation, train: "t", part: "v")
-        let b = try holdOut(data, fraction: 0.2, seed: 1, stream: .validation, train: "t", part: "v")
-        let c = try holdOut(data, fraction: 0.2, seed: 2, stream: .validation, train: "t", part: "v")
+        func split(seed: UInt64) throws -> (rest: Dataset, part: Dataset) {
+            var rest = data
+            let part = try holdOut(&rest, fraction: 0.2, seed: seed, stream: .validation, train: "t", part: "v")
+            return (rest, part)
+        }
+        let a = try split(seed: 1), b = try split(seed: 1), c = try split(seed: 2)
         XCTAssertEqual(a.part.count, 10)
         XCTAssertEqual(a.rest.count, 40)
         XCTAssertEqual(a.part.features, b.part.features)
         XCTAssertNotEqual(a.part.features, c.part.features)
         XCTAssertEqual(Set(a.part.features + a.rest.features).count, 50)
-        let tiny = Dataset(name: "tiny", features: [1], labels: [0], count: 1, dim: 1, classes: 2)
-        assertDataError(try holdOut(tiny, fraction: 0.5, seed: 1, stream: .validation, train: "t", part: "v"),
+        XCTAssertEqual(data.count, 50, "the caller's copy is untouched")
+        var tiny = Dataset(name: "tiny", features: [1], labels: [0], count: 1, dim: 1, classes: 2)
+        assertDataError(try holdOut(&tiny, fraction: 0.5, seed: 1, stream: .validation, train: "t", part: "v"),
                         contains: ["tiny", "cannot hold out"])
+    }
+
+    func testHoldOutMovesEachRowWithItsLabelAndKeepsTheOrder() throws {
+        // Rows of 3 features that encode their index; the in-place compaction
+        // must give what copying the chosen rows gives.
+        let n = 100, dim = 3
+        let data = Dataset(name: "d", features: (0 ..< n * dim).map { Float($0 / dim * 10 + $0 % dim) },
+                           labels: (0 ..< n).map { Int32($0 % 7) }, count: n, dim: dim, classes: 7)
+        var rest = data
+        let part = try holdOut(&rest, fraction: 0.3, seed: 5, stream: .validation, train: "t", part: "v")
+        var rng = DataRandom(seed: 5, stream: .validation)
+        let order = rng.permutation(n)
+        let held = data.subset(order[0 ..< 30].sorted()), kept = data.subset(order[30...].sorted())
+        XCTAssertEqual(part.features, held.features)
+        XCTAssertEqual(part.labels, held.labels)
+        XCTAssertEqual(rest.features, kept.features)
+        XCTAssertEqual(rest.labels, kept.labels)
+        XCTAssertEqual(rest.count, 70)
+        XCTAssertEqual(rest.name, "t")
+        XCTAssertEqual(part.name, "v")
     }
 
     func testValidationFractionOutsideTheRangeIsAnError() {
@@ -79,6 +106,6 @@ final class DataSourceTests: XCTestCase {
         }
         var options = DataOptions()
         options.classes = 1
-        assertDataError(try loadData(.synthetic(name: "grid"), options: options), contains: ["classes", "at least 2"])
+        assertDataError(try loadData(.synthetic(name: "grid"), options: options), contains: ["classes must be in 2…4194304, got 1"])
     }
 }

@@ -88,9 +88,9 @@ final class RuleTests: XCTestCase {
 
     func testImpossibleInterfaceSettingsAreRefused() {
         assertInvalid({ $0.interfaces = InterfaceSpec(rule: .sg); $0.interfaces.at = .list([3]) }, "below the last hidden layer")
-        assertInvalid({ $0.interfaces = InterfaceSpec(rule: .sg); $0.interfaces.at = .list([7]) }, "--sg-at 7")
-        assertInvalid({ $0.interfaces = InterfaceSpec(rule: .sg); $0.interfaces.at = .list([0]) }, "--sg-at 0")
-        assertInvalid({ $0.interfaces = InterfaceSpec(rule: .sgprop); $0.interfaces.alpha = -0.5 }, "--sg-alpha -0.5")
+        assertInvalid({ $0.interfaces = InterfaceSpec(rule: .sg); $0.interfaces.at = .list([7]) }, "interfaces.at 7: a boundary must lie")
+        assertInvalid({ $0.interfaces = InterfaceSpec(rule: .sg); $0.interfaces.at = .list([0]) }, "interfaces.at 0: a boundary must lie")
+        assertInvalid({ $0.interfaces = InterfaceSpec(rule: .sgprop); $0.interfaces.alpha = -0.5 }, "interfaces.alpha -0.5: must be")
         assertInvalid({ $0.interfaces = InterfaceSpec(rule: .fa); $0.interfaces.at = .list([1]) }, "fa puts an interface at every hidden layer")
         assertInvalid({ $0.interfaces = InterfaceSpec(rule: .dfa); $0.interfaces.at = .mid }, "dfa puts an interface at every hidden layer")
         assertInvalid({ $0.interfaces = InterfaceSpec(rule: .sg); $0.interfaces.target = .outputError }, "needs a fixed projection")

@@ -13,13 +13,37 @@ import Foundation
 public enum Checkpoint {
     public static let format = "dnic-checkpoint-1"
 
-    public static func save(_ trainer: Trainer, to path: String) throws {
-        try save(trainer.network, interfaces: trainer.dni, config: trainer.config, state: trainer.state,
-                 classes: trainer.data.train.classes, stepsPerEpoch: trainer.stepsPerEpoch, to: path)
+    /// Where a run writes besides the checkpoint itself, kept in the
+    /// checkpoint so that `--resume` continues the same outputs: the metrics
+    /// log (an absolute path) and the checkpoint interval.
+    public struct Outputs: Equatable, Sendable {
+        public var log: String?
+        public var checkpointEvery: Int?
+        public init(log: String? = nil, checkpointEvery: Int? = nil) {
+            self.log = log
+            self.checkpointEvery = checkpointEvery
+        }
+    }
+
+    public static func save(_ trainer: Trainer, outputs: Outputs = Outputs(), to path: String) throws {
+        try AtomicFile.write(try encoded(trainer, outputs: outputs), to: path, what: "the checkpoint")
     }
 
     public static func save(_ network: Network, interfaces: DNI?, config: RunConfig, state: TrainerState,
-                            classes: Int, stepsPerEpoch: Int, to path: String) throws {
+                            classes: Int, stepsPerEpoch: Int, outputs: Outputs = Outputs(), to path: String) throws {
+        let data = try encoded(network, interfaces: interfaces, config: config, state: state, classes: classes,
+                               stepsPerEpoch: stepsPerEpoch, outputs: outputs)
+        try AtomicFile.write(data, to: path, what: "the checkpoint")
+    }
+
+    /// The checkpoint file's bytes (also how large it will be).
+    public static func encoded(_ trainer: Trainer, outputs: Outputs = Outputs()) throws -> Data {
+        try encoded(trainer.network, interfaces: trainer.dni, config: trainer.config, state: trainer.state,
+                    classes: trainer.data.train.classes, stepsPerEpoch: trainer.stepsPerEpoch, outputs: outputs)
+    }
+
+    public static func encoded(_ network: Network, interfaces: DNI?, config: RunConfig, state: TrainerState,
+                               classes: Int, stepsPerEpoch: Int, outputs: Outputs = Outputs()) throws -> Data {
         let params = network.parameters(), optim = network.optimizerState()
         var tensors = [SafeTensors.Tensor]()
         var moments = [SafeTensors.Tensor]()
@@ -44,7 +68,7 @@ public enum Checkpoint {
             interfaceSteps = dni.boundaries.indices.map { dni.step($0) }
         }
         let stateJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
-        let metadata = [
+        var metadata = [
             "format": format, "dnic_version": DnicVersion.core, "config": try ConfigFile.yaml(config),
             "step": String(state.step), "epoch": String(Double(state.step) / Double(max(stepsPerEpoch, 1))),
             "data_position": String(state.position), "data_rng": String(state.epochRNG),
@@ -52,7 +76,9 @@ public enum Checkpoint {
             "interface_steps": interfaceSteps.map(String.init).joined(separator: ","),
             "input_dim": String(network.inputDim), "output_dim": String(network.outputDim), "classes": String(classes),
         ]
-        try SafeTensors(tensors: tensors + moments, metadata: metadata).write(to: path)
+        if let log = outputs.log { metadata["run_log"] = log }
+        if let every = outputs.checkpointEvery { metadata["checkpoint_every"] = String(every) }
+        return try SafeTensors(tensors: tensors + moments, metadata: metadata).encoded()
     }
 
     public struct Loaded {
@@ -61,6 +87,8 @@ public enum Checkpoint {
         public let interfaces: DNI?
         public let state: TrainerState
         public let classes: Int
+        /// The run's other outputs when it was saved.
+        public let outputs: Outputs
         public var step: Int { state.step }
     }
 
@@ -70,13 +98,16 @@ public enum Checkpoint {
     ///   configuration's batch size.
     public static func load(path: String, maxBatch: Int? = 1024) throws -> Loaded {
         let file = try SafeTensors.read(path: path)
-        func bad(_ why: String) -> DnicError { DnicError("\(path): \(why)") }
+        func bad(_ why: String) -> DnicError { DnicError("\(pathText(path)): \(why)") }
         let meta = file.metadata
         guard meta["format"] == format else {
             throw bad("not a dnic checkpoint (metadata format is \(meta["format"].map { "'\(messageText($0))'" } ?? "missing"))")
         }
         guard let configText = meta["config"] else { throw bad("no model description in the metadata") }
-        let config = try ConfigFile.parse(Data(configText.utf8), name: "\(path) (metadata config)")
+        let config: RunConfig
+        do { config = try ConfigFile.parse(Data(configText.utf8), name: "(metadata config)") } catch let error as DnicError {
+            throw bad(error.message)
+        }
         guard let inputDim = meta["input_dim"].flatMap(Int.init), inputDim > 0, inputDim <= 1 << 24,
               let outputDim = meta["output_dim"].flatMap(Int.init), outputDim > 0, outputDim <= 1 << 22,
               let classes = meta["classes"].flatMap(Int.init), classes > 0, classes <= 1 << 22,
@@ -145,6 +176,12 @@ public enum Checkpoint {
         if let extra = file.tensors.first(where: { !used.contains($0.name) }) {
             throw bad("tensor '\(messageText(extra.name))' is not part of the model description")
         }
-        return Loaded(config: config, network: network, interfaces: interfaces, state: state, classes: classes)
+        var outputs = Outputs(log: meta["run_log"])
+        if let text = meta["checkpoint_every"] {
+            guard let every = Int(text), every >= 1 else { throw bad("metadata checkpoint_every '\(messageText(text))' is not a positive integer") }
+            outputs.checkpointEvery = every
+        }
+        return Loaded(config: config, network: network, interfaces: interfaces, state: state, classes: classes,
+                      outputs: outputs)
     }
 }

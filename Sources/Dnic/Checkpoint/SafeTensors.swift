@@ -57,51 +57,24 @@ public struct SafeTensors: Equatable {
         return out
     }
 
-    /// Writes atomically: a temporary file in the same directory, fsync,
-    /// rename over the target, fsync of the directory. An existing file at
-    /// `path` survives untouched until the new one is complete.
+    /// Writes atomically (AtomicFile): an existing file at `path` survives
+    /// untouched until the new one is complete, and a failed write leaves it
+    /// as it was with no temporary file behind.
     public func write(to path: String) throws {
-        let data = try encoded()
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        let temp = dir + "/.\(url.lastPathComponent).tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 { throw DnicError("\(path): cannot create \(temp): \(String(cString: strerror(errno)))") }
-        var ok = data.withUnsafeBytes { raw -> Bool in
-            var done = 0
-            while done < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n <= 0 { return false }
-                done += n
-            }
-            return true
-        }
-        ok = ok && fsync(fd) == 0
-        let writeErrno = errno
-        close(fd)
-        guard ok, rename(temp, path) == 0 else {
-            let reason = String(cString: strerror(ok ? errno : writeErrno))
-            unlink(temp)
-            throw DnicError("\(path): cannot write the checkpoint: \(reason)")
-        }
-        let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY | O_CLOEXEC)
-        if dfd >= 0 {
-            fsync(dfd)
-            close(dfd)
-        }
+        try AtomicFile.write(try encoded(), to: path, what: "the checkpoint")
     }
 
     // MARK: reading
 
     public static func read(path: String) throws -> SafeTensors {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw DnicError("\(path): cannot read the checkpoint (missing or unreadable)")
+            throw DnicError("\(pathText(path)): cannot read the checkpoint (missing or unreadable)")
         }
         return try decode(data, name: path)
     }
 
     public static func decode(_ data: Data, name: String) throws -> SafeTensors {
-        func bad(_ why: String) -> DnicError { DnicError("\(name): not a valid checkpoint: \(why)") }
+        func bad(_ why: String) -> DnicError { DnicError("\(pathText(name)): not a valid checkpoint: \(why)") }
         guard data.count >= 8 else { throw bad("\(data.count) bytes, shorter than the 8-byte header length") }
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard headerLength >= 2, headerLength <= UInt64(data.count - 8), headerLength <= 100_000_000 else {

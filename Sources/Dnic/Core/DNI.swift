@@ -87,7 +87,7 @@ public final class DNI {
     }
 
     public func setGradientClip(_ maxNorm: Double) throws {
-        try DnicError.check(dnic_dni_set_grad_clip(handle, Float(maxNorm)), "--clip-grad \(maxNorm)")
+        try DnicError.check(dnic_dni_set_grad_clip(handle, Float(maxNorm)), "{training.clip-grad} \(maxNorm)")
     }
 
     /// After a non-finite interface update: which tensor, and whether its gradient was the cause.

@@ -12,7 +12,8 @@ public struct DnicError: Error, CustomStringConvertible, Equatable, Sendable {
         self.status = status
     }
 
-    public var description: String { message }
+    /// The message with setting keys written plainly (`optimizer.lr`).
+    public var description: String { renderSettingKeys(message) { $0 } }
 
     /// Throws when `status` is not DNIC_OK, saying which call failed and why.
     @inline(__always)

@@ -113,7 +113,7 @@ public final class Network {
     }
 
     public func setGradientClip(_ maxNorm: Double) throws {
-        try DnicError.check(dnic_net_set_grad_clip(handle, Float(maxNorm)), "--clip-grad \(maxNorm)")
+        try DnicError.check(dnic_net_set_grad_clip(handle, Float(maxNorm)), "{training.clip-grad} \(maxNorm)")
     }
 
     /// After a non-finite update: which tensor, and whether its gradient was the cause.

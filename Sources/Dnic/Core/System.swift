@@ -4,7 +4,7 @@ import CDnic
 public enum CoreSystem {
     /// Sets dnic's OpenMP loops and OpenBLAS together.
     public static func setThreads(_ n: Int) throws {
-        try DnicError.check(dnic_set_num_threads(Int32(clamping: n)), "--threads \(n)")
+        try DnicError.check(dnic_set_num_threads(Int32(clamping: n)), "{training.threads} \(n)")
     }
 
     public static var threads: Int { Int(dnic_get_num_threads()) }

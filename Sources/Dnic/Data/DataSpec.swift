@@ -15,14 +15,19 @@ public enum DataSpec: Equatable, Sendable, CustomStringConvertible {
     /// "synth:NAME": one of SyntheticDataset's names.
     case synthetic(name: String)
 
-    /// The accepted forms, for messages and --help.
-    public static let forms =
-        "fashion-mnist, mnist, idx:DIR, csv:TRAIN.csv[,TEST.csv], synth:NAME (NAME: \(SyntheticDataset.allNames))"
+    /// The accepted forms, for --help.
+    public static let forms = kinds + " (NAME: \(SyntheticDataset.allNames))"
 
-    /// Parses a --data value; throws a DataError listing the accepted forms.
+    /// The forms without the synthetic names: errors list those only when
+    /// the value was a synth: one, which keeps every message one short line.
+    static let kinds = "fashion-mnist, mnist, idx:DIR, csv:TRAIN.csv[,TEST.csv], synth:NAME"
+
+    /// Parses a --data value; throws a DataError listing the accepted forms
+    /// that quotes at most about 80 characters of the value (it may come
+    /// from a config file, and be megabytes long).
     public static func parse(_ text: String) throws -> DataSpec {
         func fail(_ problem: String) -> DataError {
-            DataError("--data '\(text)': \(problem); expected one of \(forms)")
+            DataError("--data '\(pathText(text))': \(problem); expected one of \(kinds)")
         }
         switch text {
         case "fashion-mnist": return .fashionMNIST
@@ -44,11 +49,11 @@ public enum DataSpec: Equatable, Sendable, CustomStringConvertible {
             return .csv(train: parts[0], test: parts.count == 2 ? parts[1] : nil)
         case "synth":
             guard SyntheticDataset(rawValue: rest) != nil else {
-                throw fail("unknown synthetic dataset '\(rest)'")
+                throw DataError("--data '\(pathText(text))': unknown synthetic dataset; choose one of \(SyntheticDataset.allNames)")
             }
             return .synthetic(name: rest)
         default:
-            throw fail("unknown data source kind '\(kind)'")
+            throw fail("unknown data source kind '\(messageText(kind))'")
         }
     }
 

@@ -62,12 +62,35 @@ public struct DataSplit: Sendable {
 
 /// A data problem, as one line that names the file (or spec) and what is
 /// wrong with it and, for a missing dataset, how to install it — so the CLI
-/// can print it as is.
+/// can print it as is. User text in it (paths, --data values, fields) goes
+/// through `pathText` / `messageText`, so it never echoes more than about
+/// 80 characters of any one of them.
 public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
     public let message: String
     public var description: String { message }
     public init(_ message: String) { self.message = message }
 }
+
+/// A second file in a message, by its name only: the first is quoted whole
+/// (`pathText`) at the head of the message, and the two sit side by side.
+func fileName(_ path: String) -> String {
+    messageText(path.split(separator: "/").last ?? Substring(path), limit: 60)
+}
+
+/// Most classes any loader accepts: the widest output layer the C core
+/// builds (2^22). A CSV label past it is almost surely a feature read as
+/// the label.
+public let maxClasses = 1 << 22
+
+/// Fails unless `classes` is in 2...maxClasses.
+func checkClasses(_ classes: Int) throws {
+    guard classes >= 2, classes <= maxClasses else {
+        throw DataError("classes must be in 2…\(maxClasses), got \(classes)")
+    }
+}
+
+/// "is outside 0…4 (classes is 5)", the end of every label-range error.
+func outsideClasses(_ classes: Int) -> String { "is outside 0…\(classes - 1) (classes is \(classes))" }
 
 /// Knobs shared by every loader. Defaults reproduce the paper's setting.
 public struct DataOptions: Sendable {
@@ -80,8 +103,13 @@ public struct DataOptions: Sendable {
     /// Fraction held out as test when there is no test file (CSV) and for the
     /// basic synthetic sets; in (0, 1).
     public var testFraction: Double = 0.2
-    /// Number of classes. nil: 10 for IDX (MNIST format), max label + 1 (at
-    /// least 2) for CSV. When set, every label must lie in 0..<classes.
+    /// Number of classes, the width of the output layer: 2...maxClasses
+    /// (2^22). nil: 10 for IDX (MNIST format), max label + 1 over the train
+    /// and test files (at least 2) for CSV, 2 for synthetic sets. When set,
+    /// every loader honours it: a label outside 0..<classes is an error
+    /// naming the file (and line for CSV) and the label. IDX labels are
+    /// bytes, so classes above 256 are accepted and only widen the output;
+    /// synthetic labels are 0 and 1 whatever the width.
     public var classes: Int? = nil
 
     public init() {}

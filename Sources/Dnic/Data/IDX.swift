@@ -6,10 +6,10 @@
 // trusted for nothing: the magic, the declared sizes (refused above 2^31
 // bytes before any allocation), the exact length (short data and trailing
 // bytes are both errors), the gzip stream, the counts of the pair and the
-// label range are all checked, and every error names the file. Buffers are
-// sized by what the file can actually hold (`GzipFileReader.maxContentBytes`)
-// and grow only as data arrives, so a 16-byte file declaring 2^31 pixels
-// costs no more memory than a 16-byte file.
+// label range are all checked, and every error names the file. Nothing is
+// allocated for the pixels or labels until the file is known to hold what
+// its header declares (Payload.swift), so a 16-byte file declaring 2^31
+// pixels, or a gzip bomb declaring 2.7 M images, costs a fixed buffer.
 
 /// The four file names of an IDX dataset directory (each may end in .gz).
 public enum IDXFileNames {
@@ -26,15 +26,14 @@ let idxLabelMagic: UInt32 = 0x0000_0801
 let idxMaxBytes: UInt64 = 1 << 31
 
 /// Loads one images/labels pair of IDX files, raw or gzip'd, with pixels
-/// scaled to [0, 1]. Labels must lie in 0..<classes.
+/// scaled to [0, 1]. Labels must lie in 0..<classes (2...maxClasses; IDX
+/// labels are bytes, so classes past 256 only widen the output layer).
 public func loadIDX(images: String, labels: String, classes: Int = 10, name: String) throws -> Dataset {
-    guard classes >= 2, classes <= 256 else {
-        throw DataError("\(labels): classes must be in 2...256 for u8 IDX labels, got \(classes)")
-    }
+    try checkClasses(classes)
     let image = try readIDXImages(path: images)
     let label = try readIDXLabels(path: labels, classes: classes)
     guard image.count == label.count else {
-        throw DataError("\(labels): \(label.count) labels but \(images) holds \(image.count) images")
+        throw DataError("\(pathText(labels)): \(label.count) labels but \(fileName(images)) holds \(image.count) images")
     }
     return Dataset(name: name, features: image.pixels, labels: label, count: image.count,
                    dim: image.rows * image.cols, classes: classes)
@@ -67,7 +66,7 @@ private func readHeader(_ reader: GzipFileReader, words: Int, what: String) thro
         values.append(bytes[4 * w ..< 4 * w + 4].reduce(0) { $0 << 8 | UInt32($1) })
     }
     if got < 4 {
-        throw DataError("\(reader.path): too short (\(got) bytes) to be \(what)")
+        throw DataError("\(reader.shownPath): too short (\(got) bytes) to be \(what)")
     }
     return values
 }
@@ -75,148 +74,65 @@ private func readHeader(_ reader: GzipFileReader, words: Int, what: String) thro
 private func checkMagic(_ reader: GzipFileReader, _ magic: UInt32, expected: UInt32, what: String) throws {
     guard magic == expected else {
         let form = reader.isGzip ? "after gunzip" : "raw file"
-        throw DataError("\(reader.path): not \(what) (magic \(describeMagic(magic)), \(form); expected \(describeMagic(expected)))")
+        throw DataError("\(reader.shownPath): not \(what) (magic \(describeMagic(magic)), \(form); expected \(describeMagic(expected)))")
     }
 }
 
-/// Fails, before anything is allocated, when the file cannot possibly hold
-/// the `payload` bytes its header declares (raw: its size says so exactly;
-/// gzip: not even at deflate's largest ratio).
-private func checkFits(_ reader: GzipFileReader, payload: UInt64, header: UInt64, declared: String) throws {
-    let available = reader.maxContentBytes - min(header, reader.maxContentBytes)
-    guard payload > available else { return }
-    if reader.isGzip {
-        throw DataError("\(reader.path): truncated: header declares \(declared) but a \(reader.fileSize ?? 0)-byte gzip file cannot hold more than \(available)")
-    }
-    throw DataError("\(reader.path): truncated: header declares \(declared) but the raw file holds only \(available)")
-}
-
-/// An array filled chunk by chunk that reserves up front only what the file
-/// can plausibly hold and grows past that only as data arrives (doubling,
-/// capped at `total`), so a lying gzip header cannot make it allocate what
-/// the stream does not deliver; a file that keeps its promise ends with
-/// exactly `total` elements of capacity.
-struct GrowingBuffer<Element: Numeric> {
-    private(set) var values: [Element] = []
-    let total: Int
-
-    /// `plausible`: bytes the file can plausibly hold
-    /// (`GzipFileReader.plausibleContentBytes`), one element each.
-    init(total: Int, plausible: UInt64) {
-        self.total = total
-        values.reserveCapacity(Int(min(UInt64(total), max(plausible, 1 << 16))))
-    }
-
-    var count: Int { values.count }
-
-    /// Appends `n` elements, written by `fill` into the new tail.
-    mutating func append(_ n: Int, _ fill: (UnsafeMutableBufferPointer<Element>) -> Void) {
-        guard n > 0 else { return }
-        let needed = values.count + n
-        if needed > values.capacity {
-            values.reserveCapacity(max(needed, min(2 * values.capacity, total)))
-        }
-        let start = values.count
-        values.append(contentsOf: repeatElement(.zero, count: n))
-        values.withUnsafeMutableBufferPointer { fill(UnsafeMutableBufferPointer(rebasing: $0[start...])) }
-    }
-}
-
-/// Fails when the file holds bytes past the declared payload.
-private func rejectTrailing(_ reader: GzipFileReader, declared: String) throws {
-    let extra = try reader.countRemaining()
-    if extra > 0 {
-        throw DataError("\(reader.path): \(extra) bytes of trailing data after \(declared); header and file size disagree")
-    }
-}
-
-func readIDXImages(path: String) throws -> IDXImages {
+/// `memory`: records the largest buffer allocated (tests of lying files).
+func readIDXImages(path: String, memory: LoadMemory? = nil) throws -> IDXImages {
     let reader = try GzipFileReader(path: path)
     let what = "an IDX image file"
     let header = try readHeader(reader, words: 4, what: what)
     try checkMagic(reader, header[0], expected: idxImageMagic, what: what)
     guard header.count == 4 else {
-        throw DataError("\(reader.path): truncated \(reader.form) IDX image header (needs 16 bytes)")
+        throw DataError("\(reader.shownPath): truncated \(reader.form) IDX image header (needs 16 bytes)")
     }
     let (n, rows, cols) = (UInt64(header[1]), UInt64(header[2]), UInt64(header[3]))
     let declared = "\(n) images of \(rows)x\(cols)"
     guard n > 0, rows > 0, cols > 0 else {
-        throw DataError("\(reader.path): header declares \(declared); nothing to load")
+        throw DataError("\(reader.shownPath): header declares \(declared); nothing to load")
     }
     // Each factor is < 2^32, so check the running product against the limit
     // before it can overflow 64 bits.
     let pixelsPerImage = rows * cols
     guard pixelsPerImage <= idxMaxBytes, n * pixelsPerImage <= idxMaxBytes else {
-        throw DataError("\(reader.path): header declares \(declared), over the 2^31-byte limit; refusing to allocate")
+        throw DataError("\(reader.shownPath): header declares \(declared), over the 2^31-byte limit; refusing to allocate")
     }
-    let total = Int(n * pixelsPerImage)
-    try checkFits(reader, payload: UInt64(total), header: 16, declared: "\(declared) (\(total) bytes)")
-
-    // Scale while reading, chunk by chunk, so the 8-bit copy of the file is
-    // never held whole next to the float copy.
+    let claim = PayloadClaim(what: declared, header: 16, bytes: n * pixelsPerImage, showBytes: true)
     var scale = [Float](repeating: 0, count: 256)
     for v in 0 ..< 256 { scale[v] = Float(v) / 255 }
-    var pixels = GrowingBuffer<Float>(total: total, plausible: reader.plausibleContentBytes)
-    var chunk = [UInt8](repeating: 0, count: min(1 << 20, total))
-    var done = 0
-    while done < total {
-        let want = min(chunk.count, total - done)
-        let got = try chunk.withUnsafeMutableBytes {
-            try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0 ..< want]))
-        }
-        chunk.withUnsafeBufferPointer { bytes in
-            scale.withUnsafeBufferPointer { table in
-                pixels.append(got) { out in for i in 0 ..< got { out[i] = table[Int(bytes[i])] } }
-            }
-        }
-        done += got
-        if got < want {
-            throw DataError("\(reader.path): truncated: header declares \(declared) (\(total) bytes) but the \(reader.form) file holds only \(done)")
+    let pixels = try scale.withUnsafeBufferPointer { table in
+        try readPayload(reader, claim, as: Float.self, memory: memory) { bytes, out, count in
+            for i in 0 ..< count { out[i] = table[Int(bytes.load(fromByteOffset: i, as: UInt8.self))] }
         }
     }
-    try rejectTrailing(reader, declared: declared)
-    return IDXImages(count: Int(n), rows: Int(rows), cols: Int(cols), pixels: pixels.values)
+    return IDXImages(count: Int(n), rows: Int(rows), cols: Int(cols), pixels: pixels)
 }
 
-func readIDXLabels(path: String, classes: Int) throws -> [Int32] {
+/// Labels must lie in 0..<classes.
+func readIDXLabels(path: String, classes: Int, memory: LoadMemory? = nil) throws -> [Int32] {
     let reader = try GzipFileReader(path: path)
     let what = "an IDX label file"
     let header = try readHeader(reader, words: 2, what: what)
     try checkMagic(reader, header[0], expected: idxLabelMagic, what: what)
     guard header.count == 2 else {
-        throw DataError("\(reader.path): truncated \(reader.form) IDX label header (needs 8 bytes)")
+        throw DataError("\(reader.shownPath): truncated \(reader.form) IDX label header (needs 8 bytes)")
     }
     let n = UInt64(header[1])
-    guard n > 0 else { throw DataError("\(reader.path): header declares 0 labels; nothing to load") }
+    guard n > 0 else { throw DataError("\(reader.shownPath): header declares 0 labels; nothing to load") }
     guard n <= idxMaxBytes else {
-        throw DataError("\(reader.path): header declares \(n) labels, over the 2^31 limit; refusing to allocate")
+        throw DataError("\(reader.shownPath): header declares \(n) labels, over the 2^31 limit; refusing to allocate")
     }
-    try checkFits(reader, payload: n, header: 8, declared: "\(n) labels")
-    var labelBytes = GrowingBuffer<UInt8>(total: Int(n), plausible: reader.plausibleContentBytes)
-    var chunk = [UInt8](repeating: 0, count: min(1 << 20, Int(n)))
-    while labelBytes.count < Int(n) {
-        let want = min(chunk.count, Int(n) - labelBytes.count)
-        let got = try chunk.withUnsafeMutableBytes {
-            try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0 ..< want]))
+    let claim = PayloadClaim(what: "\(n) labels", header: 8, bytes: n, showBytes: false)
+    return try readPayload(reader, claim, as: Int32.self, memory: memory) { bytes, out, count in
+        for i in 0 ..< count {
+            let label = Int(bytes.load(fromByteOffset: i, as: UInt8.self))
+            guard label < classes else {
+                throw DataError("\(reader.shownPath): label \(label) at index \(i) \(outsideClasses(classes))")
+            }
+            out[i] = Int32(label)
         }
-        chunk.withUnsafeBufferPointer { bytes in
-            labelBytes.append(got) { out in for i in 0 ..< got { out[i] = bytes[i] } }
-        }
-        if got < want { break }
     }
-    let bytes = labelBytes.values
-    guard bytes.count == Int(n) else {
-        throw DataError("\(reader.path): truncated: header declares \(n) labels but the \(reader.form) file holds only \(bytes.count)")
-    }
-    try rejectTrailing(reader, declared: "\(n) labels")
-    var labels = [Int32](repeating: 0, count: bytes.count)
-    for (i, b) in bytes.enumerated() {
-        guard Int(b) < classes else {
-            throw DataError("\(reader.path): label \(b) at index \(i) is outside 0...\(classes - 1)")
-        }
-        labels[i] = Int32(b)
-    }
-    return labels
 }
 
 /// The four files of an IDX dataset, as found on disk (each raw or .gz).
@@ -234,14 +150,14 @@ func findIDXFile(_ name: String, in directory: String, hint: String) throws -> S
     for candidate in [raw, raw + ".gz"] where FileManagerProbe.isFile(candidate) {
         return candidate
     }
-    throw DataError("\(raw): not found (nor \(name).gz); \(hint)")
+    throw DataError("\(pathText(raw)): not found (nor \(name).gz); \(hint)")
 }
 
 /// Finds the four IDX files of `directory` without reading them.
 func locateIDX(directory: String, hint: String) throws -> IDXLocation {
     switch FileManagerProbe.kind(directory) {
-    case .missing: throw DataError("\(directory): dataset directory not found; \(hint)")
-    case .file: throw DataError("\(directory): not a directory; \(hint)")
+    case .missing: throw DataError("\(pathText(directory)): dataset directory not found; \(hint)")
+    case .file: throw DataError("\(pathText(directory)): not a directory; \(hint)")
     case .directory: break
     }
     let p = try IDXFileNames.all.map { try findIDXFile($0, in: directory, hint: hint) }
@@ -255,7 +171,7 @@ func loadIDXFiles(_ location: IDXLocation, classes: Int, name: String) throws ->
     let test = try loadIDX(images: location.testImages, labels: location.testLabels, classes: classes,
                            name: name + "/test")
     guard train.dim == test.dim else {
-        throw DataError("\(location.testImages): images have \(test.dim) pixels but \(location.trainImages) has \(train.dim)")
+        throw DataError("\(pathText(location.testImages)): images have \(test.dim) pixels but \(fileName(location.trainImages)) has \(train.dim)")
     }
     return DataSplit(train: train, test: test)
 }

@@ -58,15 +58,13 @@ public func loadData(_ spec: DataSpec, options: DataOptions, environment: [Strin
         split = try loadCSV(train: train, test: test, options: options, name: name)
     case .synthetic(let kind):
         guard let dataset = SyntheticDataset(rawValue: kind) else {
-            throw DataError("synth:\(kind): unknown synthetic dataset; choose one of \(SyntheticDataset.allNames)")
+            throw DataError("synth:\(messageText(kind)): unknown synthetic dataset; choose one of \(SyntheticDataset.allNames)")
         }
         split = try makeSynthetic(dataset, options: options)
     }
     if options.validationFraction > 0 {
-        let (rest, held) = try holdOut(split.train, fraction: options.validationFraction, seed: options.seed,
+        split.validation = try holdOut(&split.train, fraction: options.validationFraction, seed: options.seed,
                                        stream: .validation, train: name + "/train", part: name + "/validation")
-        split.train = rest
-        split.validation = held
     }
     return split
 }
@@ -88,7 +86,7 @@ public func locateIDX(_ spec: DataSpec,
     case .idx(let directory):
         return try locateIDX(directory: directory, hint: KnownDataset.idxHint)
     case .csv, .synthetic:
-        throw DataError("\(spec): not an IDX dataset")
+        throw DataError("\(pathText(spec.description)): not an IDX dataset")
     }
 }
 
@@ -102,7 +100,5 @@ func checkOptions(_ options: DataOptions) throws {
     guard t > 0, t < 1 else {
         throw DataError("test fraction must be in (0, 1), got \(t)")
     }
-    if let classes = options.classes, classes < 2 {
-        throw DataError("classes must be at least 2, got \(classes)")
-    }
+    if let classes = options.classes { try checkClasses(classes) }
 }

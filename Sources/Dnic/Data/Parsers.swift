@@ -37,30 +37,11 @@ public enum DataParsers {
     /// does for `csv:NAME` without a test file; `name` names it in errors.
     public static func csv(_ bytes: Data, name: String, options: DataOptions = DataOptions()) throws -> DataSplit {
         try checkOptions(options)
-        let table = try bytes.withUnsafeBytes { raw in
+        var table = try bytes.withUnsafeBytes { raw in
             try parseCSV(raw.bindMemory(to: UInt8.self), path: name, labelColumn: options.labelColumn, width: nil,
                          classes: options.classes)
         }
-        return try splitCSV(train: table, test: nil, options: options, name: "csv:" + name)
+        var noTest: CSVTable? = nil
+        return try splitCSV(train: &table, test: &noTest, options: options, name: "csv:" + name)
     }
-}
-
-/// Text from a file, made safe to quote in a one-line error: control
-/// characters (a newline in a tensor name, a carriage return in a CSV field)
-/// become escapes such as \n or \u{1B}, and text past `limit` characters is cut.
-func messageText(_ text: some StringProtocol, limit: Int = 40) -> String {
-    var out = ""
-    for (i, c) in text.unicodeScalars.enumerated() {
-        if i == limit { return out + "..." }
-        switch c {
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where c.properties.generalCategory == .control || c.properties.generalCategory == .format
-            || c == "\u{2028}" || c == "\u{2029}":
-            out += "\\u{" + String(c.value, radix: 16, uppercase: true) + "}"
-        default: out.unicodeScalars.append(c)
-        }
-    }
-    return out
 }

@@ -3,7 +3,8 @@
 //
 // The paper uses "2 and 100 dimensional versions of four basic datasets"
 // defined in its Supplementary Section D, which is not available; these are
-// our definitions. All sets are binary (classes = 2, labels 0/1), inputs are
+// our definitions. All sets are binary (labels 0/1; classes = 2 unless
+// DataOptions.classes widens the output layer), inputs are
 // Float, and every random choice comes from DataRandom's synthetic stream:
 // the same seed gives identical data, another seed other data.
 //
@@ -85,7 +86,8 @@ public enum SyntheticDataset: String, CaseIterable, Sendable {
 }
 
 /// Generates `dataset` (train and test) from `options.seed`; the basic sets
-/// size their test part by `options.testFraction`.
+/// size their test part by `options.testFraction`. The labels are 0 and 1;
+/// `options.classes` (default 2, at most maxClasses) sets `classes`.
 public func makeSynthetic(_ dataset: SyntheticDataset, options: DataOptions) throws -> DataSplit {
     try generateSynthetic(dataset, options: options).split
 }
@@ -93,10 +95,12 @@ public func makeSynthetic(_ dataset: SyntheticDataset, options: DataOptions) thr
 /// The split and the hidden unit normal `w` of its rule [x . w > 0] (drawn
 /// for every set, so all share one stream layout; unused by random and xor).
 func generateSynthetic(_ dataset: SyntheticDataset, options: DataOptions) throws -> (split: DataSplit, rule: [Float]) {
+    let classes = options.classes ?? 2
+    try checkClasses(classes)
     var rng = DataRandom(seed: options.seed, stream: .synthetic)
     let name = DataSpec.synthetic(name: dataset.rawValue).description
     func pack(_ part: String, _ x: [Float], _ y: [Int32], _ dim: Int) -> Dataset {
-        Dataset(name: name + "/" + part, features: x, labels: y, count: y.count, dim: dim, classes: 2)
+        Dataset(name: name + "/" + part, features: x, labels: y, count: y.count, dim: dim, classes: classes)
     }
     switch dataset {
     case .grid, .gridRandom:

@@ -82,9 +82,8 @@ extension ConfigChoice {
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let value = Self(rawValue: text) else {
-            let path = decoder.codingPath.map(keyText).joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
             let choices = Self.allCases.map(\.rawValue).joined(separator: ", ")
-            throw DnicError("'\(path)': '\(messageText(text))' is not one of \(choices)")
+            throw BadValueError(codingPath: decoder.codingPath, problem: "'\(messageText(text))' is not one of \(choices)")
         }
         self = value
     }

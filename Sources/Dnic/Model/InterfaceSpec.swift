@@ -77,7 +77,7 @@ public enum Placement: Equatable, Sendable, Codable {
                 Int($0.trimmingCharacters(in: .whitespaces))
             }
             guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
-                throw DnicError("--sg-at '\(messageText(text))': expected mid, every, none or a list of hidden-layer numbers such as 2,4")
+                throw SettingError("interfaces.at", "'\(messageText(text))'", "expected mid, every, none or a list of hidden-layer numbers such as 2,4")
             }
             self = .list(parts.map { $0! })
         }
@@ -99,7 +99,10 @@ public enum Placement: Equatable, Sendable, Codable {
         } else if let one = try? c.decode(Int.self) {
             self = .list([one])
         } else {
-            self = try Placement(parsing: c.decode(String.self))
+            let text = try c.decode(String.self)
+            do { self = try Placement(parsing: text) } catch let error as SettingError {
+                throw BadValueError(codingPath: decoder.codingPath, problem: "\(error.value ?? ""): \(error.problem)")
+            }
         }
     }
 
@@ -112,15 +115,19 @@ public enum Placement: Equatable, Sendable, Codable {
 /// Hidden layers of an `mlp` interface: "2x1024", "1024,512", or "0" for none.
 public func parseMLPHidden(_ text: String) throws -> [Int] {
     let t = text.trimmingCharacters(in: .whitespaces)
-    func bad() -> DnicError { DnicError("--sg-hidden '\(messageText(text))': expected COUNTxWIDTH (e.g. 2x1024), a list of widths (1024,512) or 0") }
+    func bad() -> SettingError {
+        SettingError("interfaces.hidden", "'\(messageText(text))'", "expected COUNTxWIDTH (e.g. 2x1024) with at most \(InterfaceSpec.maxMLPLayers) layers, a list of widths (1024,512) or 0")
+    }
     if t == "0" || t.isEmpty { return [] }
     if t.contains("x") {
         let p = t.split(separator: "x", omittingEmptySubsequences: false)
-        guard p.count == 2, let n = Int(p[0]), let w = Int(p[1]), n >= 0, n <= 64, w >= 1, w <= 1 << 20 else { throw bad() }
+        guard p.count == 2, let n = Int(p[0]), let w = Int(p[1]), n >= 0, n <= InterfaceSpec.maxMLPLayers,
+              w >= 1, w <= InterfaceSpec.maxMLPWidth else { throw bad() }
         return Array(repeating: w, count: n)
     }
     let widths = t.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard widths.count <= 64, widths.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 1 << 20 }) else { throw bad() }
+    guard widths.count <= InterfaceSpec.maxMLPLayers,
+          widths.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= InterfaceSpec.maxMLPWidth }) else { throw bad() }
     return widths.map { $0! }
 }
 
@@ -196,48 +203,62 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
     }
 
     /// Boundaries (hidden-layer numbers, 1-based) for a stack of `hidden`
-    /// hidden layers, or a one-line error.
+    /// hidden layers, or a `SettingError` naming `interfaces.at`.
     public func boundaries(hidden h: Int) throws -> [Int] {
+        func bad(_ problem: String) -> SettingError { SettingError("interfaces.at", at.text, problem) }
         if placesEveryHiddenLayer {
             if at != .every {
-                throw DnicError("\(rule.rawValue) puts an interface at every hidden layer; --sg-at \(at.text) is not allowed")
+                throw bad("{interfaces.rule} \(rule.rawValue) puts an interface at every hidden layer; no other placement is allowed")
             }
-            if h < 1 { throw DnicError("\(rule.rawValue) needs at least one hidden layer") }
+            if h < 1 { throw SettingError("interfaces.rule", rule.rawValue, "needs at least one hidden layer") }
             return Array(1...h)
         }
         switch at {
         case .none: return []
         case .mid:
-            guard h >= 2 else { throw DnicError("--sg-at mid needs at least 2 hidden layers (there are \(h))") }
+            guard h >= 2 else { throw bad("needs at least 2 hidden layers (there are \(h))") }
             return [(h + 1) / 2]
         case .every:
-            guard h >= 2 else { throw DnicError("--sg-at every needs at least 2 hidden layers (there are \(h))") }
+            guard h >= 2 else { throw bad("needs at least 2 hidden layers (there are \(h))") }
             return Array(1..<h)
         case .list(let list):
             for k in list where k < 1 || k >= h {
-                throw DnicError("--sg-at \(k): a boundary must lie after hidden layer 1 … \(h - 1), below the last hidden layer (\(h))")
+                throw SettingError("interfaces.at", k, h >= 2
+                    ? "a boundary must lie after hidden layer 1 … \(h - 1), below the last hidden layer (\(h))"
+                    : "a boundary needs at least 2 hidden layers (there are \(h))")
             }
-            guard Set(list).count == list.count else { throw DnicError("--sg-at \(at.text): a boundary is listed twice") }
+            guard Set(list).count == list.count else { throw bad("a boundary is listed twice") }
             return list.sorted()
         }
     }
 
-    /// Impossible combinations, as one line.
+    /// Most hidden layers of an mlp interface, and their widest.
+    public static let maxMLPLayers = 64
+    public static let maxMLPWidth = 1 << 20
+
+    /// Impossible combinations, as a `SettingError`.
     public func validate(hidden h: Int) throws {
-        if !(alpha >= 0 && alpha.isFinite) { throw DnicError("--sg-alpha \(alpha) must be >= 0") }
-        if warmup < 0 { throw DnicError("--sg-warmup \(warmup) must be >= 0") }
+        if !(alpha >= 0 && alpha.isFinite) { throw SettingError("interfaces.alpha", alpha, "must be a finite number >= 0") }
+        if warmup < 0 || warmup > maxTrainingSamples {
+            throw SettingError("interfaces.warmup", warmup, "must be between 0 and 2^53 steps")
+        }
         _ = try boundaries(hidden: h)
         let fixedProjection = kind == .random || kind == .ones
         if !fixedProjection, target == .outputError || target == .nextError {
-            throw DnicError("--sg-target \(target.rawValue) needs a fixed projection (--sg-kind random or ones); \(kind.rawValue) predicts the gradient at h itself")
+            throw SettingError("interfaces.target", target.rawValue, "needs a fixed projection ({interfaces.kind} random or ones); \(kind.rawValue) predicts the gradient at h itself")
         }
         if fixedProjection, signal != .prop {
-            throw DnicError("--sg-kind \(kind.rawValue) is a fixed projection: its signal must be prop, not \(signal.rawValue)")
+            throw SettingError("interfaces.signal", signal.rawValue, "{interfaces.kind} \(kind.rawValue) is a fixed projection: its signal must be prop")
         }
         if fixedProjection, warmup > 0, target == .outputError || target == .nextError {
-            throw DnicError("--sg-warmup needs a target shaped like h (true or bootstrap)")
+            throw SettingError("interfaces.warmup", warmup, "needs a target shaped like h ({interfaces.target} true or bootstrap)")
         }
-        if kind == .mlp { for w in hidden where w < 1 { throw DnicError("--sg-hidden: width \(w) must be >= 1") } }
-        if let o = optimizer { var c = RunConfig(); c.optimizer = o; try c.validate() }
+        if hidden.count > Self.maxMLPLayers {
+            throw SettingError("interfaces.hidden", nil, "\(hidden.count) layers; at most \(Self.maxMLPLayers)")
+        }
+        for w in hidden where w < 1 || w > Self.maxMLPWidth {
+            throw SettingError("interfaces.hidden", w, "a width must be between 1 and \(Self.maxMLPWidth)")
+        }
+        try optimizer?.validate(key: "interfaces.optimizer")
     }
 }

@@ -29,6 +29,9 @@ public struct ModelDescription: Codable, Equatable, Sendable {
     public var layers: [LayerSpec]
     public var loss: LossKind
     public var initializer: InitKind
+    /// Output classes; nil = what the data implies (10 for IDX, max label + 1
+    /// for CSV, 2 for the synthetic sets).
+    public var classes: Int?
 
     /// 3 × 256 relu, softmax cross-entropy, He uniform: the paper's MNIST net.
     public init(layers: [LayerSpec] = Array(repeating: LayerSpec(width: 256), count: 3),
@@ -38,18 +41,35 @@ public struct ModelDescription: Codable, Equatable, Sendable {
         self.initializer = initializer
     }
 
-    enum CodingKeys: String, CodingKey {
-        case layers, loss
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case layers, loss, classes
         case initializer = "init"
     }
 
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(in: decoder, allowed: ["layers", "loss", "init"])
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.stringValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = ModelDescription()
         layers = try c.decodeIfPresent([LayerSpec].self, forKey: .layers) ?? defaults.layers
         loss = try c.decodeIfPresent(LossKind.self, forKey: .loss) ?? defaults.loss
         initializer = try c.decodeIfPresent(InitKind.self, forKey: .initializer) ?? defaults.initializer
+        classes = try c.decodeIfPresent(Int.self, forKey: .classes)
+    }
+
+    /// Most hidden layers and units per layer a model may have.
+    public static let maxLayers = 4096
+    public static let maxWidth = 1 << 22
+
+    func validate() throws {
+        if layers.count > Self.maxLayers {
+            throw SettingError("model.layers", nil, "\(layers.count) hidden layers; at most \(Self.maxLayers)")
+        }
+        for (i, layer) in layers.enumerated() where layer.width < 1 || layer.width > Self.maxWidth {
+            throw SettingError("model.layers[\(i)].width", layer.width, "must be between 1 and \(Self.maxWidth)")
+        }
+        if let classes, classes < 2 || classes > Self.maxWidth {
+            throw SettingError("model.classes", classes, "must be between 2 and \(Self.maxWidth)")
+        }
     }
 
     /// Output units for `classes` classes: one logit per class, except a
@@ -95,6 +115,18 @@ public struct OptimizerSpec: Codable, Equatable, Sendable {
         beta1 = try c.decodeIfPresent(Double.self, forKey: .beta1) ?? d.beta1
         beta2 = try c.decodeIfPresent(Double.self, forKey: .beta2) ?? d.beta2
         eps = try c.decodeIfPresent(Double.self, forKey: .eps) ?? d.eps
+    }
+
+    /// `key`: where this optimizer sits ("optimizer", "interfaces.optimizer").
+    func validate(key: String) throws {
+        if !(learningRate > 0 && learningRate.isFinite) {
+            throw SettingError("\(key).lr", learningRate, "must be a positive finite number")
+        }
+        if !(l2 >= 0 && l2.isFinite) { throw SettingError("\(key).l2", l2, "must be a finite number >= 0") }
+        if !(momentum >= 0 && momentum < 1) { throw SettingError("\(key).momentum", momentum, "must be in [0, 1)") }
+        if !(beta1 >= 0 && beta1 < 1) { throw SettingError("\(key).beta1", beta1, "must be in [0, 1)") }
+        if !(beta2 >= 0 && beta2 < 1) { throw SettingError("\(key).beta2", beta2, "must be in [0, 1)") }
+        if !(eps > 0 && eps.isFinite) { throw SettingError("\(key).eps", eps, "must be a positive finite number") }
     }
 
     var core: dnic_optim_config {
@@ -164,6 +196,32 @@ public struct TrainingSpec: Codable, Equatable, Sendable {
     }
 }
 
+extension TrainingSpec {
+    /// Largest batch the C core's networks are built for.
+    public static let maxBatch = 1 << 20
+
+    /// Counts are bounded so that no arithmetic on them can overflow: at most
+    /// 2^53 samples (steps × batch) in a run; the epoch count is checked
+    /// against the data's size when the trainer is built.
+    func validate() throws {
+        let most = maxTrainingSamples
+        if batch < 1 || batch > Self.maxBatch { throw SettingError("training.batch", batch, "must be between 1 and \(Self.maxBatch)") }
+        if epochs < 1 || epochs > most { throw SettingError("training.epochs", epochs, "must be between 1 and 2^53") }
+        if let s = steps {
+            if s < 1 { throw SettingError("training.steps", s, "must be at least 1") }
+            if s > most / batch {
+                throw SettingError("training.steps", s, "\(s) steps of {training.batch} \(batch) are more than 2^53 samples; at most \(most / batch) steps")
+            }
+        }
+        if let e = evalEvery, e < 1 || e > most { throw SettingError("training.eval-every", e, "must be between 1 and 2^53") }
+        if let t = threads, t < 1 || t > 4096 { throw SettingError("training.threads", t, "must be between 1 and 4096") }
+        if let clip = clipGrad, !(clip > 0 && clip.isFinite) {
+            throw SettingError("training.clip-grad", clip, "must be a positive finite number")
+        }
+        if !(validation >= 0 && validation < 1) { throw SettingError("training.validation", validation, "must be in [0, 1)") }
+    }
+}
+
 /// Everything a training run needs: what `--print-config` prints and
 /// `--config` reads.
 public struct RunConfig: Codable, Equatable, Sendable {
@@ -197,35 +255,11 @@ public struct RunConfig: Codable, Equatable, Sendable {
         training = try c.decodeIfPresent(TrainingSpec.self, forKey: .training) ?? d.training
     }
 
-    /// Impossible settings, each as one line naming the setting.
+    /// Impossible settings, each as a `SettingError` naming its config key.
     public func validate() throws {
-        for (i, layer) in model.layers.enumerated() where layer.width < 1 || layer.width > 1 << 22 {
-            throw DnicError("layer \(i + 1): width \(layer.width) must be between 1 and \(1 << 22)")
-        }
-        if model.layers.count > 4096 { throw DnicError("\(model.layers.count) hidden layers: at most 4096") }
-        if training.batch < 1 || training.batch > 1 << 20 {
-            throw DnicError("batch \(training.batch) must be between 1 and \(1 << 20)")
-        }
-        if training.epochs < 1 { throw DnicError("epochs \(training.epochs) must be at least 1") }
-        if let s = training.steps, s < 1 { throw DnicError("steps \(s) must be at least 1") }
-        if let e = training.evalEvery, e < 1 { throw DnicError("eval-every \(e) must be at least 1") }
-        if let t = training.threads, t < 1 || t > 4096 { throw DnicError("threads \(t) must be between 1 and 4096") }
-        if let clip = training.clipGrad, !(clip > 0 && clip.isFinite) {
-            throw DnicError("clip-grad \(clip) must be a positive finite number")
-        }
-        if !(training.validation >= 0 && training.validation < 1) {
-            throw DnicError("validation \(training.validation) must be in [0, 1)")
-        }
-        let lr = optimizer.learningRate
-        if !(lr > 0 && lr.isFinite) { throw DnicError("lr \(lr) must be a positive finite number") }
-        if !(optimizer.l2 >= 0 && optimizer.l2.isFinite) { throw DnicError("l2 \(optimizer.l2) must be >= 0") }
-        if !(optimizer.momentum >= 0 && optimizer.momentum < 1) {
-            throw DnicError("momentum \(optimizer.momentum) must be in [0, 1)")
-        }
-        if !(optimizer.beta1 >= 0 && optimizer.beta1 < 1 && optimizer.beta2 >= 0 && optimizer.beta2 < 1) {
-            throw DnicError("beta1 and beta2 must be in [0, 1)")
-        }
-        if !(optimizer.eps > 0 && optimizer.eps.isFinite) { throw DnicError("eps \(optimizer.eps) must be > 0") }
+        try model.validate()
+        try optimizer.validate(key: "optimizer")
+        try training.validate()
         try interfaces.validate(hidden: model.layers.count)
     }
 
@@ -257,6 +291,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
                           "\(b.width) \(b.activation.rawValue)\(b.batchnorm ? "+bn" : "")")
         }
         if saved.model.loss != new.model.loss { return differ("loss", saved.model.loss.rawValue, new.model.loss.rawValue) }
+        if saved.model.classes != new.model.classes {
+            return differ("classes", saved.model.classes.map(String.init) ?? "from the data", new.model.classes.map(String.init) ?? "from the data")
+        }
         var a = saved.interfaces, b = new.interfaces
         a.trackAlignment = false; b.trackAlignment = false
         a.optimizer?.lr = nil; b.optimizer?.lr = nil

@@ -1,3 +1,5 @@
+import Yams
+
 /// Config files are decoded strictly: an unknown key is an error naming it,
 /// so a typo (`eval_every`) never silently falls back to a default.
 
@@ -9,11 +11,28 @@ struct AnyCodingKey: CodingKey {
     init?(intValue: Int) { return nil }
 }
 
+/// A key no setting has. Carries its path so ConfigFile can say on which
+/// line it is; reads as before when printed alone.
+struct UnknownKeyError: Error, CustomStringConvertible {
+    /// `training.eval_every`, as messages write it.
+    let path: String
+    let allowed: [String]
+    var description: String { "unknown key \(quotedPath(path)) (known here: \(allowed.joined(separator: ", ")))" }
+}
+
+/// A value no setting accepts (an unknown choice, a bad placement), found
+/// while decoding: carries where it is so ConfigFile can give its line.
+struct BadValueError: Error, CustomStringConvertible {
+    let codingPath: [CodingKey]
+    /// What is wrong with it, after the key: "'x' is not one of a, b".
+    let problem: String
+    var description: String { "\(quotedPath(keyPath(codingPath))): \(problem)" }
+}
+
 func rejectUnknownKeys(in decoder: Decoder, allowed: [String]) throws {
     let container = try decoder.container(keyedBy: AnyCodingKey.self)
     for key in container.allKeys where !allowed.contains(key.stringValue) {
-        let path = (decoder.codingPath.map(keyText) + [key.stringValue]).joined(separator: ".")
-        throw DnicError("unknown key '\(messageText(path, limit: 80))' (known here: \(allowed.joined(separator: ", ")))")
+        throw UnknownKeyError(path: keyPath(decoder.codingPath + [key]), allowed: allowed)
     }
 }
 
@@ -24,32 +43,32 @@ func keyText(_ key: CodingKey) -> String {
 
 /// One line for a DecodingError: where in the file, and what was wrong.
 func describe(_ error: Error) -> String {
-    func path(_ keys: [CodingKey]) -> String {
-        let text = keys.map(keyText).joined(separator: ".")
-        return text.isEmpty ? "top level" : "'\(messageText(text.replacingOccurrences(of: ".[", with: "["), limit: 80))'"
-    }
-    guard let error = error as? DecodingError else { return "\(error)" }
+    guard let error = error as? DecodingError else { return messageText("\(error)", limit: 200) }
     switch error {
     case .typeMismatch(let type, let context):
-        return "\(path(context.codingPath)): expected \(typeName(type))"
+        return "\(quotedPath(keyPath(context.codingPath))): expected \(typeName(type))"
     case .valueNotFound(let type, let context):
-        return "\(path(context.codingPath)): missing \(typeName(type)) value"
+        return "\(quotedPath(keyPath(context.codingPath))): missing \(typeName(type)) value"
     case .keyNotFound(let key, let context):
-        return "\(path(context.codingPath + [key])): required key missing"
+        return "\(quotedPath(keyPath(context.codingPath + [key]))): required key missing"
     case .dataCorrupted(let context):
-        let detail = context.debugDescription.split(separator: "\n").first.map(String.init) ?? "invalid value"
-        return "\(path(context.codingPath)): \(detail)"
+        return "\(quotedPath(keyPath(context.codingPath))): \(messageText(context.debugDescription, limit: 120))"
     @unknown default:
-        return "\(error)"
+        return messageText("\(error)", limit: 200)
     }
 }
 
+/// The type a setting wanted, in a user's words; Yams names its node kinds.
 private func typeName(_ type: Any.Type) -> String {
     switch type {
-    case is Int.Type, is UInt64.Type: return "an integer"
+    case is Int.Type: return "an integer"
+    case is UInt64.Type: return "an integer from 0 to 18446744073709551615"
     case is Double.Type, is Float.Type: return "a number"
     case is Bool.Type: return "true or false"
     case is String.Type: return "a string"
+    case is Node.Mapping.Type, is [String: Any].Type: return "key: value pairs"
+    case is Node.Sequence.Type, is [Any].Type: return "a list"
+    case is Node.Scalar.Type: return "a single value, not a list or key: value pairs"
     default: return "\(type)"
     }
 }

@@ -96,7 +96,12 @@ public final class Trainer {
         try network.setOptimizer(config.optimizer)
         try dni?.setInterfaceOptimizer(config.interfaceOptimizer)
         stepsPerEpoch = (train.count + batch - 1) / batch
-        totalSteps = config.training.steps ?? config.training.epochs * stepsPerEpoch
+        // validate() bounds steps x batch; epochs need the data's size
+        let epochs = config.training.epochs
+        if config.training.steps == nil, epochs > maxTrainingSamples / train.count {
+            throw SettingError("training.epochs", epochs, "\(epochs) epochs of \(train.count) examples are more than 2^53 samples; at most \(maxTrainingSamples / train.count) epochs")
+        }
+        totalSteps = config.training.steps ?? epochs * stepsPerEpoch
         evalEvery = config.training.evalEvery ?? stepsPerEpoch
         if let clip = config.training.clipGrad {
             try network.setGradientClip(clip)
@@ -109,9 +114,11 @@ public final class Trainer {
 
     /// Trains from `state` to `totalSteps`. `every` steps (if set) calls
     /// `checkpoint`; `shouldStop` is polled after each step (signals): a stop
-    /// throws `Stop.requested` after `checkpoint` has run. Returns the last
-    /// evaluation.
-    public func run(onEvent: (TrainEvent) -> Void = { _ in }, checkpointEvery every: Int? = nil,
+    /// throws `Stop.requested` after `checkpoint` has run. An error thrown by
+    /// `onEvent` (an output that failed) stops the run after a complete step,
+    /// with `state` describing that step, so a checkpoint can still be saved.
+    /// Returns the last evaluation.
+    public func run(onEvent: (TrainEvent) throws -> Void = { _ in }, checkpointEvery every: Int? = nil,
                     checkpoint: (Trainer) throws -> Void = { _ in },
                     shouldStop: () -> Bool = { false }) throws -> EvaluationRecord {
         let train = data.train
@@ -225,12 +232,12 @@ public final class Trainer {
                     state.interfaceAlignmentSums = state.interfaceAlignmentSums.map { _ in 0 }
                 }
                 last = record
-                onEvent(.evaluation(record))
+                try onEvent(.evaluation(record))
             } else if Date().timeIntervalSince(lastProgress) > 0.25 {
                 lastProgress = Date()
                 let rate = Double(state.samples) / max(state.trainingSeconds, 1e-9)
-                let remaining = Double((totalSteps - step) * batch) / max(rate, 1e-9)
-                onEvent(.progress(step: step, totalSteps: totalSteps, epoch: epoch,
+                let remaining = Double(totalSteps - step) * Double(batch) / max(rate, 1e-9)
+                try onEvent(.progress(step: step, totalSteps: totalSteps, epoch: epoch,
                                   loss: state.lossSum / Double(max(state.lossCount, 1)), samplesPerSecond: rate,
                                   etaSeconds: remaining))
             }
@@ -253,10 +260,10 @@ public final class Trainer {
     func faultDescription() -> String {
         let where_: (tensor: String, gradient: Bool)? = network.fault ?? dni?.fault
         guard let fault = where_ else {
-            return "the loss is not finite (NaN or infinity); try a smaller --lr or --clip-grad"
+            return "the loss is not finite (NaN or infinity); try a smaller {optimizer.lr} or {training.clip-grad}"
         }
         return fault.gradient
-            ? "the gradient of \(fault.tensor) is NaN or infinite; try a smaller --lr or --clip-grad"
-            : "\(fault.tensor) became NaN or infinite in its update; try a smaller --lr or --clip-grad"
+            ? "the gradient of \(fault.tensor) is NaN or infinite; try a smaller {optimizer.lr} or {training.clip-grad}"
+            : "\(fault.tensor) became NaN or infinite in its update; try a smaller {optimizer.lr} or {training.clip-grad}"
     }
 }

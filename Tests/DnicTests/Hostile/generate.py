@@ -24,6 +24,8 @@ def put(target, name, data, why):
 
 def be(*words): return b''.join(struct.pack('>I', w) for w in words)
 def gz(data, mtime=0): return gzip.compress(data, compresslevel=9, mtime=mtime)
+def gz1(data): return gzip.compress(data, compresslevel=1, mtime=0)  # zeros expand 229:1, like the reported bomb
+def isize(z, n): return z[:-4] + struct.pack('<I', n & 0xFFFFFFFF)  # a gzip trailer claiming length n
 
 # ---- IDX images
 img = be(0x803, 2, 2, 3) + bytes(range(12))
@@ -45,6 +47,10 @@ put('idx-images', 'gzip-bad-crc.gz', bytes(bad), 'CRC-32 in the gzip trailer fli
 bad = bytearray(gz(img)); bad[-4] ^= 0x01
 put('idx-images', 'gzip-bad-isize.gz', bytes(bad), 'length (ISIZE) in the gzip trailer off by one')
 put('idx-images', 'gzip-header-only.gz', gz(img)[:10], 'a gzip header and nothing else')
+put('idx-images', 'bomb-claims-more.gz', gz1(be(0x803, 10000, 28, 28) + bytes(4_000_000)), '17 KB gzip of 4 MB of zeros under a header declaring 7.8 MB: refused by a counting pass in a fixed buffer, before any dataset-sized allocation')
+put('idx-images', 'bomb-multi-member.gz', gz1(be(0x803, 10000, 28, 28) + bytes(2_000_000)) + gz1(bytes(2_000_000)), 'the same bomb as two gzip members: the trailer describes only the last')
+put('idx-images', 'isize-forged.gz', isize(gz(be(0x803, 10, 20, 20) + bytes(2000)), 16 + 4000), 'declares 4000 pixels, holds 2000, and its gzip trailer is forged to agree with the header')
+put('idx-images', 'trailing-bomb.gz', gz(be(0x803, 1, 2, 2) + bytes(8 << 20)), 'declares 4 pixels, then 8 MiB of zeros: counted only up to 1 MiB')
 
 # ---- IDX labels
 put('idx-labels', 'empty', b'', 'zero-length file')
@@ -58,6 +64,8 @@ put('idx-labels', 'zero-labels', be(0x801, 0), 'declares 0 labels')
 put('idx-labels', 'huge-count', be(0x801, 0xFFFFFFFF), 'declares 2^32-1 labels, over the limit')
 put('idx-labels', 'lying-2GiB', be(0x801, 0x80000000), '8-byte file declaring 2^31 labels: refused before allocating 2 GiB')
 put('idx-labels', 'lying-100M.gz', gz(be(0x801, 100_000_000) + bytes(64)), 'tiny gzip declaring 10^8 labels')
+put('idx-labels', 'bomb-claims-more.gz', gz1(be(0x801, 4_000_000) + bytes(2_000_000)), 'gzip of 2 MB of zeros under a header declaring 4 M labels')
+put('idx-labels', 'isize-forged.gz', isize(gz(be(0x801, 50) + bytes(20)), 8 + 50), 'declares 50 labels, holds 20, gzip trailer forged to agree')
 put('idx-labels', 'gzip-corrupt.gz', (lambda b: b[:12] + bytes(x ^ 0x55 for x in b[12:-8]) + b[-8:])(gz(be(0x801, 50) + bytes(range(50)))), 'deflate data scrambled')
 
 # ---- gzip (any data file, sniffed after gunzip; the test caps content at 16 MiB)
@@ -67,10 +75,11 @@ z = gz(be(0x803, 1, 28, 28) + bytes(784))
 put('gzip', 'truncated-idx.gz', z[:len(z) - 12], 'gzip IDX image file without its last 12 bytes')
 put('gzip', 'not-deflate.gz', b'\x1f\x8b\x08\x00' + bytes(6) + b'\xff' * 40, 'gzip header followed by invalid deflate data')
 put('gzip', 'bad-method.gz', b'\x1f\x8b\x07\x00' + bytes(6) + b'abc', 'gzip magic with compression method 7')
-put('gzip', 'bomb-17MiB.csv.gz', gz(b'0,' * 8 + b'0\n' + (b'1,0\n' * (17 * 1024 * 1024 // 4))), 'a 17 KiB file that expands to 17 MiB of CSV, past the cap')
+put('gzip', 'bomb-17MiB.csv.gz', gz(b'1,' * (17 << 19)), 'a 17 KiB file that expands to 17 MiB of CSV (one line, so the cap and not a parse error stops it)')
 put('gzip', 'idx-declares-2GiB.gz', gz(be(0x803, 2048, 1024, 1024) + bytes(1 << 20)), '1 KiB of gzip, 1 MiB of zeros, header declaring 2^31 pixels')
 put('gzip', 'labels-out-of-range.gz', gz(be(0x801, 3) + bytes([1, 2, 0xFF])), 'gzip label file with label 255 (10 classes)')
 put('gzip', 'double-gzip.gz', gz(gz(b'1,2,3\n')), 'gzip inside gzip: the inner stream is not CSV')
+put('gzip', 'idx-bomb.gz', gz1(be(0x803, 20000, 28, 28) + bytes(8_000_000)), '35 KB gzip of 8 MB of zeros under a header declaring 15.7 MB of pixels')
 
 # ---- CSV
 put('csv', 'empty.csv', b'', 'zero-length file')
@@ -96,6 +105,9 @@ put('csv', 'invalid-utf8.csv', b'0,1\n1,\xff\xfe\n', 'bytes that are not UTF-8')
 put('csv', 'quoted.csv', '"label","x"\n"1","2"\n', 'quoted fields are not supported (header skipped, then a quoted label)')
 put('csv', 'huge-line.csv', '0,1,2\n1,' + '9' * 50000 + ',3\n', 'a 50 KB number overflowing to infinity; the message quotes 40 characters of it')
 put('csv', 'many-fields-then-short.csv', '0,' + ','.join(['1'] * 5000) + '\n1,2\n', 'a 5001-field row, then a 2-field one')
+put('csv', 'bad-at-line-200001.csv.gz', gz(b'1,0.5,2\n' * 200000 + b'0,0.5,x\n'), 'a bad field on line 200001, 1.6 MB in: line numbers survive the 1 MiB streaming chunks')
+put('csv', 'long-line-3MiB.csv.gz', gz(b'1' + b',2' * (3 << 19) + b',y\n'), 'a 3 MiB line (longer than the 1 MiB read buffer) ending in a bad field')
+put('csv', 'endless-line.csv.gz', gz(b'1,' * (65 << 19)), '65 MiB without a newline: refused at the 64 MiB line cap, not buffered to the 2 GiB content cap')
 
 # ---- config YAML
 put('config-yaml', 'unknown-key.yaml', 'training:\n  eval_every: 3\n', 'eval_every for eval-every')
@@ -131,6 +143,25 @@ put('config-yaml', 'newline-in-enum.yaml', 'model:\n  loss: "c\\re"\n', 'an enum
 put('config-yaml', 'newline-in-sg-at.yaml', 'interfaces: {rule: sg, at: "1\\n2"}\n', 'a boundary list with a newline: the message must stay one line')
 put('config-yaml', 'sg-at-bad.yaml', 'interfaces: {rule: sg, at: "1,x"}\n', 'a boundary list with a non-number')
 put('config-yaml', 'sg-at-out-of-range.yaml', 'interfaces: {rule: sg, at: [7]}\n', 'boundary 7 with 3 hidden layers')
+put('config-yaml', 'duplicate-key-nested.yaml', 'training:\n  steps: 10\n  batch: 8\n  steps: 20\n', 'training.steps twice: Yams names only the first; the message names the second and the path')
+put('config-yaml', 'duplicate-key-in-list.yaml', 'model:\n  layers:\n  - width: 8\n  - width: 4\n    activation: tanh\n    width: 5\n', 'width twice in the second layer')
+put('config-yaml', 'duplicate-key-flow.yaml', 'training: {steps: 1, batch: 2, steps: 3}\n', 'a duplicate inside a flow mapping, on one line')
+put('config-yaml', 'duplicate-key-escaped.yaml', 'training:\n  steps: 10\n  "\\u0073teps": 20\n', 'the second steps spelled with an escape')
+put('config-yaml', 'duplicate-key-as-text.yaml', 'training:\n  1: a\n  "1": b\n', '1 and "1": distinct to Yams (int, str), one key to the decoder')
+put('config-yaml', 'control-character.yaml', 'data: "x\x01"\n', 'a raw control character in a value')
+put('config-yaml', 'unclosed-quote.yaml', 'data: "fashion-mnist\n', 'a quoted value never closed')
+put('config-yaml', 'long-enum.yaml', 'model:\n  loss: ' + 'x' * 3000 + '\n', 'a 3000-character loss: the message quotes 40 of them (small enough to be a whole fuzz seed)')
+put('config-yaml', 'long-key.yaml', 'training:\n  ' + 'k' * 1000 + ': 1\n', 'a 1000-character unknown key: the message quotes 80 of them')
+put('config-yaml', 'huge-value.yaml', 'data: ' + 'x' * 1000000 + '\n', 'a 1 MB value: refused as longer than any setting, the message quotes none of it (the 100 MB file is made by ConfigParseTests)')
+M = 9223372036854775807  # Int.max: every integer setting is bounded below it
+for key, text in [('steps', f'training:\n  steps: {M}\n'), ('epochs', f'training:\n  epochs: {M}\n'),
+                  ('batch', f'training:\n  batch: {M}\n'), ('eval-every', f'training:\n  eval-every: {M}\n'),
+                  ('threads', f'training:\n  threads: {M}\n'), ('warmup', f'interfaces:\n  rule: sg\n  warmup: {M}\n'),
+                  ('classes', f'model:\n  classes: {M}\n'), ('width', f'model:\n  layers:\n  - width: {M}\n'),
+                  ('sg-hidden', f'interfaces:\n  rule: sg\n  kind: mlp\n  hidden: [{M}]\n'),
+                  ('sg-at', f'interfaces:\n  rule: sg\n  at: [{M}]\n')]:
+    put('config-yaml', f'huge-{key}.yaml', text, f'{key} = Int.max: refused with a bound, never an overflow trap')
+put('config-yaml', 'many-layers.yaml', 'model:\n  layers:\n' + '  - {width: 1}\n' * 5000, '5000 hidden layers, past the 4096 allowed')
 
 # ---- config JSON
 put('config-json', 'unknown-key.json', '{"training": {"eval_every": 3}}', 'eval_every for eval-every')
@@ -147,6 +178,21 @@ put('config-json', 'invalid-utf8.json', b'{"data": "\xff\xfe"}', 'bytes that are
 put('config-json', 'deep-nesting.json', '{"data": ' + '[' * 10000 + ']' * 10000 + '}', '10000 nested arrays')
 put('config-json', 'newline-in-key.json', '{"training": {"eval\\nevery": 3}}', 'an unknown key containing a newline: the message must stay one line')
 put('config-json', 'index-path.json', '{"model": {"layers": [{"width": 3}, {"widht": 3}]}}', 'a typo in the second layer: the path names it')
+put('config-json', 'duplicate-key.json', '{"data": "mnist", "data": "fashion-mnist"}', 'the same key twice: Foundation keeps the first without a word')
+put('config-json', 'duplicate-key-nested.json', '{\n  "training": {\n    "steps": 10,\n    "batch": 8,\n    "steps": 20\n  }\n}\n', 'training.steps twice, on lines 3 and 5')
+put('config-json', 'duplicate-key-in-list.json', '{"model": {"layers": [{"width": 8}, {"width": 4, "width": 5}]}}', 'width twice in the second layer')
+put('config-json', 'duplicate-key-escaped.json', '{"training": {"steps": 10, "\\u0073teps": 20}}', 'the second steps spelled \\u0073teps: keys compare by their decoded text')
+put('config-json', 'syntax-error.json', '{\n  "data": "mnist",\n  "training": {"batch": 64 "epochs": 2},\n  "model": {}\n}\n', 'a missing comma mid-file, on line 3')
+put('config-json', 'trailing-comma.json', '{"training": {"batch": 64,}}', 'a comma before }')
+put('config-json', 'comment.json', '{"data": "mnist"} // the default\n', 'a comment after the value')
+put('config-json', 'single-quotes.json', "{'data': 'mnist'}", 'single-quoted strings')
+put('config-json', 'leading-zero.json', '{"training": {"batch": 064}}', 'a number with a leading zero')
+put('config-json', 'bad-escape.json', '{"data": "C:\\data\\mnist"}', 'an unknown escape (\\d in a Windows path)')
+put('config-json', 'lone-surrogate.json', '{"data": "\\ud800x"}', 'half a UTF-16 surrogate pair')
+put('config-json', 'unclosed-string.json', '{"data": "mnist}', 'a string never closed')
+put('config-json', 'long-enum.json', '{"model": {"loss": "' + 'x' * 3000 + '"}}', 'a 3000-character loss: the message quotes 40 of them')
+put('config-json', 'huge-steps.json', '{"training": {"steps": 9223372036854775807, "batch": 2}}', 'steps = Int.max: more samples than any run')
+put('config-json', 'huge-value.json', '{"data": "' + 'x' * 70000 + '"}', 'a 70 KB value, past the 64 KiB any setting may take')
 
 # ---- checkpoints
 def st(header, payload=b'', length=None):
@@ -237,11 +283,15 @@ expect = {
  'idx-images/gzip-bad-crc.gz': 'truncated or corrupt gzip (zlib:',
  'idx-images/gzip-bad-isize.gz': 'truncated or corrupt gzip (zlib:',
  'idx-images/gzip-header-only.gz': 'truncated or corrupt gzip (zlib:',
+ 'idx-images/bomb-claims-more.gz': 'truncated: header declares 10000 images of 28x28 (7840000 bytes) but the gzip file holds only 4000000',
+ 'idx-images/bomb-multi-member.gz': 'truncated: header declares 10000 images of 28x28 (7840000 bytes) but the gzip file holds only 4000000',
+ 'idx-images/isize-forged.gz': 'truncated or corrupt gzip (zlib: incorrect length check)',
+ 'idx-images/trailing-bomb.gz': 'more than 1048576 bytes of trailing data after 1 images of 2x2',
  'idx-labels/empty': 'too short (0 bytes) to be an IDX label file',
  'idx-labels/short-header': 'too short (3 bytes) to be an IDX label file',
  'idx-labels/image-file': 'not an IDX label file (magic 0x00000803, an IDX image file',
- 'idx-labels/label-10': 'label 10 at index 2 is outside 0...9',
- 'idx-labels/label-255': 'label 255 at index 0 is outside 0...9',
+ 'idx-labels/label-10': 'label 10 at index 2 is outside 0…9 (classes is 10)',
+ 'idx-labels/label-255': 'label 255 at index 0 is outside 0…9 (classes is 10)',
  'idx-labels/truncated': 'truncated: header declares 5 labels but the raw file holds only 3',
  'idx-labels/trailing-bytes': '1 bytes of trailing data after 2 labels',
  'idx-labels/zero-labels': 'header declares 0 labels; nothing to load',
@@ -249,15 +299,18 @@ expect = {
  'idx-labels/lying-2GiB': 'header declares 2147483648 labels but the raw file holds only 0',
  'idx-labels/lying-100M.gz': 'header declares 100000000 labels but a 30-byte gzip file cannot hold more than',
  'idx-labels/gzip-corrupt.gz': 'truncated or corrupt gzip (zlib:',
+ 'idx-labels/bomb-claims-more.gz': 'truncated: header declares 4000000 labels but the gzip file holds only 2000000',
+ 'idx-labels/isize-forged.gz': 'truncated or corrupt gzip (zlib: incorrect length check)',
  'gzip/zero-length.gz': 'no data rows',
  'gzip/header-only.gz': 'truncated or corrupt gzip (zlib:',
  'gzip/truncated-idx.gz': 'truncated or corrupt gzip (zlib:',
  'gzip/not-deflate.gz': 'truncated or corrupt gzip (zlib:',
  'gzip/bad-method.gz': 'truncated or corrupt gzip (zlib:',
- 'gzip/bomb-17MiB.csv.gz': 'decompresses to more than 16777216 bytes; refusing to read it whole',
+ 'gzip/bomb-17MiB.csv.gz': 'decompresses to more than 16777216 bytes',
  'gzip/idx-declares-2GiB.gz': 'header declares 2048 images of 1024x1024 (2147483648 bytes) but a 1060-byte gzip file cannot hold more than',
- 'gzip/labels-out-of-range.gz': 'label 255 at index 2 is outside 0...9',
+ 'gzip/labels-out-of-range.gz': 'label 255 at index 2 is outside 0…9 (classes is 10)',
  'gzip/double-gzip.gz': 'no data rows',
+ 'gzip/idx-bomb.gz': 'truncated: header declares 20000 images of 28x28 (15680000 bytes) but the gzip file holds only 8000000',
  'csv/empty.csv': 'no data rows',
  'csv/header-only.csv': 'no data rows',
  'csv/blank-lines.csv': 'no data rows',
@@ -279,51 +332,90 @@ expect = {
  'csv/nul-in-field.csv': ":2:3: not a number: '2\\u{0}3'",
  'csv/invalid-utf8.csv': ':2:3: not a number:',
  'csv/quoted.csv': ":2:1: not a number: '\"1\"'",
- 'csv/huge-line.csv': ":2:3: feature is NaN or infinite: '" + '9' * 40 + "...'",
+ 'csv/huge-line.csv': ":2:3: feature is NaN or infinite: '" + '9' * 40 + "…'",
  'csv/many-fields-then-short.csv': ':2: expected 5001 fields, found 2',
+ 'csv/bad-at-line-200001.csv.gz': ":200001:7: not a number: 'x'",
+ 'csv/long-line-3MiB.csv.gz': ':1:3145731: not a number: \'y\'',
+ 'csv/endless-line.csv.gz': ':1: a line of 67108864 bytes or more',
  'config-yaml/unknown-key.yaml': "unknown key 'training.eval_every'",
  'config-yaml/unknown-top.yaml': "unknown key 'epochs'",
- 'config-yaml/wrong-type.yaml': "'model.layers[0].width': expected an integer",
- 'config-yaml/wrong-type-list.yaml': "'model.layers': expected Sequence",
+ 'config-yaml/wrong-type.yaml': ":3:12: 'model.layers[0].width': expected an integer, found 'wide'",
+ 'config-yaml/wrong-type-list.yaml': ":2:11: 'model.layers': expected a list, found '3'",
  'config-yaml/bad-enum.yaml': "'swish' is not one of relu, sigmoid, tanh, linear",
  'config-yaml/bad-rule.yaml': "'interfaces.rule': 'magic' is not one of",
- 'config-yaml/missing-width.yaml': "'model.layers[0].width': required key missing",
- 'config-yaml/negative-width.yaml': 'layer 1: width -3 must be between 1 and 4194304',
- 'config-yaml/nan-lr.yaml': 'lr nan must be a positive finite number',
- 'config-yaml/inf-lr.yaml': 'lr inf must be a positive finite number',
- 'config-yaml/huge-int.yaml': "'training.batch': expected an integer",
- 'config-yaml/negative-seed.yaml': "'training.seed': expected an integer",
- 'config-yaml/not-a-mapping.yaml': 'top level: expected Mapping',
- 'config-yaml/scalar.yaml': 'top level: expected Mapping',
- 'config-yaml/syntax-error.yaml': 'not valid YAML',
- 'config-yaml/tab-indent.yaml': 'not valid YAML',
- 'config-yaml/duplicate-key.yaml': 'not valid YAML',
- 'config-yaml/two-documents.yaml': 'not valid YAML',
- 'config-yaml/invalid-utf8.yaml': 'not UTF-8 text',
- 'config-yaml/deep-nesting.yaml': 'not valid YAML',
- 'config-yaml/deep-nesting-999.yaml': "'data': expected Scalar",
- 'config-yaml/billion-laughs.yaml': 'anchors and aliases',
- 'config-yaml/billion-laughs-key.yaml': 'anchors and aliases',
- 'config-yaml/newline-in-key.yaml': "unknown key 'training.eval",
+ 'config-yaml/missing-width.yaml': ":3:5: 'model.layers[0].width': required key missing",
+ 'config-yaml/negative-width.yaml': 'model.layers[0].width -3: must be between 1 and 4194304',
+ 'config-yaml/nan-lr.yaml': 'optimizer.lr nan: must be a positive finite number',
+ 'config-yaml/inf-lr.yaml': 'optimizer.lr inf: must be a positive finite number',
+ 'config-yaml/huge-int.yaml': ":1:19: 'training.batch': expected an integer, found '99999999999999999999999'",
+ 'config-yaml/negative-seed.yaml': ":1:18: 'training.seed': expected an integer from 0 to 18446744073709551615, found '-1'",
+ 'config-yaml/not-a-mapping.yaml': ':1:1: top level: expected key: value pairs, found a list',
+ 'config-yaml/scalar.yaml': ":1:1: top level: expected key: value pairs, found 'hello'",
+ 'config-yaml/syntax-error.yaml': ":2:1: did not find expected ',' or ']' (while parsing a flow sequence begun at 1:8)",
+ 'config-yaml/tab-indent.yaml': ':2:1: a tab character: YAML indents with spaces, not tabs (libyaml: found character that cannot start any token)',
+ 'config-yaml/duplicate-key.yaml': ":2:1: duplicate key 'data' (first at 1:1)",
+ 'config-yaml/two-documents.yaml': ':2:1: a second YAML document: a run configuration is one document',
+ 'config-yaml/invalid-utf8.yaml': ':1:7: not UTF-8 text (byte 0xFF)',
+ 'config-yaml/deep-nesting.yaml': 'nested more than 1000 levels deep',
+ 'config-yaml/deep-nesting-999.yaml': ":1:7: 'data': expected a single value, not a list or key: value pairs, found a list",
+ 'config-yaml/billion-laughs.yaml': ':1:7: YAML anchors and aliases (&name, *name) are not supported',
+ 'config-yaml/billion-laughs-key.yaml': ':1:5: YAML anchors and aliases (&name, *name) are not supported',
+ 'config-yaml/newline-in-key.yaml': ":2:3: unknown key 'training.eval\\nevery'",
  'config-yaml/newline-in-enum.yaml': "'model.loss': 'c",
- 'config-yaml/newline-in-sg-at.yaml': "--sg-at '1",
+ 'config-yaml/newline-in-sg-at.yaml': "'interfaces.at': '1\\n2': expected mid",
  'checkpoint/newline-in-extra-tensor.safetensors': "tensor 'x",
- 'config-yaml/sg-at-bad.yaml': "--sg-at '1,x': expected mid, every, none or a list",
- 'config-yaml/sg-at-out-of-range.yaml': '--sg-at 7: a boundary must lie after hidden layer 1',
+ 'config-yaml/sg-at-bad.yaml': "'interfaces.at': '1,x': expected mid, every, none or a list",
+ 'config-yaml/sg-at-out-of-range.yaml': 'interfaces.at 7: a boundary must lie after hidden layer 1',
  'config-json/unknown-key.json': "unknown key 'training.eval_every'",
  'config-json/wrong-type.json': "'model.layers[0].width': expected an integer",
  'config-json/bad-enum.json': "'optimizer.kind': 'lbfgs' is not one of sgd, momentum, adam",
- 'config-json/truncated.json': 'not valid JSON',
- 'config-json/empty.json': 'not valid JSON',
- 'config-json/not-object.json': 'top level: expected Dictionary',
- 'config-json/null-width.json': "'model.layers[0].width': missing an integer value",
- 'config-json/float-width.json': 'not valid JSON',
- 'config-json/huge-number.json': 'not valid JSON',
- 'config-json/zero-lr.json': 'lr 0.0 must be a positive finite number',
- 'config-json/invalid-utf8.json': 'not UTF-8 text',
- 'config-json/deep-nesting.json': 'not valid JSON',
- 'config-json/newline-in-key.json': "unknown key 'training.eval",
- 'config-json/index-path.json': "unknown key 'model.layers.",
+ 'config-json/truncated.json': ":1:34: expected ',' or '}' in the object that starts at 1:23, found the end of the file",
+ 'config-json/empty.json': ':1:1: expected a value, found the end of the file',
+ 'config-json/not-object.json': ':1:1: top level: expected key: value pairs, found a list',
+ 'config-json/null-width.json': ":1:33: 'model.layers[0].width': expected an integer, found no value (null)",
+ 'config-json/float-width.json': ":1:33: 'model.layers[0].width': expected an integer, found '3.5'",
+ 'config-json/huge-number.json': ':1:22: the number 1e400 is too large',
+ 'config-json/zero-lr.json': 'optimizer.lr 0: must be a positive finite number',
+ 'config-json/invalid-utf8.json': ':1:11: not UTF-8 text (byte 0xFF)',
+ 'config-json/deep-nesting.json': ':1:109: nested more than 100 levels deep',
+ 'config-json/newline-in-key.json': ":1:15: unknown key 'training.eval\\nevery'",
+ 'config-json/index-path.json': ":1:38: unknown key 'model.layers[1].widht'",
+ 'config-yaml/duplicate-key-nested.yaml': ":4:3: duplicate key 'training.steps' (first at 2:3)",
+ 'config-yaml/duplicate-key-in-list.yaml': ":6:5: duplicate key 'model.layers[1].width' (first at 4:5)",
+ 'config-yaml/duplicate-key-flow.yaml': ":1:32: duplicate key 'training.steps' (first at 1:12)",
+ 'config-yaml/duplicate-key-escaped.yaml': ":3:3: duplicate key 'training.steps' (first at 2:3)",
+ 'config-yaml/duplicate-key-as-text.yaml': ":3:3: duplicate key 'training.1' (first at 2:3)",
+ 'config-yaml/control-character.yaml': ':1:9: control characters are not allowed (U+0001)',
+ 'config-yaml/unclosed-quote.yaml': ':2:1: found unexpected end of stream (while scanning a quoted scalar begun at 1:7)',
+ 'config-yaml/long-enum.yaml': "yaml:2:9: 'model.loss': '" + 'x' * 40 + "…' is not one of ce, mse, logistic",
+ 'config-yaml/huge-steps.yaml': f'training.steps {M}: {M} steps of training.batch 64 are more than 2^53 samples; at most 140737488355328 steps',
+ 'config-yaml/huge-epochs.yaml': f'training.epochs {M}: must be between 1 and 2^53',
+ 'config-yaml/huge-batch.yaml': f'training.batch {M}: must be between 1 and 1048576',
+ 'config-yaml/huge-eval-every.yaml': f'training.eval-every {M}: must be between 1 and 2^53',
+ 'config-yaml/huge-threads.yaml': f'training.threads {M}: must be between 1 and 4096',
+ 'config-yaml/huge-warmup.yaml': f'interfaces.warmup {M}: must be between 0 and 2^53 steps',
+ 'config-yaml/huge-classes.yaml': f'model.classes {M}: must be between 2 and 4194304',
+ 'config-yaml/huge-width.yaml': f'model.layers[0].width {M}: must be between 1 and 4194304',
+ 'config-yaml/huge-sg-hidden.yaml': f'interfaces.hidden {M}: a width must be between 1 and 1048576',
+ 'config-yaml/huge-sg-at.yaml': f'interfaces.at {M}: a boundary must lie after hidden layer 1 … 2',
+ 'config-yaml/many-layers.yaml': 'model.layers: 5000 hidden layers; at most 4096',
+ 'config-yaml/long-key.yaml': ":2:3: unknown key 'training." + 'k' * 71 + "…'",
+ 'config-yaml/huge-value.yaml': ":1:7: 'data': a 1000000-byte value; no setting takes more than 65536 bytes",
+ 'config-json/duplicate-key.json': ":1:19: duplicate key 'data' (first at 1:2)",
+ 'config-json/duplicate-key-nested.json': ":5:5: duplicate key 'training.steps' (first at 3:5)",
+ 'config-json/duplicate-key-in-list.json': ":1:50: duplicate key 'model.layers[1].width' (first at 1:38)",
+ 'config-json/duplicate-key-escaped.json': ":1:28: duplicate key 'training.steps' (first at 1:15)",
+ 'config-json/syntax-error.json': ":3:28: expected ',' or '}' in the object that starts at 3:15, found '\"'",
+ 'config-json/trailing-comma.json': ":1:27: expected a key, found '}': JSON allows no comma before '}'",
+ 'config-json/comment.json': ":1:19: expected the end of the file after the value, found '/' (JSON has no comments)",
+ 'config-json/single-quotes.json': ":1:2: expected a key in double quotes, found \"'\" (JSON strings take double quotes)",
+ 'config-json/leading-zero.json': ":1:24: not a JSON number: '064' (JSON numbers have no leading zeros)",
+ 'config-json/bad-escape.json': ":1:13: invalid escape '\\d'",
+ 'config-json/lone-surrogate.json': ':1:11: \\uD800 is the first half of a UTF-16 surrogate pair',
+ 'config-json/unclosed-string.json': ":1:10: a string that is never closed (no closing '\"')",
+ 'config-json/long-enum.json': "json:1:20: 'model.loss': '" + 'x' * 40 + "…' is not one of ce, mse, logistic",
+ 'config-json/huge-steps.json': f'training.steps {M}: {M} steps of training.batch 2 are more than 2^53 samples',
+ 'config-json/huge-value.json': ":1:10: 'data': a 70000-byte value; no setting takes more than 65536 bytes",
  'checkpoint/zero-length.safetensors': '0 bytes, shorter than the 8-byte header length',
  'checkpoint/seven-bytes.safetensors': '7 bytes, shorter than the 8-byte header length',
  'checkpoint/truncated.safetensors': 'header length 2936 does not fit a 1718-byte file',

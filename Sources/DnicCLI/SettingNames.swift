@@ -1,0 +1,63 @@
+import Dnic
+
+/// How `dnic train` names a setting in a message. The library names config
+/// keys (`training.steps`); a user who typed `--steps` is told about
+/// `--steps`, a user whose value came from a config file (or a checkpoint)
+/// about the key in that file, never about a flag they did not type.
+struct SettingNamer {
+    /// Config key (list indices as `[]`) → the flag that sets it.
+    static let flags: [String: String] = [
+        "data": "--data",
+        "model.layers": "--hidden", "model.layers[].width": "--width",
+        "model.layers[].activation": "--activation", "model.layers[].batchnorm": "--batchnorm",
+        "model.loss": "--loss", "model.init": "--init", "model.classes": "--classes",
+        "optimizer.kind": "--optimizer", "optimizer.lr": "--lr", "optimizer.l2": "--l2",
+        "optimizer.momentum": "--momentum",
+        "interfaces.rule": "--rule", "interfaces.at": "--sg-at", "interfaces.kind": "--sg-kind",
+        "interfaces.target": "--sg-target", "interfaces.loss": "--sg-loss", "interfaces.signal": "--sg-signal",
+        "interfaces.alpha": "--sg-alpha", "interfaces.hidden": "--sg-hidden", "interfaces.batchnorm": "--sg-batchnorm",
+        "interfaces.warmup": "--sg-warmup", "interfaces.track-alignment": "--track-alignment",
+        "interfaces.optimizer.kind": "--sg-optimizer", "interfaces.optimizer.lr": "--sg-lr",
+        "training.batch": "--batch", "training.epochs": "--epochs", "training.steps": "--steps",
+        "training.eval-every": "--eval-every", "training.seed": "--seed", "training.threads": "--threads",
+        "training.validation": "--validation", "training.clip-grad": "--clip-grad",
+    ]
+
+    /// Flags on the command line, as `--name` (`--no-x` counts as `--x`).
+    let given: Set<String>
+    /// "config run.yaml" or "checkpoint run.safetensors": where settings the
+    /// user did not type on the command line came from; nil = defaults.
+    let source: String?
+
+    init(arguments: [String], source: String?) {
+        var given = Set<String>()
+        for argument in arguments {
+            if argument == "--" { break }
+            guard argument.hasPrefix("--") else { continue }
+            var name = String(argument.prefix { $0 != "=" })
+            if name.hasPrefix("--no-") { name = "--" + name.dropFirst(5) }
+            given.insert(name)
+        }
+        self.given = given
+        self.source = source
+    }
+
+    /// The flag when the user typed it, or when no file supplied settings;
+    /// else the key as written in that file.
+    func name(_ key: String) -> String {
+        let flag = Self.flags[settingKeyPattern(key)]
+        if let flag, given.contains(flag) { return flag }
+        if source != nil { return key }
+        return flag ?? key
+    }
+
+    /// One line: a setting named from a file gets the file in front.
+    func render(_ error: SettingError) -> String {
+        let text = error.render(naming: name)
+        if let source, name(error.key) == error.key { return "\(source): \(text)" }
+        return text
+    }
+
+    /// A library message whose `{key}` hints name settings.
+    func render(_ message: String) -> String { renderSettingKeys(message, naming: name) }
+}

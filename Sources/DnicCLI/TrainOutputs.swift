@@ -1,0 +1,92 @@
+import Dnic
+import Foundation
+
+/// Where a `dnic train` run writes, resolved and checked before anything is
+/// loaded or trained: the checkpoint (`--save`, also the `--checkpoint-every`
+/// target) and the metrics log (`--log`). A resumed run keeps the outputs
+/// stored in its checkpoint (it saves back to the checkpoint it resumes and
+/// appends to its original log) unless flags say otherwise.
+struct TrainOutputs {
+    var save: String?
+    /// How `save` was chosen, for messages: "--save" or "the checkpoint".
+    var saveName = "--save"
+    var log: String?
+    /// "--log", or "the run's log" when it comes from the checkpoint.
+    var logName = "--log"
+    var logMode = LineWriter.Mode.create
+    var checkpointEvery: Int?
+
+    /// What the checkpoint records so that `--resume` continues these outputs.
+    var stored: Checkpoint.Outputs {
+        Checkpoint.Outputs(log: log.map(OutputFile.canonical), checkpointEvery: save == nil ? nil : checkpointEvery)
+    }
+
+    /// Resolves the outputs from the flags and the checkpoint being resumed,
+    /// then checks each path; every problem is a UsageError (exit 2) and
+    /// nothing on disk is touched.
+    init(save flagSave: String?, log flagLog: String?, checkpointEvery flagEvery: Int?, overwrite: Bool,
+         resume: String?, restored: Checkpoint.Outputs?, config: String?) throws {
+        save = flagSave ?? resume
+        if flagSave == nil, resume != nil { saveName = "--resume" }
+        log = flagLog ?? restored?.log
+        if flagLog == nil, log != nil { logName = "the run's log" }
+        logMode = resume != nil ? .append : overwrite ? .truncate : .create
+        checkpointEvery = flagEvery ?? restored?.checkpointEvery
+        if let every = flagEvery {
+            if every < 1 || every > maxTrainingSamples { throw UsageError("--checkpoint-every \(every): must be between 1 and 2^53") }
+            if save == nil { throw UsageError("--checkpoint-every needs --save FILE") }
+        }
+
+        if let save {
+            let isResumed = resume.map { OutputFile.same($0, save) } ?? false
+            try check(saveName, save) { try OutputFile.check(save, existing: isResumed ? .allow : .refuse, replace: overwrite) }
+        }
+        if let log {
+            try check(logName, log) { try OutputFile.check(log, existing: resume != nil ? .allow : .refuse, replace: overwrite) }
+            if let resume, OutputFile.same(resume, log) {
+                throw UsageError("\(logName) \(pathText(log)): is the checkpoint being resumed")
+            }
+            if let save, OutputFile.same(save, log) {
+                throw UsageError("\(logName) \(pathText(log)): is the same file as the checkpoint \(pathText(save))")
+            }
+        }
+        for (name, path) in [(saveName, save), (logName, log)] {
+            if let path, let config, OutputFile.same(config, path) {
+                throw UsageError("\(name) \(pathText(path)): is the config file being read")
+            }
+        }
+    }
+
+    /// Runs a check, naming the flag in its error.
+    private func check(_ name: String, _ path: String, _ body: () throws -> Void) throws {
+        do { try body() } catch let error as OutputError {
+            let hint = error.reason == .exists ? " (pass --overwrite to replace it)"
+                : name == "the run's log" ? " (pass --log FILE to log elsewhere)" : ""
+            throw UsageError("\(name) \(error.description)\(hint)")
+        }
+    }
+
+    /// Refuses a checkpoint that cannot fit: better now than after training.
+    func checkRoom(for trainer: Trainer) throws {
+        guard let save, let free = OutputFile.freeBytes(near: save) else { return }
+        let size = try Checkpoint.encoded(trainer, outputs: stored).count
+        if UInt64(size) > free {
+            throw UsageError("\(saveName) \(pathText(save)): the checkpoint needs \(bytes(size)) but its file system has \(bytes(Int(clamping: free))) free")
+        }
+    }
+}
+
+/// "5.6 MiB", "60 KiB", "512 bytes".
+func bytes(_ n: Int) -> String {
+    if n >= 1 << 20 { return String(format: "%.1f MiB", Double(n) / Double(1 << 20)) }
+    if n >= 1 << 10 { return String(format: "%.0f KiB", Double(n) / Double(1 << 10)) }
+    return "\(n) bytes"
+}
+
+/// `text` quoted for a POSIX shell when it needs it, so a printed command
+/// can be pasted as is.
+func shellQuoted(_ text: String) -> String {
+    let plain = text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0)) }
+    if plain && !text.isEmpty { return text }
+    return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

@@ -1,0 +1,128 @@
+import Dnic
+import Foundation
+
+/// One `dnic train` run once everything is checked: trains, writes the log
+/// and standard output line by line, checkpoints, and decides how the run
+/// ends. Nothing a run produced is lost: whichever output fails (log,
+/// standard output, a signal asking to stop), the checkpoint is still
+/// written when a path is set, and the last line says where the run stands
+/// and the command that continues it.
+final class TrainSession {
+    let trainer: Trainer
+    let outputs: TrainOutputs
+    let report: Report
+    let namer: SettingNamer
+    let log: MetricsLog?
+    /// The step the checkpoint file on disk holds, if there is one.
+    private var savedStep: Int?
+
+    /// A checkpoint write that failed (the failing output is the checkpoint itself).
+    struct CheckpointFailure: Error {
+        let error: OutputError
+    }
+
+    init(trainer: Trainer, outputs: TrainOutputs, report: Report, namer: SettingNamer, resumedStep: Int?) throws {
+        self.trainer = trainer
+        self.outputs = outputs
+        self.report = report
+        self.namer = namer
+        // resuming into the same file: it holds the step the run starts from
+        if outputs.saveName == "--resume" { savedStep = resumedStep }
+        log = try outputs.log.map { path in
+            do { return try MetricsLog(path: path, mode: outputs.logMode) } catch let error as OutputError {
+                throw UsageError("\(outputs.logName) \(error.description)\(error.reason == .exists ? " (pass --overwrite to replace it)" : "")")
+            }
+        }
+    }
+
+    /// Trains to the end and prints the summary; every other ending exits
+    /// the process with its status (130/143 for a signal, 1 for a failure).
+    func run() throws {
+        let final: EvaluationRecord
+        do {
+            final = try trainer.run(onEvent: { event in
+                try self.report.show(event)
+                if case .evaluation(let record) = event { try self.log?.write(record, event: "eval") }
+            }, checkpointEvery: outputs.save == nil ? nil : outputs.checkpointEvery, checkpoint: { _ in
+                try self.checkpoint()
+            }, shouldStop: { StopSignal.requested })
+            try log?.write(final, event: "final")
+            try log?.sync()
+        } catch Trainer.Stop.requested {
+            report.finish()
+            let saved = outputs.save.map { "; checkpoint saved to \(pathText($0)) (continue with: \(continueCommand($0)))" }
+                ?? " (no --save: nothing saved)"
+            Console.err("dnic: \(StopSignal.name) at step \(trainer.state.step)\(saved)\n")
+            Foundation.exit(StopSignal.exitStatus)
+        } catch let failure as CheckpointFailure {
+            report.finish()
+            DnicCommand.fail(checkpointFailure(failure.error), code: 1)
+        } catch let error as OutputError {
+            report.finish()
+            DnicCommand.fail(outputFailure(error), code: 1)
+        } catch let error as DnicError {
+            report.finish()
+            DnicCommand.fail(namer.render(error.message), code: 1)
+        }
+        do {
+            try checkpoint()
+        } catch let failure as CheckpointFailure {
+            report.finish()
+            DnicCommand.fail(checkpointFailure(failure.error), code: 1)
+        }
+        report.finish()
+        do {
+            try Console.out.write(String(format: "test accuracy %.4f (test loss %.4f) after %.2f epochs, %d steps, %.0f samples/s, %.1f s",
+                                         final.testAccuracy, final.testLoss, final.epoch, final.step,
+                                         final.samplesPerSecond, final.seconds))
+        } catch let error as OutputError {
+            DnicCommand.fail("\(error.description) (the run finished\(outputs.save.map { "; its checkpoint is \(pathText($0))" } ?? ""))", code: 1)
+        }
+    }
+
+    /// Writes the checkpoint (when a path is set) after flushing the log, so
+    /// a checkpoint never holds a step the log has not recorded (unless the
+    /// log is what failed).
+    private func checkpoint(syncingLog: Bool = true) throws {
+        guard let save = outputs.save else { return }
+        if syncingLog { try log?.sync() }
+        do {
+            try Checkpoint.save(trainer, outputs: outputs.stored, to: save)
+        } catch let error as OutputError {
+            throw CheckpointFailure(error: error)
+        }
+        savedStep = trainer.state.step
+    }
+
+    /// The log or standard output failed: save what the run has, then one
+    /// line naming the output, the OS's reason, and where the run stands.
+    private func outputFailure(_ error: OutputError) -> String {
+        let name = error.path == Console.out.path ? "" : "\(outputs.logName) "
+        var line = "\(name)\(error.description) (step \(trainer.state.step))"
+        guard let save = outputs.save else { return line + "; no --save was given, so nothing was saved" }
+        do {
+            try checkpoint(syncingLog: false)
+            let elsewhere = error.path == Console.out.path ? "" : " --log ANOTHER-FILE"
+            line += "; checkpoint saved to \(pathText(save)) (continue with: \(continueCommand(save))\(elsewhere))"
+        } catch let failure as CheckpointFailure {
+            line += "; the checkpoint could not be written either (\(failure.error.problem)); \(held(save))"
+        } catch {
+            line += "; the checkpoint could not be written either (\(error)); \(held(save))"
+        }
+        return line
+    }
+
+    private func checkpointFailure(_ error: OutputError) -> String {
+        "\(outputs.saveName) \(error.description) (step \(trainer.state.step)); \(held(error.path))"
+    }
+
+    /// What the checkpoint path holds now: a failed write leaves the previous file intact.
+    private func held(_ path: String) -> String {
+        savedStep.map { "\(pathText(path)) still holds step \($0)" } ?? "no checkpoint was saved"
+    }
+
+    /// The command that continues this run from `save`.
+    private func continueCommand(_ save: String) -> String {
+        "dnic train --resume \(shellQuoted(save))"
+    }
+}
