@@ -20,17 +20,19 @@ struct DnicCommand: ParsableCommand {
         // kill the process and the run with it.
         signal(SIGXFSZ, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
+        // settings named as flags; `dnic train` has named those from a config file already
+        let namer = SettingNamer(arguments: CommandLine.arguments, source: nil)
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as UsageError {
-            fail(error.message, code: 2)
+            fail(namer.render(error.message), code: 2)
         } catch let error as SettingError {
-            fail(SettingNamer(arguments: CommandLine.arguments, source: nil).render(error), code: 2)
+            fail(namer.render(error), code: 2)
         } catch let error as DnicError {
-            fail(error.description, code: 1)
+            fail(namer.render(error.message), code: 1)
         } catch let error as DataError {
-            fail(error.message, code: 1)
+            fail(namer.render(error.message), code: 1)
         } catch let error as OutputError {
             fail(error.description, code: 1)
         } catch {
@@ -62,6 +64,6 @@ struct UsageError: Error {
 /// Runs `body`, turning any error into a UsageError.
 func asUsage<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as UsageError { throw error } catch let error as DnicError {
-        throw UsageError(error.description)
+        throw UsageError(error.message)
     } catch let error as DataError { throw UsageError(error.message) }
 }

@@ -214,7 +214,16 @@ struct TrainCommand: ParsableCommand {
         // a resumed run's settings come from its checkpoint, but its user
         // speaks flags; only a config file makes keys the user's language
         let namer = SettingNamer(arguments: CommandLine.arguments, source: config.map { "config \(pathText($0))" })
-        do { try train(namer) } catch let error as SettingError { throw UsageError(namer.render(error)) }
+        // every message names settings the way this user wrote them
+        do { try train(namer) } catch let error as SettingError {
+            throw UsageError(namer.render(error))
+        } catch let error as UsageError {
+            throw UsageError(namer.render(error.message))
+        } catch let error as DataError {
+            throw DataError(namer.render(error.message))
+        } catch let error as DnicError {
+            throw DnicError(namer.render(error.message), status: error.status)
+        }
     }
 
     /// Checks everything that can be checked first (settings, outputs), then

@@ -63,7 +63,8 @@ extension CLITests {
     func testHugeIntegersInAConfigFileNeverTrapAndNameTheKey() throws {
         let dir = try tempDir()
         let settings = ["training.batch", "training.epochs", "training.steps", "training.eval-every", "training.threads",
-                        "interfaces.warmup", "model.classes", "model.layers[0].width"]
+                        "training.seed", "interfaces.warmup", "interfaces.at", "interfaces.hidden", "model.classes",
+                        "model.layers[0].width"]
         for key in settings {
             for value in ["\(Int.max)", "\(Int.min)", "9007199254740993"] {
                 let path = dir.appendingPathComponent("run.yaml").path

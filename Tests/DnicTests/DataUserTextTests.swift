@@ -21,10 +21,11 @@ final class DataUserTextTests: XCTestCase {
             _ = try body()
             XCTFail("accepted", file: file, line: line)
         } catch let error as DataError {
-            XCTAssertLessThan(error.message.count, 300, "too long: \(error.message.prefix(400))", file: file, line: line)
-            XCTAssertTrue(HostileInputTests.isOneLine(error.message), error.message, file: file, line: line)
-            for m in mentions where !error.message.contains(m) {
-                XCTFail("'\(error.message)' lacks '\(m)'", file: file, line: line)
+            let message = error.description  // setting keys written plainly, as a library user reads it
+            XCTAssertLessThan(message.count, 300, "too long: \(message.prefix(400))", file: file, line: line)
+            XCTAssertTrue(HostileInputTests.isOneLine(message), message, file: file, line: line)
+            for m in mentions where !message.contains(m) {
+                XCTFail("'\(message)' lacks '\(m)'", file: file, line: line)
             }
         } catch {
             XCTFail("expected a DataError, got \(error)", file: file, line: line)
@@ -35,7 +36,7 @@ final class DataUserTextTests: XCTestCase {
         for text in [huge, "csv:" + huge + ",b,c", huge + ":x", "csv:,", "idx:"] {
             assertShort(try DataSpec.parse(text), mentions: ["expected one of fashion-mnist"])
         }
-        assertShort(try DataSpec.parse("synth:" + huge), mentions: ["--data 'synth:aaa", "…", "unknown synthetic dataset"])
+        assertShort(try DataSpec.parse("synth:" + huge), mentions: ["data 'synth:aaa", "…", "unknown synthetic dataset"])
         assertShort(try loadData(.synthetic(name: huge), options: DataOptions()), mentions: ["unknown synthetic dataset"])
         assertShort(try locateIDX(.csv(train: huge, test: nil)), mentions: ["not an IDX dataset"])
     }

@@ -149,7 +149,25 @@ final class HostileInputTests: XCTestCase {
                                (IDXFileNames.testLabels, "idx-labels/label-10")] {
             try FileManager.default.copyItem(atPath: hostile(source), toPath: idxDir.appendingPathComponent(name).path)
         }
+        // and one whose train images are a gzip bomb under a header claiming more
+        let bombDir = idxDir.appendingPathComponent("bomb")
+        try FileManager.default.createDirectory(at: bombDir, withIntermediateDirectories: true)
+        for (name, source) in [(IDXFileNames.trainImages + ".gz", "idx-images/bomb-claims-more.gz"),
+                               (IDXFileNames.trainLabels, "idx-labels/label-10"),
+                               (IDXFileNames.testImages, "idx-images/trailing-bytes"),
+                               (IDXFileNames.testLabels, "idx-labels/label-10")] {
+            try FileManager.default.copyItem(atPath: hostile(source), toPath: bombDir.appendingPathComponent(name).path)
+        }
         let cases: [(args: [String], status: Int32, mentions: [String])] = [
+            (["train", "--config", hostile("config-yaml/duplicate-key-nested.yaml")], 2,
+             ["duplicate-key-nested.yaml:4:3: duplicate key 'training.steps' (first at 2:3)"]),
+            (["train", "--config", hostile("config-json/duplicate-key-nested.json")], 2,
+             ["duplicate-key-nested.json:5:5: duplicate key 'training.steps' (first at 3:5)"]),
+            (["train", "--config", hostile("config-yaml/tab-indent.yaml")], 2, ["tab-indent.yaml:", "a tab character"]),
+            (["train", "--config", hostile("config-yaml/huge-steps.yaml")], 2, ["huge-steps.yaml: training.steps 9223372036854775807:"]),
+            (["train", "--config", hostile("config-yaml/huge-value.yaml")], 2, ["huge-value.yaml:1:7: 'data': a 1000000-byte value"]),
+            (["train", "--data", "idx:" + bombDir.path, "--steps", "1"], 1,
+             [IDXFileNames.trainImages, "header declares 10000 images of 28x28 (7840000 bytes) but the gzip file holds only 4000000"]),
             (["train", "--config", hostile("config-yaml/unknown-key.yaml")], 2, ["unknown-key.yaml", "eval_every"]),
             (["train", "--config", hostile("config-json/bad-enum.json")], 2, ["bad-enum.json", "lbfgs"]),
             (["train", "--config", hostile("config-yaml/invalid-utf8.yaml")], 2, ["invalid-utf8.yaml", "UTF-8"]),

@@ -27,7 +27,7 @@ public enum DataSpec: Equatable, Sendable, CustomStringConvertible {
     /// from a config file, and be megabytes long).
     public static func parse(_ text: String) throws -> DataSpec {
         func fail(_ problem: String) -> DataError {
-            DataError("--data '\(pathText(text))': \(problem); expected one of \(kinds)")
+            DataError("{data} '\(pathText(text))': \(problem); expected one of \(kinds)")
         }
         switch text {
         case "fashion-mnist": return .fashionMNIST
@@ -49,7 +49,7 @@ public enum DataSpec: Equatable, Sendable, CustomStringConvertible {
             return .csv(train: parts[0], test: parts.count == 2 ? parts[1] : nil)
         case "synth":
             guard SyntheticDataset(rawValue: rest) != nil else {
-                throw DataError("--data '\(pathText(text))': unknown synthetic dataset; choose one of \(SyntheticDataset.allNames)")
+                throw DataError("{data} '\(pathText(text))': unknown synthetic dataset; choose one of \(SyntheticDataset.allNames)")
             }
             return .synthetic(name: rest)
         default:

@@ -66,8 +66,10 @@ public struct DataSplit: Sendable {
 /// through `pathText` / `messageText`, so it never echoes more than about
 /// 80 characters of any one of them.
 public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// May name settings as `{data}` (see `renderSettingKeys`).
     public let message: String
-    public var description: String { message }
+    /// The message with setting keys written plainly (`data`).
+    public var description: String { renderSettingKeys(message) { $0 } }
     public init(_ message: String) { self.message = message }
 }
 
