@@ -49,7 +49,8 @@ final class Report {
     }
 
     static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "?" }
+        // beyond a million hours (a rate near zero) there is nothing to say, and Int() would trap
+        guard seconds.isFinite, seconds >= 0, seconds < 3.6e9 else { return "?" }
         let s = Int(seconds.rounded())
         return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s"
     }

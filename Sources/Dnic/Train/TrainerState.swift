@@ -42,8 +42,16 @@ public struct TrainerState: Codable, Equatable, Sendable {
         interfaceAlignmentSums = try c.decode([Double].self, forKey: .interfaceAlignmentSums)
         samples = try c.decode(Int.self, forKey: .samples)
         trainingSeconds = try c.decode(Double.self, forKey: .trainingSeconds)
-        guard step >= 0, position >= 0, lossCount >= 0, samples >= 0 else {
-            throw DnicError("trainer state: negative counters")
+        // counters of a run stay within its 2^53 samples, so a lying file
+        // cannot make the arithmetic of a resumed run overflow
+        let most = maxTrainingSamples
+        guard (0...most).contains(step), (0...most).contains(position), (0...most).contains(lossCount),
+              (0...most).contains(samples) else {
+            throw DnicError("trainer state: counters must lie in 0...2^53")
+        }
+        guard trainingSeconds.isFinite, trainingSeconds >= 0, lossSum.isFinite,
+              (interfaceLossSums + interfaceAlignmentSums).allSatisfy(\.isFinite) else {
+            throw DnicError("trainer state: sums and times must be finite")
         }
     }
 

@@ -250,6 +250,10 @@ put('checkpoint', 'bad-config.safetensors', ck(bad_config), 'an unknown key in t
 def bad_dims(h, p):
     h['__metadata__']['input_dim'] = 'two'
 put('checkpoint', 'bad-input-dim.safetensors', ck(bad_dims), "input_dim 'two'")
+def huge_counters(h, p):
+    t = json.loads(h['__metadata__']['trainer_state']); t['samples'] = 9223372036854775807
+    h['__metadata__']['trainer_state'] = json.dumps(t, sort_keys=True)
+put('checkpoint', 'huge-counters.safetensors', ck(huge_counters), 'samples = Int.max in trainer_state: resuming would overflow on the next step')
 def other_format(h, p):
     h['__metadata__']['format'] = 'pytorch'
 put('checkpoint', 'other-format.safetensors', ck(other_format), 'metadata format pytorch')
@@ -446,6 +450,7 @@ expect = {
  'checkpoint/extra-tensor.safetensors': "tensor 'layer9.weight' is not part of the model description",
  'checkpoint/bad-config.safetensors': "unknown key 'training.epoch'",
  'checkpoint/bad-input-dim.safetensors': 'metadata lacks or garbles input_dim',
+ 'checkpoint/huge-counters.safetensors': 'trainer state: counters must lie in 0...2^53',
  'checkpoint/huge-dims-in-metadata.safetensors': "tensor 'layer0.weight' has shape [2, 3], the model description needs [16384, 16384]",
 }
 # fixed: messages escape file text (messageText), YAML anchors/aliases are
