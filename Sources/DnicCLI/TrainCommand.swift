@@ -287,7 +287,7 @@ struct TrainCommand: ParsableCommand {
         let blas = CoreSystem.blasInfo()
         let widths = ([data.train.dim] + config.model.layers.map(\.width) + [trainer.network.outputDim])
             .map(String.init).joined(separator: "-")
-        try Console.out.write("data \(spec.description): \(data.train.count) train, \(data.validation?.count ?? 0) validation, "
+        try Console.out.write("data \(pathText(spec.description)): \(data.train.count) train, \(data.validation?.count ?? 0) validation, "
               + "\(data.test.count) test (loaded in \(String(format: "%.1f", loadSeconds)) s)")
         try Console.out.write("network \(widths) \(config.model.layers.first?.activation.rawValue ?? "linear")"
               + "\(config.model.layers.contains { $0.batchnorm } ? "+bn" : ""), \(config.model.loss.rawValue) loss, "

@@ -8,8 +8,11 @@ import Foundation
 /// appends to its original log) unless flags say otherwise.
 struct TrainOutputs {
     var save: String?
-    /// How `save` was chosen, for messages: "--save" or "the checkpoint".
+    /// How `save` was chosen, for messages: "--save", or "--resume" when a
+    /// resumed run saves back to the file it resumed.
     var saveName = "--save"
+    /// `save` is the checkpoint being resumed (it holds the starting step).
+    var savesToResumed = false
     var log: String?
     /// "--log", or "the run's log" when it comes from the checkpoint.
     var logName = "--log"
@@ -28,6 +31,7 @@ struct TrainOutputs {
          resume: String?, restored: Checkpoint.Outputs?, config: String?) throws {
         save = flagSave ?? resume
         if flagSave == nil, resume != nil { saveName = "--resume" }
+        if let save, let resume { savesToResumed = OutputFile.same(resume, save) }
         log = flagLog ?? restored?.log
         if flagLog == nil, log != nil { logName = "the run's log" }
         logMode = resume != nil ? .append : overwrite ? .truncate : .create
@@ -38,8 +42,7 @@ struct TrainOutputs {
         }
 
         if let save {
-            let isResumed = resume.map { OutputFile.same($0, save) } ?? false
-            try check(saveName, save) { try OutputFile.check(save, existing: isResumed ? .allow : .refuse, replace: overwrite) }
+            try check(saveName, save) { try OutputFile.check(save, existing: savesToResumed ? .allow : .refuse, replace: overwrite) }
         }
         if let log {
             try check(logName, log) { try OutputFile.check(log, existing: resume != nil ? .allow : .refuse, replace: overwrite) }

@@ -27,7 +27,7 @@ final class TrainSession {
         self.report = report
         self.namer = namer
         // resuming into the same file: it holds the step the run starts from
-        if outputs.saveName == "--resume" { savedStep = resumedStep }
+        if outputs.savesToResumed { savedStep = resumedStep }
         log = try outputs.log.map { path in
             do { return try MetricsLog(path: path, mode: outputs.logMode) } catch let error as OutputError {
                 throw UsageError("\(outputs.logName) \(error.description)\(error.reason == .exists ? " (pass --overwrite to replace it)" : "")")
