@@ -254,6 +254,9 @@ def huge_counters(h, p):
     t = json.loads(h['__metadata__']['trainer_state']); t['samples'] = 9223372036854775807
     h['__metadata__']['trainer_state'] = json.dumps(t, sort_keys=True)
 put('checkpoint', 'huge-counters.safetensors', ck(huge_counters), 'samples = Int.max in trainer_state: resuming would overflow on the next step')
+def bad_every(h, p):
+    h['__metadata__']['checkpoint_every'] = '-3'
+put('checkpoint', 'bad-checkpoint-every.safetensors', ck(bad_every), 'a negative checkpoint interval for --resume to continue with')
 def other_format(h, p):
     h['__metadata__']['format'] = 'pytorch'
 put('checkpoint', 'other-format.safetensors', ck(other_format), 'metadata format pytorch')
@@ -451,6 +454,7 @@ expect = {
  'checkpoint/bad-config.safetensors': "unknown key 'training.epoch'",
  'checkpoint/bad-input-dim.safetensors': 'metadata lacks or garbles input_dim',
  'checkpoint/huge-counters.safetensors': 'trainer state: counters must lie in 0...2^53',
+ 'checkpoint/bad-checkpoint-every.safetensors': "metadata checkpoint_every '-3' is not a positive integer",
  'checkpoint/huge-dims-in-metadata.safetensors': "tensor 'layer0.weight' has shape [2, 3], the model description needs [16384, 16384]",
 }
 # fixed: messages escape file text (messageText), YAML anchors/aliases are
