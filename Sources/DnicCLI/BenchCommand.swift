@@ -47,7 +47,7 @@ struct TrainBenchCommand: ParsableCommand {
         if let json {
             // checked before the benchmark runs, so its result has somewhere to go
             do { try OutputFile.check(json, existing: .refuse, replace: overwrite) } catch let error as OutputError {
-                throw UsageError("--json \(error.description)\(error.reason == .exists ? " (pass --overwrite to replace it)" : "")")
+                throw refusal("--json", error)
             }
         }
         if let threads {

@@ -63,9 +63,7 @@ struct TrainOutputs {
     /// Runs a check, naming the flag in its error.
     private func check(_ name: String, _ path: String, _ body: () throws -> Void) throws {
         do { try body() } catch let error as OutputError {
-            let hint = error.reason == .exists ? " (pass --overwrite to replace it)"
-                : name == "the run's log" ? " (pass --log FILE to log elsewhere)" : ""
-            throw UsageError("\(name) \(error.description)\(hint)")
+            throw refusal(name, error, elsewhere: name == "the run's log" ? " (pass --log FILE to log elsewhere)" : "")
         }
     }
 
@@ -77,6 +75,12 @@ struct TrainOutputs {
             throw UsageError("\(saveName) \(pathText(save)): the checkpoint needs \(bytes(size)) but its file system has \(bytes(Int(clamping: free))) free")
         }
     }
+}
+
+/// An output refused before the run: "--log run.jsonl: file exists (pass
+/// --overwrite to replace it)".
+func refusal(_ name: String, _ error: OutputError, elsewhere: String = "") -> UsageError {
+    UsageError("\(name) \(error.description)\(error.reason == .exists ? " (pass --overwrite to replace it)" : elsewhere)")
 }
 
 /// "5.6 MiB", "60 KiB", "512 bytes".

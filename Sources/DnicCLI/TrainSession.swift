@@ -30,7 +30,7 @@ final class TrainSession {
         if outputs.savesToResumed { savedStep = resumedStep }
         log = try outputs.log.map { path in
             do { return try MetricsLog(path: path, mode: outputs.logMode) } catch let error as OutputError {
-                throw UsageError("\(outputs.logName) \(error.description)\(error.reason == .exists ? " (pass --overwrite to replace it)" : "")")
+                throw refusal(outputs.logName, error)
             }
         }
     }
