@@ -1,17 +1,18 @@
-/* blas.c — the one BLAS wrapper: finds OpenBLAS at run time, on its best
- * kernel, and falls back to a portable sgemm when there is none.
+/* blas.c — OpenBLAS (or another CBLAS), found at run time on its best
+ * kernel: one of the GEMM backends of gemm.c.
  *
  * Why dlopen: Debian's DYNAMIC_ARCH OpenBLAS 0.3.21 picks its kernel when it
  * is loaded and silently uses generic SSE3 ("Prescott") kernels on CPUs it
  * does not know, 4-7x slower. OPENBLAS_CORETYPE fixes that but must be set
  * before the library initialises, which for a -lopenblas link is before any
- * code of ours runs. So libdnic does not link OpenBLAS: at the first BLAS
- * call it sets OPENBLAS_CORETYPE from cpuid (only when the user has not set
- * it), dlopen()s OpenBLAS, and restores the environment.
+ * code of ours runs. So libdnic does not link OpenBLAS: at its first use it
+ * sets OPENBLAS_CORETYPE from cpuid (only when the user has not set it),
+ * dlopen()s OpenBLAS, and restores the environment.
  *
- * DNIC_BLAS in the environment overrides the search: "builtin" forces the
- * portable sgemm, anything else is a library path or soname to load.
- * Not here: no other BLAS routine than sgemm is needed by the core.
+ * DNIC_BLAS in the environment overrides the search: "builtin" loads no
+ * BLAS, anything else is a library path or soname to load.
+ * Not here: choosing between backends and the built-in sgemm (gemm.c); no
+ * other BLAS routine than sgemm is needed by the core.
  */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
 #  undef _POSIX_C_SOURCE
@@ -186,67 +187,23 @@ void dnic__blas_set_threads(int n) {
     if (blas.set_threads) blas.set_threads(n);
 }
 
+int dnic__openblas_load(void) {
+    ensure_blas();
+    return blas.sgemm != NULL;
+}
+
+void dnic__openblas_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                          const float *B, int ldb, float beta, float *C, int ldc) {
+    blas.sgemm(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, tb ? CBLAS_TRANS : CBLAS_NO_TRANS, M, N, K,
+               alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+int dnic__openblas_threads(void) { return blas.get_threads ? blas.get_threads() : 1; }
+
 dnic_status dnic_blas_get_info(dnic_blas_info_t *info) {
     if (!info) return DNIC_ERR_NULL;
     ensure_blas();
     *info = blas.info;
     info->threads = blas.get_threads ? blas.get_threads() : 1;
     return DNIC_OK;
-}
-
-/* ----------------------------------------------------------------- sgemm */
-
-static inline float at(const float *X, int ld, int trans, int r, int c) {
-    return trans ? X[(size_t)c * ld + r] : X[(size_t)r * ld + c];
-}
-
-/* Portable fallback: rows of C in parallel, k-outer so the inner loop
- * streams a row of B and vectorises when B is not transposed. */
-static void sgemm_builtin(int ta, int tb, int M, int N, int K, float alpha, const float *A,
-                          int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-#pragma omp parallel for if ((double)M * N * K > 1e5)
-    for (int i = 0; i < M; i++) {
-        float *c = C + (size_t)i * ldc;
-        for (int j = 0; j < N; j++) c[j] = beta == 0.0f ? 0.0f : beta * c[j];
-        for (int k = 0; k < K; k++) {
-            float a = alpha * at(A, lda, ta, i, k);
-            if (a == 0.0f) continue;
-            if (!tb) {
-                const float *b = B + (size_t)k * ldb;
-                for (int j = 0; j < N; j++) c[j] += a * b[j];
-            } else {
-                for (int j = 0; j < N; j++) c[j] += a * B[(size_t)j * ldb + k];
-            }
-        }
-    }
-}
-
-void dnic_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
-                int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    if (M <= 0 || N <= 0) return;
-    ensure_blas();
-    if (K <= 0) { /* C = beta C: BLAS implementations disagree here, so do it ourselves */
-        for (int i = 0; i < M; i++)
-            for (int j = 0; j < N; j++)
-                C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
-        return;
-    }
-    if (blas.sgemm)
-        blas.sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS,
-                   trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, M, N, K, alpha, A, lda, B, ldb, beta,
-                   C, ldc);
-    else
-        sgemm_builtin(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
-void dnic_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
-                    int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) {
-            double s = 0;
-            for (int k = 0; k < K; k++)
-                s += (double)at(A, lda, trans_a, i, k) * at(B, ldb, trans_b, k, j);
-            double c0 = beta == 0.0f ? 0.0 : (double)beta * C[(size_t)i * ldc + j];
-            C[(size_t)i * ldc + j] = (float)(alpha * s + c0);
-        }
 }

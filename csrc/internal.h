@@ -60,7 +60,27 @@ void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B
 void dnic__act_backward_colsum(dnic_activation act, float *gz, float *db, const float *gh, const float *h,
                                int B, int C);
 
-/* The loaded BLAS's thread setter (no-op for the builtin one). */
+/* blas.c: OpenBLAS (or a CBLAS) as a GEMM backend. _load returns 1 when a
+ * cblas_sgemm is available; the thread setter is a no-op without one. */
 void dnic__blas_set_threads(int n);
+int dnic__openblas_load(void);
+void dnic__openblas_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                          const float *B, int ldb, float beta, float *C, int ldc);
+int dnic__openblas_threads(void);
+
+/* onednn.c: oneDNN as a GEMM backend; _load returns 1 once dnnl_sgemm is
+ * bound (else _error says why), _sgemm returns 0 on success. */
+int dnic__onednn_load(void);
+int dnic__onednn_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc);
+void dnic__onednn_set_threads(int n);
+int dnic__onednn_loaded(void);
+const char *dnic__onednn_library(void);
+const char *dnic__onednn_version(void);
+const char *dnic__onednn_isa(void);
+const char *dnic__onednn_error(void);
+
+/* gemm.c: tells the GEMM backends dnic's thread count */
+void dnic__gemm_set_threads(int n);
 
 #endif

@@ -14,6 +14,7 @@ const char *dnic_status_str(dnic_status s) {
     case DNIC_ERR_LABEL: return "a label is outside the class range";
     case DNIC_ERR_NONFINITE: return "a value is NaN or infinite";
     case DNIC_ERR_STATE: return "call out of order";
+    case DNIC_ERR_UNAVAILABLE: return "the library this needs cannot be loaded";
     }
     return "unknown status";
 }

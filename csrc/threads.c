@@ -1,4 +1,4 @@
-/* threads.c — one thread count for dnic's OpenMP loops and OpenBLAS, and
+/* threads.c — one thread count for dnic's OpenMP loops and the GEMM backends, and
  * flush-to-zero in every computing thread.
  *
  * Why FTZ/DAZ: zero-initialised synthetic-gradient outputs stay tiny early
@@ -39,7 +39,7 @@ dnic_status dnic_set_num_threads(int n) {
 #ifdef _OPENMP
     omp_set_num_threads(n);
 #endif
-    dnic__blas_set_threads(n);
+    dnic__gemm_set_threads(n);
     dnic_enable_flush_to_zero();
     return DNIC_OK;
 }

@@ -10,13 +10,15 @@ struct BenchCommand: ParsableCommand {
 }
 
 extension TrainBenchmark.Workload: ExpressibleByArgument {}
+extension CoreSystem.GemmBackend: ExpressibleByArgument {}
 
 struct TrainBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Training-step speed on a standard workload, as a ratio to sgemm on the step's own GEMMs and to the FMA peak.",
+        abstract: "Training-step speed on a standard workload, as a ratio to the GEMM backend's sgemm on the step's own GEMMs and to the FMA peak.",
         discussion: """
         w1: 784-256-256-256-10 relu, batch 256, SGD. w2: 20 hidden layers x 256 relu, batch 256, SGD.
+        The GEMM backend is dnic's choice (oneDNN when installed) unless --gemm or DNIC_GEMM names one.
         Data: 60,000 x 784 MNIST-shaped random values, 10 classes, generated in process.
         """)
 
@@ -26,8 +28,14 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Learning rule: backprop, or sg for one linear cDNI in the middle. (default: backprop)")
     var rule: Rule = .backprop
 
-    @Option(parsing: .unconditional, help: "Threads for dnic and OpenBLAS. (default: all cores)", transform: ArgumentValue.integer)
+    @Option(parsing: .unconditional, help: "Threads for dnic and its GEMM backend. (default: all cores)", transform: ArgumentValue.integer)
     var threads: Int?
+
+    @Option(parsing: .unconditional, help: "Batch size. (default: 256)", transform: ArgumentValue.integer)
+    var batch: Int?
+
+    @Option(help: "GEMM backend: onednn | openblas | builtin. (default: dnic's choice, see dnic info)")
+    var gemm: CoreSystem.GemmBackend?
 
     @Option(parsing: .unconditional, help: "Steps to time (median of five windows). (default: 300 for w1, 100 for w2)",
             transform: ArgumentValue.integer)
@@ -54,14 +62,16 @@ struct TrainBenchCommand: ParsableCommand {
             if threads < 1 || threads > 4096 { throw UsageError("--threads \(threads): must be between 1 and 4096") }
             try asUsage { try CoreSystem.setThreads(threads) }
         }
-        let bench = TrainBenchmark(workload: workload, rule: rule, steps: steps)
+        if let batch, batch < 1 || batch > 60_000 { throw UsageError("--batch \(batch): must be between 1 and 60000") }
+        if let gemm { try asUsage { try CoreSystem.setGemmBackend(gemm) } }
+        let bench = TrainBenchmark(workload: workload, rule: rule, batch: batch ?? 256, steps: steps)
         let data = TrainBenchmark.syntheticMNIST()
         let r = try bench.run(data: data)
-        try Console.out.write("workload \(r.workload) rule \(r.rule), batch \(r.batch), \(r.threads) thread(s), BLAS \(r.blasKernel), FMA \(r.fmaISA)")
+        try Console.out.write("workload \(r.workload) rule \(r.rule), batch \(r.batch), \(r.threads) thread(s), GEMM \(r.gemmBackend) (\(r.gemmISA)), FMA \(r.fmaISA)")
         try Console.out.write(String(format: "  samples/s           %10.0f   (%.3f ms per step, median of 5 windows, %d steps)",
                      r.samplesPerSecond, r.stepMilliseconds, r.stepsTimed))
         try Console.out.write(String(format: "  training GFLOP/s    %10.1f   (%.3f GFLOP of GEMMs per step)", r.trainingGFLOPS, r.stepGFLOP))
-        try Console.out.write(String(format: "  sgemm GFLOP/s       %10.1f   (the step's own GEMM shapes and operand sizes, same run)", r.sgemmGFLOPS))
+        try Console.out.write(String(format: "  sgemm GFLOP/s       %10.1f   (the backend's sgemm on the step's own GEMM shapes and operand sizes, same run)", r.sgemmGFLOPS))
         try Console.out.write(String(format: "  sgemm hot GFLOP/s   %10.1f   (same shapes, one cache-resident operand set: an upper bound)", r.sgemmHotGFLOPS))
         try Console.out.write(String(format: "  FMA peak GFLOP/s    %10.1f   (same run)", r.fmaPeakGFLOPS))
         try Console.out.write(String(format: "  training / sgemm    %10.3f", r.ratioToSgemm))

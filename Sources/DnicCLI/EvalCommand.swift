@@ -14,7 +14,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Dataset (as for train). (default: the one in the checkpoint)")
     var data: String?
 
-    @Option(parsing: .unconditional, help: "Threads for dnic and OpenBLAS together. (default: all cores)",
+    @Option(parsing: .unconditional, help: "Threads for dnic and its GEMM backend together. (default: all cores)",
             transform: ArgumentValue.integer)
     var threads: Int?
 

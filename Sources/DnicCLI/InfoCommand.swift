@@ -2,16 +2,18 @@ import ArgumentParser
 import Dnic
 import Foundation
 
-/// `dnic info`: version, CPU features, BLAS kernel, threads, datasets found.
+/// `dnic info`: version, CPU features, GEMM backend and BLAS kernel, threads, datasets found.
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "info", abstract: "Show the version, CPU features, BLAS kernel, threads and datasets found.")
+        commandName: "info", abstract: "Show the version, CPU features, GEMM backend, BLAS kernel, threads and datasets found.")
 
     func run() throws {
         let blas = CoreSystem.blasInfo()
         try Console.out.write("dnic \(DnicVersion.core)")
         try Console.out.write("cpu: \(CPUInfo.modelName) (\(ProcessInfo.processInfo.activeProcessorCount) cores); features: \(CPUInfo.features.joined(separator: " "))")
         try Console.out.write("openmp: \(CoreSystem.hasOpenMP ? "yes" : "no"), threads \(CoreSystem.threads)")
+        let gemm = CoreSystem.gemmInfo()
+        try Console.out.write("gemm: \(gemm.summary) \(gemm.library); threads \(gemm.threads); chosen because: \(gemm.reason)")
         try Console.out.write("blas: \(blas.source) \(blas.library); kernel \(blas.corename); threads \(blas.threads)")
         let env = blas.coretypeFromEnvironment.isEmpty ? "unset" : blas.coretypeFromEnvironment
         let chose = blas.coretypeChosenByDnic.isEmpty ? "nothing (respected the environment or no match)" : blas.coretypeChosenByDnic
@@ -21,8 +23,9 @@ struct InfoCommand: ParsableCommand {
             do {
                 _ = try locateIDX(spec)
                 try Console.out.write("data \(name): found")
-            } catch {
-                try Console.out.write("data \(name): not found (\(error))")
+            } catch let error as DataError {
+                let namer = SettingNamer(arguments: CommandLine.arguments, source: nil)
+                try Console.out.write("data \(name): not found (\(namer.render(error.message)))")
             }
         }
     }

@@ -115,7 +115,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Random seed for initialisation, data order and synthetic data. (default: 1)", transform: ArgumentValue.seed)
     var seed: UInt64?
 
-    @Option(parsing: .unconditional, help: "Threads for dnic and OpenBLAS together. (default: all cores)", transform: ArgumentValue.integer)
+    @Option(parsing: .unconditional, help: "Threads for dnic and its GEMM backend together. (default: all cores)", transform: ArgumentValue.integer)
     var threads: Int?
 
     @Option(parsing: .unconditional, help: "Fraction of the training set held out for validation. (default: 0)", transform: ArgumentValue.number)
@@ -284,7 +284,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func printHeader(_ config: RunConfig, _ spec: DataSpec, _ data: DataSplit, _ trainer: Trainer, _ loadSeconds: Double) throws {
-        let blas = CoreSystem.blasInfo()
+        let gemm = CoreSystem.gemmInfo()
         let widths = ([data.train.dim] + config.model.layers.map(\.width) + [trainer.network.outputDim])
             .map(String.init).joined(separator: "-")
         try Console.out.write("data \(pathText(spec.description)): \(data.train.count) train, \(data.validation?.count ?? 0) validation, "
@@ -292,7 +292,7 @@ struct TrainCommand: ParsableCommand {
         try Console.out.write("network \(widths) \(config.model.layers.first?.activation.rawValue ?? "linear")"
               + "\(config.model.layers.contains { $0.batchnorm } ? "+bn" : ""), \(config.model.loss.rawValue) loss, "
               + "\(config.optimizer.kind.rawValue) lr \(config.optimizer.learningRate), batch \(config.training.batch), "
-              + "\(trainer.totalSteps) steps, \(CoreSystem.threads) thread(s), BLAS \(blas.corename)")
+              + "\(trainer.totalSteps) steps, \(CoreSystem.threads) thread(s), GEMM \(gemm.summary)")
         if let dni = trainer.dni {
             let i = config.interfaces
             try Console.out.write("rule \(i.rule.rawValue): \(i.kind.rawValue) interfaces after hidden layer(s) "

@@ -65,7 +65,8 @@ typedef enum {
     DNIC_ERR_NOMEM = 5,         /* allocation failed */
     DNIC_ERR_LABEL = 6,         /* a label is outside [0, classes) */
     DNIC_ERR_NONFINITE = 7,     /* a NaN or infinity was produced or given */
-    DNIC_ERR_STATE = 8          /* call out of order (e.g. backward before forward) */
+    DNIC_ERR_STATE = 8,         /* call out of order (e.g. backward before forward) */
+    DNIC_ERR_UNAVAILABLE = 9    /* the library this needs cannot be loaded here */
     /* new values are only ever added at the end */
 } dnic_status;
 
@@ -74,9 +75,9 @@ DNIC_API const char *dnic_status_str(dnic_status s);
 
 /* ----------------------------------------------------------------- threads */
 
-/* Sets the thread count of dnic's OpenMP loops AND of OpenBLAS together.
- * dnic never calls BLAS from inside its own parallel regions, so the two
- * never oversubscribe the cores. n < 1 -> DNIC_ERR_SIZE. Also turns on
+/* Sets the thread count of dnic's OpenMP loops AND of the GEMM backends
+ * (oneDNN, OpenBLAS) together. dnic never calls a GEMM from inside its own
+ * parallel regions, so the two never oversubscribe the cores. n < 1 -> DNIC_ERR_SIZE. Also turns on
  * flush-to-zero / denormals-are-zero in every thread of the new team. */
 DNIC_API dnic_status dnic_set_num_threads(int n);
 /* The thread count dnic's loops use (1 in a build without OpenMP). */
@@ -109,7 +110,46 @@ typedef struct {
 /* Loads BLAS if not done yet and describes it. */
 DNIC_API dnic_status dnic_blas_get_info(dnic_blas_info_t *info);
 
-/* C = alpha * op(A) op(B) + beta * C, row-major, through the loaded BLAS.
+/* -------------------------------------------------------------------- GEMM */
+
+/* Which library computes dnic_sgemm. At the first GEMM dnic chooses, in
+ * order: $DNIC_GEMM if set ("onednn", "openblas" or "builtin"), else oneDNN
+ * when libdnnl.so.2 loads (it picks its kernels from the CPU's instruction
+ * sets, so it runs AVX-512 where OPENBLAS_CORETYPE pins OpenBLAS to AVX2),
+ * else OpenBLAS or another CBLAS (see BLAS above), else the portable
+ * built-in sgemm. None is linked at build time. DNIC_BLAS=builtin (below)
+ * still means the built-in sgemm when DNIC_GEMM is unset. Results differ
+ * between backends in the last bits; with the same backend, seed and
+ * thread count they are identical. */
+typedef enum {
+    DNIC_GEMM_ONEDNN = 0,   /* oneDNN's dnnl_sgemm */
+    DNIC_GEMM_OPENBLAS = 1, /* OpenBLAS or another CBLAS's cblas_sgemm */
+    DNIC_GEMM_BUILTIN = 2   /* dnic's portable sgemm */
+} dnic_gemm_backend;
+
+typedef struct {
+    dnic_gemm_backend backend;
+    char name[32];      /* "onednn", "openblas", "builtin" */
+    char library[256];  /* what was loaded ("" for builtin) */
+    char version[32];   /* e.g. "2.6.3" for oneDNN; "" if unknown */
+    char isa[64];       /* instruction set its kernels use: oneDNN's effective
+                           ISA ("avx512_core_bf16"), OpenBLAS's core name */
+    char reason[256];   /* why this backend: "DNIC_GEMM=openblas", "oneDNN
+                           loaded", or why a preferred one was passed over */
+    int threads;        /* threads its GEMMs use */
+} dnic_gemm_info_t;
+
+/* Chooses the backend if not done yet and describes it. */
+DNIC_API dnic_status dnic_gemm_get_info(dnic_gemm_info_t *info);
+/* Switches dnic_sgemm to `backend` (loading it if needed) for every later
+ * call in the process; not while another thread is in a GEMM.
+ * DNIC_ERR_UNAVAILABLE when its library cannot be loaded (the current
+ * backend stays), DNIC_ERR_ARG for an unknown value. */
+DNIC_API dnic_status dnic_set_gemm_backend(dnic_gemm_backend backend);
+/* 1 if `backend` can run in this process (its library loads), else 0. */
+DNIC_API int dnic_gemm_available(dnic_gemm_backend backend);
+
+/* C = alpha * op(A) op(B) + beta * C, row-major, through the GEMM backend.
  * op(A) is (M,K), op(B) is (K,N), C is (M,N); lda/ldb/ldc are row strides.
  * Never call it from inside an OpenMP parallel region. */
 DNIC_API void dnic_sgemm(int trans_a, int trans_b, int M, int N, int K,

@@ -170,10 +170,10 @@ int main(int argc, char **argv) {
     if (!order || !yb || !xb) die("out of memory");
     for (size_t i = 0; i < ntr; i++) order[i] = (int32_t)i;
     uint64_t rng = seed ^ 0x5eedULL;
-    dnic_blas_info_t blas;
-    check(dnic_blas_get_info(&blas), "dnic_blas_get_info");
+    dnic_gemm_info_t gemm;
+    check(dnic_gemm_get_info(&gemm), "dnic_gemm_get_info");
     printf("fashion-mnist %zu train / %zu test, 784-256-256-256-10 relu, Adam lr %g, batch %d, "
-           "%d thread(s), BLAS %s\n", ntr, nte, lr, batch, dnic_get_num_threads(), blas.corename);
+           "%d thread(s), GEMM %s (%s)\n", ntr, nte, lr, batch, dnic_get_num_threads(), gemm.name, gemm.isa);
 
     double train_seconds = 0, acc = 0;
     size_t samples = 0;

@@ -2,7 +2,7 @@
  *
  * The program uses ONLY the public API in <dnic.h> and links ONLY libdnic
  * (not even libm): no BLAS or OpenMP flags are needed, because libdnic
- * finds OpenBLAS by itself at run time (or falls back to its own portable
+ * finds oneDNN or OpenBLAS by itself at run time (or falls back to its own portable
  * sgemm) — see the header comment of dnic.h.
  *
  * What it does:
@@ -13,7 +13,7 @@
  *   3. trains with shuffled mini-batches (dnic_shuffle, dnic_gather_rows,
  *      dnic_gather_labels, dnic_net_train_step);
  *   4. evaluates on the held-out points (dnic_net_evaluate), prints the test
- *      accuracy and the BLAS kernel in use (dnic_blas_get_info);
+ *      accuracy and the GEMM library in use (dnic_gemm_get_info);
  *   5. frees everything and exits non-zero if the test accuracy is below
  *      MIN_TEST_ACCURACY (so it doubles as an end-to-end check).
  *
@@ -211,15 +211,11 @@ int main(int argc, char **argv) {
     printf("test  loss %.4f  accuracy %.4f (%zu/%d)\n", test_loss, test_acc, test_correct,
            N_TEST);
 
-    /* --- which matrix-multiply kernel did the work? */
-    static const char *const source_names[] = {"OpenBLAS (dlopen)", "OpenBLAS (preloaded)",
-                                               "generic CBLAS", "built-in sgemm"};
-    dnic_blas_info_t info;
-    check(dnic_blas_get_info(&info), "dnic_blas_get_info");
-    printf("BLAS: %s%s%s, core %s, %d thread(s)\n",
-           (unsigned)info.source < 4 ? source_names[info.source] : "unknown",
-           info.library[0] ? " " : "", info.library, info.corename[0] ? info.corename : "-",
-           info.threads);
+    /* --- which matrix-multiply library did the work, and why? */
+    dnic_gemm_info_t gemm;
+    check(dnic_gemm_get_info(&gemm), "dnic_gemm_get_info");
+    printf("GEMM: %s %s%s%s, ISA %s, %d thread(s) (%s)\n", gemm.name, gemm.version, gemm.library[0] ? " " : "",
+           gemm.library, gemm.isa, gemm.threads, gemm.reason);
 
     /* --- clean up. */
     dnic_net_free(net);

@@ -87,6 +87,18 @@ class dnic_optim_config(ctypes.Structure):
     ]
 
 
+class dnic_gemm_info_t(ctypes.Structure):
+    _fields_ = [
+        ("backend", ctypes.c_int),      # dnic_gemm_backend
+        ("name", ctypes.c_char * 32),
+        ("library", ctypes.c_char * 256),
+        ("version", ctypes.c_char * 32),
+        ("isa", ctypes.c_char * 64),
+        ("reason", ctypes.c_char * 256),
+        ("threads", ctypes.c_int),
+    ]
+
+
 class dnic_blas_info_t(ctypes.Structure):
     _fields_ = [
         ("source", ctypes.c_int),       # dnic_blas_source
@@ -122,6 +134,7 @@ def load_library(path):
         "dnic_version": (ctypes.c_char_p, []),
         "dnic_status_str": (ctypes.c_char_p, [c_int]),
         "dnic_blas_get_info": (STATUS, [P(dnic_blas_info_t)]),
+        "dnic_gemm_get_info": (STATUS, [P(dnic_gemm_info_t)]),
         "dnic_shuffle": (STATUS, [i32p, c_size_t, u64p]),
         "dnic_gather_rows": (STATUS, [f32p, f32p, i32p, c_int, c_size_t, c_size_t]),
         "dnic_gather_labels": (STATUS, [i32p, i32p, i32p, c_int, c_size_t]),
@@ -261,6 +274,11 @@ def main():
         print("test  loss %.4f  accuracy %.4f (%d/%d)"
               % (test_loss.value, accuracy, correct.value, n_test))
 
+        gemm = dnic_gemm_info_t()
+        lib.dnic_gemm_get_info(ctypes.byref(gemm))
+        print("GEMM: %s %s %s, ISA %s, %d thread(s) (%s)"
+              % (gemm.name.decode(), gemm.version.decode(), gemm.library.decode(),
+                 gemm.isa.decode(), gemm.threads, gemm.reason.decode()))
         info = dnic_blas_info_t()
         lib.dnic_blas_get_info(ctypes.byref(info))
         source = BLAS_SOURCES[info.source] if 0 <= info.source < 4 else "unknown"

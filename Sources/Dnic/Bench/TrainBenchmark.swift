@@ -2,8 +2,8 @@ import CDnic
 import Foundation
 
 /// The standard training workloads of `dnic bench train`, measured against
-/// references taken in the same run: cblas_sgemm on the step's own GEMM
-/// shapes, and the machine's FMA peak.
+/// references taken in the same run: dnic_sgemm through the GEMM backend in
+/// use on the step's own GEMM shapes, and the machine's FMA peak.
 public struct TrainBenchmark {
     public enum Workload: String, CaseIterable, Sendable {
         /// 784-256-256-256-10 relu, batch 256, SGD
@@ -25,7 +25,7 @@ public struct TrainBenchmark {
         /// GEMM FLOPs of one training step (forward, backward, interface).
         public var stepGFLOP: Double
         public var trainingGFLOPS: Double
-        /// cblas_sgemm on exactly the step's GEMM shapes, back to back, each
+        /// The backend's sgemm on exactly the step's GEMM shapes, back to back, each
         /// GEMM with its own operands (the step's memory footprint).
         public var sgemmGFLOPS: Double
         /// The same with one shared set of operands, which stays in cache:
@@ -37,6 +37,9 @@ public struct TrainBenchmark {
         public var ratioToSgemm: Double
         public var ratioToPeak: Double
         public var blasKernel: String
+        /// The GEMM backend that ran step and reference ("onednn") and its ISA.
+        public var gemmBackend: String
+        public var gemmISA: String
         public var peakMemoryMiB: Double
 
         enum CodingKeys: String, CodingKey {
@@ -46,18 +49,21 @@ public struct TrainBenchmark {
             case sgemmHotGFLOPS = "sgemm_hot_gflops", ratioToHotSgemm = "ratio_to_hot_sgemm"
             case fmaPeakGFLOPS = "fma_peak_gflops", fmaISA = "fma_isa", ratioToSgemm = "ratio_to_sgemm"
             case ratioToPeak = "ratio_to_peak", blasKernel = "blas_kernel", peakMemoryMiB = "peak_memory_mib"
+            case gemmBackend = "gemm_backend", gemmISA = "gemm_isa"
         }
     }
 
     public let workload: Workload
     public let rule: Rule
-    public let batch = 256
+    public let batch: Int
     public var steps: Int
 
-    public init(workload: Workload, rule: Rule, steps: Int? = nil) {
+    /// The standard batch is 256; `batch` (1 ... 60000) changes it.
+    public init(workload: Workload, rule: Rule, batch: Int = 256, steps: Int? = nil) {
         self.workload = workload
         self.rule = rule
-        self.steps = steps ?? (workload == .w1 ? 300 : 100)
+        self.batch = batch
+        self.steps = steps ?? (workload == .w1 ? 300 : 100) * max(1, 256 / batch)
     }
 
     /// MNIST-shaped random data: 60,000 × 784 in [0, 1), 10 classes, seeded.
@@ -208,6 +214,7 @@ public struct TrainBenchmark {
         let flop = Self.flops(shapes)
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
+        let gemm = CoreSystem.gemmInfo()
         return Result(workload: workload.rawValue, rule: rule.rawValue, threads: CoreSystem.threads, batch: batch,
                       stepsTimed: per * 5, samplesPerSecond: Double(batch) / stepSeconds,
                       stepMilliseconds: stepSeconds * 1e3, stepGFLOP: flop / 1e9,
@@ -215,6 +222,7 @@ public struct TrainBenchmark {
                       sgemmHotGFLOPS: flop / hotSeconds / 1e9, ratioToHotSgemm: hotSeconds / stepSeconds,
                       fmaPeakGFLOPS: peak, fmaISA: isa.map { String(cString: $0) } ?? "?",
                       ratioToSgemm: gemmSeconds / stepSeconds, ratioToPeak: flop / stepSeconds / 1e9 / peak,
-                      blasKernel: CoreSystem.blasInfo().corename, peakMemoryMiB: Double(usage.ru_maxrss) / 1024)
+                      blasKernel: CoreSystem.blasInfo().corename, gemmBackend: gemm.name, gemmISA: gemm.isa,
+                      peakMemoryMiB: Double(usage.ru_maxrss) / 1024)
     }
 }
