@@ -1,6 +1,7 @@
 /* bench_kernels.c — microbenchmarks of dnic's kernels on training shapes.
  *
  * For every kernel family (sgemm, dense forward / backward, activations,
+ * the network's fused bias + activation and derivative + bias-sum passes,
  * batch norm, losses, optimizer updates, gather_rows) and for one training
  * step of a 784-256-256-256-10 relu network this program
  *   1. checks the fast kernel against its _ref twin once (max abs diff; a
@@ -20,14 +21,21 @@
  *        the sgemm rows themselves: a 1024^3 dnic_sgemm, so their ratio
  *          says how well the BLAS does on the small training shapes.
  *
+ * dnic's element-wise kernel families (activations, fused passes, batch
+ * norm, losses, optimizer updates) and the training step run once per
+ * instruction-set level the CPU has (baseline, avx2, avx512; the isa
+ * column), the lower levels forced with dnic_set_isa_limit, so one run
+ * shows what each level gains. Every level is checked against _ref before
+ * it is timed.
+ *
  * Each table ends with the CPU time other processes took meanwhile: on a
  * shared 2-core machine a busy neighbour makes 2-thread timings worthless.
  *
  * It is a benchmark, not a test, but a mismatch or an error status makes
  * it exit 1 so that `make bench` does not hide a broken kernel.
  *
- * usage: bench_kernels [--threads N] [--quick]
- *   default: the whole table at 1 and then at 2 threads.
+ * usage: bench_kernels [--threads N] [--isa LEVEL] [--quick]
+ *   default: the whole table at 1 and then at 2 threads, every level.
  */
 #define _POSIX_C_SOURCE 200112L /* clock_gettime, posix_memalign */
 
@@ -81,6 +89,10 @@ static struct {
 } opt = {0.025, 9};
 
 static volatile double sink; /* every timed call folds a result in here */
+/* the instruction-set level of dnic's element-wise kernels in the rows
+ * being printed ("-": the row times GEMMs or memcpy only) */
+static const char *row_isa = "-";
+static int isa_only = -1; /* --isa: that level only; -1: every level the CPU runs */
 static int n_failed;         /* mismatches and error statuses: exit code */
 
 /* Operand buffers for the reference GEMMs: big enough for 1024^3. */
@@ -176,7 +188,7 @@ static void check_close(check_t *c, const char *what, const float *got, const fl
 /* Prints the MISMATCH row and returns 1 if the check failed. */
 static int check_failed(const check_t *c, const char *kernel, const char *shape) {
     if (!c->bad) return 0;
-    printf("%-22s %-22s MISMATCH: %s max abs diff %.3g > tolerance %.3g\n", kernel, shape,
+    printf("%-22s %-8s %-22s MISMATCH: %s max abs diff %.3g > tolerance %.3g\n", kernel, row_isa, shape,
            c->bad, c->bad_diff, c->bad_tol);
     n_failed++;
     return 1;
@@ -184,7 +196,7 @@ static int check_failed(const check_t *c, const char *kernel, const char *shape)
 
 static int status_failed(dnic_status s, const char *kernel, const char *shape) {
     if (s == DNIC_OK) return 0;
-    printf("%-22s %-22s ERROR: %s\n", kernel, shape, dnic_status_str(s));
+    printf("%-22s %-8s %-22s ERROR: %s\n", kernel, row_isa, shape, dnic_status_str(s));
     n_failed++;
     return 1;
 }
@@ -196,7 +208,7 @@ static int status_failed(dnic_status s, const char *kernel, const char *shape) {
 /* ---------------------------------------------------------------- output */
 
 static void print_header(void) {
-    printf("%-22s %-22s %11s %10s %-9s %10s %6s  %-10s %9s\n", "kernel", "shape", "time_us",
+    printf("%-22s %-8s %-22s %11s %10s %-9s %10s %6s  %-10s %9s\n", "kernel", "isa", "shape", "time_us",
            "rate", "unit", "ref_rate", "ratio", "reference", "maxdiff");
 }
 
@@ -206,7 +218,7 @@ static void print_row(const char *kernel, const char *shape, double sec, double 
     char md[32];
     if (maxdiff < 0) snprintf(md, sizeof md, "-");
     else snprintf(md, sizeof md, "%.2e", maxdiff);
-    printf("%-22s %-22s %11.1f %10.2f %-9s %10.2f %6.2f  %-10s %9s\n", kernel, shape, sec * 1e6,
+    printf("%-22s %-8s %-22s %11.1f %10.2f %-9s %10.2f %6.2f  %-10s %9s\n", kernel, row_isa, shape, sec * 1e6,
            rate, unit, ref_rate, ref_rate > 0 ? rate / ref_rate : 0.0, ref_name, md);
     fflush(stdout);
 }
@@ -551,6 +563,82 @@ static void bench_activations(void) {
         }
     }
     free(in), free(out), free(out_r), free(dout), free(din), free(din_r);
+}
+
+/* The network's fused passes (internal to libdnic, not in dnic.h; the
+ * static library exposes them): bias + activation in place after the
+ * forward GEMM, and activation derivative + bias-gradient column sums. */
+void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B, int C);
+void dnic__act_backward_colsum(dnic_activation act, float *gz, float *db, const float *gh, const float *h,
+                               int B, int C);
+
+typedef struct {
+    dnic_activation act;
+    float *h, *gz, *db;
+    const float *b, *gh, *fwd_out;
+    int B, C;
+} fused_ctx;
+
+static void run_bias_act(void *p) {
+    fused_ctx *f = (fused_ctx *)p;
+    /* in place, so h drifts from call to call: relu keeps it bounded, and
+     * sigmoid / tanh outputs stay in their ranges */
+    dnic__bias_act_forward(f->act, f->h, f->b, f->B, f->C);
+    sink += f->h[0];
+}
+
+static void run_colsum(void *p) {
+    fused_ctx *f = (fused_ctx *)p;
+    dnic__act_backward_colsum(f->act, f->gz, f->db, f->gh, f->fwd_out, f->B, f->C);
+    sink += f->gz[0] + f->db[0];
+}
+
+static void bench_fused(void) {
+    static const struct {
+        dnic_activation act;
+        const char *fwd, *bwd;
+    } acts[] = {{DNIC_ACT_RELU, "bias_relu_fwd", "relu_bwd_colsum"},
+                {DNIC_ACT_SIGMOID, "bias_sigmoid_fwd", "sigmoid_bwd_colsum"},
+                {DNIC_ACT_TANH, "bias_tanh_fwd", "tanh_bwd_colsum"}};
+    int B = EW_ROWS, C = EW_COLS;
+    size_t n = (size_t)B * C;
+    char shape[64];
+    snprintf(shape, sizeof shape, "B%d C%d", B, C);
+    float *h = falloc(n), *want = falloc(n), *b = falloc((size_t)C), *gh = falloc(n), *gz = falloc(n);
+    float *db = falloc((size_t)C), *db_want = falloc((size_t)C), *tmp = falloc(n);
+    fill_uniform(b, (size_t)C, -0.5f, 0.5f);
+    fill_uniform(gh, n, -1, 1);
+    for (size_t k = 0; k < sizeof acts / sizeof acts[0]; k++) {
+        fused_ctx f = {acts[k].act, h, gz, db, b, gh, want, B, C};
+        /* forward: h = act(h + b) against the reference activation */
+        fill_uniform(h, n, -4, 4);
+        for (size_t i = 0; i < n; i++) tmp[i] = h[i] + b[i % (size_t)C];
+        dnic_act_forward_ref(acts[k].act, want, tmp, n);
+        dnic__bias_act_forward(acts[k].act, h, b, B, C);
+        check_t c = {0};
+        check_close(&c, "h", h, want, n, RTOL_EW);
+        if (!check_failed(&c, acts[k].fwd, shape))
+            /* reads and writes h, reads b */
+            report_memory_bound(acts[k].fwd, shape, run_bias_act, &f, (2.0 * n + C) * sizeof(float), c.maxdiff);
+
+        /* backward from the reference output: gz = gh act', db += colsum(gz) */
+        memset(tmp, 0, n * sizeof(float));
+        dnic_act_backward_ref(acts[k].act, tmp, gh, want, n);
+        for (int j = 0; j < C; j++) {
+            double s = 0;
+            for (int r = 0; r < B; r++) s += tmp[(size_t)r * C + j];
+            db_want[j] = (float)s;
+            db[j] = 0.0f;
+        }
+        dnic__act_backward_colsum(acts[k].act, gz, db, gh, want, B, C);
+        check_t cb = {0};
+        check_close(&cb, "gz", gz, tmp, n, RTOL_EW);
+        check_close(&cb, "db", db, db_want, (size_t)C, RTOL_GEMM);
+        if (!check_failed(&cb, acts[k].bwd, shape))
+            /* reads gh, h; writes gz; db read and written */
+            report_memory_bound(acts[k].bwd, shape, run_colsum, &f, (3.0 * n + 2.0 * C) * sizeof(float), cb.maxdiff);
+    }
+    free(h), free(want), free(b), free(gh), free(gz), free(db), free(db_want), free(tmp);
 }
 
 /* ------------------------------------------------------------ batch norm */
@@ -960,7 +1048,7 @@ static void bench_train_step(void) {
         char ref_name[32];
         snprintf(ref_name, sizeof ref_name, "sgemm x%d", ng);
         print_row(name, shape, t, flops / t * 1e-9, "GFLOP/s", ref, ref_name, -1);
-        printf("%-22s %-22s %11s %10.0f %-9s  (%d GEMMs, %.1f MFLOP per step)\n", name, shape, "",
+        printf("%-22s %-8s %-22s %11s %10.0f %-9s  (%d GEMMs, %.1f MFLOP per step)\n", name, row_isa, shape, "",
                BATCH / t, "samples/s", ng, flops * 1e-6);
     }
     dnic_net_free(net);
@@ -1176,19 +1264,34 @@ static void run_table(int threads) {
     bench_sgemm();
     bench_dense_forward();
     bench_dense_backward();
-    bench_activations();
-    bench_batchnorm();
-    bench_losses();
-    bench_optimizers();
+    /* dnic's element-wise kernels, and a whole training step, at each
+     * instruction-set level (lower ones forced): the rows of one family
+     * at baseline, then avx2, then avx512 */
+    void (*per_isa[])(void) = {bench_activations, bench_fused, bench_batchnorm, bench_losses, bench_optimizers,
+                               bench_train_step};
+    dnic_isa_info_t isa;
+    dnic_isa_get_info(&isa);
+    for (size_t f = 0; f < sizeof per_isa / sizeof per_isa[0]; f++)
+        for (int l = DNIC_ISA_BASELINE; l <= (int)isa.cpu; l++) {
+            if (isa_only >= 0 && l != isa_only) continue;
+            dnic_set_isa_limit(l);
+            row_isa = dnic_isa_name((dnic_isa)l);
+            per_isa[f]();
+        }
+    dnic_set_isa_limit(isa_only >= 0 ? isa_only : (int)isa.limit);
+    row_isa = "-"; /* glibc's memcpy picks its own instructions */
     bench_gather();
+    row_isa = dnic_isa_name(dnic_get_isa());
     bench_interfaces();
-    bench_train_step();
+    row_isa = "-";
     print_load(load);
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: bench_kernels [--threads N] [--quick]\n"
+    fprintf(f, "usage: bench_kernels [--threads N] [--isa LEVEL] [--quick]\n"
                "  --threads N  run the table at N threads only (default: 1, then 2)\n"
+               "  --isa LEVEL  dnic's element-wise kernels at baseline, avx2 or avx512 only\n"
+               "               (default: every level the CPU runs)\n"
                "  --quick      shorter and fewer timings\n");
 }
 
@@ -1206,6 +1309,13 @@ int main(int argc, char **argv) {
                 return 2;
             }
             threads = (int)v;
+        } else if (strcmp(argv[i], "--isa") == 0 && i + 1 < argc) {
+            dnic_isa level;
+            if (dnic_isa_from_name(argv[++i], &level) != DNIC_OK) {
+                fprintf(stderr, "bench_kernels: --isa needs baseline, avx2 or avx512\n");
+                return 2;
+            }
+            isa_only = (int)level;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
@@ -1221,6 +1331,12 @@ int main(int argc, char **argv) {
     memset(gemm_c, 0, GEMM_BUF_FLOATS * sizeof(float));
 
     print_blas_info();
+    dnic_isa_info_t isa;
+    dnic_isa_get_info(&isa);
+    printf("dnic element-wise kernels: CPU level %s, cap %s (%s)\n", dnic_isa_name(isa.cpu),
+           dnic_isa_name(isa.limit), isa.reason);
+    if (isa_only > (int)isa.cpu)
+        printf("--isa %s: this CPU does not run it; those rows are skipped\n", dnic_isa_name((dnic_isa)isa_only));
     printf("timing: median of %d timings, each >= %.0f ms; GFLOP/s counts 2MNK per GEMM,\n"
            "GB/s counts bytes read + written; ratio = rate / ref_rate (see the file head)\n",
            opt.n_timings, opt.min_timing * 1e3);

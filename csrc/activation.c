@@ -1,60 +1,97 @@
-/* activation.c — element-wise activations and their derivatives.
+/* activation.c — element-wise activations and their derivatives, and the
+ * network's fused passes (bias + activation; derivative + bias sums).
  * Backward takes the forward OUTPUT, so the network keeps one buffer per
  * layer and no pre-activation copy is needed for the derivative.
+ *
+ * Every kernel body is written once and compiled per instruction set
+ * (DNIC_ISA_VARIANTS, internal.h); the public functions pick the variant
+ * and split the work between threads when it is large enough to pay for a
+ * parallel region.
+ * Not here: the float exp / tanh themselves (internal.h, shared with the
+ * losses).
  */
 #include "internal.h"
 
 #include <math.h>
+#include <string.h>
 
-/* exp for float in straight-line code, so the loops below vectorise (libm's
- * expf/tanhf are scalar calls): x = n ln2 + r with |r| <= ln2/2, e^r by its
- * degree-6 Taylor polynomial (relative error < 2e-7), 2^n built in the
- * exponent bits. Inputs are clamped to the normal range of float. */
-static inline float fast_expf(float x) {
-    x = x < -87.0f ? -87.0f : (x > 88.3f ? 88.3f : x);
-    /* round to nearest by adding and removing 1.5 * 2^23 (plain SSE2; floorf
-     * is a library call on baseline x86-64) */
-    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
-    union { int32_t i; float f; } two_n;
-    two_n.i = ((int32_t)n + 127) << 23;
-    return p * two_n.f;
-}
+/* Per-thread shares below which a pass stays on one thread (floats).
+ * Measured with AVX-512 on 2 cores: a parallel region costs ~1 us; a
+ * streaming pass moves 16k floats in ~2 us, an exp-based one computes 4k
+ * in about as long; 2 threads pay from about twice these. */
+#define PAR_STREAM 16384
+#define PAR_EXP 4096
 
-static inline float fast_sigmoidf(float x) { return 1.0f / (1.0f + fast_expf(-x)); }
+/* ------------------------------------------------------ public kernels */
 
-/* tanh|x| = (1 - e^{-2|x|}) / (1 + e^{-2|x|}), which cancels for small |x|:
- * there the odd Taylor series is exact to float precision. */
-static inline float fast_tanhf(float x) {
-    float a = fabsf(x), t = fast_expf(-2.0f * a);
-    float big = (1.0f - t) / (1.0f + t);
-    float x2 = x * x;
-    float small = a * (1.0f + x2 * (-1.0f / 3 + x2 * (2.0f / 15 + x2 * (-17.0f / 315))));
-    float y = a < 0.125f ? small : big;
-    return x < 0.0f ? -y : y;
-}
-
-void dnic_act_forward(dnic_activation act, float *out, const float *in, size_t n) {
+/* out (n) = act(in); out may equal in */
+DNIC_INLINE void act_forward_body(int L, dnic_activation act, float *out, const float *in, size_t n) {
     switch (act) {
     case DNIC_ACT_IDENTITY:
-        if (out != in)
-#pragma omp parallel for if (n > DNIC_PAR_MIN)
-            for (size_t i = 0; i < n; i++) out[i] = in[i];
+        if (out != in) memcpy(out, in, n * sizeof *out);
         return;
     case DNIC_ACT_RELU:
-#pragma omp parallel for simd if (n > DNIC_PAR_MIN)
         /* written so that NaN passes through, as in PyTorch: faults must surface */
+#pragma omp simd
         for (size_t i = 0; i < n; i++) out[i] = in[i] < 0.0f ? 0.0f : in[i];
         return;
     case DNIC_ACT_SIGMOID:
-#pragma omp parallel for simd if (n > DNIC_PAR_MIN)
-        for (size_t i = 0; i < n; i++) out[i] = fast_sigmoidf(in[i]);
+#pragma omp simd
+        for (size_t i = 0; i < n; i++) out[i] = dnic__sigmoidf(L, in[i]);
         return;
     case DNIC_ACT_TANH:
-#pragma omp parallel for simd if (n > DNIC_PAR_MIN)
-        for (size_t i = 0; i < n; i++) out[i] = fast_tanhf(in[i]);
+#pragma omp simd
+        for (size_t i = 0; i < n; i++) out[i] = dnic__tanhf(L, in[i]);
         return;
+    }
+}
+DNIC_ISA_VARIANTS(act_forward, (dnic_activation act, float *out, const float *in, size_t n), act, out, in, n);
+
+/* din (n) += dout * act'(.) from the forward output `out` */
+DNIC_INLINE void act_backward_body(int L, dnic_activation act, float *din, const float *dout, const float *out,
+                                   size_t n) {
+    (void)L;
+    switch (act) {
+    case DNIC_ACT_IDENTITY:
+#pragma omp simd
+        for (size_t i = 0; i < n; i++) din[i] += dout[i];
+        return;
+    case DNIC_ACT_RELU:
+#pragma omp simd
+        for (size_t i = 0; i < n; i++) {
+            float d = dout[i]; /* an unconditional load lets the loop vectorise */
+            din[i] += out[i] > 0.0f ? d : 0.0f;
+        }
+        return;
+    case DNIC_ACT_SIGMOID:
+#pragma omp simd
+        for (size_t i = 0; i < n; i++) din[i] += dout[i] * out[i] * (1.0f - out[i]);
+        return;
+    case DNIC_ACT_TANH:
+#pragma omp simd
+        for (size_t i = 0; i < n; i++) din[i] += dout[i] * (1.0f - out[i] * out[i]);
+        return;
+    }
+}
+DNIC_ISA_VARIANTS(act_backward, (dnic_activation act, float *din, const float *dout, const float *out, size_t n),
+                  act, din, dout, out, n);
+
+static size_t par_min(dnic_activation act) {
+    return act == DNIC_ACT_SIGMOID || act == DNIC_ACT_TANH ? PAR_EXP : PAR_STREAM;
+}
+
+void dnic_act_forward(dnic_activation act, float *out, const float *in, size_t n) {
+    void (*f)(dnic_activation, float *, const float *, size_t) = act_forward_isa[dnic__isa()];
+    int nt = dnic__par_threads(n, par_min(act));
+    if (nt == 1) {
+        f(act, out, in, n);
+        return;
+    }
+#pragma omp parallel for num_threads(nt)
+    for (int k = 0; k < nt; k++) {
+        size_t lo, hi;
+        dnic__share_lines(out, n, nt, k, &lo, &hi);
+        if (hi > lo) f(act, out + lo, in + lo, hi - lo);
     }
 }
 
@@ -70,29 +107,19 @@ void dnic_act_forward_ref(dnic_activation act, float *out, const float *in, size
     }
 }
 
-/* din += dout * act'(.) from the forward output `out` */
 void dnic_act_backward(dnic_activation act, float *din, const float *dout, const float *out,
                        size_t n) {
-    switch (act) {
-    case DNIC_ACT_IDENTITY:
-#pragma omp parallel for simd if (n > DNIC_PAR_MIN)
-        for (size_t i = 0; i < n; i++) din[i] += dout[i];
+    void (*f)(dnic_activation, float *, const float *, const float *, size_t) = act_backward_isa[dnic__isa()];
+    int nt = dnic__par_threads(n, PAR_STREAM);
+    if (nt == 1) {
+        f(act, din, dout, out, n);
         return;
-    case DNIC_ACT_RELU:
-#pragma omp parallel for simd if (n > DNIC_PAR_MIN)
-        for (size_t i = 0; i < n; i++) {
-            float d = dout[i]; /* an unconditional load lets the loop vectorise */
-            din[i] += out[i] > 0.0f ? d : 0.0f;
-        }
-        return;
-    case DNIC_ACT_SIGMOID:
-#pragma omp parallel for simd if (n > DNIC_PAR_MIN)
-        for (size_t i = 0; i < n; i++) din[i] += dout[i] * out[i] * (1.0f - out[i]);
-        return;
-    case DNIC_ACT_TANH:
-#pragma omp parallel for simd if (n > DNIC_PAR_MIN)
-        for (size_t i = 0; i < n; i++) din[i] += dout[i] * (1.0f - out[i] * out[i]);
-        return;
+    }
+#pragma omp parallel for num_threads(nt)
+    for (int k = 0; k < nt; k++) {
+        size_t lo, hi;
+        dnic__share_lines(din, n, nt, k, &lo, &hi);
+        if (hi > lo) f(act, din + lo, dout + lo, out + lo, hi - lo);
     }
 }
 
@@ -112,11 +139,11 @@ void dnic_act_backward_ref(dnic_activation act, float *din, const float *dout, c
 
 /* ---------------------------------------------------------- fused kernels */
 
-/* h (B,C) = act(h + b) in place: the dense layer's GEMM writes h, and bias
- * and activation then cost one pass instead of a copy and a pass. */
-void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B, int C) {
-#pragma omp parallel for if ((size_t)B * C > DNIC_PAR_MIN)
-    for (int r = 0; r < B; r++) {
+/* rows [r0, r1) of h (B,C) = act(h + b) in place: the dense layer's GEMM
+ * writes h, and bias and activation then cost one pass instead of a copy
+ * and a pass. */
+DNIC_INLINE void bias_act_rows_body(int L, dnic_activation act, float *h, const float *b, int r0, int r1, int C) {
+    for (int r = r0; r < r1; r++) {
         float *row = h + (size_t)r * C;
         switch (act) {
         case DNIC_ACT_RELU:
@@ -128,11 +155,11 @@ void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B
             break;
         case DNIC_ACT_SIGMOID:
 #pragma omp simd
-            for (int c = 0; c < C; c++) row[c] = fast_sigmoidf(row[c] + b[c]);
+            for (int c = 0; c < C; c++) row[c] = dnic__sigmoidf(L, row[c] + b[c]);
             break;
         case DNIC_ACT_TANH:
 #pragma omp simd
-            for (int c = 0; c < C; c++) row[c] = fast_tanhf(row[c] + b[c]);
+            for (int c = 0; c < C; c++) row[c] = dnic__tanhf(L, row[c] + b[c]);
             break;
         case DNIC_ACT_IDENTITY:
 #pragma omp simd
@@ -141,48 +168,116 @@ void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B
         }
     }
 }
+DNIC_ISA_VARIANTS(bias_act_rows, (dnic_activation act, float *h, const float *b, int r0, int r1, int C),
+                  act, h, b, r0, r1, C);
 
-/* gz (B,C) = gh * act'(h) (overwritten, no zeroing pass), and, when db is
- * given, db += column sums of gz in the same pass: the bias gradient of a
- * layer without batch norm. Threads own 64-column strips, so each db entry
- * has one writer and one summation order whatever the thread count. */
+void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B, int C) {
+    void (*f)(dnic_activation, float *, const float *, int, int, int) = bias_act_rows_isa[dnic__isa()];
+    int nt = dnic__par_threads((size_t)B * C, par_min(act));
+    if (nt > B) nt = B;
+    if (nt <= 1) {
+        f(act, h, b, 0, B, C);
+        return;
+    }
+#pragma omp parallel for num_threads(nt)
+    for (int k = 0; k < nt; k++) {
+        size_t lo, hi;
+        dnic__share((size_t)B, nt, k, 1, &lo, &hi);
+        f(act, h, b, (int)lo, (int)hi, C);
+    }
+}
+
+/* Rows [r0, r1) and columns [c0, c0 + n) of gz (B,C) = gh * act'(h)
+ * (overwritten, no zeroing pass), and, when acc is given, acc (n) = the
+ * column sums of those rows of gz, each column summed in row order (one
+ * vector lane per column, so the sum does not depend on the vector width). */
+DNIC_INLINE void act_colsum_body(int L, dnic_activation act, float *gz, float *acc, const float *gh, const float *h,
+                                 int C, int r0, int r1, int c0, int n) {
+    (void)L;
+    if (acc)
+        for (int c = 0; c < n; c++) acc[c] = 0.0f;
+    for (int r = r0; r < r1; r++) {
+        size_t o0 = (size_t)r * C + c0;
+        const float *g = gh + o0, *y = h + o0;
+        float *o = gz + o0;
+        switch (act) {
+        case DNIC_ACT_RELU:
+#pragma omp simd
+            for (int c = 0; c < n; c++) {
+                float d = g[c];
+                o[c] = y[c] > 0.0f ? d : 0.0f;
+            }
+            break;
+        case DNIC_ACT_SIGMOID:
+#pragma omp simd
+            for (int c = 0; c < n; c++) o[c] = g[c] * y[c] * (1.0f - y[c]);
+            break;
+        case DNIC_ACT_TANH:
+#pragma omp simd
+            for (int c = 0; c < n; c++) o[c] = g[c] * (1.0f - y[c] * y[c]);
+            break;
+        case DNIC_ACT_IDENTITY:
+#pragma omp simd
+            for (int c = 0; c < n; c++) o[c] = g[c];
+            break;
+        }
+        if (acc) {
+#pragma omp simd
+            for (int c = 0; c < n; c++) acc[c] += o[c];
+        }
+    }
+}
+DNIC_ISA_VARIANTS(act_colsum, (dnic_activation act, float *gz, float *acc, const float *gh, const float *h, int C,
+                               int r0, int r1, int c0, int n),
+                  act, gz, acc, gh, h, C, r0, r1, c0, n);
+
+typedef void (*colsum_fn)(dnic_activation, float *, float *, const float *, const float *, int, int, int, int, int);
+
+/* The pass by fixed row groups (internal.h): run by every thread of a team
+ * (the worksharing loop hands out the groups) or by one thread alone. */
+static void colsum_groups(colsum_fn f, dnic_activation act, float *gz, float *db, const float *gh, const float *h,
+                          int B, int C, float (*part)[DNIC_GROUP_COLS]) {
+    int G = dnic__row_groups(B);
+    for (int c0 = 0; c0 < C; c0 += DNIC_GROUP_COLS) {
+        int n = C - c0 < DNIC_GROUP_COLS ? C - c0 : DNIC_GROUP_COLS;
+#pragma omp for
+        for (int g = 0; g < G; g++)
+            f(act, gz, part[g], gh, h, C, dnic__group_row(B, G, g), dnic__group_row(B, G, g + 1), c0, n);
+#pragma omp single
+        for (int c = 0; c < n; c++) {
+            float s = part[0][c];
+            for (int g = 1; g < G; g++) s += part[g][c];
+            db[c0 + c] += s;
+        }
+    }
+}
+
+/* With db (the bias gradient of a layer without batch norm), db += the
+ * column sums of gz in the same pass. */
 void dnic__act_backward_colsum(dnic_activation act, float *gz, float *db, const float *gh, const float *h,
                                int B, int C) {
-    int strips = (C + 63) / 64;
-#pragma omp parallel for if ((size_t)B * C > DNIC_PAR_MIN)
-    for (int s = 0; s < strips; s++) {
-        int lo = s * 64, n = (lo + 64 < C ? lo + 64 : C) - lo;
-        float acc[64] = {0};
-        for (int r = 0; r < B; r++) {
-            const float *g = gh + (size_t)r * C + lo, *y = h + (size_t)r * C + lo;
-            float *o = gz + (size_t)r * C + lo;
-            switch (act) {
-            case DNIC_ACT_RELU:
-#pragma omp simd
-                for (int c = 0; c < n; c++) {
-                    float d = g[c];
-                    o[c] = y[c] > 0.0f ? d : 0.0f;
-                }
-                break;
-            case DNIC_ACT_SIGMOID:
-#pragma omp simd
-                for (int c = 0; c < n; c++) o[c] = g[c] * y[c] * (1.0f - y[c]);
-                break;
-            case DNIC_ACT_TANH:
-#pragma omp simd
-                for (int c = 0; c < n; c++) o[c] = g[c] * (1.0f - y[c] * y[c]);
-                break;
-            case DNIC_ACT_IDENTITY:
-#pragma omp simd
-                for (int c = 0; c < n; c++) o[c] = g[c];
-                break;
-            }
-            if (db) {
-#pragma omp simd
-                for (int c = 0; c < n; c++) acc[c] += o[c];
-            }
+    colsum_fn f = act_colsum_isa[dnic__isa()];
+    int nt = dnic__par_threads((size_t)B * C, PAR_STREAM);
+    if (!db) { /* rows split between threads */
+        if (nt > B) nt = B;
+        if (nt <= 1) {
+            f(act, gz, NULL, gh, h, C, 0, B, 0, C);
+            return;
         }
-        if (db)
-            for (int c = 0; c < n; c++) db[lo + c] += acc[c];
+#pragma omp parallel for num_threads(nt)
+        for (int k = 0; k < nt; k++) {
+            size_t lo, hi;
+            dnic__share((size_t)B, nt, k, 1, &lo, &hi);
+            f(act, gz, NULL, gh, h, C, (int)lo, (int)hi, 0, C);
+        }
+        return;
     }
+    float part[DNIC_ROW_GROUPS][DNIC_GROUP_COLS];
+    if (nt > dnic__row_groups(B)) nt = dnic__row_groups(B);
+    if (nt <= 1) {
+        colsum_groups(f, act, gz, db, gh, h, B, C, part);
+        return;
+    }
+#pragma omp parallel num_threads(nt)
+    colsum_groups(f, act, gz, db, gh, h, B, C, part);
 }

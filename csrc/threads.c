@@ -1,5 +1,6 @@
-/* threads.c — one thread count for dnic's OpenMP loops and the GEMM backends, and
- * flush-to-zero in every computing thread.
+/* threads.c — one thread count for dnic's OpenMP loops and the GEMM backends,
+ * flush-to-zero in every computing thread, and how many threads a small
+ * element-wise pass should use.
  *
  * Why FTZ/DAZ: zero-initialised synthetic-gradient outputs stay tiny early
  * in training, and sgemm on denormal operands was measured 100x slower.
@@ -50,4 +51,11 @@ int dnic_get_num_threads(void) {
 #else
     return 1;
 #endif
+}
+
+int dnic__par_threads(size_t work, size_t min_per_thread) {
+    int t = dnic_get_num_threads();
+    if (t <= 1 || work < 2 * min_per_thread) return 1;
+    size_t most = work / min_per_thread;
+    return most < (size_t)t ? (int)most : t;
 }

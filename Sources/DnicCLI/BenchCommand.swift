@@ -67,7 +67,7 @@ struct TrainBenchCommand: ParsableCommand {
         let bench = TrainBenchmark(workload: workload, rule: rule, batch: batch ?? 256, steps: steps)
         let data = TrainBenchmark.syntheticMNIST()
         let r = try bench.run(data: data)
-        try Console.out.write("workload \(r.workload) rule \(r.rule), batch \(r.batch), \(r.threads) thread(s), GEMM \(r.gemmBackend) (\(r.gemmISA)), FMA \(r.fmaISA)")
+        try Console.out.write("workload \(r.workload) rule \(r.rule), batch \(r.batch), \(r.threads) thread(s), GEMM \(r.gemmBackend) (\(r.gemmISA)), kernels \(r.kernelISA), FMA \(r.fmaISA)")
         try Console.out.write(String(format: "  samples/s           %10.0f   (%.3f ms per step, median of 5 windows, %d steps)",
                      r.samplesPerSecond, r.stepMilliseconds, r.stepsTimed))
         try Console.out.write(String(format: "  training GFLOP/s    %10.1f   (%.3f GFLOP of GEMMs per step)", r.trainingGFLOPS, r.stepGFLOP))

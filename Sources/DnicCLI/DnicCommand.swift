@@ -24,6 +24,7 @@ struct DnicCommand: ParsableCommand {
         let namer = SettingNamer(arguments: CommandLine.arguments, source: nil)
         do {
             var command = try parseAsRoot()
+            if let problem = EnvironmentCheck.problem() { throw UsageError(problem) }
             try command.run()
         } catch let error as UsageError {
             fail(namer.render(error.message), code: 2)

@@ -14,6 +14,8 @@ struct InfoCommand: ParsableCommand {
         try Console.out.write("openmp: \(CoreSystem.hasOpenMP ? "yes" : "no"), threads \(CoreSystem.threads)")
         let gemm = CoreSystem.gemmInfo()
         try Console.out.write("gemm: \(gemm.summary) \(gemm.library); threads \(gemm.threads); chosen because: \(gemm.reason)")
+        let kernels = CoreSystem.kernelISAInfo()
+        try Console.out.write("kernels: \(kernels.active) (cpu \(kernels.cpu); cap: \(kernels.reason))")
         try Console.out.write("blas: \(blas.source) \(blas.library); kernel \(blas.corename); threads \(blas.threads)")
         let env = blas.coretypeFromEnvironment.isEmpty ? "unset" : blas.coretypeFromEnvironment
         let chose = blas.coretypeChosenByDnic.isEmpty ? "nothing (respected the environment or no match)" : blas.coretypeChosenByDnic

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Dnic
 
 /// The `dnic` executable end to end: exit codes, one-line errors on stderr,
 /// --print-config round trip, JSON Lines logs, and that nothing already on
@@ -173,6 +174,37 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("kernel "), r.stdout)
         XCTAssertTrue(r.stdout.contains("openmp: yes"), r.stdout)
+    }
+
+    /// `dnic info` names the level of dnic's own kernels and the cap
+    /// $DNIC_ISA puts on it; a value naming no level is reported, not obeyed.
+    func testInfoReportsKernelISAAndItsCap() throws {
+        let cpu = CoreSystem.kernelISAInfo().cpu
+        let env = URL(fileURLWithPath: "/usr/bin/env")
+        let plain = try launch(env, ["-u", "DNIC_ISA", Self.executable.path, "info"])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertTrue(plain.stdout.contains("kernels: \(cpu) (cpu \(cpu); cap: none)"), plain.stdout)
+        let capped = try launch(env, ["DNIC_ISA=baseline", Self.executable.path, "info"])
+        XCTAssertTrue(capped.stdout.contains("kernels: baseline (cpu \(cpu); cap: DNIC_ISA=baseline)"), capped.stdout)
+    }
+
+    /// A kernel-choosing variable that names nothing is refused in one line
+    /// before any work (the core alone would ignore it).
+    func testMisspelledKernelVariablesAreRefused() throws {
+        let env = URL(fileURLWithPath: "/usr/bin/env")
+        for (variable, words) in [("DNIC_ISA=sse9", ["DNIC_ISA=sse9", "baseline, avx2, avx512"]),
+                                  ("DNIC_GEMM=mkl", ["DNIC_GEMM=mkl", "onednn, openblas, builtin"])] {
+            for args in [["info"], ["train", "--data", "synth:xor-2d", "--steps", "2", "--quiet"]] {
+                let r = try launch(env, [variable, Self.executable.path] + args)
+                XCTAssertEqual(r.status, 2, "\(variable) \(args): \(r.stderr)")
+                XCTAssertEqual(r.stdout, "", "nothing runs")
+                let lines = r.stderr.split(separator: "\n")
+                XCTAssertEqual(lines.count, 1, r.stderr)
+                for word in words { XCTAssertTrue(r.stderr.contains(word), "\(word) in \(r.stderr)") }
+            }
+        }
+        let empty = try launch(env, ["DNIC_ISA=", "DNIC_GEMM=", Self.executable.path, "info"])
+        XCTAssertEqual(empty.status, 0, "an empty value counts as unset: \(empty.stderr)")
     }
 }
 

@@ -642,6 +642,56 @@ DNIC_API dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const 
 DNIC_API float dnic_dni_iface_loss(const dnic_dni_t *dni, int i);
 DNIC_API float dnic_dni_iface_alignment(const dnic_dni_t *dni, int i);
 
+/* -------------------------------------------------------- instruction set */
+
+/* The instruction sets dnic's OWN kernels run on: activations, the fused
+ * bias + activation and derivative + bias-sum passes, batch norm, losses,
+ * optimizer updates, gradient norms. The library is built for baseline
+ * x86-64 (it runs on any x86-64 CPU); each of those kernels also has an
+ * AVX2+FMA and an AVX-512 variant, chosen at run time. The level used is
+ * the highest the CPU and the OS support (cpuid + xgetbv), capped by
+ *   - $DNIC_ISA, read once at the first kernel or ISA call: "baseline",
+ *     "avx2" or "avx512". Any other value caps nothing; dnic_isa_get_info
+ *     reports it (env_status DNIC_ERR_ARG). The core never prints.
+ *   - dnic_set_isa_limit, which replaces the cap of $DNIC_ISA.
+ * Results at different levels may differ in the last bits (FMA
+ * contraction, wider vector reductions); at one level, with the same seed
+ * and thread count, they are identical run to run. The GEMM backends choose
+ * their own kernels (dnic_gemm_get_info). Elsewhere than x86-64 every level
+ * runs the portable code and the CPU level is DNIC_ISA_BASELINE. */
+typedef enum {
+    DNIC_ISA_BASELINE = 0, /* what the compiler targets by default (x86-64: SSE2) */
+    DNIC_ISA_AVX2 = 1,     /* AVX2 + FMA */
+    DNIC_ISA_AVX512 = 2    /* AVX-512 F + BW + DQ + VL */
+} dnic_isa;
+
+/* The level dnic's kernels run at now: the CPU's level, capped. */
+DNIC_API dnic_isa dnic_get_isa(void);
+/* Caps the level at `level` (a dnic_isa value), replacing any earlier cap
+ * and $DNIC_ISA's. A level above the CPU's is accepted and runs at the
+ * CPU's (dnic_get_isa says which). Out of range -> DNIC_ERR_ARG, cap kept.
+ * Not while another thread is inside a dnic kernel. */
+DNIC_API dnic_status dnic_set_isa_limit(int level);
+/* "baseline", "avx2", "avx512"; "unknown" for other values. */
+DNIC_API const char *dnic_isa_name(dnic_isa isa);
+/* The level named by `name` (the names above, as $DNIC_ISA takes them).
+ * NULL -> DNIC_ERR_NULL; another name -> DNIC_ERR_ARG, *out untouched. */
+DNIC_API dnic_status dnic_isa_from_name(const char *name, dnic_isa *out);
+
+typedef struct {
+    dnic_isa active;        /* what the kernels run at: min(cpu, limit) */
+    dnic_isa cpu;           /* the highest level this CPU and OS support */
+    dnic_isa limit;         /* the cap in force (DNIC_ISA_AVX512 when none) */
+    dnic_status env_status; /* DNIC_OK when $DNIC_ISA is unset or names a
+                               level; DNIC_ERR_ARG when it names none (ignored) */
+    char env[32];           /* $DNIC_ISA as found at start-up ("" = unset) */
+    char reason[128];       /* where the cap comes from: "none", "DNIC_ISA=avx2",
+                               "dnic_set_isa_limit(baseline)", ... */
+} dnic_isa_info_t;
+
+/* Describes the levels (detecting them if not done yet). */
+DNIC_API dnic_status dnic_isa_get_info(dnic_isa_info_t *info);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 
 static int harness_passed, harness_failed;
+/* printed after file:line in FAIL lines, e.g. " [isa avx2]" (see HARNESS_FOR_EACH_ISA) */
+static char harness_tag[48];
 
 #define CHECK(cond, ...)                                                     \
     do {                                                                     \
@@ -20,11 +22,40 @@ static int harness_passed, harness_failed;
             harness_passed++;                                                \
         } else {                                                             \
             harness_failed++;                                                \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);             \
+            fprintf(stderr, "FAIL %s:%d%s: ", __FILE__, __LINE__, harness_tag); \
             fprintf(stderr, __VA_ARGS__);                                    \
             fprintf(stderr, "\n");                                           \
         }                                                                    \
     } while (0)
+
+/* Runs the statement after it once per instruction-set level this CPU
+ * runs, baseline first, with dnic_set_isa_limit forcing that level and the
+ * level named in FAIL lines; afterwards the cap found before is restored.
+ *   HARNESS_FOR_EACH_ISA(level) { ... }
+ * Needs dnic.h included before this header. */
+static int harness_isa_cpu = -1, harness_isa_saved;
+
+static inline int harness_isa_set(int level) {
+    if (level > harness_isa_cpu) { /* done: restore */
+        dnic_set_isa_limit(harness_isa_saved);
+        harness_tag[0] = '\0';
+        return -1;
+    }
+    dnic_set_isa_limit(level);
+    snprintf(harness_tag, sizeof harness_tag, " [isa %s]", dnic_isa_name((dnic_isa)level));
+    return level;
+}
+
+static inline int harness_isa_begin(void) {
+    dnic_isa_info_t info;
+    dnic_isa_get_info(&info);
+    harness_isa_cpu = (int)info.cpu;
+    harness_isa_saved = (int)info.limit;
+    return harness_isa_set(DNIC_ISA_BASELINE);
+}
+
+#define HARNESS_FOR_EACH_ISA(level) \
+    for (int level = harness_isa_begin(); level >= 0; level = harness_isa_set(level + 1))
 
 /* max over i of |got - want| / (atol + rtol |want|); <= 1 means close. */
 static inline double harness_worst_ratio(const float *got, const double *want, size_t n,

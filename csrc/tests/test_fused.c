@@ -1,7 +1,9 @@
-/* test_fused.c — the network's fused element-wise kernels against plain
- * loops in double: bias + activation in place, and activation derivative
- * with the bias gradient's column sums in one pass. At 1 and 2 threads, on
- * an odd shape and a training shape.
+/* test_fused.c — the network's internal element-wise kernels against plain
+ * loops in double: bias + activation in place, activation derivative with
+ * the bias gradient's column sums in one pass, the checked optimizer
+ * updates, and the gradient-clipping helpers. At every instruction-set
+ * level the CPU runs, at 1 and 2 threads, on odd shapes and a training
+ * shape.
  */
 #include "dnic.h"
 #include "harness.h"
@@ -16,6 +18,9 @@ void dnic__act_backward_colsum(dnic_activation act, float *gz, float *db, const 
 
 int dnic__update_checked(const dnic_optim_config *c, float *p, float *m, float *v, const float *g, size_t n,
                          float l2, int64_t t);
+int dnic__all_finite(const float *x, size_t n);
+double dnic__sum_squares(const float *x, size_t n);
+void dnic__scale(float *x, size_t n, float s);
 
 /* The network's checked updates equal the public reference updates and
  * report non-finite results. */
@@ -98,15 +103,46 @@ static void check_shape(int B, int C, uint64_t *rng) {
     free(h); free(b); free(gh); free(gz); free(db); free(want); free(wdb);
 }
 
+/* The gradient-clipping helpers: sum of squares (in double) and scaling,
+ * and the finiteness check. */
+static void check_norms(size_t n, uint64_t *rng) {
+    float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+    double want = 0;
+    for (size_t k = 0; k < n; k++) {
+        x[k] = dnic_rng_normal(rng);
+        want += (double)x[k] * x[k];
+    }
+    double got = dnic__sum_squares(x, n);
+    CHECK(fabs(got - want) <= 1e-12 * want, "sum of squares n %zu: %.17g, want %.17g", n, got, want);
+    memcpy(y, x, n * sizeof(float));
+    dnic__scale(y, n, 0.37f);
+    int same = 1;
+    for (size_t k = 0; k < n; k++) same &= y[k] == x[k] * 0.37f;
+    CHECK(same, "scale n %zu: not x * s exactly", n);
+    CHECK(dnic__all_finite(x, n), "all_finite n %zu: finite values reported non-finite", n);
+    x[n - 1] = INFINITY;
+    CHECK(!dnic__all_finite(x, n), "all_finite n %zu: an infinity at the end missed", n);
+    x[n - 1] = 0.0f;
+    x[n / 3] = NAN;
+    CHECK(!dnic__all_finite(x, n), "all_finite n %zu: a NaN missed", n);
+    free(x); free(y);
+}
+
 int main(void) {
     uint64_t rng = 11;
-    for (int threads = 1; threads <= 2; threads++) {
-        dnic_set_num_threads(threads);
-        check_shape(37, 29, &rng);
-        check_shape(256, 256, &rng);
-        check_shape(3, 130, &rng);
-        check_updates(37, &rng);
-        check_updates(200003, &rng);
+    HARNESS_FOR_EACH_ISA(level) {
+        for (int threads = 1; threads <= 2; threads++) {
+            dnic_set_num_threads(threads);
+            check_shape(37, 29, &rng);
+            check_shape(211, 203, &rng); /* odd, and split between threads */
+            check_shape(70, 1100, &rng); /* columns in several blocks */
+            check_shape(256, 256, &rng);
+            check_shape(3, 130, &rng);
+            check_updates(37, &rng);
+            check_updates(200003, &rng);
+            check_norms(37, &rng);
+            check_norms(300007, &rng);
+        }
     }
     return harness_finish("fused");
 }

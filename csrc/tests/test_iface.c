@@ -13,7 +13,7 @@
  *     and warm-up (the target for the first warmup_steps updates);
  *   - fixed matrices stay fixed, trainable ones move;
  *   - bad calls get status codes.
- * Runs at 1 and 2 threads.
+ * Runs at every instruction-set level the CPU has, at 1 and 2 threads.
  */
 #include "dnic.h"
 #include "harness.h"
@@ -909,16 +909,18 @@ static void test_bad_calls(void) {
 }
 
 int main(void) {
-    for (int threads = 1; threads <= 2; threads++) {
-        dnic_set_num_threads(threads);
-        test_gradients_all_kinds();
-        test_initial_values();
-        test_fixed_vs_trainable();
-        test_linear_update_is_sgd();
-        test_warmup();
-        test_oracle();
-        test_identity_is_backprop();
-        test_bad_calls();
+    HARNESS_FOR_EACH_ISA(level) {
+        for (int threads = 1; threads <= 2; threads++) {
+            dnic_set_num_threads(threads);
+            test_gradients_all_kinds();
+            test_initial_values();
+            test_fixed_vs_trainable();
+            test_linear_update_is_sgd();
+            test_warmup();
+            test_oracle();
+            test_identity_is_backprop();
+            test_bad_calls();
+        }
     }
     return harness_finish("iface");
 }

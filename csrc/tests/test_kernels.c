@@ -8,6 +8,9 @@
  *   3. hand-computed values: optimizer steps, batch-norm running statistics,
  *      loss edge cases, rng / init statistics.
  *
+ * The element-wise kernels (activations, batch norm, losses, optimizers)
+ * go through all three at every instruction-set level the CPU runs.
+ *
  * The network object is not tested here (test_net does that), nor whether an
  * OpenMP team really runs more than one thread (another test does that).
  */
@@ -783,6 +786,63 @@ static void test_loss_edges(void) {
     }
 }
 
+/* The fast losses work in float: a confident batch's small loss must keep
+ * its relative precision (no cancellation of lse - x_y, softplus - t x,
+ * or of one-hot squares), and rows longer than the kernel's scratch block
+ * (with and without a gradient) must come out right too. */
+static void test_loss_precision(void) {
+    enum { B = 37, K = 10 };
+    float p[B * K], dp[B * K], dpr[B * K], loss, loss_r;
+    int32_t y[B], bits[B];
+    fill_labels(y, B, K);
+    fill_labels(bits, B, 2);
+    for (int kind = 0; kind < 3; kind++) {
+        if (kind == DNIC_LOSS_SOFTMAX_CE) { /* the label's logit 14 above the others: loss ~ 9 e^-14 */
+            fill(p, B * K, -1, 1);
+            for (int r = 0; r < B; r++) p[r * K + y[r]] = 14.0f + (float)tr_u01();
+        }
+        if (kind == DNIC_LOSS_MSE) { /* near one-hot outputs: loss ~ 1e-6 */
+            for (int i = 0; i < B * K; i++) p[i] = (float)(1e-3 * (tr_u01() - 0.5));
+            for (int r = 0; r < B; r++) p[r * K + y[r]] = 1.0f + (float)(1e-3 * (tr_u01() - 0.5));
+        }
+        if (kind == DNIC_LOSS_LOGISTIC) /* one output per row, +-12 on the label's side */
+            for (int r = 0; r < B; r++) p[r] = (bits[r] ? 12.0f : -12.0f) + (float)tr_u01();
+        int k = kind == DNIC_LOSS_LOGISTIC ? 1 : K;
+        const int32_t *lb = kind == DNIC_LOSS_LOGISTIC ? bits : y;
+        dnic_status s = dnic_loss_forward_backward((dnic_loss)kind, &loss, dp, p, lb, NULL, B, k);
+        dnic_status sr = dnic_loss_forward_backward_ref((dnic_loss)kind, &loss_r, dpr, p, lb, NULL, B, k);
+        CHECK(s == DNIC_OK && sr == DNIC_OK, "%s confident: status %d ref %d", loss_name[kind], (int)s, (int)sr);
+        CHECK(loss_r > 0 && loss_r < 1e-4, "%s confident: the test wants a small loss, got %g", loss_name[kind],
+              loss_r);
+        CHECK(fabs(loss - loss_r) <= 1e-4 * loss_r, "%s confident: loss %.8g vs ref %.8g (relative %.3g)",
+              loss_name[kind], loss, loss_r, fabs(loss - loss_r) / loss_r);
+        check_sum(MSG("%s confident dp", loss_name[kind]), dp, dpr, (size_t)B * k, 1e-5);
+    }
+    /* rows longer than any scratch block */
+    enum { LB = 3, LK = 3001 };
+    float *q = falloc((size_t)LB * LK), *tq = falloc((size_t)LB * LK), *dq = falloc((size_t)LB * LK);
+    float *dqr = falloc((size_t)LB * LK);
+    int32_t ly[LB] = {0, 1500, LK - 1};
+    fill(q, (size_t)LB * LK, -5, 5);
+    fill(tq, (size_t)LB * LK, 0, 1e-3);
+    for (int kind = 0; kind < 3; kind++)
+        for (int lab = 0; lab < 2; lab++) {
+            const int32_t *lb = lab ? ly : NULL;
+            const float *tg = lab ? NULL : tq;
+            float l1, l2, lr;
+            dnic_status s1 = dnic_loss_forward_backward((dnic_loss)kind, &l1, dq, q, lb, tg, LB, LK);
+            dnic_status s2 = dnic_loss_forward_backward((dnic_loss)kind, &l2, NULL, q, lb, tg, LB, LK);
+            dnic_loss_forward_backward_ref((dnic_loss)kind, &lr, dqr, q, lb, tg, LB, LK);
+            CHECK(s1 == DNIC_OK && s2 == DNIC_OK, "%s K=%d: status %d %d", loss_name[kind], LK, (int)s1, (int)s2);
+            CHECK(fabs(l1 - lr) <= 1e-5 * fabs(lr) && fabs(l2 - lr) <= 1e-5 * fabs(lr),
+                  "%s %s K=%d: loss %.8g / %.8g (no dp) vs ref %.8g", loss_name[kind], lab ? "labels" : "targets",
+                  LK, l1, l2, lr);
+            check_sum(MSG("%s %s K=%d dp", loss_name[kind], lab ? "labels" : "targets", LK), dq, dqr,
+                      (size_t)LB * LK, 1e-5);
+        }
+    free(q); free(tq); free(dq); free(dqr);
+}
+
 static void test_count_correct(void) {
     /* argmax, K = 3: rows predict 2, 0, 1, 1 */
     float p[12] = {0.1f, 0.2f, 0.9f, 3.0f, -1.0f, 2.0f, -5.0f, -4.0f, -4.5f, 0.0f, 0.3f, 0.2f};
@@ -1157,32 +1217,47 @@ static void test_init(void) {
 int main(void) {
     test_threads();
 
-    /* 1. gradient checks against independent double forwards */
-    test_dense_grad();
-    test_act_grad();
-    bn_grad_case(6, 3);
-    bn_grad_case(8, 4);
-    test_bn_eval();
-    test_loss_grad();
+    /* The element-wise kernels at every instruction-set level this CPU
+     * runs (lower ones forced): gradient checks, fast vs _ref on odd shapes
+     * (some large enough to be split between threads) and training shapes,
+     * and the hand-computed values. */
+    HARNESS_FOR_EACH_ISA(level) {
+        printf("kernels at isa %s\n", dnic_isa_name((dnic_isa)level));
+        /* 1. gradient checks against independent double forwards */
+        test_act_grad();
+        bn_grad_case(6, 3);
+        bn_grad_case(8, 4);
+        test_bn_eval();
+        test_loss_grad();
 
-    /* 2. fast kernels vs their _ref twins at 1 and 2 threads */
+        /* 2. fast kernels vs their _ref twins at 1 and 2 threads */
+        act_vs_ref(37 * 29);
+        act_vs_ref(40009);
+        act_vs_ref(256 * 784);
+        bn_vs_ref(37, 29);
+        bn_vs_ref(3, 40);     /* fewer rows than row groups */
+        bn_vs_ref(517, 83);
+        bn_vs_ref(67, 1031);  /* channels in several column blocks */
+        bn_vs_ref(256, 256);
+        loss_vs_ref(37, 7);
+        loss_vs_ref(1000, 13);
+        loss_vs_ref(256, 10);
+        optim_vs_ref(100003);
+        optim_vs_ref(784 * 256 + 256);
+
+        /* 3. hand-computed values and edge cases */
+        test_optim_by_hand();
+        test_loss_edges();
+        test_loss_precision();
+    }
+
+    /* the rest runs no element-wise kernel of its own */
+    test_dense_grad();
     test_sgemm();
     dense_vs_ref(37, 53, 29);
     dense_vs_ref(256, 784, 256);
-    act_vs_ref(37 * 29);
-    act_vs_ref(256 * 784);
-    bn_vs_ref(37, 29);
-    bn_vs_ref(256, 256);
-    loss_vs_ref(37, 7);
-    loss_vs_ref(256, 10);
-    optim_vs_ref(100003);
-    optim_vs_ref(784 * 256 + 256);
     gather_vs_ref(37, 53, 101);
     gather_vs_ref(256, 784, 1000);
-
-    /* 3. hand-computed values and edge cases */
-    test_optim_by_hand();
-    test_loss_edges();
     test_count_correct();
     test_rng();
     test_shuffle();

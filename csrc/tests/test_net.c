@@ -1,7 +1,8 @@
 /* test_net.c — the network object: whole-network gradient check (random
  * directions, deep net with batch norm), block-by-block backward, optimizer
  * wiring, evaluation, determinism, and training smoke tests (overfit 64
- * random points, XOR). Runs at 1 and 2 threads.
+ * random points, XOR). Runs at every instruction-set level the CPU has, at
+ * 1 and 2 threads.
  */
 #include "dnic.h"
 #include "harness.h"
@@ -415,17 +416,19 @@ static void test_openmp_team(void) {
 
 int main(void) {
     test_openmp_team();
-    for (int threads = 1; threads <= 2; threads++) {
-        dnic_set_num_threads(threads);
-        test_whole_network_gradient();
-        test_gradient_other_losses();
-        test_backward_in_blocks();
-        test_tensor_table_and_l2();
-        test_evaluate_and_params();
-        test_determinism();
-        test_overfit_random_points();
-        test_xor();
-        test_clipping_and_faults();
+    HARNESS_FOR_EACH_ISA(level) {
+        for (int threads = 1; threads <= 2; threads++) {
+            dnic_set_num_threads(threads);
+            test_whole_network_gradient();
+            test_gradient_other_losses();
+            test_backward_in_blocks();
+            test_tensor_table_and_l2();
+            test_evaluate_and_params();
+            test_determinism();
+            test_overfit_random_points();
+            test_xor();
+            test_clipping_and_faults();
+        }
     }
     return harness_finish("net");
 }

@@ -40,6 +40,8 @@ public struct TrainBenchmark {
         /// The GEMM backend that ran step and reference ("onednn") and its ISA.
         public var gemmBackend: String
         public var gemmISA: String
+        /// The instruction set of dnic's own element-wise kernels ("avx512").
+        public var kernelISA: String
         public var peakMemoryMiB: Double
 
         enum CodingKeys: String, CodingKey {
@@ -49,7 +51,7 @@ public struct TrainBenchmark {
             case sgemmHotGFLOPS = "sgemm_hot_gflops", ratioToHotSgemm = "ratio_to_hot_sgemm"
             case fmaPeakGFLOPS = "fma_peak_gflops", fmaISA = "fma_isa", ratioToSgemm = "ratio_to_sgemm"
             case ratioToPeak = "ratio_to_peak", blasKernel = "blas_kernel", peakMemoryMiB = "peak_memory_mib"
-            case gemmBackend = "gemm_backend", gemmISA = "gemm_isa"
+            case gemmBackend = "gemm_backend", gemmISA = "gemm_isa", kernelISA = "kernel_isa"
         }
     }
 
@@ -223,6 +225,6 @@ public struct TrainBenchmark {
                       fmaPeakGFLOPS: peak, fmaISA: isa.map { String(cString: $0) } ?? "?",
                       ratioToSgemm: gemmSeconds / stepSeconds, ratioToPeak: flop / stepSeconds / 1e9 / peak,
                       blasKernel: CoreSystem.blasInfo().corename, gemmBackend: gemm.name, gemmISA: gemm.isa,
-                      peakMemoryMiB: Double(usage.ru_maxrss) / 1024)
+                      kernelISA: CoreSystem.kernelISAInfo().active, peakMemoryMiB: Double(usage.ru_maxrss) / 1024)
     }
 }

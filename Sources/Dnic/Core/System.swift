@@ -64,6 +64,26 @@ public enum CoreSystem {
         try DnicError.check(status, "choosing the GEMM backend \(backend.rawValue)")
     }
 
+    /// The instruction set dnic's own element-wise kernels run (activations,
+    /// batch norm, losses, optimizer updates): the CPU's, capped by $DNIC_ISA.
+    public struct KernelISAInfo: Sendable {
+        /// "baseline", "avx2" or "avx512".
+        public let active: String
+        public let cpu: String
+        /// Where the cap comes from ("none", "DNIC_ISA=avx2", or why $DNIC_ISA was ignored).
+        public let reason: String
+        /// False when $DNIC_ISA names no level (the core then ignores it).
+        public let environmentValid: Bool
+    }
+
+    public static func kernelISAInfo() -> KernelISAInfo {
+        var info = dnic_isa_info_t()
+        _ = dnic_isa_get_info(&info)
+        return KernelISAInfo(active: String(cString: dnic_isa_name(info.active)),
+                             cpu: String(cString: dnic_isa_name(info.cpu)), reason: cString(info.reason),
+                             environmentValid: info.env_status == DNIC_OK)
+    }
+
     public static func blasInfo() -> BlasInfo {
         var info = dnic_blas_info_t()
         _ = dnic_blas_get_info(&info)
