@@ -293,8 +293,8 @@ struct TrainCommand: ParsableCommand {
               + "\(config.model.layers.contains { $0.batchnorm } ? "+bn" : ""), \(config.model.loss.rawValue) loss, "
               + "\(config.optimizer.kind.rawValue) lr \(config.optimizer.learningRate), batch \(config.training.batch), "
               + "\(trainer.totalSteps) steps, \(CoreSystem.threads) thread(s), GEMM \(gemm.summary)")
-        if let dni = trainer.dni {
-            let i = config.interfaces
+        if !trainer.dni.boundaries.isEmpty {
+            let dni = trainer.dni, i = config.interfaces
             try Console.out.write("rule \(i.rule.rawValue): \(i.kind.rawValue) interfaces after hidden layer(s) "
                   + "\(dni.boundaries.sorted().map(String.init).joined(separator: ",")), target \(i.target.rawValue), "
                   + "loss \(i.loss.rawValue), signal \(i.signal.rawValue)\(i.signal == .predProp ? " (alpha \(i.alpha))" : "")"

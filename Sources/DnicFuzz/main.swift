@@ -204,8 +204,7 @@ func sampleCheckpoints() throws -> [(name: String, data: Data)] {
         c.model.layers = c.model.layers.map { var l = $0; l.width = 3; return l }
         if c.interfaces.kind == .mlp { c.interfaces.hidden = [2] }
         let network = try Network(c.model, inputDim: 2, outputDim: c.model.outputWidth(classes: 2), maxBatch: 4, seed: 1)
-        let boundaries = try c.interfaces.boundaries(hidden: c.model.layers.count)
-        let dni = boundaries.isEmpty ? nil : try DNI(network: network, spec: c.interfaces, labelWidth: 2, seed: 1)
+        let dni = try DNI(network: network, spec: c.interfaces, labelWidth: 2, seed: 1)
         let path = Scratch.shared.directory + "/seed.safetensors"
         var state = TrainerState()
         state.step = 3

@@ -22,7 +22,8 @@ final class CheckpointTests: XCTestCase {
     func save(_ net: Network, _ config: RunConfig, step: Int, to path: String) throws {
         var state = TrainerState()
         state.step = step
-        try Checkpoint.save(net, interfaces: nil, config: config, state: state, classes: 3, stepsPerEpoch: 10, to: path)
+        let none = try DNI(network: net, spec: config.interfaces, labelWidth: 3, seed: 0)
+        try Checkpoint.save(net, interfaces: none, config: config, state: state, classes: 3, stepsPerEpoch: 10, to: path)
     }
 
     func testRoundTripRestoresEveryParameter() throws {

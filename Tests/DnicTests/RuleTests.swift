@@ -14,7 +14,7 @@ final class RuleTests: XCTestCase {
         config.interfaces = InterfaceSpec(rule: rule)
         config.model = RunConfig.defaultModel(for: rule)
         let trainer = try Trainer(config: config, data: data)
-        XCTAssertEqual(trainer.dni == nil, rule == .backprop, line: line)
+        XCTAssertEqual(trainer.dni.boundaries.isEmpty, rule == .backprop, line: line)
         let final = try trainer.run()
         print("\(rule.rawValue): test accuracy \(final.testAccuracy) after one epoch")
         XCTAssertGreaterThanOrEqual(final.testAccuracy, 0.80, "\(rule.rawValue)", line: line)

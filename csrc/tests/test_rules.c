@@ -440,9 +440,13 @@ static void test_backprop_preset(void) {
     make_batches(D, 3, 31);
     dnic_net_t *net = make_net(IN, 4, CLS, DNIC_LOSS_SOFTMAX_CE, BATCH, 5);
     dnic_net_t *twin = make_net(IN, 4, CLS, DNIC_LOSS_SOFTMAX_CE, BATCH, 5);
-    if (!net || !twin) return;
+    /* plain backprop as the trainer runs it: a DNI with no interfaces */
+    dnic_net_t *bare = make_net(IN, 4, CLS, DNIC_LOSS_SOFTMAX_CE, BATCH, 5);
+    if (!net || !twin || !bare) return;
     set_sgd(net, lr);
     set_sgd(twin, lr);
+    set_sgd(bare, lr);
+    dnic_dni_t *none = make_dni(bare, NULL, 0, 3, 77, 0);
     dnic_iface_desc ds[3];
     for (int l = 0; l < 3; l++)
         ds[l] = iface(l, DNIC_IFACE_IDENTITY, DNIC_TARGET_BOOTSTRAP, DNIC_IFACE_LOSS_INNER, DNIC_SIGNAL_PROP);
@@ -454,6 +458,9 @@ static void test_backprop_preset(void) {
         dnic_status st = dnic_dni_train_step(dni, D->x[s], D->y[s], NULL, BATCH, &L);
         CHECK(st == DNIC_OK, "backprop preset step %d: %s", s, dnic_status_str(st));
         dnic_net_train_step(twin, D->x[s], D->y[s], NULL, BATCH, &L2);
+        float L0 = NAN;
+        CHECK(none && dnic_dni_train_step(none, D->x[s], D->y[s], NULL, BATCH, &L0) == DNIC_OK && L0 == L2,
+              "step %d: zero-interface DNI loss %.9g, net_train_step %.9g", s, (double)L0, (double)L2);
         double Lt = tnet_step(&t, D->x[s], D->y[s], NULL, BATCH, lr);
         CHECK(L == L2, "step %d: dni loss %.9g, net_train_step loss %.9g", s, (double)L, (double)L2);
         CHECK(fabs(L - Lt) <= 1e-6 * (1 + Lt), "step %d: dni loss %.9g, textbook %.9g", s, (double)L, Lt);
@@ -463,6 +470,10 @@ static void test_backprop_preset(void) {
     size_t np;
     float *P = dnic_net_params(net, &np), *Q = dnic_net_params(twin, &np);
     CHECK_SAME("backprop preset vs dnic_net_train_step, 20 steps", P, Q, np, 1e-6);
+    float *R = dnic_net_params(bare, &np);
+    CHECK(memcmp(R, Q, np * sizeof *R) == 0, "zero-interface DNI vs dnic_net_train_step: not bit-identical after 20 steps");
+    dnic_dni_free(none);
+    dnic_net_free(bare);
     dnic_dni_free(dni);
     dnic_net_free(net);
     dnic_net_free(twin);

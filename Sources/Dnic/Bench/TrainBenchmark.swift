@@ -164,40 +164,18 @@ public struct TrainBenchmark {
         let config = self.config()
         let split = DataSplit(train: data, validation: nil, test: data.subset(Array(0..<batch), name: "probe"))
         let trainer = try Trainer(config: config, data: split)
-        let boundaries = trainer.dni?.boundaries ?? []
+        let boundaries = trainer.dni.boundaries
         let shapes = gemms(config, boundaries: boundaries)
         var order = (0..<data.count).map { Int32($0) }
         var rng: UInt64 = 7
         try DnicError.check(dnic_shuffle(&order, order.count, &rng), "shuffle")
-        var x = [Float](repeating: 0, count: batch * data.dim)
-        var y = [Int32](repeating: 0, count: batch)
+        var batches = BatchGatherer(data: data, batch: batch)
         var position = 0
         func step() throws {
             if position + batch > data.count { position = 0 }
-            try order.withUnsafeBufferPointer { idx in
-                let picked = idx.baseAddress! + position
-                try data.features.withUnsafeBufferPointer { src in
-                    try x.withUnsafeMutableBufferPointer { dst in
-                        try DnicError.check(dnic_gather_rows(dst.baseAddress, src.baseAddress, picked, Int32(batch), data.dim,
-                                                             data.count), "gather")
-                    }
-                }
-                try data.labels.withUnsafeBufferPointer { src in
-                    try y.withUnsafeMutableBufferPointer { dst in
-                        try DnicError.check(dnic_gather_labels(dst.baseAddress, src.baseAddress, picked, Int32(batch),
-                                                               data.count), "gather labels")
-                    }
-                }
-            }
+            try batches.gather(order, from: position, rows: batch)
             position += batch
-            _ = try x.withUnsafeBufferPointer { xp in
-                try y.withUnsafeBufferPointer { yp in
-                    if let dni = trainer.dni {
-                        return try dni.trainStep(x: xp.baseAddress!, labels: yp.baseAddress!, batch: batch)
-                    }
-                    return try trainer.network.trainStep(x: xp.baseAddress!, labels: yp.baseAddress!, batch: batch)
-                }
-            }
+            _ = try batches.trainStep(trainer.dni)
         }
         for _ in 0..<10 { try step() }
         // median of five windows: this machine is noisy

@@ -29,7 +29,7 @@ public enum Checkpoint {
         try AtomicFile.write(try encoded(trainer, outputs: outputs), to: path, what: "the checkpoint")
     }
 
-    public static func save(_ network: Network, interfaces: DNI?, config: RunConfig, state: TrainerState,
+    public static func save(_ network: Network, interfaces: DNI, config: RunConfig, state: TrainerState,
                             classes: Int, stepsPerEpoch: Int, outputs: Outputs = Outputs(), to path: String) throws {
         let data = try encoded(network, interfaces: interfaces, config: config, state: state, classes: classes,
                                stepsPerEpoch: stepsPerEpoch, outputs: outputs)
@@ -42,7 +42,7 @@ public enum Checkpoint {
                     classes: trainer.data.train.classes, stepsPerEpoch: trainer.stepsPerEpoch, outputs: outputs)
     }
 
-    public static func encoded(_ network: Network, interfaces: DNI?, config: RunConfig, state: TrainerState,
+    public static func encoded(_ network: Network, interfaces dni: DNI, config: RunConfig, state: TrainerState,
                                classes: Int, stepsPerEpoch: Int, outputs: Outputs = Outputs()) throws -> Data {
         let params = network.parameters(), optim = network.optimizerState()
         var tensors = [SafeTensors.Tensor]()
@@ -55,18 +55,15 @@ public enum Checkpoint {
             let v = params.count + t.offset
             moments.append(.init(name: "optimizer.v.\(t.name)", shape: t.shape, values: Array(optim[v..<(v + t.size)])))
         }
-        var interfaceSteps = [Int64]()
-        if let dni = interfaces {
-            for t in dni.tensorTable {
-                let p = dni.block(t.interface), o = dni.block(t.interface, optimizer: true)
-                tensors.append(.init(name: t.name, shape: t.shape, values: Array(p[t.offset..<(t.offset + t.size)])))
-                guard t.trainable else { continue }
-                moments.append(.init(name: "optimizer.m.\(t.name)", shape: t.shape, values: Array(o[t.offset..<(t.offset + t.size)])))
-                let v = p.count + t.offset
-                moments.append(.init(name: "optimizer.v.\(t.name)", shape: t.shape, values: Array(o[v..<(v + t.size)])))
-            }
-            interfaceSteps = dni.boundaries.indices.map { dni.step($0) }
+        for t in dni.tensorTable {
+            let p = dni.block(t.interface), o = dni.block(t.interface, optimizer: true)
+            tensors.append(.init(name: t.name, shape: t.shape, values: Array(p[t.offset..<(t.offset + t.size)])))
+            guard t.trainable else { continue }
+            moments.append(.init(name: "optimizer.m.\(t.name)", shape: t.shape, values: Array(o[t.offset..<(t.offset + t.size)])))
+            let v = p.count + t.offset
+            moments.append(.init(name: "optimizer.v.\(t.name)", shape: t.shape, values: Array(o[v..<(v + t.size)])))
         }
+        let interfaceSteps = dni.boundaries.indices.map { dni.step($0) }
         let stateJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
         var metadata = [
             "format": format, "dnic_version": DnicVersion.core, "config": try ConfigFile.yaml(config),
@@ -84,7 +81,8 @@ public enum Checkpoint {
     public struct Loaded {
         public let config: RunConfig
         public let network: Network
-        public let interfaces: DNI?
+        /// The interfaces (none for backprop).
+        public let interfaces: DNI
         public let state: TrainerState
         public let classes: Int
         /// The run's other outputs when it was saved.
@@ -151,28 +149,25 @@ public enum Checkpoint {
         try network.setOptimizerState(optim)
         network.optimizerStep = optimizerStep
 
-        var interfaces: DNI?
-        if try !config.interfaces.boundaries(hidden: config.model.layers.count).isEmpty {
-            let dni = try DNI(network: network, spec: config.interfaces, labelWidth: max(classes, 2), seed: 0)
-            try dni.setInterfaceOptimizer(config.interfaceOptimizer)
-            for t in dni.tensorTable {
-                let p = dni.block(t.interface), o = dni.block(t.interface, optimizer: true)
-                let values = try stored(t.name, t.shape)
-                for k in 0..<t.size { p[t.offset + k] = values[k] }
-                guard t.trainable else { continue }
-                let m = try stored("optimizer.m.\(t.name)", t.shape), v = try stored("optimizer.v.\(t.name)", t.shape)
-                for k in 0..<t.size {
-                    o[t.offset + k] = m[k]
-                    o[p.count + t.offset + k] = v[k]
-                }
+        let interfaces = try DNI(network: network, spec: config.interfaces, labelWidth: max(classes, 2), seed: 0)
+        try interfaces.setInterfaceOptimizer(config.interfaceOptimizer)
+        for t in interfaces.tensorTable {
+            let p = interfaces.block(t.interface), o = interfaces.block(t.interface, optimizer: true)
+            let values = try stored(t.name, t.shape)
+            for k in 0..<t.size { p[t.offset + k] = values[k] }
+            guard t.trainable else { continue }
+            let m = try stored("optimizer.m.\(t.name)", t.shape), v = try stored("optimizer.v.\(t.name)", t.shape)
+            for k in 0..<t.size {
+                o[t.offset + k] = m[k]
+                o[p.count + t.offset + k] = v[k]
             }
-            let steps = (meta["interface_steps"] ?? "").split(separator: ",").compactMap { Int64($0) }
-            guard steps.count == dni.boundaries.count, steps.allSatisfy({ $0 >= 0 }) else {
-                throw bad("metadata interface_steps does not match the \(dni.boundaries.count) interfaces")
-            }
-            for (i, t) in steps.enumerated() { try dni.setStep(i, t) }
-            interfaces = dni
         }
+        let text = meta["interface_steps"] ?? ""
+        let steps = text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map { Int64($0) ?? -1 }
+        guard steps.count == interfaces.boundaries.count, steps.allSatisfy({ $0 >= 0 }) else {
+            throw bad("metadata interface_steps '\(messageText(text))' does not match the \(interfaces.boundaries.count) interfaces")
+        }
+        for (i, t) in steps.enumerated() { try interfaces.setStep(i, t) }
         if let extra = file.tensors.first(where: { !used.contains($0.name) }) {
             throw bad("tensor '\(messageText(extra.name))' is not part of the model description")
         }

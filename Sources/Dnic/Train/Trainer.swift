@@ -50,8 +50,9 @@ public final class Trainer {
     public let config: RunConfig
     public let data: DataSplit
     public let network: Network
-    /// The interfaces, when the rule places any.
-    public let dni: DNI?
+    /// The interfaces the rule places (none for backprop): every rule
+    /// trains through them, so there is one code path.
+    public let dni: DNI
     /// Where the run stands; restored from a checkpoint to resume.
     public var state = TrainerState()
     public let stepsPerEpoch: Int
@@ -86,15 +87,11 @@ public final class Trainer {
             network = try Network(config.model, inputDim: train.dim,
                                   outputDim: config.model.outputWidth(classes: train.classes),
                                   maxBatch: Trainer.maxBatch(config, data), seed: config.training.seed)
-            if try config.interfaces.boundaries(hidden: config.model.layers.count).isEmpty {
-                dni = nil
-            } else {
-                dni = try DNI(network: network, spec: config.interfaces, labelWidth: max(train.classes, 2),
-                              seed: config.training.seed ^ 0x1F_ACE5)
-            }
+            dni = try DNI(network: network, spec: config.interfaces, labelWidth: max(train.classes, 2),
+                          seed: config.training.seed ^ 0x1F_ACE5)
         }
         try network.setOptimizer(config.optimizer)
-        try dni?.setInterfaceOptimizer(config.interfaceOptimizer)
+        try dni.setInterfaceOptimizer(config.interfaceOptimizer)
         stepsPerEpoch = (train.count + batch - 1) / batch
         // validate() bounds steps x batch; epochs need the data's size
         let epochs = config.training.epochs
@@ -105,7 +102,7 @@ public final class Trainer {
         evalEvery = config.training.evalEvery ?? stepsPerEpoch
         if let clip = config.training.clipGrad {
             try network.setGradientClip(clip)
-            try dni?.setGradientClip(clip)
+            try dni.setGradientClip(clip)
         }
     }
 
@@ -124,9 +121,8 @@ public final class Trainer {
         let train = data.train
         let batch = min(config.training.batch, train.count)
         var order = [Int32](repeating: 0, count: train.count)
-        var xBatch = [Float](repeating: 0, count: batch * train.dim)
-        var yBatch = [Int32](repeating: 0, count: batch)
-        let nInterfaces = dni?.boundaries.count ?? 0
+        var batches = BatchGatherer(data: train, batch: batch)
+        let nInterfaces = dni.boundaries.count
         if state.step == 0 {
             // data order has its own stream, so changing the model does not reshuffle
             state.epochRNG = config.training.seed ^ 0x0DA7_A0DE_5EED
@@ -160,32 +156,12 @@ public final class Trainer {
             let position = state.position
             let rows = min(batch, train.count - position)
             let t0 = Date()
-            let loss = try order.withUnsafeBufferPointer { idx -> Float in
-                let picked = idx.baseAddress! + position
-                try train.features.withUnsafeBufferPointer { src in
-                    try xBatch.withUnsafeMutableBufferPointer { dst in
-                        try DnicError.check(dnic_gather_rows(dst.baseAddress, src.baseAddress, picked, Int32(rows),
-                                                             train.dim, train.count), "gathering a batch")
-                    }
-                }
-                try train.labels.withUnsafeBufferPointer { src in
-                    try yBatch.withUnsafeMutableBufferPointer { dst in
-                        try DnicError.check(dnic_gather_labels(dst.baseAddress, src.baseAddress, picked, Int32(rows),
-                                                               train.count), "gathering labels")
-                    }
-                }
-                return try xBatch.withUnsafeBufferPointer { x in
-                    try yBatch.withUnsafeBufferPointer { y in
-                        do {
-                            if let dni {
-                                return try dni.trainStep(x: x.baseAddress!, labels: y.baseAddress!, batch: rows)
-                            }
-                            return try network.trainStep(x: x.baseAddress!, labels: y.baseAddress!, batch: rows)
-                        } catch let error as DnicError where error.status == DNIC_ERR_NONFINITE {
-                            throw DnicError("step \(step): \(faultDescription())", status: error.status)
-                        }
-                    }
-                }
+            try batches.gather(order, from: position, rows: rows)
+            let loss: Float
+            do {
+                loss = try batches.trainStep(dni)
+            } catch let error as DnicError where error.status == DNIC_ERR_NONFINITE {
+                throw DnicError("step \(step): \(faultDescription())", status: error.status)
             }
             state.trainingSeconds += Date().timeIntervalSince(t0)
             state.step = step
@@ -193,11 +169,9 @@ public final class Trainer {
             state.samples += rows
             state.lossSum += Double(loss)
             state.lossCount += 1
-            if let dni {
-                for (i, v) in dni.interfaceLosses.enumerated() { state.interfaceLossSums[i] += Double(v) }
-                if config.interfaces.trackAlignment {
-                    for (i, v) in dni.alignments.enumerated() { state.interfaceAlignmentSums[i] += Double(v) }
-                }
+            for (i, v) in dni.interfaceLosses.enumerated() { state.interfaceLossSums[i] += Double(v) }
+            if config.interfaces.trackAlignment {
+                for (i, v) in dni.alignments.enumerated() { state.interfaceAlignmentSums[i] += Double(v) }
             }
             let epoch = Double(step) / Double(stepsPerEpoch)
 
@@ -216,7 +190,7 @@ public final class Trainer {
                     record.validationAccuracy = v.accuracy
                 }
                 record.seconds = Date().timeIntervalSince(start)
-                if let dni {
+                if !dni.boundaries.isEmpty {
                     let n = Double(max(state.lossCount, 1))
                     record.interfaces = dni.boundaries.indices.map {
                         InterfaceRecord(layer: dni.boundaries[$0], loss: state.interfaceLossSums[$0] / n,
@@ -258,7 +232,7 @@ public final class Trainer {
 
     /// One line naming the tensor that became NaN or infinite, and why.
     func faultDescription() -> String {
-        let where_: (tensor: String, gradient: Bool)? = network.fault ?? dni?.fault
+        let where_: (tensor: String, gradient: Bool)? = network.fault ?? dni.fault
         guard let fault = where_ else {
             return "the loss is not finite (NaN or infinity); try a smaller {optimizer.lr} or {training.clip-grad}"
         }
