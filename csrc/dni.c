@@ -199,12 +199,8 @@ dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *
         case DNIC_TARGET_NEXT_ERROR: g = dnic_net_preact_grad(net, b + 1); break;
         default: g = boundary; break; /* what reached h from the block above */
         }
-        dnic_iface_zero_grad(s->it);
-        if ((st = dnic_iface_set_target(s->it, g, B)) != DNIC_OK) return st;
-        if ((st = dnic_iface_forward(s->it, dnic_net_activation(net, b), labels, ycond, B)) != DNIC_OK) return st;
-        if ((st = dnic_iface_loss_value(s->it, B, &s->loss)) != DNIC_OK) return st;
-        if ((st = dnic_iface_backward(s->it, B)) != DNIC_OK) return st;
-        if ((st = dnic_iface_write_signal(s->it, boundary, B)) != DNIC_OK) return st;
+        st = dnic_iface_boundary_step(s->it, dnic_net_activation(net, b), labels, ycond, g, boundary, B, &s->loss);
+        if (st != DNIC_OK) return st;
         if (dni->track)
             s->alignment = cosine(boundary, s->true_g, (size_t)B * dnic_net_layer_width(net, b));
         top = b;

@@ -473,6 +473,27 @@ dnic_status dnic_iface_write_signal(dnic_iface_t *it, float *dst, int B) {
     return DNIC_OK;
 }
 
+dnic_status dnic_iface_boundary_step(dnic_iface_t *it, const float *h, const int32_t *labels,
+                                     const float *ycond, const float *target, float *signal, int B,
+                                     float *loss_out) {
+    if (!it || !h || !target || !signal) return DNIC_ERR_NULL;
+    float loss = NAN;
+    dnic_iface_zero_grad(it);
+    dnic_status st = dnic_iface_set_target(it, target, B);
+    if (st == DNIC_OK) st = dnic_iface_forward(it, h, labels, ycond, B);
+    if (st == DNIC_OK) st = dnic_iface_loss_value(it, B, &loss);
+    if (st == DNIC_OK) st = dnic_iface_backward(it, B);
+    if (st == DNIC_OK) st = dnic_iface_write_signal(it, signal, B);
+    /* the caller's buffers may be reused for another batch before this
+     * interface runs again: forget them, so nothing can read them stale */
+    it->h = NULL;
+    it->labels = NULL;
+    it->ycond = NULL;
+    it->loss_B = 0;
+    if (loss_out) *loss_out = loss;
+    return st;
+}
+
 /* ------------------------------------------------------ parameters, update */
 
 dnic_status dnic_iface_set_input_grad(dnic_iface_t *it, int on) {

@@ -195,6 +195,9 @@ static inline void dnic__share_lines(const float *base, size_t total, int n, int
 static inline int dnic__row_groups(int B) { return B < DNIC_ROW_GROUPS ? B : DNIC_ROW_GROUPS; }
 static inline int dnic__group_row(int B, int groups, int g) { return (int)((int64_t)B * g / groups); }
 
+/* rng.c: the starting state of layer `layer`'s initialisation stream */
+uint64_t dnic__layer_stream(uint64_t seed, int layer);
+
 /* Largest sizes accepted anywhere: keeps size arithmetic far from overflow. */
 #define DNIC_MAX_DIM (1 << 24)
 

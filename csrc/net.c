@@ -78,6 +78,7 @@ void dnic_net_desc_defaults(dnic_net_desc *d) {
 
 static dnic_status validate(const dnic_net_desc *d) {
     if (d->n_layers < 1 || d->input_dim < 1 || d->max_batch < 1) return DNIC_ERR_SIZE;
+    if (d->first_layer < 0 || d->first_layer > MAX_LAYERS) return DNIC_ERR_ARG;
     if (!d->layers) return DNIC_ERR_NULL;
     if (d->n_layers > MAX_LAYERS || d->input_dim > MAX_WIDTH || d->max_batch > DNIC_MAX_DIM)
         return DNIC_ERR_SIZE;
@@ -215,9 +216,9 @@ dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t s
     }
 
     /* initial values: weights from the seed, biases 0, gamma 1, running var 1 */
-    uint64_t rng = seed;
     for (int l = 0; l < d->n_layers; l++) {
         layer_t *L = &n->layers[l];
+        uint64_t rng = dnic__layer_stream(seed, d->first_layer + l);
         st = dnic_init_weights(n->params + L->w, L->in, L->out, d->init, &rng);
         if (st != DNIC_OK) { dnic_net_free(n); return st; }
         if (L->bn)

@@ -12,6 +12,14 @@ uint64_t dnic_rng_next(uint64_t *state) {
     return z ^ (z >> 31);
 }
 
+/* splitmix64 advances its state by a constant, so streams seeded seed,
+ * seed + c, ... would be the same sequence shifted: a layer's starting
+ * state is instead the seed and its index hashed together. */
+uint64_t dnic__layer_stream(uint64_t seed, int layer) {
+    uint64_t s = seed ^ (0xd1b54a32d192ed03ULL * (uint64_t)(layer + 1));
+    return dnic_rng_next(&s);
+}
+
 float dnic_rng_uniform(uint64_t *state) {
     /* top 24 bits: every value exactly representable, strictly below 1 */
     return (float)(dnic_rng_next(state) >> 40) * (1.0f / 16777216.0f);

@@ -360,6 +360,8 @@ typedef struct {
     int max_batch;                 /* largest batch any call will pass, >= 1 */
     float bn_momentum;             /* running statistics, e.g. 0.1 */
     float bn_eps;                  /* e.g. 1e-5 */
+    int first_layer;               /* index of layers[0] in the whole network
+                                      this one is a block of (0: the whole) */
 } dnic_net_desc;
 
 /* Fills a description with defaults for the fields a caller rarely sets
@@ -371,7 +373,10 @@ typedef struct dnic_net_s dnic_net_t;
 /* Validates the description and allocates everything the network will
  * ever use: one block each for parameters, gradients and optimizer state,
  * and activations/workspace for max_batch rows. Parameters are initialised
- * from `seed`. On error *out is NULL. */
+ * from `seed`, each layer's weights from a stream of their own, derived
+ * from the seed and the layer's index in the whole network (first_layer +
+ * l): a block of layers created alone starts bit-identical to the same
+ * layers of the whole network. On error *out is NULL. */
 DNIC_API dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *desc, uint64_t seed);
 DNIC_API void dnic_net_free(dnic_net_t *net);
 
@@ -574,6 +579,18 @@ DNIC_API dnic_status dnic_iface_backward(dnic_iface_t *it, int B);
 /* Writes the learning signal (B, dh) for the block below into dst
  * (overwrites), per the desc's signal; during warmup, the target. */
 DNIC_API dnic_status dnic_iface_write_signal(dnic_iface_t *it, float *dst, int B);
+/* The boundary operation, the one every schedule runs at a block boundary:
+ * zero the interface's gradients, take `target` (B, dout) as its target,
+ * predict from h (B, dh) and labels (or ycond), compute the interface loss
+ * (*loss_out, may be NULL) and its backward, and write the learning signal
+ * for the block below into `signal` (B, dh). `target` may be `signal` (a
+ * bootstrapped target read from the buffer the signal then overwrites).
+ * No pointer given is kept after the call (a later dnic_iface_backward
+ * needs a new forward). The update is the caller's: dnic_iface_update,
+ * when its schedule says so. */
+DNIC_API dnic_status dnic_iface_boundary_step(dnic_iface_t *it, const float *h, const int32_t *labels,
+                                              const float *ycond, const float *target, float *signal, int B,
+                                              float *loss_out);
 DNIC_API const float *dnic_iface_prediction(const dnic_iface_t *it);   /* s (B, dout) */
 /* dL_S/dh (B, dh). With the PRED signal it is only computed after
  * dnic_iface_set_input_grad(it, 1) (it costs a GEMM the signal never reads). */

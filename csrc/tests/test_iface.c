@@ -12,6 +12,7 @@
  *   - the signals (PRED s/B, PROP dL_S/dh, PRED_PROP s/B + alpha dL_S/dh)
  *     and warm-up (the target for the first warmup_steps updates);
  *   - fixed matrices stay fixed, trainable ones move;
+ *   - the boundary operation equals the steps it is made of;
  *   - bad calls get status codes.
  * Runs at every instruction-set level the CPU has, at 1 and 2 threads.
  */
@@ -781,6 +782,71 @@ static void test_identity_is_backprop(void) {
     dnic_iface_free(it);
 }
 
+/* dnic_iface_boundary_step is the manual sequence zero_grad, set_target,
+ * forward, loss_value, backward, write_signal, bit for bit (also when the
+ * target is read from the signal buffer it overwrites), and keeps no
+ * pointer: a backward after it needs a new forward. */
+static void test_boundary_step(void) {
+    static const struct { dnic_iface_kind kind; dnic_iface_loss loss; dnic_iface_signal signal; int mlp; } cases[] = {
+        {DNIC_IFACE_LINEAR, DNIC_IFACE_LOSS_L2, DNIC_SIGNAL_PRED, 0},
+        {DNIC_IFACE_LINEAR, DNIC_IFACE_LOSS_L2, DNIC_SIGNAL_PRED_PROP, 0},
+        {DNIC_IFACE_SIGMOID, DNIC_IFACE_LOSS_L2, DNIC_SIGNAL_PROP, 0},
+        {DNIC_IFACE_MLP, DNIC_IFACE_LOSS_L2, DNIC_SIGNAL_PRED, 1},
+        {DNIC_IFACE_RANDOM, DNIC_IFACE_LOSS_INNER, DNIC_SIGNAL_PROP, 0},
+        {DNIC_IFACE_IDENTITY, DNIC_IFACE_LOSS_INNER, DNIC_SIGNAL_PROP, 0},
+    };
+    enum { B = 7, DH = 6, NL = 3 };
+    int widths[1] = {5};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        dnic_iface_desc d;
+        dnic_iface_desc_defaults(&d, 0);
+        d.kind = cases[c].kind;
+        d.loss = cases[c].loss;
+        d.signal = cases[c].signal;
+        d.alpha = 0.5f;
+        d.mlp_layers = cases[c].mlp;
+        d.mlp_widths = cases[c].mlp ? widths : NULL;
+        dnic_iface_t *a = NULL, *b = NULL;
+        EXPECT(dnic_iface_create(&a, &d, DH, DH, NL, 8, 0.5f, 11), DNIC_OK);
+        EXPECT(dnic_iface_create(&b, &d, DH, DH, NL, 8, 0.5f, 11), DNIC_OK);
+        if (!a || !b) { dnic_iface_free(a); dnic_iface_free(b); continue; }
+        size_t np = 0;
+        float *pa = dnic_iface_params(a, &np), *pb = dnic_iface_params(b, &np);
+        uint64_t rng = 5 + c;
+        fill_normal(pa, np, 0.3f, &rng);
+        memcpy(pb, pa, np * sizeof *pa);
+        float h[B * DH], target[B * DH], sig_a[B * DH], sig_b[B * DH], la = 0, lb = 0;
+        int32_t y[B];
+        fill_normal(h, B * DH, 1.0f, &rng);
+        fill_normal(target, B * DH, 0.1f, &rng);
+        for (int r = 0; r < B; r++) y[r] = r % NL;
+        dnic_iface_zero_grad(a);
+        EXPECT(dnic_iface_set_target(a, target, B), DNIC_OK);
+        EXPECT(dnic_iface_forward(a, h, y, NULL, B), DNIC_OK);
+        EXPECT(dnic_iface_loss_value(a, B, &la), DNIC_OK);
+        EXPECT(dnic_iface_backward(a, B), DNIC_OK);
+        EXPECT(dnic_iface_write_signal(a, sig_a, B), DNIC_OK);
+        memcpy(sig_b, target, sizeof target); /* bootstrapped: the target sits where the signal goes */
+        EXPECT(dnic_iface_boundary_step(b, h, y, NULL, sig_b, sig_b, B, &lb), DNIC_OK);
+        size_t ng = 0;
+        const float *ga = dnic_iface_grads(a, &ng), *gb = dnic_iface_grads(b, &ng);
+        CHECK(memcmp(sig_a, sig_b, sizeof sig_a) == 0 && memcmp(&la, &lb, sizeof la) == 0 &&
+                  memcmp(ga, gb, ng * sizeof *ga) == 0,
+              "%s: boundary step differs from the manual sequence (loss %g vs %g)", kind_name(d.kind), lb, la);
+        EXPECT(dnic_iface_backward(b, B), DNIC_ERR_STATE);
+        float again[B * DH];
+        EXPECT(dnic_iface_boundary_step(b, h, y, NULL, target, again, B, NULL), DNIC_OK);
+        CHECK(memcmp(again, sig_a, sizeof again) == 0, "%s: a second boundary step differs", kind_name(d.kind));
+        EXPECT(dnic_iface_boundary_step(b, NULL, y, NULL, target, again, B, NULL), DNIC_ERR_NULL);
+        EXPECT(dnic_iface_boundary_step(b, h, y, NULL, NULL, again, B, NULL), DNIC_ERR_NULL);
+        EXPECT(dnic_iface_boundary_step(b, h, y, NULL, target, NULL, B, NULL), DNIC_ERR_NULL);
+        EXPECT(dnic_iface_boundary_step(NULL, h, y, NULL, target, again, B, NULL), DNIC_ERR_NULL);
+        EXPECT(dnic_iface_boundary_step(b, h, y, NULL, target, again, 9, NULL), DNIC_ERR_BATCH_TOO_LARGE);
+        dnic_iface_free(a);
+        dnic_iface_free(b);
+    }
+}
+
 static void test_bad_calls(void) {
     dnic_iface_desc d;
     dnic_iface_desc_defaults(&d, 0);
@@ -919,6 +985,7 @@ int main(void) {
             test_warmup();
             test_oracle();
             test_identity_is_backprop();
+            test_boundary_step();
             test_bad_calls();
         }
     }

@@ -1,6 +1,7 @@
 /* test_net.c — the network object: whole-network gradient check (random
  * directions, deep net with batch norm), block-by-block backward, optimizer
- * wiring, evaluation, determinism, and training smoke tests (overfit 64
+ * wiring, evaluation, determinism, initialisation by layer (a block
+ * created alone starts as the same layers of the whole), and training smoke tests (overfit 64
  * random points, XOR). Runs at every instruction-set level the CPU has, at
  * 1 and 2 threads.
  */
@@ -220,6 +221,85 @@ static void test_tensor_table_and_l2(void) {
     dnic_net_free(n);
 }
 
+/* The weights of `net`'s layer l (its own numbering), or NULL. */
+static const float *layer_weights(dnic_net_t *net, int l, size_t *size) {
+    char want[64];
+    snprintf(want, sizeof want, "layer%d.weight", l);
+    size_t np;
+    float *P = dnic_net_params(net, &np);
+    for (int i = 0; i < dnic_net_num_tensors(net); i++) {
+        dnic_tensor_info t;
+        dnic_net_tensor(net, i, &t);
+        if (strcmp(t.name, want) == 0) {
+            *size = t.size;
+            return P + t.offset;
+        }
+    }
+    return NULL;
+}
+
+/* Initialisation by layer: every layer's weights come from a stream of
+ * their own (seed, index in the whole network), so the layers of any block
+ * created alone (first_layer = its offset) start bit-identical to the same
+ * layers of the whole network, for every split point; and two layers of
+ * the same shape do not share values. */
+static void test_split_initialisation(void) {
+    enum { L = 6, IN = 5 };
+    const dnic_layer_desc layers[L] = {{8, DNIC_ACT_RELU, 1}, {7, DNIC_ACT_TANH, 0}, {6, DNIC_ACT_RELU, 0},
+                                       {6, DNIC_ACT_RELU, 1}, {6, DNIC_ACT_SIGMOID, 0}, {3, DNIC_ACT_IDENTITY, 0}};
+    dnic_net_desc d;
+    dnic_net_desc_defaults(&d);
+    d.input_dim = IN;
+    d.n_layers = L;
+    d.layers = layers;
+    d.max_batch = 4;
+    dnic_net_t *whole = NULL;
+    CHECK(dnic_net_create(&whole, &d, 77) == DNIC_OK, "whole network");
+    if (!whole) return;
+    size_t n2, n3;
+    const float *w2 = layer_weights(whole, 3, &n2), *w3 = layer_weights(whole, 4, &n3);
+    CHECK(w2 && w3 && n2 == n3 && memcmp(w2, w3, n2 * sizeof *w2) != 0, "layers 3 and 4 (6x6) have equal weights");
+    for (int k = 1; k < L; k++) {
+        /* the block above the boundary after layer k-1: layers k..L-1 */
+        dnic_net_desc up = d;
+        up.input_dim = layers[k - 1].width;
+        up.n_layers = L - k;
+        up.layers = layers + k;
+        up.first_layer = k;
+        dnic_net_t *upper = NULL;
+        CHECK(dnic_net_create(&upper, &up, 77) == DNIC_OK, "upper block from layer %d", k);
+        for (int l = 0; upper && l < L - k; l++) {
+            size_t a = 0, b = 0;
+            const float *wa = layer_weights(upper, l, &a), *wb = layer_weights(whole, k + l, &b);
+            CHECK(wa && wb && a == b && memcmp(wa, wb, a * sizeof *wa) == 0,
+                  "split after layer %d: the block's layer %d differs from layer %d of the whole", k - 1, l, k + l);
+        }
+        dnic_net_free(upper);
+        /* the block below: layers 0..k-1 (an identity output layer on top,
+         * since a network ends in one; it does not touch the others' streams) */
+        dnic_layer_desc low_layers[L + 1];
+        memcpy(low_layers, layers, sizeof(dnic_layer_desc) * (size_t)k);
+        low_layers[k] = (dnic_layer_desc){2, DNIC_ACT_IDENTITY, 0};
+        dnic_net_desc low = d;
+        low.n_layers = k + 1;
+        low.layers = low_layers;
+        dnic_net_t *lower = NULL;
+        CHECK(dnic_net_create(&lower, &low, 77) == DNIC_OK, "lower block to layer %d", k - 1);
+        for (int l = 0; lower && l < k; l++) {
+            size_t a = 0, b = 0;
+            const float *wa = layer_weights(lower, l, &a), *wb = layer_weights(whole, l, &b);
+            CHECK(wa && wb && a == b && memcmp(wa, wb, a * sizeof *wa) == 0,
+                  "split after layer %d: lower block's layer %d differs", k - 1, l);
+        }
+        dnic_net_free(lower);
+    }
+    dnic_net_desc bad = d;
+    bad.first_layer = -1;
+    dnic_net_t *none = NULL;
+    CHECK(dnic_net_create(&none, &bad, 77) == DNIC_ERR_ARG && !none, "first_layer -1 must be DNIC_ERR_ARG");
+    dnic_net_free(whole);
+}
+
 /* evaluate() = chunked eval-mode forward + loss + argmax; params round trip. */
 static void test_evaluate_and_params(void) {
     const dnic_layer_desc layers[] = {{7, DNIC_ACT_RELU, 1}, {3, DNIC_ACT_IDENTITY, 0}};
@@ -416,6 +496,7 @@ static void test_openmp_team(void) {
 
 int main(void) {
     test_openmp_team();
+    test_split_initialisation();
     HARNESS_FOR_EACH_ISA(level) {
         for (int threads = 1; threads <= 2; threads++) {
             dnic_set_num_threads(threads);

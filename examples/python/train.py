@@ -72,6 +72,7 @@ class dnic_net_desc(ctypes.Structure):
         ("max_batch", ctypes.c_int),
         ("bn_momentum", ctypes.c_float),
         ("bn_eps", ctypes.c_float),
+        ("first_layer", ctypes.c_int),
     ]
 
 
