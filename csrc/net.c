@@ -44,6 +44,7 @@ typedef struct {
 struct dnic_net_s {
     int n_layers, input_dim, max_batch, max_width;
     dnic_loss loss;
+    int first_layer, hidden_top; /* a block of a larger network (desc) */
     float bn_momentum, bn_eps;
     layer_t *layers;
     int n_tensors;
@@ -97,9 +98,12 @@ static dnic_status validate(const dnic_net_desc *d) {
         floats += 7.0 * (double)d->max_batch * L->width;             /* activations */
         prev = L->width;
     }
+    if (d->hidden_top != 0 && d->hidden_top != 1) return DNIC_ERR_ARG;
     const dnic_layer_desc *top = &d->layers[d->n_layers - 1];
-    if (top->act != DNIC_ACT_IDENTITY || top->batchnorm) return DNIC_ERR_ARG;
-    if (d->loss == DNIC_LOSS_SOFTMAX_CE && top->width < 2) return DNIC_ERR_ARG;
+    if (!d->hidden_top) {
+        if (top->act != DNIC_ACT_IDENTITY || top->batchnorm) return DNIC_ERR_ARG;
+        if (d->loss == DNIC_LOSS_SOFTMAX_CE && top->width < 2) return DNIC_ERR_ARG;
+    }
     if (floats > MAX_FLOATS) return DNIC_ERR_SIZE;
     return DNIC_OK;
 }
@@ -122,7 +126,7 @@ void dnic__tensor_info_set(dnic_tensor_info *t, const char *name, size_t offset,
 static void add_tensor(dnic_net_t *n, const char *name, int l, size_t *off, int rows, int cols,
                        int trainable, int decay, size_t *where) {
     char full[64];
-    snprintf(full, sizeof full, "layer%d.%s", l, name);
+    snprintf(full, sizeof full, "layer%d.%s", n->first_layer + l, name);
     dnic__tensor_info_set(&n->tensors[n->n_tensors++], full, *off, rows, cols, trainable, decay, 0);
     *where = *off;
     *off += (size_t)rows * cols;
@@ -153,6 +157,8 @@ dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t s
     n->input_dim = d->input_dim;
     n->max_batch = d->max_batch;
     n->loss = d->loss;
+    n->first_layer = d->first_layer;
+    n->hidden_top = d->hidden_top;
     n->bn_momentum = d->bn_momentum;
     n->bn_eps = d->bn_eps;
     n->layers = calloc((size_t)d->n_layers, sizeof *n->layers);
@@ -374,7 +380,7 @@ dnic_status dnic_net_loss(dnic_net_t *n, const int32_t *labels, const float *tar
     if (!n) return DNIC_ERR_NULL;
     if (B < 1) return DNIC_ERR_SIZE;
     if (B > n->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
-    if (n->last_B != B) return DNIC_ERR_STATE;
+    if (n->last_B != B || n->hidden_top) return DNIC_ERR_STATE;
     layer_t *top = &n->layers[n->n_layers - 1];
     return dnic_loss_forward_backward(n->loss, loss_out, top->gh, top->h, labels, targets, B,
                                       top->out);
@@ -522,6 +528,7 @@ dnic_status dnic_net_evaluate(dnic_net_t *n, const float *X, const int32_t *labe
     if (!labels && !targets) return DNIC_ERR_NULL;
     if (correct_out && !labels) return DNIC_ERR_NULL;
     if (count < 1) return DNIC_ERR_SIZE;
+    if (n->hidden_top) return DNIC_ERR_STATE; /* a block has no loss */
     int K = dnic_net_output_dim(n);
     double total = 0;
     size_t correct = 0;

@@ -344,7 +344,8 @@ DNIC_API dnic_status dnic_gather_labels(int32_t *dst, const int32_t *src, const 
 
 /* One dense layer: a = h W + b, optional batch norm, h' = act(.).
  * The last layer of a description is the output layer: its activation must
- * be IDENTITY and it has no batch norm (the loss applies the link). */
+ * be IDENTITY and it has no batch norm (the loss applies the link), unless
+ * the description is a block below the output (hidden_top). */
 typedef struct {
     int width;              /* units, >= 1 */
     dnic_activation act;
@@ -361,7 +362,15 @@ typedef struct {
     float bn_momentum;             /* running statistics, e.g. 0.1 */
     float bn_eps;                  /* e.g. 1e-5 */
     int first_layer;               /* index of layers[0] in the whole network
-                                      this one is a block of (0: the whole) */
+                                      this one is a block of (0: the whole);
+                                      tensors are named by that index */
+    int hidden_top;                /* 1: a block below the output layer. Its
+                                      top layer is a hidden layer (any
+                                      activation, batch norm), it has no loss
+                                      (dnic_net_loss and dnic_net_evaluate
+                                      refuse it: DNIC_ERR_STATE), and its
+                                      backward starts from the gradient the
+                                      caller writes at dnic_net_grad_at(top) */
 } dnic_net_desc;
 
 /* Fills a description with defaults for the fields a caller rarely sets

@@ -1,13 +1,17 @@
 /* test_gemm.c — every GEMM backend against the plain reference: all four
  * transposes, odd shapes, padded strides, alpha/beta, at 1 and 2 threads;
  * each backend bit-identical with itself run twice; switching, info and
- * bad calls. A backend whose library is absent is skipped with a message.
+ * bad calls; concurrent callers (the block threads of the unlocked
+ * schedules): two threads issuing GEMMs at once, each at its own thread
+ * count, get exactly what the same GEMMs give run one after the other.
+ * A backend whose library is absent is skipped with a message.
  * With DNIC_GEMM set (make check runs the suite once per backend) only that
  * backend is loaded and tested, so a pass never maps another library.
  */
 #include "dnic.h"
 #include "harness.h"
 
+#include <pthread.h>
 #include <string.h>
 
 static const char *name(dnic_gemm_backend b) {
@@ -62,6 +66,75 @@ static void check_shape(dnic_gemm_backend b, int threads, int M, int N, int K, i
         }
 }
 
+/* ------------------------------------------------------ concurrent callers */
+
+enum { CALLS = 12 };
+
+typedef struct {
+    int M, N, K, ta, tb, threads;
+    float *A, *B, *C[CALLS];
+    dnic_status st;
+} caller_t;
+
+static void caller_fill(caller_t *c, int M, int N, int K, int ta, int tb, int threads, uint64_t seed) {
+    memset(c, 0, sizeof *c);
+    c->M = M; c->N = N; c->K = K; c->ta = ta; c->tb = tb; c->threads = threads;
+    c->A = malloc(sizeof(float) * (size_t)M * K);
+    c->B = malloc(sizeof(float) * (size_t)K * N);
+    for (size_t i = 0; i < (size_t)M * K; i++) c->A[i] = dnic_rng_normal(&seed);
+    for (size_t i = 0; i < (size_t)K * N; i++) c->B[i] = dnic_rng_normal(&seed);
+    for (int i = 0; i < CALLS; i++) c->C[i] = malloc(sizeof(float) * (size_t)M * N);
+}
+
+static void caller_free(caller_t *c) {
+    free(c->A); free(c->B);
+    for (int i = 0; i < CALLS; i++) free(c->C[i]);
+}
+
+/* The thread count is set in the calling thread (OpenMP's is per thread,
+ * and every backend takes its count from it), then CALLS GEMMs, each with
+ * its own output and a scale that differs per call. */
+static void *caller_run(void *arg) {
+    caller_t *c = arg;
+    c->st = dnic_set_num_threads(c->threads);
+    int lda = c->ta ? c->M : c->K, ldb = c->tb ? c->K : c->N;
+    for (int i = 0; i < CALLS; i++)
+        dnic_sgemm(c->ta, c->tb, c->M, c->N, c->K, 1.0f + 0.125f * (float)i, c->A, lda, c->B, ldb, 0.0f, c->C[i],
+                   c->N);
+    return NULL;
+}
+
+static void test_concurrent_callers(dnic_gemm_backend b) {
+    static const int counts[][2] = {{1, 1}, {2, 2}, {1, 2}};
+    for (size_t t = 0; t < sizeof counts / sizeof *counts; t++) {
+        /* shapes of a training step: a forward and a weight gradient */
+        caller_t serial[2], parallel[2];
+        caller_fill(&serial[0], 64, 256, 256, 0, 0, counts[t][0], 3);
+        caller_fill(&serial[1], 784, 256, 64, 1, 0, counts[t][1], 4);
+        caller_fill(&parallel[0], 64, 256, 256, 0, 0, counts[t][0], 3);
+        caller_fill(&parallel[1], 784, 256, 64, 1, 0, counts[t][1], 4);
+        caller_run(&serial[0]);
+        caller_run(&serial[1]);
+        pthread_t th[2];
+        int made = 0;
+        for (int i = 0; i < 2; i++) made += pthread_create(&th[i], NULL, caller_run, &parallel[i]) == 0;
+        CHECK(made == 2, "pthread_create");
+        for (int i = 0; i < made; i++) pthread_join(th[i], NULL);
+        for (int i = 0; i < 2; i++) {
+            int same = 1;
+            for (int k = 0; k < CALLS; k++)
+                same &= memcmp(serial[i].C[k], parallel[i].C[k],
+                               sizeof(float) * (size_t)serial[i].M * serial[i].N) == 0;
+            CHECK(parallel[i].st == DNIC_OK && same,
+                  "%s, callers at %d and %d threads: caller %d's results differ from the same GEMMs run alone",
+                  name(b), counts[t][0], counts[t][1], i);
+            caller_free(&serial[i]);
+            caller_free(&parallel[i]);
+        }
+    }
+    dnic_set_num_threads(1);
+}
+
 int main(void) {
     dnic_gemm_info_t info;
     CHECK(dnic_gemm_get_info(&info) == DNIC_OK, "info");
@@ -88,6 +161,7 @@ int main(void) {
                 for (int pad = 0; pad <= 3; pad += 3)
                     check_shape((dnic_gemm_backend)b, threads, shapes[s][0], shapes[s][1], shapes[s][2], pad);
         }
+        test_concurrent_callers((dnic_gemm_backend)b);
     }
     CHECK(ran >= 1, "no backend ran");
     if (only && *only)

@@ -221,7 +221,7 @@ static void test_tensor_table_and_l2(void) {
     dnic_net_free(n);
 }
 
-/* The weights of `net`'s layer l (its own numbering), or NULL. */
+/* The weights of layer l of the whole network (tensors are named by it), or NULL. */
 static const float *layer_weights(dnic_net_t *net, int l, size_t *size) {
     char want[64];
     snprintf(want, sizeof want, "layer%d.weight", l);
@@ -270,7 +270,7 @@ static void test_split_initialisation(void) {
         CHECK(dnic_net_create(&upper, &up, 77) == DNIC_OK, "upper block from layer %d", k);
         for (int l = 0; upper && l < L - k; l++) {
             size_t a = 0, b = 0;
-            const float *wa = layer_weights(upper, l, &a), *wb = layer_weights(whole, k + l, &b);
+            const float *wa = layer_weights(upper, k + l, &a), *wb = layer_weights(whole, k + l, &b);
             CHECK(wa && wb && a == b && memcmp(wa, wb, a * sizeof *wa) == 0,
                   "split after layer %d: the block's layer %d differs from layer %d of the whole", k - 1, l, k + l);
         }
@@ -298,6 +298,94 @@ static void test_split_initialisation(void) {
     dnic_net_t *none = NULL;
     CHECK(dnic_net_create(&none, &bad, 77) == DNIC_ERR_ARG && !none, "first_layer -1 must be DNIC_ERR_ARG");
     dnic_net_free(whole);
+}
+
+/* Blocks as units: the network cut after any hidden layer into a lower
+ * block (hidden_top) and an upper block (first_layer), trained by hand —
+ * lower forward, upper forward + loss + backward with its input gradient,
+ * that gradient written at the lower block's top, lower backward, both
+ * updates — equals the whole network's dnic_net_train_step bit for bit
+ * (Adam, batch norm, 6 steps), with tensors named as in the whole. A block
+ * without a loss refuses the calls that need one. */
+static void test_blocks_equal_whole(void) {
+    enum { L = 5, IN = 6, B = 8, STEPS = 6 };
+    const dnic_layer_desc layers[L] = {{9, DNIC_ACT_RELU, 1}, {7, DNIC_ACT_TANH, 0}, {8, DNIC_ACT_SIGMOID, 1},
+                                       {6, DNIC_ACT_RELU, 0}, {4, DNIC_ACT_IDENTITY, 0}};
+    float x[STEPS][B * IN];
+    int32_t y[STEPS][B];
+    uint64_t rng = 91;
+    for (int s = 0; s < STEPS; s++) {
+        fill_normal(x[s], B * IN, 1.0f, &rng);
+        for (int r = 0; r < B; r++) y[s][r] = (int32_t)(dnic_rng_next(&rng) % 4);
+    }
+    dnic_optim_config adam = dnic_optim_default(DNIC_OPT_ADAM);
+    adam.lr = 0.01f;
+    dnic_net_desc d;
+    dnic_net_desc_defaults(&d);
+    d.input_dim = IN;
+    d.n_layers = L;
+    d.layers = layers;
+    d.max_batch = B;
+    for (int k = 1; k < L; k++) {
+        dnic_net_desc lo = d, up = d;
+        lo.n_layers = k;
+        lo.hidden_top = 1;
+        up.input_dim = layers[k - 1].width;
+        up.n_layers = L - k;
+        up.layers = layers + k;
+        up.first_layer = k;
+        dnic_net_t *whole = NULL, *lower = NULL, *upper = NULL;
+        CHECK(dnic_net_create(&whole, &d, 5) == DNIC_OK && dnic_net_create(&lower, &lo, 5) == DNIC_OK &&
+                  dnic_net_create(&upper, &up, 5) == DNIC_OK,
+              "split after layer %d: create", k - 1);
+        if (!whole || !lower || !upper) { dnic_net_free(whole); dnic_net_free(lower); dnic_net_free(upper); continue; }
+        dnic_net_set_optimizer(whole, 0, &adam);
+        dnic_net_set_optimizer(lower, 0, &adam);
+        dnic_net_set_optimizer(upper, 0, &adam);
+        CHECK(dnic_net_set_input_grad(upper, 1) == DNIC_OK, "input gradient on");
+        dnic_tensor_info t0;
+        dnic_net_tensor(upper, 0, &t0);
+        char want[32];
+        snprintf(want, sizeof want, "layer%d.weight", k);
+        CHECK(strcmp(t0.name, want) == 0, "upper block's first tensor is %s, want %s", t0.name, want);
+        int ok = 1;
+        for (int s = 0; s < STEPS; s++) {
+            float lw = NAN, lb = NAN;
+            ok &= dnic_net_train_step(whole, x[s], y[s], NULL, B, &lw) == DNIC_OK;
+            ok &= dnic_net_forward(lower, x[s], B, 1) == DNIC_OK;
+            ok &= dnic_net_forward(upper, dnic_net_output(lower), B, 1) == DNIC_OK;
+            ok &= dnic_net_loss(upper, y[s], NULL, B, &lb) == DNIC_OK;
+            dnic_net_zero_grad(upper);
+            dnic_net_zero_grad(lower);
+            ok &= dnic_net_backward(upper, B) == DNIC_OK;
+            memcpy(dnic_net_grad_at(lower, k - 1), dnic_net_input_grad(upper), sizeof(float) * B * layers[k - 1].width);
+            ok &= dnic_net_backward(lower, B) == DNIC_OK;
+            ok &= dnic_net_update(lower) == DNIC_OK && dnic_net_update(upper) == DNIC_OK;
+            CHECK(lw == lb, "split after layer %d, step %d: loss %.9g, blocks %.9g", k - 1, s, lw, lb);
+        }
+        CHECK(ok, "split after layer %d: a call failed", k - 1);
+        size_t nw, nl, nu;
+        const float *pw = dnic_net_params(whole, &nw), *pl = dnic_net_params(lower, &nl);
+        const float *pu = dnic_net_params(upper, &nu);
+        CHECK(nl + nu == nw && memcmp(pw, pl, nl * sizeof *pw) == 0 && memcmp(pw + nl, pu, nu * sizeof *pw) == 0,
+              "split after layer %d: blocks' parameters differ from the whole's after %d steps", k - 1, STEPS);
+        float loss;
+        double mean;
+        size_t correct;
+        CHECK(dnic_net_loss(lower, y[0], NULL, B, &loss) == DNIC_ERR_STATE, "a block computed a loss");
+        CHECK(dnic_net_train_step(lower, x[0], y[0], NULL, B, &loss) == DNIC_ERR_STATE, "a block ran train_step");
+        CHECK(dnic_net_evaluate(lower, x[0], y[0], NULL, B, &mean, &correct) == DNIC_ERR_STATE, "a block evaluated");
+        dnic_net_free(whole);
+        dnic_net_free(lower);
+        dnic_net_free(upper);
+    }
+    dnic_net_desc bad = d;
+    bad.hidden_top = 2;
+    dnic_net_t *none = NULL;
+    CHECK(dnic_net_create(&none, &bad, 1) == DNIC_ERR_ARG && !none, "hidden_top 2 must be DNIC_ERR_ARG");
+    bad = d;
+    bad.n_layers = 2; /* top layer tanh: only a block may end in one */
+    CHECK(dnic_net_create(&none, &bad, 1) == DNIC_ERR_ARG && !none, "a hidden top without hidden_top accepted");
 }
 
 /* evaluate() = chunked eval-mode forward + loss + argmax; params round trip. */
@@ -501,6 +589,7 @@ int main(void) {
         for (int threads = 1; threads <= 2; threads++) {
             dnic_set_num_threads(threads);
             test_whole_network_gradient();
+            test_blocks_equal_whole();
             test_gradient_other_losses();
             test_backward_in_blocks();
             test_tensor_table_and_l2();

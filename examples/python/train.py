@@ -73,6 +73,7 @@ class dnic_net_desc(ctypes.Structure):
         ("bn_momentum", ctypes.c_float),
         ("bn_eps", ctypes.c_float),
         ("first_layer", ctypes.c_int),
+        ("hidden_top", ctypes.c_int),
     ]
 
 
