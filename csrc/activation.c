@@ -274,7 +274,7 @@ void dnic__act_backward_colsum(dnic_activation act, float *gz, float *db, const 
     }
     float part[DNIC_ROW_GROUPS][DNIC_GROUP_COLS];
     if (nt > dnic__row_groups(B)) nt = dnic__row_groups(B);
-    if (nt <= 1) {
+    if (nt <= 1 && !dnic__in_parallel()) {
         colsum_groups(f, act, gz, db, gh, h, B, C, part);
         return;
     }

@@ -171,7 +171,7 @@ void dnic_batchnorm_forward_train(float *out, float *xhat, float *mean, float *i
     float part[DNIC_ROW_GROUPS][DNIC_GROUP_COLS];
     train_args a = {out, xhat, mean, invstd, run_mean, run_var, in, gamma, beta, B, C, momentum, eps, part};
     int nt = bn_threads(B, C);
-    if (nt <= 1) {
+    if (nt <= 1 && !dnic__in_parallel()) {
         train_passes(&a);
         return;
     }
@@ -290,7 +290,7 @@ void dnic_batchnorm_backward(float *din, float *dgamma, float *dbeta, const floa
     float k[DNIC_GROUP_COLS], sdt[DNIC_GROUP_COLS], sdxt[DNIC_GROUP_COLS];
     backward_args a = {din, dgamma, dbeta, dout, xhat, invstd, gamma, B, C, sd, sdx, k, sdt, sdxt};
     int nt = bn_threads(B, C);
-    if (nt <= 1) {
+    if (nt <= 1 && !dnic__in_parallel()) {
         backward_passes(&a);
         return;
     }

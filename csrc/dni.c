@@ -216,3 +216,7 @@ dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *
         }
     return DNIC_OK;
 }
+
+dnic_net_t *dnic__dni_net(dnic_dni_t *dni) { return dni->net; }
+const dnic_iface_desc *dnic__dni_desc(const dnic_dni_t *dni, int i) { return &dni->slots[i].d; }
+int dnic__dni_tracking(const dnic_dni_t *dni) { return dni->track; }

@@ -494,6 +494,20 @@ dnic_status dnic_iface_boundary_step(dnic_iface_t *it, const float *h, const int
     return st;
 }
 
+dnic_status dnic_iface_predict_signal(dnic_iface_t *it, const float *h, const int32_t *labels,
+                                      const float *ycond, float *signal, int B) {
+    if (!it || !h || !signal) return DNIC_ERR_NULL;
+    if (it->d.signal != DNIC_SIGNAL_PRED || it->d.kind == DNIC_IFACE_ORACLE || it->step < it->d.warmup_steps)
+        return DNIC_ERR_STATE;
+    dnic_status st = dnic_iface_forward(it, h, labels, ycond, B);
+    if (st == DNIC_OK) st = dnic_iface_write_signal(it, signal, B);
+    it->h = NULL;
+    it->labels = NULL;
+    it->ycond = NULL;
+    it->loss_B = 0;
+    return st;
+}
+
 /* ------------------------------------------------------ parameters, update */
 
 dnic_status dnic_iface_set_input_grad(dnic_iface_t *it, int on) {

@@ -25,6 +25,7 @@ int omp_get_max_threads(void);
 int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 void omp_set_num_threads(int);
+int omp_in_parallel(void);
 #  endif
 #endif
 
@@ -155,8 +156,13 @@ DNIC_INLINE float dnic__log1pf(int L, float x) {
 
 /* How many threads should share an element-wise pass of `work` units, at
  * least `min_per_thread` each: 1 means call the kernel directly, with no
- * parallel region at all (even an if(0) region costs ~0.4 us in libgomp). */
+ * parallel region at all (even an if(0) region costs ~0.4 us in libgomp);
+ * always 1 inside a parallel region. */
 int dnic__par_threads(size_t work, size_t min_per_thread);
+/* 1 inside an OpenMP parallel region. A pass written with orphaned
+ * worksharing (omp for / single) that runs alone must then open a team of
+ * its own, or its constructs would bind to the caller's team. */
+int dnic__in_parallel(void);
 
 /* Thread k of n gets [lo, hi) of [0, total), boundaries on multiples of
  * `align`. */
@@ -194,6 +200,17 @@ static inline void dnic__share_lines(const float *base, size_t total, int n, int
 #define DNIC_GROUP_COLS 512
 static inline int dnic__row_groups(int B) { return B < DNIC_ROW_GROUPS ? B : DNIC_ROW_GROUPS; }
 static inline int dnic__group_row(int B, int groups, int g) { return (int)((int64_t)B * g / groups); }
+
+/* net.c: a block of layers [first, last] of `whole` as its own network
+ * (values not imported), and the copy of parameters, optimizer state,
+ * step, optimizer settings and clip between a block and the whole */
+dnic_status dnic__net_block_create(dnic_net_t **out, const dnic_net_t *whole, int first, int last, int max_batch);
+void dnic__net_block_sync(dnic_net_t *block, dnic_net_t *whole, int first, int to_whole);
+
+/* dni.c: what the pipeline needs of a DNI trainer */
+dnic_net_t *dnic__dni_net(dnic_dni_t *dni);
+const dnic_iface_desc *dnic__dni_desc(const dnic_dni_t *dni, int i);
+int dnic__dni_tracking(const dnic_dni_t *dni);
 
 /* rng.c: the starting state of layer `layer`'s initialisation stream */
 uint64_t dnic__layer_stream(uint64_t seed, int layer);

@@ -549,3 +549,64 @@ dnic_status dnic_net_evaluate(dnic_net_t *n, const float *X, const int32_t *labe
     if (correct_out) *correct_out = correct;
     return isfinite(total) ? DNIC_OK : DNIC_ERR_NONFINITE;
 }
+
+/* ------------------------------------------------------------ blocks */
+
+/* A block of layers [first, last] of `whole`, as its own network: the same
+ * layer descriptions, loss and batch-norm constants; hidden_top unless it
+ * ends at the output. Its values are imported with dnic__net_block_sync. */
+dnic_status dnic__net_block_create(dnic_net_t **out, const dnic_net_t *whole, int first, int last, int max_batch) {
+    *out = NULL;
+    if (first < 0 || last < first || last >= whole->n_layers) return DNIC_ERR_ARG;
+    int n = last - first + 1;
+    dnic_layer_desc *layers = calloc((size_t)n, sizeof *layers);
+    if (!layers) return DNIC_ERR_NOMEM;
+    for (int l = 0; l < n; l++) {
+        const layer_t *L = &whole->layers[first + l];
+        layers[l] = (dnic_layer_desc){L->out, L->act, L->bn};
+    }
+    dnic_net_desc d;
+    dnic_net_desc_defaults(&d);
+    d.input_dim = whole->layers[first].in;
+    d.n_layers = n;
+    d.layers = layers;
+    d.loss = whole->loss;
+    d.init = DNIC_INIT_ZERO;
+    d.max_batch = max_batch;
+    d.bn_momentum = whole->bn_momentum;
+    d.bn_eps = whole->bn_eps;
+    d.first_layer = whole->first_layer + first;
+    d.hidden_top = last < whole->n_layers - 1 || whole->hidden_top;
+    dnic_status st = dnic_net_create(out, &d, 0);
+    free(layers);
+    return st;
+}
+
+/* Where block [first, last]'s parameters start in the whole's block. */
+static size_t layer_offset(const dnic_net_t *whole, int first) { return whole->layers[first].w; }
+
+/* Copies parameters, optimizer state (m and v), step counter, optimizer
+ * settings and clip norm between `whole` and its block starting at layer
+ * `first` (to_whole: block -> whole; else whole -> block). */
+void dnic__net_block_sync(dnic_net_t *block, dnic_net_t *whole, int first, int to_whole) {
+    size_t off = layer_offset(whole, first), n = block->n_params;
+    materialize_zero_grads(block);
+    materialize_zero_grads(whole);
+    float *wp = whole->params + off, *wm = whole->optim + off, *wv = whole->optim + whole->n_params + off;
+    float *bp = block->params, *bm = block->optim, *bv = block->optim + n;
+    if (to_whole) {
+        memcpy(wp, bp, n * sizeof(float));
+        memcpy(wm, bm, n * sizeof(float));
+        memcpy(wv, bv, n * sizeof(float));
+        whole->step = block->step;
+        whole->last_B = 0;
+    } else {
+        memcpy(bp, wp, n * sizeof(float));
+        memcpy(bm, wm, n * sizeof(float));
+        memcpy(bv, wv, n * sizeof(float));
+        block->step = whole->step;
+        memcpy(block->opt, whole->opt, sizeof block->opt);
+        block->clip = whole->clip;
+        block->last_B = 0;
+    }
+}

@@ -53,7 +53,18 @@ int dnic_get_num_threads(void) {
 #endif
 }
 
+int dnic__in_parallel(void) {
+#ifdef _OPENMP
+    return omp_in_parallel();
+#else
+    return 0;
+#endif
+}
+
 int dnic__par_threads(size_t work, size_t min_per_thread) {
+    /* inside a team already (a pipeline's block threads): this thread
+     * works alone, with no nested region */
+    if (dnic__in_parallel()) return 1;
     int t = dnic_get_num_threads();
     if (t <= 1 || work < 2 * min_per_thread) return 1;
     size_t most = work / min_per_thread;

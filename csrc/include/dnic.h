@@ -600,6 +600,14 @@ DNIC_API dnic_status dnic_iface_write_signal(dnic_iface_t *it, float *dst, int B
 DNIC_API dnic_status dnic_iface_boundary_step(dnic_iface_t *it, const float *h, const int32_t *labels,
                                               const float *ycond, const float *target, float *signal, int B,
                                               float *loss_out);
+/* The prediction alone, for schedules where the target comes later
+ * (pipeline, async): s = S(h, y) and the PRED signal s / B written into
+ * `signal` (B, dh); nothing trains (the target, when it arrives, goes
+ * through dnic_iface_boundary_step on the same h). Only for the PRED
+ * signal out of warmup, and not for ORACLE (DNIC_ERR_STATE otherwise). No
+ * pointer is kept. */
+DNIC_API dnic_status dnic_iface_predict_signal(dnic_iface_t *it, const float *h, const int32_t *labels,
+                                               const float *ycond, float *signal, int B);
 DNIC_API const float *dnic_iface_prediction(const dnic_iface_t *it);   /* s (B, dout) */
 /* dL_S/dh (B, dh). With the PRED signal it is only computed after
  * dnic_iface_set_input_grad(it, 1) (it costs a GEMM the signal never reads). */
@@ -667,6 +675,55 @@ DNIC_API dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const 
 /* Last step's interface loss and (with tracking) alignment cosine of interface i. */
 DNIC_API float dnic_dni_iface_loss(const dnic_dni_t *dni, int i);
 DNIC_API float dnic_dni_iface_alignment(const dnic_dni_t *dni, int i);
+
+/* ------------------------------------------------------ pipeline schedule */
+
+/* The pipeline schedule over a DNI trainer's network and interfaces: the
+ * network cut at the interfaces into blocks, each its own network (its
+ * own activations, step counter, clip norm and fault slot), run in
+ * lockstep ticks. At a tick block s works on the batch block s-1 sent at
+ * the previous tick (block 0: the batch fed now): forward; below the top,
+ * its interface predicts the gradient at its top and the block backwards
+ * from that and updates at once; the top block backwards from the loss.
+ * Each block sends its top activations up and the gradient at its input
+ * down; an interface trains on (h, y, target) when that target arrives
+ * two ticks after its prediction. In steady state block s is at batch
+ * tau - s at tick tau. Blocks share dnic_get_num_threads() threads and run
+ * single-threaded inside, so the result is the same bit for bit for any
+ * thread count.
+ * Interfaces must be trainable (LINEAR, NOLABEL, SIGMOID, MLP) with a
+ * BOOTSTRAP target, the PRED signal and no warmup, and alignment tracking
+ * off: anything else needs the same batch's result from above
+ * (DNIC_ERR_ARG). Classification labels only. The pipeline imports the
+ * DNI's network at creation (parameters, optimizer state and settings,
+ * step, clip) and uses the DNI's interface objects; the network itself is
+ * stale until dnic_pipe_sync_to_net. Free the pipeline before the DNI. */
+typedef struct dnic_pipe_s dnic_pipe_t;
+DNIC_API dnic_status dnic_pipe_create(dnic_pipe_t **out, dnic_dni_t *dni);
+DNIC_API void dnic_pipe_free(dnic_pipe_t *p);
+DNIC_API int dnic_pipe_num_blocks(const dnic_pipe_t *p);
+/* One tick, feeding the batch x (B, input), labels (B); x NULL feeds
+ * nothing (draining). *finished_out is 1 when a batch reached the loss
+ * this tick, with its loss in *loss_out (NaN otherwise); either may be
+ * NULL. */
+DNIC_API dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels, int B, float *loss_out,
+                                    int *finished_out);
+/* 1 while messages are in flight (a tick without input would do work). */
+DNIC_API int dnic_pipe_pending(const dnic_pipe_t *p);
+/* Ticks without input until nothing is in flight: every batch fed has
+ * updated every block and trained every interface. */
+DNIC_API dnic_status dnic_pipe_flush(dnic_pipe_t *p);
+/* Copies every block's parameters, optimizer state and step into the DNI's
+ * network (before evaluating it or saving a checkpoint). */
+DNIC_API dnic_status dnic_pipe_sync_to_net(dnic_pipe_t *p);
+/* Block s (0 = bottom): seconds computing and seconds of the ticks it did
+ * not compute (waiting for the other blocks), since creation. */
+DNIC_API dnic_status dnic_pipe_block_stats(const dnic_pipe_t *p, int s, double *busy_seconds,
+                                           double *wait_seconds);
+/* Interface loss of block s's last interface training (NaN if none). */
+DNIC_API float dnic_pipe_iface_loss(const dnic_pipe_t *p, int s);
+/* Block s's network (for tests and inspection; the pipeline owns it). */
+DNIC_API dnic_net_t *dnic_pipe_block_net(dnic_pipe_t *p, int s);
 
 /* -------------------------------------------------------- instruction set */
 

@@ -1,0 +1,315 @@
+/* test_pipeline.c — the pipeline schedule (dnic_pipe_*):
+ *   - a textbook delayed computation written out here, two blocks and one
+ *     linear synthetic gradient, with the delays explicit (the upper block
+ *     works on the batch the lower block forwarded one tick earlier; the
+ *     interface trains on a batch's target two ticks after predicting for
+ *     it), equals the pipeline bit for bit;
+ *   - one block (no interface) equals locked backprop (dnic_net_train_step);
+ *   - 2 threads equal 1 thread bit for bit after 50 batches, for 2, 3 and 5
+ *     blocks, linear and MLP interfaces, with batch norm, on every GEMM
+ *     backend the suite runs with;
+ *   - the rules that need the same batch's result from above are refused;
+ *   - draining: after flush every batch has updated every block.
+ */
+#include "dnic.h"
+#include "harness.h"
+
+#include <string.h>
+
+enum { IN = 12, K = 4, B = 8, NB = 50 };
+
+static void fill_normal(float *x, size_t n, float scale, uint64_t *rng) {
+    for (size_t i = 0; i < n; i++) x[i] = scale * dnic_rng_normal(rng);
+}
+
+typedef struct {
+    float x[NB][B * IN];
+    int32_t y[NB][B];
+} data_t;
+
+static void make_data(data_t *d, uint64_t seed) {
+    for (int b = 0; b < NB; b++) {
+        fill_normal(d->x[b], B * IN, 1.0f, &seed);
+        for (int r = 0; r < B; r++) d->y[b][r] = (int32_t)(dnic_rng_next(&seed) % K);
+    }
+}
+
+static dnic_net_t *make_whole(int hidden, int width, int bn, uint64_t seed) {
+    dnic_layer_desc layers[16];
+    for (int l = 0; l < hidden; l++) layers[l] = (dnic_layer_desc){width, l % 2 ? DNIC_ACT_TANH : DNIC_ACT_RELU, bn && l % 2 == 0};
+    layers[hidden] = (dnic_layer_desc){K, DNIC_ACT_IDENTITY, 0};
+    dnic_net_desc d;
+    dnic_net_desc_defaults(&d);
+    d.input_dim = IN;
+    d.n_layers = hidden + 1;
+    d.layers = layers;
+    d.max_batch = B;
+    dnic_net_t *n = NULL;
+    CHECK(dnic_net_create(&n, &d, seed) == DNIC_OK, "create net");
+    dnic_optim_config adam = dnic_optim_default(DNIC_OPT_ADAM);
+    adam.lr = 0.003f;
+    if (n) dnic_net_set_optimizer(n, 0, &adam);
+    return n;
+}
+
+static dnic_dni_t *make_dni(dnic_net_t *net, const int *at, int n, dnic_iface_kind kind) {
+    dnic_iface_desc ds[8];
+    static int widths[1] = {10};
+    for (int i = 0; i < n; i++) {
+        dnic_iface_desc_defaults(&ds[i], at[i]);
+        ds[i].kind = kind;
+        if (kind == DNIC_IFACE_MLP) {
+            ds[i].mlp_layers = 1;
+            ds[i].mlp_widths = widths;
+            ds[i].mlp_batchnorm = 1;
+        }
+    }
+    dnic_dni_t *dni = NULL;
+    CHECK(dnic_dni_create(&dni, net, ds, n, K, 9) == DNIC_OK, "create dni");
+    dnic_optim_config sgd = dnic_optim_default(DNIC_OPT_SGD);
+    sgd.lr = 0.01f;
+    if (dni) dnic_dni_set_iface_optimizer(dni, &sgd);
+    return dni;
+}
+
+/* Runs NB batches through a pipeline and drains it; the network gets the
+ * blocks' values back. */
+static void run_pipeline(dnic_dni_t *dni, const data_t *d, int threads, int *finished) {
+    dnic_set_num_threads(threads);
+    dnic_pipe_t *p = NULL;
+    CHECK(dnic_pipe_create(&p, dni) == DNIC_OK && p, "create pipeline");
+    if (!p) return;
+    int done = 0, ok = 1;
+    for (int b = 0; b < NB; b++) {
+        int f = 0;
+        float loss;
+        ok &= dnic_pipe_tick(p, d->x[b], d->y[b], B, &loss, &f) == DNIC_OK;
+        done += f;
+        if (f) ok &= isfinite(loss) != 0;
+    }
+    while (dnic_pipe_pending(p)) {
+        int f = 0;
+        ok &= dnic_pipe_tick(p, NULL, NULL, 0, NULL, &f) == DNIC_OK;
+        done += f;
+    }
+    CHECK(ok, "a tick failed");
+    CHECK(dnic_pipe_sync_to_net(p) == DNIC_OK, "sync");
+    *finished = done;
+    dnic_pipe_free(p);
+    dnic_set_num_threads(1);
+}
+
+static int same_params(dnic_net_t *a, dnic_net_t *b) {
+    size_t na, nb;
+    const float *pa = dnic_net_params(a, &na), *pb = dnic_net_params(b, &nb);
+    return na == nb && memcmp(pa, pb, na * sizeof *pa) == 0;
+}
+
+static int same_ifaces(dnic_dni_t *a, dnic_dni_t *b) {
+    int same = dnic_dni_num_ifaces(a) == dnic_dni_num_ifaces(b);
+    for (int i = 0; same && i < dnic_dni_num_ifaces(a); i++) {
+        size_t na, nb;
+        const float *pa = dnic_iface_params(dnic_dni_iface(a, i), &na);
+        const float *pb = dnic_iface_params(dnic_dni_iface(b, i), &nb);
+        same = na == nb && memcmp(pa, pb, na * sizeof *pa) == 0;
+    }
+    return same;
+}
+
+/* -------------------------------------------------- textbook, two blocks */
+
+static void test_textbook_two_blocks(const data_t *d) {
+    enum { H = 3, W = 10, AT = 1 }; /* interface after hidden layer 1 */
+    dnic_net_t *net = make_whole(H, W, 1, 4), *ref = make_whole(H, W, 1, 4);
+    int at[1] = {AT};
+    dnic_dni_t *dni = net ? make_dni(net, at, 1, DNIC_IFACE_LINEAR) : NULL;
+    if (!dni || !ref) return;
+    int finished = 0;
+    run_pipeline(dni, d, 1, &finished);
+    CHECK(finished == NB, "pipeline finished %d batches, want %d", finished, NB);
+
+    /* the two blocks by hand, from the same initial values */
+    dnic_layer_desc lo_layers[2] = {{W, DNIC_ACT_RELU, 1}, {W, DNIC_ACT_TANH, 0}};
+    dnic_layer_desc up_layers[2] = {{W, DNIC_ACT_RELU, 1}, {K, DNIC_ACT_IDENTITY, 0}};
+    dnic_net_desc lo, up;
+    dnic_net_desc_defaults(&lo);
+    lo.input_dim = IN; lo.n_layers = 2; lo.layers = lo_layers; lo.max_batch = B; lo.hidden_top = 1;
+    up = lo;
+    up.input_dim = W; up.layers = up_layers; up.hidden_top = 0; up.first_layer = 2;
+    dnic_net_t *lower = NULL, *upper = NULL;
+    dnic_net_create(&lower, &lo, 4);
+    dnic_net_create(&upper, &up, 4);
+    size_t nall, nl, nu;
+    const float *P = dnic_net_params(ref, &nall);
+    dnic_net_params(lower, &nl);
+    dnic_net_params(upper, &nu);
+    CHECK(nl + nu == nall, "block sizes");
+    dnic_net_set_params(lower, P, nl);
+    dnic_net_set_params(upper, P + nl, nu);
+    dnic_optim_config adam = dnic_optim_default(DNIC_OPT_ADAM);
+    adam.lr = 0.003f;
+    dnic_net_set_optimizer(lower, 0, &adam);
+    dnic_net_set_optimizer(upper, 0, &adam);
+    dnic_net_set_input_grad(upper, 1);
+    dnic_iface_desc id;
+    dnic_iface_desc_defaults(&id, AT);
+    dnic_iface_t *sg = NULL;
+    dnic_iface_create(&sg, &id, W, W, K, B, 0.5f, 1); /* LINEAR starts at zero whatever the seed */
+    dnic_optim_config sgd = dnic_optim_default(DNIC_OPT_SGD);
+    sgd.lr = 0.01f;
+    dnic_iface_set_optimizer(sg, &sgd);
+
+    static float h[NB][B * W], g[NB][B * W]; /* lower's top activations and upper's input gradient, by batch */
+    float signal[B * W], scratch[B * W];
+    int ok = 1;
+    for (int t = 0; t < NB + 2; t++) {
+        /* the interface: the target of batch t-2, sent by the upper block at tick t-1 */
+        if (t - 2 >= 0) {
+            ok &= dnic_iface_boundary_step(sg, h[t - 2], d->y[t - 2], NULL, g[t - 2], scratch, B, NULL) == DNIC_OK;
+            ok &= dnic_iface_update(sg) == DNIC_OK;
+        }
+        /* the lower block: batch t, updated at once from the prediction */
+        if (t < NB) {
+            ok &= dnic_net_forward(lower, d->x[t], B, 1) == DNIC_OK;
+            memcpy(h[t], dnic_net_output(lower), sizeof h[t]);
+            ok &= dnic_iface_predict_signal(sg, h[t], d->y[t], NULL, signal, B) == DNIC_OK;
+            dnic_net_zero_grad(lower);
+            memcpy(dnic_net_grad_at(lower, 1), signal, sizeof signal);
+            ok &= dnic_net_backward(lower, B) == DNIC_OK && dnic_net_update(lower) == DNIC_OK;
+        }
+        /* the upper block: batch t-1, forwarded by the lower block last tick */
+        if (t - 1 >= 0 && t - 1 < NB) {
+            float loss;
+            ok &= dnic_net_forward(upper, h[t - 1], B, 1) == DNIC_OK;
+            ok &= dnic_net_loss(upper, d->y[t - 1], NULL, B, &loss) == DNIC_OK;
+            dnic_net_zero_grad(upper);
+            ok &= dnic_net_backward(upper, B) == DNIC_OK;
+            memcpy(g[t - 1], dnic_net_input_grad(upper), sizeof g[t - 1]);
+            ok &= dnic_net_update(upper) == DNIC_OK;
+        }
+    }
+    CHECK(ok, "textbook: a call failed");
+    const float *Q = dnic_net_params(net, &nall), *L = dnic_net_params(lower, &nl), *U = dnic_net_params(upper, &nu);
+    CHECK(memcmp(Q, L, nl * sizeof *Q) == 0, "pipeline's lower block differs from the textbook delayed computation");
+    CHECK(memcmp(Q + nl, U, nu * sizeof *Q) == 0, "pipeline's upper block differs from the textbook delayed computation");
+    size_t na, nb;
+    const float *A = dnic_iface_params(dnic_dni_iface(dni, 0), &na), *Bp = dnic_iface_params(sg, &nb);
+    CHECK(na == nb && memcmp(A, Bp, na * sizeof *A) == 0, "pipeline's interface differs from the textbook");
+    CHECK(dnic_net_optim_step(net) == NB, "step counter after sync %lld, want %d", (long long)dnic_net_optim_step(net), NB);
+    dnic_iface_free(sg);
+    dnic_net_free(lower);
+    dnic_net_free(upper);
+    dnic_dni_free(dni);
+    dnic_net_free(net);
+    dnic_net_free(ref);
+}
+
+/* ---------------------------------------------- one block = locked backprop */
+
+static void test_one_block_is_backprop(const data_t *d) {
+    dnic_net_t *net = make_whole(3, 9, 1, 6), *twin = make_whole(3, 9, 1, 6);
+    dnic_dni_t *dni = net ? make_dni(net, NULL, 0, DNIC_IFACE_LINEAR) : NULL;
+    if (!dni || !twin) return;
+    int finished = 0;
+    run_pipeline(dni, d, 2, &finished);
+    for (int b = 0; b < NB; b++) {
+        float loss;
+        dnic_net_train_step(twin, d->x[b], d->y[b], NULL, B, &loss);
+    }
+    CHECK(finished == NB, "one block finished %d of %d", finished, NB);
+    CHECK(same_params(net, twin), "a one-block pipeline differs from dnic_net_train_step");
+    dnic_dni_free(dni);
+    dnic_net_free(net);
+    dnic_net_free(twin);
+}
+
+/* ----------------------------------------------- thread count, bit for bit */
+
+static void test_threads_bit_identical(const data_t *d) {
+    static const struct { int hidden, n, at[4]; dnic_iface_kind kind; int bn; } cases[] = {
+        {4, 1, {1}, DNIC_IFACE_LINEAR, 1},
+        {4, 2, {0, 2}, DNIC_IFACE_MLP, 1},
+        {6, 4, {0, 1, 3, 4}, DNIC_IFACE_LINEAR, 1},
+        {6, 4, {0, 2, 3, 4}, DNIC_IFACE_MLP, 0},
+        {5, 2, {1, 3}, DNIC_IFACE_SIGMOID, 1},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        dnic_net_t *n1 = make_whole(cases[c].hidden, 11, cases[c].bn, 8);
+        dnic_net_t *n2 = make_whole(cases[c].hidden, 11, cases[c].bn, 8);
+        dnic_dni_t *d1 = n1 ? make_dni(n1, cases[c].at, cases[c].n, cases[c].kind) : NULL;
+        dnic_dni_t *d2 = n2 ? make_dni(n2, cases[c].at, cases[c].n, cases[c].kind) : NULL;
+        if (d1 && d2) {
+            int f1 = 0, f2 = 0;
+            run_pipeline(d1, d, 1, &f1);
+            run_pipeline(d2, d, 2, &f2);
+            CHECK(f1 == NB && f2 == NB, "case %zu: finished %d and %d batches", c, f1, f2);
+            CHECK(same_params(n1, n2), "case %zu (%d blocks): 2 threads differ from 1 thread", c, cases[c].n + 1);
+            CHECK(same_ifaces(d1, d2), "case %zu (%d blocks): interfaces differ between 1 and 2 threads", c,
+                  cases[c].n + 1);
+            /* the blocks really trained */
+            dnic_net_t *fresh = make_whole(cases[c].hidden, 11, cases[c].bn, 8);
+            CHECK(fresh && !same_params(n1, fresh), "case %zu: nothing trained", c);
+            dnic_net_free(fresh);
+        }
+        dnic_dni_free(d1);
+        dnic_dni_free(d2);
+        dnic_net_free(n1);
+        dnic_net_free(n2);
+    }
+}
+
+/* --------------------------------------------------------- refusals */
+
+static void test_refusals(void) {
+    dnic_net_t *net = make_whole(3, 8, 0, 1);
+    if (!net) return;
+    static const struct { dnic_iface_kind kind; dnic_iface_target target; dnic_iface_signal signal; int warmup; } bad[] = {
+        {DNIC_IFACE_LINEAR, DNIC_TARGET_TRUE, DNIC_SIGNAL_PRED, 0},        /* needs the true gradient now */
+        {DNIC_IFACE_LINEAR, DNIC_TARGET_BOOTSTRAP, DNIC_SIGNAL_PRED_PROP, 0}, /* prop needs the target */
+        {DNIC_IFACE_LINEAR, DNIC_TARGET_BOOTSTRAP, DNIC_SIGNAL_PRED, 5},   /* warmup passes the target through */
+        {DNIC_IFACE_IDENTITY, DNIC_TARGET_BOOTSTRAP, DNIC_SIGNAL_PROP, 0}, /* backprop */
+        {DNIC_IFACE_RANDOM, DNIC_TARGET_OUTPUT_ERROR, DNIC_SIGNAL_PROP, 0}, /* dfa */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        dnic_iface_desc dd;
+        dnic_iface_desc_defaults(&dd, 1);
+        dd.kind = bad[i].kind;
+        dd.target = bad[i].target;
+        dd.signal = bad[i].signal;
+        dd.loss = bad[i].kind == DNIC_IFACE_LINEAR ? DNIC_IFACE_LOSS_L2 : DNIC_IFACE_LOSS_INNER;
+        dd.warmup_steps = bad[i].warmup;
+        dnic_dni_t *dni = NULL;
+        dnic_status st = dnic_dni_create(&dni, net, &dd, 1, K, 1);
+        CHECK(st == DNIC_OK, "case %zu: dni create %s", i, dnic_status_str(st));
+        dnic_pipe_t *p = (dnic_pipe_t *)1;
+        CHECK(dni && dnic_pipe_create(&p, dni) == DNIC_ERR_ARG && p == NULL, "case %zu: pipeline accepted", i);
+        dnic_dni_free(dni);
+    }
+    int at[1] = {1};
+    dnic_dni_t *dni = make_dni(net, at, 1, DNIC_IFACE_LINEAR);
+    dnic_dni_set_track_alignment(dni, 1);
+    dnic_pipe_t *p = NULL;
+    CHECK(dnic_pipe_create(&p, dni) == DNIC_ERR_ARG, "alignment tracking accepted");
+    dnic_dni_set_track_alignment(dni, 0);
+    CHECK(dnic_pipe_create(&p, dni) == DNIC_OK && p, "a plain sg pipeline refused");
+    float x[(B + 1) * IN] = {0};
+    int32_t y[B + 1] = {0};
+    CHECK(dnic_pipe_tick(p, x, NULL, B, NULL, NULL) == DNIC_ERR_NULL, "tick without labels");
+    CHECK(dnic_pipe_tick(p, x, y, B + 1, NULL, NULL) == DNIC_ERR_BATCH_TOO_LARGE, "tick with B > max_batch");
+    CHECK(dnic_pipe_tick(NULL, x, y, B, NULL, NULL) == DNIC_ERR_NULL, "tick on NULL");
+    CHECK(dnic_pipe_create(NULL, dni) == DNIC_ERR_NULL, "create into NULL");
+    CHECK(dnic_pipe_num_blocks(p) == 2, "blocks %d", dnic_pipe_num_blocks(p));
+    dnic_pipe_free(p);
+    dnic_dni_free(dni);
+    dnic_net_free(net);
+}
+
+int main(void) {
+    static data_t d;
+    make_data(&d, 12);
+    test_textbook_two_blocks(&d);
+    test_one_block_is_backprop(&d);
+    test_threads_bit_identical(&d);
+    test_refusals();
+    return harness_finish("pipeline");
+}
