@@ -37,6 +37,13 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "GEMM backend: onednn | openblas | builtin. (default: dnic's choice, see dnic info)")
     var gemm: CoreSystem.GemmBackend?
 
+    @Option(help: "Block schedule: \(ScheduleKind.choiceList). With pipeline (rule sg), the same run also times locked sg at 1 thread and locked backprop at 1 and all threads, alternating, and prints the ratios. (default: locked)")
+    var schedule: ScheduleKind = .locked
+
+    @Option(parsing: .unconditional, help: "With --schedule pipeline: rounds of the alternating comparison (medians). (default: 3)",
+            transform: ArgumentValue.integer)
+    var rounds: Int = 3
+
     @Option(parsing: .unconditional, help: "Steps to time (median of five windows). (default: 300 for w1, 100 for w2)",
             transform: ArgumentValue.integer)
     var steps: Int?
@@ -64,9 +71,14 @@ struct TrainBenchCommand: ParsableCommand {
         }
         if let batch, batch < 1 || batch > 60_000 { throw UsageError("--batch \(batch): must be between 1 and 60000") }
         if let gemm { try asUsage { try CoreSystem.setGemmBackend(gemm) } }
-        let bench = TrainBenchmark(workload: workload, rule: rule, batch: batch ?? 256, steps: steps)
+        if schedule != .locked, rule != .sg {
+            throw UsageError("--schedule \(schedule.rawValue): needs --rule sg (\(rule.rawValue)'s signal needs the same batch's result from above)")
+        }
+        if rounds < 1 || rounds > 100 { throw UsageError("--rounds \(rounds): must be between 1 and 100") }
+        let bench = TrainBenchmark(workload: workload, rule: rule, batch: batch ?? 256, steps: steps, schedule: schedule)
         let data = TrainBenchmark.syntheticMNIST()
-        let r = try bench.run(data: data)
+        var r = try bench.run(data: data)
+        if schedule != .locked { r.comparison = try compareSchedules(data: data) }
         try Console.out.write("workload \(r.workload) rule \(r.rule), batch \(r.batch), \(r.threads) thread(s), GEMM \(r.gemmBackend) (\(r.gemmISA)), kernels \(r.kernelISA), FMA \(r.fmaISA)")
         try Console.out.write(String(format: "  samples/s           %10.0f   (%.3f ms per step, median of 5 windows, %d steps)",
                      r.samplesPerSecond, r.stepMilliseconds, r.stepsTimed))
@@ -78,12 +90,49 @@ struct TrainBenchCommand: ParsableCommand {
         try Console.out.write(String(format: "  training / hot sgemm%10.3f", r.ratioToHotSgemm))
         try Console.out.write(String(format: "  training / peak     %10.3f", r.ratioToPeak))
         try Console.out.write(String(format: "  peak memory         %10.1f MiB", r.peakMemoryMiB))
+        if let rows = r.comparison {
+            let mine = rows[0].samplesPerSecond
+            try Console.out.write("same run, \(rounds) alternating round(s), medians, samples/s; ratio = \(rows[0].name) over the row:")
+            try Console.out.write("  \(rows[0].name.padding(toLength: 30, withPad: " ", startingAt: 0))" + String(format: "%10.0f", mine))
+            for row in rows.dropFirst() {
+                let name = row.name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                try Console.out.write("  \(name)" + String(format: "%10.0f   ratio %.2f", row.samplesPerSecond, mine / row.samplesPerSecond))
+            }
+        }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             do { try AtomicFile.write(try encoder.encode(r), to: json, what: "the result") } catch let error as OutputError {
                 throw OutputError(error.path, "\(error.problem) (the result is printed above)")
             }
+        }
+    }
+}
+
+extension TrainBenchCommand {
+    /// This schedule beside locked sg at 1 thread and locked backprop at 1
+    /// and at all threads, measured in turn `rounds` times (a machine that
+    /// slows down slows all of them), medians.
+    func compareSchedules(data: Dataset) throws -> [TrainBenchmark.Comparison] {
+        let all = CoreSystem.threads
+        let size = batch ?? 256
+        let runs: [(String, Rule, ScheduleKind, Int)] = [
+            ("\(schedule.rawValue) \(rule.rawValue), \(all) thread(s)", rule, schedule, all),
+            ("locked \(rule.rawValue), 1 thread", rule, .locked, 1),
+            ("locked backprop, 1 thread", .backprop, .locked, 1),
+            ("locked backprop, \(all) thread(s)", .backprop, .locked, all),
+        ]
+        var rates = Array(repeating: [Double](), count: runs.count)
+        for _ in 0..<rounds {
+            for (i, run) in runs.enumerated() {
+                try CoreSystem.setThreads(run.3)
+                let b = TrainBenchmark(workload: workload, rule: run.1, batch: size, steps: steps, schedule: run.2)
+                rates[i].append(try b.samplesPerSecond(data: data))
+            }
+        }
+        try CoreSystem.setThreads(all)
+        return runs.indices.map {
+            TrainBenchmark.Comparison(name: runs[$0].0, threads: runs[$0].3, samplesPerSecond: rates[$0].sorted()[rates[$0].count / 2])
         }
     }
 }

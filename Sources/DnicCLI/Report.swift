@@ -34,6 +34,10 @@ final class Report {
                 text += String(format: "  sg%d loss %.3g", i.layer, i.loss)
                 if let a = i.alignment { text += String(format: " cos %.3f", a) }
             }
+            if let blocks = r.blocks {
+                let busy = blocks.map { String(format: "%.0f%%", 100 * $0.busySeconds / max($0.busySeconds + $0.waitSeconds, 1e-9)) }
+                text += "  blocks busy " + busy.joined(separator: "/")
+            }
             text += String(format: "  %.0f samples/s  %.1f s", r.samplesPerSecond, r.seconds)
             try Console.out.write(text)
         }

@@ -7,6 +7,7 @@ extension LossKind: ExpressibleByArgument {}
 extension InitKind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension Rule: ExpressibleByArgument {}
+extension ScheduleKind: ExpressibleByArgument {}
 extension InterfaceKind: ExpressibleByArgument {}
 extension InterfaceTarget: ExpressibleByArgument {}
 extension InterfaceLoss: ExpressibleByArgument {}
@@ -139,6 +140,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Clip gradients to this global L2 norm (network and each interface). (default: off)", transform: ArgumentValue.number)
     var clipGrad: Double?
 
+    @Option(help: "Block schedule: \(ScheduleKind.choiceList). pipeline runs the blocks between interfaces in parallel, each on its own batch (rule sg). (default: locked)")
+    var schedule: ScheduleKind?
+
     @Flag(help: "Allow --log and --save to replace existing regular files.")
     var overwrite = false
 
@@ -184,6 +188,7 @@ struct TrainCommand: ParsableCommand {
         if let threads { c.training.threads = threads }
         if let validation { c.training.validation = validation }
         if let clipGrad { c.training.clipGrad = clipGrad }
+        if let schedule { c.training.schedule = schedule }
         try c.validate()
         _ = try DataSpec.parse(c.data)
         return c
@@ -291,8 +296,9 @@ struct TrainCommand: ParsableCommand {
               + "\(data.test.count) test (loaded in \(String(format: "%.1f", loadSeconds)) s)")
         try Console.out.write("network \(widths) \(config.model.layers.first?.activation.rawValue ?? "linear")"
               + "\(config.model.layers.contains { $0.batchnorm } ? "+bn" : ""), \(config.model.loss.rawValue) loss, "
-              + "\(config.optimizer.kind.rawValue) lr \(config.optimizer.learningRate), batch \(config.training.batch), "
-              + "\(trainer.totalSteps) steps, \(CoreSystem.threads) thread(s), GEMM \(gemm.summary)")
+              + "\(config.optimizer.kind.rawValue) lr \(config.networkOptimizer.learningRate), batch \(config.training.batch), "
+              + "\(trainer.totalSteps) steps, \(CoreSystem.threads) thread(s), GEMM \(gemm.summary)"
+              + (trainer.pipeline.map { ", schedule pipeline (\($0.blockCount) blocks)" } ?? ""))
         if !trainer.dni.boundaries.isEmpty {
             let dni = trainer.dni, i = config.interfaces
             try Console.out.write("rule \(i.rule.rawValue): \(i.kind.rawValue) interfaces after hidden layer(s) "

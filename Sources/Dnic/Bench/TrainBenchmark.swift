@@ -43,6 +43,9 @@ public struct TrainBenchmark {
         /// The instruction set of dnic's own element-wise kernels ("avx512").
         public var kernelISA: String
         public var peakMemoryMiB: Double
+        public var schedule: String = "locked"
+        /// Other schedules and rules timed in the same run (bench --schedule pipeline).
+        public var comparison: [Comparison]?
 
         enum CodingKeys: String, CodingKey {
             case workload, rule, threads, batch
@@ -51,20 +54,37 @@ public struct TrainBenchmark {
             case sgemmHotGFLOPS = "sgemm_hot_gflops", ratioToHotSgemm = "ratio_to_hot_sgemm"
             case fmaPeakGFLOPS = "fma_peak_gflops", fmaISA = "fma_isa", ratioToSgemm = "ratio_to_sgemm"
             case ratioToPeak = "ratio_to_peak", blasKernel = "blas_kernel", peakMemoryMiB = "peak_memory_mib"
-            case gemmBackend = "gemm_backend", gemmISA = "gemm_isa", kernelISA = "kernel_isa"
+            case gemmBackend = "gemm_backend", gemmISA = "gemm_isa", kernelISA = "kernel_isa", schedule, comparison
         }
+    }
+
+    /// One schedule and rule timed beside another in the same run.
+    public struct Comparison: Codable, Sendable {
+        public var name: String
+        public var threads: Int
+        public var samplesPerSecond: Double
+
+        public init(name: String, threads: Int, samplesPerSecond: Double) {
+            self.name = name
+            self.threads = threads
+            self.samplesPerSecond = samplesPerSecond
+        }
+
+        enum CodingKeys: String, CodingKey { case name, threads, samplesPerSecond = "samples_per_sec" }
     }
 
     public let workload: Workload
     public let rule: Rule
     public let batch: Int
     public var steps: Int
+    public let schedule: ScheduleKind
 
     /// The standard batch is 256; `batch` (1 ... 60000) changes it.
-    public init(workload: Workload, rule: Rule, batch: Int = 256, steps: Int? = nil) {
+    public init(workload: Workload, rule: Rule, batch: Int = 256, steps: Int? = nil, schedule: ScheduleKind = .locked) {
         self.workload = workload
         self.rule = rule
         self.batch = batch
+        self.schedule = schedule
         self.steps = steps ?? (workload == .w1 ? 300 : 100) * max(1, 256 / batch)
     }
 
@@ -86,6 +106,7 @@ public struct TrainBenchmark {
         c.optimizer = OptimizerSpec(kind: .sgd, lr: 0.01)
         c.interfaces = InterfaceSpec(rule: rule)
         c.training.batch = batch
+        c.training.schedule = schedule
         return c
     }
 
@@ -160,12 +181,13 @@ public struct TrainBenchmark {
         return times.sorted()[2]
     }
 
-    public func run(data: Dataset) throws -> Result {
+    /// Seconds per training step (median of five windows after a warm-up)
+    /// and the trainer that ran them. Under the pipeline a step is a tick
+    /// fed one batch: in steady state one batch finishes per tick.
+    func timeSteps(data: Dataset) throws -> (seconds: Double, trainer: Trainer) {
         let config = self.config()
         let split = DataSplit(train: data, validation: nil, test: data.subset(Array(0..<batch), name: "probe"))
         let trainer = try Trainer(config: config, data: split)
-        let boundaries = trainer.dni.boundaries
-        let shapes = gemms(config, boundaries: boundaries)
         var order = (0..<data.count).map { Int32($0) }
         var rng: UInt64 = 7
         try DnicError.check(dnic_shuffle(&order, order.count, &rng), "shuffle")
@@ -175,7 +197,11 @@ public struct TrainBenchmark {
             if position + batch > data.count { position = 0 }
             try batches.gather(order, from: position, rows: batch)
             position += batch
-            _ = try batches.trainStep(trainer.dni)
+            if let pipeline = trainer.pipeline {
+                _ = try batches.tick(pipeline)
+            } else {
+                _ = try batches.trainStep(trainer.dni)
+            }
         }
         for _ in 0..<10 { try step() }
         // median of five windows: this machine is noisy
@@ -186,7 +212,20 @@ public struct TrainBenchmark {
             for _ in 0..<per { try step() }
             windows.append((Self.now() - t0) / Double(per))
         }
-        let stepSeconds = windows.sorted()[2]
+        return (windows.sorted()[2], trainer)
+    }
+
+    /// Training samples per second, with no references (for comparisons
+    /// between schedules inside one run).
+    public func samplesPerSecond(data: Dataset) throws -> Double {
+        Double(batch) / (try timeSteps(data: data).seconds)
+    }
+
+    public func run(data: Dataset) throws -> Result {
+        let config = self.config()
+        let (stepSeconds, trainer) = try timeSteps(data: data)
+        let shapes = gemms(config, boundaries: trainer.dni.boundaries)
+        let per = max(steps / 5, 1)
         let gemmSeconds = sgemmSeconds(shapes)
         let hotSeconds = sgemmSeconds(shapes, sharedOperands: true)
         var isa: UnsafePointer<CChar>?
@@ -203,6 +242,6 @@ public struct TrainBenchmark {
                       fmaPeakGFLOPS: peak, fmaISA: isa.map { String(cString: $0) } ?? "?",
                       ratioToSgemm: gemmSeconds / stepSeconds, ratioToPeak: flop / stepSeconds / 1e9 / peak,
                       blasKernel: CoreSystem.blasInfo().corename, gemmBackend: gemm.name, gemmISA: gemm.isa,
-                      kernelISA: CoreSystem.kernelISAInfo().active, peakMemoryMiB: Double(usage.ru_maxrss) / 1024)
+                      kernelISA: CoreSystem.kernelISAInfo().active, peakMemoryMiB: Double(usage.ru_maxrss) / 1024, schedule: schedule.rawValue)
     }
 }

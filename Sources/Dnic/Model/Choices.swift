@@ -69,10 +69,11 @@ public enum OptimizerKind: String, Codable, CaseIterable, Sendable {
     }
 }
 
-/// How blocks are scheduled. Only the locked schedule exists so far; the
-/// pipeline and async schedules of DESIGN §2 come with the interfaces.
+/// How blocks are scheduled (DESIGN §2): `locked`, one batch at a time
+/// through every block (the reference); `pipeline`, blocks in lockstep
+/// ticks, each on its own batch, updating from its interface's prediction.
 public enum ScheduleKind: String, Codable, CaseIterable, Sendable {
-    case locked
+    case locked, pipeline
 }
 
 /// Choices decode with a message that lists the accepted spellings.

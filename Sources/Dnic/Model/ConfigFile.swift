@@ -84,7 +84,7 @@ public enum ConfigFile {
     /// Written by hand rather than by Yams's encoder, which spells 0.9 as
     /// "9e-1"; the result is read back by `load` (a test checks).
     public static func yaml(_ config: RunConfig) throws -> String {
-        let o = config.optimizer, t = config.training
+        let o = config.networkOptimizer, t = config.training
         var lines = ["data: \(quoted(config.data))", "model:", "  layers:"]
         if config.model.layers.isEmpty { lines[lines.count - 1] += " []" }
         for layer in config.model.layers {
@@ -125,7 +125,7 @@ public enum ConfigFile {
 
     public static func json(_ config: RunConfig) throws -> String {
         var resolved = config
-        resolved.optimizer.lr = config.optimizer.learningRate
+        resolved.optimizer.lr = config.networkOptimizer.learningRate
         if let io = resolved.interfaces.optimizer { resolved.interfaces.optimizer?.lr = io.learningRate }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

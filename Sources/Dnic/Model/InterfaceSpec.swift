@@ -237,6 +237,23 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
     public static let maxMLPWidth = 1 << 20
 
     /// Impossible combinations, as a `SettingError`.
+    /// Why these interfaces cannot run unlocked (pipeline), or nil: a
+    /// block's learning signal must not need the same batch's result from
+    /// the block above.
+    public var unlockedRefusal: String? {
+        if rule != .sg {
+            return "needs {interfaces.rule} sg: \(rule.rawValue)'s learning signal needs the same batch's result from above"
+        }
+        if !kind.trainable { return "needs a trainable {interfaces.kind} (linear, nolabel, sigmoid, mlp), not \(kind.rawValue)" }
+        if target != .bootstrap {
+            return "needs {interfaces.target} bootstrap: a \(target.rawValue) target needs the same batch's gradient from above"
+        }
+        if signal != .pred { return "needs {interfaces.signal} pred: \(signal.rawValue) needs the target the pipeline delivers later" }
+        if warmup > 0 { return "cannot warm up ({interfaces.warmup} \(warmup)): warm-up passes the target through" }
+        if trackAlignment { return "cannot {interfaces.track-alignment}: alignment needs the true gradient of the same batch" }
+        return nil
+    }
+
     public func validate(hidden h: Int) throws {
         if !(alpha >= 0 && alpha.isFinite) { throw SettingError("interfaces.alpha", alpha, "must be a finite number >= 0") }
         if warmup < 0 || warmup > maxTrainingSamples {

@@ -261,6 +261,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
         try optimizer.validate(key: "optimizer")
         try training.validate()
         try interfaces.validate(hidden: model.layers.count)
+        if training.schedule != .locked, let reason = interfaces.unlockedRefusal {
+            throw SettingError("training.schedule", training.schedule.rawValue, reason)
+        }
     }
 
     /// The default network for a rule: the paper's 3 × 256 relu MLP; rules
@@ -310,6 +313,18 @@ public struct RunConfig: Codable, Equatable, Sendable {
         return nil
     }
 
+    /// The network's optimizer with its default learning rate resolved for
+    /// the schedule: unlocked blocks learn from predictions made and
+    /// trained a tick or two late, and at the locked default (Adam 1e-3)
+    /// Fashion-MNIST oscillated (0.79 test accuracy after 5 epochs of sg);
+    /// half of it reached 0.877, above locked sg's 0.871. An explicit
+    /// `optimizer.lr` is used as given.
+    public var networkOptimizer: OptimizerSpec {
+        var o = optimizer
+        if o.lr == nil, training.schedule != .locked { o.lr = o.kind.defaultLearningRate * 0.5 }
+        return o
+    }
+
     /// The interfaces' optimizer: their own, or the network's.
-    public var interfaceOptimizer: OptimizerSpec { interfaces.optimizer ?? optimizer }
+    public var interfaceOptimizer: OptimizerSpec { interfaces.optimizer ?? networkOptimizer }
 }

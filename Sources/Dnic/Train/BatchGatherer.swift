@@ -39,6 +39,16 @@ struct BatchGatherer {
         self.rows = rows
     }
 
+    /// Feeds the batch gathered last to `pipeline` for one tick; the loss of
+    /// the batch that finished this tick, if one did.
+    func tick(_ pipeline: Pipeline) throws -> Float? {
+        try x.withUnsafeBufferPointer { xp in
+            try y.withUnsafeBufferPointer { yp in
+                try pipeline.tick(x: xp.baseAddress!, labels: yp.baseAddress!, batch: rows)
+            }
+        }
+    }
+
     /// Runs one training step of `dni` on the batch gathered last.
     func trainStep(_ dni: DNI) throws -> Float {
         try x.withUnsafeBufferPointer { xp in

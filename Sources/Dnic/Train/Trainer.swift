@@ -17,6 +17,9 @@ public struct EvaluationRecord: Codable, Equatable, Sendable {
     /// evaluation and, with alignment tracking, the mean cosine between the
     /// delivered signal and the true gradient.
     public var interfaces: [InterfaceRecord]?
+    /// Under the pipeline, per block (bottom first): seconds computing and
+    /// seconds waiting for the other blocks since the run (or resume) began.
+    public var blocks: [BlockRecord]?
     /// Wall-clock seconds since training started.
     public var seconds: Double
 
@@ -25,8 +28,15 @@ public struct EvaluationRecord: Codable, Equatable, Sendable {
         case trainLoss = "train_loss", testLoss = "test_loss", testAccuracy = "test_accuracy"
         case validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"
         case samplesPerSecond = "samples_per_sec"
-        case interfaces
+        case interfaces, blocks
     }
+}
+
+public struct BlockRecord: Codable, Equatable, Sendable {
+    public var busySeconds: Double
+    public var waitSeconds: Double
+
+    enum CodingKeys: String, CodingKey { case busySeconds = "busy_seconds", waitSeconds = "wait_seconds" }
 }
 
 public struct InterfaceRecord: Codable, Equatable, Sendable {
@@ -53,6 +63,9 @@ public final class Trainer {
     /// The interfaces the rule places (none for backprop): every rule
     /// trains through them, so there is one code path.
     public let dni: DNI
+    /// The pipeline schedule's blocks, when `training.schedule` is pipeline
+    /// (nil: locked). While it trains, `network` is stale between syncs.
+    public let pipeline: Pipeline?
     /// Where the run stands; restored from a checkpoint to resume.
     public var state = TrainerState()
     public let stepsPerEpoch: Int
@@ -90,7 +103,7 @@ public final class Trainer {
             dni = try DNI(network: network, spec: config.interfaces, labelWidth: max(train.classes, 2),
                           seed: config.training.seed ^ 0x1F_ACE5)
         }
-        try network.setOptimizer(config.optimizer)
+        try network.setOptimizer(config.networkOptimizer)
         try dni.setInterfaceOptimizer(config.interfaceOptimizer)
         stepsPerEpoch = (train.count + batch - 1) / batch
         // validate() bounds steps x batch; epochs need the data's size
@@ -104,6 +117,29 @@ public final class Trainer {
             try network.setGradientClip(clip)
             try dni.setGradientClip(clip)
         }
+        // last: the pipeline imports the network's values and settings
+        pipeline = config.training.schedule == .pipeline ? try Pipeline(dni: dni) : nil
+    }
+
+    /// Under the pipeline: ticks without input until every batch fed has
+    /// gone through every block (their losses counted), then the network
+    /// gets the blocks' values. Before checkpoints and the final evaluation.
+    func settle() throws {
+        guard let pipeline else { return }
+        for loss in try pipeline.flush() { countLoss(loss) }
+        try pipeline.sync()
+    }
+
+    private func countLoss(_ loss: Float) {
+        state.lossSum += Double(loss)
+        state.lossCount += 1
+    }
+
+    /// The interface losses of the last step, in `dni.boundaries` order (top first).
+    private var lastInterfaceLosses: [Float] {
+        guard let pipeline else { return dni.interfaceLosses }
+        let n = dni.boundaries.count
+        return (0..<n).map { pipeline.interfaceLoss(block: n - 1 - $0) }
     }
 
     /// How a run was stopped before its last step.
@@ -142,6 +178,8 @@ public final class Trainer {
             try DnicError.check(dnic_shuffle(&order, order.count, &rng), "shuffling")
         }
         if state.inEpoch { try shuffleEpoch() }
+        // whichever way the loop ends, the network holds what the blocks learnt
+        defer { try? pipeline?.sync() }
         let start = Date().addingTimeInterval(-state.trainingSeconds)
         var lastProgress = Date.distantPast
         var last: EvaluationRecord?
@@ -157,9 +195,14 @@ public final class Trainer {
             let rows = min(batch, train.count - position)
             let t0 = Date()
             try batches.gather(order, from: position, rows: rows)
-            let loss: Float
+            let loss: Float?
             do {
-                loss = try batches.trainStep(dni)
+                if let pipeline {
+                    loss = try batches.tick(pipeline)
+                    if step == totalSteps { try settle() }
+                } else {
+                    loss = try batches.trainStep(dni)
+                }
             } catch let error as DnicError where error.status == DNIC_ERR_NONFINITE {
                 throw DnicError("step \(step): \(faultDescription())", status: error.status)
             }
@@ -167,9 +210,8 @@ public final class Trainer {
             state.step = step
             state.position += rows
             state.samples += rows
-            state.lossSum += Double(loss)
-            state.lossCount += 1
-            for (i, v) in dni.interfaceLosses.enumerated() { state.interfaceLossSums[i] += Double(v) }
+            if let loss { countLoss(loss) }
+            for (i, v) in lastInterfaceLosses.enumerated() where !v.isNaN { state.interfaceLossSums[i] += Double(v) }
             if config.interfaces.trackAlignment {
                 for (i, v) in dni.alignments.enumerated() { state.interfaceAlignmentSums[i] += Double(v) }
             }
@@ -181,6 +223,13 @@ public final class Trainer {
                                               testLoss: 0, testAccuracy: 0,
                                               samplesPerSecond: Double(state.samples) / max(state.trainingSeconds, 1e-9),
                                               seconds: 0)
+                if let pipeline {
+                    try pipeline.sync()
+                    record.blocks = (0..<pipeline.blockCount).map {
+                        let s = pipeline.stats($0)
+                        return BlockRecord(busySeconds: s.busy, waitSeconds: s.wait)
+                    }
+                }
                 let test = try network.evaluate(data.test)
                 record.testLoss = test.loss
                 record.testAccuracy = test.accuracy
@@ -215,8 +264,12 @@ public final class Trainer {
                                   loss: state.lossSum / Double(max(state.lossCount, 1)), samplesPerSecond: rate,
                                   etaSeconds: remaining))
             }
-            if let every, step % every == 0, step < totalSteps { try checkpoint(self) }
+            if let every, step % every == 0, step < totalSteps {
+                try settle()
+                try checkpoint(self)
+            }
             if shouldStop(), step < totalSteps {
+                try settle()
                 try checkpoint(self)
                 throw Stop.requested
             }
@@ -232,7 +285,7 @@ public final class Trainer {
 
     /// One line naming the tensor that became NaN or infinite, and why.
     func faultDescription() -> String {
-        let where_: (tensor: String, gradient: Bool)? = network.fault ?? dni.fault
+        let where_: (tensor: String, gradient: Bool)? = pipeline?.fault ?? network.fault ?? dni.fault
         guard let fault = where_ else {
             return "the loss is not finite (NaN or infinity); try a smaller {optimizer.lr} or {training.clip-grad}"
         }
