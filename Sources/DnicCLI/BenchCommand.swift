@@ -40,6 +40,9 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Block schedule: \(ScheduleKind.choiceList). With pipeline (rule sg), the same run also times locked sg at 1 thread and locked backprop at 1 and all threads, alternating, and prints the ratios. (default: locked)")
     var schedule: ScheduleKind = .locked
 
+    @Option(help: "With --rule sg: where the interfaces go, as train's --sg-at (mid, every, or a list like 1,2). (default: mid)")
+    var sgAt: String?
+
     @Option(parsing: .unconditional, help: "With --schedule pipeline: rounds of the alternating comparison (medians). (default: 3)",
             transform: ArgumentValue.integer)
     var rounds: Int = 3
@@ -75,10 +78,13 @@ struct TrainBenchCommand: ParsableCommand {
             throw UsageError("--schedule \(schedule.rawValue): needs --rule sg (\(rule.rawValue)'s signal needs the same batch's result from above)")
         }
         if rounds < 1 || rounds > 100 { throw UsageError("--rounds \(rounds): must be between 1 and 100") }
-        let bench = TrainBenchmark(workload: workload, rule: rule, batch: batch ?? 256, steps: steps, schedule: schedule)
+        let placement = try sgAt.map { text in try asUsage { try Placement(parsing: text) } }
+        if placement != nil, rule == .backprop { throw UsageError("--sg-at: needs --rule sg or sgprop") }
+        let bench = TrainBenchmark(workload: workload, rule: rule, batch: batch ?? 256, steps: steps, schedule: schedule,
+                                   placement: placement)
         let data = TrainBenchmark.syntheticMNIST()
         var r = try bench.run(data: data)
-        if schedule != .locked { r.comparison = try compareSchedules(data: data) }
+        if schedule != .locked { r.comparison = try compareSchedules(data: data, placement: placement) }
         try Console.out.write("workload \(r.workload) rule \(r.rule), batch \(r.batch), \(r.threads) thread(s), GEMM \(r.gemmBackend) (\(r.gemmISA)), kernels \(r.kernelISA), FMA \(r.fmaISA)")
         try Console.out.write(String(format: "  samples/s           %10.0f   (%.3f ms per step, median of 5 windows, %d steps)",
                      r.samplesPerSecond, r.stepMilliseconds, r.stepsTimed))
@@ -113,7 +119,7 @@ extension TrainBenchCommand {
     /// This schedule beside locked sg at 1 thread and locked backprop at 1
     /// and at all threads, measured in turn `rounds` times (a machine that
     /// slows down slows all of them), medians.
-    func compareSchedules(data: Dataset) throws -> [TrainBenchmark.Comparison] {
+    func compareSchedules(data: Dataset, placement: Placement?) throws -> [TrainBenchmark.Comparison] {
         let all = CoreSystem.threads
         let size = batch ?? 256
         let runs: [(String, Rule, ScheduleKind, Int)] = [
@@ -126,7 +132,8 @@ extension TrainBenchCommand {
         for _ in 0..<rounds {
             for (i, run) in runs.enumerated() {
                 try CoreSystem.setThreads(run.3)
-                let b = TrainBenchmark(workload: workload, rule: run.1, batch: size, steps: steps, schedule: run.2)
+                let b = TrainBenchmark(workload: workload, rule: run.1, batch: size, steps: steps, schedule: run.2,
+                                       placement: run.1 == .backprop ? nil : placement)
                 rates[i].append(try b.samplesPerSecond(data: data))
             }
         }

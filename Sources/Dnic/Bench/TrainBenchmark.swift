@@ -78,9 +78,13 @@ public struct TrainBenchmark {
     public let batch: Int
     public var steps: Int
     public let schedule: ScheduleKind
+    /// Where the rule's interfaces go (nil: the rule's default, the middle for sg).
+    public let placement: Placement?
 
     /// The standard batch is 256; `batch` (1 ... 60000) changes it.
-    public init(workload: Workload, rule: Rule, batch: Int = 256, steps: Int? = nil, schedule: ScheduleKind = .locked) {
+    public init(workload: Workload, rule: Rule, batch: Int = 256, steps: Int? = nil, schedule: ScheduleKind = .locked,
+                placement: Placement? = nil) {
+        self.placement = placement
         self.workload = workload
         self.rule = rule
         self.batch = batch
@@ -107,6 +111,7 @@ public struct TrainBenchmark {
         c.interfaces = InterfaceSpec(rule: rule)
         c.training.batch = batch
         c.training.schedule = schedule
+        if let placement { c.interfaces.at = placement }
         return c
     }
 
