@@ -296,7 +296,7 @@ struct TrainCommand: ParsableCommand {
               + "\(data.test.count) test (loaded in \(String(format: "%.1f", loadSeconds)) s)")
         try Console.out.write("network \(widths) \(config.model.layers.first?.activation.rawValue ?? "linear")"
               + "\(config.model.layers.contains { $0.batchnorm } ? "+bn" : ""), \(config.model.loss.rawValue) loss, "
-              + "\(config.optimizer.kind.rawValue) lr \(config.networkOptimizer.learningRate), batch \(config.training.batch), "
+              + "\(config.optimizer.kind.rawValue) lr \(String(format: "%g", config.networkOptimizer.learningRate)), batch \(config.training.batch), "
               + "\(trainer.totalSteps) steps, \(CoreSystem.threads) thread(s), GEMM \(gemm.summary)"
               + (trainer.pipeline.map { ", schedule pipeline (\($0.blockCount) blocks)" } ?? ""))
         if !trainer.dni.boundaries.isEmpty {
@@ -304,7 +304,7 @@ struct TrainCommand: ParsableCommand {
             try Console.out.write("rule \(i.rule.rawValue): \(i.kind.rawValue) interfaces after hidden layer(s) "
                   + "\(dni.boundaries.sorted().map(String.init).joined(separator: ",")), target \(i.target.rawValue), "
                   + "loss \(i.loss.rawValue), signal \(i.signal.rawValue)\(i.signal == .predProp ? " (alpha \(i.alpha))" : "")"
-                  + (i.kind.trainable ? ", \(config.interfaceOptimizer.kind.rawValue) lr \(config.interfaceOptimizer.learningRate)" : ""))
+                  + (i.kind.trainable ? ", \(config.interfaceOptimizer.kind.rawValue) lr \(String(format: "%g", config.interfaceOptimizer.learningRate))" : ""))
         } else {
             try Console.out.write("rule \(config.interfaces.rule.rawValue)")
         }

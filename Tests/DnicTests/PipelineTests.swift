@@ -57,12 +57,18 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(trainer.network.optimizerStep, 600, "every batch updated the top block")
     }
 
-    /// The pipeline schedule's default learning rate is half the locked one; an explicit one is kept.
-    func testDefaultLearningRateIsHalvedUnlocked() throws {
+    /// The pipeline's default learning rate is the locked one over the
+    /// number of blocks; an explicit one is kept, and locked is unchanged.
+    func testDefaultLearningRateScalesWithDepth() throws {
         var c = RunConfig()
+        c.interfaces = InterfaceSpec(rule: .sg)
         XCTAssertEqual(c.networkOptimizer.learningRate, c.optimizer.learningRate)
         c.training.schedule = .pipeline
         XCTAssertEqual(c.networkOptimizer.learningRate, c.optimizer.kind.defaultLearningRate / 2)
+        c.model.layers = Array(repeating: LayerSpec(width: 8), count: 6)
+        c.interfaces.at = try Placement(parsing: "2,4")
+        XCTAssertEqual(c.networkOptimizer.learningRate, c.optimizer.kind.defaultLearningRate / 3)
+        XCTAssertEqual(c.interfaceOptimizer.learningRate, c.optimizer.kind.defaultLearningRate / 3)
         c.optimizer.lr = 0.01
         XCTAssertEqual(c.networkOptimizer.learningRate, 0.01)
     }
