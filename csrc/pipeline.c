@@ -276,9 +276,20 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
     } else {
         /* one team per tick; inside it every block's OpenMP regions and
          * GEMMs run single-threaded (nested parallelism is off), so a block
-         * computes the same bytes whichever thread runs it */
-#pragma omp parallel for schedule(static, 1) num_threads(workers)
-        for (int s = 0; s < S; s++) block_tick(p, s, x, x_batch, B);
+         * computes the same bytes whichever thread runs it, and threads can
+         * take blocks as they come free (more blocks than threads) */
+        int next = 0;
+        /* blocks handed out by a shared counter: schedule(dynamic) would
+         * need an entry point (__kmpc_dispatch_deinit) that clang 21 emits
+         * and Debian's libomp lacks */
+#pragma omp parallel num_threads(workers)
+        for (;;) {
+            int s;
+#pragma omp atomic capture
+            s = next++;
+            if (s >= S) break;
+            block_tick(p, s, x, x_batch, B);
+        }
     }
     p->tick++;
     p->wall += now() - t0;
