@@ -63,6 +63,11 @@ struct dnic_pipe_s {
     int32_t **labels; /* ring of the labels of batches in flight */
     int *label_batch, n_label_slots;
     int64_t tick, fed;
+    /* update decoupling: a block applies its update with this probability;
+     * the draw for a batch is a hash of (seed, block, first_batch + batch) */
+    float update_prob;
+    uint64_t update_seed;
+    int64_t first_batch;
     float top_loss;
     int top_finished;
     double wall;      /* seconds inside ticks */
@@ -162,11 +167,20 @@ dnic_status dnic_pipe_create(dnic_pipe_t **out, dnic_dni_t *dni) {
         return st;
     }
     p->top_loss = NAN;
+    p->update_prob = 1.0f;
     *out = p;
     return DNIC_OK;
 }
 
 int dnic_pipe_num_blocks(const dnic_pipe_t *p) { return p ? p->n_blocks : 0; }
+
+/* Whether block s applies its update for `batch` (update decoupling). */
+static int updates(const dnic_pipe_t *p, int s, int batch) {
+    if (p->update_prob >= 1.0f) return 1;
+    uint64_t z = p->update_seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(s + 1)) ^
+                 (0xd1b54a32d192ed03ULL * (uint64_t)(p->first_batch + batch + 1));
+    return dnic_rng_uniform(&z) < p->update_prob;
+}
 
 static const int32_t *labels_of(const dnic_pipe_t *p, int batch) {
     int slot = batch % p->n_label_slots;
@@ -244,7 +258,7 @@ static void block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x
             memcpy(b->down[now_k], dnic_net_input_grad(b->net), sizeof(float) * (size_t)rows * (size_t)b->in_dim);
             b->down_msg[now_k] = (message_t){batch, rows, -1};
         }
-        if (st == DNIC_OK) st = dnic_net_update(b->net);
+        if (st == DNIC_OK && updates(p, s, batch)) st = dnic_net_update(b->net);
     }
     b->st = st;
     b->busy += now() - t0;
@@ -316,6 +330,25 @@ dnic_status dnic_pipe_flush(dnic_pipe_t *p) {
         if (st != DNIC_OK) return st;
     }
     return DNIC_OK;
+}
+
+dnic_status dnic_pipe_set_update_prob(dnic_pipe_t *p, float prob, uint64_t seed, int64_t first_batch) {
+    if (!p) return DNIC_ERR_NULL;
+    if (!(prob > 0.0f && prob <= 1.0f) || first_batch < 0) return DNIC_ERR_ARG;
+    p->update_prob = prob;
+    p->update_seed = seed;
+    p->first_batch = first_batch;
+    return DNIC_OK;
+}
+
+int64_t dnic_pipe_block_step(const dnic_pipe_t *p, int s) {
+    return (p && s >= 0 && s < p->n_blocks) ? dnic_net_optim_step(p->blocks[s].net) : -1;
+}
+
+dnic_status dnic_pipe_set_block_step(dnic_pipe_t *p, int s, int64_t step) {
+    if (!p) return DNIC_ERR_NULL;
+    if (s < 0 || s >= p->n_blocks) return DNIC_ERR_ARG;
+    return dnic_net_set_optim_step(p->blocks[s].net, step);
 }
 
 dnic_status dnic_pipe_sync_to_net(dnic_pipe_t *p) {

@@ -143,6 +143,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Block schedule: \(ScheduleKind.choiceList). pipeline runs the blocks between interfaces in parallel, each on its own batch (rule sg). (default: locked)")
     var schedule: ScheduleKind?
 
+    @Option(parsing: .unconditional, help: "With --schedule pipeline: each block applies its update for a batch with this probability (update decoupling). (default: 1)", transform: ArgumentValue.number)
+    var updateProb: Double?
+
     @Flag(help: "Allow --log and --save to replace existing regular files.")
     var overwrite = false
 
@@ -189,6 +192,7 @@ struct TrainCommand: ParsableCommand {
         if let validation { c.training.validation = validation }
         if let clipGrad { c.training.clipGrad = clipGrad }
         if let schedule { c.training.schedule = schedule }
+        if let updateProb { c.training.updateProb = updateProb }
         try c.validate()
         _ = try DataSpec.parse(c.data)
         return c

@@ -111,19 +111,60 @@ extension CLITests {
     /// A checkpoint under the pipeline is taken after draining: resuming
     /// from it loses no sample and ends where an uninterrupted run with the
     /// same checkpoint interval ends.
+    /// With update decoupling too: the draws depend on the batch's number
+    /// and each block's step is saved, so the resumed run still matches.
     func testPipelineCheckpointResume() throws {
+        for extra in [[], ["--update-prob", "0.6"]] {
+            let dir = try tempDir()
+            let a = dir.appendingPathComponent("a.safetensors").path, b = dir.appendingPathComponent("b.safetensors").path
+            let base = ["train", "--data", "synth:xor-2d", "--hidden", "4", "--width", "16", "--rule", "sg", "--sg-at", "1,3",
+                        "--schedule", "pipeline", "--quiet", "--checkpoint-every", "10"] + extra
+            let whole = try dnic(base + ["--steps", "30", "--save", a])
+            XCTAssertEqual(whole.status, 0, whole.stderr)
+            let first = try dnic(base + ["--steps", "10", "--save", b])
+            XCTAssertEqual(first.status, 0, first.stderr)
+            let rest = try dnic(["train", "--resume", b, "--steps", "30", "--quiet"])
+            XCTAssertEqual(rest.status, 0, rest.stderr)
+            XCTAssertFalse(whole.stdout.isEmpty)
+            XCTAssertEqual(whole.stdout.split(separator: ",").first, rest.stdout.split(separator: ",").first,
+                           "\(extra) resumed: \(rest.stdout) straight: \(whole.stdout)")
+            // every tensor (parameters, optimizer state) equal; the metadata holds timings
+            let ta = try SafeTensors.read(path: a), tb = try SafeTensors.read(path: b)
+            XCTAssertEqual(ta.tensors.map(\.name), tb.tensors.map(\.name))
+            for t in ta.tensors { XCTAssertEqual(t.values, tb.tensor(t.name)?.values, "\(extra): \(t.name)") }
+        }
+    }
+
+    func testUpdateProbabilityNeedsThePipeline() throws {
+        let r = try dnic(["train", "--data", "synth:xor-2d", "--rule", "sg", "--schedule", "pipeline", "--update-prob", "0.5",
+                          "--steps", "20", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        try assertFails(["train", "--data", "synth:xor-2d", "--rule", "sg", "--update-prob", "0.5", "--steps", "2"],
+                        status: 2, mentions: ["--update-prob", "--schedule pipeline"])
+        try assertFails(["train", "--data", "synth:xor-2d", "--rule", "sg", "--schedule", "pipeline", "--update-prob", "0",
+                         "--steps", "2"], status: 2, mentions: ["--update-prob", "(0, 1]"])
+    }
+}
+
+extension CLITests {
+    /// Bad input on the pipeline's paths: one line, exit 2, the setting named
+    /// as the user wrote it (a config key from a file, a flag on the command line).
+    func testPipelineBadInput() throws {
         let dir = try tempDir()
-        let a = dir.appendingPathComponent("a.safetensors").path, b = dir.appendingPathComponent("b.safetensors").path
-        let base = ["train", "--data", "synth:xor-2d", "--hidden", "4", "--width", "16", "--rule", "sg", "--sg-at", "2",
-                    "--schedule", "pipeline", "--quiet", "--checkpoint-every", "10"]
-        let whole = try dnic(base + ["--steps", "30", "--save", a])
-        XCTAssertEqual(whole.status, 0, whole.stderr)
-        let first = try dnic(base + ["--steps", "10", "--save", b])
-        XCTAssertEqual(first.status, 0, first.stderr)
-        let rest = try dnic(["train", "--resume", b, "--steps", "30", "--quiet"])
-        XCTAssertEqual(rest.status, 0, rest.stderr)
-        XCTAssertEqual(whole.stdout.split(separator: ",").first, rest.stdout.split(separator: ",").first,
-                       "resumed: \(rest.stdout) straight: \(whole.stdout)")
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: a)).count, try Data(contentsOf: URL(fileURLWithPath: b)).count)
+        let typo = dir.appendingPathComponent("typo.yaml").path
+        try "data: synth:xor-2d\ntraining:\n  schedule: pipelin\n".write(toFile: typo, atomically: true, encoding: .utf8)
+        try assertFails(["train", "--config", typo], status: 2, mentions: ["training.schedule", "pipelin", "locked, pipeline"])
+        let locked = dir.appendingPathComponent("locked.yaml").path
+        try "data: synth:xor-2d\ninterfaces:\n  rule: sg\ntraining:\n  update-prob: 0.5\n"
+            .write(toFile: locked, atomically: true, encoding: .utf8)
+        try assertFails(["train", "--config", locked], status: 2, mentions: ["training.update-prob", "training.schedule"])
+        try assertFails(["train", "--data", "synth:xor-2d", "--schedule", "async"], status: 2, mentions: ["--schedule", "async"])
+        try assertFails(["train", "--data", "synth:xor-2d", "--rule", "sg", "--schedule", "pipeline", "--update-prob", "nan"],
+                        status: 2, mentions: ["--update-prob"])
+        try assertFails(["bench", "train", "--schedule", "pipeline"], status: 2, mentions: ["--schedule", "--rule sg"])
+        try assertFails(["bench", "train", "--rule", "sg", "--schedule", "pipeline", "--rounds", "0"], status: 2,
+                        mentions: ["--rounds 0"])
+        try assertFails(["bench", "train", "--rule", "sg", "--sg-at", "x"], status: 2, mentions: ["x"])
+        try assertFails(["bench", "train", "--sg-at", "1"], status: 2, mentions: ["--sg-at", "--rule sg"])
     }
 }

@@ -713,8 +713,20 @@ DNIC_API int dnic_pipe_pending(const dnic_pipe_t *p);
 /* Ticks without input until nothing is in flight: every batch fed has
  * updated every block and trained every interface. */
 DNIC_API dnic_status dnic_pipe_flush(dnic_pipe_t *p);
+/* Update decoupling (Jaderberg et al. 2016): each block applies its update
+ * for a batch with probability prob (0 < prob <= 1; 1, the default, is
+ * every batch), its gradients otherwise dropped; interfaces always train.
+ * Block s's draw for the pipeline's batch b is a hash of (seed, s,
+ * first_batch + b): no state, so a run resumed with first_batch = the
+ * batches already trained draws as the uninterrupted run. */
+DNIC_API dnic_status dnic_pipe_set_update_prob(dnic_pipe_t *p, float prob, uint64_t seed, int64_t first_batch);
+/* Block s's optimizer step (updates applied), -1 for a bad s; and setting
+ * it when resuming (blocks skip different updates under decoupling). */
+DNIC_API int64_t dnic_pipe_block_step(const dnic_pipe_t *p, int s);
+DNIC_API dnic_status dnic_pipe_set_block_step(dnic_pipe_t *p, int s, int64_t step);
 /* Copies every block's parameters, optimizer state and step into the DNI's
- * network (before evaluating it or saving a checkpoint). */
+ * network (before evaluating it or saving a checkpoint); the network's step
+ * is the top block's. */
 DNIC_API dnic_status dnic_pipe_sync_to_net(dnic_pipe_t *p);
 /* Block s (0 = bottom): seconds computing and seconds of the ticks it did
  * not compute (waiting for the other blocks), since creation. */

@@ -9,7 +9,9 @@
  *     blocks, linear and MLP interfaces, with batch norm, on every GEMM
  *     backend the suite runs with;
  *   - the rules that need the same batch's result from above are refused;
- *   - draining: after flush every batch has updated every block.
+ *   - draining: after flush every batch has updated every block;
+ *   - update decoupling: draws by batch number, so thread counts and a
+ *     restart from the network give the same run.
  */
 #include "dnic.h"
 #include "harness.h"
@@ -258,6 +260,87 @@ static void test_threads_bit_identical(const data_t *d) {
     }
 }
 
+/* ------------------------------------------------- update decoupling */
+
+/* Runs batches [from, to) through a new pipeline on dni's network with
+ * update probability prob, drains it and syncs; block steps in/out. */
+static void run_decoupled(dnic_dni_t *dni, const data_t *d, int from, int to, float prob, int64_t *steps, int n_blocks) {
+    dnic_pipe_t *p = NULL;
+    CHECK(dnic_pipe_create(&p, dni) == DNIC_OK, "create");
+    if (!p) return;
+    CHECK(dnic_pipe_set_update_prob(p, prob, 77, from) == DNIC_OK, "set update prob");
+    for (int s = 0; s < n_blocks; s++) dnic_pipe_set_block_step(p, s, steps[s]);
+    int ok = 1;
+    for (int b = from; b < to; b++) ok &= dnic_pipe_tick(p, d->x[b], d->y[b], B, NULL, NULL) == DNIC_OK;
+    ok &= dnic_pipe_flush(p) == DNIC_OK && dnic_pipe_sync_to_net(p) == DNIC_OK;
+    CHECK(ok, "decoupled run %d..%d", from, to);
+    for (int s = 0; s < n_blocks; s++) steps[s] = dnic_pipe_block_step(p, s);
+    dnic_pipe_free(p);
+}
+
+/* Each block updates with probability p, from draws that depend on the
+ * batch's number alone: about p of the batches update each block, blocks
+ * skip different ones, 2 threads equal 1, and a run cut in two (drained,
+ * restarted from the network with first_batch and the block steps) equals
+ * the same run cut by a drain alone. */
+static void test_update_decoupling(const data_t *d) {
+    int at[2] = {0, 2};
+    enum { NBLK = 3 };
+    dnic_net_t *n[3];
+    dnic_dni_t *dd[3];
+    for (int i = 0; i < 3; i++) {
+        n[i] = make_whole(4, 10, 1, 21);
+        dd[i] = n[i] ? make_dni(n[i], at, 2, DNIC_IFACE_LINEAR) : NULL;
+        if (!dd[i]) return;
+    }
+    int64_t s1[NBLK] = {0}, s2[NBLK] = {0}, s3[NBLK] = {0};
+    dnic_set_num_threads(1);
+    run_decoupled(dd[0], d, 0, 20, 0.5f, s1, NBLK);
+    run_decoupled(dd[0], d, 20, NB, 0.5f, s1, NBLK);
+    dnic_set_num_threads(2);
+    run_decoupled(dd[1], d, 0, 20, 0.5f, s2, NBLK);
+    dnic_set_num_threads(1);
+    /* the cut run: one pipeline for all batches, with a drain at 20 */
+    dnic_pipe_t *p = NULL;
+    dnic_pipe_create(&p, dd[2]);
+    dnic_pipe_set_update_prob(p, 0.5f, 77, 0);
+    int ok = 1;
+    for (int b = 0; b < NB; b++) {
+        if (b == 20) ok &= dnic_pipe_flush(p) == DNIC_OK;
+        ok &= dnic_pipe_tick(p, d->x[b], d->y[b], B, NULL, NULL) == DNIC_OK;
+    }
+    ok &= dnic_pipe_flush(p) == DNIC_OK && dnic_pipe_sync_to_net(p) == DNIC_OK;
+    for (int s = 0; s < NBLK; s++) s3[s] = dnic_pipe_block_step(p, s);
+    dnic_pipe_free(p);
+    dnic_set_num_threads(2);
+    run_decoupled(dd[1], d, 20, NB, 0.5f, s2, NBLK);
+    dnic_set_num_threads(1);
+    CHECK(ok, "cut run");
+    CHECK(same_params(n[0], n[1]) && same_ifaces(dd[0], dd[1]), "decoupled: 2 threads differ from 1");
+    CHECK(same_params(n[0], n[2]) && same_ifaces(dd[0], dd[2]), "decoupled: restarted run differs from the drained one");
+    int differ = 0;
+    for (int s = 0; s < NBLK; s++) {
+        CHECK(s1[s] == s2[s] && s1[s] == s3[s], "block %d steps %lld / %lld / %lld", s, (long long)s1[s],
+              (long long)s2[s], (long long)s3[s]);
+        CHECK(s1[s] >= NB / 4 && s1[s] <= 3 * NB / 4, "block %d updated %lld of %d batches at p = 0.5", s,
+              (long long)s1[s], NB);
+        differ |= s > 0 && s1[s] != s1[0];
+    }
+    CHECK(differ, "every block skipped the same number of updates: the draws do not depend on the block");
+    p = NULL;
+    dnic_pipe_create(&p, dd[0]);
+    CHECK(dnic_pipe_set_update_prob(p, 0.0f, 1, 0) == DNIC_ERR_ARG, "prob 0 accepted");
+    CHECK(dnic_pipe_set_update_prob(p, 1.5f, 1, 0) == DNIC_ERR_ARG, "prob 1.5 accepted");
+    CHECK(dnic_pipe_set_update_prob(p, NAN, 1, 0) == DNIC_ERR_ARG, "prob NaN accepted");
+    CHECK(dnic_pipe_set_update_prob(p, 0.5f, 1, -1) == DNIC_ERR_ARG, "negative first batch accepted");
+    CHECK(dnic_pipe_set_block_step(p, 3, 0) == DNIC_ERR_ARG && dnic_pipe_block_step(p, 3) == -1, "block 3 of 3");
+    dnic_pipe_free(p);
+    for (int i = 0; i < 3; i++) {
+        dnic_dni_free(dd[i]);
+        dnic_net_free(n[i]);
+    }
+}
+
 /* --------------------------------------------------------- refusals */
 
 static void test_refusals(void) {
@@ -310,6 +393,7 @@ int main(void) {
     test_textbook_two_blocks(&d);
     test_one_block_is_backprop(&d);
     test_threads_bit_identical(&d);
+    test_update_decoupling(&d);
     test_refusals();
     return harness_finish("pipeline");
 }

@@ -31,6 +31,22 @@ public final class Pipeline {
 
     public var pending: Bool { dnic_pipe_pending(handle) != 0 }
 
+    /// Update decoupling; `firstBatch`: batches trained before this pipeline (a resumed run's step).
+    public func setUpdateProbability(_ p: Double, seed: UInt64, firstBatch: Int) throws {
+        try DnicError.check(dnic_pipe_set_update_prob(handle, Float(p), seed, Int64(firstBatch)), "{training.update-prob} \(p)")
+    }
+
+    /// Each block's optimizer step (bottom first).
+    public var blockSteps: [Int64] {
+        get { (0..<blockCount).map { dnic_pipe_block_step(handle, Int32($0)) } }
+    }
+
+    public func setBlockSteps(_ steps: [Int64]) throws {
+        for (s, t) in steps.enumerated() {
+            try DnicError.check(dnic_pipe_set_block_step(handle, Int32(s), t), "block step")
+        }
+    }
+
     /// Ticks without input until every batch fed has gone through every
     /// block and interface; the losses of the batches finished meanwhile.
     public func flush() throws -> [Float] {

@@ -109,6 +109,7 @@ public enum ConfigFile {
         if let threads = t.threads { lines.append("  threads: \(threads)") }
         lines += ["  validation: \(t.validation)", "  schedule: \(t.schedule.rawValue)"]
         if let clip = t.clipGrad { lines.append("  clip-grad: \(clip)") }
+        if let p = t.updateProb { lines.append("  update-prob: \(p)") }
         return lines.joined(separator: "\n") + "\n"
     }
 

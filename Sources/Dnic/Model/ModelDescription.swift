@@ -162,6 +162,9 @@ public struct TrainingSpec: Codable, Equatable, Sendable {
     public var schedule: ScheduleKind
     /// Clip gradients to this global L2 norm (network and each interface); nil = off.
     public var clipGrad: Double?
+    /// Update decoupling under the pipeline: each block applies its update
+    /// for a batch with this probability; nil = every batch.
+    public var updateProb: Double?
 
     public init(batch: Int = 64, epochs: Int = 1, steps: Int? = nil, evalEvery: Int? = nil, seed: UInt64 = 1,
                 threads: Int? = nil, validation: Double = 0, schedule: ScheduleKind = .locked) {
@@ -177,7 +180,7 @@ public struct TrainingSpec: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case batch, epochs, steps, seed, threads, validation, schedule
-        case evalEvery = "eval-every", clipGrad = "clip-grad"
+        case evalEvery = "eval-every", clipGrad = "clip-grad", updateProb = "update-prob"
     }
 
     public init(from decoder: Decoder) throws {
@@ -193,6 +196,7 @@ public struct TrainingSpec: Codable, Equatable, Sendable {
         validation = try c.decodeIfPresent(Double.self, forKey: .validation) ?? d.validation
         schedule = try c.decodeIfPresent(ScheduleKind.self, forKey: .schedule) ?? d.schedule
         clipGrad = try c.decodeIfPresent(Double.self, forKey: .clipGrad)
+        updateProb = try c.decodeIfPresent(Double.self, forKey: .updateProb)
     }
 }
 
@@ -219,6 +223,12 @@ extension TrainingSpec {
             throw SettingError("training.clip-grad", clip, "must be a positive finite number")
         }
         if !(validation >= 0 && validation < 1) { throw SettingError("training.validation", validation, "must be in [0, 1)") }
+        if let p = updateProb {
+            if !(p > 0 && p <= 1) { throw SettingError("training.update-prob", p, "must be in (0, 1]") }
+            if schedule == .locked {
+                throw SettingError("training.update-prob", p, "needs {training.schedule} pipeline: locked blocks update together")
+            }
+        }
     }
 }
 

@@ -119,6 +119,13 @@ public final class Trainer {
         }
         // last: the pipeline imports the network's values and settings
         pipeline = config.training.schedule == .pipeline ? try Pipeline(dni: dni) : nil
+        if let pipeline {
+            if let p = config.training.updateProb, p < 1 {
+                try pipeline.setUpdateProbability(p, seed: config.training.seed ^ 0x0DEC_0091E, firstBatch: state.step)
+            }
+            // blocks that skipped different updates resume with their own counts
+            if let steps = state.blockSteps, steps.count == pipeline.blockCount { try pipeline.setBlockSteps(steps) }
+        }
     }
 
     /// Under the pipeline: ticks without input until every batch fed has
@@ -128,6 +135,7 @@ public final class Trainer {
         guard let pipeline else { return }
         for loss in try pipeline.flush() { countLoss(loss) }
         try pipeline.sync()
+        state.blockSteps = pipeline.blockSteps
     }
 
     private func countLoss(_ loss: Float) {

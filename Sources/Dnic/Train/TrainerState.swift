@@ -16,6 +16,9 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var interfaceAlignmentSums: [Double] = []
     public var samples = 0
     public var trainingSeconds = 0.0
+    /// Under the pipeline, each block's optimizer step when last drained
+    /// (they differ under update decoupling); nil otherwise.
+    public var blockSteps: [Int64]?
 
     public init() {}
 
@@ -23,7 +26,7 @@ public struct TrainerState: Codable, Equatable, Sendable {
         case step, position
         case epochRNG = "epoch_rng", inEpoch = "in_epoch", lossSum = "loss_sum", lossCount = "loss_count"
         case interfaceLossSums = "interface_loss_sums", interfaceAlignmentSums = "interface_alignment_sums"
-        case samples, trainingSeconds = "training_seconds"
+        case samples, trainingSeconds = "training_seconds", blockSteps = "block_steps"
     }
 
     // UInt64 is written as a decimal string: JSON numbers lose precision above 2^53
@@ -42,6 +45,10 @@ public struct TrainerState: Codable, Equatable, Sendable {
         interfaceAlignmentSums = try c.decode([Double].self, forKey: .interfaceAlignmentSums)
         samples = try c.decode(Int.self, forKey: .samples)
         trainingSeconds = try c.decode(Double.self, forKey: .trainingSeconds)
+        blockSteps = try c.decodeIfPresent([Int64].self, forKey: .blockSteps)
+        if let b = blockSteps, b.count > 4097 || !b.allSatisfy({ (0...Int64(maxTrainingSamples)).contains($0) }) {
+            throw DnicError("trainer state: block_steps must be at most 4097 counters in 0...2^53")
+        }
         // counters of a run stay within its 2^53 samples, so a lying file
         // cannot make the arithmetic of a resumed run overflow
         let most = maxTrainingSamples
@@ -67,5 +74,6 @@ public struct TrainerState: Codable, Equatable, Sendable {
         try c.encode(interfaceAlignmentSums, forKey: .interfaceAlignmentSums)
         try c.encode(samples, forKey: .samples)
         try c.encode(trainingSeconds, forKey: .trainingSeconds)
+        try c.encodeIfPresent(blockSteps, forKey: .blockSteps)
     }
 }
