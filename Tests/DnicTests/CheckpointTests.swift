@@ -26,6 +26,27 @@ final class CheckpointTests: XCTestCase {
         try Checkpoint.save(net, interfaces: none, config: config, state: state, classes: 3, stepsPerEpoch: 10, to: path)
     }
 
+    /// The pipeline's per-block steps round-trip; a lying list is refused in one line.
+    func testBlockStepsRoundTripAndLiesAreRefused() throws {
+        let (net, config) = try smallNetwork()
+        let none = try DNI(network: net, spec: config.interfaces, labelWidth: 3, seed: 0)
+        for (steps, ok) in [([Int64(3), 5], true), ([-1], false), (Array(repeating: Int64(1), count: 5000), false),
+                            ([Int64(1) << 60], false)] {
+            var state = TrainerState()
+            state.step = 5
+            state.blockSteps = steps
+            let path = try tempPath("b\(steps.count).safetensors")
+            try Checkpoint.save(net, interfaces: none, config: config, state: state, classes: 3, stepsPerEpoch: 10, to: path)
+            if ok {
+                XCTAssertEqual(try Checkpoint.load(path: path).state.blockSteps, steps)
+            } else {
+                XCTAssertThrowsError(try Checkpoint.load(path: path), "\(steps.prefix(3))") { error in
+                    XCTAssertTrue("\(error)".contains("block_steps"), "\(error)")
+                }
+            }
+        }
+    }
+
     func testRoundTripRestoresEveryParameter() throws {
         let (net, config) = try smallNetwork()
         let path = try tempPath("a.safetensors")
