@@ -17,10 +17,11 @@ final class Report {
     func show(_ event: TrainEvent) throws {
         if quiet { return }
         switch event {
-        case let .progress(step, total, epoch, loss, rate, eta):
+        case let .progress(step, total, epoch, loss, rate, eta, blocks):
             guard live else { return }
-            let text = String(format: "step %d/%d  epoch %.2f  loss %.4f  %.0f samples/s  ETA %@",
+            var text = String(format: "step %d/%d  epoch %.2f  loss %.4f  %.0f samples/s  ETA %@",
                               step, total, epoch, loss, rate, Report.duration(eta))
+            if !blocks.isEmpty { text += "  blocks busy " + Report.busy(blocks, separator: "/") }
             Console.err("\r\u{1B}[K\(text)")
             lineShown = true
         case let .evaluation(r):
@@ -34,10 +35,7 @@ final class Report {
                 text += String(format: "  sg%d loss %.3g", i.layer, i.loss)
                 if let a = i.alignment { text += String(format: " cos %.3f", a) }
             }
-            if let blocks = r.blocks {
-                let busy = blocks.map { String(format: "%.0f%%", 100 * $0.busySeconds / max($0.busySeconds + $0.waitSeconds, 1e-9)) }
-                text += "  blocks busy " + busy.joined(separator: "/")
-            }
+            if let blocks = r.blocks { text += "  blocks busy " + Report.busy(blocks, separator: "/") }
             text += String(format: "  %.0f samples/s  %.1f s", r.samplesPerSecond, r.seconds)
             try Console.out.write(text)
         }
@@ -50,6 +48,11 @@ final class Report {
             Console.err("\r\u{1B}[K")
             lineShown = false
         }
+    }
+
+    /// Each block's busy share, "98%/25%" (bottom first).
+    static func busy(_ blocks: [BlockRecord], separator: String) -> String {
+        blocks.map { String(format: "%.0f%%", 100 * $0.busyShare) }.joined(separator: separator)
     }
 
     static func duration(_ seconds: Double) -> String {

@@ -72,12 +72,10 @@ final class TrainSession {
         }
         report.finish()
         do {
-            if let pipeline = trainer.pipeline, !report.quiet {
+            if let blocks = trainer.blockRecords, !report.quiet {
                 // where the pipeline stalls: each block's share of the run computing
-                let blocks = (0..<pipeline.blockCount).map { pipeline.stats($0) }
-                let busy = blocks.map { String(format: "%.0f%%", 100 * $0.busy / max($0.busy + $0.wait, 1e-9)) }
-                let wait = blocks.map { String(format: "%.2f s", $0.wait) }
-                try Console.out.write("pipeline: \(blocks.count) blocks (bottom first) busy \(busy.joined(separator: " / ")), "
+                let wait = blocks.map { String(format: "%.2f s", $0.waitSeconds) }
+                try Console.out.write("pipeline: \(blocks.count) blocks (bottom first) busy \(Report.busy(blocks, separator: " / ")), "
                                       + "waiting for the others \(wait.joined(separator: " / "))")
             }
             try Console.out.write(String(format: "test accuracy %.4f (test loss %.4f) after %.2f epochs, %d steps, %.0f samples/s, %.1f s",

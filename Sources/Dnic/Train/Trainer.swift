@@ -35,6 +35,8 @@ public struct EvaluationRecord: Codable, Equatable, Sendable {
 public struct BlockRecord: Codable, Equatable, Sendable {
     public var busySeconds: Double
     public var waitSeconds: Double
+    /// The share of the run this block spent computing.
+    public var busyShare: Double { busySeconds / max(busySeconds + waitSeconds, 1e-9) }
 
     enum CodingKeys: String, CodingKey { case busySeconds = "busy_seconds", waitSeconds = "wait_seconds" }
 }
@@ -49,7 +51,9 @@ public struct InterfaceRecord: Codable, Equatable, Sendable {
 /// What a training run reports as it goes.
 public enum TrainEvent: Sendable {
     /// Throttled to a few per second, for a live progress line.
-    case progress(step: Int, totalSteps: Int, epoch: Double, loss: Double, samplesPerSecond: Double, etaSeconds: Double)
+    /// `blocks`: under the pipeline, each block's busy and waiting seconds so far.
+    case progress(step: Int, totalSteps: Int, epoch: Double, loss: Double, samplesPerSecond: Double, etaSeconds: Double,
+                  blocks: [BlockRecord])
     case evaluation(EvaluationRecord)
 }
 
@@ -143,6 +147,16 @@ public final class Trainer {
         state.lossCount += 1
     }
 
+    /// Under the pipeline, each block's busy and waiting seconds so far (bottom first).
+    public var blockRecords: [BlockRecord]? {
+        pipeline.map { p in
+            (0..<p.blockCount).map {
+                let s = p.stats($0)
+                return BlockRecord(busySeconds: s.busy, waitSeconds: s.wait)
+            }
+        }
+    }
+
     /// The interface losses of the last step, in `dni.boundaries` order (top first).
     private var lastInterfaceLosses: [Float] {
         guard let pipeline else { return dni.interfaceLosses }
@@ -233,10 +247,7 @@ public final class Trainer {
                                               seconds: 0)
                 if let pipeline {
                     try pipeline.sync()
-                    record.blocks = (0..<pipeline.blockCount).map {
-                        let s = pipeline.stats($0)
-                        return BlockRecord(busySeconds: s.busy, waitSeconds: s.wait)
-                    }
+                    record.blocks = blockRecords
                 }
                 let test = try network.evaluate(data.test)
                 record.testLoss = test.loss
@@ -270,7 +281,7 @@ public final class Trainer {
                 let remaining = Double(totalSteps - step) * Double(batch) / max(rate, 1e-9)
                 try onEvent(.progress(step: step, totalSteps: totalSteps, epoch: epoch,
                                   loss: state.lossSum / Double(max(state.lossCount, 1)), samplesPerSecond: rate,
-                                  etaSeconds: remaining))
+                                  etaSeconds: remaining, blocks: blockRecords ?? []))
             }
             if let every, step % every == 0, step < totalSteps {
                 try settle()
