@@ -6,11 +6,10 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "dnic.h"
+#include "child.h"
 #include "harness.h"
 
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 /* Child: print "source corename coretype_set" for the given environment. */
 static int child(const char *coretype) {
@@ -30,25 +29,6 @@ static int child(const char *coretype) {
     printf("%d %s %s %d\n", (int)info.source, info.corename[0] ? info.corename : "?",
            info.coretype_set[0] ? info.coretype_set : "-", env_kept);
     return 0;
-}
-
-static int run_child(const char *self, const char *coretype, char *out, size_t cap) {
-    int fd[2];
-    if (pipe(fd) != 0) return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fd[1], 1);
-        close(fd[0]);
-        execl(self, self, "--child", coretype, (char *)NULL);
-        _exit(127);
-    }
-    close(fd[1]);
-    ssize_t n = read(fd[0], out, cap - 1);
-    out[n > 0 ? n : 0] = '\0';
-    close(fd[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 int main(int argc, char **argv) {

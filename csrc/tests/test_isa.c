@@ -16,11 +16,10 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "dnic.h"
+#include "child.h"
 #include "harness.h"
 
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 /* internal to libdnic (not in dnic.h); the static library exposes them */
 void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B, int C);
@@ -97,26 +96,6 @@ static int child(const char *value) {
     printf("%d %d %d %d %s\n", (int)info.active, (int)info.cpu, (int)info.limit, (int)info.env_status,
            info.env[0] ? info.env : "-");
     return 0;
-}
-
-static int run_child(const char *self, const char *value, char *out, size_t cap) {
-    int fd[2];
-    if (pipe(fd) != 0) return -1;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fd[1], 1);
-        close(fd[0]);
-        execl(self, self, "--child", value, (char *)NULL);
-        _exit(127);
-    }
-    close(fd[1]);
-    ssize_t n = read(fd[0], out, cap - 1);
-    out[n > 0 ? n : 0] = '\0';
-    close(fd[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static void test_environment(const char *self) {
