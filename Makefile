@@ -57,7 +57,7 @@ SONAME   := libdnic.so.$(SOMAJOR)
 
 lib: $(BUILD)/libdnic.a $(BUILD)/libdnic.so $(BUILD)/dnic.pc
 
-$(BUILD)/obj/%.o: csrc/%.c csrc/include/dnic.h csrc/internal.h
+$(BUILD)/obj/%.o: csrc/%.c csrc/include/dnic.h $(wildcard csrc/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(LIBCFLAGS) -c $< -o $@
 
@@ -77,7 +77,7 @@ $(BUILD)/dnic.pc: csrc/dnic.pc.in csrc/include/dnic.h
 	    -e 's|@PRIVATE_LIBS@|$(LIBS)|' $< > $@
 
 # Tests may use LAPACKE for independent reference solutions (never libdnic).
-$(BUILD)/tests/%: csrc/tests/%.c csrc/tests/harness.h csrc/tests/child.h $(BUILD)/libdnic.a
+$(BUILD)/tests/%: csrc/tests/%.c $(wildcard csrc/tests/*.h) $(BUILD)/libdnic.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libdnic.a $(LIBS) $(if $(shell grep -l lapacke.h $< 2>/dev/null),-llapacke)
 

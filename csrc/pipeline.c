@@ -16,64 +16,21 @@
  * double-buffered by tick parity) and run single-threaded inside, so the
  * result does not depend on how many threads share the blocks: K threads
  * equal one thread bit for bit.
- * Not here: the locked schedule (dni.c), async.
+ * The same blocks run free on worker threads under async (async.c).
+ * Not here: the locked schedule (dni.c).
  */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 199309L
 #  undef _POSIX_C_SOURCE
 #  define _POSIX_C_SOURCE 199309L
 #endif
-#include "internal.h"
+#include "pipe_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* A block's top activations are read by the block above one tick after
- * they were made and by its interface's training two ticks after: three
- * slots never overwrite one still needed. */
-#define RING 3
-
-typedef struct {
-    int batch; /* -1: no message */
-    int rows;
-    int slot;  /* up: ring slot of the sender holding h */
-} message_t;
-
-typedef struct {
-    dnic_net_t *net;
-    dnic_iface_t *it; /* interface at its top; NULL for the top block */
-    int first, last;  /* its layers in the whole network */
-    int in_dim, top_dim;
-    float *ring_h[RING];
-    int ring_batch[RING], next_slot;
-    float *down[2];   /* gradient at its input, by tick parity */
-    message_t up_msg[2], down_msg[2];
-    float *scratch;   /* the training pass's (unused) signal */
-    dnic_status st;
-    double busy;      /* seconds computing, summed over ticks */
-    float iface_loss;
-} block_t;
-
-struct dnic_pipe_s {
-    dnic_dni_t *dni;
-    dnic_net_t *whole;
-    int n_blocks, max_batch;
-    block_t *blocks;
-    int32_t **labels; /* ring of the labels of batches in flight */
-    int *label_batch, n_label_slots;
-    int64_t tick, fed;
-    /* update decoupling: a block applies its update with this probability;
-     * the draw for a batch is a hash of (seed, block, first_batch + batch) */
-    float update_prob;
-    uint64_t update_seed;
-    int64_t first_batch;
-    float top_loss;
-    int top_finished;
-    double wall;      /* seconds inside ticks */
-};
-
-static double now(void) {
+double dnic__pipe_now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
@@ -81,17 +38,34 @@ static double now(void) {
 
 void dnic_pipe_free(dnic_pipe_t *p) {
     if (!p) return;
+    dnic__async_free(p); /* stops its workers first */
     for (int s = 0; p->blocks && s < p->n_blocks; s++) {
-        block_t *b = &p->blocks[s];
+        pipe_block_t *b = &p->blocks[s];
         dnic_net_free(b->net);
-        for (int r = 0; r < RING; r++) free(b->ring_h[r]);
+        for (int r = 0; r < b->ring_n; r++) {
+            free(b->ring_h[r]);
+            if (b->ring_y) free(b->ring_y[r]);
+        }
+        free(b->ring_h);
+        free(b->ring_y);
+        free(b->ring_batch);
+        free(b->ring_rows);
+        free(b->ring_fwd);
         free(b->down[0]);
         free(b->down[1]);
+        for (int q = 0; b->down_q && q < p->queue; q++) free(b->down_q[q]);
+        free(b->down_q);
+        free(b->down_batch);
+        free(b->down_rows);
+        free(b->up_q);
         free(b->scratch);
     }
     for (int i = 0; p->labels && i < p->n_label_slots; i++) free(p->labels[i]);
     free(p->labels);
     free(p->label_batch);
+    free(p->label_rows);
+    free(p->stage_x);
+    free(p->stage_y);
     free(p->blocks);
     free(p);
 }
@@ -105,7 +79,7 @@ static int runs_unlocked(const dnic_iface_desc *d) {
            d->warmup_steps == 0;
 }
 
-static dnic_status setup_block(dnic_pipe_t *p, block_t *b, int first, int last) {
+static dnic_status setup_block(dnic_pipe_t *p, pipe_block_t *b, int first, int last, int ring_n) {
     dnic_net_t *whole = p->whole;
     b->first = first;
     b->last = last;
@@ -116,23 +90,44 @@ static dnic_status setup_block(dnic_pipe_t *p, block_t *b, int first, int last) 
     dnic__net_block_sync(b->net, whole, first, 0);
     if (first > 0 && (st = dnic_net_set_input_grad(b->net, 1)) != DNIC_OK) return st;
     size_t top = (size_t)p->max_batch * (size_t)b->top_dim, in = (size_t)p->max_batch * (size_t)b->in_dim;
-    for (int r = 0; r < RING; r++) {
-        if (!(b->ring_h[r] = malloc(top * sizeof(float)))) return DNIC_ERR_NOMEM;
+    b->ring_n = ring_n;
+    b->ring_h = calloc((size_t)ring_n, sizeof *b->ring_h);
+    b->ring_batch = malloc((size_t)ring_n * sizeof *b->ring_batch);
+    b->ring_rows = calloc((size_t)ring_n, sizeof *b->ring_rows);
+    b->ring_fwd = calloc((size_t)ring_n, sizeof *b->ring_fwd);
+    if (p->async) b->ring_y = calloc((size_t)ring_n, sizeof *b->ring_y);
+    if (!b->ring_h || !b->ring_batch || !b->ring_rows || !b->ring_fwd || (p->async && !b->ring_y))
+        return DNIC_ERR_NOMEM;
+    for (int r = 0; r < ring_n; r++) {
         b->ring_batch[r] = -1;
+        if (!(b->ring_h[r] = malloc(top * sizeof(float)))) return DNIC_ERR_NOMEM;
+        if (p->async && !(b->ring_y[r] = malloc((size_t)p->max_batch * sizeof(int32_t)))) return DNIC_ERR_NOMEM;
     }
     if (!(b->scratch = malloc(top * sizeof(float)))) return DNIC_ERR_NOMEM;
     for (int k = 0; k < 2; k++) {
-        if (first > 0 && !(b->down[k] = malloc(in * sizeof(float)))) return DNIC_ERR_NOMEM;
+        if (!p->async && first > 0 && !(b->down[k] = malloc(in * sizeof(float)))) return DNIC_ERR_NOMEM;
         b->up_msg[k].batch = b->down_msg[k].batch = -1;
+    }
+    if (p->async) {
+        b->up_q = calloc((size_t)p->queue, sizeof *b->up_q);
+        b->down_q = calloc((size_t)p->queue, sizeof *b->down_q);
+        b->down_batch = calloc((size_t)p->queue, sizeof *b->down_batch);
+        b->down_rows = calloc((size_t)p->queue, sizeof *b->down_rows);
+        if (!b->up_q || !b->down_q || !b->down_batch || !b->down_rows) return DNIC_ERR_NOMEM;
+        for (int q = 0; first > 0 && q < p->queue; q++)
+            if (!(b->down_q[q] = malloc(in * sizeof(float)))) return DNIC_ERR_NOMEM;
     }
     b->iface_loss = NAN;
     return DNIC_OK;
 }
 
-dnic_status dnic_pipe_create(dnic_pipe_t **out, dnic_dni_t *dni) {
+/* Both schedules: queue 0 is the pipeline (lockstep ticks), queue >= 1
+ * async with that many messages per queue. */
+static dnic_status create(dnic_pipe_t **out, dnic_dni_t *dni, int queue) {
     if (!out) return DNIC_ERR_NULL;
     *out = NULL;
     if (!dni) return DNIC_ERR_NULL;
+    if (queue < 0 || queue > 1024) return DNIC_ERR_ARG;
     int n = dnic_dni_num_ifaces(dni);
     for (int i = 0; i < n; i++)
         if (!runs_unlocked(dnic__dni_desc(dni, i))) return DNIC_ERR_ARG;
@@ -143,34 +138,58 @@ dnic_status dnic_pipe_create(dnic_pipe_t **out, dnic_dni_t *dni) {
     p->whole = dnic__dni_net(dni);
     p->n_blocks = n + 1;
     p->max_batch = dnic_net_max_batch(p->whole);
+    p->async = queue > 0;
+    p->queue = queue;
+    p->top_loss = NAN;
+    p->update_prob = 1.0f;
     p->blocks = calloc((size_t)p->n_blocks, sizeof *p->blocks);
-    /* batch b's labels are read up to n_blocks ticks after it was fed */
-    p->n_label_slots = p->n_blocks + 2;
-    p->labels = calloc((size_t)p->n_label_slots, sizeof *p->labels);
-    p->label_batch = malloc((size_t)p->n_label_slots * sizeof *p->label_batch);
-    dnic_status st = p->blocks && p->labels && p->label_batch ? DNIC_OK : DNIC_ERR_NOMEM;
-    for (int i = 0; st == DNIC_OK && i < p->n_label_slots; i++) {
-        p->label_batch[i] = -1;
-        if (!(p->labels[i] = malloc((size_t)p->max_batch * sizeof(int32_t)))) st = DNIC_ERR_NOMEM;
+    dnic_status st = p->blocks ? DNIC_OK : DNIC_ERR_NOMEM;
+    if (st == DNIC_OK && p->async) st = dnic__async_setup(p, queue);
+    if (st == DNIC_OK && !p->async) {
+        /* batch b's labels are read up to n_blocks ticks after it was fed */
+        p->n_label_slots = p->n_blocks + 2;
+        p->labels = calloc((size_t)p->n_label_slots, sizeof *p->labels);
+        p->label_batch = malloc((size_t)p->n_label_slots * sizeof *p->label_batch);
+        p->label_rows = calloc((size_t)p->n_label_slots, sizeof *p->label_rows);
+        p->stage_x = malloc((size_t)p->max_batch * (size_t)dnic_net_input_dim(p->whole) * sizeof(float));
+        p->stage_y = malloc((size_t)p->max_batch * sizeof(int32_t));
+        st = p->labels && p->label_batch && p->label_rows && p->stage_x && p->stage_y ? DNIC_OK : DNIC_ERR_NOMEM;
+        for (int i = 0; st == DNIC_OK && i < p->n_label_slots; i++) {
+            p->label_batch[i] = -1;
+            if (!(p->labels[i] = calloc((size_t)p->max_batch, sizeof(int32_t)))) st = DNIC_ERR_NOMEM;
+        }
     }
+    /* async: a block's batches in flight are at most a queue up, one in
+     * the block above, a queue of gradients down, and one being trained on */
+    int ring_n = p->async ? 2 * queue + 2 : PIPE_RING;
     /* the DNI numbers its interfaces top first: block s sits under interface n-1-s */
     int first = 0;
     for (int s = 0; st == DNIC_OK && s < p->n_blocks; s++) {
-        block_t *b = &p->blocks[s];
+        pipe_block_t *b = &p->blocks[s];
         int last = s < n ? dnic__dni_desc(dni, n - 1 - s)->layer : dnic_net_num_layers(p->whole) - 1;
         if (s < n) b->it = dnic_dni_iface(dni, n - 1 - s);
-        st = setup_block(p, b, first, last);
+        st = setup_block(p, b, first, last, ring_n);
         first = last + 1;
     }
     if (st != DNIC_OK) {
         dnic_pipe_free(p);
         return st;
     }
-    p->top_loss = NAN;
-    p->update_prob = 1.0f;
     *out = p;
     return DNIC_OK;
 }
+
+dnic_status dnic_pipe_create(dnic_pipe_t **out, dnic_dni_t *dni) { return create(out, dni, 0); }
+
+dnic_status dnic_pipe_create_async(dnic_pipe_t **out, dnic_dni_t *dni, int queue) {
+    if (queue < 1) {
+        if (out) *out = NULL;
+        return DNIC_ERR_ARG;
+    }
+    return create(out, dni, queue);
+}
+
+int dnic_pipe_is_async(const dnic_pipe_t *p) { return p ? p->async : 0; }
 
 int dnic_pipe_num_blocks(const dnic_pipe_t *p) { return p ? p->n_blocks : 0; }
 
@@ -187,34 +206,74 @@ static const int32_t *labels_of(const dnic_pipe_t *p, int batch) {
     return p->label_batch[slot] == batch ? p->labels[slot] : NULL;
 }
 
-static int ring_slot_of(const block_t *b, int batch) {
-    for (int r = 0; r < RING; r++)
+static int ring_slot_of(const pipe_block_t *b, int batch) {
+    for (int r = 0; r < b->ring_n; r++)
         if (b->ring_batch[r] == batch) return r;
     return -1;
+}
+
+dnic_status dnic__pipe_train_iface(pipe_block_t *b, int slot, const int32_t *y, const float *target, int rows,
+                                   float *loss, int64_t *stale) {
+    dnic_status st = dnic_iface_boundary_step(b->it, b->ring_h[slot], y, NULL, target, b->scratch, rows, loss);
+    if (st == DNIC_OK) st = dnic_iface_update(b->it);
+    *stale = b->forwarded - b->ring_fwd[slot] - 1;
+    return st;
+}
+
+void dnic__pipe_note_target(pipe_block_t *b, float loss, int64_t stale) {
+    b->iface_loss = loss;
+    b->stale_sum += (double)stale;
+    b->stale_count++;
+    if (stale > b->stale_max) b->stale_max = stale;
+}
+
+dnic_status dnic__pipe_block_step(dnic_pipe_t *p, int s, const float *in, const int32_t *y, int batch, int rows,
+                                  int slot, float *down, float *loss) {
+    pipe_block_t *b = &p->blocks[s];
+    int top = b->last - b->first;
+    dnic_status st = dnic_net_forward(b->net, in, rows, 1);
+    if (st == DNIC_OK && !b->it) {
+        st = dnic_net_loss(b->net, y, NULL, rows, loss);
+    } else if (st == DNIC_OK) {
+        memcpy(b->ring_h[slot], dnic_net_output(b->net), sizeof(float) * (size_t)rows * (size_t)b->top_dim);
+        b->ring_batch[slot] = batch;
+        b->ring_rows[slot] = rows;
+        b->ring_fwd[slot] = b->forwarded;
+        st = dnic_iface_predict_signal(b->it, b->ring_h[slot], y, NULL, dnic_net_grad_at(b->net, top), rows);
+    }
+    b->forwarded++;
+    if (st == DNIC_OK) {
+        dnic__net_zero_grad_lazy(b->net);
+        st = dnic_net_backward(b->net, rows);
+    }
+    if (st == DNIC_OK && s > 0)
+        memcpy(down, dnic_net_input_grad(b->net), sizeof(float) * (size_t)rows * (size_t)b->in_dim);
+    if (st == DNIC_OK && updates(p, s, batch)) st = dnic_net_update(b->net);
+    return st;
 }
 
 /* Block s's work at tick `tick`, from its neighbours' messages of the
  * previous tick; writes only its own buffers and messages. */
 static void block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x_rows) {
-    block_t *b = &p->blocks[s];
+    pipe_block_t *b = &p->blocks[s];
     int now_k = (int)(p->tick & 1), prev_k = now_k ^ 1;
-    double t0 = now();
+    double t0 = dnic__pipe_now();
     dnic_status st = DNIC_OK;
     b->up_msg[now_k].batch = -1;
     b->down_msg[now_k].batch = -1;
 
     /* 1. the interface trains on a target that arrived from above */
     if (b->it) {
-        const block_t *above = &p->blocks[s + 1];
-        const message_t *m = &above->down_msg[prev_k];
+        const pipe_block_t *above = &p->blocks[s + 1];
+        const pipe_message_t *m = &above->down_msg[prev_k];
         if (m->batch >= 0) {
             int slot = ring_slot_of(b, m->batch);
             const int32_t *y = labels_of(p, m->batch);
-            if (slot < 0 || !y) st = DNIC_ERR_STATE;
-            if (st == DNIC_OK)
-                st = dnic_iface_boundary_step(b->it, b->ring_h[slot], y, NULL, above->down[prev_k], b->scratch, m->rows,
-                                              &b->iface_loss);
-            if (st == DNIC_OK) st = dnic_iface_update(b->it);
+            float loss = NAN;
+            int64_t stale = 0;
+            st = slot < 0 || !y ? DNIC_ERR_STATE
+                                : dnic__pipe_train_iface(b, slot, y, above->down[prev_k], m->rows, &loss, &stale);
+            if (st == DNIC_OK) dnic__pipe_note_target(b, loss, stale);
         }
     }
 
@@ -226,8 +285,8 @@ static void block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x
         batch = x_batch;
         rows = x_rows;
     } else {
-        const block_t *below = &p->blocks[s - 1];
-        const message_t *m = &below->up_msg[prev_k];
+        const pipe_block_t *below = &p->blocks[s - 1];
+        const pipe_message_t *m = &below->up_msg[prev_k];
         if (m->batch >= 0) {
             in = below->ring_h[m->slot];
             batch = m->batch;
@@ -236,32 +295,18 @@ static void block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x
     }
     if (st == DNIC_OK && in) {
         const int32_t *y = labels_of(p, batch);
-        int top = b->last - b->first;
+        int slot = b->next_slot;
         if (!y) st = DNIC_ERR_STATE;
-        if (st == DNIC_OK) st = dnic_net_forward(b->net, in, rows, 1);
-        if (st == DNIC_OK && !b->it) {
-            st = dnic_net_loss(b->net, y, NULL, rows, &p->top_loss);
-            p->top_finished = st == DNIC_OK;
-        } else if (st == DNIC_OK) {
-            int slot = b->next_slot;
-            b->next_slot = (slot + 1) % RING;
-            memcpy(b->ring_h[slot], dnic_net_output(b->net), sizeof(float) * (size_t)rows * (size_t)b->top_dim);
-            b->ring_batch[slot] = batch;
-            st = dnic_iface_predict_signal(b->it, b->ring_h[slot], y, NULL, dnic_net_grad_at(b->net, top), rows);
-            b->up_msg[now_k] = (message_t){batch, rows, slot};
+        if (st == DNIC_OK) st = dnic__pipe_block_step(p, s, in, y, batch, rows, slot, b->down[now_k], &p->top_loss);
+        if (st == DNIC_OK && !b->it) p->top_finished = 1;
+        if (st == DNIC_OK && b->it) {
+            b->next_slot = (slot + 1) % b->ring_n;
+            b->up_msg[now_k] = (pipe_message_t){batch, rows, slot};
         }
-        if (st == DNIC_OK) {
-            dnic__net_zero_grad_lazy(b->net);
-            st = dnic_net_backward(b->net, rows);
-        }
-        if (st == DNIC_OK && s > 0) {
-            memcpy(b->down[now_k], dnic_net_input_grad(b->net), sizeof(float) * (size_t)rows * (size_t)b->in_dim);
-            b->down_msg[now_k] = (message_t){batch, rows, -1};
-        }
-        if (st == DNIC_OK && updates(p, s, batch)) st = dnic_net_update(b->net);
+        if (st == DNIC_OK && s > 0) b->down_msg[now_k] = (pipe_message_t){batch, rows, -1};
     }
     b->st = st;
-    b->busy += now() - t0;
+    b->busy += dnic__pipe_now() - t0;
 }
 
 dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels, int B, float *loss_out,
@@ -271,7 +316,10 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
     if (x && B < 1) return DNIC_ERR_SIZE;
     if (x && B > p->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
     if (x && p->fed >= INT32_MAX) return DNIC_ERR_SIZE;
-    double t0 = now();
+    if (p->async)
+        return x ? dnic__async_feed(p, x, labels, B, loss_out, finished_out)
+                 : dnic__async_drain(p, loss_out, finished_out);
+    double t0 = dnic__pipe_now();
     int x_batch = -1;
     if (x) {
         /* labels out of range are refused by the loss and the interfaces */
@@ -279,6 +327,7 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
         int slot = x_batch % p->n_label_slots;
         memcpy(p->labels[slot], labels, (size_t)B * sizeof(int32_t));
         p->label_batch[slot] = x_batch;
+        p->label_rows[slot] = B;
     }
     p->top_finished = 0;
     p->top_loss = NAN;
@@ -306,7 +355,7 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
         }
     }
     p->tick++;
-    p->wall += now() - t0;
+    p->wall += dnic__pipe_now() - t0;
     for (int s = 0; s < S; s++)
         if (p->blocks[s].st != DNIC_OK) return p->blocks[s].st;
     if (loss_out) *loss_out = p->top_loss;
@@ -314,8 +363,24 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
     return DNIC_OK;
 }
 
+dnic_status dnic_pipe_tick_rows(dnic_pipe_t *p, const float *X, const int32_t *labels, size_t n_rows,
+                                const int32_t *idx, int B, float *loss_out, int *finished_out) {
+    if (!p) return DNIC_ERR_NULL;
+    if (!X || !labels || !idx) return DNIC_ERR_NULL;
+    if (B < 1 || n_rows < 1) return DNIC_ERR_SIZE;
+    if (B > p->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
+    for (int r = 0; r < B; r++)
+        if (idx[r] < 0 || (size_t)idx[r] >= n_rows) return DNIC_ERR_ARG;
+    if (p->async) return dnic__async_feed_rows(p, X, labels, idx, B, loss_out, finished_out);
+    size_t dim = (size_t)dnic_net_input_dim(p->whole);
+    dnic_status st = dnic_gather_rows(p->stage_x, X, idx, B, dim, n_rows);
+    if (st == DNIC_OK) st = dnic_gather_labels(p->stage_y, labels, idx, B, n_rows);
+    return st == DNIC_OK ? dnic_pipe_tick(p, p->stage_x, p->stage_y, B, loss_out, finished_out) : st;
+}
+
 int dnic_pipe_pending(const dnic_pipe_t *p) {
     if (!p) return 0;
+    if (p->async) return p->running; /* a drain stops the workers */
     int k = (int)((p->tick - 1) & 1);
     if (p->tick == 0) return 0;
     for (int s = 0; s < p->n_blocks; s++)
@@ -335,6 +400,7 @@ dnic_status dnic_pipe_flush(dnic_pipe_t *p) {
 dnic_status dnic_pipe_set_update_prob(dnic_pipe_t *p, float prob, uint64_t seed, int64_t first_batch) {
     if (!p) return DNIC_ERR_NULL;
     if (!(prob > 0.0f && prob <= 1.0f) || first_batch < 0) return DNIC_ERR_ARG;
+    if (p->running) return DNIC_ERR_STATE;
     p->update_prob = prob;
     p->update_seed = seed;
     p->first_batch = first_batch;
@@ -342,33 +408,239 @@ dnic_status dnic_pipe_set_update_prob(dnic_pipe_t *p, float prob, uint64_t seed,
 }
 
 int64_t dnic_pipe_block_step(const dnic_pipe_t *p, int s) {
-    return (p && s >= 0 && s < p->n_blocks) ? dnic_net_optim_step(p->blocks[s].net) : -1;
+    return (p && !p->running && s >= 0 && s < p->n_blocks) ? dnic_net_optim_step(p->blocks[s].net) : -1;
 }
 
 dnic_status dnic_pipe_set_block_step(dnic_pipe_t *p, int s, int64_t step) {
     if (!p) return DNIC_ERR_NULL;
     if (s < 0 || s >= p->n_blocks) return DNIC_ERR_ARG;
+    if (p->running) return DNIC_ERR_STATE;
     return dnic_net_set_optim_step(p->blocks[s].net, step);
 }
 
 dnic_status dnic_pipe_sync_to_net(dnic_pipe_t *p) {
     if (!p) return DNIC_ERR_NULL;
+    if (p->running) return DNIC_ERR_STATE; /* async workers still own the blocks */
     for (int s = 0; s < p->n_blocks; s++) dnic__net_block_sync(p->blocks[s].net, p->whole, p->blocks[s].first, 1);
     return DNIC_OK;
 }
 
-dnic_status dnic_pipe_block_stats(const dnic_pipe_t *p, int s, double *busy_seconds, double *wait_seconds) {
+/* Async workers write the figures under the lock; the pipeline between ticks. */
+static void lock_figures(dnic_pipe_t *p) {
+    if (p->async) pthread_mutex_lock(&p->mu);
+}
+static void unlock_figures(dnic_pipe_t *p) {
+    if (p->async) pthread_mutex_unlock(&p->mu);
+}
+
+dnic_status dnic_pipe_block_stats(dnic_pipe_t *p, int s, double *busy_seconds, double *wait_seconds) {
     if (!p) return DNIC_ERR_NULL;
     if (s < 0 || s >= p->n_blocks) return DNIC_ERR_ARG;
-    if (busy_seconds) *busy_seconds = p->blocks[s].busy;
-    if (wait_seconds) *wait_seconds = p->wall - p->blocks[s].busy;
+    lock_figures(p);
+    double wall = p->wall + (p->running ? dnic__pipe_now() - p->engine_t0 : 0.0), busy = p->blocks[s].busy;
+    unlock_figures(p);
+    if (busy_seconds) *busy_seconds = busy;
+    if (wait_seconds) *wait_seconds = wall > busy ? wall - busy : 0.0;
     return DNIC_OK;
 }
 
-float dnic_pipe_iface_loss(const dnic_pipe_t *p, int s) {
-    return (p && s >= 0 && s < p->n_blocks) ? p->blocks[s].iface_loss : NAN;
+dnic_status dnic_pipe_block_staleness(dnic_pipe_t *p, int s, double *mean, int64_t *max, int64_t *count) {
+    if (!p) return DNIC_ERR_NULL;
+    if (s < 0 || s >= p->n_blocks) return DNIC_ERR_ARG;
+    lock_figures(p);
+    const pipe_block_t *b = &p->blocks[s];
+    double m = b->stale_count ? b->stale_sum / (double)b->stale_count : 0.0;
+    int64_t mx = b->stale_max, n = b->stale_count;
+    unlock_figures(p);
+    if (mean) *mean = m;
+    if (max) *max = mx;
+    if (count) *count = n;
+    return DNIC_OK;
+}
+
+float dnic_pipe_iface_loss(dnic_pipe_t *p, int s) {
+    if (!p || s < 0 || s >= p->n_blocks) return NAN;
+    lock_figures(p);
+    float v = p->blocks[s].iface_loss;
+    unlock_figures(p);
+    return v;
 }
 
 dnic_net_t *dnic_pipe_block_net(dnic_pipe_t *p, int s) {
     return (p && s >= 0 && s < p->n_blocks) ? p->blocks[s].net : NULL;
+}
+
+/* ---- in-flight state, for checkpoints at a tick boundary ----
+ * ints: magic, version, blocks, max_batch, tick, fed, first_batch, label
+ * slots; per label slot its batch and, if in use, its rows and labels; per
+ * block next_slot, forwarded, then per ring slot (batch, rows, forward
+ * count), then per tick parity (up batch, rows, slot, down batch, rows).
+ * values: each ring slot's h (rows x top) and each down message's gradient
+ * (rows x input), in that order, for the slots and messages in use. */
+enum { INFLIGHT_MAGIC = 0x44504950, INFLIGHT_VERSION = 1 };
+
+typedef struct {
+    int64_t *ints;
+    float *values;
+    size_t n_ints, n_values, max_ints, max_values;
+    int overflow;
+} inflight_writer;
+
+static void put_int(inflight_writer *w, int64_t v) {
+    if (w->ints && w->n_ints < w->max_ints) w->ints[w->n_ints] = v;
+    else if (w->ints) w->overflow = 1;
+    w->n_ints++;
+}
+
+static void put_values(inflight_writer *w, const float *v, size_t n) {
+    if (w->values && w->n_values + n <= w->max_values) memcpy(w->values + w->n_values, v, n * sizeof(float));
+    else if (w->values) w->overflow = 1;
+    w->n_values += n;
+}
+
+dnic_status dnic_pipe_export_inflight(const dnic_pipe_t *p, float *values, size_t *n_values, int64_t *ints,
+                                      size_t *n_ints) {
+    if (!p || !n_values || !n_ints) return DNIC_ERR_NULL;
+    if (p->async) return DNIC_ERR_STATE; /* async drains before a checkpoint */
+    inflight_writer w = {ints, values, 0, 0, *n_ints, *n_values, 0};
+    put_int(&w, INFLIGHT_MAGIC);
+    put_int(&w, INFLIGHT_VERSION);
+    put_int(&w, p->n_blocks);
+    put_int(&w, p->max_batch);
+    put_int(&w, p->tick);
+    put_int(&w, p->fed);
+    put_int(&w, p->first_batch);
+    put_int(&w, p->n_label_slots);
+    for (int i = 0; i < p->n_label_slots; i++) {
+        put_int(&w, p->label_batch[i]);
+        if (p->label_batch[i] < 0) continue;
+        put_int(&w, p->label_rows[i]);
+        for (int r = 0; r < p->label_rows[i]; r++) put_int(&w, p->labels[i][r]);
+    }
+    for (int s = 0; s < p->n_blocks; s++) {
+        const pipe_block_t *b = &p->blocks[s];
+        put_int(&w, b->next_slot);
+        put_int(&w, b->forwarded);
+        for (int r = 0; r < b->ring_n; r++) {
+            put_int(&w, b->ring_batch[r]);
+            put_int(&w, b->ring_rows[r]);
+            put_int(&w, b->ring_fwd[r]);
+            if (b->ring_batch[r] >= 0) put_values(&w, b->ring_h[r], (size_t)b->ring_rows[r] * (size_t)b->top_dim);
+        }
+        for (int k = 0; k < 2; k++) {
+            put_int(&w, b->up_msg[k].batch);
+            put_int(&w, b->up_msg[k].rows);
+            put_int(&w, b->up_msg[k].slot);
+            put_int(&w, b->down_msg[k].batch);
+            put_int(&w, b->down_msg[k].rows);
+            if (b->down_msg[k].batch >= 0)
+                put_values(&w, b->down[k], (size_t)b->down_msg[k].rows * (size_t)b->in_dim);
+        }
+    }
+    int sized = !ints || !values;
+    *n_ints = w.n_ints;
+    *n_values = w.n_values;
+    return sized || !w.overflow ? DNIC_OK : DNIC_ERR_SIZE;
+}
+
+typedef struct {
+    const int64_t *ints;
+    const float *values;
+    size_t n_ints, n_values, at_int, at_value;
+    int bad;
+} inflight_reader;
+
+/* The next int, which must lie in [lo, hi]; a short or lying input marks bad. */
+static int64_t get_int(inflight_reader *r, int64_t lo, int64_t hi) {
+    if (r->bad || r->at_int >= r->n_ints) {
+        r->bad = 1;
+        return lo;
+    }
+    int64_t v = r->ints[r->at_int++];
+    if (v < lo || v > hi) {
+        r->bad = 1;
+        return lo;
+    }
+    return v;
+}
+
+static void get_values(inflight_reader *r, float *dst, size_t n) {
+    if (r->bad || n > r->n_values - r->at_value) {
+        r->bad = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(r->values[r->at_value + i])) r->bad = 1;
+    if (!r->bad) memcpy(dst, r->values + r->at_value, n * sizeof(float));
+    r->at_value += n;
+}
+
+dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_t n_values, const int64_t *ints,
+                                      size_t n_ints) {
+    if (!p || !ints || (!values && n_values)) return DNIC_ERR_NULL;
+    if (p->async || p->tick != 0 || p->fed != 0) return DNIC_ERR_STATE; /* a fresh pipeline only */
+    inflight_reader r = {ints, values, n_ints, n_values, 0, 0, 0};
+    int S = p->n_blocks, mb = p->max_batch, classes = dnic_net_output_dim(p->whole);
+    get_int(&r, INFLIGHT_MAGIC, INFLIGHT_MAGIC);
+    get_int(&r, INFLIGHT_VERSION, INFLIGHT_VERSION);
+    get_int(&r, S, S);
+    get_int(&r, 1, INT32_MAX); /* the exporter's max_batch: rows are checked against ours */
+    int64_t tick = get_int(&r, 0, INT64_MAX / 2), fed = get_int(&r, 0, INT32_MAX);
+    int64_t first_batch = get_int(&r, 0, (int64_t)1 << 53);
+    get_int(&r, p->n_label_slots, p->n_label_slots);
+    /* into the pipeline's own buffers (fresh, so nothing is lost if refused) */
+    for (int i = 0; i < p->n_label_slots; i++) {
+        p->label_batch[i] = (int)get_int(&r, -1, fed - 1);
+        if (p->label_batch[i] < 0) continue;
+        if (p->label_batch[i] % p->n_label_slots != i) r.bad = 1;
+        p->label_rows[i] = (int)get_int(&r, 1, mb);
+        for (int k = 0; k < p->label_rows[i] && !r.bad; k++) p->labels[i][k] = (int32_t)get_int(&r, 0, classes - 1);
+    }
+    for (int s = 0; s < S && !r.bad; s++) {
+        pipe_block_t *b = &p->blocks[s];
+        int top = !b->it;
+        b->next_slot = (int)get_int(&r, 0, b->ring_n - 1);
+        b->forwarded = get_int(&r, 0, fed);
+        for (int k = 0; k < b->ring_n; k++) {
+            b->ring_batch[k] = (int)get_int(&r, -1, top ? -1 : fed - 1);
+            b->ring_rows[k] = (int)get_int(&r, 0, mb);
+            b->ring_fwd[k] = get_int(&r, 0, b->forwarded);
+            if (b->ring_batch[k] >= 0) {
+                if (b->ring_rows[k] < 1) r.bad = 1;
+                get_values(&r, b->ring_h[k], (size_t)b->ring_rows[k] * (size_t)b->top_dim);
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            pipe_message_t *up = &b->up_msg[k], *down = &b->down_msg[k];
+            up->batch = (int)get_int(&r, -1, top ? -1 : fed - 1);
+            up->rows = (int)get_int(&r, 0, mb);
+            up->slot = (int)get_int(&r, -1, b->ring_n - 1);
+            if (up->batch >= 0 && (up->slot < 0 || b->ring_batch[up->slot] != up->batch ||
+                                   b->ring_rows[up->slot] != up->rows))
+                r.bad = 1;
+            down->batch = (int)get_int(&r, -1, s == 0 ? -1 : fed - 1);
+            down->rows = (int)get_int(&r, 0, mb);
+            down->slot = -1;
+            if (down->batch >= 0) {
+                if (down->rows < 1) r.bad = 1;
+                get_values(&r, b->down[k], (size_t)down->rows * (size_t)b->in_dim);
+            }
+        }
+    }
+    if (r.bad || r.at_int != n_ints || r.at_value != n_values) {
+        /* leave it fresh */
+        for (int i = 0; i < p->n_label_slots; i++) p->label_batch[i] = -1;
+        for (int s = 0; s < S; s++) {
+            pipe_block_t *b = &p->blocks[s];
+            b->next_slot = 0;
+            b->forwarded = 0;
+            for (int k = 0; k < b->ring_n; k++) b->ring_batch[k] = -1;
+            for (int k = 0; k < 2; k++) b->up_msg[k].batch = b->down_msg[k].batch = -1;
+        }
+        return DNIC_ERR_ARG;
+    }
+    p->tick = tick;
+    p->fed = fed;
+    p->first_batch = first_batch;
+    return DNIC_OK;
 }

@@ -37,7 +37,7 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "GEMM backend: onednn | openblas | builtin. (default: dnic's choice, see dnic info)")
     var gemm: CoreSystem.GemmBackend?
 
-    @Option(help: "Block schedule: \(ScheduleKind.choiceList). With pipeline (rule sg), the same run also times locked sg at 1 thread and locked backprop at 1 and all threads, alternating, and prints the ratios. (default: locked)")
+    @Option(help: "Block schedule: \(ScheduleKind.choiceList). With pipeline or async (rule sg), the same run also times locked sg at 1 thread and locked backprop at 1 and all threads (async: and the pipeline), alternating, and prints the ratios. (default: locked)")
     var schedule: ScheduleKind = .locked
 
     @Option(help: "With --rule sg: where the interfaces go, as train's --sg-at (mid, every, or a list like 1,2). (default: mid)")
@@ -117,17 +117,18 @@ struct TrainBenchCommand: ParsableCommand {
 
 extension TrainBenchCommand {
     /// This schedule beside locked sg at 1 thread and locked backprop at 1
-    /// and at all threads, measured in turn `rounds` times (a machine that
+    /// and at all threads (async: and the pipeline), measured in turn `rounds` times (a machine that
     /// slows down slows all of them), medians.
     func compareSchedules(data: Dataset, placement: Placement?) throws -> [TrainBenchmark.Comparison] {
         let all = CoreSystem.threads
         let size = batch ?? 256
-        let runs: [(String, Rule, ScheduleKind, Int)] = [
+        var runs: [(String, Rule, ScheduleKind, Int)] = [
             ("\(schedule.rawValue) \(rule.rawValue), \(all) thread(s)", rule, schedule, all),
             ("locked \(rule.rawValue), 1 thread", rule, .locked, 1),
             ("locked backprop, 1 thread", .backprop, .locked, 1),
             ("locked backprop, \(all) thread(s)", .backprop, .locked, all),
         ]
+        if schedule == .async { runs.insert(("pipeline \(rule.rawValue), \(all) thread(s)", rule, .pipeline, all), at: 1) }
         var rates = Array(repeating: [Double](), count: runs.count)
         for _ in 0..<rounds {
             for (i, run) in runs.enumerated() {

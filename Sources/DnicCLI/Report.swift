@@ -7,6 +7,8 @@ import Foundation
 final class Report {
     let quiet: Bool
     let live: Bool
+    /// Under async: each block's target staleness beside its busy share.
+    var showStaleness = false
     private var lineShown = false
 
     init(quiet: Bool) {
@@ -22,6 +24,7 @@ final class Report {
             var text = String(format: "step %d/%d  epoch %.2f  loss %.4f  %.0f samples/s  ETA %@",
                               step, total, epoch, loss, rate, Report.duration(eta))
             if !blocks.isEmpty { text += "  blocks busy " + Report.busy(blocks, separator: "/") }
+            if showStaleness { text += Report.staleness(blocks) }
             Console.err("\r\u{1B}[K\(text)")
             lineShown = true
         case let .evaluation(r):
@@ -35,7 +38,10 @@ final class Report {
                 text += String(format: "  sg%d loss %.3g", i.layer, i.loss)
                 if let a = i.alignment { text += String(format: " cos %.3f", a) }
             }
-            if let blocks = r.blocks { text += "  blocks busy " + Report.busy(blocks, separator: "/") }
+            if let blocks = r.blocks {
+                text += "  blocks busy " + Report.busy(blocks, separator: "/")
+                if showStaleness { text += Report.staleness(blocks) }
+            }
             text += String(format: "  %.0f samples/s  %.1f s", r.samplesPerSecond, r.seconds)
             try Console.out.write(text)
         }
@@ -53,6 +59,14 @@ final class Report {
     /// Each block's busy share, "98%/25%" (bottom first).
     static func busy(_ blocks: [BlockRecord], separator: String) -> String {
         blocks.map { String(format: "%.0f%%", 100 * $0.busyShare) }.joined(separator: separator)
+    }
+
+    /// "  staleness 1.4/0.9 (max 3/2)": the blocks with an interface, bottom first; "" if none has trained yet.
+    static func staleness(_ blocks: [BlockRecord]) -> String {
+        let with = blocks.filter { $0.stalenessMean != nil }
+        guard !with.isEmpty else { return "" }
+        return "  staleness " + with.map { String(format: "%.1f", $0.stalenessMean!) }.joined(separator: "/")
+            + " (max " + with.map { String($0.stalenessMax ?? 0) }.joined(separator: "/") + ")"
     }
 
     static func duration(_ seconds: Double) -> String {

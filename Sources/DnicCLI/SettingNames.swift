@@ -20,7 +20,7 @@ struct SettingNamer {
         "interfaces.optimizer.kind": "--sg-optimizer", "interfaces.optimizer.lr": "--sg-lr",
         "training.batch": "--batch", "training.epochs": "--epochs", "training.steps": "--steps",
         "training.eval-every": "--eval-every", "training.seed": "--seed", "training.threads": "--threads",
-        "training.validation": "--validation", "training.clip-grad": "--clip-grad", "training.schedule": "--schedule", "training.update-prob": "--update-prob",
+        "training.validation": "--validation", "training.clip-grad": "--clip-grad", "training.schedule": "--schedule", "training.update-prob": "--update-prob", "training.queue": "--queue",
     ]
 
     /// Flags on the command line, as `--name` (`--no-x` counts as `--x`).

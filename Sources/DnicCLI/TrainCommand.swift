@@ -140,11 +140,14 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Clip gradients to this global L2 norm (network and each interface). (default: off)", transform: ArgumentValue.number)
     var clipGrad: Double?
 
-    @Option(help: "Block schedule: \(ScheduleKind.choiceList). pipeline runs the blocks between interfaces in parallel, each on its own batch (rule sg). (default: locked)")
+    @Option(help: "Block schedule: \(ScheduleKind.choiceList). pipeline runs the blocks between interfaces in parallel in lockstep, each on its own batch; async runs them free with bounded queues (rule sg). (default: locked)")
     var schedule: ScheduleKind?
 
-    @Option(parsing: .unconditional, help: "With --schedule pipeline: each block applies its update for a batch with this probability (update decoupling). (default: 1)", transform: ArgumentValue.number)
+    @Option(parsing: .unconditional, help: "With --schedule pipeline or async: each block applies its update for a batch with this probability (update decoupling). (default: 1)", transform: ArgumentValue.number)
     var updateProb: Double?
+
+    @Option(parsing: .unconditional, help: "With --schedule async: messages each queue between blocks holds (how far a block may run ahead). (default: \(TrainingSpec.defaultQueue))", transform: ArgumentValue.integer)
+    var queue: Int?
 
     @Flag(help: "Allow --log and --save to replace existing regular files.")
     var overwrite = false
@@ -193,6 +196,7 @@ struct TrainCommand: ParsableCommand {
         if let clipGrad { c.training.clipGrad = clipGrad }
         if let schedule { c.training.schedule = schedule }
         if let updateProb { c.training.updateProb = updateProb }
+        if let queue { c.training.queue = queue }
         try c.validate()
         _ = try DataSpec.parse(c.data)
         return c
@@ -302,7 +306,8 @@ struct TrainCommand: ParsableCommand {
               + "\(config.model.layers.contains { $0.batchnorm } ? "+bn" : ""), \(config.model.loss.rawValue) loss, "
               + "\(config.optimizer.kind.rawValue) lr \(String(format: "%g", config.networkOptimizer.learningRate)), batch \(config.training.batch), "
               + "\(trainer.totalSteps) steps, \(CoreSystem.threads) thread(s), GEMM \(gemm.summary)"
-              + (trainer.pipeline.map { ", schedule pipeline (\($0.blockCount) blocks)" } ?? ""))
+              + (trainer.pipeline.map { ", schedule \(config.training.schedule.rawValue) (\($0.blockCount) blocks"
+                  + (config.training.schedule == .async ? ", queue \(config.training.queue ?? TrainingSpec.defaultQueue))" : ")") } ?? ""))
         if !trainer.dni.boundaries.isEmpty {
             let dni = trainer.dni, i = config.interfaces
             try Console.out.write("rule \(i.rule.rawValue): \(i.kind.rawValue) interfaces after hidden layer(s) "

@@ -25,6 +25,7 @@ final class TrainSession {
         self.trainer = trainer
         self.outputs = outputs
         self.report = report
+        report.showStaleness = trainer.pipeline?.isAsync == true
         self.namer = namer
         // resuming into the same file: it holds the step the run starts from
         if outputs.savesToResumed { savedStep = resumedStep }
@@ -73,10 +74,12 @@ final class TrainSession {
         report.finish()
         do {
             if let blocks = trainer.blockRecords, !report.quiet {
-                // where the pipeline stalls: each block's share of the run computing
+                // where the schedule stalls: each block's share of the run computing
                 let wait = blocks.map { String(format: "%.2f s", $0.waitSeconds) }
-                try Console.out.write("pipeline: \(blocks.count) blocks (bottom first) busy \(Report.busy(blocks, separator: " / ")), "
-                                      + "waiting for the others \(wait.joined(separator: " / "))")
+                let async = trainer.pipeline?.isAsync == true
+                try Console.out.write("\(async ? "async" : "pipeline"): \(blocks.count) blocks (bottom first) busy \(Report.busy(blocks, separator: " / ")), "
+                                      + "waiting for the others \(wait.joined(separator: " / "))"
+                                      + (async ? "," + Report.staleness(blocks).dropFirst() + " batches" : ""))
             }
             try Console.out.write(String(format: "test accuracy %.4f (test loss %.4f) after %.2f epochs, %d steps, %.0f samples/s, %.1f s",
                                          final.testAccuracy, final.testLoss, final.epoch, final.step,

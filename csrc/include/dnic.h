@@ -700,15 +700,38 @@ DNIC_API float dnic_dni_iface_alignment(const dnic_dni_t *dni, int i);
  * stale until dnic_pipe_sync_to_net. Free the pipeline before the DNI. */
 typedef struct dnic_pipe_s dnic_pipe_t;
 DNIC_API dnic_status dnic_pipe_create(dnic_pipe_t **out, dnic_dni_t *dni);
+/* The async schedule over the same blocks: no ticks, no barriers. Worker
+ * threads (min(dnic_get_num_threads() of the feeding thread, blocks), each
+ * block single-threaded inside unless there is one worker) run whichever
+ * block has work; every queue between blocks (batches up, gradients down,
+ * block 0's inbox) holds at most `queue` (1..1024) messages, so a block
+ * runs at most that far ahead. Not deterministic: results depend on
+ * timing. The same calls drive it: dnic_pipe_tick with x queues the batch
+ * (waiting while the inbox is full) and reports the batches that finished
+ * since the last call; without x it drains (waits until every batch fed
+ * has passed every block and trained every interface) and stops the
+ * workers. While workers run (dnic_pipe_pending), the blocks are theirs:
+ * sync, set_block_step and set_update_prob return DNIC_ERR_STATE. A
+ * block's failure (non-finite values) stops every worker and is returned
+ * by the next tick. Free drains first. */
+DNIC_API dnic_status dnic_pipe_create_async(dnic_pipe_t **out, dnic_dni_t *dni, int queue);
+DNIC_API int dnic_pipe_is_async(const dnic_pipe_t *p);
 DNIC_API void dnic_pipe_free(dnic_pipe_t *p);
 DNIC_API int dnic_pipe_num_blocks(const dnic_pipe_t *p);
 /* One tick, feeding the batch x (B, input), labels (B); x NULL feeds
- * nothing (draining). *finished_out is 1 when a batch reached the loss
- * this tick, with its loss in *loss_out (NaN otherwise); either may be
- * NULL. */
+ * nothing (draining). *finished_out is the number of batches that reached
+ * the loss (pipeline: this tick, 0 or 1; async: since the last call), with
+ * their mean loss in *loss_out (NaN if none); either may be NULL. */
 DNIC_API dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels, int B, float *loss_out,
                                     int *finished_out);
-/* 1 while messages are in flight (a tick without input would do work). */
+/* dnic_pipe_tick on the batch of rows idx[0..B) of X (n_rows, input dim)
+ * and their labels, gathered by the schedule: async copies them straight
+ * into its inbox on the calling thread alone (no OpenMP team beside the
+ * workers). An index outside [0, n_rows) is DNIC_ERR_ARG. */
+DNIC_API dnic_status dnic_pipe_tick_rows(dnic_pipe_t *p, const float *X, const int32_t *labels, size_t n_rows,
+                                         const int32_t *idx, int B, float *loss_out, int *finished_out);
+/* 1 while messages are in flight (a tick without input would do work);
+ * async: while its workers run. */
 DNIC_API int dnic_pipe_pending(const dnic_pipe_t *p);
 /* Ticks without input until nothing is in flight: every batch fed has
  * updated every block and trained every interface. */
@@ -728,12 +751,35 @@ DNIC_API dnic_status dnic_pipe_set_block_step(dnic_pipe_t *p, int s, int64_t ste
  * network (before evaluating it or saving a checkpoint); the network's step
  * is the top block's. */
 DNIC_API dnic_status dnic_pipe_sync_to_net(dnic_pipe_t *p);
-/* Block s (0 = bottom): seconds computing and seconds of the ticks it did
- * not compute (waiting for the other blocks), since creation. */
-DNIC_API dnic_status dnic_pipe_block_stats(const dnic_pipe_t *p, int s, double *busy_seconds,
-                                           double *wait_seconds);
+/* Block s (0 = bottom): seconds computing and seconds of the schedule's
+ * run it did not compute (waiting for messages or room), since creation.
+ * Safe while async workers run, like the two below. */
+DNIC_API dnic_status dnic_pipe_block_stats(dnic_pipe_t *p, int s, double *busy_seconds, double *wait_seconds);
+/* Staleness of the targets block s's interface trained on: the number of
+ * batches the block forwarded between a batch and that batch's target
+ * (pipeline: 1 in steady state; async: up to about 2 * queue). Mean, max
+ * and how many targets (the top block has none: 0, 0, 0). */
+DNIC_API dnic_status dnic_pipe_block_staleness(dnic_pipe_t *p, int s, double *mean, int64_t *max,
+                                               int64_t *count);
 /* Interface loss of block s's last interface training (NaN if none). */
-DNIC_API float dnic_pipe_iface_loss(const dnic_pipe_t *p, int s);
+DNIC_API float dnic_pipe_iface_loss(dnic_pipe_t *p, int s);
+/* The pipeline's in-flight state at a tick boundary, for a checkpoint
+ * that resumes bit for bit: the activations and gradients in flight
+ * (*n_values floats) and the messages, rings, labels and counters
+ * (*n_ints integers). NULL buffers: only the sizes; buffers smaller than
+ * the sizes given -> DNIC_ERR_SIZE. Pipeline only (async drains before a
+ * checkpoint: DNIC_ERR_STATE). Together with the synced network, the
+ * interfaces and the block steps it is the whole schedule. */
+DNIC_API dnic_status dnic_pipe_export_inflight(const dnic_pipe_t *p, float *values, size_t *n_values, int64_t *ints,
+                                               size_t *n_ints);
+/* Restores what export wrote into a fresh pipeline (no tick yet) over a
+ * network and interfaces holding what the exporting one had (and its
+ * block steps set). Every count, index and value is checked; anything
+ * inconsistent, short, long or not finite -> DNIC_ERR_ARG with the
+ * pipeline left fresh. Update decoupling's first batch comes from the
+ * state (batch numbers continue). */
+DNIC_API dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_t n_values,
+                                               const int64_t *ints, size_t n_ints);
 /* Block s's network (for tests and inspection; the pipeline owns it). */
 DNIC_API dnic_net_t *dnic_pipe_block_net(dnic_pipe_t *p, int s);
 

@@ -11,68 +11,17 @@
  *   - the rules that need the same batch's result from above are refused;
  *   - draining: after flush every batch has updated every block;
  *   - update decoupling: draws by batch number, so thread counts and a
- *     restart from the network give the same run.
+ *     restart from the network give the same run;
+ *   - staleness: 1 per target in steady state;
+ *   - dnic_pipe_tick_rows (gathering by index) equals dnic_pipe_tick on
+ *     the gathered batch, under the pipeline and async;
+ *   - in-flight state: a run cut with batches in flight and resumed from
+ *     the exported state equals the uncut run; lying states are refused.
  */
-#include "dnic.h"
-#include "harness.h"
+#include "blocks.h"
 
-#include <string.h>
-
-enum { IN = 12, K = 4, B = 8, NB = 50 };
-
-static void fill_normal(float *x, size_t n, float scale, uint64_t *rng) {
-    for (size_t i = 0; i < n; i++) x[i] = scale * dnic_rng_normal(rng);
-}
-
-typedef struct {
-    float x[NB][B * IN];
-    int32_t y[NB][B];
-} data_t;
-
-static void make_data(data_t *d, uint64_t seed) {
-    for (int b = 0; b < NB; b++) {
-        fill_normal(d->x[b], B * IN, 1.0f, &seed);
-        for (int r = 0; r < B; r++) d->y[b][r] = (int32_t)(dnic_rng_next(&seed) % K);
-    }
-}
-
-static dnic_net_t *make_whole(int hidden, int width, int bn, uint64_t seed) {
-    dnic_layer_desc layers[16];
-    for (int l = 0; l < hidden; l++) layers[l] = (dnic_layer_desc){width, l % 2 ? DNIC_ACT_TANH : DNIC_ACT_RELU, bn && l % 2 == 0};
-    layers[hidden] = (dnic_layer_desc){K, DNIC_ACT_IDENTITY, 0};
-    dnic_net_desc d;
-    dnic_net_desc_defaults(&d);
-    d.input_dim = IN;
-    d.n_layers = hidden + 1;
-    d.layers = layers;
-    d.max_batch = B;
-    dnic_net_t *n = NULL;
-    CHECK(dnic_net_create(&n, &d, seed) == DNIC_OK, "create net");
-    dnic_optim_config adam = dnic_optim_default(DNIC_OPT_ADAM);
-    adam.lr = 0.003f;
-    if (n) dnic_net_set_optimizer(n, 0, &adam);
-    return n;
-}
-
-static dnic_dni_t *make_dni(dnic_net_t *net, const int *at, int n, dnic_iface_kind kind) {
-    dnic_iface_desc ds[8];
-    static int widths[1] = {10};
-    for (int i = 0; i < n; i++) {
-        dnic_iface_desc_defaults(&ds[i], at[i]);
-        ds[i].kind = kind;
-        if (kind == DNIC_IFACE_MLP) {
-            ds[i].mlp_layers = 1;
-            ds[i].mlp_widths = widths;
-            ds[i].mlp_batchnorm = 1;
-        }
-    }
-    dnic_dni_t *dni = NULL;
-    CHECK(dnic_dni_create(&dni, net, ds, n, K, 9) == DNIC_OK, "create dni");
-    dnic_optim_config sgd = dnic_optim_default(DNIC_OPT_SGD);
-    sgd.lr = 0.01f;
-    if (dni) dnic_dni_set_iface_optimizer(dni, &sgd);
-    return dni;
-}
+#include <math.h>
+#include <stdlib.h>
 
 /* Runs NB batches through a pipeline and drains it; the network gets the
  * blocks' values back. */
@@ -99,23 +48,6 @@ static void run_pipeline(dnic_dni_t *dni, const data_t *d, int threads, int *fin
     *finished = done;
     dnic_pipe_free(p);
     dnic_set_num_threads(1);
-}
-
-static int same_params(dnic_net_t *a, dnic_net_t *b) {
-    size_t na, nb;
-    const float *pa = dnic_net_params(a, &na), *pb = dnic_net_params(b, &nb);
-    return na == nb && memcmp(pa, pb, na * sizeof *pa) == 0;
-}
-
-static int same_ifaces(dnic_dni_t *a, dnic_dni_t *b) {
-    int same = dnic_dni_num_ifaces(a) == dnic_dni_num_ifaces(b);
-    for (int i = 0; same && i < dnic_dni_num_ifaces(a); i++) {
-        size_t na, nb;
-        const float *pa = dnic_iface_params(dnic_dni_iface(a, i), &na);
-        const float *pb = dnic_iface_params(dnic_dni_iface(b, i), &nb);
-        same = na == nb && memcmp(pa, pb, na * sizeof *pa) == 0;
-    }
-    return same;
 }
 
 /* -------------------------------------------------- textbook, two blocks */
@@ -341,6 +273,194 @@ static void test_update_decoupling(const data_t *d) {
     }
 }
 
+/* ---------------------------------------------------- in-flight state */
+
+typedef struct {
+    float *values;
+    int64_t *ints;
+    size_t n_values, n_ints;
+} inflight_t;
+
+static inflight_t export_inflight(dnic_pipe_t *p) {
+    inflight_t f = {NULL, NULL, 0, 0};
+    CHECK(dnic_pipe_export_inflight(p, NULL, &f.n_values, NULL, &f.n_ints) == DNIC_OK, "export sizes");
+    f.values = malloc((f.n_values + 1) * sizeof(float));
+    f.ints = malloc((f.n_ints + 1) * sizeof(int64_t));
+    size_t nv = f.n_values, ni = f.n_ints;
+    CHECK(f.values && f.ints && dnic_pipe_export_inflight(p, f.values, &nv, f.ints, &ni) == DNIC_OK &&
+              nv == f.n_values && ni == f.n_ints,
+          "export");
+    return f;
+}
+
+/* A run cut at a tick boundary with batches in flight (exported, the
+ * pipeline freed, a new one made from the synced network with the block
+ * steps and the state imported) equals the uncut run bit for bit; with
+ * update decoupling, and the second half on 2 threads. */
+static void test_inflight_resume(const data_t *d) {
+    int at[2] = {0, 2};
+    for (int decoupled = 0; decoupled <= 1; decoupled++) {
+        dnic_net_t *n1 = make_whole(4, 10, 1, 31), *n2 = make_whole(4, 10, 1, 31);
+        dnic_dni_t *d1 = n1 ? make_dni(n1, at, 2, DNIC_IFACE_MLP) : NULL;
+        dnic_dni_t *d2 = n2 ? make_dni(n2, at, 2, DNIC_IFACE_MLP) : NULL;
+        if (!d1 || !d2) return;
+        float prob = decoupled ? 0.6f : 1.0f;
+        dnic_pipe_t *p = NULL;
+        dnic_pipe_create(&p, d1);
+        dnic_pipe_set_update_prob(p, prob, 5, 0);
+        for (int b = 0; b < NB; b++) dnic_pipe_tick(p, d->x[b], d->y[b], B, NULL, NULL);
+        dnic_pipe_flush(p);
+        dnic_pipe_sync_to_net(p);
+        dnic_pipe_free(p);
+
+        dnic_pipe_create(&p, d2);
+        dnic_pipe_set_update_prob(p, prob, 5, 0);
+        for (int b = 0; b < 20; b++) dnic_pipe_tick(p, d->x[b], d->y[b], B, NULL, NULL);
+        CHECK(dnic_pipe_pending(p), "nothing in flight to save");
+        inflight_t f = export_inflight(p);
+        int64_t steps[3];
+        for (int s = 0; s < 3; s++) steps[s] = dnic_pipe_block_step(p, s);
+        dnic_pipe_sync_to_net(p);
+        size_t small = f.n_ints - 1, nv = f.n_values;
+        CHECK(dnic_pipe_export_inflight(p, f.values, &nv, f.ints, &small) == DNIC_ERR_SIZE, "a short buffer accepted");
+        CHECK(dnic_pipe_import_inflight(p, f.values, f.n_values, f.ints, f.n_ints) == DNIC_ERR_STATE,
+              "import into a pipeline that ticked");
+        dnic_pipe_free(p);
+
+        dnic_set_num_threads(2);
+        dnic_pipe_create(&p, d2);
+        /* what a lying checkpoint could hold: each refused, the pipeline left fresh */
+        CHECK(dnic_pipe_import_inflight(p, f.values, f.n_values, f.ints, f.n_ints - 1) == DNIC_ERR_ARG, "short ints");
+        CHECK(dnic_pipe_import_inflight(p, f.values, f.n_values - 1, f.ints, f.n_ints) == DNIC_ERR_ARG, "short values");
+        f.ints[f.n_ints] = 0;
+        CHECK(dnic_pipe_import_inflight(p, f.values, f.n_values, f.ints, f.n_ints + 1) == DNIC_ERR_ARG, "a trailing int");
+        /* magic, version, blocks, fed, label slots (max_batch, tick and
+         * first batch take any value) */
+        static const size_t header[] = {0, 1, 2, 5, 7};
+        for (size_t h = 0; h < sizeof header / sizeof *header; h++) {
+            size_t i = header[h];
+            int64_t keep = f.ints[i];
+            f.ints[i] = i == 5 ? (int64_t)1 << 40 : keep + 1;
+            CHECK(dnic_pipe_import_inflight(p, f.values, f.n_values, f.ints, f.n_ints) == DNIC_ERR_ARG,
+                  "header int %zu changed", i);
+            f.ints[i] = keep;
+        }
+        float keep = f.values[0];
+        f.values[0] = NAN;
+        CHECK(dnic_pipe_import_inflight(p, f.values, f.n_values, f.ints, f.n_ints) == DNIC_ERR_ARG, "NaN in flight");
+        f.values[0] = keep;
+        CHECK(!dnic_pipe_pending(p), "a refused import left something in flight");
+        dnic_pipe_set_update_prob(p, prob, 5, 20);
+        for (int s = 0; s < 3; s++) dnic_pipe_set_block_step(p, s, steps[s]);
+        CHECK(dnic_pipe_import_inflight(p, f.values, f.n_values, f.ints, f.n_ints) == DNIC_OK, "import");
+        CHECK(dnic_pipe_pending(p), "the imported batches are not in flight");
+        for (int b = 20; b < NB; b++) dnic_pipe_tick(p, d->x[b], d->y[b], B, NULL, NULL);
+        dnic_pipe_flush(p);
+        dnic_pipe_sync_to_net(p);
+        dnic_pipe_free(p);
+        dnic_set_num_threads(1);
+        CHECK(same_params(n1, n2) && same_ifaces(d1, d2), "decoupled %d: the resumed run differs from the uncut one",
+              decoupled);
+        free(f.values);
+        free(f.ints);
+        dnic_dni_free(d1);
+        dnic_dni_free(d2);
+        dnic_net_free(n1);
+        dnic_net_free(n2);
+    }
+}
+
+/* ------------------------------------------------------- gathered rows */
+
+/* dnic_pipe_tick_rows on indices into the whole data equals dnic_pipe_tick
+ * on the gathered batch (pipeline: bit for bit; async: one block, so the
+ * order is fixed), and refuses indices outside the data. */
+static void test_tick_rows(const data_t *d) {
+    int32_t idx[NB][B];
+    for (int b = 0; b < NB; b++)
+        for (int r = 0; r < B; r++) idx[b][r] = (int32_t)((b * B + r * 7) % (NB * B));
+    static float x[B * IN];
+    static int32_t y[B];
+    for (int async = 0; async <= 1; async++) {
+        int at[1] = {1};
+        dnic_net_t *n1 = make_whole(3, 9, 1, 5), *n2 = make_whole(3, 9, 1, 5);
+        dnic_dni_t *d1 = n1 ? make_dni(n1, at, async ? 0 : 1, DNIC_IFACE_LINEAR) : NULL;
+        dnic_dni_t *d2 = n2 ? make_dni(n2, at, async ? 0 : 1, DNIC_IFACE_LINEAR) : NULL;
+        dnic_pipe_t *p1 = NULL, *p2 = NULL;
+        if (!d1 || !d2) return;
+        if (async) {
+            dnic_pipe_create_async(&p1, d1, 2);
+            dnic_pipe_create_async(&p2, d2, 2);
+        } else {
+            dnic_pipe_create(&p1, d1);
+            dnic_pipe_create(&p2, d2);
+        }
+        int ok = p1 && p2;
+        for (int b = 0; ok && b < NB; b++) {
+            for (int r = 0; r < B; r++) {
+                int row = idx[b][r];
+                memcpy(x + r * IN, d->x[row / B] + (row % B) * IN, sizeof(float) * IN);
+                y[r] = d->y[row / B][row % B];
+            }
+            ok &= dnic_pipe_tick(p1, x, y, B, NULL, NULL) == DNIC_OK;
+            ok &= dnic_pipe_tick_rows(p2, d->x[0], d->y[0], (size_t)NB * B, idx[b], B, NULL, NULL) == DNIC_OK;
+        }
+        ok &= dnic_pipe_flush(p1) == DNIC_OK && dnic_pipe_flush(p2) == DNIC_OK;
+        ok &= dnic_pipe_sync_to_net(p1) == DNIC_OK && dnic_pipe_sync_to_net(p2) == DNIC_OK;
+        CHECK(ok, "%s: ticks", async ? "async" : "pipeline");
+        CHECK(same_params(n1, n2) && same_ifaces(d1, d2), "%s: tick_rows differs from tick on the gathered batch",
+              async ? "async" : "pipeline");
+        int32_t bad[B] = {0};
+        bad[B - 1] = NB * B;
+        CHECK(dnic_pipe_tick_rows(p2, d->x[0], d->y[0], (size_t)NB * B, bad, B, NULL, NULL) == DNIC_ERR_ARG,
+              "an index past the data accepted");
+        bad[B - 1] = -1;
+        CHECK(dnic_pipe_tick_rows(p2, d->x[0], d->y[0], (size_t)NB * B, bad, B, NULL, NULL) == DNIC_ERR_ARG,
+              "a negative index accepted");
+        CHECK(dnic_pipe_tick_rows(p2, d->x[0], NULL, (size_t)NB * B, idx[0], B, NULL, NULL) == DNIC_ERR_NULL,
+              "no labels accepted");
+        CHECK(dnic_pipe_tick_rows(p2, d->x[0], d->y[0], (size_t)NB * B, idx[0], B + 1, NULL, NULL) ==
+                  DNIC_ERR_BATCH_TOO_LARGE,
+              "B > max_batch accepted");
+        dnic_pipe_free(p1);
+        dnic_pipe_free(p2);
+        dnic_dni_free(d1);
+        dnic_dni_free(d2);
+        dnic_net_free(n1);
+        dnic_net_free(n2);
+    }
+}
+
+/* ---------------------------------------------------------- staleness */
+
+/* Under the pipeline a target arrives two ticks after its batch, with one
+ * more batch forwarded meanwhile: staleness 1, except the last batch
+ * (drained with nothing after it). */
+static void test_staleness(const data_t *d) {
+    int at[2] = {0, 2};
+    dnic_net_t *net = make_whole(4, 10, 0, 4);
+    dnic_dni_t *dni = net ? make_dni(net, at, 2, DNIC_IFACE_LINEAR) : NULL;
+    dnic_pipe_t *p = NULL;
+    if (!dni || dnic_pipe_create(&p, dni) != DNIC_OK) return;
+    for (int b = 0; b < NB; b++) dnic_pipe_tick(p, d->x[b], d->y[b], B, NULL, NULL);
+    dnic_pipe_flush(p);
+    for (int s = 0; s < 3; s++) {
+        double mean = -1;
+        int64_t max = -1, count = -1;
+        CHECK(dnic_pipe_block_staleness(p, s, &mean, &max, &count) == DNIC_OK, "staleness");
+        if (s == 2) {
+            CHECK(count == 0 && max == 0 && mean == 0, "the top block has no interface: %lld targets", (long long)count);
+        } else {
+            CHECK(count == NB && max == 1 && fabs(mean - (double)(NB - 1) / NB) < 1e-12,
+                  "block %d: %lld targets, staleness mean %g max %lld", s, (long long)count, mean, (long long)max);
+        }
+    }
+    CHECK(dnic_pipe_block_staleness(p, 3, NULL, NULL, NULL) == DNIC_ERR_ARG, "block 3 of 3");
+    dnic_pipe_free(p);
+    dnic_dni_free(dni);
+    dnic_net_free(net);
+}
+
 /* --------------------------------------------------------- refusals */
 
 static void test_refusals(void) {
@@ -394,6 +514,9 @@ int main(void) {
     test_one_block_is_backprop(&d);
     test_threads_bit_identical(&d);
     test_update_decoupling(&d);
+    test_staleness(&d);
+    test_tick_rows(&d);
+    test_inflight_resume(&d);
     test_refusals();
     return harness_finish("pipeline");
 }

@@ -188,7 +188,9 @@ public struct TrainBenchmark {
 
     /// Seconds per training step (median of five windows after a warm-up)
     /// and the trainer that ran them. Under the pipeline a step is a tick
-    /// fed one batch: in steady state one batch finishes per tick.
+    /// fed one batch: in steady state one batch finishes per tick; under
+    /// async a batch queued, and the bounded queues make the feeding rate
+    /// the rate batches finish.
     func timeSteps(data: Dataset) throws -> (seconds: Double, trainer: Trainer) {
         let config = self.config()
         let split = DataSplit(train: data, validation: nil, test: data.subset(Array(0..<batch), name: "probe"))
@@ -200,13 +202,13 @@ public struct TrainBenchmark {
         var position = 0
         func step() throws {
             if position + batch > data.count { position = 0 }
-            try batches.gather(order, from: position, rows: batch)
-            position += batch
             if let pipeline = trainer.pipeline {
-                _ = try batches.tick(pipeline)
+                _ = try batches.feed(pipeline, order, from: position, rows: batch)
             } else {
+                try batches.gather(order, from: position, rows: batch)
                 _ = try batches.trainStep(trainer.dni)
             }
+            position += batch
         }
         for _ in 0..<10 { try step() }
         // median of five windows: this machine is noisy
@@ -217,6 +219,8 @@ public struct TrainBenchmark {
             for _ in 0..<per { try step() }
             windows.append((Self.now() - t0) / Double(per))
         }
+        // async workers stop here, so nothing runs beside what is timed next
+        _ = try trainer.pipeline?.flush()
         return (windows.sorted()[2], trainer)
     }
 

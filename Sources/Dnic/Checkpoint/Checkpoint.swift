@@ -10,6 +10,9 @@ import Foundation
 ///   interface{k}.{A, B, C, d} or interface{k}.mlp.layer{l}.…   (k: boundary after hidden layer k)
 ///   optimizer.m.<name>, optimizer.v.<name> for every trainable tensor above
 ///     (momentum uses m; Adam m and v; plain SGD keeps zeros)
+///   pipeline.inflight (n): under the pipeline, the activations and gradients
+///     of the batches in flight; the rest of the schedule's state (messages,
+///     rings, labels, counters) is the metadata's pipeline_inflight
 public enum Checkpoint {
     public static let format = "dnic-checkpoint-1"
 
@@ -36,14 +39,19 @@ public enum Checkpoint {
         try AtomicFile.write(data, to: path, what: "the checkpoint")
     }
 
-    /// The checkpoint file's bytes (also how large it will be).
+    /// The checkpoint file's bytes (also how large it will be). Brings the
+    /// trainer's network up to date first (and, under the pipeline, takes
+    /// the batches in flight with it).
     public static func encoded(_ trainer: Trainer, outputs: Outputs = Outputs()) throws -> Data {
-        try encoded(trainer.network, interfaces: trainer.dni, config: trainer.config, state: trainer.state,
-                    classes: trainer.data.train.classes, stepsPerEpoch: trainer.stepsPerEpoch, outputs: outputs)
+        let inflight = try trainer.prepareCheckpoint()
+        return try encoded(trainer.network, interfaces: trainer.dni, config: trainer.config, state: trainer.state,
+                           classes: trainer.data.train.classes, stepsPerEpoch: trainer.stepsPerEpoch, outputs: outputs,
+                           inflight: inflight)
     }
 
     public static func encoded(_ network: Network, interfaces dni: DNI, config: RunConfig, state: TrainerState,
-                               classes: Int, stepsPerEpoch: Int, outputs: Outputs = Outputs()) throws -> Data {
+                               classes: Int, stepsPerEpoch: Int, outputs: Outputs = Outputs(),
+                               inflight: Pipeline.Inflight? = nil) throws -> Data {
         let params = network.parameters(), optim = network.optimizerState()
         var tensors = [SafeTensors.Tensor]()
         var moments = [SafeTensors.Tensor]()
@@ -75,6 +83,12 @@ public enum Checkpoint {
         ]
         if let log = outputs.log { metadata["run_log"] = log }
         if let every = outputs.checkpointEvery { metadata["checkpoint_every"] = String(every) }
+        if let inflight {
+            metadata["pipeline_inflight"] = inflight.ints.map(String.init).joined(separator: ",")
+            if !inflight.values.isEmpty {
+                moments.append(.init(name: "pipeline.inflight", shape: [inflight.values.count], values: inflight.values))
+            }
+        }
         return try SafeTensors(tensors: tensors + moments, metadata: metadata).encoded()
     }
 
@@ -87,6 +101,8 @@ public enum Checkpoint {
         public let classes: Int
         /// The run's other outputs when it was saved.
         public let outputs: Outputs
+        /// Under the pipeline, the batches that were in flight (checked when imported).
+        public let inflight: Pipeline.Inflight?
         public var step: Int { state.step }
     }
 
@@ -168,6 +184,15 @@ public enum Checkpoint {
             throw bad("metadata interface_steps '\(messageText(text))' does not match the \(interfaces.boundaries.count) interfaces")
         }
         for (i, t) in steps.enumerated() { try interfaces.setStep(i, t) }
+        var inflight: Pipeline.Inflight?
+        if let text = meta["pipeline_inflight"] {
+            let ints = text.split(separator: ",", omittingEmptySubsequences: false).map { Int64($0) }
+            guard !ints.isEmpty, ints.allSatisfy({ $0 != nil }) else {
+                throw bad("metadata pipeline_inflight is not a list of integers")
+            }
+            let values = file.tensor("pipeline.inflight") == nil ? [] : try stored("pipeline.inflight", [file.tensor("pipeline.inflight")!.values.count])
+            inflight = Pipeline.Inflight(values: values, ints: ints.map { $0! })
+        }
         if let extra = file.tensors.first(where: { !used.contains($0.name) }) {
             throw bad("tensor '\(messageText(extra.name))' is not part of the model description")
         }
@@ -177,6 +202,6 @@ public enum Checkpoint {
             outputs.checkpointEvery = every
         }
         return Loaded(config: config, network: network, interfaces: interfaces, state: state, classes: classes,
-                      outputs: outputs)
+                      outputs: outputs, inflight: inflight)
     }
 }

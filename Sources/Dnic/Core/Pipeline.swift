@@ -1,32 +1,59 @@
 import CDnic
 
-/// Owns a C pipeline schedule (`dnic_pipe_t`) over a DNI's network and
-/// interfaces: blocks in lockstep ticks, each on its own batch (DESIGN §2).
-/// The network the DNI holds is stale while the pipeline trains; `sync()`
-/// copies the blocks' values back (for evaluation and checkpoints).
+/// Owns a C unlocked schedule (`dnic_pipe_t`) over a DNI's network and
+/// interfaces (DESIGN §2): the pipeline (blocks in lockstep ticks, each on
+/// its own batch) or, with a queue length, async (the same blocks
+/// free-running on worker threads). The network the DNI holds is stale
+/// while it trains; `sync()` copies the blocks' values back (for
+/// evaluation and checkpoints), after `flush()` under async.
 public final class Pipeline {
     let handle: OpaquePointer
     /// Kept alive: the pipeline uses its interfaces and imports its network.
     public let dni: DNI
+    public let isAsync: Bool
 
-    public init(dni: DNI) throws {
+    /// - Parameter asyncQueue: nil for the pipeline; async with this many
+    ///   messages per queue otherwise.
+    public init(dni: DNI, asyncQueue: Int? = nil) throws {
         var made: OpaquePointer?
-        try DnicError.check(dnic_pipe_create(&made, dni.handle), "building the pipeline schedule")
+        if let q = asyncQueue {
+            try DnicError.check(dnic_pipe_create_async(&made, dni.handle, Int32(q)), "building the async schedule")
+        } else {
+            try DnicError.check(dnic_pipe_create(&made, dni.handle), "building the pipeline schedule")
+        }
         handle = made!
         self.dni = dni
+        isAsync = asyncQueue != nil
     }
 
     deinit { dnic_pipe_free(handle) }
 
     public var blockCount: Int { Int(dnic_pipe_num_blocks(handle)) }
 
-    /// One tick feeding a batch (or nothing, to drain); the loss of the
-    /// batch that reached the top this tick, if one did.
-    public func tick(x: UnsafePointer<Float>?, labels: UnsafePointer<Int32>?, batch: Int) throws -> Float? {
+    /// Batches that reached the loss, and their mean loss.
+    public struct Finished {
+        public var count: Int
+        public var meanLoss: Float
+    }
+
+    /// One tick feeding a batch (or nothing, to drain); under async, queues
+    /// the batch. The batches that reached the top meanwhile, if any.
+    public func tick(x: UnsafePointer<Float>?, labels: UnsafePointer<Int32>?, batch: Int) throws -> Finished? {
         var loss: Float = 0
         var finished: Int32 = 0
-        try DnicError.check(dnic_pipe_tick(handle, x, labels, Int32(batch), &loss, &finished), "pipeline tick")
-        return finished != 0 ? loss : nil
+        try DnicError.check(dnic_pipe_tick(handle, x, labels, Int32(batch), &loss, &finished),
+                            isAsync ? "async step" : "pipeline tick")
+        return finished > 0 ? Finished(count: Int(finished), meanLoss: loss) : nil
+    }
+
+    /// `tick` on rows `picked[0 ..< batch]` of `rows` (count × input) and their labels, gathered by the schedule.
+    public func tick(rows: UnsafePointer<Float>, labels: UnsafePointer<Int32>, count: Int,
+                     picked: UnsafePointer<Int32>, batch: Int) throws -> Finished? {
+        var loss: Float = 0
+        var finished: Int32 = 0
+        try DnicError.check(dnic_pipe_tick_rows(handle, rows, labels, count, picked, Int32(batch), &loss, &finished),
+                            isAsync ? "async step" : "pipeline tick")
+        return finished > 0 ? Finished(count: Int(finished), meanLoss: loss) : nil
     }
 
     public var pending: Bool { dnic_pipe_pending(handle) != 0 }
@@ -47,14 +74,36 @@ public final class Pipeline {
         }
     }
 
-    /// Ticks without input until every batch fed has gone through every
-    /// block and interface; the losses of the batches finished meanwhile.
-    public func flush() throws -> [Float] {
-        var losses = [Float]()
+    /// Ticks without input (async: waits) until every batch fed has gone
+    /// through every block and interface; the batches finished meanwhile.
+    public func flush() throws -> [Finished] {
+        var done = [Finished]()
         while pending {
-            if let loss = try tick(x: nil, labels: nil, batch: 0) { losses.append(loss) }
+            if let f = try tick(x: nil, labels: nil, batch: 0) { done.append(f) }
         }
-        return losses
+        return done
+    }
+
+    /// The pipeline's batches in flight at a tick boundary (for a checkpoint
+    /// that resumes bit for bit): their activations and gradients, and the
+    /// messages, rings, labels and counters.
+    public struct Inflight: Equatable, Sendable {
+        public var values: [Float]
+        public var ints: [Int64]
+    }
+
+    public func exportInflight() throws -> Inflight {
+        var nValues = 0, nInts = 0
+        try DnicError.check(dnic_pipe_export_inflight(handle, nil, &nValues, nil, &nInts), "saving the pipeline")
+        var f = Inflight(values: [Float](repeating: 0, count: nValues), ints: [Int64](repeating: 0, count: nInts))
+        try DnicError.check(dnic_pipe_export_inflight(handle, &f.values, &nValues, &f.ints, &nInts), "saving the pipeline")
+        return f
+    }
+
+    /// Into a fresh pipeline (after its block steps are set).
+    public func importInflight(_ f: Inflight) throws {
+        try DnicError.check(dnic_pipe_import_inflight(handle, f.values, f.values.count, f.ints, f.ints.count),
+                            "restoring the batches in flight")
     }
 
     /// The blocks' parameters, optimizer state and step into the DNI's network.
@@ -65,6 +114,15 @@ public final class Pipeline {
         var busy = 0.0, wait = 0.0
         _ = dnic_pipe_block_stats(handle, Int32(s), &busy, &wait)
         return (busy, wait)
+    }
+
+    /// Staleness of the targets block s's interface trained on (batches the
+    /// block forwarded before a batch's target arrived); nil for the top block.
+    public func staleness(_ s: Int) -> (mean: Double, max: Int)? {
+        var mean = 0.0
+        var most: Int64 = 0, count: Int64 = 0
+        _ = dnic_pipe_block_staleness(handle, Int32(s), &mean, &most, &count)
+        return count > 0 ? (mean, Int(most)) : nil
     }
 
     /// The last interface loss of the interface on top of block s.

@@ -71,9 +71,11 @@ public enum OptimizerKind: String, Codable, CaseIterable, Sendable {
 
 /// How blocks are scheduled (DESIGN §2): `locked`, one batch at a time
 /// through every block (the reference); `pipeline`, blocks in lockstep
-/// ticks, each on its own batch, updating from its interface's prediction.
+/// ticks, each on its own batch, updating from its interface's prediction;
+/// `async`, the same blocks free-running on worker threads, bounded queues
+/// between them.
 public enum ScheduleKind: String, Codable, CaseIterable, Sendable {
-    case locked, pipeline
+    case locked, pipeline, async
 }
 
 /// Choices decode with a message that lists the accepted spellings.

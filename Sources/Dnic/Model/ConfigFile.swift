@@ -110,6 +110,7 @@ public enum ConfigFile {
         lines += ["  validation: \(t.validation)", "  schedule: \(t.schedule.rawValue)"]
         if let clip = t.clipGrad { lines.append("  clip-grad: \(clip)") }
         if let p = t.updateProb { lines.append("  update-prob: \(p)") }
+        if let q = t.queue { lines.append("  queue: \(q)") }
         return lines.joined(separator: "\n") + "\n"
     }
 

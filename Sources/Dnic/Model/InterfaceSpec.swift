@@ -237,7 +237,7 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
     public static let maxMLPWidth = 1 << 20
 
     /// Impossible combinations, as a `SettingError`.
-    /// Why these interfaces cannot run unlocked (pipeline), or nil: a
+    /// Why these interfaces cannot run unlocked (pipeline, async), or nil: a
     /// block's learning signal must not need the same batch's result from
     /// the block above.
     public var unlockedRefusal: String? {
@@ -248,7 +248,7 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
         if target != .bootstrap {
             return "needs {interfaces.target} bootstrap: a \(target.rawValue) target needs the same batch's gradient from above"
         }
-        if signal != .pred { return "needs {interfaces.signal} pred: \(signal.rawValue) needs the target the pipeline delivers later" }
+        if signal != .pred { return "needs {interfaces.signal} pred: \(signal.rawValue) needs the target an unlocked schedule delivers later" }
         if warmup > 0 { return "cannot warm up ({interfaces.warmup} \(warmup)): warm-up passes the target through" }
         if trackAlignment { return "cannot {interfaces.track-alignment}: alignment needs the true gradient of the same batch" }
         return nil

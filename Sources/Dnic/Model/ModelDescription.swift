@@ -162,9 +162,13 @@ public struct TrainingSpec: Codable, Equatable, Sendable {
     public var schedule: ScheduleKind
     /// Clip gradients to this global L2 norm (network and each interface); nil = off.
     public var clipGrad: Double?
-    /// Update decoupling under the pipeline: each block applies its update
-    /// for a batch with this probability; nil = every batch.
+    /// Update decoupling under the unlocked schedules: each block applies
+    /// its update for a batch with this probability; nil = every batch.
     public var updateProb: Double?
+    /// Under async: messages each queue between blocks holds; nil = 2.
+    public var queue: Int?
+    public static let defaultQueue = 2
+    public static let maxQueue = 1024
 
     public init(batch: Int = 64, epochs: Int = 1, steps: Int? = nil, evalEvery: Int? = nil, seed: UInt64 = 1,
                 threads: Int? = nil, validation: Double = 0, schedule: ScheduleKind = .locked) {
@@ -180,7 +184,7 @@ public struct TrainingSpec: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case batch, epochs, steps, seed, threads, validation, schedule
-        case evalEvery = "eval-every", clipGrad = "clip-grad", updateProb = "update-prob"
+        case evalEvery = "eval-every", clipGrad = "clip-grad", updateProb = "update-prob", queue
     }
 
     public init(from decoder: Decoder) throws {
@@ -197,6 +201,7 @@ public struct TrainingSpec: Codable, Equatable, Sendable {
         schedule = try c.decodeIfPresent(ScheduleKind.self, forKey: .schedule) ?? d.schedule
         clipGrad = try c.decodeIfPresent(Double.self, forKey: .clipGrad)
         updateProb = try c.decodeIfPresent(Double.self, forKey: .updateProb)
+        queue = try c.decodeIfPresent(Int.self, forKey: .queue)
     }
 }
 
@@ -226,8 +231,12 @@ extension TrainingSpec {
         if let p = updateProb {
             if !(p > 0 && p <= 1) { throw SettingError("training.update-prob", p, "must be in (0, 1]") }
             if schedule == .locked {
-                throw SettingError("training.update-prob", p, "needs {training.schedule} pipeline: locked blocks update together")
+                throw SettingError("training.update-prob", p, "needs {training.schedule} pipeline or async: locked blocks update together")
             }
+        }
+        if let q = queue {
+            if q < 1 || q > Self.maxQueue { throw SettingError("training.queue", q, "must be between 1 and \(Self.maxQueue)") }
+            if schedule != .async { throw SettingError("training.queue", q, "needs {training.schedule} async: only async blocks queue messages") }
         }
     }
 }

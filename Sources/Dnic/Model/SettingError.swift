@@ -45,7 +45,7 @@ public let settingKeys: Set<String> = [
     "interfaces.optimizer.kind", "interfaces.optimizer.lr", "interfaces.optimizer.l2", "interfaces.optimizer.momentum",
     "interfaces.optimizer.beta1", "interfaces.optimizer.beta2", "interfaces.optimizer.eps",
     "training.batch", "training.epochs", "training.steps", "training.eval-every", "training.seed", "training.threads",
-    "training.validation", "training.schedule", "training.clip-grad", "training.update-prob",
+    "training.validation", "training.schedule", "training.clip-grad", "training.update-prob", "training.queue",
 ]
 
 /// `model.layers[2].width` → `model.layers[].width`.

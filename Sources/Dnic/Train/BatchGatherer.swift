@@ -39,12 +39,20 @@ struct BatchGatherer {
         self.rows = rows
     }
 
-    /// Feeds the batch gathered last to `pipeline` for one tick; the loss of
-    /// the batch that finished this tick, if one did.
-    func tick(_ pipeline: Pipeline) throws -> Float? {
-        try x.withUnsafeBufferPointer { xp in
-            try y.withUnsafeBufferPointer { yp in
-                try pipeline.tick(x: xp.baseAddress!, labels: yp.baseAddress!, batch: rows)
+    /// Feeds examples order[position ..< position + rows] to `pipeline` for
+    /// one tick (async: queues them), gathered by the schedule itself (async
+    /// copies them into its inbox on this thread alone, leaving the cores to
+    /// its workers); the batches that finished meanwhile, if any.
+    mutating func feed(_ pipeline: Pipeline, _ order: [Int32], from position: Int, rows: Int) throws -> Pipeline.Finished? {
+        precondition(rows >= 1 && rows <= y.count && position >= 0 && position + rows <= order.count)
+        let data = self.data
+        self.rows = rows
+        return try order.withUnsafeBufferPointer { idx in
+            try data.features.withUnsafeBufferPointer { xs in
+                try data.labels.withUnsafeBufferPointer { ys in
+                    try pipeline.tick(rows: xs.baseAddress!, labels: ys.baseAddress!, count: data.count,
+                                      picked: idx.baseAddress! + position, batch: rows)
+                }
             }
         }
     }

@@ -17,8 +17,9 @@ public struct EvaluationRecord: Codable, Equatable, Sendable {
     /// evaluation and, with alignment tracking, the mean cosine between the
     /// delivered signal and the true gradient.
     public var interfaces: [InterfaceRecord]?
-    /// Under the pipeline, per block (bottom first): seconds computing and
-    /// seconds waiting for the other blocks since the run (or resume) began.
+    /// Under an unlocked schedule, per block (bottom first): seconds
+    /// computing and seconds waiting for the other blocks since the run (or
+    /// resume) began, and the staleness of its interface's targets.
     public var blocks: [BlockRecord]?
     /// Wall-clock seconds since training started.
     public var seconds: Double
@@ -35,10 +36,25 @@ public struct EvaluationRecord: Codable, Equatable, Sendable {
 public struct BlockRecord: Codable, Equatable, Sendable {
     public var busySeconds: Double
     public var waitSeconds: Double
+    /// Blocks with an interface on top: how many batches the block forwarded
+    /// between a batch and the arrival of that batch's target, mean and
+    /// max since the run (or resume) began (pipeline: 1 in steady state).
+    public var stalenessMean: Double?
+    public var stalenessMax: Int?
     /// The share of the run this block spent computing.
     public var busyShare: Double { busySeconds / max(busySeconds + waitSeconds, 1e-9) }
 
-    enum CodingKeys: String, CodingKey { case busySeconds = "busy_seconds", waitSeconds = "wait_seconds" }
+    public init(busySeconds: Double, waitSeconds: Double, stalenessMean: Double? = nil, stalenessMax: Int? = nil) {
+        self.busySeconds = busySeconds
+        self.waitSeconds = waitSeconds
+        self.stalenessMean = stalenessMean
+        self.stalenessMax = stalenessMax
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case busySeconds = "busy_seconds", waitSeconds = "wait_seconds"
+        case stalenessMean = "staleness_mean", stalenessMax = "staleness_max"
+    }
 }
 
 public struct InterfaceRecord: Codable, Equatable, Sendable {
@@ -67,8 +83,8 @@ public final class Trainer {
     /// The interfaces the rule places (none for backprop): every rule
     /// trains through them, so there is one code path.
     public let dni: DNI
-    /// The pipeline schedule's blocks, when `training.schedule` is pipeline
-    /// (nil: locked). While it trains, `network` is stale between syncs.
+    /// The unlocked schedule's blocks, when `training.schedule` is pipeline
+    /// or async (nil: locked). While it trains, `network` is stale between syncs.
     public let pipeline: Pipeline?
     /// Where the run stands; restored from a checkpoint to resume.
     public var state = TrainerState()
@@ -121,25 +137,60 @@ public final class Trainer {
             try network.setGradientClip(clip)
             try dni.setGradientClip(clip)
         }
+        // a pipeline checkpoint's batches in flight: finished here when this
+        // run is not a pipeline (none is lost), else restored below
+        var inflight = restoring?.inflight
+        if let f = inflight, config.training.schedule != .pipeline {
+            let drain = try Pipeline(dni: dni)
+            if let steps = state.blockSteps, steps.count == drain.blockCount { try drain.setBlockSteps(steps) }
+            try drain.importInflight(f)
+            for done in try drain.flush() {
+                state.lossSum += Double(done.meanLoss) * Double(done.count)
+                state.lossCount += done.count
+            }
+            try drain.sync()
+            inflight = nil
+        }
         // last: the pipeline imports the network's values and settings
-        pipeline = config.training.schedule == .pipeline ? try Pipeline(dni: dni) : nil
+        switch config.training.schedule {
+        case .locked: pipeline = nil
+        case .pipeline: pipeline = try Pipeline(dni: dni)
+        case .async: pipeline = try Pipeline(dni: dni, asyncQueue: config.training.queue ?? TrainingSpec.defaultQueue)
+        }
         if let pipeline {
             if let p = config.training.updateProb, p < 1 {
                 try pipeline.setUpdateProbability(p, seed: config.training.seed ^ 0x0DEC_0091E, firstBatch: state.step)
             }
             // blocks that skipped different updates resume with their own counts
             if let steps = state.blockSteps, steps.count == pipeline.blockCount { try pipeline.setBlockSteps(steps) }
+            if let inflight { try pipeline.importInflight(inflight) }
         }
     }
 
-    /// Under the pipeline: ticks without input until every batch fed has
-    /// gone through every block (their losses counted), then the network
-    /// gets the blocks' values. Before checkpoints and the final evaluation.
+    /// Unlocked: ticks without input (async: waits) until every batch fed
+    /// has gone through every block (their losses counted), then the
+    /// network gets the blocks' values. Before checkpoints, evaluations and
+    /// the end, so a checkpoint holds every sample it counts.
     func settle() throws {
         guard let pipeline else { return }
-        for loss in try pipeline.flush() { countLoss(loss) }
+        for done in try pipeline.flush() { countLoss(done) }
         try pipeline.sync()
         state.blockSteps = pipeline.blockSteps
+    }
+
+    /// Before a checkpoint: the network gets the blocks' values. The
+    /// pipeline keeps its batches in flight and hands them to the
+    /// checkpoint, so a resumed run continues bit for bit from any tick;
+    /// async drains (every batch counted has passed every block).
+    func prepareCheckpoint() throws -> Pipeline.Inflight? {
+        guard let pipeline else { return nil }
+        if pipeline.isAsync {
+            try settle()
+            return nil
+        }
+        try pipeline.sync()
+        state.blockSteps = pipeline.blockSteps
+        return pipeline.pending ? try pipeline.exportInflight() : nil
     }
 
     private func countLoss(_ loss: Float) {
@@ -147,12 +198,18 @@ public final class Trainer {
         state.lossCount += 1
     }
 
-    /// Under the pipeline, each block's busy and waiting seconds so far (bottom first).
+    private func countLoss(_ done: Pipeline.Finished) {
+        state.lossSum += Double(done.meanLoss) * Double(done.count)
+        state.lossCount += done.count
+    }
+
+    /// Unlocked, each block's busy and waiting seconds and staleness so far (bottom first).
     public var blockRecords: [BlockRecord]? {
         pipeline.map { p in
             (0..<p.blockCount).map {
-                let s = p.stats($0)
-                return BlockRecord(busySeconds: s.busy, waitSeconds: s.wait)
+                let s = p.stats($0), stale = p.staleness($0)
+                return BlockRecord(busySeconds: s.busy, waitSeconds: s.wait, stalenessMean: stale?.mean,
+                                   stalenessMax: stale?.max)
             }
         }
     }
@@ -200,8 +257,9 @@ public final class Trainer {
             try DnicError.check(dnic_shuffle(&order, order.count, &rng), "shuffling")
         }
         if state.inEpoch { try shuffleEpoch() }
-        // whichever way the loop ends, the network holds what the blocks learnt
-        defer { try? pipeline?.sync() }
+        // whichever way the loop ends, the network holds what the blocks
+        // learnt (a checkpoint may follow an error; it takes what is in flight)
+        defer { try? prepareCheckpoint() }
         let start = Date().addingTimeInterval(-state.trainingSeconds)
         var lastProgress = Date.distantPast
         var last: EvaluationRecord?
@@ -216,13 +274,14 @@ public final class Trainer {
             let position = state.position
             let rows = min(batch, train.count - position)
             let t0 = Date()
-            try batches.gather(order, from: position, rows: rows)
-            let loss: Float?
+            var finished: Pipeline.Finished?
+            var loss: Float?
             do {
                 if let pipeline {
-                    loss = try batches.tick(pipeline)
+                    finished = try batches.feed(pipeline, order, from: position, rows: rows)
                     if step == totalSteps { try settle() }
                 } else {
+                    try batches.gather(order, from: position, rows: rows)
                     loss = try batches.trainStep(dni)
                 }
             } catch let error as DnicError where error.status == DNIC_ERR_NONFINITE {
@@ -233,6 +292,7 @@ public final class Trainer {
             state.position += rows
             state.samples += rows
             if let loss { countLoss(loss) }
+            if let finished { countLoss(finished) }
             for (i, v) in lastInterfaceLosses.enumerated() where !v.isNaN { state.interfaceLossSums[i] += Double(v) }
             if config.interfaces.trackAlignment {
                 for (i, v) in dni.alignments.enumerated() { state.interfaceAlignmentSums[i] += Double(v) }
@@ -240,6 +300,8 @@ public final class Trainer {
             let epoch = Double(step) / Double(stepsPerEpoch)
 
             if step % evalEvery == 0 || step == totalSteps {
+                // async workers own the blocks: evaluate once they are drained
+                if pipeline?.isAsync == true { try settle() }
                 var record = EvaluationRecord(step: step, epoch: epoch,
                                               trainLoss: state.lossSum / Double(max(state.lossCount, 1)),
                                               testLoss: 0, testAccuracy: 0,
@@ -284,11 +346,9 @@ public final class Trainer {
                                   etaSeconds: remaining, blocks: blockRecords ?? []))
             }
             if let every, step % every == 0, step < totalSteps {
-                try settle()
                 try checkpoint(self)
             }
             if shouldStop(), step < totalSteps {
-                try settle()
                 try checkpoint(self)
                 throw Stop.requested
             }

@@ -1,0 +1,119 @@
+/* pipe_internal.h — what the two unlocked schedules share: the blocks a
+ * DNI's network is cut into, the block operations (interface training,
+ * forward-signal-backward-update), and the schedule object. pipeline.c
+ * runs them in lockstep ticks, async.c on free-running worker threads.
+ * Not part of the public API. */
+#ifndef DNIC_PIPE_INTERNAL_H
+#define DNIC_PIPE_INTERNAL_H
+
+#include "internal.h"
+
+#include <pthread.h>
+
+/* A block's top activations are read by the block above one tick after
+ * they were made and by its interface's training two ticks after: three
+ * slots never overwrite one still needed (pipeline). */
+#define PIPE_RING 3
+
+typedef struct {
+    int batch; /* -1: no message */
+    int rows;
+    int slot;  /* up: ring slot of the sender holding h */
+} pipe_message_t;
+
+typedef struct {
+    dnic_net_t *net;
+    dnic_iface_t *it; /* interface at its top; NULL for the top block */
+    int first, last;  /* its layers in the whole network */
+    int in_dim, top_dim;
+    /* top activations of the batches in flight (sent up, target not yet
+     * trained on), with their labels (async) and the block's forward
+     * count when they were made (staleness) */
+    int ring_n;
+    float **ring_h;
+    int32_t **ring_y;
+    int *ring_batch, *ring_rows;
+    int64_t *ring_fwd;
+    int next_slot;
+    /* pipeline: the gradient at its input and the messages, by tick parity */
+    float *down[2];
+    pipe_message_t up_msg[2], down_msg[2];
+    /* async: FIFO of ring slots sent up (read by the block above), and of
+     * gradients at its input sent down (read by the block below) */
+    int *up_q, up_head, up_count;
+    float **down_q;
+    int *down_batch, *down_rows, down_head, down_count;
+    int claimed;      /* async: a worker is running this block */
+    float *scratch;   /* the training pass's (unused) signal */
+    dnic_status st;
+    double busy;      /* seconds computing */
+    float iface_loss;
+    int64_t forwarded;
+    /* staleness of the targets its interface trained on: batches the
+     * block forwarded between a batch and that batch's target */
+    double stale_sum;
+    int64_t stale_count, stale_max;
+} pipe_block_t;
+
+struct dnic_pipe_s {
+    dnic_dni_t *dni;
+    dnic_net_t *whole;
+    int n_blocks, max_batch;
+    pipe_block_t *blocks;
+    /* pipeline: ring of the labels of batches in flight */
+    int32_t **labels;
+    int *label_batch, *label_rows, n_label_slots;
+    float *stage_x;   /* pipeline: a batch gathered by dnic_pipe_tick_rows */
+    int32_t *stage_y;
+    int64_t tick, fed;
+    /* update decoupling: a block applies its update with this probability;
+     * the draw for a batch is a hash of (seed, block, first_batch + batch) */
+    float update_prob;
+    uint64_t update_seed;
+    int64_t first_batch;
+    float top_loss;
+    int top_finished;
+    double wall;      /* seconds the schedule ran (ticks; async: engine up) */
+
+    /* async (async.c) */
+    int async, queue;
+    float **in_x;     /* block 0's inbox: batches fed, FIFO of `queue` */
+    int32_t **in_y;
+    int *in_rows, *in_batch, in_head, in_count;
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* workers wait here for work */
+    pthread_cond_t room; /* the feeding thread waits here for inbox room */
+    int sync_made, running, draining, threads;
+    pthread_t engine;
+    dnic_status failed;
+    double engine_t0;
+    double loss_acc;  /* losses of batches finished since the last tick call */
+    int finished_acc;
+};
+
+double dnic__pipe_now(void);
+/* The interface on top of block b trains on (h in ring slot `slot`, y,
+ * target) of one batch: its loss, and the target's staleness (batches the
+ * block forwarded since that one); dnic__pipe_note_target records both
+ * (async: under the lock, as the figures are read while workers run). */
+dnic_status dnic__pipe_train_iface(pipe_block_t *b, int slot, const int32_t *y, const float *target, int rows,
+                                   float *loss, int64_t *stale);
+void dnic__pipe_note_target(pipe_block_t *b, float loss, int64_t stale);
+/* Block s on one batch: forward; top: loss into *loss; else h into ring
+ * slot `slot` and the interface's predicted gradient; backward; below the
+ * top's input, the gradient at its input into `down` (s > 0); update
+ * unless update decoupling skips it. */
+dnic_status dnic__pipe_block_step(dnic_pipe_t *p, int s, const float *in, const int32_t *y, int batch, int rows,
+                                  int slot, float *down, float *loss);
+
+/* async.c */
+dnic_status dnic__async_setup(dnic_pipe_t *p, int queue);
+void dnic__async_free(dnic_pipe_t *p);
+dnic_status dnic__async_feed(dnic_pipe_t *p, const float *x, const int32_t *labels, int B, float *loss_out,
+                             int *finished_out);
+/* Gathers rows idx of X (checked) straight into the inbox, on this thread alone. */
+dnic_status dnic__async_feed_rows(dnic_pipe_t *p, const float *X, const int32_t *labels, const int32_t *idx, int B,
+                                  float *loss_out, int *finished_out);
+dnic_status dnic__async_drain(dnic_pipe_t *p, float *loss_out, int *finished_out);
+
+#endif
