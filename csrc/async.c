@@ -27,12 +27,17 @@
 
 dnic_status dnic__async_setup(dnic_pipe_t *p, int queue) {
     size_t in = (size_t)p->max_batch * (size_t)dnic_net_input_dim(p->whole);
-    p->in_x = calloc((size_t)queue, sizeof *p->in_x);
-    p->in_y = calloc((size_t)queue, sizeof *p->in_y);
-    p->in_rows = calloc((size_t)queue, sizeof *p->in_rows);
-    p->in_batch = calloc((size_t)queue, sizeof *p->in_batch);
+    /* the inbox is not between blocks (it bounds no staleness): twice the
+     * queue, at least 4, refilled from half empty, so the feeding thread
+     * wakes every other batch or less, not at every one (each wake takes a
+     * core from a worker on a machine with as many cores as workers) */
+    p->inbox_n = 2 * queue < 4 ? 4 : 2 * queue;
+    p->in_x = calloc((size_t)p->inbox_n, sizeof *p->in_x);
+    p->in_y = calloc((size_t)p->inbox_n, sizeof *p->in_y);
+    p->in_rows = calloc((size_t)p->inbox_n, sizeof *p->in_rows);
+    p->in_batch = calloc((size_t)p->inbox_n, sizeof *p->in_batch);
     if (!p->in_x || !p->in_y || !p->in_rows || !p->in_batch) return DNIC_ERR_NOMEM;
-    for (int q = 0; q < queue; q++) {
+    for (int q = 0; q < p->inbox_n; q++) {
         if (!(p->in_x[q] = malloc(in * sizeof(float)))) return DNIC_ERR_NOMEM;
         if (!(p->in_y[q] = malloc((size_t)p->max_batch * sizeof(int32_t)))) return DNIC_ERR_NOMEM;
     }
@@ -54,7 +59,7 @@ dnic_status dnic__async_setup(dnic_pipe_t *p, int queue) {
 void dnic__async_free(dnic_pipe_t *p) {
     if (!p->async) return;
     if (p->running) (void)dnic__async_drain(p, NULL, NULL);
-    for (int q = 0; q < p->queue; q++) {
+    for (int q = 0; q < p->inbox_n; q++) {
         if (p->in_x) free(p->in_x[q]);
         if (p->in_y) free(p->in_y[q]);
     }
@@ -166,9 +171,8 @@ static dnic_status run_forward(dnic_pipe_t *p, int s) {
     b->busy += busy;
     if (st != DNIC_OK) return st;
     if (!below) {
-        p->in_head = (p->in_head + 1) % p->queue;
-        p->in_count--;
-        pthread_cond_signal(&p->room);
+        p->in_head = (p->in_head + 1) % p->inbox_n;
+        if (--p->in_count == p->inbox_n / 2) pthread_cond_signal(&p->room);
     } else {
         below->up_head = (below->up_head + 1) % p->queue;
         below->up_count--;
@@ -283,9 +287,10 @@ static dnic_status feed(dnic_pipe_t *p, const float *x, const int32_t *labels, c
         if (st != DNIC_OK) return st;
     }
     pthread_mutex_lock(&p->mu);
-    while (p->in_count == p->queue && p->failed == DNIC_OK) pthread_cond_wait(&p->room, &p->mu);
+    if (p->in_count == p->inbox_n)
+        while (p->in_count > p->inbox_n / 2 && p->failed == DNIC_OK) pthread_cond_wait(&p->room, &p->mu);
     failed = p->failed;
-    int i = (p->in_head + p->in_count) % p->queue;
+    int i = (p->in_head + p->in_count) % p->inbox_n;
     pthread_mutex_unlock(&p->mu);
     if (failed != DNIC_OK) return failed;
     /* slot i is past the inbox's filled part: no worker reads it */

@@ -76,8 +76,8 @@ struct dnic_pipe_s {
     double wall;      /* seconds the schedule ran (ticks; async: engine up) */
 
     /* async (async.c) */
-    int async, queue;
-    float **in_x;     /* block 0's inbox: batches fed, FIFO of `queue` */
+    int async, queue, inbox_n;
+    float **in_x;     /* block 0's inbox: batches fed, FIFO of inbox_n */
     int32_t **in_y;
     int *in_rows, *in_batch, in_head, in_count;
     pthread_mutex_t mu;

@@ -120,7 +120,7 @@ final class PipelineTests: XCTestCase {
         var c = try config(hidden: 4, at: "1,3", steps: 60)
         c.training.updateProb = 0.6
         XCTAssertThrowsError(try Trainer(config: c, data: try data(), restoring: try Checkpoint.load(path: liar))) {
-            XCTAssertTrue("\($0)".contains("restoring the batches in flight"), "\($0)")
+            XCTAssertTrue("\($0)".contains("batches in flight (metadata pipeline_inflight"), "\($0)")
         }
     }
 

@@ -703,9 +703,9 @@ DNIC_API dnic_status dnic_pipe_create(dnic_pipe_t **out, dnic_dni_t *dni);
 /* The async schedule over the same blocks: no ticks, no barriers. Worker
  * threads (min(dnic_get_num_threads() of the feeding thread, blocks), each
  * block single-threaded inside unless there is one worker) run whichever
- * block has work; every queue between blocks (batches up, gradients down,
- * block 0's inbox) holds at most `queue` (1..1024) messages, so a block
- * runs at most that far ahead. Not deterministic: results depend on
+ * block has work; every queue between blocks (batches up, gradients down)
+ * holds at most `queue` (1..1024) messages, so a block runs at most that
+ * far ahead (block 0's inbox holds max(2 * queue, 4) batches fed). Not deterministic: results depend on
  * timing. The same calls drive it: dnic_pipe_tick with x queues the batch
  * (waiting while the inbox is full) and reports the batches that finished
  * since the last call; without x it drains (waits until every batch fed

@@ -102,8 +102,11 @@ public final class Pipeline {
 
     /// Into a fresh pipeline (after its block steps are set).
     public func importInflight(_ f: Inflight) throws {
-        try DnicError.check(dnic_pipe_import_inflight(handle, f.values, f.values.count, f.ints, f.ints.count),
-                            "restoring the batches in flight")
+        let st = dnic_pipe_import_inflight(handle, f.values, f.values.count, f.ints, f.ints.count)
+        if st == DNIC_ERR_ARG {
+            throw DnicError("the checkpoint's batches in flight (metadata pipeline_inflight, tensor pipeline.inflight) are garbled or do not fit its network", status: st)
+        }
+        try DnicError.check(st, "restoring the batches in flight")
     }
 
     /// The blocks' parameters, optimizer state and step into the DNI's network.

@@ -259,7 +259,7 @@ public final class Trainer {
         if state.inEpoch { try shuffleEpoch() }
         // whichever way the loop ends, the network holds what the blocks
         // learnt (a checkpoint may follow an error; it takes what is in flight)
-        defer { try? prepareCheckpoint() }
+        defer { _ = try? prepareCheckpoint() }
         let start = Date().addingTimeInterval(-state.trainingSeconds)
         var lastProgress = Date.distantPast
         var last: EvaluationRecord?
