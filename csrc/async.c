@@ -82,12 +82,6 @@ static int free_ring_slot(const pipe_block_t *b) {
     return -1;
 }
 
-static int ring_slot_of(const pipe_block_t *b, int batch) {
-    for (int r = 0; r < b->ring_n; r++)
-        if (b->ring_batch[r] == batch) return r;
-    return -1;
-}
-
 /* A target for block s's interface waits in the queue of the block above. */
 static int can_train(const dnic_pipe_t *p, int s) { return p->blocks[s].it && p->blocks[s + 1].down_count > 0; }
 
@@ -114,7 +108,7 @@ static int quiescent(const dnic_pipe_t *p) {
 static dnic_status run_target(dnic_pipe_t *p, int s) {
     pipe_block_t *b = &p->blocks[s], *above = &p->blocks[s + 1];
     int d = above->down_head, batch = above->down_batch[d], rows = above->down_rows[d];
-    int slot = ring_slot_of(b, batch);
+    int slot = dnic__pipe_ring_slot_of(b, batch);
     if (slot < 0) return DNIC_ERR_STATE;
     pthread_mutex_unlock(&p->mu);
     double t0 = dnic__pipe_now();

@@ -11,8 +11,9 @@
 #include <pthread.h>
 
 /* A block's top activations are read by the block above one tick after
- * they were made and by its interface's training two ticks after: three
- * slots never overwrite one still needed (pipeline). */
+ * they were made and by its interface's training two ticks after (more
+ * when delayed blocks sit above it): three slots, or the wait plus one,
+ * never overwrite one still needed (pipeline). */
 #define PIPE_RING 3
 
 typedef struct {
@@ -43,6 +44,12 @@ typedef struct {
     int *up_q, up_head, up_count;
     float **down_q;
     int *down_batch, *down_rows, down_head, down_count;
+    /* pipeline, under an ORACLE interface ("delayed"): the block forwards
+     * a batch and keeps its input; when the batch's target arrives it runs
+     * the batch again and backwards from the target (delayed gradient) */
+    int delayed;
+    float **stash_x;
+    int *stash_batch, next_stash;
     int claimed;      /* async: a worker is running this block */
     float *scratch;   /* the training pass's (unused) signal */
     dnic_status st;
@@ -92,6 +99,12 @@ struct dnic_pipe_s {
 };
 
 double dnic__pipe_now(void);
+/* The ring slot of block b holding `batch`, or -1. */
+static inline int dnic__pipe_ring_slot_of(const pipe_block_t *b, int batch) {
+    for (int r = 0; r < b->ring_n; r++)
+        if (b->ring_batch[r] == batch) return r;
+    return -1;
+}
 /* The interface on top of block b trains on (h in ring slot `slot`, y,
  * target) of one batch: its loss, and the target's staleness (batches the
  * block forwarded since that one); dnic__pipe_note_target records both

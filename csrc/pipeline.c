@@ -48,6 +48,9 @@ void dnic_pipe_free(dnic_pipe_t *p) {
         }
         free(b->ring_h);
         free(b->ring_y);
+        for (int r = 0; b->stash_x && r < b->ring_n; r++) free(b->stash_x[r]);
+        free(b->stash_x);
+        free(b->stash_batch);
         free(b->ring_batch);
         free(b->ring_rows);
         free(b->ring_fwd);
@@ -70,12 +73,14 @@ void dnic_pipe_free(dnic_pipe_t *p) {
     free(p);
 }
 
-/* Which interfaces the pipeline can run: its signal must not need the
- * same batch's result from above. */
-static int runs_unlocked(const dnic_iface_desc *d) {
+/* Which interfaces a schedule can run: its signal must not need the same
+ * batch's result from above, or (pipeline) an ORACLE, whose block waits
+ * for that result (delayed gradient). */
+static int runs_unlocked(const dnic_iface_desc *d, int async) {
     int trainable = d->kind == DNIC_IFACE_LINEAR || d->kind == DNIC_IFACE_NOLABEL ||
                     d->kind == DNIC_IFACE_SIGMOID || d->kind == DNIC_IFACE_MLP;
-    return trainable && d->target == DNIC_TARGET_BOOTSTRAP && d->signal == DNIC_SIGNAL_PRED &&
+    int oracle = d->kind == DNIC_IFACE_ORACLE && !async;
+    return (trainable || oracle) && d->target == DNIC_TARGET_BOOTSTRAP && d->signal == DNIC_SIGNAL_PRED &&
            d->warmup_steps == 0;
 }
 
@@ -117,6 +122,15 @@ static dnic_status setup_block(dnic_pipe_t *p, pipe_block_t *b, int first, int l
         for (int q = 0; first > 0 && q < p->queue; q++)
             if (!(b->down_q[q] = malloc(in * sizeof(float)))) return DNIC_ERR_NOMEM;
     }
+    if (b->delayed) {
+        b->stash_x = calloc((size_t)ring_n, sizeof *b->stash_x);
+        b->stash_batch = malloc((size_t)ring_n * sizeof *b->stash_batch);
+        if (!b->stash_x || !b->stash_batch) return DNIC_ERR_NOMEM;
+        for (int r = 0; r < ring_n; r++) {
+            b->stash_batch[r] = -1;
+            if (!(b->stash_x[r] = malloc(in * sizeof(float)))) return DNIC_ERR_NOMEM;
+        }
+    }
     b->iface_loss = NAN;
     return DNIC_OK;
 }
@@ -130,7 +144,7 @@ static dnic_status create(dnic_pipe_t **out, dnic_dni_t *dni, int queue) {
     if (queue < 0 || queue > 1024) return DNIC_ERR_ARG;
     int n = dnic_dni_num_ifaces(dni);
     for (int i = 0; i < n; i++)
-        if (!runs_unlocked(dnic__dni_desc(dni, i))) return DNIC_ERR_ARG;
+        if (!runs_unlocked(dnic__dni_desc(dni, i), queue > 0)) return DNIC_ERR_ARG;
     if (dnic__dni_tracking(dni)) return DNIC_ERR_ARG; /* alignment needs the true gradient now */
     dnic_pipe_t *p = calloc(1, sizeof *p);
     if (!p) return DNIC_ERR_NOMEM;
@@ -145,9 +159,19 @@ static dnic_status create(dnic_pipe_t **out, dnic_dni_t *dni, int queue) {
     p->blocks = calloc((size_t)p->n_blocks, sizeof *p->blocks);
     dnic_status st = p->blocks ? DNIC_OK : DNIC_ERR_NOMEM;
     if (st == DNIC_OK && p->async) st = dnic__async_setup(p, queue);
+    /* pipeline: ticks from a block forwarding a batch to that batch's target
+     * arriving: 2, plus the wait of a delayed block above (it sends the
+     * target only once its own has come); the top block waits for nothing */
+    int *wait = calloc((size_t)p->n_blocks, sizeof *wait), reach = p->n_blocks - 1;
+    if (st == DNIC_OK && !wait) st = DNIC_ERR_NOMEM;
+    for (int s = p->n_blocks - 2; st == DNIC_OK && s >= 0; s--) {
+        int above_delayed = s + 1 < n && dnic__dni_desc(dni, n - 2 - s)->kind == DNIC_IFACE_ORACLE;
+        wait[s] = 2 + (above_delayed ? wait[s + 1] : 0);
+        if (s + wait[s] > reach) reach = s + wait[s];
+    }
     if (st == DNIC_OK && !p->async) {
-        /* batch b's labels are read up to n_blocks ticks after it was fed */
-        p->n_label_slots = p->n_blocks + 2;
+        /* batch b's labels are read up to `reach` ticks after it was fed */
+        p->n_label_slots = reach + 2;
         p->labels = calloc((size_t)p->n_label_slots, sizeof *p->labels);
         p->label_batch = malloc((size_t)p->n_label_slots * sizeof *p->label_batch);
         p->label_rows = calloc((size_t)p->n_label_slots, sizeof *p->label_rows);
@@ -161,16 +185,20 @@ static dnic_status create(dnic_pipe_t **out, dnic_dni_t *dni, int queue) {
     }
     /* async: a block's batches in flight are at most a queue up, one in
      * the block above, a queue of gradients down, and one being trained on */
-    int ring_n = p->async ? 2 * queue + 2 : PIPE_RING;
     /* the DNI numbers its interfaces top first: block s sits under interface n-1-s */
     int first = 0;
     for (int s = 0; st == DNIC_OK && s < p->n_blocks; s++) {
         pipe_block_t *b = &p->blocks[s];
         int last = s < n ? dnic__dni_desc(dni, n - 1 - s)->layer : dnic_net_num_layers(p->whole) - 1;
-        if (s < n) b->it = dnic_dni_iface(dni, n - 1 - s);
+        if (s < n) {
+            b->it = dnic_dni_iface(dni, n - 1 - s);
+            b->delayed = dnic__dni_desc(dni, n - 1 - s)->kind == DNIC_IFACE_ORACLE;
+        }
+        int ring_n = p->async ? 2 * queue + 2 : (wait[s] + 1 > PIPE_RING ? wait[s] + 1 : PIPE_RING);
         st = setup_block(p, b, first, last, ring_n);
         first = last + 1;
     }
+    free(wait);
     if (st != DNIC_OK) {
         dnic_pipe_free(p);
         return st;
@@ -204,12 +232,6 @@ static int updates(const dnic_pipe_t *p, int s, int batch) {
 static const int32_t *labels_of(const dnic_pipe_t *p, int batch) {
     int slot = batch % p->n_label_slots;
     return p->label_batch[slot] == batch ? p->labels[slot] : NULL;
-}
-
-static int ring_slot_of(const pipe_block_t *b, int batch) {
-    for (int r = 0; r < b->ring_n; r++)
-        if (b->ring_batch[r] == batch) return r;
-    return -1;
 }
 
 dnic_status dnic__pipe_train_iface(pipe_block_t *b, int slot, const int32_t *y, const float *target, int rows,
@@ -252,6 +274,39 @@ dnic_status dnic__pipe_block_step(dnic_pipe_t *p, int s, const float *in, const 
     return st;
 }
 
+/* A delayed block (ORACLE interface) when batch `batch`'s target arrives:
+ * forward again on the input it kept (its parameters have moved since it
+ * forwarded the batch), the oracle's signal (the target itself) at its
+ * top, backward, the gradient at its input into `down` (s > 0), update. */
+static dnic_status delayed_step(dnic_pipe_t *p, int s, int batch, int rows, const float *target, float *down) {
+    pipe_block_t *b = &p->blocks[s];
+    int keep = -1, top = b->last - b->first;
+    for (int r = 0; r < b->ring_n; r++)
+        if (b->stash_batch[r] == batch) keep = r;
+    const int32_t *y = labels_of(p, batch);
+    if (keep < 0 || !y) return DNIC_ERR_STATE;
+    dnic_status st = dnic_net_forward(b->net, b->stash_x[keep], rows, 1);
+    float loss = NAN;
+    if (st == DNIC_OK)
+        st = dnic_iface_boundary_step(b->it, dnic_net_output(b->net), y, NULL, target, dnic_net_grad_at(b->net, top),
+                                      rows, &loss);
+    if (st == DNIC_OK) st = dnic_iface_update(b->it);
+    if (st == DNIC_OK) {
+        dnic__net_zero_grad_lazy(b->net);
+        st = dnic_net_backward(b->net, rows);
+    }
+    if (st == DNIC_OK && s > 0)
+        memcpy(down, dnic_net_input_grad(b->net), sizeof(float) * (size_t)rows * (size_t)b->in_dim);
+    if (st == DNIC_OK && updates(p, s, batch)) st = dnic_net_update(b->net);
+    if (st == DNIC_OK) {
+        b->stash_batch[keep] = -1;
+        int slot = dnic__pipe_ring_slot_of(b, batch);
+        if (slot >= 0) b->ring_batch[slot] = -1;
+        b->iface_loss = loss;
+    }
+    return st;
+}
+
 /* Block s's work at tick `tick`, from its neighbours' messages of the
  * previous tick; writes only its own buffers and messages. */
 static void block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x_rows) {
@@ -262,12 +317,18 @@ static void block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x
     b->up_msg[now_k].batch = -1;
     b->down_msg[now_k].batch = -1;
 
-    /* 1. the interface trains on a target that arrived from above */
-    if (b->it) {
+    /* 1. the interface trains on a target that arrived from above (a
+     * delayed block runs that batch again and backwards from it) */
+    if (b->it && b->delayed) {
+        const pipe_block_t *above = &p->blocks[s + 1];
+        const pipe_message_t *m = &above->down_msg[prev_k];
+        if (m->batch >= 0) st = delayed_step(p, s, m->batch, m->rows, above->down[prev_k], b->down[now_k]);
+        if (st == DNIC_OK && m->batch >= 0 && s > 0) b->down_msg[now_k] = (pipe_message_t){m->batch, m->rows, -1};
+    } else if (b->it) {
         const pipe_block_t *above = &p->blocks[s + 1];
         const pipe_message_t *m = &above->down_msg[prev_k];
         if (m->batch >= 0) {
-            int slot = ring_slot_of(b, m->batch);
+            int slot = dnic__pipe_ring_slot_of(b, m->batch);
             const int32_t *y = labels_of(p, m->batch);
             float loss = NAN;
             int64_t stale = 0;
@@ -293,7 +354,22 @@ static void block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x
             rows = m->rows;
         }
     }
-    if (st == DNIC_OK && in) {
+    if (st == DNIC_OK && in && b->delayed) {
+        /* forward only: h goes up, the input waits for the batch's target */
+        int slot = b->next_slot, keep = b->next_stash;
+        st = dnic_net_forward(b->net, in, rows, 1);
+        if (st == DNIC_OK) {
+            memcpy(b->ring_h[slot], dnic_net_output(b->net), sizeof(float) * (size_t)rows * (size_t)b->top_dim);
+            b->ring_batch[slot] = batch;
+            b->ring_rows[slot] = rows;
+            b->ring_fwd[slot] = b->forwarded++;
+            memcpy(b->stash_x[keep], in, sizeof(float) * (size_t)rows * (size_t)b->in_dim);
+            b->stash_batch[keep] = batch;
+            b->next_stash = (keep + 1) % b->ring_n;
+            b->next_slot = (slot + 1) % b->ring_n;
+            b->up_msg[now_k] = (pipe_message_t){batch, rows, slot};
+        }
+    } else if (st == DNIC_OK && in) {
         const int32_t *y = labels_of(p, batch);
         int slot = b->next_slot;
         if (!y) st = DNIC_ERR_STATE;
@@ -502,6 +578,8 @@ dnic_status dnic_pipe_export_inflight(const dnic_pipe_t *p, float *values, size_
                                       size_t *n_ints) {
     if (!p || !n_values || !n_ints) return DNIC_ERR_NULL;
     if (p->async) return DNIC_ERR_STATE; /* async drains before a checkpoint */
+    for (int s = 0; s < p->n_blocks; s++)
+        if (p->blocks[s].delayed) return DNIC_ERR_STATE; /* its kept inputs are not saved: drain */
     inflight_writer w = {ints, values, 0, 0, *n_ints, *n_values, 0};
     put_int(&w, INFLIGHT_MAGIC);
     put_int(&w, INFLIGHT_VERSION);
@@ -579,6 +657,8 @@ dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_
                                       size_t n_ints) {
     if (!p || !ints || (!values && n_values)) return DNIC_ERR_NULL;
     if (p->async || p->tick != 0 || p->fed != 0) return DNIC_ERR_STATE; /* a fresh pipeline only */
+    for (int s = 0; s < p->n_blocks; s++)
+        if (p->blocks[s].delayed) return DNIC_ERR_STATE;
     inflight_reader r = {ints, values, n_ints, n_values, 0, 0, 0};
     int S = p->n_blocks, mb = p->max_batch, classes = dnic_net_output_dim(p->whole);
     get_int(&r, INFLIGHT_MAGIC, INFLIGHT_MAGIC);

@@ -104,6 +104,13 @@ extension CLITests {
                          "--steps", "2"], status: 2, mentions: ["--queue 0", "1024"])
         try assertFails(["train", "--data", "synth:xor-2d", "--rule", "sg", "--schedule", "async", "--queue", "x",
                          "--steps", "2"], status: 2, mentions: ["--queue"])
+        let config = dir.appendingPathComponent("queue.yaml").path
+        try "data: synth:xor-2d\ninterfaces:\n  rule: sg\ntraining:\n  schedule: async\n  queue: -3\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        try assertFails(["train", "--config", config], status: 2, mentions: ["training.queue", "-3", "1024"])
+        try "data: synth:xor-2d\ninterfaces:\n  rule: sg\ntraining:\n  schedule: async\n  queue: two\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        try assertFails(["train", "--config", config], status: 2, mentions: ["training.queue"])
         try assertFails(["train", "--data", "synth:xor-2d", "--rule", "sg", "--sg-target", "true", "--schedule", "async",
                          "--steps", "2"], status: 2, mentions: ["--schedule", "bootstrap"])
     }

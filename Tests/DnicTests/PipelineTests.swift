@@ -124,6 +124,35 @@ final class PipelineTests: XCTestCase {
         }
     }
 
+    /// An oracle interface under the pipeline: its block waits for the true
+    /// gradient (delayed), learns, and a checkpoint drains it (its kept
+    /// inputs are not saved) so a resume loses no sample.
+    func testOraclePipelineDrainsAtCheckpoints() throws {
+        var c = try config(hidden: 4, at: "2", steps: 600, batchnorm: false)
+        c.interfaces.kind = .oracle
+        XCTAssertNoThrow(try c.validate())
+        let straight = try Trainer(config: c, data: try data())
+        let final = try straight.run()
+        XCTAssertGreaterThan(final.testAccuracy, 0.8) // locked oracle = backprop: 0.90; chance 0.5
+        XCTAssertEqual(straight.state.blockSteps, [600, 600])
+        let cut = try Trainer(config: c, data: try data())
+        var saved: Data?
+        XCTAssertThrowsError(try cut.run(checkpoint: { t in saved = try Checkpoint.encoded(t) },
+                                         shouldStop: { cut.state.step == 230 }))
+        XCTAssertEqual(cut.state.blockSteps, [230, 230], "the checkpoint drained every block")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnic-oracle-\(UUID().uuidString).st")
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        try XCTUnwrap(saved).write(to: dir)
+        let loaded = try Checkpoint.load(path: dir.path)
+        XCTAssertNil(loaded.inflight)
+        let resumed = try Trainer(config: c, data: try data(), restoring: loaded)
+        _ = try resumed.run()
+        XCTAssertEqual(resumed.state.blockSteps, [600, 600])
+        XCTAssertEqual(resumed.state.samples, straight.state.samples)
+        c.training.schedule = .async
+        XCTAssertThrowsError(try c.validate()) { XCTAssertEqual(($0 as? SettingError)?.key, "training.schedule") }
+    }
+
     /// What needs the same batch's result from above is refused, naming the setting.
     func testRefusesLockedRules() throws {
         for rule in [Rule.backprop, .fa, .dfa, .sgprop] {
@@ -157,6 +186,11 @@ extension CLITests {
                         mentions: ["--schedule", "--rule sg", "backprop"])
         try assertFails(["train", "--data", "synth:xor-2d", "--rule", "sg", "--sg-signal", "pred+prop",
                          "--schedule", "pipeline", "--steps", "2"], status: 2, mentions: ["--schedule", "--sg-signal pred"])
+        let oracle = try dnic(["train", "--data", "synth:xor-2d", "--rule", "sg", "--sg-kind", "oracle",
+                               "--schedule", "pipeline", "--steps", "40", "--quiet"])
+        XCTAssertEqual(oracle.status, 0, oracle.stderr)
+        try assertFails(["train", "--data", "synth:xor-2d", "--rule", "sg", "--sg-kind", "oracle", "--schedule", "async",
+                         "--steps", "2"], status: 2, mentions: ["--schedule", "oracle", "pipeline"])
     }
 
     /// A checkpoint under the pipeline holds the batches in flight, so a

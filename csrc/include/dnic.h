@@ -691,10 +691,13 @@ DNIC_API float dnic_dni_iface_alignment(const dnic_dni_t *dni, int i);
  * tau - s at tick tau. Blocks share dnic_get_num_threads() threads and run
  * single-threaded inside, so the result is the same bit for bit for any
  * thread count.
- * Interfaces must be trainable (LINEAR, NOLABEL, SIGMOID, MLP) with a
- * BOOTSTRAP target, the PRED signal and no warmup, and alignment tracking
- * off: anything else needs the same batch's result from above
- * (DNIC_ERR_ARG). Classification labels only. The pipeline imports the
+ * Interfaces must be trainable (LINEAR, NOLABEL, SIGMOID, MLP) or ORACLE
+ * with a BOOTSTRAP target, the PRED signal and no warmup, and alignment
+ * tracking off: anything else needs the same batch's result from above
+ * (DNIC_ERR_ARG). The block under an ORACLE is delayed: it forwards a
+ * batch and keeps its input; when the batch's gradient arrives from above
+ * it runs the batch again with its current parameters, backwards from
+ * that gradient and updates (a delayed gradient; not under async). Classification labels only. The pipeline imports the
  * DNI's network at creation (parameters, optimizer state and settings,
  * step, clip) and uses the DNI's interface objects; the network itself is
  * stale until dnic_pipe_sync_to_net. Free the pipeline before the DNI. */
@@ -767,8 +770,8 @@ DNIC_API float dnic_pipe_iface_loss(dnic_pipe_t *p, int s);
  * that resumes bit for bit: the activations and gradients in flight
  * (*n_values floats) and the messages, rings, labels and counters
  * (*n_ints integers). NULL buffers: only the sizes; buffers smaller than
- * the sizes given -> DNIC_ERR_SIZE. Pipeline only (async drains before a
- * checkpoint: DNIC_ERR_STATE). Together with the synced network, the
+ * the sizes given -> DNIC_ERR_SIZE. Pipeline without delayed (ORACLE)
+ * blocks only; otherwise DNIC_ERR_STATE (drain before a checkpoint). Together with the synced network, the
  * interfaces and the block steps it is the whole schedule. */
 DNIC_API dnic_status dnic_pipe_export_inflight(const dnic_pipe_t *p, float *values, size_t *n_values, int64_t *ints,
                                                size_t *n_ints);

@@ -4,6 +4,10 @@
  *     works on the batch the lower block forwarded one tick earlier; the
  *     interface trains on a batch's target two ticks after predicting for
  *     it), equals the pipeline bit for bit;
+ *   - with an ORACLE interface the lower block waits for its batch's true
+ *     gradient and runs the batch again: equals a textbook delayed-gradient
+ *     computation bit for bit; chains of such blocks drain and match at 1
+ *     and 2 threads;
  *   - one block (no interface) equals locked backprop (dnic_net_train_step);
  *   - 2 threads equal 1 thread bit for bit after 50 batches, for 2, 3 and 5
  *     blocks, linear and MLP interfaces, with batch norm, on every GEMM
@@ -136,6 +140,127 @@ static void test_textbook_two_blocks(const data_t *d) {
     dnic_dni_free(dni);
     dnic_net_free(net);
     dnic_net_free(ref);
+}
+
+/* ------------------------------------------ oracle: delayed gradient */
+
+/* An ORACLE interface makes the lower block wait for its batch's true
+ * gradient from above. Written out: at tick t the lower block first takes
+ * batch t-2's gradient (computed by the upper block at tick t-1 with its
+ * parameters of then), runs batch t-2 again with its current parameters
+ * and backwards from that gradient, updates; then forwards batch t. The
+ * upper block at tick t runs batch t-1 from the activations the lower
+ * block made at tick t-1. The pipeline equals this bit for bit. */
+static void test_textbook_oracle(const data_t *d) {
+    enum { H = 3, W = 10, AT = 1 };
+    dnic_net_t *net = make_whole(H, W, 0, 7), *ref = make_whole(H, W, 0, 7);
+    int at[1] = {AT};
+    dnic_dni_t *dni = net ? make_dni(net, at, 1, DNIC_IFACE_ORACLE) : NULL;
+    if (!dni || !ref) return;
+    int finished = 0;
+    run_pipeline(dni, d, 1, &finished);
+    CHECK(finished == NB, "oracle pipeline finished %d batches, want %d", finished, NB);
+
+    dnic_layer_desc lo_layers[2] = {{W, DNIC_ACT_RELU, 0}, {W, DNIC_ACT_TANH, 0}};
+    dnic_layer_desc up_layers[2] = {{W, DNIC_ACT_RELU, 0}, {K, DNIC_ACT_IDENTITY, 0}};
+    dnic_net_desc lo, up;
+    dnic_net_desc_defaults(&lo);
+    lo.input_dim = IN; lo.n_layers = 2; lo.layers = lo_layers; lo.max_batch = B; lo.hidden_top = 1;
+    up = lo;
+    up.input_dim = W; up.layers = up_layers; up.hidden_top = 0; up.first_layer = 2;
+    dnic_net_t *lower = NULL, *upper = NULL;
+    dnic_net_create(&lower, &lo, 7);
+    dnic_net_create(&upper, &up, 7);
+    size_t nall, nl, nu;
+    const float *P = dnic_net_params(ref, &nall);
+    dnic_net_params(lower, &nl);
+    dnic_net_params(upper, &nu);
+    CHECK(nl + nu == nall, "block sizes");
+    dnic_net_set_params(lower, P, nl);
+    dnic_net_set_params(upper, P + nl, nu);
+    dnic_optim_config adam = dnic_optim_default(DNIC_OPT_ADAM);
+    adam.lr = 0.003f;
+    dnic_net_set_optimizer(lower, 0, &adam);
+    dnic_net_set_optimizer(upper, 0, &adam);
+    dnic_net_set_input_grad(upper, 1);
+
+    static float h[NB][B * W], g[NB][B * W];
+    int ok = 1;
+    for (int t = 0; t < NB + 2; t++) {
+        if (t - 2 >= 0) { /* the lower block: batch t-2 again, from its true gradient */
+            ok &= dnic_net_forward(lower, d->x[t - 2], B, 1) == DNIC_OK;
+            dnic_net_zero_grad(lower);
+            memcpy(dnic_net_grad_at(lower, 1), g[t - 2], sizeof g[t - 2]);
+            ok &= dnic_net_backward(lower, B) == DNIC_OK && dnic_net_update(lower) == DNIC_OK;
+        }
+        if (t < NB) { /* the lower block: batch t, forward only */
+            ok &= dnic_net_forward(lower, d->x[t], B, 1) == DNIC_OK;
+            memcpy(h[t], dnic_net_output(lower), sizeof h[t]);
+        }
+        if (t - 1 >= 0 && t - 1 < NB) { /* the upper block: batch t-1 */
+            float loss;
+            ok &= dnic_net_forward(upper, h[t - 1], B, 1) == DNIC_OK;
+            ok &= dnic_net_loss(upper, d->y[t - 1], NULL, B, &loss) == DNIC_OK;
+            dnic_net_zero_grad(upper);
+            ok &= dnic_net_backward(upper, B) == DNIC_OK;
+            memcpy(g[t - 1], dnic_net_input_grad(upper), sizeof g[t - 1]);
+            ok &= dnic_net_update(upper) == DNIC_OK;
+        }
+    }
+    CHECK(ok, "textbook oracle: a call failed");
+    const float *Q = dnic_net_params(net, &nall), *L = dnic_net_params(lower, &nl), *U = dnic_net_params(upper, &nu);
+    CHECK(memcmp(Q, L, nl * sizeof *Q) == 0, "oracle pipeline's lower block differs from the textbook delayed gradient");
+    CHECK(memcmp(Q + nl, U, nu * sizeof *Q) == 0, "oracle pipeline's upper block differs from the textbook delayed gradient");
+    dnic_net_free(lower);
+    dnic_net_free(upper);
+    dnic_dni_free(dni);
+    dnic_net_free(net);
+    dnic_net_free(ref);
+}
+
+/* Chains of delayed blocks and an sg block under a delayed one: every
+ * batch updates every block, 2 threads equal 1, and the in-flight state
+ * (whose kept inputs are not exported) is refused, so checkpoints drain. */
+static void test_oracle_chains(const data_t *d) {
+    static const struct { int n, at[3]; dnic_iface_kind kinds[3]; } cases[] = {
+        {2, {1, 3}, {DNIC_IFACE_ORACLE, DNIC_IFACE_ORACLE}},
+        {3, {0, 2, 4}, {DNIC_IFACE_ORACLE, DNIC_IFACE_LINEAR, DNIC_IFACE_ORACLE}}, /* top first */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        dnic_net_t *n1 = make_whole(6, 9, 1, 12), *n2 = make_whole(6, 9, 1, 12);
+        dnic_dni_t *d1 = NULL, *d2 = NULL;
+        dnic_iface_desc ds[3];
+        for (int i = 0; i < cases[c].n; i++) {
+            dnic_iface_desc_defaults(&ds[i], cases[c].at[i]);
+            ds[i].kind = cases[c].kinds[i];
+        }
+        CHECK(n1 && n2 && dnic_dni_create(&d1, n1, ds, cases[c].n, K, 9) == DNIC_OK &&
+                  dnic_dni_create(&d2, n2, ds, cases[c].n, K, 9) == DNIC_OK,
+              "case %zu: dni", c);
+        if (!d1 || !d2) return;
+        int f1 = 0, f2 = 0;
+        run_pipeline(d1, d, 1, &f1);
+        run_pipeline(d2, d, 2, &f2);
+        CHECK(f1 == NB && f2 == NB, "case %zu: finished %d / %d", c, f1, f2);
+        CHECK(same_params(n1, n2), "case %zu: oracle chain, 2 threads differ from 1", c);
+        CHECK(dnic_net_optim_step(n1) == NB, "case %zu: top step %lld", c, (long long)dnic_net_optim_step(n1));
+        dnic_pipe_t *p = NULL;
+        CHECK(dnic_pipe_create(&p, d1) == DNIC_OK, "case %zu: create", c);
+        dnic_pipe_tick(p, d->x[0], d->y[0], B, NULL, NULL);
+        size_t nv = 0, ni = 0;
+        CHECK(dnic_pipe_export_inflight(p, NULL, &nv, NULL, &ni) == DNIC_ERR_STATE, "case %zu: delayed exported", c);
+        CHECK(dnic_pipe_flush(p) == DNIC_OK, "case %zu: flush", c);
+        for (int s = 0; s <= cases[c].n; s++)
+            CHECK(dnic_pipe_block_step(p, s) == NB + 1, "case %zu: block %d step %lld", c, s,
+                  (long long)dnic_pipe_block_step(p, s));
+        dnic_pipe_free(p);
+        p = NULL;
+        CHECK(dnic_pipe_create_async(&p, d1, 2) == DNIC_ERR_ARG && !p, "case %zu: async accepted an oracle", c);
+        dnic_dni_free(d1);
+        dnic_dni_free(d2);
+        dnic_net_free(n1);
+        dnic_net_free(n2);
+    }
 }
 
 /* ---------------------------------------------- one block = locked backprop */
@@ -511,6 +636,8 @@ int main(void) {
     static data_t d;
     make_data(&d, 12);
     test_textbook_two_blocks(&d);
+    test_textbook_oracle(&d);
+    test_oracle_chains(&d);
     test_one_block_is_backprop(&d);
     test_threads_bit_identical(&d);
     test_update_decoupling(&d);

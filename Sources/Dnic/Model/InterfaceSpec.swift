@@ -237,14 +237,20 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
     public static let maxMLPWidth = 1 << 20
 
     /// Impossible combinations, as a `SettingError`.
-    /// Why these interfaces cannot run unlocked (pipeline, async), or nil: a
+    /// Why these interfaces cannot run under an unlocked schedule, or nil: a
     /// block's learning signal must not need the same batch's result from
-    /// the block above.
-    public var unlockedRefusal: String? {
+    /// the block above, except an oracle under the pipeline, whose block
+    /// waits for that result (a delayed gradient).
+    public func unlockedRefusal(_ schedule: ScheduleKind) -> String? {
         if rule != .sg {
             return "needs {interfaces.rule} sg: \(rule.rawValue)'s learning signal needs the same batch's result from above"
         }
-        if !kind.trainable { return "needs a trainable {interfaces.kind} (linear, nolabel, sigmoid, mlp), not \(kind.rawValue)" }
+        if kind == .oracle, schedule == .async {
+            return "cannot run an oracle interface: its block waits for the true gradient, which needs {training.schedule} pipeline"
+        }
+        if !kind.trainable, kind != .oracle {
+            return "needs a trainable {interfaces.kind} (linear, nolabel, sigmoid, mlp) or, under the pipeline, oracle; not \(kind.rawValue)"
+        }
         if target != .bootstrap {
             return "needs {interfaces.target} bootstrap: a \(target.rawValue) target needs the same batch's gradient from above"
         }

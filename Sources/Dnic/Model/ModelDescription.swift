@@ -280,7 +280,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
         try optimizer.validate(key: "optimizer")
         try training.validate()
         try interfaces.validate(hidden: model.layers.count)
-        if training.schedule != .locked, let reason = interfaces.unlockedRefusal {
+        if training.schedule != .locked, let reason = interfaces.unlockedRefusal(training.schedule) {
             throw SettingError("training.schedule", training.schedule.rawValue, reason)
         }
     }

@@ -181,16 +181,29 @@ public final class Trainer {
     /// Before a checkpoint: the network gets the blocks' values. The
     /// pipeline keeps its batches in flight and hands them to the
     /// checkpoint, so a resumed run continues bit for bit from any tick;
-    /// async drains (every batch counted has passed every block).
+    /// async, and a pipeline with oracle (delayed) blocks, drain (every
+    /// batch counted has passed every block).
     func prepareCheckpoint() throws -> Pipeline.Inflight? {
         guard let pipeline else { return nil }
         if pipeline.isAsync {
             try settle()
             return nil
         }
-        try pipeline.sync()
-        state.blockSteps = pipeline.blockSteps
-        return pipeline.pending ? try pipeline.exportInflight() : nil
+        guard pipeline.pending else {
+            try pipeline.sync()
+            state.blockSteps = pipeline.blockSteps
+            return nil
+        }
+        do {
+            let inflight = try pipeline.exportInflight()
+            try pipeline.sync()
+            state.blockSteps = pipeline.blockSteps
+            return inflight
+        } catch let error as DnicError where error.status == DNIC_ERR_STATE {
+            // a delayed (oracle) block's kept inputs are not exported: drain
+            try settle()
+            return nil
+        }
     }
 
     private func countLoss(_ loss: Float) {
