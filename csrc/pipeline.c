@@ -36,35 +36,39 @@ double dnic__pipe_now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* Free an array of n buffers (either may be NULL: a setup cut short). */
+static void free_floats(float **a, int n) {
+    for (int i = 0; a && i < n; i++) free(a[i]);
+    free(a);
+}
+
+static void free_labels(int32_t **a, int n) {
+    for (int i = 0; a && i < n; i++) free(a[i]);
+    free(a);
+}
+
 void dnic_pipe_free(dnic_pipe_t *p) {
     if (!p) return;
     dnic__async_free(p); /* stops its workers first */
     for (int s = 0; p->blocks && s < p->n_blocks; s++) {
         pipe_block_t *b = &p->blocks[s];
         dnic_net_free(b->net);
-        for (int r = 0; r < b->ring_n; r++) {
-            free(b->ring_h[r]);
-            if (b->ring_y) free(b->ring_y[r]);
-        }
-        free(b->ring_h);
-        free(b->ring_y);
-        for (int r = 0; b->stash_x && r < b->ring_n; r++) free(b->stash_x[r]);
-        free(b->stash_x);
+        free_floats(b->ring_h, b->ring_n);
+        free_labels(b->ring_y, b->ring_n);
+        free_floats(b->stash_x, b->ring_n);
+        free_floats(b->down_q, p->queue);
         free(b->stash_batch);
         free(b->ring_batch);
         free(b->ring_rows);
         free(b->ring_fwd);
         free(b->down[0]);
         free(b->down[1]);
-        for (int q = 0; b->down_q && q < p->queue; q++) free(b->down_q[q]);
-        free(b->down_q);
         free(b->down_batch);
         free(b->down_rows);
         free(b->up_q);
         free(b->scratch);
     }
-    for (int i = 0; p->labels && i < p->n_label_slots; i++) free(p->labels[i]);
-    free(p->labels);
+    free_labels(p->labels, p->n_label_slots);
     free(p->label_batch);
     free(p->label_rows);
     free(p->stage_x);

@@ -56,6 +56,33 @@ static void run_pipeline(dnic_dni_t *dni, const data_t *d, int threads, int *fin
 
 /* -------------------------------------------------- textbook, two blocks */
 
+/* The two blocks of a make_whole(3, W, bn) network cut after hidden layer
+ * 1, written by hand: the lower (relu+bn?, tanh) and the upper (relu+bn?,
+ * output) networks with the whole's initial values and its Adam. */
+static void split_by_hand(dnic_net_t *ref, int W, int bn, dnic_net_t **lower, dnic_net_t **upper) {
+    dnic_layer_desc lo_layers[2] = {{W, DNIC_ACT_RELU, bn}, {W, DNIC_ACT_TANH, 0}};
+    dnic_layer_desc up_layers[2] = {{W, DNIC_ACT_RELU, bn}, {K, DNIC_ACT_IDENTITY, 0}};
+    dnic_net_desc lo, up;
+    dnic_net_desc_defaults(&lo);
+    lo.input_dim = IN; lo.n_layers = 2; lo.layers = lo_layers; lo.max_batch = B; lo.hidden_top = 1;
+    up = lo;
+    up.input_dim = W; up.layers = up_layers; up.hidden_top = 0; up.first_layer = 2;
+    dnic_net_create(lower, &lo, 1);
+    dnic_net_create(upper, &up, 1);
+    size_t nall, nl, nu;
+    const float *P = dnic_net_params(ref, &nall);
+    dnic_net_params(*lower, &nl);
+    dnic_net_params(*upper, &nu);
+    CHECK(nl + nu == nall, "block sizes");
+    dnic_net_set_params(*lower, P, nl);
+    dnic_net_set_params(*upper, P + nl, nu);
+    dnic_optim_config adam = dnic_optim_default(DNIC_OPT_ADAM);
+    adam.lr = 0.003f;
+    dnic_net_set_optimizer(*lower, 0, &adam);
+    dnic_net_set_optimizer(*upper, 0, &adam);
+    dnic_net_set_input_grad(*upper, 1);
+}
+
 static void test_textbook_two_blocks(const data_t *d) {
     enum { H = 3, W = 10, AT = 1 }; /* interface after hidden layer 1 */
     dnic_net_t *net = make_whole(H, W, 1, 4), *ref = make_whole(H, W, 1, 4);
@@ -67,28 +94,8 @@ static void test_textbook_two_blocks(const data_t *d) {
     CHECK(finished == NB, "pipeline finished %d batches, want %d", finished, NB);
 
     /* the two blocks by hand, from the same initial values */
-    dnic_layer_desc lo_layers[2] = {{W, DNIC_ACT_RELU, 1}, {W, DNIC_ACT_TANH, 0}};
-    dnic_layer_desc up_layers[2] = {{W, DNIC_ACT_RELU, 1}, {K, DNIC_ACT_IDENTITY, 0}};
-    dnic_net_desc lo, up;
-    dnic_net_desc_defaults(&lo);
-    lo.input_dim = IN; lo.n_layers = 2; lo.layers = lo_layers; lo.max_batch = B; lo.hidden_top = 1;
-    up = lo;
-    up.input_dim = W; up.layers = up_layers; up.hidden_top = 0; up.first_layer = 2;
     dnic_net_t *lower = NULL, *upper = NULL;
-    dnic_net_create(&lower, &lo, 4);
-    dnic_net_create(&upper, &up, 4);
-    size_t nall, nl, nu;
-    const float *P = dnic_net_params(ref, &nall);
-    dnic_net_params(lower, &nl);
-    dnic_net_params(upper, &nu);
-    CHECK(nl + nu == nall, "block sizes");
-    dnic_net_set_params(lower, P, nl);
-    dnic_net_set_params(upper, P + nl, nu);
-    dnic_optim_config adam = dnic_optim_default(DNIC_OPT_ADAM);
-    adam.lr = 0.003f;
-    dnic_net_set_optimizer(lower, 0, &adam);
-    dnic_net_set_optimizer(upper, 0, &adam);
-    dnic_net_set_input_grad(upper, 1);
+    split_by_hand(ref, W, 1, &lower, &upper);
     dnic_iface_desc id;
     dnic_iface_desc_defaults(&id, AT);
     dnic_iface_t *sg = NULL;
@@ -127,6 +134,7 @@ static void test_textbook_two_blocks(const data_t *d) {
         }
     }
     CHECK(ok, "textbook: a call failed");
+    size_t nall, nl, nu;
     const float *Q = dnic_net_params(net, &nall), *L = dnic_net_params(lower, &nl), *U = dnic_net_params(upper, &nu);
     CHECK(memcmp(Q, L, nl * sizeof *Q) == 0, "pipeline's lower block differs from the textbook delayed computation");
     CHECK(memcmp(Q + nl, U, nu * sizeof *Q) == 0, "pipeline's upper block differs from the textbook delayed computation");
@@ -161,28 +169,8 @@ static void test_textbook_oracle(const data_t *d) {
     run_pipeline(dni, d, 1, &finished);
     CHECK(finished == NB, "oracle pipeline finished %d batches, want %d", finished, NB);
 
-    dnic_layer_desc lo_layers[2] = {{W, DNIC_ACT_RELU, 0}, {W, DNIC_ACT_TANH, 0}};
-    dnic_layer_desc up_layers[2] = {{W, DNIC_ACT_RELU, 0}, {K, DNIC_ACT_IDENTITY, 0}};
-    dnic_net_desc lo, up;
-    dnic_net_desc_defaults(&lo);
-    lo.input_dim = IN; lo.n_layers = 2; lo.layers = lo_layers; lo.max_batch = B; lo.hidden_top = 1;
-    up = lo;
-    up.input_dim = W; up.layers = up_layers; up.hidden_top = 0; up.first_layer = 2;
     dnic_net_t *lower = NULL, *upper = NULL;
-    dnic_net_create(&lower, &lo, 7);
-    dnic_net_create(&upper, &up, 7);
-    size_t nall, nl, nu;
-    const float *P = dnic_net_params(ref, &nall);
-    dnic_net_params(lower, &nl);
-    dnic_net_params(upper, &nu);
-    CHECK(nl + nu == nall, "block sizes");
-    dnic_net_set_params(lower, P, nl);
-    dnic_net_set_params(upper, P + nl, nu);
-    dnic_optim_config adam = dnic_optim_default(DNIC_OPT_ADAM);
-    adam.lr = 0.003f;
-    dnic_net_set_optimizer(lower, 0, &adam);
-    dnic_net_set_optimizer(upper, 0, &adam);
-    dnic_net_set_input_grad(upper, 1);
+    split_by_hand(ref, W, 0, &lower, &upper);
 
     static float h[NB][B * W], g[NB][B * W];
     int ok = 1;
@@ -208,6 +196,7 @@ static void test_textbook_oracle(const data_t *d) {
         }
     }
     CHECK(ok, "textbook oracle: a call failed");
+    size_t nall, nl, nu;
     const float *Q = dnic_net_params(net, &nall), *L = dnic_net_params(lower, &nl), *U = dnic_net_params(upper, &nu);
     CHECK(memcmp(Q, L, nl * sizeof *Q) == 0, "oracle pipeline's lower block differs from the textbook delayed gradient");
     CHECK(memcmp(Q + nl, U, nu * sizeof *Q) == 0, "oracle pipeline's upper block differs from the textbook delayed gradient");
