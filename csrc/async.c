@@ -186,32 +186,26 @@ static dnic_status run_forward(dnic_pipe_t *p, int s) {
     return DNIC_OK;
 }
 
-/* A worker: picks a block with work (the one it ran last, else top
- * first, so batches leave the system and free their slots), runs it, until a drain finds nothing left
- * or a block fails. */
+/* Whether block t is free and has work; *target: the work is a target
+ * (which goes first: it frees a ring slot and a queue slot). */
+static int has_work(const dnic_pipe_t *p, int t, int *target) {
+    if (t < 0 || p->blocks[t].claimed) return 0;
+    *target = can_train(p, t);
+    return *target || can_forward(p, t);
+}
+
+/* A worker: picks a block with work (the one it ran last, else top first,
+ * so batches leave the system and free their slots) and runs it, until a
+ * drain finds nothing left or a block fails. */
 static void worker(dnic_pipe_t *p) {
     dnic_enable_flush_to_zero();
     pthread_mutex_lock(&p->mu);
     int last = -1; /* the block this worker ran last: its weights are in this core's cache */
     while (p->failed == DNIC_OK) {
         int s = -1, target = 0;
-        if (last >= 0 && !p->blocks[last].claimed) {
-            if (can_train(p, last)) {
-                s = last;
-                target = 1;
-            } else if (can_forward(p, last)) {
-                s = last;
-            }
-        }
-        for (int t = p->n_blocks - 1; t >= 0 && s < 0; t--) {
-            if (p->blocks[t].claimed) continue;
-            if (can_train(p, t)) {
-                s = t;
-                target = 1;
-            } else if (can_forward(p, t)) {
-                s = t;
-            }
-        }
+        if (has_work(p, last, &target)) s = last;
+        for (int t = p->n_blocks - 1; t >= 0 && s < 0; t--)
+            if (has_work(p, t, &target)) s = t;
         if (s < 0) {
             if (p->draining && quiescent(p)) break;
             pthread_cond_wait(&p->work, &p->mu);
@@ -275,7 +269,7 @@ static dnic_status feed(dnic_pipe_t *p, const float *x, const int32_t *labels, c
     pthread_mutex_lock(&p->mu);
     dnic_status failed = p->failed;
     pthread_mutex_unlock(&p->mu);
-    if (failed != DNIC_OK) return failed;
+    if (failed != DNIC_OK) return dnic__async_drain(p, NULL, NULL);
     if (!p->running) {
         dnic_status st = start(p);
         if (st != DNIC_OK) return st;
@@ -286,7 +280,9 @@ static dnic_status feed(dnic_pipe_t *p, const float *x, const int32_t *labels, c
     failed = p->failed;
     int i = (p->in_head + p->in_count) % p->inbox_n;
     pthread_mutex_unlock(&p->mu);
-    if (failed != DNIC_OK) return failed;
+    /* a block failed: stop the workers, so that nothing touches the blocks
+     * while the caller reads which tensor failed */
+    if (failed != DNIC_OK) return dnic__async_drain(p, NULL, NULL);
     /* slot i is past the inbox's filled part: no worker reads it */
     size_t dim = (size_t)dnic_net_input_dim(p->whole);
     if (idx) {
