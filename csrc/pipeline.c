@@ -253,6 +253,18 @@ void dnic__pipe_note_target(pipe_block_t *b, float loss, int64_t stale) {
     if (stale > b->stale_max) b->stale_max = stale;
 }
 
+/* Block s, its signal at its top: backward, the gradient at its input
+ * into `down` (s > 0), and its update unless update decoupling skips it. */
+static dnic_status backward_and_update(dnic_pipe_t *p, int s, int batch, int rows, float *down) {
+    pipe_block_t *b = &p->blocks[s];
+    dnic__net_zero_grad_lazy(b->net);
+    dnic_status st = dnic_net_backward(b->net, rows);
+    if (st == DNIC_OK && s > 0)
+        memcpy(down, dnic_net_input_grad(b->net), sizeof(float) * (size_t)rows * (size_t)b->in_dim);
+    if (st == DNIC_OK && updates(p, s, batch)) st = dnic_net_update(b->net);
+    return st;
+}
+
 dnic_status dnic__pipe_block_step(dnic_pipe_t *p, int s, const float *in, const int32_t *y, int batch, int rows,
                                   int slot, float *down, float *loss) {
     pipe_block_t *b = &p->blocks[s];
@@ -268,14 +280,7 @@ dnic_status dnic__pipe_block_step(dnic_pipe_t *p, int s, const float *in, const 
         st = dnic_iface_predict_signal(b->it, b->ring_h[slot], y, NULL, dnic_net_grad_at(b->net, top), rows);
     }
     b->forwarded++;
-    if (st == DNIC_OK) {
-        dnic__net_zero_grad_lazy(b->net);
-        st = dnic_net_backward(b->net, rows);
-    }
-    if (st == DNIC_OK && s > 0)
-        memcpy(down, dnic_net_input_grad(b->net), sizeof(float) * (size_t)rows * (size_t)b->in_dim);
-    if (st == DNIC_OK && updates(p, s, batch)) st = dnic_net_update(b->net);
-    return st;
+    return st == DNIC_OK ? backward_and_update(p, s, batch, rows, down) : st;
 }
 
 /* A delayed block (ORACLE interface) when batch `batch`'s target arrives:
@@ -295,13 +300,7 @@ static dnic_status delayed_step(dnic_pipe_t *p, int s, int batch, int rows, cons
         st = dnic_iface_boundary_step(b->it, dnic_net_output(b->net), y, NULL, target, dnic_net_grad_at(b->net, top),
                                       rows, &loss);
     if (st == DNIC_OK) st = dnic_iface_update(b->it);
-    if (st == DNIC_OK) {
-        dnic__net_zero_grad_lazy(b->net);
-        st = dnic_net_backward(b->net, rows);
-    }
-    if (st == DNIC_OK && s > 0)
-        memcpy(down, dnic_net_input_grad(b->net), sizeof(float) * (size_t)rows * (size_t)b->in_dim);
-    if (st == DNIC_OK && updates(p, s, batch)) st = dnic_net_update(b->net);
+    if (st == DNIC_OK) st = backward_and_update(p, s, batch, rows, down);
     if (st == DNIC_OK) {
         b->stash_batch[keep] = -1;
         int slot = dnic__pipe_ring_slot_of(b, batch);
