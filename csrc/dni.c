@@ -5,7 +5,9 @@
  * batch, makes its prediction and writes its learning signal into the
  * boundary's gradient buffer, from which the block below runs backward;
  * finally every update.
- * Not here: the pipeline and async schedules.
+ * The blocks are views of the network (net.c), owned here and lent to the
+ * pipeline and async schedules (pipeline.c, async.c), so every schedule
+ * runs the same block and boundary operations on the same buffers.
  */
 #include "internal.h"
 
@@ -26,6 +28,11 @@ struct dnic_dni_s {
     int n, n_labels, track;
     int fault_iface;
     slot_t *slots; /* ordered by layer, top first */
+    /* the blocks, bottom first: views of net, or net itself without interfaces */
+    int n_blocks;
+    dnic_net_t **blocks;
+    int *block_first;
+    int lent; /* a pipeline holds the blocks: the locked step would clobber its batches */
 };
 
 static int needs_true(const dnic_dni_t *dni, const slot_t *s) {
@@ -38,6 +45,10 @@ void dnic_dni_free(dnic_dni_t *dni) {
         dnic_iface_free(dni->slots[i].it);
         free(dni->slots[i].true_g);
     }
+    for (int k = 0; dni->blocks && k < dni->n_blocks; k++)
+        if (dni->blocks[k] != dni->net) dnic_net_free(dni->blocks[k]);
+    free(dni->blocks);
+    free(dni->block_first);
     free(dni->slots);
     free(dni);
 }
@@ -54,6 +65,31 @@ static int target_width(dnic_net_t *net, const dnic_iface_desc *d) {
     case DNIC_TARGET_NEXT_ERROR: return d->layer + 1 < L ? dnic_net_layer_width(net, d->layer + 1) : 0;
     default: return dnic_net_layer_width(net, d->layer);
     }
+}
+
+/* One block per stretch of layers between boundaries (none above an
+ * interface on the output layer); without interfaces the network itself. */
+static dnic_status make_blocks(dnic_dni_t *dni) {
+    int L = dnic_net_num_layers(dni->net), n = dni->n;
+    int top_iface = n > 0 && dni->slots[0].layer == L - 1;
+    dni->n_blocks = n + 1 - top_iface;
+    dni->blocks = calloc((size_t)dni->n_blocks, sizeof *dni->blocks);
+    dni->block_first = calloc((size_t)dni->n_blocks, sizeof *dni->block_first);
+    if (!dni->blocks || !dni->block_first) return DNIC_ERR_NOMEM;
+    if (n == 0) {
+        dni->blocks[0] = dni->net;
+        return DNIC_OK;
+    }
+    int first = 0;
+    for (int k = 0; k < dni->n_blocks; k++) {
+        int last = k < n ? dni->slots[n - 1 - k].layer : L - 1; /* slots are top first */
+        dni->block_first[k] = first;
+        dnic_status st = dnic__net_block_view(&dni->blocks[k], dni->net, first, last);
+        if (st == DNIC_OK && first > 0) st = dnic_net_set_input_grad(dni->blocks[k], 1);
+        if (st != DNIC_OK) return st;
+        first = last + 1;
+    }
+    return DNIC_OK;
 }
 
 dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_desc *ifaces, int n_ifaces,
@@ -103,6 +139,11 @@ dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_
         }
     }
     qsort(dni->slots, (size_t)n_ifaces, sizeof *dni->slots, by_layer_desc);
+    dnic_status st = make_blocks(dni);
+    if (st != DNIC_OK) {
+        dnic_dni_free(dni);
+        return st;
+    }
     *out = dni;
     return DNIC_OK;
 }
@@ -153,65 +194,99 @@ static float cosine(const float *a, const float *b, size_t n) {
     return (aa > 0 && bb > 0) ? (float)(ab / sqrt(aa * bb)) : 0.0f;
 }
 
+/* The block whose top is `layer`'s boundary, and the gradient of the loss
+ * at a block's top as the block above (or the loss, at the output) left it. */
+static int block_under(const dnic_dni_t *dni, int layer) {
+    int k = 0;
+    while (k + 1 < dni->n_blocks && dni->block_first[k + 1] <= layer) k++;
+    return k;
+}
+static int top_of(const dnic_dni_t *dni, int k) {
+    return dnic_net_num_layers(dni->blocks[k]) - 1;
+}
+static const float *grad_from_above(dnic_dni_t *dni, int k) {
+    return k + 1 < dni->n_blocks ? dnic_net_input_grad(dni->blocks[k + 1])
+                                 : dnic_net_grad_at(dni->blocks[k], top_of(dni, k));
+}
+
+/* True gradients, where a target or the alignment metric needs them: one
+ * backward through every block from the loss, each block's top taking
+ * the gradient at the input of the block above; parameter gradients are
+ * thrown away (the caller zeroes them again). */
+static dnic_status true_gradients(dnic_dni_t *dni, int B) {
+    for (int k = dni->n_blocks - 1; k >= 0; k--) {
+        dnic_net_t *b = dni->blocks[k];
+        int w = dnic_net_layer_width(b, top_of(dni, k));
+        if (k + 1 < dni->n_blocks)
+            memcpy(dnic_net_grad_at(b, top_of(dni, k)), dnic_net_input_grad(dni->blocks[k + 1]),
+                   sizeof(float) * (size_t)B * (size_t)w);
+        dnic__net_zero_grad_lazy(b);
+        dnic_status st = dnic_net_backward(b, B);
+        if (st != DNIC_OK) return st;
+    }
+    for (int i = 0; i < dni->n; i++) {
+        slot_t *s = &dni->slots[i];
+        if (needs_true(dni, s))
+            memcpy(s->true_g, grad_from_above(dni, block_under(dni, s->layer)),
+                   sizeof(float) * (size_t)B * dnic_net_layer_width(dni->net, s->layer));
+    }
+    return DNIC_OK;
+}
+
 dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *labels, const float *targets,
                                 int B, float *loss_out) {
     if (!dni || !x) return DNIC_ERR_NULL;
     if (!labels && !targets) return DNIC_ERR_NULL;
-    dnic_net_t *net = dni->net;
-    int L = dnic_net_num_layers(net);
+    if (dni->lent) return DNIC_ERR_STATE;
+    dnic_net_t *net = dni->net, *top_block = dni->blocks[dni->n_blocks - 1];
     if (!labels && dni->n > 0 && dni->n_labels != dnic_net_output_dim(net)) return DNIC_ERR_ARG;
-    dnic_status st = dnic_net_forward(net, x, B, 1);
+    const float *in = x;
+    dnic_status st = DNIC_OK;
+    for (int k = 0; k < dni->n_blocks && st == DNIC_OK; k++) {
+        st = dnic_net_forward(dni->blocks[k], in, B, 1);
+        in = dnic_net_output(dni->blocks[k]);
+    }
     if (st != DNIC_OK) return st;
-    st = dnic_net_loss(net, labels, targets, B, loss_out);
+    st = dnic_net_loss(top_block, labels, targets, B, loss_out);
     if (st != DNIC_OK) return st;
 
-    /* True gradients, where a target or the alignment metric needs them:
-     * one full backward whose parameter gradients are thrown away. */
     int any_true = 0;
     for (int i = 0; i < dni->n; i++) any_true |= needs_true(dni, &dni->slots[i]);
-    if (any_true) {
-        dnic__net_zero_grad_lazy(net);
-        st = dnic_net_backward(net, B);
-        if (st != DNIC_OK) return st;
-        for (int i = 0; i < dni->n; i++) {
-            slot_t *s = &dni->slots[i];
-            if (needs_true(dni, s))
-                memcpy(s->true_g, dnic_net_grad_at(net, s->layer),
-                       sizeof(float) * (size_t)B * dnic_net_layer_width(net, s->layer));
-        }
-    }
-    dnic__net_zero_grad_lazy(net);
+    if (any_true && (st = true_gradients(dni, B)) != DNIC_OK) return st;
 
+    /* top-down: a block under an interface backwards from the signal the
+     * interface writes at its top, every other block from above */
     const float *ycond = labels ? NULL : targets;
-    int top = L - 1; /* the gradient buffer at `top` holds the signal for the block ending there */
-    for (int i = 0; i < dni->n; i++) {
-        slot_t *s = &dni->slots[i];
-        int b = s->layer;
-        if (b < top) {
-            st = dnic_net_backward_range(net, top, b + 1, B); /* block above: writes dL/dh_b */
+    const float *output_error = dnic_net_grad_at(top_block, top_of(dni, dni->n_blocks - 1));
+    int i = 0; /* the next interface, top first */
+    for (int k = dni->n_blocks - 1; k >= 0; k--) {
+        dnic_net_t *b = dni->blocks[k];
+        int top = top_of(dni, k);
+        if (i < dni->n && dni->slots[i].layer == dni->block_first[k] + top) {
+            slot_t *s = &dni->slots[i++];
+            float *boundary = dnic_net_grad_at(b, top);
+            const float *g;
+            switch (s->d.target) {
+            case DNIC_TARGET_TRUE: g = s->true_g; break;
+            case DNIC_TARGET_OUTPUT_ERROR: g = output_error; break;
+            case DNIC_TARGET_NEXT_ERROR: g = dnic_net_preact_grad(dni->blocks[k + 1], 0); break;
+            default: g = grad_from_above(dni, k); break; /* what reached h from the block above */
+            }
+            st = dnic_iface_boundary_step(s->it, dnic_net_output(b), labels, ycond, g, boundary, B, &s->loss);
             if (st != DNIC_OK) return st;
+            if (dni->track)
+                s->alignment = cosine(boundary, s->true_g, (size_t)B * dnic_net_layer_width(b, top));
         }
-        float *boundary = dnic_net_grad_at(net, b);
-        const float *g;
-        switch (s->d.target) {
-        case DNIC_TARGET_TRUE: g = s->true_g; break;
-        case DNIC_TARGET_OUTPUT_ERROR: g = dnic_net_grad_at(net, L - 1); break;
-        case DNIC_TARGET_NEXT_ERROR: g = dnic_net_preact_grad(net, b + 1); break;
-        default: g = boundary; break; /* what reached h from the block above */
-        }
-        st = dnic_iface_boundary_step(s->it, dnic_net_activation(net, b), labels, ycond, g, boundary, B, &s->loss);
-        if (st != DNIC_OK) return st;
-        if (dni->track)
-            s->alignment = cosine(boundary, s->true_g, (size_t)B * dnic_net_layer_width(net, b));
-        top = b;
+        dnic__net_zero_grad_lazy(b);
+        if ((st = dnic_net_backward(b, B)) != DNIC_OK) return st;
     }
-    st = dnic_net_backward_range(net, top, 0, B);
-    if (st != DNIC_OK) return st;
     dni->fault_iface = -1;
-    if ((st = dnic_net_update(net)) != DNIC_OK) return st;
-    for (int i = 0; i < dni->n; i++)
-        if ((st = dnic_iface_update(dni->slots[i].it)) != DNIC_OK) {
-            if (st == DNIC_ERR_NONFINITE) dni->fault_iface = i;
+    st = dni->n_blocks == 1 && top_block == net ? dnic_net_update(net)
+                                                 : dnic__net_update_blocks(net, dni->blocks, dni->n_blocks);
+    if (st != DNIC_OK) return st;
+    for (int j = 0; j < dni->n; j++)
+        if ((st = dnic_iface_update(dni->slots[j].it)) != DNIC_OK) {
+            if (st == DNIC_ERR_NONFINITE) dni->fault_iface = j;
             return st;
         }
     return DNIC_OK;
@@ -220,3 +295,14 @@ dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *
 dnic_net_t *dnic__dni_net(dnic_dni_t *dni) { return dni->net; }
 const dnic_iface_desc *dnic__dni_desc(const dnic_dni_t *dni, int i) { return &dni->slots[i].d; }
 int dnic__dni_tracking(const dnic_dni_t *dni) { return dni->track; }
+
+/* The blocks every schedule runs, bottom first; a schedule borrows them
+ * (lend 1) and gives them back (lend 0): at most one at a time. */
+int dnic__dni_num_blocks(const dnic_dni_t *dni) { return dni->n_blocks; }
+dnic_net_t *dnic__dni_block(dnic_dni_t *dni, int k) { return dni->blocks[k]; }
+int dnic__dni_block_first(const dnic_dni_t *dni, int k) { return dni->block_first[k]; }
+dnic_status dnic__dni_lend_blocks(dnic_dni_t *dni, int lend) {
+    if (lend && dni->lent) return DNIC_ERR_STATE;
+    dni->lent = lend;
+    return DNIC_OK;
+}

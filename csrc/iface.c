@@ -601,6 +601,6 @@ dnic_status dnic_iface_update(dnic_iface_t *it) {
     if (!trainable_kind(it->d.kind)) return DNIC_OK;
     if (it->mlp) return dnic_net_update(it->mlp);
     it->fault_tensor = dnic__update_tensors(it->tensors, it->n_tensors, it->params, it->grads, it->optim,
-                                            it->n_params, &it->opt, 1, it->clip, it->step, NULL, &it->fault_grad);
+                                            it->optim + it->n_params, &it->opt, 1, it->clip, it->step, NULL, &it->fault_grad);
     return it->fault_tensor < 0 ? DNIC_OK : DNIC_ERR_NONFINITE;
 }

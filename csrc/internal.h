@@ -206,11 +206,22 @@ static inline int dnic__group_row(int B, int groups, int g) { return (int)((int6
  * step, optimizer settings and clip between a block and the whole */
 dnic_status dnic__net_block_create(dnic_net_t **out, const dnic_net_t *whole, int first, int last, int max_batch);
 void dnic__net_block_sync(dnic_net_t *block, dnic_net_t *whole, int first, int to_whole);
+/* net.c: block views, whose parameters, gradients and moments are the
+ * whole's (every schedule's blocks); their settings, the whole's update
+ * through them, the step counter handed back */
+dnic_status dnic__net_block_view(dnic_net_t **out, dnic_net_t *whole, int first, int last);
+void dnic__net_view_refresh(dnic_net_t *view, const dnic_net_t *whole);
+dnic_status dnic__net_update_blocks(dnic_net_t *whole, dnic_net_t *const *blocks, int n);
+void dnic__net_view_publish_step(const dnic_net_t *view, dnic_net_t *whole);
 
 /* dni.c: what the pipeline needs of a DNI trainer */
 dnic_net_t *dnic__dni_net(dnic_dni_t *dni);
 const dnic_iface_desc *dnic__dni_desc(const dnic_dni_t *dni, int i);
 int dnic__dni_tracking(const dnic_dni_t *dni);
+int dnic__dni_num_blocks(const dnic_dni_t *dni);
+dnic_net_t *dnic__dni_block(dnic_dni_t *dni, int k);
+int dnic__dni_block_first(const dnic_dni_t *dni, int k);
+dnic_status dnic__dni_lend_blocks(dnic_dni_t *dni, int lend);
 
 /* rng.c: the starting state of layer `layer`'s initialisation stream */
 uint64_t dnic__layer_stream(uint64_t seed, int layer);
@@ -237,7 +248,7 @@ int dnic__update_checked(const dnic_optim_config *c, float *p, float *m, float *
 
 /* optim.c: one optimizer step over a tensor table (net and interfaces) */
 int dnic__update_tensors(const dnic_tensor_info *tensors, int n_tensors, float *params, float *grads,
-                         float *optim, size_t n_params, const dnic_optim_config *opt, int n_groups,
+                         float *moment1, float *moment2, const dnic_optim_config *opt, int n_groups,
                          float clip, int64_t step, float *norm_out, int *grad_was_bad);
 
 /* activation.c fused kernels (see there) */

@@ -49,8 +49,11 @@ struct dnic_net_s {
     layer_t *layers;
     int n_tensors;
     dnic_tensor_info *tensors;
-    float *params, *grads, *optim; /* optim: 2 x n_params */
+    float *params, *grads, *optim; /* optim: 2 x n_params (owned unless a view) */
+    float *m, *v;                  /* the optimizer's two moments, in optim or a whole's */
     size_t n_params;
+    int view;                      /* a block view: params, grads, m, v are the whole's */
+    int tensor_base;               /* a view: the whole's index of its first tensor */
     float *acts;          /* one block for every activation buffer */
     float *dx;            /* dL/dx (max_batch, input_dim) when asked for */
     int want_dx;
@@ -136,9 +139,11 @@ void dnic_net_free(dnic_net_t *net) {
     if (!net) return;
     free(net->layers);
     free(net->tensors);
-    free(net->params);
-    free(net->grads);
-    free(net->optim);
+    if (!net->view) {
+        free(net->params);
+        free(net->grads);
+        free(net->optim);
+    }
     free(net->acts);
     free(net->dx);
     free(net);
@@ -196,6 +201,8 @@ dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t s
     n->optim = calloc(2 * off, sizeof(float));
     n->acts = calloc(act_floats, sizeof(float));
     if (!n->params || !n->grads || !n->optim || !n->acts) goto nomem;
+    n->m = n->optim;
+    n->v = n->optim + off;
 
     /* carve the activation block */
     float *p = n->acts;
@@ -273,8 +280,9 @@ float *dnic_net_grads(dnic_net_t *n, size_t *count) {
     return n ? n->grads : NULL;
 }
 float *dnic_net_optim_state(dnic_net_t *n, size_t *count) {
-    if (count) *count = n ? 2 * n->n_params : 0;
-    return n ? n->optim : NULL;
+    /* a view's moments are not one (m, v) array: read them from its whole */
+    if (count) *count = n && !n->view ? 2 * n->n_params : 0;
+    return n && !n->view ? n->optim : NULL;
 }
 int64_t dnic_net_optim_step(const dnic_net_t *n) { return n ? n->step : 0; }
 dnic_status dnic_net_set_optim_step(dnic_net_t *n, int64_t t) {
@@ -500,7 +508,7 @@ dnic_status dnic_net_update(dnic_net_t *n) {
     n->fault_tensor = -1;
     n->fault_grad = 0;
     materialize_zero_grads(n);
-    n->fault_tensor = dnic__update_tensors(n->tensors, n->n_tensors, n->params, n->grads, n->optim, n->n_params,
+    n->fault_tensor = dnic__update_tensors(n->tensors, n->n_tensors, n->params, n->grads, n->m, n->v,
                                            n->opt, MAX_GROUPS, n->clip, n->step, &n->last_norm, &n->fault_grad);
     return n->fault_tensor < 0 ? DNIC_OK : DNIC_ERR_NONFINITE;
 }
@@ -592,8 +600,8 @@ void dnic__net_block_sync(dnic_net_t *block, dnic_net_t *whole, int first, int t
     size_t off = layer_offset(whole, first), n = block->n_params;
     materialize_zero_grads(block);
     materialize_zero_grads(whole);
-    float *wp = whole->params + off, *wm = whole->optim + off, *wv = whole->optim + whole->n_params + off;
-    float *bp = block->params, *bm = block->optim, *bv = block->optim + n;
+    float *wp = whole->params + off, *wm = whole->m + off, *wv = whole->v + off;
+    float *bp = block->params, *bm = block->m, *bv = block->v;
     if (to_whole) {
         memcpy(wp, bp, n * sizeof(float));
         memcpy(wm, bm, n * sizeof(float));
@@ -609,4 +617,87 @@ void dnic__net_block_sync(dnic_net_t *block, dnic_net_t *whole, int first, int t
         block->clip = whole->clip;
         block->last_B = 0;
     }
+}
+
+/* A view of layers [first, last] of `whole`: a block network (its own
+ * layer descriptions, activations, gradient-at-input buffer, step counter,
+ * clip norm and fault slot) whose parameters, gradients and optimizer
+ * moments are the whole's own, so updating the block updates the whole and
+ * nothing is copied back. Views of disjoint layer ranges touch disjoint
+ * buffers; the whole must outlive its views. */
+dnic_status dnic__net_block_view(dnic_net_t **out, dnic_net_t *whole, int first, int last) {
+    dnic_net_t *b = NULL;
+    dnic_status st = dnic__net_block_create(&b, whole, first, last, whole->max_batch);
+    if (st != DNIC_OK) return st;
+    free(b->params);
+    free(b->grads);
+    free(b->optim);
+    size_t off = layer_offset(whole, first);
+    materialize_zero_grads(whole); /* nothing pending may later wipe the view's gradients */
+    b->params = whole->params + off;
+    b->grads = whole->grads + off;
+    b->optim = NULL;
+    b->m = whole->m + off;
+    b->v = whole->v + off;
+    b->view = 1;
+    for (int i = 0; i < whole->n_tensors && whole->tensors[i].offset < off; i++) b->tensor_base = i + 1;
+    dnic__net_view_refresh(b, whole);
+    *out = b;
+    return DNIC_OK;
+}
+
+/* A view takes its whole's step counter, optimizer settings and clip norm. */
+void dnic__net_view_refresh(dnic_net_t *view, const dnic_net_t *whole) {
+    view->step = whole->step;
+    memcpy(view->opt, whole->opt, sizeof view->opt);
+    view->clip = whole->clip;
+}
+
+/* One optimizer step of `whole` through its views blocks[0..n) (which
+ * together cover its layers, bottom first): the same step, settings and
+ * global-norm clipping as dnic_net_update(whole) -- the squared norms are
+ * summed tensor by tensor in the whole's order, so the scale is the same
+ * float -- each block updating its own tensors. The whole's fault slot
+ * names the first tensor that went non-finite, in the whole's numbering. */
+dnic_status dnic__net_update_blocks(dnic_net_t *whole, dnic_net_t *const *blocks, int n) {
+    whole->step++;
+    whole->fault_tensor = -1;
+    whole->fault_grad = 0;
+    whole->last_B = 0; /* the blocks hold the activations now */
+    float scale = 1.0f;
+    if (whole->clip > 0.0f) {
+        double ss = 0;
+        for (int k = 0; k < n; k++) {
+            dnic_net_t *b = blocks[k];
+            materialize_zero_grads(b);
+            for (int i = 0; i < b->n_tensors; i++)
+                if (b->tensors[i].trainable) ss += dnic__sum_squares(b->grads + b->tensors[i].offset, b->tensors[i].size);
+        }
+        whole->last_norm = (float)sqrt(ss);
+        if (whole->last_norm > whole->clip && isfinite(whole->last_norm)) scale = whole->clip / whole->last_norm;
+    }
+    for (int k = 0; k < n; k++) {
+        dnic_net_t *b = blocks[k];
+        memcpy(b->opt, whole->opt, sizeof b->opt);
+        b->step = whole->step;
+        b->fault_grad = 0;
+        materialize_zero_grads(b);
+        if (scale != 1.0f)
+            for (int i = 0; i < b->n_tensors; i++)
+                if (b->tensors[i].trainable) dnic__scale(b->grads + b->tensors[i].offset, b->tensors[i].size, scale);
+        b->fault_tensor = dnic__update_tensors(b->tensors, b->n_tensors, b->params, b->grads, b->m, b->v, b->opt,
+                                               MAX_GROUPS, 0.0f, b->step, NULL, &b->fault_grad);
+        if (b->fault_tensor >= 0 && whole->fault_tensor < 0) {
+            whole->fault_tensor = b->tensor_base + b->fault_tensor;
+            whole->fault_grad = b->fault_grad;
+        }
+    }
+    return whole->fault_tensor < 0 ? DNIC_OK : DNIC_ERR_NONFINITE;
+}
+
+/* The whole takes a view's step counter (a schedule whose blocks step on
+ * their own hands back the counter of one of them). */
+void dnic__net_view_publish_step(const dnic_net_t *view, dnic_net_t *whole) {
+    whole->step = view->step;
+    whole->last_B = 0;
 }

@@ -23,7 +23,7 @@ typedef struct {
 } pipe_message_t;
 
 typedef struct {
-    dnic_net_t *net;
+    dnic_net_t *net;  /* the DNI's block (a view of the whole), lent to the pipeline */
     dnic_iface_t *it; /* interface at its top; NULL for the top block */
     int first, last;  /* its layers in the whole network */
     int in_dim, top_dim;
@@ -64,6 +64,7 @@ typedef struct {
 
 struct dnic_pipe_s {
     dnic_dni_t *dni;
+    int borrowed;     /* holds the DNI's blocks (given back at free) */
     dnic_net_t *whole;
     int n_blocks, max_batch;
     pipe_block_t *blocks;

@@ -52,7 +52,6 @@ void dnic_pipe_free(dnic_pipe_t *p) {
     dnic__async_free(p); /* stops its workers first */
     for (int s = 0; p->blocks && s < p->n_blocks; s++) {
         pipe_block_t *b = &p->blocks[s];
-        dnic_net_free(b->net);
         free_floats(b->ring_h, b->ring_n);
         free_labels(b->ring_y, b->ring_n);
         free_floats(b->stash_x, b->ring_n);
@@ -74,6 +73,7 @@ void dnic_pipe_free(dnic_pipe_t *p) {
     free(p->stage_x);
     free(p->stage_y);
     free(p->blocks);
+    if (p->borrowed) dnic__dni_lend_blocks(p->dni, 0);
     free(p);
 }
 
@@ -94,10 +94,10 @@ static dnic_status setup_block(dnic_pipe_t *p, pipe_block_t *b, int first, int l
     b->last = last;
     b->in_dim = first == 0 ? dnic_net_input_dim(whole) : dnic_net_layer_width(whole, first - 1);
     b->top_dim = dnic_net_layer_width(whole, last);
-    dnic_status st = dnic__net_block_create(&b->net, whole, first, last, p->max_batch);
-    if (st != DNIC_OK) return st;
-    dnic__net_block_sync(b->net, whole, first, 0);
-    if (first > 0 && (st = dnic_net_set_input_grad(b->net, 1)) != DNIC_OK) return st;
+    /* the DNI's block (a view of the whole, or the whole itself), as the
+     * locked schedule runs it: the pipeline's own steps count from the whole's */
+    b->net = dnic__dni_block(p->dni, (int)(b - p->blocks));
+    if (b->net != whole) dnic__net_view_refresh(b->net, whole);
     size_t top = (size_t)p->max_batch * (size_t)b->top_dim, in = (size_t)p->max_batch * (size_t)b->in_dim;
     b->ring_n = ring_n;
     b->ring_h = calloc((size_t)ring_n, sizeof *b->ring_h);
@@ -150,8 +150,14 @@ static dnic_status create(dnic_pipe_t **out, dnic_dni_t *dni, int queue) {
     for (int i = 0; i < n; i++)
         if (!runs_unlocked(dnic__dni_desc(dni, i), queue > 0)) return DNIC_ERR_ARG;
     if (dnic__dni_tracking(dni)) return DNIC_ERR_ARG; /* alignment needs the true gradient now */
+    if (dnic__dni_num_blocks(dni) != n + 1) return DNIC_ERR_ARG; /* an interface on the output layer */
     dnic_pipe_t *p = calloc(1, sizeof *p);
     if (!p) return DNIC_ERR_NOMEM;
+    if (dnic__dni_lend_blocks(dni, 1) != DNIC_OK) { /* another schedule runs them */
+        free(p);
+        return DNIC_ERR_STATE;
+    }
+    p->borrowed = 1;
     p->dni = dni;
     p->whole = dnic__dni_net(dni);
     p->n_blocks = n + 1;
@@ -500,7 +506,9 @@ dnic_status dnic_pipe_set_block_step(dnic_pipe_t *p, int s, int64_t step) {
 dnic_status dnic_pipe_sync_to_net(dnic_pipe_t *p) {
     if (!p) return DNIC_ERR_NULL;
     if (p->running) return DNIC_ERR_STATE; /* async workers still own the blocks */
-    for (int s = 0; s < p->n_blocks; s++) dnic__net_block_sync(p->blocks[s].net, p->whole, p->blocks[s].first, 1);
+    /* the blocks' parameters are the whole's; its counter is the top block's */
+    dnic_net_t *top = p->blocks[p->n_blocks - 1].net;
+    if (top != p->whole) dnic__net_view_publish_step(top, p->whole);
     return DNIC_OK;
 }
 

@@ -669,7 +669,8 @@ DNIC_API int dnic_dni_fault_iface(const dnic_dni_t *dni);
 /* Also compute, each step, the cosine between each interface's delivered
  * signal and the true dL/dh (costs one extra full backward). */
 DNIC_API dnic_status dnic_dni_set_track_alignment(dnic_dni_t *dni, int on);
-/* One locked training step. labels (B) or targets (B, output_dim). */
+/* One locked training step. labels (B) or targets (B, output_dim).
+ * DNIC_ERR_STATE while a pipeline holds the DNI's blocks. */
 DNIC_API dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *labels,
                                          const float *targets, int B, float *loss_out);
 /* Last step's interface loss and (with tracking) alignment cosine of interface i. */
@@ -697,10 +698,15 @@ DNIC_API float dnic_dni_iface_alignment(const dnic_dni_t *dni, int i);
  * (DNIC_ERR_ARG). The block under an ORACLE is delayed: it forwards a
  * batch and keeps its input; when the batch's gradient arrives from above
  * it runs the batch again with its current parameters, backwards from
- * that gradient and updates (a delayed gradient; not under async). Classification labels only. The pipeline imports the
- * DNI's network at creation (parameters, optimizer state and settings,
- * step, clip) and uses the DNI's interface objects; the network itself is
- * stale until dnic_pipe_sync_to_net. Free the pipeline before the DNI. */
+ * that gradient and updates (a delayed gradient; not under async).
+ * Classification labels only; no interface on the output layer. The
+ * pipeline runs the DNI's own blocks and interfaces: the blocks are views
+ * whose parameters and optimizer moments are the network's, so the
+ * network's parameters are current between ticks (only its step counter
+ * waits for dnic_pipe_sync_to_net). The blocks' optimizer settings and
+ * clip norm are the network's at creation. While the pipeline lives,
+ * dnic_dni_train_step and a second pipeline on the DNI are refused
+ * (DNIC_ERR_STATE). Free the pipeline before the DNI. */
 typedef struct dnic_pipe_s dnic_pipe_t;
 DNIC_API dnic_status dnic_pipe_create(dnic_pipe_t **out, dnic_dni_t *dni);
 /* The async schedule over the same blocks: no ticks, no barriers. Worker
@@ -750,9 +756,9 @@ DNIC_API dnic_status dnic_pipe_set_update_prob(dnic_pipe_t *p, float prob, uint6
  * it when resuming (blocks skip different updates under decoupling). */
 DNIC_API int64_t dnic_pipe_block_step(const dnic_pipe_t *p, int s);
 DNIC_API dnic_status dnic_pipe_set_block_step(dnic_pipe_t *p, int s, int64_t step);
-/* Copies every block's parameters, optimizer state and step into the DNI's
- * network (before evaluating it or saving a checkpoint); the network's step
- * is the top block's. */
+/* Hands the network the top block's step counter (before evaluating it or
+ * saving a checkpoint: its parameters and optimizer moments are already
+ * the blocks'). Refused while async workers run (DNIC_ERR_STATE). */
 DNIC_API dnic_status dnic_pipe_sync_to_net(dnic_pipe_t *p);
 /* Block s (0 = bottom): seconds computing and seconds of the schedule's
  * run it did not compute (waiting for messages or room), since creation.
