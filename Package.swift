@@ -29,7 +29,9 @@ let package = Package(
         ),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "Dnic", dependencies: ["CDnic", "CZlib", .product(name: "Yams", package: "Yams")]),
+        .systemLibrary(name: "CPng", path: "Sources/CPng", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .target(name: "Dnic", dependencies: ["CDnic", "CZlib", "CPng", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "DnicCLI",
             dependencies: ["Dnic", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -558,6 +558,33 @@ dnic_status dnic_net_evaluate(dnic_net_t *n, const float *X, const int32_t *labe
     return isfinite(total) ? DNIC_OK : DNIC_ERR_NONFINITE;
 }
 
+dnic_status dnic_net_activations(dnic_net_t *n, const float *X, size_t count, int layer, const size_t *rows,
+                                 size_t n_rows, float *out) {
+    if (!n || !X || !out) return DNIC_ERR_NULL;
+    if (layer < 0 || layer >= n->n_layers) return DNIC_ERR_ARG;
+    if (count < 1 || n_rows < 1) return DNIC_ERR_SIZE;
+    if (!rows && n_rows != count) return DNIC_ERR_SIZE;
+    for (size_t i = 0; rows && i < n_rows; i++)
+        if (rows[i] >= count) return DNIC_ERR_ARG;
+    size_t in = (size_t)n->input_dim, w = (size_t)n->layers[layer].out;
+    float *chunk = NULL;
+    if (rows && !(chunk = malloc((size_t)n->max_batch * in * sizeof *chunk))) return DNIC_ERR_NOMEM;
+    dnic_status st = DNIC_OK;
+    for (size_t start = 0; start < n_rows && st == DNIC_OK; start += (size_t)n->max_batch) {
+        int B = (int)(n_rows - start < (size_t)n->max_batch ? n_rows - start : (size_t)n->max_batch);
+        const float *x = X + start * in;
+        if (rows) { /* gather the rows asked for: only they are forwarded */
+            for (int r = 0; r < B; r++) memcpy(chunk + (size_t)r * in, X + rows[start + (size_t)r] * in, in * sizeof *chunk);
+            x = chunk;
+        }
+        st = dnic_net_forward(n, x, B, 0);
+        if (st == DNIC_OK) memcpy(out + start * w, n->layers[layer].h, (size_t)B * w * sizeof *out);
+    }
+    free(chunk);
+    n->last_B = 0; /* the activations are no training batch's now */
+    return st;
+}
+
 /* ------------------------------------------------------------ blocks */
 
 /* A block of layers [first, last] of `whole`, as its own network: the same

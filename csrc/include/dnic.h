@@ -505,6 +505,16 @@ DNIC_API dnic_status dnic_net_train_step(dnic_net_t *net, const float *x, const 
 DNIC_API dnic_status dnic_net_evaluate(dnic_net_t *net, const float *X, const int32_t *labels,
                                        const float *targets, size_t n, double *loss_out,
                                        size_t *correct_out);
+/* Layer `layer`'s output (after batch norm and activation) in evaluation
+ * mode for rows rows[0..n_rows) of the dataset X (count rows of input_dim),
+ * in the order listed (repeats allowed), into out (n_rows, layer width);
+ * rows NULL means every row (n_rows == count). Forwards only the rows
+ * asked for, max_batch at a time (evaluation mode treats rows apart, so the
+ * chunking does not change a value); any dataset size. A row >= count is
+ * DNIC_ERR_ARG (nothing written). Like dnic_net_evaluate, it overwrites the
+ * training activations. */
+DNIC_API dnic_status dnic_net_activations(dnic_net_t *net, const float *X, size_t count, int layer,
+                                          const size_t *rows, size_t n_rows, float *out);
 
 /* ------------------------------------------------------------- interfaces */
 

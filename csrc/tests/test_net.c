@@ -563,6 +563,57 @@ static void test_clipping_and_faults(void) {
     dnic_net_free(n);
 }
 
+/* Activations of a dataset: the rows asked for, in their order, equal a
+ * forward of each row alone (to GEMM rounding: other batch sizes block
+ * the products differently); every row (rows NULL) equals the rows
+ * listed in order, bit for bit; a row out of range writes nothing. */
+static void test_dataset_activations(void) {
+    const dnic_layer_desc layers[3] = {{6, DNIC_ACT_RELU, 1}, {5, DNIC_ACT_TANH, 0}, {3, DNIC_ACT_IDENTITY, 0}};
+    dnic_net_t *n = make_net(4, 3, layers, DNIC_LOSS_SOFTMAX_CE, 8, 41);
+    if (!n) return;
+    enum { COUNT = 8 * 2 + 5, ASK = 13 };
+    static float X[COUNT * 4];
+    uint64_t rng = 3;
+    fill_normal(X, COUNT * 4, 1.0f, &rng);
+    /* running statistics far from 0/1, so evaluation mode is not the identity */
+    size_t np = 0;
+    float *p = dnic_net_params(n, &np);
+    for (int i = 0; i < dnic_net_num_tensors(n); i++) {
+        dnic_tensor_info t;
+        dnic_net_tensor(n, i, &t);
+        if (strstr(t.name, "running_mean")) for (size_t k = 0; k < t.size; k++) p[t.offset + k] = 0.3f * (float)k;
+        if (strstr(t.name, "running_var")) for (size_t k = 0; k < t.size; k++) p[t.offset + k] = 2.0f + (float)k;
+    }
+    const size_t rows[ASK] = {20, 0, 7, 7, 19, 3, 8, 16, 1, 15, 9, 20, 2};
+    for (int layer = 0; layer < 3; layer++) {
+        int w = dnic_net_layer_width(n, layer);
+        float got[ASK * 6], alone[6], all[COUNT * 6], listed[COUNT * 6];
+        CHECK(dnic_net_activations(n, X, COUNT, layer, rows, ASK, got) == DNIC_OK, "activations of layer %d", layer);
+        double worst = 0;
+        for (int r = 0; r < ASK; r++) {
+            dnic_net_forward(n, X + rows[r] * 4, 1, 0);
+            memcpy(alone, dnic_net_activation(n, layer), (size_t)w * sizeof(float));
+            for (int c = 0; c < w; c++) worst = fmax(worst, fabs((double)got[r * w + c] - alone[c]));
+        }
+        CHECK(worst < 1e-5, "layer %d: the rows asked for differ from each row forwarded alone by %g", layer, worst);
+        size_t order[COUNT];
+        for (size_t i = 0; i < COUNT; i++) order[i] = i;
+        CHECK(dnic_net_activations(n, X, COUNT, layer, NULL, COUNT, all) == DNIC_OK &&
+                  dnic_net_activations(n, X, COUNT, layer, order, COUNT, listed) == DNIC_OK &&
+                  memcmp(all, listed, (size_t)COUNT * w * sizeof(float)) == 0,
+              "layer %d: every row differs from the rows listed in order", layer);
+    }
+    float out[ASK * 6];
+    for (int i = 0; i < ASK * 6; i++) out[i] = 42.0f;
+    const size_t bad[2] = {3, COUNT};
+    CHECK(dnic_net_activations(n, X, COUNT, 0, bad, 2, out) == DNIC_ERR_ARG && out[0] == 42.0f,
+          "a row past the dataset's end must be refused before anything is written");
+    CHECK(dnic_net_activations(n, X, COUNT, 3, rows, ASK, out) == DNIC_ERR_ARG, "layer out of range");
+    CHECK(dnic_net_activations(n, X, COUNT, 0, NULL, ASK, out) == DNIC_ERR_SIZE, "every row, but n_rows != count");
+    CHECK(dnic_net_activations(n, NULL, COUNT, 0, rows, ASK, out) == DNIC_ERR_NULL, "no dataset");
+    dnic_net_free(n);
+}
+
 /* The OpenMP team really has more than one thread when asked (a build that
  * silently lost OpenMP fails here). */
 static void test_openmp_team(void) {
@@ -598,6 +649,7 @@ int main(void) {
             test_overfit_random_points();
             test_xor();
             test_clipping_and_faults();
+            test_dataset_activations();
         }
     }
     return harness_finish("net");

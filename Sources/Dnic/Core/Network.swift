@@ -66,6 +66,41 @@ public final class Network {
         return (loss, Double(correct) / Double(max(data.count, 1)))
     }
 
+    /// Layer `layer`'s outputs (evaluation mode) for the examples at
+    /// `rows` of `data`, in that order (every example when nil), as
+    /// (rows, width) row-major. Only those rows are forwarded.
+    public func activations(of data: Dataset, layer: Int, rows: [Int]? = nil) throws -> [Float] {
+        guard layer >= 0, layer < layerCount else {
+            throw DnicError("layer \(layer): the network has layers 0..<\(layerCount)")
+        }
+        if let bad = rows?.first(where: { $0 < 0 || $0 >= data.count }) {
+            throw DnicError("row \(bad) of \(data.name): it has rows 0..<\(data.count)")
+        }
+        let width = Int(dnic_net_layer_width(handle, Int32(layer)))
+        let n = rows?.count ?? data.count
+        guard n > 0 else { return [] }
+        var out = [Float](repeating: 0, count: n * width)
+        let picked = rows?.map { size_t(clamping: $0) }
+        let status = data.features.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { o in
+                if let picked {
+                    return picked.withUnsafeBufferPointer { r in
+                        dnic_net_activations(handle, x.baseAddress, data.count, Int32(layer), r.baseAddress, n, o.baseAddress)
+                    }
+                }
+                return dnic_net_activations(handle, x.baseAddress, data.count, Int32(layer), nil, n, o.baseAddress)
+            }
+        }
+        try DnicError.check(status, "activations of layer \(layer) on \(data.name)")
+        return out
+    }
+
+    /// Layers, the output layer included (hidden layers are 0..<layerCount-1).
+    public var layerCount: Int { Int(dnic_net_num_layers(handle)) }
+
+    /// Width of layer `layer`.
+    public func width(ofLayer layer: Int) -> Int { Int(dnic_net_layer_width(handle, Int32(layer))) }
+
     /// The parameter tensors, in block order, with their stable names.
     public var tensors: [(name: String, shape: [Int], offset: Int, size: Int)] {
         (0..<Int(dnic_net_num_tensors(handle))).map { i in
