@@ -11,8 +11,11 @@
  *
  * DNIC_BLAS in the environment overrides the search: "builtin" loads no
  * BLAS, anything else is a library path or soname to load.
- * Not here: choosing between backends and the built-in sgemm (gemm.c); no
- * other BLAS routine than sgemm is needed by the core.
+ * Besides sgemm, the same library lends the double-precision dsyrk and
+ * LAPACK dposv (OpenBLAS bundles LAPACK) to ridge.c's linear probes:
+ * linking liblapacke instead would load a second BLAS through the
+ * alternatives (the pthread OpenBLAS when both are installed).
+ * Not here: choosing between backends and the built-in sgemm (gemm.c).
  */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
 #  undef _POSIX_C_SOURCE
@@ -49,6 +52,8 @@ static struct {
     get_threads_fn get_threads;
     get_string_fn corename;
     get_string_fn config;
+    dnic__dsyrk_fn dsyrk;
+    dnic__dposv_fn dposv;
     dnic_blas_info_t info;
     int wanted_threads; /* 0 = never set: keep the library's default */
 } blas;
@@ -99,6 +104,8 @@ static int bind_library(void *h, const char *name, dnic_blas_source source) {
     if ((p = dlsym(h, "openblas_get_num_threads"))) memcpy(&blas.get_threads, &p, sizeof p);
     if ((p = dlsym(h, "openblas_get_corename"))) memcpy(&blas.corename, &p, sizeof p);
     if ((p = dlsym(h, "openblas_get_config"))) memcpy(&blas.config, &p, sizeof p);
+    if ((p = dlsym(h, "dsyrk_"))) memcpy(&blas.dsyrk, &p, sizeof p);
+    if ((p = dlsym(h, "dposv_"))) memcpy(&blas.dposv, &p, sizeof p);
     if (source == DNIC_BLAS_OPENBLAS && !blas.corename) source = DNIC_BLAS_GENERIC;
     blas.info.source = source;
     copy_str(blas.info.library, sizeof blas.info.library, name);
@@ -196,6 +203,13 @@ void dnic__openblas_sgemm(int ta, int tb, int M, int N, int K, float alpha, cons
                           const float *B, int ldb, float beta, float *C, int ldc) {
     blas.sgemm(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, tb ? CBLAS_TRANS : CBLAS_NO_TRANS, M, N, K,
                alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+int dnic__lapack_routines(dnic__dsyrk_fn *dsyrk, dnic__dposv_fn *dposv) {
+    ensure_blas();
+    *dsyrk = blas.dsyrk;
+    *dposv = blas.dposv;
+    return blas.dsyrk && blas.dposv;
 }
 
 int dnic__openblas_threads(void) { return blas.get_threads ? blas.get_threads() : 1; }

@@ -214,6 +214,16 @@ void dnic__net_view_refresh(dnic_net_t *view, const dnic_net_t *whole);
 dnic_status dnic__net_update_blocks(dnic_net_t *whole, dnic_net_t *const *blocks, int n);
 void dnic__net_view_publish_step(const dnic_net_t *view, dnic_net_t *whole);
 
+/* blas.c: double-precision routines of the BLAS library dnic loaded, for
+ * ridge.c (Fortran interfaces: column-major, every argument by pointer,
+ * then the hidden lengths of the character arguments). 0 without them. */
+typedef void (*dnic__dsyrk_fn)(const char *uplo, const char *trans, const int *n, const int *k, const double *alpha,
+                               const double *a, const int *lda, const double *beta, double *c, const int *ldc,
+                               size_t uplo_len, size_t trans_len);
+typedef void (*dnic__dposv_fn)(const char *uplo, const int *n, const int *nrhs, double *a, const int *lda, double *b,
+                               const int *ldb, int *info, size_t uplo_len);
+int dnic__lapack_routines(dnic__dsyrk_fn *dsyrk, dnic__dposv_fn *dposv);
+
 /* dni.c: what the pipeline needs of a DNI trainer */
 dnic_net_t *dnic__dni_net(dnic_dni_t *dni);
 const dnic_iface_desc *dnic__dni_desc(const dnic_dni_t *dni, int i);

@@ -687,6 +687,24 @@ DNIC_API dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const 
 DNIC_API float dnic_dni_iface_loss(const dnic_dni_t *dni, int i);
 DNIC_API float dnic_dni_iface_alignment(const dnic_dni_t *dni, int i);
 
+/* ------------------------------------------------------------ linear probes */
+
+/* Ridge least squares from features to one-hot labels (a linear probe):
+ * W ((d + 1) x k, row-major, its last row the bias) minimises
+ * ||[X 1] W - onehot(labels)||^2 + lambda ||W without the bias row||^2, for
+ * X (n, d) of any n. Normal equations in double, solved by Cholesky with
+ * the BLAS library's dsyrk and LAPACK dposv (DNIC_ERR_UNAVAILABLE when the
+ * loaded BLAS has no LAPACK, e.g. DNIC_BLAS=builtin). DNIC_ERR_LABEL for a
+ * label outside [0, k), DNIC_ERR_NONFINITE for a non-finite feature,
+ * DNIC_ERR_ARG for lambda < 0 or a singular system (lambda 0 on
+ * rank-deficient features: raise lambda). */
+DNIC_API dnic_status dnic_ridge_fit(const float *X, size_t n, int d, const int32_t *labels, int k, double lambda,
+                                    float *W);
+/* Rows of X (n, d) whose highest score [x 1] W (W as dnic_ridge_fit
+ * writes it) is at their label; ties go to the lower class. */
+DNIC_API dnic_status dnic_linear_count_correct(const float *X, size_t n, int d, const float *W, int k,
+                                               const int32_t *labels, size_t *correct_out);
+
 /* ------------------------------------------------------ pipeline schedule */
 
 /* The pipeline schedule over a DNI trainer's network and interfaces: the

@@ -1,0 +1,69 @@
+import CDnic
+
+/// The paper's Figure 8: how linearly decodable the classes are from each
+/// layer. One probe per layer (the input as layer 0, hidden layers 1 … H):
+/// ridge least squares from the layer's evaluation-mode activations on the
+/// training set to one-hot labels, closed form (the core's dnic_ridge_fit:
+/// no learning rate, epochs or seed to choose), scored by argmax on the
+/// training and the test set. The penalty is `ridge` × (training rows), so
+/// one setting fits any dataset size.
+public enum LinearProbes {
+    public struct Result: Codable, Equatable, Sendable {
+        /// 0 = the input, l = hidden layer l
+        public var layer: Int
+        public var width: Int
+        public var trainAccuracy: Double
+        public var testAccuracy: Double
+    }
+
+    public static let defaultRidge = 1e-3
+
+    public static func run(_ network: Network, train: Dataset, test: Dataset, ridge: Double = defaultRidge,
+                           progress: (Int) -> Void = { _ in }) throws -> [Result] {
+        guard ridge >= 0, ridge.isFinite else { throw DnicError("probe ridge \(ridge): must be a finite number >= 0") }
+        let classes = max(train.classes, test.classes, 2)
+        var results = [Result]()
+        for layer in 0 ..< network.layerCount {  // input, then every hidden layer
+            progress(layer)
+            let trainX = layer == 0 ? train.features : try network.activations(of: train, layer: layer - 1)
+            let testX = layer == 0 ? test.features : try network.activations(of: test, layer: layer - 1)
+            let width = layer == 0 ? train.dim : network.width(ofLayer: layer - 1)
+            let w = try fit(trainX, count: train.count, width: width, labels: train.labels, classes: classes,
+                            lambda: ridge * Double(train.count))
+            results.append(Result(layer: layer, width: width,
+                                  trainAccuracy: try accuracy(trainX, count: train.count, width: width, w: w, classes: classes, labels: train.labels),
+                                  testAccuracy: try accuracy(testX, count: test.count, width: width, w: w, classes: classes, labels: test.labels)))
+        }
+        return results
+    }
+
+    /// W ((width + 1) x classes, the last row the bias) by ridge least squares.
+    public static func fit(_ x: [Float], count: Int, width: Int, labels: [Int32], classes: Int, lambda: Double) throws -> [Float] {
+        var w = [Float](repeating: 0, count: (width + 1) * classes)
+        let status = x.withUnsafeBufferPointer { xp in
+            labels.withUnsafeBufferPointer { yp in
+                w.withUnsafeMutableBufferPointer { wp in
+                    dnic_ridge_fit(xp.baseAddress, count, Int32(width), yp.baseAddress, Int32(classes), lambda, wp.baseAddress)
+                }
+            }
+        }
+        if status == DNIC_ERR_UNAVAILABLE {
+            throw DnicError("linear probes need LAPACK: the BLAS library dnic loaded has none (see `dnic info`; DNIC_BLAS=builtin loads no BLAS)")
+        }
+        try DnicError.check(status, "fitting a linear probe")
+        return w
+    }
+
+    public static func accuracy(_ x: [Float], count: Int, width: Int, w: [Float], classes: Int, labels: [Int32]) throws -> Double {
+        var correct = 0
+        let status = x.withUnsafeBufferPointer { xp in
+            w.withUnsafeBufferPointer { wp in
+                labels.withUnsafeBufferPointer { yp in
+                    dnic_linear_count_correct(xp.baseAddress, count, Int32(width), wp.baseAddress, Int32(classes), yp.baseAddress, &correct)
+                }
+            }
+        }
+        try DnicError.check(status, "scoring a linear probe")
+        return Double(correct) / Double(max(count, 1))
+    }
+}
