@@ -65,7 +65,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning rule: \(Rule.choiceList). (default: backprop)")
     var rule: Rule?
 
-    @Option(help: "Interface placement: mid, every, none, or hidden-layer numbers such as 2,4. (default: mid for sg/sgprop; every hidden layer for fa/dfa/kickback)")
+    @Option(help: "Interface placement: mid, every, output (on the output, before the loss), none, or hidden-layer numbers such as 2,4. (default: mid for sg/sgprop; every hidden layer for fa/dfa/kickback)")
     var sgAt: String?
 
     @Option(help: "Interface prediction: \(InterfaceKind.choiceList). (default: from --rule)")
@@ -310,8 +310,9 @@ struct TrainCommand: ParsableCommand {
                   + (config.training.schedule == .async ? ", queue \(config.training.queue ?? TrainingSpec.defaultQueue))" : ")") } ?? ""))
         if !trainer.dni.boundaries.isEmpty {
             let dni = trainer.dni, i = config.interfaces
-            try Console.out.write("rule \(i.rule.rawValue): \(i.kind.rawValue) interfaces after hidden layer(s) "
-                  + "\(dni.boundaries.sorted().map(String.init).joined(separator: ",")), target \(i.target.rawValue), "
+            let place = i.at == .output ? "one \(i.kind.rawValue) interface on the output"
+                : "\(i.kind.rawValue) interfaces after hidden layer(s) \(dni.boundaries.sorted().map(String.init).joined(separator: ","))"
+            try Console.out.write("rule \(i.rule.rawValue): \(place), target \(i.target.rawValue), "
                   + "loss \(i.loss.rawValue), signal \(i.signal.rawValue)\(i.signal == .predProp ? " (alpha \(i.alpha))" : "")"
                   + (i.kind.trainable ? ", \(config.interfaceOptimizer.kind.rawValue) lr \(String(format: "%g", config.interfaceOptimizer.learningRate))" : ""))
         } else {

@@ -65,6 +65,9 @@ public enum Placement: Equatable, Sendable, Codable {
     /// every boundary that has hidden layers above it (1 … H−1) for trainable
     /// interfaces; every hidden layer (1 … H) for fa, dfa and kickback
     case every
+    /// on the output p, before the loss (the paper's Table 2 and Theorem 1):
+    /// boundary H+1, for any depth including a linear model (H = 0)
+    case output
     case list([Int])
 
     public init(parsing text: String) throws {
@@ -72,12 +75,13 @@ public enum Placement: Equatable, Sendable, Codable {
         case "none": self = .none
         case "mid": self = .mid
         case "every": self = .every
+        case "output": self = .output
         default:
             let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
                 Int($0.trimmingCharacters(in: .whitespaces))
             }
             guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
-                throw SettingError("interfaces.at", "'\(messageText(text))'", "expected mid, every, none or a list of hidden-layer numbers such as 2,4")
+                throw SettingError("interfaces.at", "'\(messageText(text))'", "expected mid, every, output, none or a list of hidden-layer numbers such as 2,4")
             }
             self = .list(parts.map { $0! })
         }
@@ -88,6 +92,7 @@ public enum Placement: Equatable, Sendable, Codable {
         case .none: return "none"
         case .mid: return "mid"
         case .every: return "every"
+        case .output: return "output"
         case .list(let l): return l.map(String.init).joined(separator: ",")
         }
     }
@@ -215,6 +220,7 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
         }
         switch at {
         case .none: return []
+        case .output: return [h + 1]
         case .mid:
             guard h >= 2 else { throw bad("needs at least 2 hidden layers (there are \(h))") }
             return [(h + 1) / 2]
@@ -242,6 +248,9 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
     /// the block above, except an oracle under the pipeline, whose block
     /// waits for that result (a delayed gradient).
     public func unlockedRefusal(_ schedule: ScheduleKind) -> String? {
+        if at == .output {
+            return "cannot unlock an interface on the output ({interfaces.at} output): no block above it to wait for"
+        }
         if rule != .sg {
             return "needs {interfaces.rule} sg: \(rule.rawValue)'s learning signal needs the same batch's result from above"
         }
