@@ -9,7 +9,7 @@ import Foundation
 struct AnalyzeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze", abstract: "The paper's analyses of trained checkpoints, as numbers and pictures.",
-        subcommands: [NormsAnalysis.self, ProbesAnalysis.self])
+        subcommands: [LossSurfaceAnalysis.self, RDMAnalysis.self, ProbesAnalysis.self, NormsAnalysis.self, AlignmentAnalysis.self])
 }
 
 /// What every analysis takes: checkpoints, the output directory, threads.
@@ -28,16 +28,23 @@ struct AnalysisOptions: ParsableArguments {
     var threads: Int?
 
     /// Checks the threads and that every output file can be written (before
-    /// any work, as `dnic train` checks its outputs), then loads the
-    /// checkpoints, each labelled by its rule (and file, where two share one).
-    func prepare(files: [String]) throws -> [(label: String, checkpoint: Checkpoint.Loaded)] {
-        guard !checkpoints.isEmpty else { throw UsageError("--checkpoint: give at least one checkpoint") }
+    /// any work, as `dnic train` checks its outputs), loads the checkpoints,
+    /// each labelled by its rule (and file, where two share one), lets
+    /// `validate` refuse one, and only then creates the output directory.
+    func prepare(files: [String], checkpointsNeeded: Bool = true,
+                 validate: (Checkpoint.Loaded, String) throws -> Void = { _, _ in })
+        throws -> [(label: String, checkpoint: Checkpoint.Loaded)] {
+        if checkpointsNeeded, checkpoints.isEmpty { throw UsageError("--checkpoint: give at least one checkpoint") }
         if let threads {
             if threads < 1 || threads > 4096 { throw UsageError("--threads \(threads): must be between 1 and 4096") }
             try asUsage { try CoreSystem.setThreads(threads) }
         }
-        try AnalysisOutputs.check(directory: out, files: files, overwrite: overwrite)
+        let create = try AnalysisOutputs.check(directory: out, files: files, overwrite: overwrite)
         let loaded = try checkpoints.map { try Checkpoint.load(path: $0) }
+        for (c, path) in zip(loaded, checkpoints) { try validate(c, path) }
+        if create, mkdir(out, 0o777) != 0 {
+            throw UsageError("--out \(out): cannot create it: \(String(cString: strerror(errno)))")
+        }
         let rules = loaded.map { $0.config.interfaces.rule.rawValue }
         return zip(loaded, zip(rules, checkpoints)).map { c, named in
             let (rule, path) = named
@@ -53,8 +60,8 @@ struct AnalysisOptions: ParsableArguments {
 enum AnalysisOutputs {
     /// Refuses (one line, nothing created) unless every file can be
     /// written: an existing `directory` must be a directory; an absent one
-    /// must have a parent that takes it. Creates the directory last.
-    static func check(directory: String, files: [String], overwrite: Bool) throws {
+    /// must have a parent that takes it. Returns whether it is to be created.
+    static func check(directory: String, files: [String], overwrite: Bool) throws -> Bool {
         var info = stat()
         if stat(directory, &info) == 0 {
             guard info.st_mode & S_IFMT == S_IFDIR else { throw UsageError("--out \(directory): not a directory") }
@@ -65,16 +72,14 @@ enum AnalysisOutputs {
                     throw UsageError("--out \(error.description)\(error.reason == .exists ? " (pass --overwrite to replace it)" : "")")
                 }
             }
-            return
+            return false
         }
         do {
             try OutputFile.check(directory, existing: .refuse, replace: false)
         } catch let error as OutputError {
             throw UsageError("--out \(error.description)")
         }
-        guard mkdir(directory, 0o777) == 0 else {
-            throw UsageError("--out \(directory): cannot create it: \(String(cString: strerror(errno)))")
-        }
+        return true
     }
 
     static func json<T: Encodable>(_ value: T) throws -> Data {
@@ -147,15 +152,7 @@ struct ProbesAnalysis: ParsableCommand {
         var rows = [Row]()
         for (i, m) in models.enumerated() {
             let c = m.checkpoint
-            let spec = try asUsage { try DataSpec.parse(data ?? c.config.data) }
-            var dataOptions = DataOptions()
-            dataOptions.seed = c.config.training.seed
-            dataOptions.validationFraction = c.config.training.validation
-            dataOptions.classes = c.config.model.classes
-            let split = try loadData(spec, options: dataOptions)
-            guard split.train.dim == c.network.inputDim else {
-                throw DnicError("\(spec.description) has \(split.train.dim) features per example; \(options.checkpoints[i]) expects \(c.network.inputDim)")
-            }
+            let (spec, split) = try trainingData(c, path: options.checkpoints[i], data: data)
             let live = isatty(STDERR_FILENO) != 0
             let layers = try LinearProbes.run(c.network, train: split.train, test: split.test, ridge: ridge) { l in
                 if live { Console.err("\r\(m.label): probing layer \(l) of \(c.network.layerCount - 1)\u{1B}[K") }
@@ -181,6 +178,20 @@ struct ProbesAnalysis: ParsableCommand {
         }
         try Console.out.write("wrote \(options.path("probes.svg")), probes.json, probes.csv")
     }
+}
+
+/// The data split a checkpoint was trained on (or `data`), checked to fit its network.
+func trainingData(_ c: Checkpoint.Loaded, path: String, data: String? = nil) throws -> (DataSpec, DataSplit) {
+    let spec = try asUsage { try DataSpec.parse(data ?? c.config.data) }
+    var options = DataOptions()
+    options.seed = c.config.training.seed
+    options.validationFraction = c.config.training.validation
+    options.classes = c.config.model.classes
+    let split = try loadData(spec, options: options)
+    guard split.train.dim == c.network.inputDim else {
+        throw DnicError("\(spec.description) has \(split.train.dim) features per example; \(path) expects \(c.network.inputDim)")
+    }
+    return (spec, split)
 }
 
 /// SG marks for a plot: one per position, naming the models that have an

@@ -2,6 +2,7 @@ import XCTest
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import CDnic
 @testable import Dnic
 
 /// The analyses' kernels on known answers: weight-norm shares of hand-set
@@ -83,3 +84,94 @@ final class AnalysisTests: XCTestCase {
         XCTAssertThrowsError(try net.activations(of: data, layer: 2))
     }
 }
+
+/// The loss a linear interface implies (Figure 2), on known answers.
+final class LossSurfaceTests: XCTestCase {
+    /// A true loss L(h, y) = ½ hᵀQh + (b_y + c)ᵀh + k_y whose gradient is
+    /// hQ + yB + C: the interface with A = Q (plus any antisymmetric part),
+    /// B and C set by hand implies L exactly, up to the per-label constant.
+    func testImpliedLossReconstructsAKnownQuadratic() {
+        let dh = 3
+        let q: [Float] = [2, 0.5, -1, 0.5, 1, 0.25, -1, 0.25, 3]           // symmetric
+        let skew: [Float] = [0, 0.7, -0.2, -0.7, 0, 0.4, 0.2, -0.4, 0]       // antisymmetric
+        let b: [Float] = [0.1, -0.2, 0.3, -1, 0.5, 2]                        // 2 labels
+        let c: [Float] = [0.4, 0, -0.6]
+        var h = [Float](), labels = [Int32](), truth = [Double]()
+        var z: UInt64 = 3
+        for r in 0 ..< 50 {
+            let x = (0 ..< dh).map { _ -> Float in z = z &* 6364136223846793005 &+ 1; return Float(Int(z >> 40) % 2001 - 1000) / 500 }
+            h += x
+            let y = r % 2
+            labels.append(Int32(y))
+            var l = 0.0
+            for i in 0 ..< dh {
+                for j in 0 ..< dh { l += 0.5 * Double(x[i]) * Double(q[i * dh + j]) * Double(x[j]) }
+                l += Double(b[y * dh + i] + c[i]) * Double(x[i])
+            }
+            truth.append(l)
+        }
+        for a in [q, zip(q, skew).map { $0 + $1 }] {
+            let sg = LossSurface.Linear(dh: dh, a: a, b: b, c: c)
+            let implied = sg.implied(h: h, labels: labels)
+            for (u, v) in zip(implied, truth) { XCTAssertEqual(u, v, accuracy: 1e-6 * max(1, abs(v))) } // float parameters
+            XCTAssertEqual(LossSurface.spearman(implied, truth), 1, accuracy: 1e-12)
+        }
+    }
+
+    func testSpearmanRanksWithTies() {
+        XCTAssertEqual(LossSurface.spearman([1, 2, 3, 4], [10, 20, 30, 400]), 1, accuracy: 1e-12)
+        XCTAssertEqual(LossSurface.spearman([1, 2, 3, 4], [4, 3, 2, 1]), -1, accuracy: 1e-12)
+        XCTAssertEqual(LossSurface.ranks([5, 1, 5, 2]), [3.5, 1, 3.5, 2])
+        XCTAssertTrue(LossSurface.spearman([1, 1, 1], [1, 2, 3]).isNaN, "a constant side has no ranking")
+        // a monotone but non-linear relation is still 1
+        XCTAssertEqual(LossSurface.spearman([0.1, 0.5, 2, 9], [exp(0.1), exp(0.5), exp(2), exp(9)]), 1, accuracy: 1e-12)
+    }
+
+    func testExampleLossesAreTheCoreLossPerRow() throws {
+        // two rows of logits, softmax CE: log(1 + e^(other - own))
+        let losses = try LossSurface.exampleLosses(outputs: [2, 0, 0, 1], labels: [0, 0], classes: 2, loss: .ce)
+        XCTAssertEqual(losses[0], log(1 + exp(-2)), accuracy: 1e-6)
+        XCTAssertEqual(losses[1], log(1 + exp(1)), accuracy: 1e-6)
+        let mse = try LossSurface.exampleLosses(outputs: [0.5, 0.5], labels: [1], classes: 2, loss: .mse)
+        XCTAssertEqual(mse[0], 0.25, accuracy: 1e-7) // ½ (0.25 + 0.25)
+    }
+}
+
+/// Representational dissimilarity matrices (Figure 3) on known answers.
+final class RDMTests: XCTestCase {
+    func testIdenticalRowsAreZeroAndNoiseIsOne() {
+        let d = 64, n = 30
+        let row = (0 ..< d).map { Float(sin(Double($0))) }
+        let same = RDM.matrix(Array((0 ..< n).map { _ in row }.joined()), rows: n, width: d)
+        XCTAssertLessThan(same.map { abs($0) }.max()!, 1e-5, "identical rows are not dissimilar")
+        var z: UInt64 = 9
+        let noise = (0 ..< n * 4096).map { _ in Float(dnic_rng_normal_swift(&z)) }
+        let r = RDM.matrix(noise, rows: n, width: 4096)
+        var off = [Double]()
+        for i in 0 ..< n { for j in 0 ..< n where i != j { off.append(Double(r[i * n + j])) } }
+        let mean = off.reduce(0, +) / Double(off.count)
+        XCTAssertEqual(mean, 1, accuracy: 0.01, "independent noise is uncorrelated")
+        XCTAssertLessThan(off.map { abs($0 - 1) }.max()!, 0.08, "each pair: |corr| ~ 1/sqrt(4096)")
+        for i in 0 ..< n { XCTAssertEqual(r[i * n + i], 0, accuracy: 1e-5) }
+        // a constant row correlates with nothing
+        let flat = RDM.matrix(row + Array(repeating: 3, count: d), rows: 2, width: d)
+        XCTAssertEqual(flat[1], 1)
+        XCTAssertEqual(RDM.blockDistance(r, r, labels: (0 ..< n).map { Int32($0 % 3) }), 0)
+        XCTAssertGreaterThan(RDM.blockDistance(r, same, labels: (0 ..< n).map { Int32($0 % 3) }), 1)
+    }
+
+    func testPointsAreSeededAndLabelOrdered() throws {
+        let labels = (0 ..< 300).map { Int32($0 % 3) }
+        let data = Dataset(name: "t", features: [Float](repeating: 0, count: 300), labels: labels, count: 300, dim: 1, classes: 3)
+        let a = try RDM.points(data, perClass: 40, seed: 1), b = try RDM.points(data, perClass: 40, seed: 1)
+        XCTAssertEqual(a, b)
+        XCTAssertNotEqual(a, try RDM.points(data, perClass: 40, seed: 2))
+        XCTAssertEqual(a.count, 120)
+        XCTAssertEqual(a.map { labels[$0] }, (0 ..< 120).map { Int32($0 / 40) })
+        XCTAssertEqual(Set(a).count, 120)
+        XCTAssertThrowsError(try RDM.points(data, perClass: 101, seed: 1))
+    }
+}
+
+/// dnic's own normal draws, for test data.
+func dnic_rng_normal_swift(_ state: inout UInt64) -> Float { dnic_rng_normal(&state) }

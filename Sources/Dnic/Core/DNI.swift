@@ -41,6 +41,12 @@ public final class DNI {
 
     deinit { dnic_dni_free(handle) }
 
+    /// Whether each step also measures the cosine between every delivered
+    /// signal and the true gradient (`alignments`; one more backward).
+    public func setTrackAlignment(_ on: Bool) throws {
+        try DnicError.check(dnic_dni_set_track_alignment(handle, on ? 1 : 0), "alignment tracking")
+    }
+
     public func setInterfaceOptimizer(_ spec: OptimizerSpec) throws {
         var c = spec.core
         try DnicError.check(dnic_dni_set_iface_optimizer(handle, &c), "interface optimizer settings")

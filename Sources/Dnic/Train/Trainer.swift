@@ -141,14 +141,18 @@ public final class Trainer {
         // run is not a pipeline (none is lost), else restored below
         var inflight = restoring?.inflight
         if let f = inflight, config.training.schedule != .pipeline {
-            let drain = try Pipeline(dni: dni)
-            if let steps = state.blockSteps, steps.count == drain.blockCount { try drain.setBlockSteps(steps) }
-            try drain.importInflight(f)
-            for done in try drain.flush() {
-                state.lossSum += Double(done.meanLoss) * Double(done.count)
-                state.lossCount += done.count
+            // a pipeline of its own, gone before the run's is made (the DNI
+            // lends its blocks to one schedule at a time)
+            do {
+                let drain = try Pipeline(dni: dni)
+                if let steps = state.blockSteps, steps.count == drain.blockCount { try drain.setBlockSteps(steps) }
+                try drain.importInflight(f)
+                for done in try drain.flush() {
+                    state.lossSum += Double(done.meanLoss) * Double(done.count)
+                    state.lossCount += done.count
+                }
+                try drain.sync()
             }
-            try drain.sync()
             inflight = nil
         }
         // last: the pipeline imports the network's values and settings
@@ -242,10 +246,13 @@ public final class Trainer {
     /// throws `Stop.requested` after `checkpoint` has run. An error thrown by
     /// `onEvent` (an output that failed) stops the run after a complete step,
     /// with `state` describing that step, so a checkpoint can still be saved.
-    /// Returns the last evaluation.
+    /// `afterStep` sees the trainer after every complete step (analyses
+    /// that snapshot a run; under an unlocked schedule the network may lag
+    /// the blocks' batches in flight). Returns the last evaluation.
     public func run(onEvent: (TrainEvent) throws -> Void = { _ in }, checkpointEvery every: Int? = nil,
                     checkpoint: (Trainer) throws -> Void = { _ in },
-                    shouldStop: () -> Bool = { false }) throws -> EvaluationRecord {
+                    shouldStop: () -> Bool = { false },
+                    afterStep: (Trainer) throws -> Void = { _ in }) throws -> EvaluationRecord {
         let train = data.train
         let batch = min(config.training.batch, train.count)
         var order = [Int32](repeating: 0, count: train.count)
@@ -365,6 +372,7 @@ public final class Trainer {
                 try checkpoint(self)
                 throw Stop.requested
             }
+            try afterStep(self)
         }
         if let last { return last }
         // resumed at the very end: evaluate once so there is a final record
