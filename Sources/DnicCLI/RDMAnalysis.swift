@@ -21,6 +21,9 @@ struct RDMAnalysis: ParsableCommand {
     @Option(help: "Seed of the choice of points. (default: 1)", transform: ArgumentValue.seed)
     var seed: UInt64 = 1
 
+    @Option(help: "Hidden layers to draw, e.g. 1,5,10 (the distances cover every layer). (default: all)")
+    var layers: String?
+
     struct Layer: Codable { var layer: Int; var distanceToLast: Double; var withinClass: Double; var betweenClass: Double }
     struct Model: Codable { var model: String; var checkpoint: String; var boundaries: [Int]; var layers: [Layer] }
     struct Result: Codable { var data: String; var points: [Int]; var models: [Model] }
@@ -40,8 +43,10 @@ struct RDMAnalysis: ParsableCommand {
                 }
             } else {
                 first = (widths, c.network.inputDim, c.config.data, path)
+                _ = try drawnLayers(hidden: widths.count)
             }
         }
+        let drawn = try drawnLayers(hidden: models[0].checkpoint.network.layerCount - 1)
         let (spec, split) = try trainingData(models[0].checkpoint, path: options.checkpoints[0], data: data)
         let test = split.test
         let points = try RDM.points(test, perClass: perClass, seed: seed)
@@ -59,12 +64,14 @@ struct RDMAnalysis: ParsableCommand {
                 let (within, between) = meanDissimilarity(r, labels: chosen.labels)
                 layers.append(Layer(layer: l + 1, distanceToLast: RDM.blockDistance(r, rdms[hidden - 1], labels: chosen.labels),
                                     withinClass: within, betweenClass: between))
-                panels.append(HeatmapPanel(title: "\(m.label) h\(l + 1)", rows: chosen.count, cols: chosen.count, values: r.map(Double.init)))
+                if drawn.contains(l + 1) {
+                    panels.append(HeatmapPanel(title: "\(m.label) h\(l + 1)", rows: chosen.count, cols: chosen.count, values: r.map(Double.init)))
+                }
                 csv += "\(csvField(m.label)),\(l + 1),\(layers.last!.distanceToLast),\(within),\(between)\n"
             }
             rows.append(Model(model: m.label, checkpoint: options.checkpoints[i], boundaries: boundaries(of: m.checkpoint), layers: layers))
         }
-        let figure = HeatmapFigure(panels: panels, columns: models[0].checkpoint.network.layerCount - 1)
+        let figure = HeatmapFigure(panels: panels, columns: drawn.count)
         try figure.write(to: options.path("rdm"))
         var plot = LinePlot(title: "Within-class RDM blocks: distance to the last hidden layer", xLabel: "hidden layer",
                             yLabel: "L2 distance", series: rows.map { r in
@@ -80,6 +87,16 @@ struct RDMAnalysis: ParsableCommand {
             try Console.out.write("\(r.model): distance to the last layer " + r.layers.map { String(format: "h%d %.1f", $0.layer, $0.distanceToLast) }.joined(separator: ", "))
         }
         try Console.out.write("wrote \(options.path("rdm.png")) (and .svg), rdm-distance.svg, rdm.json, rdm.csv")
+    }
+
+    /// The hidden layers to draw (1-based), from --layers.
+    func drawnLayers(hidden: Int) throws -> [Int] {
+        guard let layers else { return Array(1 ... hidden) }
+        let parts = layers.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= hidden }) else {
+            throw UsageError("--layers '\(layers)': expected hidden-layer numbers 1 … \(hidden) separated by commas")
+        }
+        return Array(Set(parts.map { $0! })).sorted()
     }
 
     /// Mean dissimilarity of pairs of one class (i != j) and of different classes.

@@ -171,6 +171,12 @@ extension CLITests {
         try assertFails(["analyze", "rdm", "--checkpoint", cps[0], "--checkpoint", other, "--out", out2], status: 2,
                         mentions: [other, "16x16", "one architecture"])
         try assertFails(["analyze", "rdm", "--checkpoint", cps[0], "--per-class", "1", "--out", out2], status: 2, mentions: ["--per-class 1"])
+        try assertFails(["analyze", "rdm", "--checkpoint", cps[0], "--layers", "1,4", "--out", out2], status: 2, mentions: ["--layers", "1 … 3"])
+        let some = dir.appendingPathComponent("some").path
+        XCTAssertEqual(try dnic(["analyze", "rdm", "--checkpoint", cps[0], "--layers", "3,1", "--per-class", "10", "--out", some]).status, 0)
+        let drawn = try PNG.decode(Data(contentsOf: URL(fileURLWithPath: some + "/rdm.png")))
+        let two = (0 ..< 2).map { _ in HeatmapPanel(title: "", rows: 20, cols: 20, values: Array(repeating: 0, count: 400)) }
+        XCTAssertEqual(drawn.width, HeatmapFigure(panels: two, columns: 2).width, "two layers drawn")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out2))
     }
 }
