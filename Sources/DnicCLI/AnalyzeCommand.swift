@@ -95,91 +95,6 @@ func boundaries(of c: Checkpoint.Loaded) -> [Int] {
     (try? c.config.interfaces.boundaries(hidden: c.config.model.layers.count)) ?? []
 }
 
-/// `dnic analyze norms` (Figure 5).
-struct NormsAnalysis: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "norms",
-        abstract: "Each hidden layer's share of the squared weight norm (the paper's Figure 5).",
-        discussion: "Per hidden layer l: ‖W_l‖²_F / Σ_k ‖W_k‖²_F over the hidden weight matrices (biases, batch norm and the output layer not counted). Writes norms.json, norms.csv and norms.svg (one line per model, SG positions marked).")
-
-    @OptionGroup var options: AnalysisOptions
-
-    func run() throws {
-        let models = try options.prepare(files: ["norms.json", "norms.csv", "norms.svg"])
-        struct Row: Codable { var model: String; var checkpoint: String; var boundaries: [Int]; var shares: [Double] }
-        var rows = [Row]()
-        for (i, m) in models.enumerated() {
-            rows.append(Row(model: m.label, checkpoint: options.checkpoints[i], boundaries: boundaries(of: m.checkpoint),
-                            shares: WeightNorms.normalised(m.checkpoint.network)))
-        }
-        var csv = "model,layer,share\n"
-        for r in rows { for (l, s) in r.shares.enumerated() { csv += "\(csvField(r.model)),\(l + 1),\(s)\n" } }
-        var plot = LinePlot(title: "Weight norm per hidden layer", xLabel: "hidden layer",
-                            yLabel: "‖W‖²_F share", series: rows.map { r in
-                                .init(label: r.model, points: r.shares.enumerated().map { (Double($0.offset + 1), $0.element) })
-                            })
-        plot.integerX = true
-        plot.marks = markList(rows.map { ($0.model, $0.boundaries) })
-        try AtomicFile.write(try AnalysisOutputs.json(rows), to: options.path("norms.json"), what: "the norms")
-        try AtomicFile.write(Data(csv.utf8), to: options.path("norms.csv"), what: "the norms")
-        try plot.write(to: options.path("norms.svg"))
-        for r in rows {
-            try Console.out.write("\(r.model): " + r.shares.enumerated().map { String(format: "%d %.3f", $0.offset + 1, $0.element) }.joined(separator: ", "))
-        }
-        try Console.out.write("wrote \(options.path("norms.svg")), norms.json, norms.csv")
-    }
-}
-
-/// `dnic analyze probes` (Figure 8).
-struct ProbesAnalysis: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "probes",
-        abstract: "Linear-probe accuracy of every layer (the paper's Figure 8).",
-        discussion: "Per layer (0 = the input): ridge least squares from the layer's activations on the training set to one-hot labels (closed form through LAPACK; the penalty is --ridge times the training rows), scored by argmax on the training and the test set. Writes probes.json, probes.csv and probes.svg.")
-
-    @OptionGroup var options: AnalysisOptions
-
-    @Option(help: "Dataset (as for train). (default: each checkpoint's own)")
-    var data: String?
-
-    @Option(parsing: .unconditional, help: "Ridge penalty per training row. (default: 0.001)", transform: ArgumentValue.number)
-    var ridge: Double = LinearProbes.defaultRidge
-
-    func run() throws {
-        guard ridge >= 0, ridge.isFinite else { throw UsageError("--ridge \(ridge): must be a finite number >= 0") }
-        let models = try options.prepare(files: ["probes.json", "probes.csv", "probes.svg"])
-        struct Row: Codable { var model: String; var checkpoint: String; var data: String; var boundaries: [Int]; var layers: [LinearProbes.Result] }
-        var rows = [Row]()
-        for (i, m) in models.enumerated() {
-            let c = m.checkpoint
-            let (spec, split) = try trainingData(c, path: options.checkpoints[i], data: data)
-            let live = isatty(STDERR_FILENO) != 0
-            let layers = try LinearProbes.run(c.network, train: split.train, test: split.test, ridge: ridge) { l in
-                if live { Console.err("\r\(m.label): probing layer \(l) of \(c.network.layerCount - 1)\u{1B}[K") }
-            }
-            if live { Console.err("\r\u{1B}[K") }
-            rows.append(Row(model: m.label, checkpoint: options.checkpoints[i], data: spec.description,
-                            boundaries: boundaries(of: c), layers: layers))
-        }
-        var csv = "model,layer,width,train_accuracy,test_accuracy\n"
-        for r in rows { for l in r.layers { csv += "\(csvField(r.model)),\(l.layer),\(l.width),\(l.trainAccuracy),\(l.testAccuracy)\n" } }
-        var plot = LinePlot(title: "Linear probe accuracy per layer", xLabel: "layer (0 = input)", yLabel: "accuracy",
-                            series: rows.flatMap { r in [
-                                LinePlot.Series(label: "\(r.model) test", points: r.layers.map { (Double($0.layer), $0.testAccuracy) }),
-                                LinePlot.Series(label: "\(r.model) train", points: r.layers.map { (Double($0.layer), $0.trainAccuracy) }),
-                            ] })
-        plot.integerX = true
-        plot.marks = markList(rows.map { ($0.model, $0.boundaries) })
-        try AtomicFile.write(try AnalysisOutputs.json(rows), to: options.path("probes.json"), what: "the probes")
-        try AtomicFile.write(Data(csv.utf8), to: options.path("probes.csv"), what: "the probes")
-        try plot.write(to: options.path("probes.svg"))
-        for r in rows {
-            try Console.out.write("\(r.model): test accuracy by layer " + r.layers.map { String(format: "%d %.4f", $0.layer, $0.testAccuracy) }.joined(separator: ", "))
-        }
-        try Console.out.write("wrote \(options.path("probes.svg")), probes.json, probes.csv")
-    }
-}
-
 /// The data split a checkpoint was trained on (or `data`), checked to fit its network.
 func trainingData(_ c: Checkpoint.Loaded, path: String, data: String? = nil) throws -> (DataSpec, DataSplit) {
     let spec = try asUsage { try DataSpec.parse(data ?? c.config.data) }
@@ -194,13 +109,15 @@ func trainingData(_ c: Checkpoint.Loaded, path: String, data: String? = nil) thr
     return (spec, split)
 }
 
-/// SG marks for a plot: one per position, naming the models that have an
-/// interface there when they differ.
-func markList(_ models: [(String, [Int])]) -> [(x: Double, label: String)] {
+/// SG marks for a plot: a grey "SG" where every model has an interface,
+/// else one mark per model in the colour of its (first) series; models
+/// have `seriesPerModel` consecutive series each.
+func markList(_ models: [(String, [Int])], seriesPerModel: Int = 1) -> [(x: Double, label: String, series: Int?)] {
     let positions = Set(models.flatMap(\.1)).sorted()
-    return positions.map { k in
-        let having = models.filter { $0.1.contains(k) }.map(\.0)
-        return (Double(k), having.count == models.count ? "SG" : "SG " + having.joined(separator: ", "))
+    return positions.flatMap { k -> [(x: Double, label: String, series: Int?)] in
+        let having = models.indices.filter { models[$0].1.contains(k) }
+        if having.count == models.count { return [(Double(k), "SG", nil)] }
+        return having.map { (Double(k), "SG", $0 * seriesPerModel) }
     }
 }
 

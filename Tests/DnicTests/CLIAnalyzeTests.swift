@@ -162,7 +162,7 @@ extension CLITests {
         XCTAssertEqual(png.width, HeatmapFigure(panels: panels, columns: 3).width)
         XCTAssertEqual(png.height, HeatmapFigure(panels: panels, columns: 3).height)
         let distance = try String(contentsOfFile: out + "/rdm-distance.svg", encoding: .utf8)
-        XCTAssertTrue(distance.contains("data-label=\"backprop\"") && distance.contains(">SG sg<"), distance)
+        XCTAssertTrue(distance.contains("data-label=\"backprop\"") && distance.contains(">SG<") && distance.contains("in their model's colour"), distance)
 
         let other = dir.appendingPathComponent("other.safetensors").path
         XCTAssertEqual(try dnic(["train", "--data", "synth:linear-2d", "--hidden", "2", "--width", "16", "--steps", "5",

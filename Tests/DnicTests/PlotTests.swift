@@ -58,7 +58,7 @@ final class PlotTests: XCTestCase {
             .init(label: "backprop", points: [(0, 0.1), (1, 0.3), (2, 0.6)]),
             .init(label: "sg & co", points: [(0, 0.5), (1, 0.25), (2, .nan)]),
         ])
-        plot.marks = [(1, "SG")]
+        plot.marks = [(1, "SG", nil)]
         plot.integerX = true
         let parsed = try XMLSummary(plot.svg())
         XCTAssertEqual(parsed.seriesLabels, ["backprop", "sg & co"])

@@ -11,23 +11,10 @@
 #include "dnic.h"
 #include "harness.h"
 
-#include <dlfcn.h>
 #include <lapacke.h>
 #include <string.h>
 
-#pragma weak LAPACKE_dgels
-typedef lapack_int (*dgels_fn)(int, char, lapack_int, lapack_int, lapack_int, double *, lapack_int, double *,
-                               lapack_int);
-static dgels_fn find_dgels(void) {
-    static dgels_fn f;
-    if (f) return f;
-    f = LAPACKE_dgels;
-    if (f) return f;
-    void *lib = dlopen("liblapacke.so.3", RTLD_NOW);
-    if (!lib) lib = dlopen("liblapacke.so", RTLD_NOW);
-    if (lib) *(void **)(&f) = dlsym(lib, "LAPACKE_dgels");
-    return f;
-}
+#include "lapacke_ref.h"
 
 static void fill_normal(float *x, size_t n, float scale, uint64_t *rng) {
     for (size_t i = 0; i < n; i++) x[i] = scale * dnic_rng_normal(rng);

@@ -23,26 +23,10 @@
 #include "dnic.h"
 #include "harness.h"
 
-#include <dlfcn.h>
 #include <lapacke.h>
 #include <string.h>
 
-/* LAPACKE_dgels as a weak reference: the Makefile is meant to link tests
- * that include <lapacke.h> with -llapacke; when it does not, the symbol is
- * NULL and liblapacke is opened at run time instead. */
-#pragma weak LAPACKE_dgels
-typedef lapack_int (*dgels_fn)(int, char, lapack_int, lapack_int, lapack_int, double *, lapack_int, double *,
-                               lapack_int);
-static dgels_fn find_dgels(void) {
-    static dgels_fn f;
-    if (f) return f;
-    f = LAPACKE_dgels;
-    if (f) return f;
-    void *lib = dlopen("liblapacke.so.3", RTLD_NOW);
-    if (!lib) lib = dlopen("liblapacke.so", RTLD_NOW);
-    if (lib) *(void **)(&f) = dlsym(lib, "LAPACKE_dgels");
-    return f;
-}
+#include "lapacke_ref.h"
 
 #define MAXL 16
 

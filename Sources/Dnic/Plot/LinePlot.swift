@@ -32,7 +32,7 @@ enum SVG {
     }
 
     /// About `count` round tick values covering low...high (1, 2 or 5 times a power of 10 apart).
-    static func ticks(_ low: Double, _ high: Double, count: Int = 5) -> [Double] {
+    static func ticks(_ low: Double, _ high: Double, count: Int = 6) -> [Double] {
         guard high > low, low.isFinite, high.isFinite else { return [low] }
         let raw = (high - low) / Double(max(count, 1))
         let power = pow(10, floor(log10(raw)))
@@ -65,8 +65,9 @@ public struct LinePlot {
     public var xLabel: String
     public var yLabel: String
     public var series: [Series]
-    /// Vertical marks: x and a short label each.
-    public var marks: [(x: Double, label: String)] = []
+    /// Vertical dashed marks: x, a short label (drawn above the plot when
+    /// there are few marks), and the series whose colour it takes (nil: grey).
+    public var marks: [(x: Double, label: String, series: Int?)] = []
     /// Integer ticks on x (layer numbers).
     public var integerX = false
 
@@ -78,7 +79,7 @@ public struct LinePlot {
     }
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-    static let width = 640, height = 420, left = 70.0, right = 170.0, top = 40.0, bottom = 56.0
+    static let width = 760, height = 420, left = 70.0, right = 250.0, top = 40.0, bottom = 56.0
 
     public func svg() -> String {
         let finite = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
@@ -112,9 +113,15 @@ public struct LinePlot {
         }
         out += SVG.text(xLabel, x: Self.left + w / 2, y: Double(Self.height) - 14, size: 12, anchor: "middle")
         out += SVG.text(yLabel, x: 18, y: Self.top + h / 2, size: 12, anchor: "middle", rotate: true)
+        let labelled = marks.count <= 8
         for m in marks where m.x >= x0 && m.x <= x1 {
-            out += "<line class=\"mark\" x1=\"\(SVG.fmt(px(m.x)))\" y1=\"\(SVG.fmt(Self.top))\" x2=\"\(SVG.fmt(px(m.x)))\" y2=\"\(SVG.fmt(Self.top + h))\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n"
-            out += SVG.text(m.label, x: px(m.x), y: Self.top - 4, size: 10, anchor: "middle")
+            let colour = m.series.map { Self.palette[$0 % Self.palette.count] } ?? "#888"
+            out += "<line class=\"mark\" x1=\"\(SVG.fmt(px(m.x)))\" y1=\"\(SVG.fmt(Self.top))\" x2=\"\(SVG.fmt(px(m.x)))\" y2=\"\(SVG.fmt(Self.top + h))\" stroke=\"\(colour)\" stroke-dasharray=\"4 3\"/>\n"
+            if labelled, !m.label.isEmpty { out += SVG.text(m.label, x: px(m.x), y: Self.top - 4, size: 10, anchor: "middle") }
+        }
+        if !marks.isEmpty {
+            let note = marks.contains { $0.series != nil } ? "dashed: interfaces, in their model's colour" : "dashed: interfaces"
+            out += SVG.text(note, x: Self.left + w + 16, y: Self.top + h, size: 10)
         }
         for (i, s) in series.enumerated() {
             let colour = Self.palette[i % Self.palette.count]
