@@ -160,6 +160,23 @@ final class RDMTests: XCTestCase {
         XCTAssertGreaterThan(RDM.blockDistance(r, same, labels: (0 ..< n).map { Int32($0 % 3) }), 1)
     }
 
+    /// The GEMM path equals a plain loop over pairs of rows.
+    func testMatrixEqualsPlainCorrelations() {
+        var z: UInt64 = 4
+        let n = 7, d = 13
+        let h = (0 ..< n * d).map { _ in dnic_rng_normal_swift(&z) }
+        let r = RDM.matrix(h, rows: n, width: d)
+        for i in 0 ..< n {
+            for j in 0 ..< n {
+                let a = h[i * d ..< (i + 1) * d].map(Double.init), b = h[j * d ..< (j + 1) * d].map(Double.init)
+                let ma = a.reduce(0, +) / Double(d), mb = b.reduce(0, +) / Double(d)
+                var ab = 0.0, aa = 0.0, bb = 0.0
+                for k in 0 ..< d { ab += (a[k] - ma) * (b[k] - mb); aa += (a[k] - ma) * (a[k] - ma); bb += (b[k] - mb) * (b[k] - mb) }
+                XCTAssertEqual(Double(r[i * n + j]), 1 - ab / (aa * bb).squareRoot(), accuracy: 1e-5, "(\(i), \(j))")
+            }
+        }
+    }
+
     func testPointsAreSeededAndLabelOrdered() throws {
         let labels = (0 ..< 300).map { Int32($0 % 3) }
         let data = Dataset(name: "t", features: [Float](repeating: 0, count: 300), labels: labels, count: 300, dim: 1, classes: 3)

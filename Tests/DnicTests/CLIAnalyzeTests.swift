@@ -222,6 +222,8 @@ extension CLITests {
                                  "--threads", "1", "--quiet", "--save", bp]).status, 0)
         try assertFails(["analyze", "alignment", "--checkpoint", bp, "--out", out2], status: 2, mentions: ["without interfaces"])
         try assertFails(["analyze", "alignment", "--out", out2], status: 2, mentions: ["--log"])
+        try assertFails(["analyze", "alignment", "--checkpoint", cp, "--batch", "0", "--out", out2], status: 2, mentions: ["--batch 0"])
+        try assertFails(["analyze", "alignment", "--checkpoint", cp, "--seed", "x", "--out", out2], status: 2, mentions: ["--seed"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: out2))
     }
 }

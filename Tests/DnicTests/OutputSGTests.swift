@@ -71,4 +71,12 @@ extension CLITests {
         XCTAssertGreaterThan(linear, 2 * bp, "a linear SG on log loss should stall above backprop: \(loss)")
         XCTAssertLessThan(sigmoid - bp, 0.25 * (linear - bp), "a sigmoid SG should close most of the gap: \(loss)")
     }
+
+    func testOutputPlacementRefusals() throws {
+        try assertFails(["train", "--data", "synth:linear-2d", "--hidden", "2", "--rule", "sg", "--sg-at", "output", "--schedule", "pipeline"],
+                        status: 2, mentions: ["--schedule pipeline", "output"])
+        try assertFails(["train", "--data", "synth:linear-2d", "--hidden", "2", "--rule", "dfa", "--sg-at", "output"],
+                        status: 2, mentions: ["--sg-at output", "every hidden layer"])
+        try assertFails(["train", "--data", "synth:linear-2d", "--sg-at", "outputs"], status: 2, mentions: ["outputs", "output"])
+    }
 }
