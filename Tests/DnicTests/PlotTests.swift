@@ -75,6 +75,8 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(SVG.ticks(-3, 17), [0, 5, 10, 15])
         XCTAssertEqual(SVG.number(0.30000001), "0.3")
         XCTAssertEqual(SVG.number(1234567), "1.235e+06")
+        XCTAssertEqual(SVG.number(15000), "15000")
+        XCTAssertEqual(SVG.number(-0.0), "0")
     }
 }
 

@@ -23,6 +23,7 @@ enum SVG {
     /// A value for a label: 4 significant digits, no trailing zeros.
     static func number(_ v: Double) -> String {
         guard v.isFinite else { return "\(v)" }
+        if v == v.rounded(), abs(v) < 1e6 { return String(format: "%.0f", v) == "-0" ? "0" : String(format: "%.0f", v) }
         var s = String(format: "%.4g", v)
         if s.contains("."), !s.contains("e") {
             while s.hasSuffix("0") { s.removeLast() }
