@@ -23,9 +23,7 @@ struct AnalysisOptions: ParsableArguments {
     @Flag(help: "Replace result files already in --out.")
     var overwrite = false
 
-    @Option(parsing: .unconditional, help: "Threads for dnic and its GEMM backend together. (default: all cores)",
-            transform: ArgumentValue.integer)
-    var threads: Int?
+    @OptionGroup var threadsOption: ThreadsOption
 
     /// Checks the threads and that every output file can be written (before
     /// any work, as `dnic train` checks its outputs), loads the checkpoints,
@@ -35,10 +33,7 @@ struct AnalysisOptions: ParsableArguments {
                  validate: (Checkpoint.Loaded, String) throws -> Void = { _, _ in })
         throws -> [(label: String, checkpoint: Checkpoint.Loaded)] {
         if checkpointsNeeded, checkpoints.isEmpty { throw UsageError("--checkpoint: give at least one checkpoint") }
-        if let threads {
-            if threads < 1 || threads > 4096 { throw UsageError("--threads \(threads): must be between 1 and 4096") }
-            try asUsage { try CoreSystem.setThreads(threads) }
-        }
+        try threadsOption.apply()
         let create = try AnalysisOutputs.check(directory: out, files: files, overwrite: overwrite)
         let loaded = try checkpoints.map { try Checkpoint.load(path: $0) }
         for (c, path) in zip(loaded, checkpoints) { try validate(c, path) }

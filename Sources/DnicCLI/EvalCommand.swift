@@ -14,15 +14,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Dataset (as for train). (default: the one in the checkpoint)")
     var data: String?
 
-    @Option(parsing: .unconditional, help: "Threads for dnic and its GEMM backend together. (default: all cores)",
-            transform: ArgumentValue.integer)
-    var threads: Int?
+    @OptionGroup var threadsOption: ThreadsOption
 
     func run() throws {
-        if let threads {
-            if threads < 1 || threads > 4096 { throw UsageError("--threads \(threads): must be between 1 and 4096") }
-            try asUsage { try CoreSystem.setThreads(threads) }
-        }
+        try threadsOption.apply()
         let loaded = try Checkpoint.load(path: checkpoint)
         let spec = try asUsage { try DataSpec.parse(data ?? loaded.config.data) }
         var options = DataOptions()

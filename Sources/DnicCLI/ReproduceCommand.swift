@@ -30,15 +30,10 @@ struct Theorem1Reproduction: ParsableCommand {
     @Flag(help: "Replace result files already in DIR/thm1.")
     var overwrite = false
 
-    @Option(parsing: .unconditional, help: "Threads for dnic and its GEMM backend together. (default: all cores)",
-            transform: ArgumentValue.integer)
-    var threads: Int?
+    @OptionGroup var threadsOption: ThreadsOption
 
     func run() throws {
-        if let threads {
-            if threads < 1 || threads > 4096 { throw UsageError("--threads \(threads): must be between 1 and 4096") }
-            try asUsage { try CoreSystem.setThreads(threads) }
-        }
+        try threadsOption.apply()
         let spec = try asUsage { try DataSpec.parse(data) }
         let dir = (out as NSString).appendingPathComponent("thm1")
         let files = ["curves.csv", "thm1.json", "thm1.svg", "summary.md"]
