@@ -83,6 +83,29 @@ static void split_by_hand(dnic_net_t *ref, int W, int bn, dnic_net_t **lower, dn
     dnic_net_set_input_grad(*upper, 1);
 }
 
+/* The textbook's upper block on one batch: forward from the lower block's
+ * activations h, loss on labels y, backward, the gradient at its input
+ * into g (g_bytes), update. */
+static int upper_step(dnic_net_t *upper, const float *h, const int32_t *y, float *g, size_t g_bytes) {
+    float loss;
+    int ok = dnic_net_forward(upper, h, B, 1) == DNIC_OK;
+    ok &= dnic_net_loss(upper, y, NULL, B, &loss) == DNIC_OK;
+    dnic_net_zero_grad(upper);
+    ok &= dnic_net_backward(upper, B) == DNIC_OK;
+    memcpy(g, dnic_net_input_grad(upper), g_bytes);
+    return ok && dnic_net_update(upper) == DNIC_OK;
+}
+
+/* The whole network's parameters equal the hand-split blocks', bit for bit. */
+static void same_as_split(dnic_net_t *net, dnic_net_t *lower, dnic_net_t *upper, const char *what, const char *reference) {
+    size_t nall, nl, nu;
+    const float *Q = dnic_net_params(net, &nall), *L = dnic_net_params(lower, &nl), *U = dnic_net_params(upper, &nu);
+    CHECK(nall == nl + nu, "%s: %zu parameters, the split %zu + %zu", what, nall, nl, nu);
+    CHECK(memcmp(Q, L, nl * sizeof *Q) == 0, "%s's lower block differs from the %s", what, reference);
+    CHECK(memcmp(Q + nl, U, nu * sizeof *Q) == 0, "%s's upper block differs from the %s", what, reference);
+}
+
+
 static void test_textbook_two_blocks(const data_t *d) {
     enum { H = 3, W = 10, AT = 1 }; /* interface after hidden layer 1 */
     dnic_net_t *net = make_whole(H, W, 1, 4), *ref = make_whole(H, W, 1, 4);
@@ -123,21 +146,10 @@ static void test_textbook_two_blocks(const data_t *d) {
             ok &= dnic_net_backward(lower, B) == DNIC_OK && dnic_net_update(lower) == DNIC_OK;
         }
         /* the upper block: batch t-1, forwarded by the lower block last tick */
-        if (t - 1 >= 0 && t - 1 < NB) {
-            float loss;
-            ok &= dnic_net_forward(upper, h[t - 1], B, 1) == DNIC_OK;
-            ok &= dnic_net_loss(upper, d->y[t - 1], NULL, B, &loss) == DNIC_OK;
-            dnic_net_zero_grad(upper);
-            ok &= dnic_net_backward(upper, B) == DNIC_OK;
-            memcpy(g[t - 1], dnic_net_input_grad(upper), sizeof g[t - 1]);
-            ok &= dnic_net_update(upper) == DNIC_OK;
-        }
+        if (t - 1 >= 0 && t - 1 < NB) ok &= upper_step(upper, h[t - 1], d->y[t - 1], g[t - 1], sizeof g[t - 1]);
     }
     CHECK(ok, "textbook: a call failed");
-    size_t nall, nl, nu;
-    const float *Q = dnic_net_params(net, &nall), *L = dnic_net_params(lower, &nl), *U = dnic_net_params(upper, &nu);
-    CHECK(memcmp(Q, L, nl * sizeof *Q) == 0, "pipeline's lower block differs from the textbook delayed computation");
-    CHECK(memcmp(Q + nl, U, nu * sizeof *Q) == 0, "pipeline's upper block differs from the textbook delayed computation");
+    same_as_split(net, lower, upper, "pipeline", "textbook delayed computation");
     size_t na, nb;
     const float *A = dnic_iface_params(dnic_dni_iface(dni, 0), &na), *Bp = dnic_iface_params(sg, &nb);
     CHECK(na == nb && memcmp(A, Bp, na * sizeof *A) == 0, "pipeline's interface differs from the textbook");
@@ -185,21 +197,11 @@ static void test_textbook_oracle(const data_t *d) {
             ok &= dnic_net_forward(lower, d->x[t], B, 1) == DNIC_OK;
             memcpy(h[t], dnic_net_output(lower), sizeof h[t]);
         }
-        if (t - 1 >= 0 && t - 1 < NB) { /* the upper block: batch t-1 */
-            float loss;
-            ok &= dnic_net_forward(upper, h[t - 1], B, 1) == DNIC_OK;
-            ok &= dnic_net_loss(upper, d->y[t - 1], NULL, B, &loss) == DNIC_OK;
-            dnic_net_zero_grad(upper);
-            ok &= dnic_net_backward(upper, B) == DNIC_OK;
-            memcpy(g[t - 1], dnic_net_input_grad(upper), sizeof g[t - 1]);
-            ok &= dnic_net_update(upper) == DNIC_OK;
-        }
+        if (t - 1 >= 0 && t - 1 < NB) /* the upper block: batch t-1 */
+            ok &= upper_step(upper, h[t - 1], d->y[t - 1], g[t - 1], sizeof g[t - 1]);
     }
     CHECK(ok, "textbook oracle: a call failed");
-    size_t nall, nl, nu;
-    const float *Q = dnic_net_params(net, &nall), *L = dnic_net_params(lower, &nl), *U = dnic_net_params(upper, &nu);
-    CHECK(memcmp(Q, L, nl * sizeof *Q) == 0, "oracle pipeline's lower block differs from the textbook delayed gradient");
-    CHECK(memcmp(Q + nl, U, nu * sizeof *Q) == 0, "oracle pipeline's upper block differs from the textbook delayed gradient");
+    same_as_split(net, lower, upper, "oracle pipeline", "textbook delayed gradient");
     dnic_net_free(lower);
     dnic_net_free(upper);
     dnic_dni_free(dni);
