@@ -103,20 +103,3 @@ func trainingData(_ c: Checkpoint.Loaded, path: String, data: String? = nil) thr
     }
     return (spec, split)
 }
-
-/// SG marks for a plot: a grey "SG" where every model has an interface,
-/// else one mark per model in the colour of its (first) series; models
-/// have `seriesPerModel` consecutive series each.
-func markList(_ models: [(String, [Int])], seriesPerModel: Int = 1) -> [(x: Double, label: String, series: Int?)] {
-    let positions = Set(models.flatMap(\.1)).sorted()
-    return positions.flatMap { k -> [(x: Double, label: String, series: Int?)] in
-        let having = models.indices.filter { models[$0].1.contains(k) }
-        if having.count == models.count { return [(Double(k), "SG", nil)] }
-        return having.map { (Double(k), "SG", $0 * seriesPerModel) }
-    }
-}
-
-/// A CSV field, quoted when it holds a comma, quote or newline.
-func csvField(_ s: String) -> String {
-    s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-}

@@ -109,23 +109,8 @@ struct LossSurfaceAnalysis: ParsableCommand {
     /// One step: per interface, Spearman of L̂ and L over the grid, and the
     /// panels (true loss, then L̂ at each interface, top interface last).
     func analyse(_ network: Network, _ dni: DNI, grid: Dataset, loss: LossKind, step: Int) throws -> (Snapshot, [HeatmapPanel]) {
-        let side = Int(Double(grid.count).squareRoot().rounded())
-        guard side * side == grid.count else { throw DnicError("\(grid.name): \(grid.count) test points are no square grid") }
-        let out = try network.activations(of: grid, layer: network.layerCount - 1)
-        let trueLoss = try LossSurface.exampleLosses(outputs: out, labels: grid.labels, classes: network.outputDim, loss: loss)
-        // row 0 of a heatmap is its top: the grid's last row (y = +1) goes first
-        func image(_ v: [Double]) -> [Double] { (0 ..< side).reversed().flatMap { r in v[r * side ..< (r + 1) * side] } }
-        var panels = [HeatmapPanel(title: "step \(step): true loss", rows: side, cols: side, values: image(trueLoss))]
-        var layers = [Layer]()
-        for i in dni.boundaries.indices.reversed() {  // bottom first
-            let k = dni.boundaries[i]
-            guard let sg = LossSurface.Linear(dni, interface: i) else { continue }
-            let h = try network.activations(of: grid, layer: k - 1)
-            let implied = sg.implied(h: h, labels: grid.labels)
-            layers.append(Layer(boundary: k, spearman: LossSurface.spearman(implied, trueLoss)))
-            let name = k == network.layerCount ? "output" : "h\(k)"
-            panels.append(HeatmapPanel(title: "step \(step): implied at \(name)", rows: side, cols: side, values: image(implied)))
-        }
-        return (Snapshot(step: step, layers: layers), panels)
+        let s = try LossSurface.snapshot(network, dni, grid: grid, loss: loss, step: step)
+        return (Snapshot(step: step, layers: s.layers.map { Layer(boundary: $0.boundary, spearman: $0.spearman) }),
+                LossSurface.panels(s, outputBoundary: network.layerCount))
     }
 }

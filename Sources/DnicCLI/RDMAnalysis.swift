@@ -56,12 +56,10 @@ struct RDMAnalysis: ParsableCommand {
         var csv = "model,layer,distance_to_last,within_class,between_class\n"
         for (i, m) in models.enumerated() {
             let net = m.checkpoint.network, hidden = net.layerCount - 1
-            let rdms = try (0 ..< hidden).map { l in
-                RDM.matrix(try net.activations(of: chosen, layer: l), rows: chosen.count, width: net.width(ofLayer: l))
-            }
+            let rdms = try RDM.matrices(net, points: chosen)
             var layers = [Layer]()
             for (l, r) in rdms.enumerated() {
-                let (within, between) = meanDissimilarity(r, labels: chosen.labels)
+                let (within, between) = RDM.meanDissimilarity(r, labels: chosen.labels)
                 layers.append(Layer(layer: l + 1, distanceToLast: RDM.blockDistance(r, rdms[hidden - 1], labels: chosen.labels),
                                     withinClass: within, betweenClass: between))
                 if drawn.contains(l + 1) {
@@ -97,17 +95,5 @@ struct RDMAnalysis: ParsableCommand {
             throw UsageError("--layers '\(layers)': expected hidden-layer numbers 1 … \(hidden) separated by commas")
         }
         return Array(Set(parts.map { $0! })).sorted()
-    }
-
-    /// Mean dissimilarity of pairs of one class (i != j) and of different classes.
-    func meanDissimilarity(_ r: [Float], labels: [Int32]) -> (Double, Double) {
-        let n = labels.count
-        var w = 0.0, wn = 0, b = 0.0, bn = 0
-        for i in 0 ..< n {
-            for j in 0 ..< n where i != j {
-                if labels[i] == labels[j] { w += Double(r[i * n + j]); wn += 1 } else { b += Double(r[i * n + j]); bn += 1 }
-            }
-        }
-        return (wn > 0 ? w / Double(wn) : .nan, bn > 0 ? b / Double(bn) : .nan)
     }
 }

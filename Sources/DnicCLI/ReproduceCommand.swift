@@ -2,99 +2,136 @@ import ArgumentParser
 import Dnic
 import Foundation
 
-/// `dnic reproduce …`: the paper's results, each into `--out DIR/<result>/`
-/// with its runs' numbers, a picture and a summary.md whose verdict the
-/// numbers decide. So far: thm1.
+/// `dnic reproduce RESULT --out DIR`: the paper's results, each into
+/// DIR/<result>/ (runs, numbers, pictures, summary.md with verdicts the
+/// numbers decide) and all of them on DIR/index.html. Rerunning the same
+/// command skips the runs DIR holds complete and continues interrupted ones
+/// from their checkpoints.
 struct ReproduceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reproduce", abstract: "Reproduce the paper's results, with a verdict from the numbers.",
-        subcommands: [Theorem1Reproduction.self])
-}
+        discussion: "RESULT: " + paperResults.map { "\($0.id) (\($0.summary))" }.joined(separator: "; ") + "; all: every one of them. Writes DIR/<result>/ (runs/ with each run's JSON Lines log and checkpoint, CSV/JSON numbers, pictures, summary.md, result.json) and DIR/index.html. Interrupt with Ctrl-C at any time: the same command continues where it stopped.")
 
-/// `dnic reproduce thm1`.
-struct Theorem1Reproduction: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "thm1",
-        abstract: "Theorem 1: linear regression with a linear SG on its output reaches the least-squares solution.",
-        discussion: "Full-batch gradient descent with MSE on one-hot labels, no hidden layer, learning rates 0.05, 0.2 and 0.5, SG on the output (interface sgd lr 0.1) beside backprop; the relative distance of the outputs to the least-squares fit over training. Writes DIR/thm1/: curves.csv, thm1.json, thm1.svg, summary.md.")
+    @Argument(help: "table1, table2, thm1, fig2, fig3, fig4, fig5, fig8 or all.")
+    var result: String
 
     @Option(help: "Directory for the results (created if absent; its parent must exist).")
     var out: String
 
-    @Flag(help: "Reduced sizes (1,500 steps instead of 20,000), for tests.")
+    @Flag(help: "Reduced sizes (fewer steps, depths, seeds): minutes for all; the qualitative checks only.")
     var quick = false
 
-    @Option(help: "Dataset (as for train). (default: synth:linear-2d)")
-    var data = "synth:linear-2d"
+    @Option(help: "Image data of table1, fig3, fig4, fig5, fig8 (fashion-mnist stands in for MNIST; idx:DIR for real MNIST). (default: fashion-mnist)")
+    var data = "fashion-mnist"
 
-    @Flag(help: "Replace result files already in DIR/thm1.")
+    @Option(parsing: .unconditional, help: "Seeds per rule in table1. (default: 3, quick 1)", transform: ArgumentValue.integer)
+    var seeds: Int?
+
+    @Option(help: "fig4's depths, e.g. 3,5,10. (default: 3,5,10,20,50; quick 3,5)")
+    var depths: String?
+
+    @Flag(name: .customLong("no-checkpoints"), help: "Delete each run's checkpoint once it is complete (interrupted runs still continue from theirs).")
+    var noCheckpoints = false
+
+    @Flag(help: "Run again the runs in DIR that were made with other settings (otherwise refused).")
     var overwrite = false
 
     @OptionGroup var threadsOption: ThreadsOption
 
     func run() throws {
+        let chosen: [PaperResultEntry]
+        if result == "all" { chosen = paperResults } else {
+            guard let one = paperResults.first(where: { $0.id == result }) else {
+                throw UsageError("'\(result)': no such result; choose one of \(paperResults.map(\.id).joined(separator: ", ")) or all")
+            }
+            chosen = [one]
+        }
+        var options = Reproduction.Options(out: out)
+        options.quick = quick
+        options.data = try asUsage { try DataSpec.parse(data) }
+        if let seeds {
+            guard (1 ... 100).contains(seeds) else { throw UsageError("--seeds \(seeds): must be between 1 and 100") }
+            options.seeds = seeds
+        }
+        if let depths {
+            let parts = depths.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 2 && ($0 ?? 0) <= 1000 }) else {
+                throw UsageError("--depths '\(depths)': expected hidden-layer counts 2 … 1000 separated by commas, such as 3,5,10")
+            }
+            options.depths = Array(Set(parts.map { $0! })).sorted()
+        }
+        options.checkpoints = !noCheckpoints
+        options.overwrite = overwrite
+        options.threads = threadsOption.threads
         try threadsOption.apply()
-        let spec = try asUsage { try DataSpec.parse(data) }
-        let dir = (out as NSString).appendingPathComponent("thm1")
-        let files = ["curves.csv", "thm1.json", "thm1.svg", "summary.md"]
-        let createOut = try AnalysisOutputs.check(directory: out, files: [], overwrite: overwrite)
-        if !createOut {
-            var info = stat()
-            if stat(dir, &info) == 0 { _ = try AnalysisOutputs.check(directory: dir, files: files, overwrite: overwrite) }
+        if try AnalysisOutputs.check(directory: out, files: [], overwrite: false), mkdir(out, 0o777) != 0 {
+            throw UsageError("--out \(out): cannot create it: \(String(cString: strerror(errno)))")
         }
-        var options = DataOptions()
-        options.seed = 1
-        let split = try loadData(spec, options: options)
-        for d in [out, dir] where mkdir(d, 0o777) != 0 && errno != EEXIST {
-            throw UsageError("--out \(d): cannot create it: \(String(cString: strerror(errno)))")
+        StopSignal.install()
+        let display = ReproduceProgress(live: isatty(STDERR_FILENO) != 0)
+        let reproduction = Reproduction(options: options, progress: ProgressTracker(display: display.show),
+                                        shouldStop: { StopSignal.requested })
+        for (i, r) in chosen.enumerated() {
+            display.heading = chosen.count > 1 ? "[\(i + 1)/\(chosen.count)] " : ""
+            let report: ResultReport
+            do {
+                report = try reproduction.run(r)
+            } catch let stop as Reproduction.Stopped {
+                display.clear()
+                let at = stop.step.map { " at step \($0) (its checkpoint is kept)" } ?? ""
+                Console.err("dnic: \(StopSignal.name): stopped in \(r.id) run \(stop.run)\(at); run the same command again to continue\n")
+                Foundation.exit(StopSignal.exitStatus)
+            } catch let error as DnicError {
+                display.clear()
+                throw DnicError("\(r.id): \(error.message)", status: error.status)
+            }
+            display.clear()
+            try Console.out.write("\(r.id): \(report.verdict.rawValue) — \(report.title) (\(report.runs) runs, \(report.skippedRuns) found complete, \(ResultReport.duration(report.wallSeconds)))")
+            for f in report.findings { try Console.out.write("  \(f.verdict.rawValue): \(f.ours)") }
         }
-        let settings = Theorem1.Settings(quick: quick)
-        let live = isatty(STDERR_FILENO) != 0
-        let curves = try Theorem1.run(split, settings: settings) { what in
-            if live { Console.err("\rthm1: \(what)\u{1B}[K") }
-        }
-        if live { Console.err("\r\u{1B}[K") }
-        let (verdict, reached, of) = Theorem1.verdict(curves)
-        func path(_ f: String) -> String { (dir as NSString).appendingPathComponent(f) }
-        var csv = "method,lr,step,distance\n"
-        for c in curves { for (s, d) in zip(c.steps, c.distances) { csv += "\(c.method),\(c.lr),\(s),\(d)\n" } }
-        struct Result: Codable { var data: String; var steps: Int; var verdict: String; var curves: [Theorem1.Curve] }
-        try AtomicFile.write(Data(csv.utf8), to: path("curves.csv"), what: "the curves")
-        try AtomicFile.write(try AnalysisOutputs.json(Result(data: spec.description, steps: settings.steps, verdict: verdict, curves: curves)),
-                             to: path("thm1.json"), what: "the result")
-        // log10 of the distance: it falls by orders of magnitude
-        let plot = LinePlot(title: "Theorem 1: distance to the least-squares fit", xLabel: "step",
-                            yLabel: "log10 ‖P − P*‖ / ‖P*‖", series: curves.map { c in
-                                .init(label: "\(c.method) lr \(SVGNumber(c.lr))", points: zip(c.steps, c.distances).compactMap { s, d in
-                                    d > 0 && d.isFinite ? (Double(s), log10(d)) : nil
-                                })
-                            })
-        try plot.write(to: path("thm1.svg"))
-        let rows = curves.map { c in
-            "| \(c.method) | \(SVGNumber(c.lr)) | \(c.final.isFinite ? String(format: "%.2e", c.final) : "diverged") |"
-        }.joined(separator: "\n")
-        let summary = """
-        # Theorem 1 — \(verdict)
-
-        **Paper:** linear regression with a linear SG module between its output and the loss converges to the global solution for a small enough learning rate.
-        **Ours:** \(reached) of the \(of) SG runs whose backprop twin converged reached the least-squares fit within 1e-3 (relative distance of the outputs), on \(spec.description), \(settings.steps) full-batch steps of MSE on one-hot labels.
-
-        | method | learning rate | final distance |
-        |---|---|---|
-        \(rows)
-
-        ![distance over training](thm1.svg)
-
-        Verdict rule: reproduced when every such SG run converges, partly when some do. Command: `dnic reproduce thm1\(quick ? " --quick" : "") --data \(spec.description)`.
-
-        """
-        try AtomicFile.write(Data(summary.utf8), to: path("summary.md"), what: "the summary")
-        for c in curves {
-            try Console.out.write("\(c.method) lr \(SVGNumber(c.lr)): distance to least squares \(c.final.isFinite ? String(format: "%.2e", c.final) : "diverged") after \(c.steps.last ?? 0) steps")
-        }
-        try Console.out.write("thm1: \(verdict) (\(reached) of \(of)); wrote \(path("summary.md"))")
+        try Console.out.write("wrote \((out as NSString).appendingPathComponent("index.html"))")
     }
 }
 
-/// A number as the plots print it.
-func SVGNumber(_ v: Double) -> String { String(format: "%g", v) }
+/// Where a reproduction stands, on standard error: on a terminal one line
+/// rewritten in place (result, run i of n, step, ETA); otherwise a line per
+/// finished or skipped run, so a log file stays readable.
+final class ReproduceProgress {
+    let live: Bool
+    var heading = ""
+    private var shown = false
+    private var lastDraw = Date.distantPast
+
+    init(live: Bool) { self.live = live }
+
+    func show(_ line: ProgressTracker.Line) {
+        let eta = line.eta.map { ", ETA \(ResultReport.duration($0))" } ?? ""
+        let position = "\(heading)\(line.result) run \(line.index)/\(line.count) \(line.run)"
+        switch line.kind {
+        case .step:
+            guard live, Date().timeIntervalSince(lastDraw) > 0.2 else { return }
+            lastDraw = Date()
+            Console.err("\r\(position): step \(line.step ?? 0)/\(line.steps ?? 0)\(eta)\u{1B}[K")
+            shown = true
+        case .finished, .skipped:
+            let f = line.final
+            let what = line.kind == .skipped ? "complete in DIR, skipped" : "done"
+            let acc = f.map { $0.testAccuracy.isFinite ? String(format: ", test accuracy %.4f", $0.testAccuracy) : ", diverged" } ?? ""
+            if live {
+                Console.err("\r\(position): \(what)\(acc)\(eta)\u{1B}[K")
+                shown = true
+            } else {
+                Console.err("\(position): \(what)\(acc)\(eta)\n")
+            }
+        case .note:
+            if live { Console.err("\r\(heading)\(line.result): \(line.text ?? "")\u{1B}[K"); shown = true } else {
+                Console.err("\(heading)\(line.result): \(line.text ?? "")\n")
+            }
+        }
+    }
+
+    func clear() {
+        if live, shown { Console.err("\r\u{1B}[K") }
+        shown = false
+    }
+}

@@ -40,23 +40,80 @@ public enum LossSurface {
 
         /// L̂ for each row of h (n x dh) with its label.
         public func implied(h: [Float], labels: [Int32]) -> [Double] {
-            let n = labels.count
+            let n = labels.count, dh = dh
             precondition(h.count == n * dh)
-            return (0 ..< n).map { r in
-                let x = h[r * dh ..< (r + 1) * dh].map(Double.init)
-                var quad = 0.0, lin = 0.0
-                for i in 0 ..< dh {
-                    // hᵀ A_s h = hᵀ A h: the antisymmetric part adds nothing to the quadratic form
-                    var ai = 0.0
-                    for j in 0 ..< dh { ai += Double(a[i * dh + j]) * x[j] }
-                    quad += x[i] * ai
-                    var coef = Double(c[i])
-                    if let b { coef += Double(b[Int(labels[r]) * dh + i]) }
-                    lin += coef * x[i]
+            let a = a.map(Double.init), c = c.map(Double.init), b = b?.map(Double.init)
+            var out = [Double](repeating: 0, count: n)
+            var x = [Double](repeating: 0, count: dh)
+            // raw pointers: this runs for every grid point at every snapshot, in debug builds too
+            a.withUnsafeBufferPointer { ap in
+                h.withUnsafeBufferPointer { hp in
+                    x.withUnsafeMutableBufferPointer { xp in
+                        for r in 0 ..< n {
+                            for j in 0 ..< dh { xp[j] = Double(hp[r * dh + j]) }
+                            var quad = 0.0, lin = 0.0
+                            let row = b.map { _ in Int(labels[r]) * dh }
+                            for i in 0 ..< dh {
+                                // hᵀ A_s h = hᵀ A h: the antisymmetric part adds nothing to the quadratic form
+                                var ai = 0.0
+                                let base = i * dh
+                                for j in 0 ..< dh { ai += ap[base + j] * xp[j] }
+                                quad += xp[i] * ai
+                                var coef = c[i]
+                                if let b, let row { coef += b[row + i] }
+                                lin += coef * xp[i]
+                            }
+                            out[r] = 0.5 * quad + lin
+                        }
+                    }
                 }
-                return 0.5 * quad + lin
             }
+            return out
         }
+    }
+
+    /// One point in training: per linear interface (bottom first), the
+    /// implied loss over the grid and its rank correlation with the true loss.
+    public struct Snapshot: Codable, Sendable {
+        public struct Layer: Codable, Sendable {
+            /// The boundary: after hidden layer `boundary` (layers + 1: on the output).
+            public var boundary: Int
+            public var spearman: Double
+            public var implied: [Float]
+        }
+        public var step: Int
+        public var trueLoss: [Float]
+        public var layers: [Layer]
+    }
+
+    /// The snapshot of `network` with `dni` on the grid dataset `grid`
+    /// (a square number of points, row-major from y = −1).
+    public static func snapshot(_ network: Network, _ dni: DNI, grid: Dataset, loss: LossKind, step: Int) throws -> Snapshot {
+        let side = Int(Double(grid.count).squareRoot().rounded())
+        guard side * side == grid.count else { throw DnicError("\(grid.name): \(grid.count) test points are no square grid") }
+        let out = try network.activations(of: grid, layer: network.layerCount - 1)
+        let trueLoss = try exampleLosses(outputs: out, labels: grid.labels, classes: network.outputDim, loss: loss)
+        var layers = [Snapshot.Layer]()
+        for i in dni.boundaries.indices.reversed() {  // bottom first
+            guard let sg = Linear(dni, interface: i) else { continue }
+            let k = dni.boundaries[i]
+            let implied = sg.implied(h: try network.activations(of: grid, layer: k - 1), labels: grid.labels)
+            layers.append(.init(boundary: k, spearman: spearman(implied, trueLoss), implied: implied.map(Float.init)))
+        }
+        return Snapshot(step: step, trueLoss: trueLoss.map(Float.init), layers: layers)
+    }
+
+    /// A snapshot's panels: the true loss, then the implied loss at each
+    /// interface (bottom first); `outputBoundary` names the interface on p.
+    public static func panels(_ s: Snapshot, outputBoundary: Int, prefix: String = "") -> [HeatmapPanel] {
+        let side = Int(Double(s.trueLoss.count).squareRoot().rounded())
+        // row 0 of a heatmap is its top: the grid's last row (y = +1) goes first
+        func image(_ v: [Float]) -> [Double] { (0 ..< side).reversed().flatMap { r in v[r * side ..< (r + 1) * side].map(Double.init) } }
+        return [HeatmapPanel(title: "\(prefix)step \(s.step): true loss", rows: side, cols: side, values: image(s.trueLoss))]
+            + s.layers.map { l in
+                HeatmapPanel(title: "\(prefix)step \(s.step): implied at \(l.boundary == outputBoundary ? "output" : "h\(l.boundary)")",
+                             rows: side, cols: side, values: image(l.implied))
+            }
     }
 
     /// The loss of each example (the core's loss on one row at a time),

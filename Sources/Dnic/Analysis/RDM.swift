@@ -57,4 +57,23 @@ public enum RDM {
         }
         return s.squareRoot()
     }
+
+    /// Mean dissimilarity of pairs of one class (i != j) and of different classes.
+    public static func meanDissimilarity(_ r: [Float], labels: [Int32]) -> (within: Double, between: Double) {
+        let n = labels.count
+        var w = 0.0, wn = 0, b = 0.0, bn = 0
+        for i in 0 ..< n {
+            for j in 0 ..< n where i != j {
+                if labels[i] == labels[j] { w += Double(r[i * n + j]); wn += 1 } else { b += Double(r[i * n + j]); bn += 1 }
+            }
+        }
+        return (wn > 0 ? w / Double(wn) : .nan, bn > 0 ? b / Double(bn) : .nan)
+    }
+
+    /// Every hidden layer's RDM of `points` through `network`.
+    public static func matrices(_ network: Network, points: Dataset) throws -> [[Float]] {
+        try (0 ..< network.layerCount - 1).map { l in
+            matrix(try network.activations(of: points, layer: l), rows: points.count, width: network.width(ofLayer: l))
+        }
+    }
 }

@@ -58,6 +58,8 @@ public struct HeatmapFigure {
 
     /// RGB pixels, row-major, white background.
     public func pixels() -> [UInt8] {
+        // width, cell and the origins are computed from every panel: once, not per pixel
+        let width = width
         var rgb = [UInt8](repeating: 255, count: width * height * 3)
         func put(_ x: Int, _ y: Int, _ c: (UInt8, UInt8, UInt8)) {
             let k = (y * width + x) * 3

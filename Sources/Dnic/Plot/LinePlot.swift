@@ -144,3 +144,18 @@ public struct LinePlot {
         try AtomicFile.write(Data(svg().utf8), to: path, what: "the plot")
     }
 }
+
+/// A number as the plots and reports print it (%g).
+public func SVGNumber(_ v: Double) -> String { String(format: "%g", v) }
+
+/// SG marks for a plot: a grey "SG" where every model has an interface,
+/// else one mark per model in the colour of its (first) series; models
+/// have `seriesPerModel` consecutive series each.
+public func markList(_ models: [(String, [Int])], seriesPerModel: Int = 1) -> [(x: Double, label: String, series: Int?)] {
+    let positions = Set(models.flatMap(\.1)).sorted()
+    return positions.flatMap { k -> [(x: Double, label: String, series: Int?)] in
+        let having = models.indices.filter { models[$0].1.contains(k) }
+        if having.count == models.count { return [(Double(k), "SG", nil)] }
+        return having.map { (Double(k), "SG", $0 * seriesPerModel) }
+    }
+}

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The paper's Theorem 1, measured: linear regression with a linear SG on
 /// its output, s = pA + yB + C, converges to the global (least-squares)
 /// solution for small enough learning rates. Full-batch gradient descent
@@ -5,7 +7,7 @@
 /// for several learning rates, SG beside backprop; the distance to the
 /// least squares is measured on the outputs: ‖P − P*‖ / ‖P*‖ over the
 /// training set, P* the least-squares fit (dnic_ridge_fit, penalty 0).
-public enum Theorem1 {
+public enum Theorem1: PaperResult {
     public struct Curve: Codable, Equatable, Sendable {
         public var method: String
         public var lr: Double
@@ -27,54 +29,96 @@ public enum Theorem1 {
         }
     }
 
-    /// Runs every (method, learning rate) on `split` (classification labels).
-    public static func run(_ split: DataSplit, settings: Settings, seed: UInt64 = 1,
-                           progress: (String) -> Void = { _ in }) throws -> [Curve] {
+    public static let id = "thm1"
+    public static let summary = "Theorem 1: linear regression with a linear SG on its output reaches the least-squares solution."
+
+    /// Full-batch gradient descent with MSE on `synth:linear-2d`'s one-hot
+    /// labels, each learning rate by backprop and with an SG on the output.
+    static func config(_ method: String, lr: Double, settings: Settings, split: DataSplit) -> RunConfig {
+        var config = RunConfig(data: "synth:linear-2d", model: ModelDescription(layers: [], loss: .mse))
+        config.interfaces = InterfaceSpec(rule: method == "sg" ? .sg : .backprop)
+        if method == "sg" {
+            config.interfaces.at = .output
+            config.interfaces.optimizer = OptimizerSpec(kind: .sgd, lr: settings.interfaceLR)
+        }
+        config.optimizer = OptimizerSpec(kind: .sgd, lr: lr)
+        config.training.batch = split.train.count
+        config.training.steps = settings.steps
+        config.training.evalEvery = settings.steps
+        config.training.seed = 1
+        return config
+    }
+
+    public static func run(_ r: Reproduction) throws -> ResultReport {
+        let spec = DataSpec.synthetic(name: "linear-2d")
+        let split = try r.data(spec)
+        let settings = Settings(quick: r.options.quick)
         let train = split.train
         let classes = max(train.classes, 2)
         let w = try LinearProbes.fit(train.features, count: train.count, width: train.dim, labels: train.labels,
                                      classes: classes, lambda: 0)
         let best = predictions(train, w: w, classes: classes)
         let norm = best.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let plan = ["backprop", "sg"].flatMap { m in settings.learningRates.map { (m, $0) } }
+        func name(_ m: String, _ lr: Double) -> String { "\(m)-lr\(SVGNumber(lr))" }
+        r.progress.begin(id, runs: plan.map { Reproduction.planned(name($0.0, $0.1), config($0.0, lr: $0.1, settings: settings, split: split), split: split) })
+        let store = try r.store(id)
+        var report = ResultReport(id: id, title: "Theorem 1 — linear SG on linear regression converges to the least-squares solution",
+                                  data: "synth:linear-2d (2,000 Gaussian points in 2-D, labels by a random hyperplane)",
+                                  command: r.command(id), quick: r.options.quick,
+                                  setup: "no hidden layer, MSE on one-hot labels, full-batch gradient descent for \(settings.steps) steps at learning rates \(settings.learningRates.map(SVGNumber).joined(separator: ", ")); the SG sits on the output p (s = pA + yB + C, zero-initialised, its own SGD at lr \(SVGNumber(settings.interfaceLR)); the paper's line search is not used). Distance: ‖P − P*‖/‖P*‖ over the training set, P* the least-squares fit (closed form).")
         var curves = [Curve]()
-        for method in ["backprop", "sg"] {
-            for lr in settings.learningRates {
-                progress("\(method) lr \(lr)")
-                var config = RunConfig(data: "", model: ModelDescription(layers: [], loss: .mse))
-                config.interfaces = InterfaceSpec(rule: method == "sg" ? .sg : .backprop)
-                if method == "sg" {
-                    config.interfaces.at = .output
-                    config.interfaces.optimizer = OptimizerSpec(kind: .sgd, lr: settings.interfaceLR)
-                }
-                config.optimizer = OptimizerSpec(kind: .sgd, lr: lr)
-                config.training.batch = train.count
-                config.training.steps = settings.steps
-                config.training.evalEvery = settings.steps
-                config.training.seed = seed
-                let trainer = try Trainer(config: config, data: split)
-                var curve = Curve(method: method, lr: lr, steps: [], distances: [])
-                func measure(_ step: Int) throws {
-                    let out = try trainer.network.activations(of: train, layer: trainer.network.layerCount - 1)
-                    var e = 0.0
-                    for (a, b) in zip(out, best) { e += (Double(a) - b) * (Double(a) - b) }
-                    curve.steps.append(step)
-                    curve.distances.append(e.squareRoot() / norm)
-                }
-                try measure(0)
-                do {
-                    _ = try trainer.run(afterStep: { t in
-                        if t.state.step % settings.every == 0 { try measure(t.state.step) }
-                    })
-                } catch let error as DnicError {
-                    // a learning rate too large for the method: the curve ends where it diverged
-                    curve.steps.append(trainer.state.step)
-                    curve.distances.append(.infinity)
-                    _ = error
-                }
-                curves.append(curve)
+        for (method, lr) in plan {
+            var curve = Curve(method: method, lr: lr, steps: [], distances: [])
+            func measure(_ t: Trainer) throws {
+                let out = try t.network.activations(of: train, layer: t.network.layerCount - 1)
+                var e = 0.0
+                for (a, b) in zip(out, best) { e += (Double(a) - b) * (Double(a) - b) }
+                curve.steps.append(t.state.step)
+                curve.distances.append(e.squareRoot() / norm)
             }
+            var started = false
+            let outcome = try store.run(name(method, lr), config: config(method, lr: lr, settings: settings, split: split),
+                                        split: split, key: "every \(settings.every)", continuation: .restart, observe: { t in
+                // a restarted run measures afresh; step 1 stands for the start
+                if !started {
+                    started = true
+                    curve = Curve(method: method, lr: lr, steps: [], distances: [])
+                }
+                if t.state.step == 1 || t.state.step % settings.every == 0 { try measure(t) }
+            }) { t, final in
+                if final.trainLoss.isNaN {
+                    curve.steps.append(t.state.step)
+                    curve.distances.append(.infinity)
+                }
+                return curve
+            }
+            report.runs += 1
+            if outcome.skipped { report.skippedRuns += 1 }
+            report.computeSeconds += outcome.final.seconds
+            curves.append(outcome.result)
         }
-        return curves
+        let (verdict, reached, of) = Self.verdict(curves)
+        var csv = "method,lr,step,distance\n"
+        for c in curves { for (s, d) in zip(c.steps, c.distances) { csv += "\(c.method),\(c.lr),\(s),\(d)\n" } }
+        try AtomicFile.write(Data(csv.utf8), to: try r.path(id, "curves.csv"), what: "the curves")
+        try AtomicFile.write(try jsonData(curves), to: try r.path(id, "thm1.json"), what: "the result")
+        // log10 of the distance: it falls by orders of magnitude
+        let plot = LinePlot(title: "Theorem 1: distance to the least-squares fit", xLabel: "step",
+                            yLabel: "log10 ‖P − P*‖ / ‖P*‖", series: curves.map { c in
+                                .init(label: "\(c.method) lr \(SVGNumber(c.lr))", points: zip(c.steps, c.distances).compactMap { s, d in
+                                    d > 0 && d.isFinite ? (Double(s), log10(d)) : nil
+                                })
+                            })
+        try plot.write(to: try r.path(id, "thm1.svg"))
+        report.tables.append(.init(caption: "Final relative distance of the outputs to the least-squares fit", header: ["method", "learning rate", "final distance"],
+                                   rows: curves.map { [$0.method, SVGNumber($0.lr), scientific($0.final)] }))
+        report.figures.append(.init(file: "thm1.svg", caption: "Relative distance ‖P − P*‖/‖P*‖ (log10) of the outputs to the least-squares solution over full-batch training, backprop and a linear SG on the output, per learning rate."))
+        report.findings.append(.init(
+            paper: "linear regression trained through a linear SG module between its output and the loss converges to the global (least-squares) solution for a small enough learning rate (Theorem 1).",
+            ours: "\(reached) of the \(of) SG runs whose backprop twin converged reached the least-squares fit within 1e-3 (final distances \(curves.filter { $0.method == "sg" }.map { scientific($0.final) }.joined(separator: ", "))).",
+            verdict: verdict, rule: "reproduced when every SG run whose backprop twin converged (distance < 1e-3) converges too; partly when some do"))
+        return report
     }
 
     /// [x 1] W for every row (W as dnic_ridge_fit writes it).
@@ -93,11 +137,10 @@ public enum Theorem1 {
 
     /// Reproduced when every SG run whose backprop twin converged (final
     /// distance < tolerance) converges too; partly when some do.
-    public static func verdict(_ curves: [Curve], tolerance: Double = 1e-3) -> (verdict: String, reached: Int, of: Int) {
+    public static func verdict(_ curves: [Curve], tolerance: Double = 1e-3) -> (verdict: Verdict, reached: Int, of: Int) {
         let bp = Dictionary(uniqueKeysWithValues: curves.filter { $0.method == "backprop" }.map { ($0.lr, $0.final) })
         let eligible = curves.filter { $0.method == "sg" && (bp[$0.lr] ?? .infinity) < tolerance }
         let reached = eligible.filter { $0.final < tolerance }.count
-        let verdict = eligible.isEmpty ? "not" : reached == eligible.count ? "reproduced" : reached > 0 ? "partly" : "not"
-        return (verdict, reached, eligible.count)
+        return (Verdict.counting(reached, of: eligible.count), reached, eligible.count)
     }
 }

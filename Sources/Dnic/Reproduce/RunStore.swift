@@ -1,0 +1,169 @@
+import CDnic
+import Foundation
+
+/// The runs of one result under `DIR/<result>/runs/`: per run a JSON Lines
+/// log (`NAME.jsonl`: a `config` line, `eval` lines, a `final` line with the
+/// run's measured result) and a checkpoint (`NAME.safetensors`). A run whose
+/// log ends with its final line is complete and is not run again; one with a
+/// checkpoint continues from it; a log written with other settings is
+/// refused (one line) unless the reproduction overwrites.
+public final class RunStore {
+    public let directory: String
+    let reproduction: Reproduction
+
+    init(directory: String, reproduction: Reproduction) {
+        self.directory = directory
+        self.reproduction = reproduction
+    }
+
+    public func logPath(_ name: String) -> String { (directory as NSString).appendingPathComponent(name + ".jsonl") }
+    public func checkpointPath(_ name: String) -> String { (directory as NSString).appendingPathComponent(name + ".safetensors") }
+
+    /// What one run produced: its evaluations (the last is the final one),
+    /// what `measure` returned, and the trained trainer when it ran now
+    /// (nil when its log was complete already).
+    public struct Outcome<Result: Codable> {
+        public var evaluations: [EvaluationRecord]
+        public var result: Result
+        public var trainer: Trainer?
+        /// Whether it was complete in DIR already.
+        public var skipped: Bool
+        public var final: EvaluationRecord { evaluations.last! }
+    }
+
+    /// How a run may be interrupted and continued.
+    public enum Continuation {
+        /// Checkpoints at every evaluation (and at a stop); an interrupted
+        /// run continues from its checkpoint.
+        case checkpoints
+        /// Short runs whose measurements follow every step (`observe`):
+        /// an interrupted run starts again (the same numbers: same seed).
+        case restart
+    }
+
+    struct ConfigLine: Codable { var event = "config"; var data: String; var config: RunConfig; var extra: String? }
+    struct FinalLine<Result: Codable>: Codable { var event = "final"; var record: EvaluationRecord; var result: Result }
+
+    /// Runs (or finds) the run `name`: trains `config` on `split`, calling
+    /// `observe` after every step, then `measure` on the trained trainer;
+    /// `key` names what else defines the run (measurement settings), so a
+    /// log made with other ones is not taken for this run's.
+    public func run<Result: Codable>(_ name: String, config: RunConfig, split: DataSplit, key: String? = nil,
+                                     continuation: Continuation = .checkpoints,
+                                     observe: @escaping (Trainer) throws -> Void = { _ in },
+                                     measure: (Trainer, EvaluationRecord) throws -> Result) throws -> Outcome<Result> {
+        let log = logPath(name), checkpoint = checkpointPath(name)
+        let header = ConfigLine(data: config.data, config: config, extra: key)
+        let headerText = try Self.line(header)
+        var lines = Self.lines(of: log)
+        if let first = lines.first, first != headerText {
+            guard reproduction.options.overwrite else {
+                throw DnicError("\(pathText(log)): was run with other settings; pass --overwrite to run it again, or use another --out")
+            }
+            lines = []
+        }
+        if let last = lines.last, let final = try? Self.decoder.decode(FinalLine<Result>.self, from: Data(last.utf8)) {
+            reproduction.progress.skipped(name, final: final.record)
+            let earlier = Self.evaluations(lines).filter { $0.step < final.record.step }
+            return Outcome(evaluations: earlier + [final.record], result: final.result, trainer: nil, skipped: true)
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // continue from the checkpoint when it belongs to this run
+        var restoring: Checkpoint.Loaded?
+        if continuation == .checkpoints, !lines.isEmpty, FileManager.default.fileExists(atPath: checkpoint),
+           let loaded = try? Checkpoint.load(path: checkpoint, maxBatch: Trainer.maxBatch(config, split)), loaded.config == config {
+            restoring = loaded
+        }
+        let trainer = try Trainer(config: config, data: split, restoring: restoring)
+        // the log holds what the run before the checkpoint logged, no more
+        var kept = [headerText]
+        if let restoring {
+            kept += lines.dropFirst().filter { line in
+                (try? Self.decoder.decode(EvaluationRecord.self, from: Data(line.utf8)))
+                    .map { $0.step <= restoring.step } ?? false
+            }
+        }
+        try AtomicFile.write(Data((kept.joined(separator: "\n") + "\n").utf8), to: log, what: "the run's log")
+        let writer = try LineWriter(path: log, mode: .append)
+        var evaluations = Self.evaluations(kept)
+        reproduction.progress.started(name, steps: trainer.totalSteps, from: trainer.state.step)
+        let final: EvaluationRecord
+        var diverged = false
+        do {
+            final = try trainer.run(onEvent: { event in
+                switch event {
+                case .progress(let step, let total, _, _, _, _, _):
+                    self.reproduction.progress.step(step, of: total)
+                case .evaluation(let record):
+                    evaluations.append(record)
+                    try writer.write(Self.line(record, event: "eval"))
+                    self.reproduction.progress.step(record.step, of: trainer.totalSteps)
+                }
+            }, checkpointEvery: continuation == .checkpoints ? trainer.evalEvery : nil, checkpoint: { t in
+                try writer.sync()
+                try Checkpoint.save(t, to: checkpoint)
+            }, shouldStop: continuation == .checkpoints ? reproduction.shouldStop : { false }, afterStep: observe)
+        } catch Trainer.Stop.requested {
+            throw Reproduction.Stopped(step: trainer.state.step, run: name)
+        } catch let error as DnicError where error.status == DNIC_ERR_NONFINITE && continuation == .restart {
+            // a learning rate too large for the method is a result here: the run ends where it diverged
+            diverged = true
+            final = EvaluationRecord(step: trainer.state.step, epoch: Double(trainer.state.step) / Double(trainer.stepsPerEpoch),
+                                     trainLoss: .nan, testLoss: .nan, testAccuracy: .nan, samplesPerSecond: 0, seconds: 0)
+        }
+        if evaluations.last?.step == final.step { evaluations.removeLast() }
+        let result = try measure(trainer, final)
+        if reproduction.options.checkpoints, !diverged { try Checkpoint.save(trainer, to: checkpoint) }
+        try writer.write(Self.line(FinalLine(record: final, result: result)))
+        try writer.sync()
+        if !reproduction.options.checkpoints { try? FileManager.default.removeItem(atPath: checkpoint) }
+        reproduction.progress.finished(name, final: final)
+        if reproduction.shouldStop() { throw Reproduction.Stopped(step: nil, run: name) }
+        return Outcome(evaluations: evaluations + [final], result: result, trainer: trainer, skipped: false)
+    }
+
+    /// The trained network of a complete run: the run's trainer when it ran
+    /// now, else its checkpoint (nil when there is none: --no-checkpoints).
+    public func network(_ outcome: Outcome<some Codable>, name: String) throws -> (Network, DNI)? {
+        if let t = outcome.trainer { return (t.network, t.dni) }
+        guard FileManager.default.fileExists(atPath: checkpointPath(name)) else { return nil }
+        let c = try Checkpoint.load(path: checkpointPath(name))
+        return (c.network, c.interfaces)
+    }
+
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }()
+
+    static func line<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// An evaluation as `dnic train --log` writes it (flat, with its event).
+    static func line(_ record: EvaluationRecord, event: String) throws -> String {
+        var object = try JSONSerialization.jsonObject(with: Data(line(record).utf8)) as! [String: Any]
+        object["event"] = event
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    /// A file's complete lines (a torn last line, written when the process
+    /// was killed mid-write, is dropped); none when it is absent.
+    static func lines(of path: String) -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        var text = String(decoding: data, as: UTF8.self)
+        if !text.hasSuffix("\n") { text = String(text[..<(text.lastIndex(of: "\n") ?? text.startIndex)]) }
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    static func evaluations(_ lines: [String]) -> [EvaluationRecord] {
+        lines.compactMap { line in
+            guard line.contains("\"event\":\"eval\"") else { return nil }
+            return try? decoder.decode(EvaluationRecord.self, from: Data(line.utf8))
+        }
+    }
+}
