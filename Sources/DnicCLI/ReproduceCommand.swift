@@ -78,8 +78,8 @@ struct ReproduceCommand: ParsableCommand {
                 report = try reproduction.run(r)
             } catch let stop as Reproduction.Stopped {
                 display.clear()
-                let at = stop.step.map { " at step \($0) (its checkpoint is kept)" } ?? ""
-                Console.err("dnic: \(StopSignal.name): stopped in \(r.id) run \(stop.run)\(at); run the same command again to continue\n")
+                let where_ = stop.step.map { "in \(r.id) run \(stop.run) at step \($0) (its checkpoint is kept)" } ?? "in \(r.id) after run \(stop.run) (complete)"
+                Console.err("dnic: \(StopSignal.name): stopped \(where_); run the same command again to continue\n")
                 Foundation.exit(StopSignal.exitStatus)
             } catch let error as DnicError {
                 display.clear()
@@ -88,6 +88,10 @@ struct ReproduceCommand: ParsableCommand {
             display.clear()
             try Console.out.write("\(r.id): \(report.verdict.rawValue) — \(report.title) (\(report.runs) runs, \(report.skippedRuns) found complete, \(ResultReport.duration(report.wallSeconds)))")
             for f in report.findings { try Console.out.write("  \(f.verdict.rawValue): \(f.ours)") }
+            if StopSignal.requested, i + 1 < chosen.count {
+                Console.err("dnic: \(StopSignal.name): stopped after \(r.id) (complete); run the same command again to continue\n")
+                Foundation.exit(StopSignal.exitStatus)
+            }
         }
         try Console.out.write("wrote \((out as NSString).appendingPathComponent("index.html"))")
     }

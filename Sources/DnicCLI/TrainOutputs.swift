@@ -90,10 +90,5 @@ func bytes(_ n: Int) -> String {
     return "\(n) bytes"
 }
 
-/// `text` quoted for a POSIX shell when it needs it, so a printed command
-/// can be pasted as is.
-func shellQuoted(_ text: String) -> String {
-    let plain = text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0)) }
-    if plain && !text.isEmpty { return text }
-    return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
-}
+/// `text` quoted for a POSIX shell when it needs it (the library's shellWord).
+func shellQuoted(_ text: String) -> String { shellWord(text) }

@@ -89,7 +89,7 @@ public enum Figure2: PaperResult {
             let base = "fig2-\(g)-\(l == .mse ? "mse" : "log")"
             guard !panels.isEmpty else { continue }
             try HeatmapFigure(panels: panels, columns: columns).write(to: try r.path(id, base))
-            report.figures.append(.init(file: base + ".png", caption: "\(g == "grid" ? "Grid with 10% random labels" : "Grid with all labels random"), \(l == .mse ? "MSE" : "log loss"). Rows: steps \(settings.snapshots.map(String.init).joined(separator: ", ")). Left: the true loss and the loss implied by a single SG after hidden layer 3; right: the true loss and the loss implied at each of the SGs after hidden layers 1–4 (bottom first). Every panel has its own colour scale (only the shape matters)."))
+            report.figures.append(.init(file: base + ".svg", caption: "\(g == "grid" ? "Grid with 10% random labels" : "Grid with all labels random"), \(l == .mse ? "MSE" : "log loss"). Rows: steps \(settings.snapshots.map(String.init).joined(separator: ", ")). Left: the true loss and the loss implied by a single SG after hidden layer 3; right: the true loss and the loss implied at each of the SGs after hidden layers 1–4 (bottom first). Every panel has its own colour scale (only the shape matters)."))
         }}
         // ρ tables
         for every in [false, true] {

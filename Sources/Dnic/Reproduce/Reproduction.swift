@@ -104,8 +104,9 @@ public final class Reproduction {
     }
 }
 
-/// A word for a shell command line, quoted when it needs it.
-func shellWord(_ text: String) -> String {
+/// A word for a POSIX shell command line, quoted when it needs it, so a
+/// printed command can be pasted as is.
+public func shellWord(_ text: String) -> String {
     let plain = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0)) }
     return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

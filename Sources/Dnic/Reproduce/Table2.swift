@@ -121,7 +121,8 @@ public enum Table2: PaperResult {
         for l in ["MSE", "log loss"] {
             var table = ResultReport.Table(caption: "Final training loss, \(l) (— : not applicable)", header: ["dataset", "model"] + allMethods, rows: [])
             for d in plan.map(\.dataset).uniqued() { for model in ["linear", "deep linear"] {
-                table.rows.append([d, model] + allMethods.map { m in loss(d, model, l, m).map(lossText) ?? "—" })
+                let cells = allMethods.map { m in loss(d, model, l, m).map { l == "MSE" && $0.isFinite ? String(format: "%.6g", $0) : lossText($0) } ?? "—" }
+                if cells.contains(where: { $0 != "—" }) { table.rows.append([d, model] + cells) }
             } }
             report.tables.append(table)
         }
