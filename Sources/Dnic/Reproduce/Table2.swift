@@ -166,7 +166,7 @@ public enum Table2: PaperResult {
             if let bp = loss(d, model, "log loss", "backprop"), let sg = loss(d, model, "log loss", "sg-output"),
                let s = loss(d, model, "log loss", "sigmoid-sg-output") { sigmoid.append(("\(d) \(model)", bp, sg, s)) }
         } }
-        let closed = sigmoid.filter { $0.3 <= $0.1 + 0.25 * max($0.2 - $0.1, 0) }
+        let closed = sigmoid.filter { $0.3.isFinite && $0.3 <= $0.1 + 0.25 * max($0.2 - $0.1, 0) }
         report.findings.append(.init(
             paper: "for log loss one should use an SG with a sigmoid, SG(h, y) = d·σ(hA) + yB + C.",
             ours: "the sigmoid SG closes at least three quarters of the linear SG's gap on \(closed.count) of \(sigmoid.count) separable cases: " + sigmoid.map { "\($0.0) \(lossText($0.3))" }.joined(separator: "; ") + ".",
