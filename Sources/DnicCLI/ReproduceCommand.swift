@@ -21,7 +21,7 @@ struct ReproduceCommand: ParsableCommand {
     @Flag(help: "Reduced sizes (fewer steps, depths, seeds): minutes for all; the qualitative checks only.")
     var quick = false
 
-    @Option(help: "Image data of table1, fig3, fig4, fig5, fig8 (fashion-mnist stands in for MNIST; idx:DIR for real MNIST). (default: fashion-mnist)")
+    @Option(help: "Image data of table1, fig3, fig4, fig5, fig8 (fashion-mnist stands in for MNIST; idx:DIR for real MNIST).")
     var data = "fashion-mnist"
 
     @Option(parsing: .unconditional, help: "Seeds per rule in table1. (default: 3, quick 1)", transform: ArgumentValue.integer)

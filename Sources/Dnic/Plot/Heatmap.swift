@@ -98,8 +98,10 @@ public struct HeatmapFigure {
             let (low, high) = p.range
             let barRight = x0 + p.cols * cell + Self.barGap + Self.barWidth + 4
             out += SVG.text(p.title, x: Double(x0), y: Double(y0 - 6), size: 12)
-            out += SVG.text(SVG.number(high), x: Double(barRight), y: Double(y0 + 10), size: 10)
-            out += SVG.text(SVG.number(low), x: Double(barRight), y: Double(y0 + p.rows * cell), size: 10)
+            // float noise around zero (an RDM's diagonal: −2e-06) is printed as the 0 it is
+            func label(_ v: Double) -> String { abs(v) < 1e-5 * max(abs(high), abs(low)) ? "0" : SVG.number(v) }
+            out += SVG.text(label(high), x: Double(barRight), y: Double(y0 + 10), size: 10)
+            out += SVG.text(label(low), x: Double(barRight), y: Double(y0 + p.rows * cell), size: 10)
         }
         return out + "</svg>\n"
     }
