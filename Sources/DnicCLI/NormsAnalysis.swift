@@ -21,12 +21,7 @@ struct NormsAnalysis: ParsableCommand {
         }
         var csv = "model,layer,share\n"
         for r in rows { for (l, s) in r.shares.enumerated() { csv += "\(csvField(r.model)),\(l + 1),\(s)\n" } }
-        var plot = LinePlot(title: "Weight norm per hidden layer", xLabel: "hidden layer",
-                            yLabel: "‖W‖²_F share", series: rows.map { r in
-                                .init(label: r.model, points: r.shares.enumerated().map { (Double($0.offset + 1), $0.element) })
-                            })
-        plot.integerX = true
-        plot.marks = markList(rows.map { ($0.model, $0.boundaries) })
+        let plot = AnalysisPlots.norms(rows.map { (.init(label: $0.model, boundaries: $0.boundaries), $0.shares) })
         try AtomicFile.write(try AnalysisOutputs.json(rows), to: options.path("norms.json"), what: "the norms")
         try AtomicFile.write(Data(csv.utf8), to: options.path("norms.csv"), what: "the norms")
         try plot.write(to: options.path("norms.svg"))

@@ -35,13 +35,7 @@ struct ProbesAnalysis: ParsableCommand {
         }
         var csv = "model,layer,width,train_accuracy,test_accuracy\n"
         for r in rows { for l in r.layers { csv += "\(csvField(r.model)),\(l.layer),\(l.width),\(l.trainAccuracy),\(l.testAccuracy)\n" } }
-        var plot = LinePlot(title: "Linear probe accuracy per layer", xLabel: "layer (0 = input)", yLabel: "accuracy",
-                            series: rows.flatMap { r in [
-                                LinePlot.Series(label: "\(r.model) test", points: r.layers.map { (Double($0.layer), $0.testAccuracy) }),
-                                LinePlot.Series(label: "\(r.model) train", points: r.layers.map { (Double($0.layer), $0.trainAccuracy) }),
-                            ] })
-        plot.integerX = true
-        plot.marks = markList(rows.map { ($0.model, $0.boundaries) }, seriesPerModel: 2)
+        let plot = AnalysisPlots.probes(rows.map { (.init(label: $0.model, boundaries: $0.boundaries), $0.layers) })
         try AtomicFile.write(try AnalysisOutputs.json(rows), to: options.path("probes.json"), what: "the probes")
         try AtomicFile.write(Data(csv.utf8), to: options.path("probes.csv"), what: "the probes")
         try plot.write(to: options.path("probes.svg"))

@@ -71,12 +71,9 @@ struct RDMAnalysis: ParsableCommand {
         }
         let figure = HeatmapFigure(panels: panels, columns: drawn.count)
         try figure.write(to: options.path("rdm"))
-        var plot = LinePlot(title: "Within-class RDM blocks: distance to the last hidden layer", xLabel: "hidden layer",
-                            yLabel: "L2 distance", series: rows.map { r in
-                                .init(label: r.model, points: r.layers.map { (Double($0.layer), $0.distanceToLast) })
-                            })
-        plot.integerX = true
-        plot.marks = markList(rows.map { ($0.model, $0.boundaries) })
+        let plot = AnalysisPlots.rdmDistance(rows.map { r in
+            (.init(label: r.model, boundaries: r.boundaries), r.layers.map { ($0.layer, $0.distanceToLast) })
+        })
         try plot.write(to: options.path("rdm-distance.svg"))
         try AtomicFile.write(try AnalysisOutputs.json(Result(data: spec.description, points: points, models: rows)),
                              to: options.path("rdm.json"), what: "the RDM figures")

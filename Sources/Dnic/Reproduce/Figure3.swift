@@ -37,10 +37,9 @@ public enum Figure3: PaperResult {
             }
         }
         try HeatmapFigure(panels: panels, columns: shown.count).write(to: try r.path(id, "fig3-rdm"))
-        var plot = LinePlot(title: "Within-class RDM blocks: distance to the last hidden layer", xLabel: "hidden layer", yLabel: "L2 distance",
-                            series: rows.map { row in .init(label: row.model, points: row.layers.map { (Double($0.layer), $0.distanceToLast) }) })
-        plot.integerX = true
-        plot.marks = markList(rows.map { ($0.model, $0.boundaries) })
+        let plot = AnalysisPlots.rdmDistance(rows.map { row in
+            (.init(label: row.model, boundaries: row.boundaries), row.layers.map { ($0.layer, $0.distanceToLast) })
+        })
         try plot.write(to: try r.path(id, "fig3-distance.svg"))
         var csv = "model,layer,distance_to_last,distance_to_backprop,within_class,between_class\n"
         for row in rows { for l in row.layers { csv += "\(csvField(row.model)),\(l.layer),\(l.distanceToLast),\(l.distanceToBackprop),\(l.withinClass),\(l.betweenClass)\n" } }

@@ -16,10 +16,7 @@ public enum Figure5: PaperResult {
         for row in rows { for (l, v) in row.shares.enumerated() { csv += "\(csvField(row.model)),\(l + 1),\(v)\n" } }
         try AtomicFile.write(Data(csv.utf8), to: try r.path(id, "fig5.csv"), what: "the norms")
         try AtomicFile.write(try jsonData(rows), to: try r.path(id, "fig5.json"), what: "the norms")
-        var plot = LinePlot(title: "Weight norm per hidden layer", xLabel: "hidden layer", yLabel: "‖W‖²_F share",
-                            series: rows.map { row in .init(label: row.model, points: row.shares.enumerated().map { (Double($0.offset + 1), $0.element) }) })
-        plot.integerX = true
-        plot.marks = markList(rows.map { ($0.model, $0.boundaries) })
+        let plot = AnalysisPlots.norms(rows.map { (.init(label: $0.model, boundaries: $0.boundaries), $0.shares) })
         try plot.write(to: try r.path(id, "fig5.svg"))
         report.figures = [.init(file: "fig5.svg", caption: "Normalised squared Frobenius norm of each hidden layer's weight matrix: backprop, a single SG after hidden layer \(s.single) (dashed) and an SG between every pair of layers (SG*).")]
         report.tables.append(.init(caption: "Weight-norm shares", header: ["model", "slope per layer", "first layer", "last layer"],

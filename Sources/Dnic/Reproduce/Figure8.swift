@@ -25,13 +25,7 @@ public enum Figure8: PaperResult {
         for row in rows { for l in row.layers { csv += "\(csvField(row.model)),\(l.layer),\(l.width),\(l.trainAccuracy),\(l.testAccuracy)\n" } }
         try AtomicFile.write(Data(csv.utf8), to: try r.path(id, "fig8.csv"), what: "the probes")
         try AtomicFile.write(try jsonData(rows), to: try r.path(id, "fig8.json"), what: "the probes")
-        var plot = LinePlot(title: "Linear probe accuracy per layer", xLabel: "layer (0 = input)", yLabel: "accuracy",
-                            series: rows.flatMap { row in [
-                                LinePlot.Series(label: "\(row.model) train", points: row.layers.map { (Double($0.layer), $0.trainAccuracy) }),
-                                LinePlot.Series(label: "\(row.model) test", points: row.layers.map { (Double($0.layer), $0.testAccuracy) }),
-                            ] })
-        plot.integerX = true
-        plot.marks = markList(rows.map { ($0.model, $0.boundaries) }, seriesPerModel: 2)
+        let plot = AnalysisPlots.probes(rows.map { (.init(label: $0.model, boundaries: $0.boundaries), $0.layers) })
         try plot.write(to: try r.path(id, "fig8.svg"))
         report.figures = [.init(file: "fig8.svg", caption: "Accuracy of a linear probe on each layer (0 = the input) on its training points and on the test set: backprop, a single SG after hidden layer \(s.single) and an SG between every pair of layers.")]
         report.tables.append(.init(caption: "Probe accuracy (train / test)", header: ["model"] + [0, 1, 2, s.single, s.hidden].map { "layer \($0)" },
