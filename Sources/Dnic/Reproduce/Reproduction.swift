@@ -86,7 +86,8 @@ public final class Reproduction {
         if let s = options.seeds { parts += ["--seeds", "\(s)"] }
         if let d = options.depths { parts += ["--depths", d.map(String.init).joined(separator: ",")] }
         if !options.checkpoints { parts.append("--no-checkpoints") }
-        if let t = options.threads { parts += ["--threads", "\(t)"] }
+        // always: the numbers depend on the thread count
+        parts += ["--threads", "\(options.threads ?? CoreSystem.threads)"]
         return parts.joined(separator: " ")
     }
 
