@@ -78,6 +78,22 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(SVG.number(15000), "15000")
         XCTAssertEqual(SVG.number(-0.0), "0")
     }
+
+    /// More series than colours: colour by one variable, dash by another.
+    func testLinePlotSeriesColourAndDash() {
+        let plot = LinePlot(title: "t", xLabel: "x", yLabel: "y", series: [
+            .init(label: "a", points: [(0, 0), (1, 1)], colour: 3),
+            .init(label: "b", points: [(0, 1), (1, 0)], colour: 3, dashed: true),
+        ])
+        let svg = plot.svg()
+        let groups = svg.components(separatedBy: "<g class=\"series\"").dropFirst().map { $0.components(separatedBy: "</g>")[0] }
+        XCTAssertEqual(groups.count, 2)
+        XCTAssertTrue(groups[0].contains("stroke=\"\(LinePlot.palette[3])\"") && !groups[0].contains("stroke-dasharray"), groups[0])
+        XCTAssertTrue(groups[1].contains("stroke=\"\(LinePlot.palette[3])\"") && groups[1].contains("stroke-dasharray=\"6 4\""), groups[1])
+        // the plain default: colour by position, solid
+        let plain = LinePlot(title: "t", xLabel: "x", yLabel: "y", series: [.init(label: "a", points: [(0, 0)]), .init(label: "b", points: [(1, 1)])]).svg()
+        XCTAssertTrue(plain.contains("stroke=\"\(LinePlot.palette[1])\"") && !plain.contains("stroke-dasharray=\"6 4\""))
+    }
 }
 
 /// What an SVG holds, by parsing it as XML (a parse error throws).

@@ -56,9 +56,15 @@ public struct LinePlot {
     public struct Series {
         public var label: String
         public var points: [(x: Double, y: Double)]
-        public init(label: String, points: [(x: Double, y: Double)]) {
+        /// Palette index (nil: the series' position) and a dashed line, for
+        /// plots with more series than colours (colour by one variable, dash by another).
+        public var colour: Int?
+        public var dashed: Bool
+        public init(label: String, points: [(x: Double, y: Double)], colour: Int? = nil, dashed: Bool = false) {
             self.label = label
             self.points = points
+            self.colour = colour
+            self.dashed = dashed
         }
     }
 
@@ -125,15 +131,16 @@ public struct LinePlot {
             out += SVG.text(note, x: Self.left + w + 16, y: Self.top + h, size: 10)
         }
         for (i, s) in series.enumerated() {
-            let colour = Self.palette[i % Self.palette.count]
+            let colour = Self.palette[(s.colour ?? i) % Self.palette.count]
+            let dash = s.dashed ? " stroke-dasharray=\"6 4\"" : ""
             let pts = s.points.filter { $0.x.isFinite && $0.y.isFinite }
             let path = pts.map { "\(SVG.fmt(px($0.x))),\(SVG.fmt(py($0.y)))" }.joined(separator: " ")
             out += "<g class=\"series\" data-label=\"\(SVG.escape(s.label))\">\n"
-            out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"/>\n"
+            out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash)/>\n"
             for p in pts { out += "<circle cx=\"\(SVG.fmt(px(p.x)))\" cy=\"\(SVG.fmt(py(p.y)))\" r=\"3\" fill=\"\(colour)\"/>\n" }
             out += "</g>\n"
             let ly = Self.top + 12 + Double(i) * 18, lx = Self.left + w + 16
-            out += "<line x1=\"\(SVG.fmt(lx))\" y1=\"\(SVG.fmt(ly - 4))\" x2=\"\(SVG.fmt(lx + 22))\" y2=\"\(SVG.fmt(ly - 4))\" stroke=\"\(colour)\" stroke-width=\"2\"/>\n"
+            out += "<line x1=\"\(SVG.fmt(lx))\" y1=\"\(SVG.fmt(ly - 4))\" x2=\"\(SVG.fmt(lx + 22))\" y2=\"\(SVG.fmt(ly - 4))\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash)/>\n"
             out += SVG.text(s.label, x: lx + 28, y: ly, size: 11)
         }
         return out + "</svg>\n"

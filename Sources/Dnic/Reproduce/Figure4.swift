@@ -67,9 +67,10 @@ public enum Figure4: PaperResult {
             Curve(depth: p.depth, activation: p.activation.rawValue, method: p.sg ? "sg" : "backprop", steps: e.map(\.step), testError: e.map { 1 - $0.testAccuracy })
         }), to: try r.path(id, "fig4.json"), what: "the curves")
         for a in [Activation.relu, .sigmoid] {
-            let plot = LinePlot(title: "Test error, \(a.rawValue) (solid colours by depth; backprop and SG)", xLabel: "step", yLabel: "test error",
+            let plot = LinePlot(title: "Test error, \(a.rawValue): colour = depth; solid backprop, dashed SG", xLabel: "step", yLabel: "test error",
                                 series: curves.filter { $0.0.activation == a }.map { p, e in
-                                    .init(label: "\(p.depth) layers \(p.sg ? "SG" : "backprop")", points: e.map { (Double($0.step), 1 - $0.testAccuracy) })
+                                    .init(label: "\(p.depth) layers \(p.sg ? "SG" : "backprop")", points: e.map { (Double($0.step), 1 - $0.testAccuracy) },
+                                          colour: settings.depths.firstIndex(of: p.depth), dashed: p.sg)
                                 })
             try plot.write(to: try r.path(id, "fig4-\(a.rawValue).svg"))
             report.figures.append(.init(file: "fig4-\(a.rawValue).svg", caption: "Learning curves (test error over training steps) of \(a.rawValue) networks with batch norm, \(settings.depths.map(String.init).joined(separator: ", ")) hidden layers, trained with backprop and with a single SG in the middle of the stack."))
