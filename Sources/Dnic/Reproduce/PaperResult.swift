@@ -1,7 +1,7 @@
 import Foundation
 
 /// One of the paper's results as `dnic reproduce` runs it.
-public protocol PaperResult {
+public protocol PaperResult: SendableMetatype {
     /// The name on the command line and of its directory: table1, fig3, …
     static var id: String { get }
     /// One line for --help.
