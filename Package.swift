@@ -22,7 +22,7 @@ let package = Package(
         .target(
             name: "CDnic",
             path: "csrc",
-            exclude: ["tests", "dnic.pc.in"],
+            exclude: ["tests", "dnic.pc.in", "mpi"],
             publicHeadersPath: "include",
             cSettings: [.unsafeFlags(["-fopenmp", "-O2", "-fno-math-errno", "-fno-trapping-math"])],
             linkerSettings: [.linkedLibrary("omp5"), .linkedLibrary("m"), .linkedLibrary("dl")]

@@ -213,6 +213,11 @@ dnic_status dnic__net_block_view(dnic_net_t **out, dnic_net_t *whole, int first,
 void dnic__net_view_refresh(dnic_net_t *view, const dnic_net_t *whole);
 dnic_status dnic__net_update_blocks(dnic_net_t *whole, dnic_net_t *const *blocks, int n);
 void dnic__net_view_publish_step(const dnic_net_t *view, dnic_net_t *whole);
+/* The optimizer's first (0) or second (1) moment block, n_params floats
+ * (a view's point into its whole's). */
+float *dnic__net_moment(dnic_net_t *n, int which);
+/* Names the tensor that went non-finite elsewhere (another rank's copy). */
+void dnic__net_set_fault(dnic_net_t *n, int tensor, int gradient);
 
 /* blas.c: double-precision routines of the BLAS library dnic loaded, for
  * ridge.c (Fortran interfaces: column-major, every argument by pointer,

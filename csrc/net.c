@@ -728,3 +728,10 @@ void dnic__net_view_publish_step(const dnic_net_t *view, dnic_net_t *whole) {
     whole->step = view->step;
     whole->last_B = 0;
 }
+
+float *dnic__net_moment(dnic_net_t *n, int which) { return which ? n->v : n->m; }
+
+void dnic__net_set_fault(dnic_net_t *n, int tensor, int gradient) {
+    n->fault_tensor = tensor;
+    n->fault_grad = gradient;
+}

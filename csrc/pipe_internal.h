@@ -22,6 +22,15 @@ typedef struct {
     int slot;  /* up: ring slot of the sender holding h */
 } pipe_message_t;
 
+/* A message a block reads at a tick: its batch (-1: none), rows, and the
+ * values (h from below, the gradient target from above). */
+typedef struct {
+    int batch, rows;
+    const float *values;
+} pipe_input_t;
+
+struct pipe_transport;
+
 typedef struct {
     dnic_net_t *net;  /* the DNI's block (a view of the whole), lent to the pipeline */
     dnic_iface_t *it; /* interface at its top; NULL for the top block */
@@ -97,6 +106,26 @@ struct dnic_pipe_s {
     double engine_t0;
     double loss_acc;  /* losses of batches finished since the last tick call */
     int finished_acc;
+
+    /* another transport (MPI ranks, csrc/mpi/): this process runs one
+     * block and exchanges the same messages with the others */
+    const struct pipe_transport *transport;
+    void *transport_ctx;
+    int transport_broken; /* a peer failed: every later call is refused */
+};
+
+/* What a transport does in place of the in-process loop over blocks. */
+struct pipe_transport {
+    /* one tick (p->tick not yet advanced; block 0's batch x given there):
+     * run this process's block, exchange messages, and set top_loss,
+     * top_finished and every block's status figures */
+    dnic_status (*tick)(dnic_pipe_t *p, const float *x, int x_batch, int rows);
+    /* any message sent at the last tick, in any block */
+    int (*pending)(const dnic_pipe_t *p);
+    /* every block's state (pipe_state.c) into this process's pipeline */
+    dnic_status (*gather)(dnic_pipe_t *p);
+    /* at free: the other ranks stop */
+    void (*release)(dnic_pipe_t *p);
 };
 
 double dnic__pipe_now(void);
@@ -119,6 +148,27 @@ void dnic__pipe_note_target(pipe_block_t *b, float loss, int64_t stale);
  * unless update decoupling skips it. */
 dnic_status dnic__pipe_block_step(dnic_pipe_t *p, int s, const float *in, const int32_t *y, int batch, int rows,
                                   int slot, float *down, float *loss);
+
+/* The messages block s reads at this tick in-process: what its neighbours
+ * sent at the previous tick, in their buffers. */
+void dnic__pipe_local_inputs(const dnic_pipe_t *p, int s, pipe_input_t *below, pipe_input_t *above);
+/* Block s's work at tick p->tick: its interface trains on the target from
+ * above, then the batch from below (block 0: x) goes forward, signal,
+ * backward, update; writes only its own buffers and messages. */
+void dnic__pipe_block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x_rows, const pipe_input_t *below,
+                           const pipe_input_t *above);
+/* Any message sent at the last tick, from this process's view of every block. */
+int dnic__pipe_local_pending(const dnic_pipe_t *p);
+/* Batch `batch`'s labels into the ring every block reads them from. */
+void dnic__pipe_store_labels(dnic_pipe_t *p, int batch, const int32_t *labels, int rows);
+
+/* pipe_state.c: one block's whole state (parameters and optimizer moments
+ * of its layers and interface, step counters, rings, messages, figures)
+ * as bytes, to move it between processes. The size depends only on the
+ * pipeline's shape, so both ends know it. */
+size_t dnic__pipe_block_state_size(const dnic_pipe_t *p, int s);
+void dnic__pipe_block_state_pack(const dnic_pipe_t *p, int s, unsigned char *dst);
+dnic_status dnic__pipe_block_state_unpack(dnic_pipe_t *p, int s, const unsigned char *src);
 
 /* async.c */
 dnic_status dnic__async_setup(dnic_pipe_t *p, int queue);

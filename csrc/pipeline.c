@@ -49,6 +49,7 @@ static void free_labels(int32_t **a, int n) {
 
 void dnic_pipe_free(dnic_pipe_t *p) {
     if (!p) return;
+    if (p->transport) p->transport->release(p); /* tells the other ranks to stop */
     dnic__async_free(p); /* stops its workers first */
     for (int s = 0; p->blocks && s < p->n_blocks; s++) {
         pipe_block_t *b = &p->blocks[s];
@@ -316,11 +317,33 @@ static dnic_status delayed_step(dnic_pipe_t *p, int s, int batch, int rows, cons
     return st;
 }
 
-/* Block s's work at tick `tick`, from its neighbours' messages of the
- * previous tick; writes only its own buffers and messages. */
-static void block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x_rows) {
+void dnic__pipe_local_inputs(const dnic_pipe_t *p, int s, pipe_input_t *below, pipe_input_t *above) {
+    int prev_k = (int)((p->tick & 1) ^ 1);
+    *below = (pipe_input_t){-1, 0, NULL};
+    *above = (pipe_input_t){-1, 0, NULL};
+    if (s > 0) {
+        const pipe_block_t *b = &p->blocks[s - 1];
+        const pipe_message_t *m = &b->up_msg[prev_k];
+        if (m->batch >= 0) *below = (pipe_input_t){m->batch, m->rows, b->ring_h[m->slot]};
+    }
+    if (s + 1 < p->n_blocks) {
+        const pipe_block_t *b = &p->blocks[s + 1];
+        const pipe_message_t *m = &b->down_msg[prev_k];
+        if (m->batch >= 0) *above = (pipe_input_t){m->batch, m->rows, b->down[prev_k]};
+    }
+}
+
+void dnic__pipe_store_labels(dnic_pipe_t *p, int batch, const int32_t *labels, int rows) {
+    int slot = batch % p->n_label_slots;
+    memcpy(p->labels[slot], labels, (size_t)rows * sizeof(int32_t));
+    p->label_batch[slot] = batch;
+    p->label_rows[slot] = rows;
+}
+
+void dnic__pipe_block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x_rows, const pipe_input_t *below,
+                           const pipe_input_t *above) {
     pipe_block_t *b = &p->blocks[s];
-    int now_k = (int)(p->tick & 1), prev_k = now_k ^ 1;
+    int now_k = (int)(p->tick & 1);
     double t0 = dnic__pipe_now();
     dnic_status st = DNIC_OK;
     b->up_msg[now_k].batch = -1;
@@ -329,20 +352,18 @@ static void block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x
     /* 1. the interface trains on a target that arrived from above (a
      * delayed block runs that batch again and backwards from it) */
     if (b->it && b->delayed) {
-        const pipe_block_t *above = &p->blocks[s + 1];
-        const pipe_message_t *m = &above->down_msg[prev_k];
-        if (m->batch >= 0) st = delayed_step(p, s, m->batch, m->rows, above->down[prev_k], b->down[now_k]);
+        const pipe_input_t *m = above;
+        if (m->batch >= 0) st = delayed_step(p, s, m->batch, m->rows, m->values, b->down[now_k]);
         if (st == DNIC_OK && m->batch >= 0 && s > 0) b->down_msg[now_k] = (pipe_message_t){m->batch, m->rows, -1};
     } else if (b->it) {
-        const pipe_block_t *above = &p->blocks[s + 1];
-        const pipe_message_t *m = &above->down_msg[prev_k];
+        const pipe_input_t *m = above;
         if (m->batch >= 0) {
             int slot = dnic__pipe_ring_slot_of(b, m->batch);
             const int32_t *y = labels_of(p, m->batch);
             float loss = NAN;
             int64_t stale = 0;
             st = slot < 0 || !y ? DNIC_ERR_STATE
-                                : dnic__pipe_train_iface(b, slot, y, above->down[prev_k], m->rows, &loss, &stale);
+                                : dnic__pipe_train_iface(b, slot, y, m->values, m->rows, &loss, &stale);
             if (st == DNIC_OK) dnic__pipe_note_target(b, loss, stale);
         }
     }
@@ -354,14 +375,10 @@ static void block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x
         in = x;
         batch = x_batch;
         rows = x_rows;
-    } else {
-        const pipe_block_t *below = &p->blocks[s - 1];
-        const pipe_message_t *m = &below->up_msg[prev_k];
-        if (m->batch >= 0) {
-            in = below->ring_h[m->slot];
-            batch = m->batch;
-            rows = m->rows;
-        }
+    } else if (below->batch >= 0) {
+        in = below->values;
+        batch = below->batch;
+        rows = below->rows;
     }
     if (st == DNIC_OK && in && b->delayed) {
         /* forward only: h goes up, the input waits for the batch's target */
@@ -394,6 +411,13 @@ static void block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x
     b->busy += dnic__pipe_now() - t0;
 }
 
+/* In-process: every block here, its inputs its neighbours' buffers. */
+static void local_block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x_rows) {
+    pipe_input_t below, above;
+    dnic__pipe_local_inputs(p, s, &below, &above);
+    dnic__pipe_block_tick(p, s, x, x_batch, x_rows, &below, &above);
+}
+
 dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels, int B, float *loss_out,
                            int *finished_out) {
     if (!p) return DNIC_ERR_NULL;
@@ -406,21 +430,30 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
                  : dnic__async_drain(p, loss_out, finished_out);
     double t0 = dnic__pipe_now();
     int x_batch = -1;
+    if (p->transport && p->transport_broken) return DNIC_ERR_PEER;
     if (x) {
         /* labels out of range are refused by the loss and the interfaces */
         x_batch = (int)p->fed++;
-        int slot = x_batch % p->n_label_slots;
-        memcpy(p->labels[slot], labels, (size_t)B * sizeof(int32_t));
-        p->label_batch[slot] = x_batch;
-        p->label_rows[slot] = B;
+        dnic__pipe_store_labels(p, x_batch, labels, B);
     }
     p->top_finished = 0;
     p->top_loss = NAN;
+    if (p->transport) {
+        /* this process runs one block; the others are elsewhere */
+        dnic_enable_flush_to_zero();
+        dnic_status st = p->transport->tick(p, x, x_batch, B);
+        p->tick++;
+        p->wall += dnic__pipe_now() - t0;
+        if (st != DNIC_OK) return st;
+        if (loss_out) *loss_out = p->top_loss;
+        if (finished_out) *finished_out = p->top_finished;
+        return DNIC_OK;
+    }
     int S = p->n_blocks, workers = dnic_get_num_threads();
     if (workers > S) workers = S;
     dnic_enable_flush_to_zero();
     if (workers <= 1) {
-        for (int s = 0; s < S; s++) block_tick(p, s, x, x_batch, B);
+        for (int s = 0; s < S; s++) local_block_tick(p, s, x, x_batch, B);
     } else {
         /* one team per tick; inside it every block's OpenMP regions and
          * GEMMs run single-threaded (nested parallelism is off), so a block
@@ -436,7 +469,7 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
 #pragma omp atomic capture
             s = next++;
             if (s >= S) break;
-            block_tick(p, s, x, x_batch, B);
+            local_block_tick(p, s, x, x_batch, B);
         }
     }
     p->tick++;
@@ -466,6 +499,11 @@ dnic_status dnic_pipe_tick_rows(dnic_pipe_t *p, const float *X, const int32_t *l
 int dnic_pipe_pending(const dnic_pipe_t *p) {
     if (!p) return 0;
     if (p->async) return p->running; /* a drain stops the workers */
+    if (p->transport) return p->transport->pending(p);
+    return dnic__pipe_local_pending(p);
+}
+
+int dnic__pipe_local_pending(const dnic_pipe_t *p) {
     int k = (int)((p->tick - 1) & 1);
     if (p->tick == 0) return 0;
     for (int s = 0; s < p->n_blocks; s++)
@@ -506,6 +544,11 @@ dnic_status dnic_pipe_set_block_step(dnic_pipe_t *p, int s, int64_t step) {
 dnic_status dnic_pipe_sync_to_net(dnic_pipe_t *p) {
     if (!p) return DNIC_ERR_NULL;
     if (p->running) return DNIC_ERR_STATE; /* async workers still own the blocks */
+    if (p->transport) { /* the other blocks' values are elsewhere: bring them here */
+        if (p->transport_broken) return DNIC_ERR_PEER;
+        dnic_status st = p->transport->gather(p);
+        if (st != DNIC_OK) return st;
+    }
     /* the blocks' parameters are the whole's; its counter is the top block's */
     dnic_net_t *top = p->blocks[p->n_blocks - 1].net;
     if (top != p->whole) dnic__net_view_publish_step(top, p->whole);

@@ -15,6 +15,7 @@ const char *dnic_status_str(dnic_status s) {
     case DNIC_ERR_NONFINITE: return "a value is NaN or infinite";
     case DNIC_ERR_STATE: return "call out of order";
     case DNIC_ERR_UNAVAILABLE: return "the library this needs cannot be loaded";
+    case DNIC_ERR_PEER: return "another rank of the run failed, disagrees or went silent";
     }
     return "unknown status";
 }

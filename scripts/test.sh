@@ -39,6 +39,7 @@ stage() {
 # one line per Swift test class, the browser check's total, and every failure.
 summarize() {
     awk '/^c-suite: /                     { print "  " $0 }
+         /^mpi-np[0-9]+: /                { print "  " $0 }
          /^browser-suite: /               { print "  " $0 }
          FILENAME ~ /report-browser\.log$/ && /^FAIL / { print "  browser: " $0; next }
          /^OK test accuracy|^FAIL|skipped under SANITIZE/ { print "  example: " $0 }
@@ -81,6 +82,7 @@ fi
 
 cat "$logs"/*.log | awk '
      /^c-suite: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
+     /^mpi-np[0-9]+: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
      /^browser-suite: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
      # XCTest prints a total per class and, last, for all tests
      /Executed [0-9]+ tests?, with [0-9]+ failures?/ {

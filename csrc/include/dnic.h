@@ -66,7 +66,8 @@ typedef enum {
     DNIC_ERR_LABEL = 6,         /* a label is outside [0, classes) */
     DNIC_ERR_NONFINITE = 7,     /* a NaN or infinity was produced or given */
     DNIC_ERR_STATE = 8,         /* call out of order (e.g. backward before forward) */
-    DNIC_ERR_UNAVAILABLE = 9    /* the library this needs cannot be loaded here */
+    DNIC_ERR_UNAVAILABLE = 9,   /* the library this needs cannot be loaded here */
+    DNIC_ERR_PEER = 10          /* another process of the run (an MPI rank) failed, disagrees or went silent */
     /* new values are only ever added at the end */
 } dnic_status;
 
