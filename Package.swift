@@ -1,7 +1,19 @@
 // swift-tools-version:6.0
 // dnic: a Swift shell (library Dnic, CLI `dnic`) over the portable C99 core
 // in csrc/, which the Makefile also builds alone as libdnic.
+import Foundation
 import PackageDescription
+
+// Open MPI's headers (libopenmpi-dev): where they are, the MPI transport
+// (csrc/mpi, target CDnicMPI) is built and `dnic train --mpi` runs; without
+// them everything else builds and tests as before.
+let mpiHeaders = ["x86_64-linux-gnu", "aarch64-linux-gnu"].map { "/usr/lib/\($0)/openmpi/include/mpi.h" }
+let haveMPI = mpiHeaders.contains { FileManager.default.fileExists(atPath: $0) }
+let mpiTargets: [Target] = haveMPI ? [
+    .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+    .target(name: "CDnicMPI", dependencies: ["CDnic", "CMPI"], path: "csrc/mpi", publicHeadersPath: "include",
+            cSettings: [.unsafeFlags(["-fopenmp", "-O2"])]),
+] : []
 
 let package = Package(
     name: "dnic",
@@ -31,7 +43,8 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPng", path: "Sources/CPng", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
-        .target(name: "Dnic", dependencies: ["CDnic", "CZlib", "CPng", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Dnic", dependencies: ["CDnic", "CZlib", "CPng", .product(name: "Yams", package: "Yams")]
+                    + (haveMPI ? ["CDnicMPI"] : [])),
         .executableTarget(
             name: "DnicCLI",
             dependencies: ["Dnic", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -42,5 +55,5 @@ let package = Package(
         .executableTarget(name: "DnicFuzz", dependencies: ["Dnic"]),
         // Hostile/: committed hostile input files, found through #filePath
         .testTarget(name: "DnicTests", dependencies: ["Dnic", "CDnic", "DnicCLI"], exclude: ["Hostile"]),
-    ]
+    ] + mpiTargets
 )

@@ -50,7 +50,13 @@ struct DnicCommand: ParsableCommand {
 
     static func fail(_ message: String, code: Int32) -> Never {
         let line = message.split(separator: "\n").first.map(String.init) ?? message
+        // under mpirun every rank parses the same flags: rank 0 alone says what is wrong
+        if let launched = MPIRanks.launched, launched.size > 1, launched.rank > 0, !MPIRanks.isActive {
+            sleep(2)
+            Foundation.exit(code)
+        }
         Console.err("dnic: error: \(line)\n")
+        if MPIRanks.isActive { MPIRanks.abort(code) } // every rank ends with it, never a hang
         Foundation.exit(code)
     }
 }

@@ -149,6 +149,12 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --schedule async: messages each queue between blocks holds (how far a block may run ahead). (default: \(TrainingSpec.defaultQueue))", transform: ArgumentValue.integer)
     var queue: Int?
 
+    @Flag(help: "Each block an MPI rank: start as mpirun -np BLOCKS dnic train --mpi --schedule pipeline …; rank 0 loads the data, evaluates, logs and checkpoints, the others take its settings.")
+    var mpi = false
+
+    @Option(parsing: .unconditional, help: "With --mpi: seconds a rank waits for another before giving up. (default: 120)", transform: ArgumentValue.number)
+    var mpiTimeout: Double?
+
     @Flag(help: "Allow --log and --save to replace existing regular files.")
     var overwrite = false
 
@@ -242,8 +248,26 @@ struct TrainCommand: ParsableCommand {
     /// Checks everything that can be checked first (settings, outputs), then
     /// loads the data, builds the trainer and hands it to a TrainSession.
     func train(_ namer: SettingNamer) throws {
-        // a resumed run starts from the checkpoint's configuration
-        let restored = try resume.map { path in try Checkpoint.load(path: path, maxBatch: nil) }
+        if !mpi { try MPITraining.refuseRanksWithoutMPI() }
+        if mpiTimeout != nil, !mpi { throw UsageError("--mpi-timeout needs --mpi") }
+        let timeout = mpiTimeout ?? MPITraining.defaultTimeout
+        if let t = mpiTimeout, !(t > 0 && t <= 86_400) { throw UsageError("--mpi-timeout \(t): must be between 0 and 86400 seconds") }
+        if mpi {
+            try MPIRanks.start()
+            if MPIRanks.rank > 0 { MPITraining.serve(timeout: timeout) }
+        }
+        // a resumed run starts from the checkpoint's configuration; under
+        // MPI its bytes go to the other ranks too
+        let resumeBytes = mpi ? try resume.map { path in
+            guard let bytes = FileManager.default.contents(atPath: path) else {
+                throw DnicError("\(pathText(path)): cannot read the checkpoint (missing or unreadable)")
+            }
+            return bytes
+        } : nil
+        let restored = try resume.map { path in
+            try resumeBytes.map { try Checkpoint.load(bytes: $0, name: path, maxBatch: nil) }
+                ?? Checkpoint.load(path: path, maxBatch: nil)
+        }
         let config = try asUsage { () throws -> RunConfig in
             let c = try effectiveConfig(base: restored?.config)
             if let restored, let difference = RunConfig.resumeDifference(restored.config, c) {
@@ -260,6 +284,10 @@ struct TrainCommand: ParsableCommand {
         let outputs = try TrainOutputs(save: save, log: log, checkpointEvery: checkpointEvery, overwrite: overwrite,
                                        resume: resume, restored: restored?.outputs, config: self.config)
         if let threads = config.training.threads { try CoreSystem.setThreads(threads) }
+        else if mpi { try CoreSystem.setThreads(MPITraining.defaultThreads()) }
+        if mpi, config.training.schedule != .pipeline {
+            throw UsageError("--mpi runs the pipeline schedule (one rank per block): add --schedule pipeline")
+        }
         var options = DataOptions()
         options.seed = config.training.seed
         options.validationFraction = config.training.validation
@@ -271,15 +299,20 @@ struct TrainCommand: ParsableCommand {
         if let resume, trainer.state.step >= trainer.totalSteps {
             try Console.out.write("run \(pathText(resume)) already finished: step \(trainer.state.step) of \(trainer.totalSteps); "
                                   + "nothing to do (pass a larger \(namer.name("training.steps")) or \(namer.name("training.epochs")) to train it longer)")
+            if mpi { MPIRanks.abort(0) } // the other ranks wait for a run that will not come
             return
         }
         try outputs.checkRoom(for: trainer)
+        if mpi {
+            try MPITraining.shareRun(trainer, checkpoint: resumeBytes, threads: config.training.threads, timeout: timeout)
+        }
         warnAboutData(config, data, namer)
         let session = try TrainSession(trainer: trainer, outputs: outputs, report: Report(quiet: quiet), namer: namer,
                                        resumedStep: restored?.step)
         if !quiet { try printHeader(config, spec, data, trainer, Date().timeIntervalSince(loadStart)) }
         StopSignal.install()
         try session.run()
+        MPITraining.end()
     }
 
     /// Settings that run but are probably not what the user meant.
@@ -307,6 +340,7 @@ struct TrainCommand: ParsableCommand {
               + "\(config.optimizer.kind.rawValue) lr \(String(format: "%g", config.networkOptimizer.learningRate)), batch \(config.training.batch), "
               + "\(trainer.totalSteps) steps, \(CoreSystem.threads) thread(s), GEMM \(gemm.summary)"
               + (trainer.pipeline.map { ", schedule \(config.training.schedule.rawValue) (\($0.blockCount) blocks"
+                  + (mpi ? " as \(MPIRanks.size) MPI ranks" : "")
                   + (config.training.schedule == .async ? ", queue \(config.training.queue ?? TrainingSpec.defaultQueue))" : ")") } ?? ""))
         if !trainer.dni.boundaries.isEmpty {
             let dni = trainer.dni, i = config.interfaces

@@ -54,6 +54,7 @@ final class TrainSession {
             let saved = outputs.save.map { "; checkpoint saved to \(pathText($0)) (continue with: \(continueCommand($0)))" }
                 ?? " (no --save: nothing saved)"
             Console.err("dnic: \(StopSignal.name) at step \(trainer.state.step)\(saved)\n")
+            MPITraining.end()
             Foundation.exit(StopSignal.exitStatus)
         } catch let failure as CheckpointFailure {
             report.finish()

@@ -30,7 +30,8 @@
 #include <string.h>
 #include <time.h>
 
-enum { TAG_CMD = 101, TAG_UP, TAG_DOWN, TAG_STATUS, TAG_STATE };
+enum { TAG_CMD = 101, TAG_UP, TAG_DOWN, TAG_STATUS, TAG_STATE, TAG_COMPLAINT };
+enum { COMPLAINT_CHARS = 256 };
 enum { CMD_TICK = 1, CMD_GATHER = 2, CMD_STOP = 3 };
 enum { HEADER_INTS = 4, ATTACH_INTS = 7, ATTACH_MAGIC = 0x444E4D50 };
 
@@ -57,7 +58,15 @@ typedef struct {
     MPI_Request *rq_cmd, *rq_status;
     unsigned char *state; /* one block's state bytes (the largest) */
     size_t state_bytes;
+    /* a rank > 0 that gave up on a neighbour tells rank 0 why (its
+     * complaint names the rank at fault, where rank 0 would only see the
+     * rank stuck waiting for it); rank 0 listens all along */
+    char complaint[COMPLAINT_CHARS];
+    MPI_Request rq_complaint;
 } mpi_link;
+
+/* The pipeline attached in this process (at most one). */
+static dnic_pipe_t *attached;
 
 /* The last failure, for dnic_mpi_failure (one process, one run). */
 static char failure_line[256];
@@ -125,7 +134,7 @@ static void pause_for(double seconds) {
 /* Waits for n requests, at most `timeout` seconds. Spins first (a
  * neighbour's message is usually microseconds away), then sleeps in
  * growing steps so a rank waiting for rank 0's evaluation costs no core. */
-static dnic_status wait_all(double timeout, int n, MPI_Request *rq, int peer, const char *what) {
+static dnic_status wait_all(double timeout, int n, MPI_Request *rq, int peer, const char *what, mpi_link *L) {
     double t0 = dnic__pipe_now(), nap = 2e-6;
     for (long spins = 0;; spins++) {
         int done = 0;
@@ -138,6 +147,16 @@ static dnic_status wait_all(double timeout, int n, MPI_Request *rq, int peer, co
             return DNIC_ERR_PEER;
         }
         if (done) return DNIC_OK;
+        if (L && L->rq_complaint != MPI_REQUEST_NULL) {
+            MPI_Status from;
+            int heard = 0;
+            MPI_Test(&L->rq_complaint, &heard, &from);
+            if (heard) {
+                L->complaint[COMPLAINT_CHARS - 1] = 0;
+                fail_with("rank %d: %s", from.MPI_SOURCE, L->complaint);
+                return DNIC_ERR_PEER;
+            }
+        }
         double waited = dnic__pipe_now() - t0;
         if (waited > timeout) {
             fail_with("rank %d sent nothing for %.0f s while %s it (dead, stuck, or slower than the timeout)", peer,
@@ -152,7 +171,15 @@ static dnic_status wait_all(double timeout, int n, MPI_Request *rq, int peer, co
 }
 
 static dnic_status wait_one(double timeout, MPI_Request *rq, int peer, const char *what) {
-    return wait_all(timeout, 1, rq, peer, what);
+    return wait_all(timeout, 1, rq, peer, what, NULL);
+}
+
+/* A wait of the running pipeline. Rank 0 waits longer than the others and
+ * hears their complaints meanwhile, so when a rank stops, the line rank 0
+ * prints names it rather than the neighbour stuck waiting for it. */
+static dnic_status link_wait(mpi_link *L, MPI_Request *rq, int peer, const char *what) {
+    double timeout = L->rank == 0 ? 1.5 * L->timeout + 2.0 : L->timeout;
+    return wait_all(timeout, 1, rq, peer, what, L->rank == 0 ? L : NULL);
 }
 
 /* ---------------------------------------------------------------- broadcast */
@@ -223,7 +250,7 @@ static dnic_status receive_inputs(dnic_pipe_t *p, mpi_link *L, pipe_input_t *bel
     *above = (pipe_input_t){-1, 0, NULL};
     dnic_status st = DNIC_OK;
     if (s > 0) {
-        st = wait_one(L->timeout, &L->rq_up[k], s - 1, "waiting for activations from");
+        st = link_wait(L, &L->rq_up[k], s - 1, "waiting for activations from");
         if (st != DNIC_OK) return st;
         const int32_t *head = (const int32_t *)L->rx_up[k];
         int batch = head[0], rows = head[1];
@@ -235,7 +262,7 @@ static dnic_status receive_inputs(dnic_pipe_t *p, mpi_link *L, pipe_input_t *bel
         }
     }
     if (s + 1 < L->size) {
-        st = wait_one(L->timeout, &L->rq_down[k], s + 1, "waiting for gradients from");
+        st = link_wait(L, &L->rq_down[k], s + 1, "waiting for gradients from");
         if (st != DNIC_OK) return st;
         const int32_t *head = (const int32_t *)L->rx_down[k];
         int batch = head[0], rows = head[1];
@@ -254,7 +281,7 @@ static dnic_status send_outputs(dnic_pipe_t *p, mpi_link *L) {
     dnic_status st = DNIC_OK;
     if (s + 1 < L->size) {
         /* the buffer of two ticks ago must have gone */
-        if (L->sq_up[k] != MPI_REQUEST_NULL) st = wait_one(L->timeout, &L->sq_up[k], s + 1, "sending activations to");
+        if (L->sq_up[k] != MPI_REQUEST_NULL) st = link_wait(L, &L->sq_up[k], s + 1, "sending activations to");
         if (st != DNIC_OK) return st;
         int32_t *head = (int32_t *)L->tx_up[k];
         const pipe_message_t *m = &b->up_msg[k];
@@ -273,7 +300,7 @@ static dnic_status send_outputs(dnic_pipe_t *p, mpi_link *L) {
     }
     if (s > 0) {
         if (L->sq_down[k] != MPI_REQUEST_NULL)
-            st = wait_one(L->timeout, &L->sq_down[k], s - 1, "sending gradients to");
+            st = link_wait(L, &L->sq_down[k], s - 1, "sending gradients to");
         if (st != DNIC_OK) return st;
         int32_t *head = (int32_t *)L->tx_down[k];
         const pipe_message_t *m = &b->down_msg[k];
@@ -327,7 +354,7 @@ static dnic_status send_command(dnic_pipe_t *p, mpi_link *L, int cmd) {
     (void)p;
     for (int r = 1; r < L->size; r++) {
         if (L->rq_cmd[r] != MPI_REQUEST_NULL) {
-            dnic_status st = wait_one(L->timeout, &L->rq_cmd[r], r, "sending a command to");
+            dnic_status st = link_wait(L, &L->rq_cmd[r], r, "sending a command to");
             if (st != DNIC_OK) return st;
         }
         L->cmd[r] = cmd;
@@ -349,7 +376,7 @@ static dnic_status root_tick(dnic_pipe_t *p, const float *x, int x_batch, int ro
         MPI_Irecv(&L->status[r], (int)sizeof(rank_status), MPI_BYTE, r, TAG_STATUS, L->comm, &L->rq_status[r]);
     if (st == DNIC_OK) st = rank_tick(p, L, x, x_batch, rows);
     for (int r = 1; st == DNIC_OK && r < L->size; r++)
-        st = wait_one(L->timeout, &L->rq_status[r], r, "waiting for the tick's status from");
+        st = link_wait(L, &L->rq_status[r], r, "waiting for the tick's status from");
     if (st != DNIC_OK) return broken(p, st);
     L->status[0] = own_status(p, L);
     L->any_pending = 0;
@@ -389,7 +416,7 @@ static dnic_status root_gather(dnic_pipe_t *p) {
         size_t bytes = dnic__pipe_block_state_size(p, r);
         MPI_Request *rq = &L->rq_status[0]; /* rank 0's own slot, free; retired at free */
         MPI_Irecv(L->state, (int)bytes, MPI_BYTE, r, TAG_STATE, L->comm, rq);
-        st = wait_one(L->timeout, rq, r, "gathering the block of");
+        st = link_wait(L, rq, r, "gathering the block of");
         if (st == DNIC_OK) st = dnic__pipe_block_state_unpack(p, r, L->state);
     }
     return broken(p, st);
@@ -419,6 +446,7 @@ static void free_link(mpi_link *L) {
         clean &= retire(&L->rq_up[k]) & retire(&L->rq_down[k]) & retire(&L->sq_up[k]) & retire(&L->sq_down[k]);
     }
     for (int r = 0; L->rq_cmd && r < L->size; r++) clean &= retire(&L->rq_cmd[r]) & retire(&L->rq_status[r]);
+    clean &= retire(&L->rq_complaint);
     if (!clean) return; /* MPI may still write into these buffers: leave them */
     for (int k = 0; k < 2; k++) {
         free(L->rx_up[k]);
@@ -437,8 +465,9 @@ static void free_link(mpi_link *L) {
 
 static void root_release(dnic_pipe_t *p) {
     mpi_link *L = p->transport_ctx;
+    attached = NULL;
     if (!p->transport_broken && send_command(p, L, CMD_STOP) == DNIC_OK) {
-        for (int r = 1; r < L->size; r++) wait_one(L->timeout, &L->rq_cmd[r], r, "stopping");
+        for (int r = 1; r < L->size; r++) link_wait(L, &L->rq_cmd[r], r, "stopping");
     }
     free_link(L);
     p->transport_ctx = NULL;
@@ -465,6 +494,7 @@ static dnic_status rank_no_gather(dnic_pipe_t *p) {
 }
 
 static void rank_release(dnic_pipe_t *p) {
+    attached = NULL;
     free_link(p->transport_ctx);
     p->transport_ctx = NULL;
     p->transport = NULL;
@@ -472,10 +502,39 @@ static void rank_release(dnic_pipe_t *p) {
 
 static const struct pipe_transport rank_transport = {rank_no_tick, rank_pending, rank_no_gather, rank_release};
 
+static dnic_status serve_loop(dnic_pipe_t *p, mpi_link *L);
+
+/* A rank > 0 gave up waiting: rank 0 hears why, then ends the run (it
+ * aborts every rank). If rank 0 says nothing either, the caller reports. */
+static dnic_status complain(mpi_link *L) {
+    memset(L->complaint, 0, sizeof L->complaint);
+    snprintf(L->complaint, sizeof L->complaint, "%s", failure_line);
+    MPI_Request rq;
+    MPI_Isend(L->complaint, COMPLAINT_CHARS, MPI_CHAR, 0, TAG_COMPLAINT, L->comm, &rq);
+    int32_t cmd = 0;
+    MPI_Request rq_cmd;
+    MPI_Irecv(&cmd, 1, MPI_INT32_T, 0, TAG_CMD, L->comm, &rq_cmd);
+    /* rank 0 waits 1.5 x timeout + 2 s at most before it acts */
+    double t0 = dnic__pipe_now();
+    int done = 0;
+    while (!done && dnic__pipe_now() - t0 < 2.0 * L->timeout + 5.0) {
+        MPI_Test(&rq_cmd, &done, MPI_STATUS_IGNORE);
+        if (!done) pause_for(1e-3);
+    }
+    retire(&rq);
+    retire(&rq_cmd);
+    return DNIC_ERR_PEER;
+}
+
 dnic_status dnic_mpi_serve(dnic_pipe_t *p) {
     if (!p) return DNIC_ERR_NULL;
     if (p->transport != &rank_transport) return DNIC_ERR_STATE;
     mpi_link *L = p->transport_ctx;
+    dnic_status st = serve_loop(p, L);
+    return st == DNIC_ERR_PEER ? complain(L) : st;
+}
+
+static dnic_status serve_loop(dnic_pipe_t *p, mpi_link *L) {
     /* slot 0 of rank 0's tables holds this rank's own command and status,
      * so a request still pending when serving ends is retired at free */
     int32_t *cmd = &L->cmd[0];
@@ -484,14 +543,14 @@ dnic_status dnic_mpi_serve(dnic_pipe_t *p) {
     dnic_enable_flush_to_zero();
     for (;;) {
         MPI_Irecv(cmd, 1, MPI_INT32_T, 0, TAG_CMD, L->comm, rq_cmd);
-        dnic_status st = wait_one(L->timeout, rq_cmd, 0, "waiting for a command from");
+        dnic_status st = link_wait(L, rq_cmd, 0, "waiting for a command from");
         if (st != DNIC_OK) return st;
         if (*cmd == CMD_STOP) return *sq_status == MPI_REQUEST_NULL ? DNIC_OK
-                                                                    : wait_one(L->timeout, sq_status, 0, "reporting to");
+                                                                    : link_wait(L, sq_status, 0, "reporting to");
         if (*cmd == CMD_GATHER) {
             dnic__pipe_block_state_pack(p, L->rank, L->state);
             MPI_Isend(L->state, (int)dnic__pipe_block_state_size(p, L->rank), MPI_BYTE, 0, TAG_STATE, L->comm, sq_state);
-            st = wait_one(L->timeout, sq_state, 0, "sending its block to");
+            st = link_wait(L, sq_state, 0, "sending its block to");
             if (st != DNIC_OK) return st;
             continue;
         }
@@ -503,7 +562,7 @@ dnic_status dnic_mpi_serve(dnic_pipe_t *p) {
         p->top_finished = 0;
         p->top_loss = NAN;
         st = rank_tick(p, L, NULL, -1, 0);
-        if (st == DNIC_OK && *sq_status != MPI_REQUEST_NULL) st = wait_one(L->timeout, sq_status, 0, "reporting to");
+        if (st == DNIC_OK && *sq_status != MPI_REQUEST_NULL) st = link_wait(L, sq_status, 0, "reporting to");
         if (st != DNIC_OK) return st;
         *mine = own_status(p, L); /* of the tick just run */
         p->tick++;
@@ -527,7 +586,7 @@ static uint64_t shape_digest(const dnic_pipe_t *p) {
 dnic_status dnic_mpi_attach(dnic_pipe_t *p, uint64_t fingerprint, double timeout) {
     if (!p) return DNIC_ERR_NULL;
     if (!dnic_mpi_initialized()) return DNIC_ERR_STATE;
-    if (!(timeout > 0) || p->transport) return DNIC_ERR_ARG;
+    if (!(timeout > 0) || p->transport || attached) return DNIC_ERR_ARG;
     failure_line[0] = 0;
     int rank = 0, size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -570,6 +629,7 @@ dnic_status dnic_mpi_attach(dnic_pipe_t *p, uint64_t fingerprint, double timeout
     mpi_link *L = calloc(1, sizeof *L);
     if (!L) return DNIC_ERR_NOMEM;
     L->comm = MPI_COMM_NULL;
+    L->rq_complaint = MPI_REQUEST_NULL;
     MPI_Comm_dup(MPI_COMM_WORLD, &L->comm);
     MPI_Comm_set_errhandler(L->comm, MPI_ERRORS_RETURN);
     L->rank = rank;
@@ -607,8 +667,21 @@ dnic_status dnic_mpi_attach(dnic_pipe_t *p, uint64_t fingerprint, double timeout
         free_link(L);
         return DNIC_ERR_NOMEM;
     }
+    L->rq_complaint = MPI_REQUEST_NULL;
+    if (rank == 0)
+        MPI_Irecv(L->complaint, COMPLAINT_CHARS, MPI_CHAR, MPI_ANY_SOURCE, TAG_COMPLAINT, L->comm, &L->rq_complaint);
     post_receives(p, L, p->tick);
+    attached = p;
     p->transport_ctx = L;
     p->transport = rank == 0 ? &root_transport : &rank_transport;
     return DNIC_OK;
+}
+
+dnic_status dnic_mpi_detach(dnic_pipe_t *p) {
+    if (!p) return DNIC_ERR_NULL;
+    if (!p->transport || p != attached) return DNIC_ERR_STATE;
+    dnic_status st = DNIC_OK;
+    if (p->transport == &root_transport && !p->transport_broken) st = root_gather(p);
+    p->transport->release(p);
+    return st;
 }

@@ -111,7 +111,15 @@ public enum Checkpoint {
     /// - Parameter maxBatch: rows the network must take; nil = the stored
     ///   configuration's batch size.
     public static func load(path: String, maxBatch: Int? = 1024) throws -> Loaded {
-        let file = try SafeTensors.read(path: path)
+        try load(file: try SafeTensors.read(path: path), path: path, maxBatch: maxBatch)
+    }
+
+    /// The same from a checkpoint file's bytes (e.g. sent by MPI rank 0); `name` stands for the file in messages.
+    public static func load(bytes: Data, name: String, maxBatch: Int? = 1024) throws -> Loaded {
+        try load(file: try SafeTensors.decode(bytes, name: name), path: name, maxBatch: maxBatch)
+    }
+
+    static func load(file: SafeTensors, path: String, maxBatch: Int?) throws -> Loaded {
         func bad(_ why: String) -> DnicError { DnicError("\(pathText(path)): \(why)") }
         let meta = file.metadata
         guard meta["format"] == format else {

@@ -41,8 +41,7 @@ public final class Pipeline {
     public func tick(x: UnsafePointer<Float>?, labels: UnsafePointer<Int32>?, batch: Int) throws -> Finished? {
         var loss: Float = 0
         var finished: Int32 = 0
-        try DnicError.check(dnic_pipe_tick(handle, x, labels, Int32(batch), &loss, &finished),
-                            isAsync ? "async step" : "pipeline tick")
+        try check(dnic_pipe_tick(handle, x, labels, Int32(batch), &loss, &finished), isAsync ? "async step" : "pipeline tick")
         return finished > 0 ? Finished(count: Int(finished), meanLoss: loss) : nil
     }
 
@@ -51,8 +50,8 @@ public final class Pipeline {
                      picked: UnsafePointer<Int32>, batch: Int) throws -> Finished? {
         var loss: Float = 0
         var finished: Int32 = 0
-        try DnicError.check(dnic_pipe_tick_rows(handle, rows, labels, count, picked, Int32(batch), &loss, &finished),
-                            isAsync ? "async step" : "pipeline tick")
+        try check(dnic_pipe_tick_rows(handle, rows, labels, count, picked, Int32(batch), &loss, &finished),
+                  isAsync ? "async step" : "pipeline tick")
         return finished > 0 ? Finished(count: Int(finished), meanLoss: loss) : nil
     }
 
@@ -110,7 +109,16 @@ public final class Pipeline {
     }
 
     /// The blocks' parameters, optimizer state and step into the DNI's network.
-    public func sync() throws { try DnicError.check(dnic_pipe_sync_to_net(handle), "pipeline sync") }
+    public func sync() throws { try check(dnic_pipe_sync_to_net(handle), "pipeline sync") }
+
+    /// Under MPI a failure may be another rank's: the transport says which and why.
+    private func check(_ st: dnic_status, _ what: String) throws {
+        if st == DNIC_ERR_PEER { throw DnicError(MPIRanks.failure, status: st) }
+        if st != DNIC_OK, st != DNIC_ERR_NONFINITE, let r = MPIRanks.failedRank, r > 0 {
+            throw DnicError("\(what) on rank \(r) (block \(r)): \(MPIRanks.statusText(st))", status: st)
+        }
+        try DnicError.check(st, what)
+    }
 
     /// Block s (0 = bottom): seconds computing, and seconds of ticks spent waiting for the other blocks.
     public func stats(_ s: Int) -> (busy: Double, wait: Double) {

@@ -108,23 +108,12 @@ public final class Trainer {
         self.config = config
         self.data = data
         let batch = min(config.training.batch, train.count)
-        if let restoring {
-            network = restoring.network
-            dni = restoring.interfaces
-            state = restoring.state
-            guard network.inputDim == train.dim,
-                  network.outputDim == config.model.outputWidth(classes: train.classes) else {
-                throw DnicError("the checkpoint's network (\(network.inputDim) inputs, \(network.outputDim) outputs) does not fit \(train.name)")
-            }
-        } else {
-            network = try Network(config.model, inputDim: train.dim,
-                                  outputDim: config.model.outputWidth(classes: train.classes),
-                                  maxBatch: Trainer.maxBatch(config, data), seed: config.training.seed)
-            dni = try DNI(network: network, spec: config.interfaces, labelWidth: max(train.classes, 2),
-                          seed: config.training.seed ^ 0x1F_ACE5)
-        }
-        try network.setOptimizer(config.networkOptimizer)
-        try dni.setInterfaceOptimizer(config.interfaceOptimizer)
+        let built = try Trainer.build(config: config, inputDim: train.dim, classes: train.classes,
+                                      maxBatch: Trainer.maxBatch(config, data), restoring: restoring, dataName: train.name)
+        network = built.network
+        dni = built.dni
+        state = built.state
+        pipeline = built.pipeline
         stepsPerEpoch = (train.count + batch - 1) / batch
         // validate() bounds steps x batch; epochs need the data's size
         let epochs = config.training.epochs
@@ -133,6 +122,33 @@ public final class Trainer {
         }
         totalSteps = config.training.steps ?? epochs * stepsPerEpoch
         evalEvery = config.training.evalEvery ?? stepsPerEpoch
+    }
+
+    /// What a run trains, without its data: the network and interfaces
+    /// (fresh from the settings, or a checkpoint's) with their optimizers
+    /// and clipping, the trainer state, and the unlocked schedule with a
+    /// checkpoint's batches in flight restored. MPI ranks other than 0
+    /// build their copy of the run from this alone.
+    public static func build(config: RunConfig, inputDim: Int, classes: Int, maxBatch: Int,
+                             restoring: Checkpoint.Loaded?, dataName: String)
+        throws -> (network: Network, dni: DNI, state: TrainerState, pipeline: Pipeline?) {
+        let network: Network, dni: DNI
+        var state = TrainerState()
+        if let restoring {
+            network = restoring.network
+            dni = restoring.interfaces
+            state = restoring.state
+            guard network.inputDim == inputDim, network.outputDim == config.model.outputWidth(classes: classes) else {
+                throw DnicError("the checkpoint's network (\(network.inputDim) inputs, \(network.outputDim) outputs) does not fit \(dataName)")
+            }
+        } else {
+            network = try Network(config.model, inputDim: inputDim, outputDim: config.model.outputWidth(classes: classes),
+                                  maxBatch: maxBatch, seed: config.training.seed)
+            dni = try DNI(network: network, spec: config.interfaces, labelWidth: max(classes, 2),
+                          seed: config.training.seed ^ 0x1F_ACE5)
+        }
+        try network.setOptimizer(config.networkOptimizer)
+        try dni.setInterfaceOptimizer(config.interfaceOptimizer)
         if let clip = config.training.clipGrad {
             try network.setGradientClip(clip)
             try dni.setGradientClip(clip)
@@ -156,6 +172,7 @@ public final class Trainer {
             inflight = nil
         }
         // last: the pipeline imports the network's values and settings
+        let pipeline: Pipeline?
         switch config.training.schedule {
         case .locked: pipeline = nil
         case .pipeline: pipeline = try Pipeline(dni: dni)
@@ -169,6 +186,7 @@ public final class Trainer {
             if let steps = state.blockSteps, steps.count == pipeline.blockCount { try pipeline.setBlockSteps(steps) }
             if let inflight { try pipeline.importInflight(inflight) }
         }
+        return (network, dni, state, pipeline)
     }
 
     /// Unlocked: ticks without input (async: waits) until every batch fed
@@ -199,8 +217,8 @@ public final class Trainer {
             return nil
         }
         do {
+            try pipeline.sync() // under MPI this brings the other ranks' blocks (and batches in flight) here
             let inflight = try pipeline.exportInflight()
-            try pipeline.sync()
             state.blockSteps = pipeline.blockSteps
             return inflight
         } catch let error as DnicError where error.status == DNIC_ERR_STATE {

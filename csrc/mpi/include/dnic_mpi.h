@@ -62,6 +62,11 @@ DNIC_API dnic_status dnic_mpi_broadcast(void **data, size_t *n, double timeout_s
  * DNIC_ERR_PEER (the ranks disagree), on every rank alike.
  * timeout_seconds (> 0) bounds every later wait. */
 DNIC_API dnic_status dnic_mpi_attach(dnic_pipe_t *p, uint64_t fingerprint, double timeout_seconds);
+/* Rank 0: gathers every block into this process's pipeline and stops
+ * the other ranks (their dnic_mpi_serve returns DNIC_OK); the pipeline
+ * goes on in-process. Other ranks (after serving): unbinds. Not attached:
+ * DNIC_ERR_STATE. dnic_pipe_free does the same without the gather. */
+DNIC_API dnic_status dnic_mpi_detach(dnic_pipe_t *p);
 /* Ranks > 0: run this rank's block as rank 0 says, until rank 0 frees its
  * pipeline (DNIC_OK) or a failure (a status of this block's own, e.g.
  * DNIC_ERR_NONFINITE, is reported to rank 0 and serving goes on). */

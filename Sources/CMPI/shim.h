@@ -1,0 +1,2 @@
+/* Open MPI's C API, for CDnicMPI (include paths from pkg-config ompi-c). */
+#include <mpi.h>
