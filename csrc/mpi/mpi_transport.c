@@ -543,7 +543,10 @@ static dnic_status serve_loop(dnic_pipe_t *p, mpi_link *L) {
     dnic_enable_flush_to_zero();
     for (;;) {
         MPI_Irecv(cmd, 1, MPI_INT32_T, 0, TAG_CMD, L->comm, rq_cmd);
-        dnic_status st = link_wait(L, rq_cmd, 0, "waiting for a command from");
+        /* rank 0 may be evaluating or writing a checkpoint, and when a rank
+         * stalls it is rank 0 that says so (it waits 1.5 x timeout + 2 s):
+         * the others wait longer for it */
+        dnic_status st = wait_all(3.0 * L->timeout + 10.0, 1, rq_cmd, 0, "waiting for a command from", NULL);
         if (st != DNIC_OK) return st;
         if (*cmd == CMD_STOP) return *sq_status == MPI_REQUEST_NULL ? DNIC_OK
                                                                     : link_wait(L, sq_status, 0, "reporting to");

@@ -1,0 +1,231 @@
+import Dnic
+import Foundation
+import XCTest
+
+/// `mpirun -np K dnic train --mpi`: the pipeline's blocks as MPI ranks, end
+/// to end through the CLI (the transport's own checks are csrc/tests/mpi).
+///   - 2 and 3 ranks give the in-process pipeline's checkpoint bit for bit;
+///   - a run stopped under MPI resumes in-process, and the reverse, equal
+///     to the straight run;
+///   - mismatches (no --mpi under mpirun, ranks ≠ blocks, a schedule MPI
+///     cannot run) end every rank with one line from rank 0;
+///   - a killed rank ends the job non-zero within seconds, the last
+///     checkpoint intact and resumable; a stopped rank is named by rank 0
+///     after the timeout.
+/// Skipped where this dnic was built without MPI or mpirun is missing.
+final class MPITests: XCTestCase {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        let seconds: Double
+    }
+
+    static let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    override func setUpWithError() throws {
+        guard MPIRanks.isBuilt else { throw XCTSkip("this dnic was built without MPI (no libopenmpi-dev)") }
+        guard Self.mpirun != nil else { throw XCTSkip("mpirun not found (openmpi-bin)") }
+    }
+
+    /// mpirun's flags here: more ranks than cores, root in containers,
+    /// shared memory without CMA (needs ptrace rights), and -q: only the
+    /// program's own lines on stderr.
+    static var mpirunFlags: [String] {
+        ["-q", "--oversubscribe", "--mca", "btl_vader_single_copy_mechanism", "none"]
+            + (getuid() == 0 ? ["--allow-run-as-root"] : [])
+    }
+
+    /// A small pipeline run: K blocks (interfaces after hidden layers 1..K-1 of 3).
+    static func trainArgs(blocks: Int, steps: Int, width: Int = 32) -> [String] {
+        ["train", "--schedule", "pipeline", "--rule", "sg", "--sg-at", (1..<blocks).map(String.init).joined(separator: ","),
+         "--hidden", "3", "--width", String(width), "--batchnorm", "--steps", String(steps), "--eval-every", String(max(steps / 2, 1)),
+         "--threads", "1", "--data", "synth:xor-100d", "--quiet"]
+    }
+
+    func launch(_ executable: String, _ args: [String], whileRunning: (@Sendable (Process) -> Void)? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["OMP_NUM_THREADS"] = "1"
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let t0 = Date()
+        try process.run()
+        nonisolated(unsafe) var e = Data()
+        let read = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            e = err.fileHandleForReading.readDataToEndOfFile()
+            read.signal()
+        }
+        if let whileRunning { DispatchQueue.global().async { whileRunning(process) } }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        read.wait()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                   stderr: String(decoding: e, as: UTF8.self), seconds: Date().timeIntervalSince(t0))
+    }
+
+    func dnic(_ args: [String], whileRunning: (@Sendable (Process) -> Void)? = nil) throws -> Run {
+        try launch(CLITests.executable.path, args, whileRunning: whileRunning)
+    }
+
+    func mpi(_ ranks: Int, _ args: [String], quiet: Bool = true,
+             whileRunning: (@Sendable (Process) -> Void)? = nil) throws -> Run {
+        try launch(Self.mpirun!, Self.mpirunFlags.filter { quiet || $0 != "-q" } + ["-np", String(ranks), CLITests.executable.path]
+                   + args, whileRunning: whileRunning)
+    }
+
+    func tempDir() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnic-mpi-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        return dir
+    }
+
+    /// Every tensor of two checkpoints (parameters, optimizer moments, batches in flight), bit for bit.
+    func assertSameTensors(_ a: URL, _ b: URL, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let x = try SafeTensors.read(path: a.path), y = try SafeTensors.read(path: b.path)
+        XCTAssertEqual(x.tensors.map(\.name).sorted(), y.tensors.map(\.name).sorted(), what, file: file, line: line)
+        var differing = [String]()
+        for t in x.tensors {
+            let u = y.tensor(t.name)
+            if u?.values.map(\.bitPattern) != t.values.map(\.bitPattern) { differing.append(t.name) }
+        }
+        XCTAssertEqual(differing, [], "\(what): tensors differ", file: file, line: line)
+        XCTAssertEqual(x.metadata["step"], y.metadata["step"], what, file: file, line: line)
+        XCTAssertEqual(x.metadata["pipeline_inflight"], y.metadata["pipeline_inflight"], what, file: file, line: line)
+    }
+
+    func testTwoAndThreeRanksEqualTheInProcessPipeline() throws {
+        let dir = try tempDir()
+        for blocks in [2, 3] {
+            let args = Self.trainArgs(blocks: blocks, steps: 50)
+            let inProcess = dir.appendingPathComponent("in-\(blocks).safetensors")
+            let ranks = dir.appendingPathComponent("mpi-\(blocks).safetensors")
+            let a = try dnic(args + ["--save", inProcess.path])
+            XCTAssertEqual(a.status, 0, a.stderr)
+            let b = try mpi(blocks, args + ["--mpi", "--save", ranks.path])
+            XCTAssertEqual(b.status, 0, b.stderr)
+            XCTAssertEqual(a.stdout.split(separator: " ").prefix(3), b.stdout.split(separator: " ").prefix(3),
+                           "the same accuracy line: \(a.stdout) vs \(b.stdout)")
+            try assertSameTensors(inProcess, ranks, "\(blocks) ranks")
+        }
+        // the header says how it runs
+        let shown = try mpi(2, Self.trainArgs(blocks: 2, steps: 4).filter { $0 != "--quiet" } + ["--mpi"])
+        XCTAssertEqual(shown.status, 0, shown.stderr)
+        XCTAssertTrue(shown.stdout.contains("(2 blocks as 2 MPI ranks)"), shown.stdout)
+    }
+
+    /// Stops `process`'s rank 0 with SIGTERM once `file` exists (a mid-run checkpoint).
+    static func terminate(_ process: Process, rank0Of mpirun: Bool, after file: URL) {
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: file.path), Date() < deadline, process.isRunning { usleep(20_000) }
+        usleep(100_000)
+        let pid = mpirun ? rank(0, of: process.processIdentifier) ?? process.processIdentifier : process.processIdentifier
+        kill(pid, SIGTERM)
+    }
+
+    /// The pid of MPI rank `r` among mpirun's children (from their environment).
+    static func rank(_ r: Int, of mpirun: Int32) -> Int32? {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let children = (try? String(contentsOfFile: "/proc/\(mpirun)/task/\(mpirun)/children", encoding: .utf8)) ?? ""
+            for pid in children.split(separator: " ").compactMap({ Int32($0) }) {
+                guard let env = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
+                if env.split(separator: 0).contains(where: { String(decoding: $0, as: UTF8.self) == "OMPI_COMM_WORLD_RANK=\(r)" }) {
+                    return pid
+                }
+            }
+            usleep(20_000)
+        }
+        return nil
+    }
+
+    func testStoppedUnderMPIResumesInProcessAndTheReverse() throws {
+        let dir = try tempDir()
+        let steps = 4000
+        let args = Self.trainArgs(blocks: 3, steps: steps, width: 128) + ["--checkpoint-every", "200"]
+        let straight = dir.appendingPathComponent("straight.safetensors")
+        XCTAssertEqual(try dnic(args + ["--save", straight.path]).status, 0)
+
+        // MPI, stopped (SIGTERM to rank 0) mid-run with batches in flight, then in-process
+        let cut = dir.appendingPathComponent("cut-mpi.safetensors")
+        let stopped = try mpi(3, args + ["--mpi", "--save", cut.path]) { Self.terminate($0, rank0Of: true, after: cut) }
+        XCTAssertEqual(stopped.status, 143, "stopped by SIGTERM: \(stopped.stderr)")
+        XCTAssertTrue(stopped.stderr.contains("checkpoint saved"), stopped.stderr)
+        let cutStep = try Checkpoint.load(path: cut.path).step
+        XCTAssertLessThan(cutStep, steps, "the run was not cut")
+        XCTAssertNotNil(try SafeTensors.read(path: cut.path).metadata["pipeline_inflight"], "nothing in flight at the cut")
+        let resumed = try dnic(["train", "--resume", cut.path, "--quiet"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        try assertSameTensors(straight, cut, "MPI (cut at \(cutStep)) then in-process")
+
+        // in-process, stopped, then MPI
+        let cut2 = dir.appendingPathComponent("cut-in.safetensors")
+        let stopped2 = try dnic(args + ["--save", cut2.path]) { Self.terminate($0, rank0Of: false, after: cut2) }
+        XCTAssertEqual(stopped2.status, 143, stopped2.stderr)
+        let cutStep2 = try Checkpoint.load(path: cut2.path).step
+        let resumed2 = try mpi(3, ["train", "--mpi", "--resume", cut2.path, "--quiet"])
+        XCTAssertEqual(resumed2.status, 0, resumed2.stderr)
+        try assertSameTensors(straight, cut2, "in-process (cut at \(cutStep2)) then MPI")
+    }
+
+    /// One line on stderr (mpirun -q adds none), from rank 0.
+    func assertOneLine(_ r: Run, mentions needles: [String], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(r.status, 0, file: file, line: line)
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "expected one line, got: \(r.stderr)", file: file, line: line)
+        for needle in needles {
+            XCTAssertTrue(r.stderr.contains(needle), "stderr lacks '\(needle)': \(r.stderr)", file: file, line: line)
+        }
+    }
+
+    func testMismatchesEndEveryRankWithOneLine() throws {
+        let args = Self.trainArgs(blocks: 2, steps: 20)
+        assertOneLine(try mpi(2, args), mentions: ["without --mpi"])
+        assertOneLine(try mpi(3, args + ["--mpi"]), mentions: ["3 ranks for 2 blocks", "-np 2"])
+        assertOneLine(try mpi(2, args.map { $0 == "pipeline" ? "locked" : $0 } + ["--mpi"]), mentions: ["--schedule pipeline"])
+        assertOneLine(try mpi(2, args + ["--mpi", "--data", "synth:nothing"]), mentions: ["synth:nothing"])
+        let usage = try dnic(args + ["--mpi-timeout", "5"])
+        XCTAssertEqual(usage.status, 2)
+        XCTAssertTrue(usage.stderr.contains("--mpi-timeout needs --mpi"), usage.stderr)
+    }
+
+    func testKilledRankEndsTheJobAndTheCheckpointResumes() throws {
+        let dir = try tempDir()
+        let save = dir.appendingPathComponent("run.safetensors")
+        let args = Self.trainArgs(blocks: 3, steps: 1_000_000, width: 128) + ["--checkpoint-every", "200", "--save", save.path]
+        nonisolated(unsafe) var killedAt = Date.distantFuture
+        let r = try mpi(3, args + ["--mpi"], quiet: false) { process in
+            let deadline = Date().addingTimeInterval(60)
+            while !FileManager.default.fileExists(atPath: save.path), Date() < deadline { usleep(20_000) }
+            if let victim = Self.rank(1, of: process.processIdentifier) {
+                killedAt = Date()
+                kill(victim, SIGKILL)
+            }
+        }
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertLessThan(Date().timeIntervalSince(killedAt), 30, "mpirun took too long to end the job")
+        // a killed rank cannot speak: Open MPI's runtime sees it die and says so
+        XCTAssertTrue(r.stderr.contains("rank 1") && r.stderr.contains("signal 9"), r.stderr)
+        // the last checkpoint is whole and continues in-process
+        let saved = try Checkpoint.load(path: save.path)
+        XCTAssertGreaterThanOrEqual(saved.step, 200)
+        let resumed = try dnic(["train", "--resume", save.path, "--steps", String(saved.step + 50), "--quiet"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    }
+
+    func testStoppedRankIsNamedByRankZero() throws {
+        let args = Self.trainArgs(blocks: 3, steps: 1_000_000, width: 128) + ["--mpi", "--mpi-timeout", "2"]
+        let r = try mpi(3, args) { process in
+            usleep(3_000_000)
+            if let victim = Self.rank(2, of: process.processIdentifier) { kill(victim, SIGSTOP) }
+        }
+        assertOneLine(r, mentions: ["rank 2 sent nothing for"])
+        XCTAssertLessThan(r.seconds, 40)
+    }
+}
