@@ -148,7 +148,7 @@ MPI_OBJ      := $(MPI_SRC:csrc/mpi/%.c=$(BUILD)/obj/mpi/%.o)
 ifneq ($(MPICC),)
 mpi: $(BUILD)/libdnic_mpi.a $(BUILD)/libdnic_mpi.so
 
-$(BUILD)/obj/mpi/%.o: csrc/mpi/%.c csrc/mpi/include/dnic_mpi.h csrc/include/dnic.h $(wildcard csrc/*.h)
+$(BUILD)/obj/mpi/%.o: csrc/mpi/%.c csrc/mpi/include/dnic_mpi.h csrc/include/dnic.h $(wildcard csrc/*.h csrc/mpi/*.h)
 	@mkdir -p $(@D)
 	$(MPICC) $(LIBCFLAGS) -Icsrc/mpi/include -c $< -o $@
 

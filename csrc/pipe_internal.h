@@ -116,10 +116,11 @@ struct dnic_pipe_s {
 
 /* What a transport does in place of the in-process loop over blocks. */
 struct pipe_transport {
-    /* one tick (p->tick not yet advanced; block 0's batch x given there):
-     * run this process's block, exchange messages, and set top_loss,
-     * top_finished and every block's status figures */
-    dnic_status (*tick)(dnic_pipe_t *p, const float *x, int x_batch, int rows);
+    /* one tick (p->tick not yet advanced; block 0's batch x and labels
+     * given there; async: feed x, or drain without): run this process's
+     * block, exchange messages, and set top_loss, top_finished (async: the
+     * mean and count of the losses that arrived) and the blocks' figures */
+    dnic_status (*tick)(dnic_pipe_t *p, const float *x, const int32_t *labels, int x_batch, int rows);
     /* any message sent at the last tick, in any block */
     int (*pending)(const dnic_pipe_t *p);
     /* every block's state (pipe_state.c) into this process's pipeline */

@@ -186,13 +186,17 @@ static dnic_status create(dnic_pipe_t **out, dnic_dni_t *dni, int queue) {
         p->labels = calloc((size_t)p->n_label_slots, sizeof *p->labels);
         p->label_batch = malloc((size_t)p->n_label_slots * sizeof *p->label_batch);
         p->label_rows = calloc((size_t)p->n_label_slots, sizeof *p->label_rows);
-        p->stage_x = malloc((size_t)p->max_batch * (size_t)dnic_net_input_dim(p->whole) * sizeof(float));
-        p->stage_y = malloc((size_t)p->max_batch * sizeof(int32_t));
-        st = p->labels && p->label_batch && p->label_rows && p->stage_x && p->stage_y ? DNIC_OK : DNIC_ERR_NOMEM;
+        st = p->labels && p->label_batch && p->label_rows ? DNIC_OK : DNIC_ERR_NOMEM;
         for (int i = 0; st == DNIC_OK && i < p->n_label_slots; i++) {
             p->label_batch[i] = -1;
             if (!(p->labels[i] = calloc((size_t)p->max_batch, sizeof(int32_t)))) st = DNIC_ERR_NOMEM;
         }
+    }
+    /* a batch gathered by dnic_pipe_tick_rows (async: under MPI only) */
+    if (st == DNIC_OK) {
+        p->stage_x = malloc((size_t)p->max_batch * (size_t)dnic_net_input_dim(p->whole) * sizeof(float));
+        p->stage_y = malloc((size_t)p->max_batch * sizeof(int32_t));
+        if (!p->stage_x || !p->stage_y) st = DNIC_ERR_NOMEM;
     }
     /* async: a block's batches in flight are at most a queue up, one in
      * the block above, a queue of gradients down, and one being trained on */
@@ -425,7 +429,7 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
     if (x && B < 1) return DNIC_ERR_SIZE;
     if (x && B > p->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
     if (x && p->fed >= INT32_MAX) return DNIC_ERR_SIZE;
-    if (p->async)
+    if (p->async && !p->transport)
         return x ? dnic__async_feed(p, x, labels, B, loss_out, finished_out)
                  : dnic__async_drain(p, loss_out, finished_out);
     double t0 = dnic__pipe_now();
@@ -434,14 +438,14 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
     if (x) {
         /* labels out of range are refused by the loss and the interfaces */
         x_batch = (int)p->fed++;
-        dnic__pipe_store_labels(p, x_batch, labels, B);
+        if (!p->async) dnic__pipe_store_labels(p, x_batch, labels, B);
     }
     p->top_finished = 0;
     p->top_loss = NAN;
     if (p->transport) {
         /* this process runs one block; the others are elsewhere */
         dnic_enable_flush_to_zero();
-        dnic_status st = p->transport->tick(p, x, x_batch, B);
+        dnic_status st = p->transport->tick(p, x, labels, x_batch, B);
         p->tick++;
         p->wall += dnic__pipe_now() - t0;
         if (st != DNIC_OK) return st;
@@ -489,7 +493,7 @@ dnic_status dnic_pipe_tick_rows(dnic_pipe_t *p, const float *X, const int32_t *l
     if (B > p->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
     for (int r = 0; r < B; r++)
         if (idx[r] < 0 || (size_t)idx[r] >= n_rows) return DNIC_ERR_ARG;
-    if (p->async) return dnic__async_feed_rows(p, X, labels, idx, B, loss_out, finished_out);
+    if (p->async && !p->transport) return dnic__async_feed_rows(p, X, labels, idx, B, loss_out, finished_out);
     size_t dim = (size_t)dnic_net_input_dim(p->whole);
     dnic_status st = dnic_gather_rows(p->stage_x, X, idx, B, dim, n_rows);
     if (st == DNIC_OK) st = dnic_gather_labels(p->stage_y, labels, idx, B, n_rows);
@@ -498,8 +502,8 @@ dnic_status dnic_pipe_tick_rows(dnic_pipe_t *p, const float *X, const int32_t *l
 
 int dnic_pipe_pending(const dnic_pipe_t *p) {
     if (!p) return 0;
-    if (p->async) return p->running; /* a drain stops the workers */
     if (p->transport) return p->transport->pending(p);
+    if (p->async) return p->running; /* a drain stops the workers */
     return dnic__pipe_local_pending(p);
 }
 

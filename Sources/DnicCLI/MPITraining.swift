@@ -36,7 +36,7 @@ enum MPITraining {
             Foundation.exit(2)
         }
         throw UsageError("started by mpirun as \(launched.size) ranks without --mpi: each rank would train the whole network "
-                         + "on its own and write the same files; add --mpi (with --schedule pipeline), or run without mpirun")
+                         + "on its own and write the same files; add --mpi (with --schedule pipeline or async), or run without mpirun")
     }
 
     /// Threads per rank when the user set none: the host's cores shared by its ranks.
@@ -46,8 +46,8 @@ enum MPITraining {
 
     /// Rank 0, once its trainer is built: the setup to the others, then attach.
     static func shareRun(_ trainer: Trainer, checkpoint: Data?, threads: Int?, timeout: Double) throws {
-        guard let pipeline = trainer.pipeline, !pipeline.isAsync else {
-            throw UsageError("--mpi runs the pipeline schedule (one rank per block): add --schedule pipeline")
+        guard let pipeline = trainer.pipeline else {
+            throw UsageError("--mpi runs an unlocked schedule, one rank per block: add --schedule pipeline or --schedule async")
         }
         let train = trainer.data.train
         let setup = Setup(config: try ConfigFile.yaml(trainer.config), inputDim: train.dim, classes: train.classes,

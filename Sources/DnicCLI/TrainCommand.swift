@@ -149,7 +149,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --schedule async: messages each queue between blocks holds (how far a block may run ahead). (default: \(TrainingSpec.defaultQueue))", transform: ArgumentValue.integer)
     var queue: Int?
 
-    @Flag(help: "Each block an MPI rank: start as mpirun -np BLOCKS dnic train --mpi --schedule pipeline …; rank 0 loads the data, evaluates, logs and checkpoints, the others take its settings.")
+    @Flag(help: "Each block an MPI rank: start as mpirun -np BLOCKS dnic train --mpi --schedule pipeline|async …; rank 0 loads the data, evaluates, logs and checkpoints, the others take its settings.")
     var mpi = false
 
     @Option(parsing: .unconditional, help: "With --mpi: seconds a rank waits for another before giving up. (default: 120)", transform: ArgumentValue.number)
@@ -285,8 +285,8 @@ struct TrainCommand: ParsableCommand {
                                        resume: resume, restored: restored?.outputs, config: self.config)
         if let threads = config.training.threads { try CoreSystem.setThreads(threads) }
         else if mpi { try CoreSystem.setThreads(MPITraining.defaultThreads()) }
-        if mpi, config.training.schedule != .pipeline {
-            throw UsageError("--mpi runs the pipeline schedule (one rank per block): add --schedule pipeline")
+        if mpi, config.training.schedule == .locked {
+            throw UsageError("--mpi runs an unlocked schedule, one rank per block: add --schedule pipeline or --schedule async")
         }
         var options = DataOptions()
         options.seed = config.training.seed

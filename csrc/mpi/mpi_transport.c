@@ -21,6 +21,7 @@
 #endif
 #include "../pipe_internal.h"
 #include "dnic_mpi.h"
+#include "mpi_link.h"
 
 #include <math.h>
 #include <mpi.h>
@@ -30,41 +31,6 @@
 #include <string.h>
 #include <time.h>
 
-enum { TAG_CMD = 101, TAG_UP, TAG_DOWN, TAG_STATUS, TAG_STATE, TAG_COMPLAINT };
-enum { COMPLAINT_CHARS = 256 };
-enum { CMD_TICK = 1, CMD_GATHER = 2, CMD_STOP = 3 };
-enum { HEADER_INTS = 4, ATTACH_INTS = 7, ATTACH_MAGIC = 0x444E4D50 };
-
-typedef struct {
-    int32_t status, sent_messages, finished, fault_tensor, fault_grad, fault_iface;
-    float loss, iface_loss;
-    double busy;
-} rank_status;
-
-typedef struct {
-    MPI_Comm comm;
-    int rank, size;
-    double timeout;
-    int primed;          /* no tick since attach: inputs are in the local state */
-    int any_pending;     /* rank 0: a message was sent at the last tick */
-    /* by parity of the tick a message was sent at */
-    unsigned char *rx_up[2], *rx_down[2], *tx_up[2], *tx_down[2];
-    MPI_Request rq_up[2], rq_down[2], sq_up[2], sq_down[2];
-    size_t up_bytes, down_bytes; /* largest message from below / from above */
-    size_t tx_up_bytes, tx_down_bytes;
-    /* rank 0: a command and a status slot per rank; others: their own */
-    int32_t *cmd;
-    rank_status *status;
-    MPI_Request *rq_cmd, *rq_status;
-    unsigned char *state; /* one block's state bytes (the largest) */
-    size_t state_bytes;
-    /* a rank > 0 that gave up on a neighbour tells rank 0 why (its
-     * complaint names the rank at fault, where rank 0 would only see the
-     * rank stuck waiting for it); rank 0 listens all along */
-    char complaint[COMPLAINT_CHARS];
-    MPI_Request rq_complaint;
-} mpi_link;
-
 /* The pipeline attached in this process (at most one). */
 static dnic_pipe_t *attached;
 
@@ -72,7 +38,7 @@ static dnic_pipe_t *attached;
 static char failure_line[256];
 static int failed_rank = -1;
 
-static void fail_with(const char *fmt, ...) {
+void mpi__fail(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(failure_line, sizeof failure_line, fmt, ap);
@@ -95,7 +61,7 @@ dnic_status dnic_mpi_init(int *argc, char ***argv) {
     if (dnic_mpi_initialized()) return DNIC_OK;
     int provided = 0;
     if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
-        fail_with("MPI_Init_thread failed");
+        mpi__fail("MPI_Init_thread failed");
         return DNIC_ERR_UNAVAILABLE;
     }
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
@@ -126,7 +92,7 @@ void dnic_mpi_abort(int code) {
 
 /* ---------------------------------------------------------------- waits */
 
-static void pause_for(double seconds) {
+void mpi__pause(double seconds) {
     struct timespec t = {0, (long)(seconds * 1e9)};
     nanosleep(&t, NULL);
 }
@@ -134,7 +100,7 @@ static void pause_for(double seconds) {
 /* Waits for n requests, at most `timeout` seconds. Spins first (a
  * neighbour's message is usually microseconds away), then sleeps in
  * growing steps so a rank waiting for rank 0's evaluation costs no core. */
-static dnic_status wait_all(double timeout, int n, MPI_Request *rq, int peer, const char *what, mpi_link *L) {
+dnic_status mpi__wait(double timeout, int n, MPI_Request *rq, int peer, const char *what, mpi_link *L) {
     double t0 = dnic__pipe_now(), nap = 2e-6;
     for (long spins = 0;; spins++) {
         int done = 0;
@@ -143,7 +109,7 @@ static dnic_status wait_all(double timeout, int n, MPI_Request *rq, int peer, co
             char text[MPI_MAX_ERROR_STRING];
             int len = 0;
             MPI_Error_string(rc, text, &len);
-            fail_with("MPI failed while %s rank %d: %s", what, peer, text);
+            mpi__fail("MPI failed while %s rank %d: %s", what, peer, text);
             return DNIC_ERR_PEER;
         }
         if (done) return DNIC_OK;
@@ -153,33 +119,33 @@ static dnic_status wait_all(double timeout, int n, MPI_Request *rq, int peer, co
             MPI_Test(&L->rq_complaint, &heard, &from);
             if (heard) {
                 L->complaint[COMPLAINT_CHARS - 1] = 0;
-                fail_with("rank %d: %s", from.MPI_SOURCE, L->complaint);
+                mpi__fail("rank %d: %s", from.MPI_SOURCE, L->complaint);
                 return DNIC_ERR_PEER;
             }
         }
         double waited = dnic__pipe_now() - t0;
         if (waited > timeout) {
-            fail_with("rank %d sent nothing for %.0f s while %s it (dead, stuck, or slower than the timeout)", peer,
+            mpi__fail("rank %d sent nothing for %.0f s while %s it (dead, stuck, or slower than the timeout)", peer,
                       timeout, what);
             return DNIC_ERR_PEER;
         }
         if (spins > 2000) {
-            pause_for(nap);
+            mpi__pause(nap);
             if (nap < 1e-3) nap *= 2;
         }
     }
 }
 
 static dnic_status wait_one(double timeout, MPI_Request *rq, int peer, const char *what) {
-    return wait_all(timeout, 1, rq, peer, what, NULL);
+    return mpi__wait(timeout, 1, rq, peer, what, NULL);
 }
 
 /* A wait of the running pipeline. Rank 0 waits longer than the others and
  * hears their complaints meanwhile, so when a rank stops, the line rank 0
  * prints names it rather than the neighbour stuck waiting for it. */
-static dnic_status link_wait(mpi_link *L, MPI_Request *rq, int peer, const char *what) {
+dnic_status mpi__link_wait(mpi_link *L, MPI_Request *rq, int peer, const char *what) {
     double timeout = L->rank == 0 ? 1.5 * L->timeout + 2.0 : L->timeout;
-    return wait_all(timeout, 1, rq, peer, what, L->rank == 0 ? L : NULL);
+    return mpi__wait(timeout, 1, rq, peer, what, L->rank == 0 ? L : NULL);
 }
 
 /* ---------------------------------------------------------------- broadcast */
@@ -199,7 +165,7 @@ dnic_status dnic_mpi_broadcast(void **data, size_t *n, double timeout) {
     dnic_status st = wait_one(timeout, &rq, 0, "waiting for the broadcast size from");
     if (st != DNIC_OK) return st;
     if (size > ((uint64_t)1 << 40)) {
-        fail_with("rank 0 broadcast an absurd size (%llu bytes)", (unsigned long long)size);
+        mpi__fail("rank 0 broadcast an absurd size (%llu bytes)", (unsigned long long)size);
         return DNIC_ERR_PEER;
     }
     unsigned char *buf = rank == 0 ? *data : malloc(size ? (size_t)size : 1);
@@ -250,7 +216,7 @@ static dnic_status receive_inputs(dnic_pipe_t *p, mpi_link *L, pipe_input_t *bel
     *above = (pipe_input_t){-1, 0, NULL};
     dnic_status st = DNIC_OK;
     if (s > 0) {
-        st = link_wait(L, &L->rq_up[k], s - 1, "waiting for activations from");
+        st = mpi__link_wait(L, &L->rq_up[k], s - 1, "waiting for activations from");
         if (st != DNIC_OK) return st;
         const int32_t *head = (const int32_t *)L->rx_up[k];
         int batch = head[0], rows = head[1];
@@ -262,7 +228,7 @@ static dnic_status receive_inputs(dnic_pipe_t *p, mpi_link *L, pipe_input_t *bel
         }
     }
     if (s + 1 < L->size) {
-        st = link_wait(L, &L->rq_down[k], s + 1, "waiting for gradients from");
+        st = mpi__link_wait(L, &L->rq_down[k], s + 1, "waiting for gradients from");
         if (st != DNIC_OK) return st;
         const int32_t *head = (const int32_t *)L->rx_down[k];
         int batch = head[0], rows = head[1];
@@ -281,7 +247,7 @@ static dnic_status send_outputs(dnic_pipe_t *p, mpi_link *L) {
     dnic_status st = DNIC_OK;
     if (s + 1 < L->size) {
         /* the buffer of two ticks ago must have gone */
-        if (L->sq_up[k] != MPI_REQUEST_NULL) st = link_wait(L, &L->sq_up[k], s + 1, "sending activations to");
+        if (L->sq_up[k] != MPI_REQUEST_NULL) st = mpi__link_wait(L, &L->sq_up[k], s + 1, "sending activations to");
         if (st != DNIC_OK) return st;
         int32_t *head = (int32_t *)L->tx_up[k];
         const pipe_message_t *m = &b->up_msg[k];
@@ -300,7 +266,7 @@ static dnic_status send_outputs(dnic_pipe_t *p, mpi_link *L) {
     }
     if (s > 0) {
         if (L->sq_down[k] != MPI_REQUEST_NULL)
-            st = link_wait(L, &L->sq_down[k], s - 1, "sending gradients to");
+            st = mpi__link_wait(L, &L->sq_down[k], s - 1, "sending gradients to");
         if (st != DNIC_OK) return st;
         int32_t *head = (int32_t *)L->tx_down[k];
         const pipe_message_t *m = &b->down_msg[k];
@@ -350,11 +316,10 @@ static rank_status own_status(const dnic_pipe_t *p, const mpi_link *L) {
 
 /* ---------------------------------------------------------------- rank 0 */
 
-static dnic_status send_command(dnic_pipe_t *p, mpi_link *L, int cmd) {
-    (void)p;
+dnic_status mpi__send_command(mpi_link *L, int cmd) {
     for (int r = 1; r < L->size; r++) {
         if (L->rq_cmd[r] != MPI_REQUEST_NULL) {
-            dnic_status st = link_wait(L, &L->rq_cmd[r], r, "sending a command to");
+            dnic_status st = mpi__link_wait(L, &L->rq_cmd[r], r, "sending a command to");
             if (st != DNIC_OK) return st;
         }
         L->cmd[r] = cmd;
@@ -368,15 +333,16 @@ static dnic_status broken(dnic_pipe_t *p, dnic_status st) {
     return st;
 }
 
-static dnic_status root_tick(dnic_pipe_t *p, const float *x, int x_batch, int rows) {
+static dnic_status root_tick(dnic_pipe_t *p, const float *x, const int32_t *labels, int x_batch, int rows) {
+    (void)labels; /* in the label ring already */
     mpi_link *L = p->transport_ctx;
     failed_rank = -1;
-    dnic_status st = send_command(p, L, CMD_TICK);
+    dnic_status st = mpi__send_command(L, CMD_TICK);
     for (int r = 1; st == DNIC_OK && r < L->size; r++)
         MPI_Irecv(&L->status[r], (int)sizeof(rank_status), MPI_BYTE, r, TAG_STATUS, L->comm, &L->rq_status[r]);
     if (st == DNIC_OK) st = rank_tick(p, L, x, x_batch, rows);
     for (int r = 1; st == DNIC_OK && r < L->size; r++)
-        st = link_wait(L, &L->rq_status[r], r, "waiting for the tick's status from");
+        st = mpi__link_wait(L, &L->rq_status[r], r, "waiting for the tick's status from");
     if (st != DNIC_OK) return broken(p, st);
     L->status[0] = own_status(p, L);
     L->any_pending = 0;
@@ -407,16 +373,16 @@ static int root_pending(const dnic_pipe_t *p) {
     return L->primed ? dnic__pipe_local_pending(p) : L->any_pending;
 }
 
-static dnic_status root_gather(dnic_pipe_t *p) {
+dnic_status mpi__gather(dnic_pipe_t *p) {
     mpi_link *L = p->transport_ctx;
-    dnic_status st = send_command(p, L, CMD_GATHER);
+    dnic_status st = mpi__send_command(L, CMD_GATHER);
     /* one rank at a time through one buffer: a gather is rare (evaluation,
      * checkpoint), memory is not */
     for (int r = 1; st == DNIC_OK && r < L->size; r++) {
         size_t bytes = dnic__pipe_block_state_size(p, r);
         MPI_Request *rq = &L->rq_status[0]; /* rank 0's own slot, free; retired at free */
         MPI_Irecv(L->state, (int)bytes, MPI_BYTE, r, TAG_STATE, L->comm, rq);
-        st = link_wait(L, rq, r, "gathering the block of");
+        st = mpi__link_wait(L, rq, r, "gathering the block of");
         if (st == DNIC_OK) st = dnic__pipe_block_state_unpack(p, r, L->state);
     }
     return broken(p, st);
@@ -425,7 +391,7 @@ static dnic_status root_gather(dnic_pipe_t *p) {
 /* Ends a request before its buffer goes: cancelled if still pending, then
  * completed (a cancelled receive completes at once; a send to a dead rank
  * may not). 0 if it would not finish within a second: the buffer must leak. */
-static int retire(MPI_Request *rq) {
+int mpi__retire(MPI_Request *rq) {
     if (*rq == MPI_REQUEST_NULL) return 1;
     int done = 0;
     MPI_Test(rq, &done, MPI_STATUS_IGNORE);
@@ -434,19 +400,20 @@ static int retire(MPI_Request *rq) {
     double t0 = dnic__pipe_now();
     while (!done && dnic__pipe_now() - t0 < 1.0) {
         if (MPI_Test(rq, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) break;
-        if (!done) pause_for(1e-4);
+        if (!done) mpi__pause(1e-4);
     }
     return done;
 }
 
 static void free_link(mpi_link *L) {
     if (!L) return;
+    mpi__async_free(L->async);
     int clean = 1;
     for (int k = 0; k < 2; k++) {
-        clean &= retire(&L->rq_up[k]) & retire(&L->rq_down[k]) & retire(&L->sq_up[k]) & retire(&L->sq_down[k]);
+        clean &= mpi__retire(&L->rq_up[k]) & mpi__retire(&L->rq_down[k]) & mpi__retire(&L->sq_up[k]) & mpi__retire(&L->sq_down[k]);
     }
-    for (int r = 0; L->rq_cmd && r < L->size; r++) clean &= retire(&L->rq_cmd[r]) & retire(&L->rq_status[r]);
-    clean &= retire(&L->rq_complaint);
+    for (int r = 0; L->rq_cmd && r < L->size; r++) clean &= mpi__retire(&L->rq_cmd[r]) & mpi__retire(&L->rq_status[r]);
+    clean &= mpi__retire(&L->rq_complaint);
     if (!clean) return; /* MPI may still write into these buffers: leave them */
     for (int k = 0; k < 2; k++) {
         free(L->rx_up[k]);
@@ -463,18 +430,20 @@ static void free_link(mpi_link *L) {
     free(L);
 }
 
-static void root_release(dnic_pipe_t *p) {
+void mpi__release(dnic_pipe_t *p, int stop_others) {
     mpi_link *L = p->transport_ctx;
     attached = NULL;
-    if (!p->transport_broken && send_command(p, L, CMD_STOP) == DNIC_OK) {
-        for (int r = 1; r < L->size; r++) link_wait(L, &L->rq_cmd[r], r, "stopping");
+    if (stop_others && !p->transport_broken && mpi__send_command(L, CMD_STOP) == DNIC_OK) {
+        for (int r = 1; r < L->size; r++) mpi__link_wait(L, &L->rq_cmd[r], r, "stopping");
     }
     free_link(L);
     p->transport_ctx = NULL;
     p->transport = NULL;
 }
 
-static const struct pipe_transport root_transport = {root_tick, root_pending, root_gather, root_release};
+static void root_release(dnic_pipe_t *p) { mpi__release(p, 1); }
+
+static const struct pipe_transport root_transport = {root_tick, root_pending, mpi__gather, root_release};
 
 /* ---------------------------------------------------------------- ranks > 0 */
 
@@ -483,8 +452,8 @@ static int rank_pending(const dnic_pipe_t *p) {
     return 0; /* only rank 0 drives */
 }
 
-static dnic_status rank_no_tick(dnic_pipe_t *p, const float *x, int x_batch, int rows) {
-    (void)p, (void)x, (void)x_batch, (void)rows;
+static dnic_status rank_no_tick(dnic_pipe_t *p, const float *x, const int32_t *labels, int x_batch, int rows) {
+    (void)p, (void)x, (void)labels, (void)x_batch, (void)rows;
     return DNIC_ERR_STATE; /* ranks > 0 tick in dnic_mpi_serve */
 }
 
@@ -493,12 +462,7 @@ static dnic_status rank_no_gather(dnic_pipe_t *p) {
     return DNIC_ERR_STATE;
 }
 
-static void rank_release(dnic_pipe_t *p) {
-    attached = NULL;
-    free_link(p->transport_ctx);
-    p->transport_ctx = NULL;
-    p->transport = NULL;
-}
+static void rank_release(dnic_pipe_t *p) { mpi__release(p, 0); }
 
 static const struct pipe_transport rank_transport = {rank_no_tick, rank_pending, rank_no_gather, rank_release};
 
@@ -506,7 +470,7 @@ static dnic_status serve_loop(dnic_pipe_t *p, mpi_link *L);
 
 /* A rank > 0 gave up waiting: rank 0 hears why, then ends the run (it
  * aborts every rank). If rank 0 says nothing either, the caller reports. */
-static dnic_status complain(mpi_link *L) {
+dnic_status mpi__complain(mpi_link *L) {
     memset(L->complaint, 0, sizeof L->complaint);
     snprintf(L->complaint, sizeof L->complaint, "%s", failure_line);
     MPI_Request rq;
@@ -519,19 +483,19 @@ static dnic_status complain(mpi_link *L) {
     int done = 0;
     while (!done && dnic__pipe_now() - t0 < 2.0 * L->timeout + 5.0) {
         MPI_Test(&rq_cmd, &done, MPI_STATUS_IGNORE);
-        if (!done) pause_for(1e-3);
+        if (!done) mpi__pause(1e-3);
     }
-    retire(&rq);
-    retire(&rq_cmd);
+    mpi__retire(&rq);
+    mpi__retire(&rq_cmd);
     return DNIC_ERR_PEER;
 }
 
 dnic_status dnic_mpi_serve(dnic_pipe_t *p) {
     if (!p) return DNIC_ERR_NULL;
-    if (p->transport != &rank_transport) return DNIC_ERR_STATE;
+    if (p->transport != &rank_transport && p->transport != &mpi__async_rank) return DNIC_ERR_STATE;
     mpi_link *L = p->transport_ctx;
-    dnic_status st = serve_loop(p, L);
-    return st == DNIC_ERR_PEER ? complain(L) : st;
+    dnic_status st = p->async ? mpi__async_serve(p, L) : serve_loop(p, L);
+    return st == DNIC_ERR_PEER ? mpi__complain(L) : st;
 }
 
 static dnic_status serve_loop(dnic_pipe_t *p, mpi_link *L) {
@@ -546,26 +510,26 @@ static dnic_status serve_loop(dnic_pipe_t *p, mpi_link *L) {
         /* rank 0 may be evaluating or writing a checkpoint, and when a rank
          * stalls it is rank 0 that says so (it waits 1.5 x timeout + 2 s):
          * the others wait longer for it */
-        dnic_status st = wait_all(3.0 * L->timeout + 10.0, 1, rq_cmd, 0, "waiting for a command from", NULL);
+        dnic_status st = mpi__wait(3.0 * L->timeout + 10.0, 1, rq_cmd, 0, "waiting for a command from", NULL);
         if (st != DNIC_OK) return st;
         if (*cmd == CMD_STOP) return *sq_status == MPI_REQUEST_NULL ? DNIC_OK
-                                                                    : link_wait(L, sq_status, 0, "reporting to");
+                                                                    : mpi__link_wait(L, sq_status, 0, "reporting to");
         if (*cmd == CMD_GATHER) {
             dnic__pipe_block_state_pack(p, L->rank, L->state);
             MPI_Isend(L->state, (int)dnic__pipe_block_state_size(p, L->rank), MPI_BYTE, 0, TAG_STATE, L->comm, sq_state);
-            st = link_wait(L, sq_state, 0, "sending its block to");
+            st = mpi__link_wait(L, sq_state, 0, "sending its block to");
             if (st != DNIC_OK) return st;
             continue;
         }
         if (*cmd != CMD_TICK) {
-            fail_with("rank 0 sent an unknown command %d", (int)*cmd);
+            mpi__fail("rank 0 sent an unknown command %d", (int)*cmd);
             return DNIC_ERR_PEER;
         }
         double t0 = dnic__pipe_now();
         p->top_finished = 0;
         p->top_loss = NAN;
         st = rank_tick(p, L, NULL, -1, 0);
-        if (st == DNIC_OK && *sq_status != MPI_REQUEST_NULL) st = link_wait(L, sq_status, 0, "reporting to");
+        if (st == DNIC_OK && *sq_status != MPI_REQUEST_NULL) st = mpi__link_wait(L, sq_status, 0, "reporting to");
         if (st != DNIC_OK) return st;
         *mine = own_status(p, L); /* of the tick just run */
         p->tick++;
@@ -610,10 +574,10 @@ dnic_status dnic_mpi_attach(dnic_pipe_t *p, uint64_t fingerprint, double timeout
     for (int r = 1; r < size && st == DNIC_OK; r++) {
         const int64_t *q = all + (size_t)r * ATTACH_INTS;
         if (q[0] != ATTACH_MAGIC || q[1] != all[1] || q[2] != all[2] || q[3] != all[3]) {
-            fail_with("rank %d runs other settings than rank 0 (different command, data or dnic version)", r);
+            mpi__fail("rank %d runs other settings than rank 0 (different command, data or dnic version)", r);
             st = DNIC_ERR_PEER;
         } else if (q[4] != all[4] || q[5] != all[5]) {
-            fail_with("rank %d is at tick %lld, rank 0 at %lld (resumed from another checkpoint?)", r,
+            mpi__fail("rank %d is at tick %lld, rank 0 at %lld (resumed from another checkpoint?)", r,
                       (long long)q[4], (long long)all[4]);
             st = DNIC_ERR_PEER;
         }
@@ -621,11 +585,11 @@ dnic_status dnic_mpi_attach(dnic_pipe_t *p, uint64_t fingerprint, double timeout
     free(all);
     if (st != DNIC_OK) return st;
     if (size != p->n_blocks) {
-        fail_with("%d ranks for %d blocks: start one rank per block (mpirun -np %d)", size, p->n_blocks, p->n_blocks);
+        mpi__fail("%d ranks for %d blocks: start one rank per block (mpirun -np %d)", size, p->n_blocks, p->n_blocks);
         return DNIC_ERR_ARG;
     }
-    if (p->async || delayed) {
-        fail_with("MPI ranks run the pipeline schedule without oracle interfaces");
+    if (delayed) {
+        mpi__fail("MPI ranks run the pipeline and async schedules without oracle interfaces");
         return DNIC_ERR_ARG;
     }
     if (p->blocks[rank].ring_n > 64) return DNIC_ERR_SIZE;
@@ -673,10 +637,19 @@ dnic_status dnic_mpi_attach(dnic_pipe_t *p, uint64_t fingerprint, double timeout
     L->rq_complaint = MPI_REQUEST_NULL;
     if (rank == 0)
         MPI_Irecv(L->complaint, COMPLAINT_CHARS, MPI_CHAR, MPI_ANY_SOURCE, TAG_COMPLAINT, L->comm, &L->rq_complaint);
-    post_receives(p, L, p->tick);
+    if (p->async) {
+        dnic_status made = mpi__async_setup(p, L);
+        if (made != DNIC_OK) {
+            free_link(L);
+            return made;
+        }
+    } else {
+        post_receives(p, L, p->tick);
+    }
     attached = p;
     p->transport_ctx = L;
-    p->transport = rank == 0 ? &root_transport : &rank_transport;
+    if (p->async) p->transport = rank == 0 ? &mpi__async_root : &mpi__async_rank;
+    else p->transport = rank == 0 ? &root_transport : &rank_transport;
     return DNIC_OK;
 }
 
@@ -684,7 +657,8 @@ dnic_status dnic_mpi_detach(dnic_pipe_t *p) {
     if (!p) return DNIC_ERR_NULL;
     if (!p->transport || p != attached) return DNIC_ERR_STATE;
     dnic_status st = DNIC_OK;
-    if (p->transport == &root_transport && !p->transport_broken) st = root_gather(p);
+    if ((p->transport == &root_transport || p->transport == &mpi__async_root) && !p->transport_broken)
+        st = mpi__gather(p);
     p->transport->release(p);
     return st;
 }

@@ -10,6 +10,9 @@
  *     imported and continued under MPI);
  *   - ranks that disagree (fingerprint, rank count) are refused on every
  *     rank alike, with a line naming the problem;
+ *   - async over the ranks: every batch through every block and interface
+ *     by each drain, staleness within the window, learning as in-process
+ *     async does;
  *   - a rank that stops answering makes rank 0's tick return
  *     DNIC_ERR_PEER after the timeout, naming that rank.
  * Only rank 0 counts checks (the others' results travel to it). */
@@ -282,11 +285,81 @@ static void test_refusals(void) {
     dnic_pipe_free(p);
     free_model(m);
 
-    m = make_model(DNIC_IFACE_LINEAR, size);
-    dnic_pipe_create_async(&p, m.dni, 2);
-    st = dnic_mpi_attach(p, 1, 30.0);
-    CHECK(st == DNIC_ERR_ARG, "rank %d: async attached: %s", rank, dnic_status_str(st));
+}
+
+/* Loss of the network on every batch of d (evaluation mode). */
+static double data_loss(dnic_net_t *net, const data_t *d) {
+    double loss = 0, sum = 0;
+    size_t correct = 0;
+    for (int b = 0; b < NB; b++) {
+        dnic_net_evaluate(net, d->x[b], d->y[b], NULL, B, &loss, &correct);
+        sum += loss;
+    }
+    return sum / NB;
+}
+
+/* Async over the ranks: every batch passes every block and trains every
+ * interface by the drain (counted on rank 0: losses, block and interface
+ * steps after the gather), targets are stale by at most the window, and it
+ * learns as far as in-process async does. */
+static void test_async(const data_t *d) {
+    const int epochs = 6, queue = 2;
+    model_t m = make_model(DNIC_IFACE_LINEAR, size);
+    dnic_pipe_t *p = NULL;
+    CHECK(dnic_pipe_create_async(&p, m.dni, queue) == DNIC_OK, "create async");
+    dnic_status st = dnic_mpi_attach(p, 81, 60.0);
+    CHECK(st == DNIC_OK, "async attach: %s %s", dnic_status_str(st), dnic_mpi_failure());
+    if (rank != 0) {
+        CHECK(dnic_mpi_serve(p) == DNIC_OK, "rank %d: async serve (%s)", rank, dnic_mpi_failure());
+        dnic_pipe_free(p);
+        free_model(m);
+        return;
+    }
+    double before = data_loss(m.net, d);
+    int finished = 0, ok = 1;
+    for (int e = 0; e < epochs; e++) {
+        for (int b = 0; b < NB; b++) {
+            int f = 0;
+            ok &= dnic_pipe_tick(p, d->x[b], d->y[b], B, NULL, &f) == DNIC_OK;
+            finished += f;
+        }
+        int f = 0;
+        ok &= dnic_pipe_tick(p, NULL, NULL, 0, NULL, &f) == DNIC_OK; /* a drain per epoch, as evaluations do */
+        finished += f;
+        CHECK(!dnic_pipe_pending(p), "pending after a drain");
+    }
+    CHECK(ok, "async over MPI: a call failed (%s)", dnic_mpi_failure());
+    CHECK(finished == epochs * NB, "%d of %d batches reached the loss", finished, epochs * NB);
+    CHECK(dnic_pipe_sync_to_net(p) == DNIC_OK, "gather");
+    for (int s = 0; s < size; s++) {
+        CHECK(dnic_pipe_block_step(p, s) == epochs * NB, "block %d stepped %lld times", s,
+              (long long)dnic_pipe_block_step(p, s));
+        if (s + 1 < size) {
+            double mean = 0;
+            int64_t most = 0, count = 0;
+            dnic_pipe_block_staleness(p, s, &mean, &most, &count);
+            CHECK(count == epochs * NB && most <= 2 * queue, "block %d: %lld targets, staleness max %lld", s,
+                  (long long)count, (long long)most);
+        }
+    }
+    for (int i = 0; i < dnic_dni_num_ifaces(m.dni); i++)
+        CHECK(dnic_iface_step(dnic_dni_iface(m.dni, i)) == epochs * NB, "interface %d stepped %lld times", i,
+              (long long)dnic_iface_step(dnic_dni_iface(m.dni, i)));
+    double after = data_loss(m.net, d);
     dnic_pipe_free(p);
+
+    model_t ref = make_model(DNIC_IFACE_LINEAR, size);
+    dnic_pipe_create_async(&p, ref.dni, queue);
+    for (int e = 0; e < epochs; e++) {
+        for (int b = 0; b < NB; b++) dnic_pipe_tick(p, d->x[b], d->y[b], B, NULL, NULL);
+        dnic_pipe_flush(p);
+    }
+    dnic_pipe_sync_to_net(p);
+    dnic_pipe_free(p);
+    double in_process = data_loss(ref.net, d);
+    CHECK(after < before - 0.05 && fabs(after - in_process) < 0.1 * before,
+          "async over MPI: loss %.3f -> %.3f, in-process async %.3f", before, after, in_process);
+    free_model(ref);
     free_model(m);
 }
 
@@ -332,6 +405,7 @@ int main(int argc, char **argv) {
         test_same_as_in_process(&d);
         test_cut_and_resume(&d);
         test_refusals();
+        test_async(&d);
         test_silent_rank(&d);
     }
     /* every rank's failures count: they travel to rank 0 */
