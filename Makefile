@@ -8,6 +8,8 @@
 #   make bench                kernel microbenchmarks
 #   make demo                 train on Fashion-MNIST with the C core alone
 #   make install PREFIX=/usr/local [DESTDIR=...]
+#                             (with mpicc: libdnic_mpi, dnic_mpi.h and
+#                             dnic-mpi.pc too; see MPI below)
 #
 # Baseline x86-64 code: no -march=native (SIGILL on older CPUs). BLAS is
 # loaded at run time (csrc/blas.c), so nothing links -lopenblas.
@@ -133,7 +135,9 @@ check: check-c check-noomp check-examples check-mpi
 #   make mpi          build/libdnic_mpi.{a,so}
 #   make check-mpi    its test under mpirun -np 2 and -np 3 (skipped, saying
 #                     so, without mpicc); leak checks off under SANITIZE=1,
-#                     Open MPI keeps allocations until exit
+#                     Open MPI keeps allocations until exit; then
+#   make check-examples-mpi   examples/mpi/train_ranks.c built against the
+#                     INSTALLED headers and libraries, run with 2 and 3 ranks
 # mpirun flags: more ranks than cores (--oversubscribe), root in containers
 # (--allow-run-as-root), and shared memory without the single-copy
 # mechanism (CMA needs ptrace rights containers often lack).
@@ -144,7 +148,7 @@ MPIRUN_FLAGS ?= --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-r
 MPI_SRC      := $(wildcard csrc/mpi/*.c)
 MPI_OBJ      := $(MPI_SRC:csrc/mpi/%.c=$(BUILD)/obj/mpi/%.o)
 
-.PHONY: mpi check-mpi
+.PHONY: mpi check-mpi check-examples-mpi
 ifneq ($(MPICC),)
 mpi: $(BUILD)/libdnic_mpi.a $(BUILD)/libdnic_mpi.so
 
@@ -170,9 +174,33 @@ check-mpi: $(BUILD)/tests/mpi/test_mpi
 	    echo "== mpirun -np $$n"; \
 	    ASAN_OPTIONS=detect_leaks=0 $(MPIRUN) $(MPIRUN_FLAGS) -np $$n $(BUILD)/tests/mpi/test_mpi || exit 1; \
 	done
+	@$(MAKE) --no-print-directory check-examples-mpi
+
+# make install installs libdnic_mpi too: build it before check-examples'
+# install runs (that install then only copies, also under make -j).
+check-examples: mpi
+
+# The MPI example, built with mpicc against the headers and shared
+# libraries installed into a stage of its own (check-examples may use its
+# stage at the same time under make -j), found through pkg-config dnic-mpi.
+STAGE_MPI := $(abspath $(BUILD))/stage-mpi
+check-examples-mpi: lib mpi
+	rm -rf $(STAGE_MPI)
+	$(MAKE) --no-print-directory install PREFIX=$(STAGE_MPI) DESTDIR=
+	@mkdir -p $(BUILD)/examples
+	$(MPICC) -std=c99 $(SANFLAGS) $$(PKG_CONFIG_PATH=$(STAGE_MPI)/lib/pkgconfig pkg-config --cflags dnic-mpi) \
+	    examples/mpi/train_ranks.c -o $(BUILD)/examples/train_ranks \
+	    $$(PKG_CONFIG_PATH=$(STAGE_MPI)/lib/pkgconfig pkg-config --libs dnic-mpi) $(SANFLAGS)
+	@for n in 2 3; do \
+	    echo "== mpirun -np $$n $(BUILD)/examples/train_ranks"; \
+	    LD_LIBRARY_PATH=$(STAGE_MPI)/lib $(if $(filter 1,$(SANITIZE)),ASAN_OPTIONS=detect_leaks=0) \
+	        $(MPIRUN) $(MPIRUN_FLAGS) -x LD_LIBRARY_PATH -np $$n $(BUILD)/examples/train_ranks || exit 1; \
+	done
 else
 mpi check-mpi:
 	@echo "mpi: skipped (no mpicc: apt-get install libopenmpi-dev openmpi-bin)"
+check-examples-mpi:
+	@echo "check-examples-mpi: skipped (no mpicc: apt-get install libopenmpi-dev openmpi-bin)"
 endif
 
 # The C core's own training loop on Fashion-MNIST (needs zlib for the .gz files).
@@ -186,7 +214,7 @@ demo: $(BUILD)/examples/fashion_mnist
 bench: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
-install: lib
+install: lib $(if $(MPICC),mpi)
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 csrc/include/dnic.h $(DESTDIR)$(PREFIX)/include/dnic.h
 	install -m 644 $(BUILD)/libdnic.a $(DESTDIR)$(PREFIX)/lib/libdnic.a
@@ -195,6 +223,15 @@ install: lib
 	ln -sf libdnic.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libdnic.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@PRIVATE_LIBS@|$(LIBS)|' csrc/dnic.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/dnic.pc
+ifneq ($(MPICC),)
+	install -m 644 csrc/mpi/include/dnic_mpi.h $(DESTDIR)$(PREFIX)/include/dnic_mpi.h
+	install -m 644 $(BUILD)/libdnic_mpi.a $(DESTDIR)$(PREFIX)/lib/libdnic_mpi.a
+	install -m 755 $(BUILD)/libdnic_mpi.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libdnic_mpi.so.$(VERSION)
+	ln -sf libdnic_mpi.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libdnic_mpi.so.$(SOMAJOR)
+	ln -sf libdnic_mpi.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libdnic_mpi.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	    csrc/mpi/dnic-mpi.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/dnic-mpi.pc
+endif
 
 clean:
 	rm -rf build

@@ -8,6 +8,9 @@
 
 #include "dnic.h"
 
+/* Exported from libdnic.so for libdnic_mpi alone (not API: see pipe_internal.h). */
+#define DNIC_INTERNAL_API DNIC_API
+
 #include <math.h>
 
 #ifdef _OPENMP
@@ -217,7 +220,7 @@ void dnic__net_view_publish_step(const dnic_net_t *view, dnic_net_t *whole);
  * (a view's point into its whole's). */
 float *dnic__net_moment(dnic_net_t *n, int which);
 /* Names the tensor that went non-finite elsewhere (another rank's copy). */
-void dnic__net_set_fault(dnic_net_t *n, int tensor, int gradient);
+DNIC_INTERNAL_API void dnic__net_set_fault(dnic_net_t *n, int tensor, int gradient);
 
 /* blas.c: double-precision routines of the BLAS library dnic loaded, for
  * ridge.c (Fortran interfaces: column-major, every argument by pointer,

@@ -10,6 +10,10 @@
 
 #include <pthread.h>
 
+/* The functions below marked DNIC_INTERNAL_API are exported from
+ * libdnic.so for libdnic_mpi (csrc/mpi) alone: not part of the API, no
+ * stability promised. */
+
 /* A block's top activations are read by the block above one tick after
  * they were made and by its interface's training two ticks after (more
  * when delayed blocks sit above it): three slots, or the wait plus one,
@@ -129,7 +133,7 @@ struct pipe_transport {
     void (*release)(dnic_pipe_t *p);
 };
 
-double dnic__pipe_now(void);
+DNIC_INTERNAL_API double dnic__pipe_now(void);
 /* The ring slot of block b holding `batch`, or -1. */
 static inline int dnic__pipe_ring_slot_of(const pipe_block_t *b, int batch) {
     for (int r = 0; r < b->ring_n; r++)
@@ -140,36 +144,36 @@ static inline int dnic__pipe_ring_slot_of(const pipe_block_t *b, int batch) {
  * target) of one batch: its loss, and the target's staleness (batches the
  * block forwarded since that one); dnic__pipe_note_target records both
  * (async: under the lock, as the figures are read while workers run). */
-dnic_status dnic__pipe_train_iface(pipe_block_t *b, int slot, const int32_t *y, const float *target, int rows,
+DNIC_INTERNAL_API dnic_status dnic__pipe_train_iface(pipe_block_t *b, int slot, const int32_t *y, const float *target, int rows,
                                    float *loss, int64_t *stale);
-void dnic__pipe_note_target(pipe_block_t *b, float loss, int64_t stale);
+DNIC_INTERNAL_API void dnic__pipe_note_target(pipe_block_t *b, float loss, int64_t stale);
 /* Block s on one batch: forward; top: loss into *loss; else h into ring
  * slot `slot` and the interface's predicted gradient; backward; below the
  * top's input, the gradient at its input into `down` (s > 0); update
  * unless update decoupling skips it. */
-dnic_status dnic__pipe_block_step(dnic_pipe_t *p, int s, const float *in, const int32_t *y, int batch, int rows,
+DNIC_INTERNAL_API dnic_status dnic__pipe_block_step(dnic_pipe_t *p, int s, const float *in, const int32_t *y, int batch, int rows,
                                   int slot, float *down, float *loss);
 
 /* The messages block s reads at this tick in-process: what its neighbours
  * sent at the previous tick, in their buffers. */
-void dnic__pipe_local_inputs(const dnic_pipe_t *p, int s, pipe_input_t *below, pipe_input_t *above);
+DNIC_INTERNAL_API void dnic__pipe_local_inputs(const dnic_pipe_t *p, int s, pipe_input_t *below, pipe_input_t *above);
 /* Block s's work at tick p->tick: its interface trains on the target from
  * above, then the batch from below (block 0: x) goes forward, signal,
  * backward, update; writes only its own buffers and messages. */
-void dnic__pipe_block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x_rows, const pipe_input_t *below,
+DNIC_INTERNAL_API void dnic__pipe_block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, int x_rows, const pipe_input_t *below,
                            const pipe_input_t *above);
 /* Any message sent at the last tick, from this process's view of every block. */
-int dnic__pipe_local_pending(const dnic_pipe_t *p);
+DNIC_INTERNAL_API int dnic__pipe_local_pending(const dnic_pipe_t *p);
 /* Batch `batch`'s labels into the ring every block reads them from. */
-void dnic__pipe_store_labels(dnic_pipe_t *p, int batch, const int32_t *labels, int rows);
+DNIC_INTERNAL_API void dnic__pipe_store_labels(dnic_pipe_t *p, int batch, const int32_t *labels, int rows);
 
 /* pipe_state.c: one block's whole state (parameters and optimizer moments
  * of its layers and interface, step counters, rings, messages, figures)
  * as bytes, to move it between processes. The size depends only on the
  * pipeline's shape, so both ends know it. */
-size_t dnic__pipe_block_state_size(const dnic_pipe_t *p, int s);
-void dnic__pipe_block_state_pack(const dnic_pipe_t *p, int s, unsigned char *dst);
-dnic_status dnic__pipe_block_state_unpack(dnic_pipe_t *p, int s, const unsigned char *src);
+DNIC_INTERNAL_API size_t dnic__pipe_block_state_size(const dnic_pipe_t *p, int s);
+DNIC_INTERNAL_API void dnic__pipe_block_state_pack(const dnic_pipe_t *p, int s, unsigned char *dst);
+DNIC_INTERNAL_API dnic_status dnic__pipe_block_state_unpack(dnic_pipe_t *p, int s, const unsigned char *src);
 
 /* async.c */
 dnic_status dnic__async_setup(dnic_pipe_t *p, int queue);

@@ -787,7 +787,10 @@ DNIC_API int64_t dnic_pipe_block_step(const dnic_pipe_t *p, int s);
 DNIC_API dnic_status dnic_pipe_set_block_step(dnic_pipe_t *p, int s, int64_t step);
 /* Hands the network the top block's step counter (before evaluating it or
  * saving a checkpoint: its parameters and optimizer moments are already
- * the blocks'). Refused while async workers run (DNIC_ERR_STATE). */
+ * the blocks'). Refused while async workers run (DNIC_ERR_STATE). On MPI
+ * rank 0 of a pipeline attached with dnic_mpi_attach (dnic_mpi.h) it first
+ * gathers every other rank's block: only then is the network current, and
+ * freeing the pipeline without it leaves those blocks' layers as they were. */
 DNIC_API dnic_status dnic_pipe_sync_to_net(dnic_pipe_t *p);
 /* Block s (0 = bottom): seconds computing and seconds of the schedule's
  * run it did not compute (waiting for messages or room), since creation.

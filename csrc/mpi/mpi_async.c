@@ -25,6 +25,7 @@
 #include "mpi_link.h"
 
 #include <math.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,8 @@ struct async_link {
     int saw_end;          /* ranks > 0: the drain's end came from below */
     int undrained;        /* rank 0: batches fed since the last drain */
     int64_t losses_in;    /* rank 0: losses heard (all batches ever) */
+    int64_t sent;         /* rank 0: batches block 0 forwarded (all ever) */
+    dnic_status failed;   /* rank 0: a block failed; every later call says so */
     double last_event;    /* when this rank last made progress */
 };
 
@@ -238,6 +241,16 @@ static dnic_status forward(dnic_pipe_t *p, mpi_link *L, const float *x, const in
         if (st != DNIC_OK) return st;
         down = (int32_t *)A->tx_down[A->down_next];
     }
+    /* Open MPI moves a large message only while both ends are inside MPI,
+     * and this rank is about to compute outside it for milliseconds: give
+     * the sends still going a push first (waiting for them to finish, as
+     * the lockstep pipeline does, measured slower here: it ties each rank
+     * to its neighbours' pace) */
+    for (int i = 0; i < W; i++) {
+        int done = 0;
+        if (A->sq_up[i] != MPI_REQUEST_NULL) MPI_Test(&A->sq_up[i], &done, MPI_STATUS_IGNORE);
+        if (i != A->down_next && A->sq_down[i] != MPI_REQUEST_NULL) MPI_Test(&A->sq_down[i], &done, MPI_STATUS_IGNORE);
+    }
     double t0 = dnic__pipe_now();
     if (b->it) memcpy(b->ring_y[slot], y, (size_t)rows * sizeof(int32_t));
     float loss = NAN;
@@ -297,7 +310,7 @@ static dnic_status send_end(mpi_link *L) {
 /* Nothing to do: a moment's pause, and whether this rank has waited too
  * long for `peer` (rank 0 longest, and higher ranks complain first, so the
  * rank at fault is the one named). */
-static dnic_status idle(mpi_link *L, int peer, const char *what, double *nap) {
+static dnic_status idle(mpi_link *L, int peer, const char *what) {
     async_link *A = L->async;
     double limit = L->rank == 0 ? 1.5 * L->timeout + 2.0
                                 : L->timeout * (1.0 + 0.25 * (double)(L->size - 1 - L->rank));
@@ -307,10 +320,7 @@ static dnic_status idle(mpi_link *L, int peer, const char *what, double *nap) {
                   limit, what);
         return DNIC_ERR_PEER;
     }
-    if (waited > 1e-4) {
-        mpi__pause(*nap);
-        if (*nap < 1e-3) *nap *= 2;
-    }
+    mpi__backoff(waited);
     return DNIC_OK;
 }
 
@@ -362,31 +372,31 @@ static void take_losses(dnic_pipe_t *p) {
 
 static dnic_status root_feed(dnic_pipe_t *p, mpi_link *L, const float *x, const int32_t *y, int batch, int rows) {
     async_link *A = L->async;
-    double nap = 2e-6;
     dnic_status st = DNIC_OK;
     for (;;) {
         if (take_target(p, L, &st) < 0) return st;
         if ((st = root_listen(p, L, NULL)) != DNIC_OK) return st;
         if (can_forward(p, L)) break;
-        if ((st = idle(L, 1, "waiting for gradients from", &nap)) != DNIC_OK) return st;
+        if ((st = idle(L, 1, "waiting for gradients from")) != DNIC_OK) return st;
     }
     A->undrained = 1;
-    return forward(p, L, x, y, batch, rows);
+    st = forward(p, L, x, y, batch, rows);
+    if (st == DNIC_OK) A->sent++;
+    return st;
 }
 
 static dnic_status root_drain(dnic_pipe_t *p, mpi_link *L) {
     async_link *A = L->async;
     dnic_status st = send_end(L);
     int done_ranks = 0;
-    double nap = 2e-6;
     A->last_event = dnic__pipe_now();
     while (st == DNIC_OK) {
         int did = take_target(p, L, &st);
         if (did < 0) return st;
         if ((st = root_listen(p, L, &done_ranks)) != DNIC_OK) return st;
-        if (done_ranks == L->size - 1 && !waiting_above(&p->blocks[0]) && (L->size == 1 || A->losses_in == p->fed))
+        if (done_ranks == L->size - 1 && !waiting_above(&p->blocks[0]) && (L->size == 1 || A->losses_in == A->sent))
             break;
-        if (!did) st = idle(L, 1, "draining, waiting for", &nap);
+        if (!did) st = idle(L, 1, "draining, waiting for");
     }
     A->undrained = 0;
     return st;
@@ -394,8 +404,14 @@ static dnic_status root_drain(dnic_pipe_t *p, mpi_link *L) {
 
 static dnic_status root_tick(dnic_pipe_t *p, const float *x, const int32_t *labels, int x_batch, int rows) {
     mpi_link *L = p->transport_ctx;
+    async_link *A = L->async;
+    /* after a block failed (its batch never reaches the top) nothing can
+     * drain: the caller reads which tensor failed and stops */
+    if (A->failed != DNIC_OK) return A->failed;
+    mpi__fail("%s", ""); /* a line from an earlier failure must not describe this one */
     dnic_status st = x ? root_feed(p, L, x, labels, x_batch, rows) : root_drain(p, L);
     if (st == DNIC_ERR_PEER) p->transport_broken = 1;
+    if (st != DNIC_OK) A->failed = st;
     take_losses(p);
     return st;
 }
@@ -449,7 +465,6 @@ dnic_status mpi__async_serve(dnic_pipe_t *p, mpi_link *L) {
     int32_t *cmd = &L->cmd[0];
     MPI_Request *rq_cmd = &L->rq_cmd[0], *sq_state = &L->rq_cmd[1 % L->size];
     MPI_Irecv(cmd, 1, MPI_INT32_T, 0, TAG_CMD, L->comm, rq_cmd);
-    double nap = 2e-6;
     A->last_event = dnic__pipe_now();
     for (;;) {
         int did = 0, got = 0;
@@ -503,18 +518,15 @@ dnic_status mpi__async_serve(dnic_pipe_t *p, mpi_link *L) {
         if (!did) {
             /* waiting for targets from above, or (idle) for rank 0 */
             int owed = !top && waiting_above(b) > 0 && !failed;
-            if (owed) st = idle(L, s + 1, "waiting for gradients from", &nap);
+            if (owed) st = idle(L, s + 1, "waiting for gradients from");
             else if (dnic__pipe_now() - A->last_event > 3.0 * L->timeout + 10.0) {
                 mpi__fail("rank 0 sent nothing for %.0f s (dead, stuck, or slower than the timeout)",
                           3.0 * L->timeout + 10.0);
                 st = DNIC_ERR_PEER;
             } else {
-                mpi__pause(nap);
-                if (nap < 1e-3) nap *= 2;
+                mpi__backoff(dnic__pipe_now() - A->last_event);
             }
             if (st != DNIC_OK) return st;
-        } else {
-            nap = 2e-6;
         }
     }
 }

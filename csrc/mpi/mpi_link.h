@@ -50,6 +50,8 @@ typedef struct async_link async_link; /* mpi_async.c */
 /* One line for dnic_mpi_failure (printf-style). */
 void mpi__fail(const char *fmt, ...);
 void mpi__pause(double seconds);
+/* Between polls, after `waited` seconds of waiting: yield, then sleep. */
+void mpi__backoff(double waited);
 /* Waits for n requests at most `timeout` s (DNIC_ERR_PEER naming `peer`);
  * with L given (rank 0), a complaint from another rank ends it first. */
 dnic_status mpi__wait(double timeout, int n, MPI_Request *rq, int peer, const char *what, mpi_link *L);
