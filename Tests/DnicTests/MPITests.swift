@@ -15,12 +15,7 @@ import XCTest
 ///     after the timeout.
 /// Skipped where this dnic was built without MPI or mpirun is missing.
 final class MPITests: XCTestCase {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-        let seconds: Double
-    }
+    typealias Run = ProcessRun
 
     static let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
@@ -45,29 +40,7 @@ final class MPITests: XCTestCase {
     }
 
     func launch(_ executable: String, _ args: [String], whileRunning: (@Sendable (Process) -> Void)? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["OMP_NUM_THREADS"] = "1"
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let t0 = Date()
-        try process.run()
-        nonisolated(unsafe) var e = Data()
-        let read = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            e = err.fileHandleForReading.readDataToEndOfFile()
-            read.signal()
-        }
-        if let whileRunning { DispatchQueue.global().async { whileRunning(process) } }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        read.wait()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                   stderr: String(decoding: e, as: UTF8.self), seconds: Date().timeIntervalSince(t0))
+        try ProcessRun.launch(executable, args, whileRunning: whileRunning)
     }
 
     func dnic(_ args: [String], whileRunning: (@Sendable (Process) -> Void)? = nil) throws -> Run {

@@ -9,12 +9,6 @@ import XCTest
 /// Skipped unless root with mpirun (the script exits 77 if it cannot make
 /// the namespaces; its one line is the skip reason).
 final class MPITwoHostTests: XCTestCase {
-    private struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
     private static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../scripts/mpi-two-hosts.sh").standardized
 
@@ -24,41 +18,10 @@ final class MPITwoHostTests: XCTestCase {
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
 
-    /// The `dnic` built beside this test bundle in .build/<config>/.
-    private static var executable: URL {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<3 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent("dnic").path) {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir.appendingPathComponent("dnic")
-    }
+    private static var executable: URL { CLITests.executable }
 
-    /// Runs a program to its end, both pipes drained at once; OMP_NUM_THREADS=1,
-    /// everything else (OPENBLAS_CORETYPE included) as inherited.
-    private func launch(_ executable: URL, _ args: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["OMP_NUM_THREADS"] = "1"
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        nonisolated(unsafe) var e = Data()
-        let stderrRead = DispatchSemaphore(value: 0)
-        let errHandle = err.fileHandleForReading
-        DispatchQueue.global().async {
-            e = errHandle.readDataToEndOfFile()
-            stderrRead.signal()
-        }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        stderrRead.wait()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                   stderr: String(decoding: e, as: UTF8.self))
+    private func launch(_ executable: URL, _ args: [String]) throws -> ProcessRun {
+        try ProcessRun.launch(executable.path, args)
     }
 
     private func tempDir() throws -> URL {
