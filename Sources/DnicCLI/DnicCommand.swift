@@ -20,6 +20,8 @@ struct DnicCommand: ParsableCommand {
         // kill the process and the run with it.
         signal(SIGXFSZ, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
+        // before any thread exists, so that every thread inherits the mask
+        StopSignal.prepare()
         // settings named as flags; `dnic train` has named those from a config file already
         let namer = SettingNamer(arguments: CommandLine.arguments, source: nil)
         do {

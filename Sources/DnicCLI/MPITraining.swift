@@ -81,8 +81,7 @@ enum MPITraining {
     /// Ranks > 0: build the run from rank 0's setup and serve the block. Never returns.
     static func serve(timeout: Double) -> Never {
         // rank 0 decides when to stop (mpirun forwards ^C to every rank)
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
+        StopSignal.ignore()
         let rank = MPIRanks.rank
         let pipeline: Pipeline
         let bytes: Data
