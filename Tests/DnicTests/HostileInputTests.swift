@@ -118,20 +118,8 @@ final class HostileInputTests: XCTestCase {
     }
 
     func dnic(_ args: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = CLITests.executable
-        process.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["OMP_NUM_THREADS"] = "1"
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        _ = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stderr: String(decoding: e, as: UTF8.self))
+        let r = try ProcessRun.launch(CLITests.executable.path, args)
+        return Run(status: r.status, stderr: r.stderr)
     }
 
     func hostile(_ file: String) -> String { Self.directory.appendingPathComponent(file).path }
