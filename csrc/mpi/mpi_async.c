@@ -110,15 +110,6 @@ void mpi__async_free(async_link *A) {
     free(A);
 }
 
-static size_t up_bytes(const dnic_pipe_t *p, int s) {
-    return HEADER_INTS * sizeof(int32_t) + (size_t)p->max_batch * sizeof(int32_t) +
-           (size_t)p->max_batch * (size_t)p->blocks[s].top_dim * sizeof(float);
-}
-
-static size_t down_bytes(const dnic_pipe_t *p, int s) {
-    return HEADER_INTS * sizeof(int32_t) + (size_t)p->max_batch * (size_t)p->blocks[s].in_dim * sizeof(float);
-}
-
 static void post_up(mpi_link *L, int i) {
     async_link *A = L->async;
     MPI_Irecv(A->rx_up[i], (int)A->up_bytes, MPI_BYTE, L->rank - 1, TAG_UP, L->comm, &A->rq_up[i]);
@@ -136,10 +127,10 @@ dnic_status mpi__async_setup(dnic_pipe_t *p, mpi_link *L) {
     A->window = W;
     A->sq_done = A->sq_fault = MPI_REQUEST_NULL;
     for (int i = 0; i < LOSS_SLOTS; i++) A->sq_loss[i] = MPI_REQUEST_NULL;
-    A->up_bytes = s > 0 ? up_bytes(p, s - 1) : 0;
-    A->down_bytes = s + 1 < L->size ? down_bytes(p, s + 1) : 0;
-    A->tx_up_bytes = s + 1 < L->size ? up_bytes(p, s) : 0;
-    A->tx_down_bytes = s > 0 ? down_bytes(p, s) : 0;
+    A->up_bytes = s > 0 ? mpi__up_bytes(p, s - 1) : 0;
+    A->down_bytes = s + 1 < L->size ? mpi__down_bytes(p, s + 1) : 0;
+    A->tx_up_bytes = s + 1 < L->size ? mpi__up_bytes(p, s) : 0;
+    A->tx_down_bytes = s > 0 ? mpi__down_bytes(p, s) : 0;
     A->rx_up = buffers(W, A->up_bytes);
     A->rx_down = buffers(W, A->down_bytes);
     A->tx_up = buffers(W, A->tx_up_bytes);

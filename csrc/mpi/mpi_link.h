@@ -47,6 +47,17 @@ typedef struct {
 
 typedef struct async_link async_link; /* mpi_async.c */
 
+/* The largest message block s sends up (header, labels, h) and down
+ * (header, the gradient at its input). */
+static inline size_t mpi__up_bytes(const dnic_pipe_t *p, int s) {
+    return HEADER_INTS * sizeof(int32_t) + (size_t)p->max_batch * sizeof(int32_t) +
+           (size_t)p->max_batch * (size_t)p->blocks[s].top_dim * sizeof(float);
+}
+
+static inline size_t mpi__down_bytes(const dnic_pipe_t *p, int s) {
+    return HEADER_INTS * sizeof(int32_t) + (size_t)p->max_batch * (size_t)p->blocks[s].in_dim * sizeof(float);
+}
+
 /* One line for dnic_mpi_failure (printf-style). */
 void mpi__fail(const char *fmt, ...);
 void mpi__pause(double seconds);

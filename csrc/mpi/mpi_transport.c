@@ -192,22 +192,12 @@ dnic_status dnic_mpi_broadcast(void **data, size_t *n, double timeout) {
 
 /* ---------------------------------------------------------------- messages */
 
-static size_t up_message_bytes(const dnic_pipe_t *p, int s) {
-    return HEADER_INTS * sizeof(int32_t) + (size_t)p->max_batch * sizeof(int32_t) +
-           (size_t)p->max_batch * (size_t)p->blocks[s].top_dim * sizeof(float);
-}
-
-static size_t down_message_bytes(const dnic_pipe_t *p, int s) {
-    return HEADER_INTS * sizeof(int32_t) + (size_t)p->max_batch * (size_t)p->blocks[s].in_dim * sizeof(float);
-}
-
-static void post_receives(dnic_pipe_t *p, mpi_link *L, int64_t tick) {
+static void post_receives(mpi_link *L, int64_t tick) {
     int k = (int)(tick & 1);
     if (L->rank > 0)
         MPI_Irecv(L->rx_up[k], (int)L->up_bytes, MPI_BYTE, L->rank - 1, TAG_UP, L->comm, &L->rq_up[k]);
     if (L->rank + 1 < L->size)
         MPI_Irecv(L->rx_down[k], (int)L->down_bytes, MPI_BYTE, L->rank + 1, TAG_DOWN, L->comm, &L->rq_down[k]);
-    (void)p;
 }
 
 /* The inputs of this rank's block at p->tick: sent by its neighbours at
@@ -312,7 +302,7 @@ static dnic_status rank_tick(dnic_pipe_t *p, mpi_link *L, const float *x, int x_
     L->primed = 0;
     dnic__pipe_block_tick(p, L->rank, x, x_batch, rows, &below, &above);
     /* the buffers just read are free again: they take tick+1's messages */
-    post_receives(p, L, p->tick + 1);
+    post_receives(L, p->tick + 1);
     return send_outputs(p, L);
 }
 
@@ -622,9 +612,9 @@ dnic_status dnic_mpi_attach(dnic_pipe_t *p, uint64_t fingerprint, double timeout
     L->size = size;
     L->timeout = timeout;
     L->primed = 1;
-    L->up_bytes = rank > 0 ? up_message_bytes(p, rank - 1) : 0;
-    L->down_bytes = rank + 1 < size ? down_message_bytes(p, rank + 1) : 0;
-    size_t tx_up = rank + 1 < size ? up_message_bytes(p, rank) : 0, tx_down = rank > 0 ? down_message_bytes(p, rank) : 0;
+    L->up_bytes = rank > 0 ? mpi__up_bytes(p, rank - 1) : 0;
+    L->down_bytes = rank + 1 < size ? mpi__down_bytes(p, rank + 1) : 0;
+    size_t tx_up = rank + 1 < size ? mpi__up_bytes(p, rank) : 0, tx_down = rank > 0 ? mpi__down_bytes(p, rank) : 0;
     int ok = 1;
     for (int k = 0; k < 2; k++) {
         L->rq_up[k] = L->rq_down[k] = L->sq_up[k] = L->sq_down[k] = MPI_REQUEST_NULL;
@@ -663,7 +653,7 @@ dnic_status dnic_mpi_attach(dnic_pipe_t *p, uint64_t fingerprint, double timeout
             return made;
         }
     } else {
-        post_receives(p, L, p->tick);
+        post_receives(L, p->tick);
     }
     attached = p;
     p->transport_ctx = L;
