@@ -191,6 +191,12 @@ final class MPITests: XCTestCase {
         let usage = try dnic(args + ["--mpi-timeout", "5"])
         XCTAssertEqual(usage.status, 2)
         XCTAssertTrue(usage.stderr.contains("--mpi-timeout needs --mpi"), usage.stderr)
+        for bad in ["0", "-3", "1e9", "nan", "soon"] {
+            let r = try dnic(args + ["--mpi", "--mpi-timeout", bad])
+            XCTAssertEqual(r.status, 2, "--mpi-timeout \(bad): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("--mpi-timeout"), r.stderr)
+        }
     }
 
     func testKilledRankEndsTheJobAndTheCheckpointResumes() throws {
