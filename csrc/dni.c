@@ -240,6 +240,7 @@ dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *
     if (dni->lent) return DNIC_ERR_STATE;
     dnic_net_t *net = dni->net, *top_block = dni->blocks[dni->n_blocks - 1];
     if (!labels && dni->n > 0 && dni->n_labels != dnic_net_output_dim(net)) return DNIC_ERR_ARG;
+    dni->fault_iface = -1;
     const float *in = x;
     dnic_status st = DNIC_OK;
     for (int k = 0; k < dni->n_blocks && st == DNIC_OK; k++) {
@@ -273,7 +274,10 @@ dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *
             default: g = grad_from_above(dni, k); break; /* what reached h from the block above */
             }
             st = dnic_iface_boundary_step(s->it, dnic_net_output(b), labels, ycond, g, boundary, B, &s->loss);
-            if (st != DNIC_OK) return st;
+            if (st != DNIC_OK) {
+                if (st == DNIC_ERR_NONFINITE) dni->fault_iface = i - 1; /* its loss */
+                return st;
+            }
             if (dni->track)
                 s->alignment = cosine(boundary, s->true_g, (size_t)B * dnic_net_layer_width(b, top));
         }

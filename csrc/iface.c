@@ -38,6 +38,7 @@ struct dnic_iface_s {
     int64_t step;
     float clip;
     int fault_tensor, fault_grad;
+    int loss_fault; /* the last interface loss was not finite as a float */
 };
 
 static int trainable_kind(dnic_iface_kind k) {
@@ -352,9 +353,11 @@ dnic_status dnic_iface_loss_value(dnic_iface_t *it, int B, float *loss_out) {
             it->delta[k] = it->g[k];
         }
     }
+    /* a loss finite in double may still overflow the float it is reported in */
     if (loss_out) *loss_out = (float)total;
     it->loss_B = B;
-    return isfinite(total) ? DNIC_OK : DNIC_ERR_NONFINITE;
+    it->loss_fault = !isfinite((float)total);
+    return it->loss_fault ? DNIC_ERR_NONFINITE : DNIC_OK;
 }
 
 /* --------------------------------------------------------------- backward */
@@ -586,6 +589,8 @@ dnic_status dnic_iface_set_grad_clip(dnic_iface_t *it, float max_norm) {
     it->clip = max_norm;
     return it->mlp ? dnic_net_set_grad_clip(it->mlp, max_norm) : DNIC_OK;
 }
+
+int dnic_iface_loss_faulted(const dnic_iface_t *it) { return it ? it->loss_fault : 0; }
 
 int dnic_iface_fault_tensor(const dnic_iface_t *it, int *gradient_was_nonfinite) {
     if (it && it->mlp) return dnic_net_fault_tensor(it->mlp, gradient_was_nonfinite);

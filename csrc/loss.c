@@ -362,8 +362,9 @@ dnic_status dnic_loss_forward_backward(dnic_loss kind, float *loss_out, float *d
     double total = 0;
     for (int c = 0; c < chunks; c++) total += part[c];
     double mean = total / B;
+    /* finite in double is not enough: the caller gets a float */
     if (loss_out) *loss_out = (float)mean;
-    return isfinite(mean) ? DNIC_OK : DNIC_ERR_NONFINITE;
+    return isfinite((float)mean) ? DNIC_OK : DNIC_ERR_NONFINITE;
 }
 
 dnic_status dnic_loss_forward_backward_ref(dnic_loss kind, float *loss_out, float *dp,
@@ -379,7 +380,7 @@ dnic_status dnic_loss_forward_backward_ref(dnic_loss kind, float *loss_out, floa
             for (int k = 0; k < K; k++) d[k] = (float)((double)d[k] / B);
     }
     if (loss_out) *loss_out = (float)(total / B);
-    return isfinite(total) ? DNIC_OK : DNIC_ERR_NONFINITE;
+    return isfinite((float)(total / B)) ? DNIC_OK : DNIC_ERR_NONFINITE;
 }
 
 size_t dnic_count_correct(dnic_loss kind, const float *p, const int32_t *labels, int B, int K) {

@@ -69,7 +69,8 @@ static rule_t rule_adam(float lr, float beta1, float beta2, float eps, float l2,
     return u;
 }
 
-/* n values updated; *bad = 0 when every new value is finite, NaN otherwise
+/* n values updated; *bad = 0 when every new value (parameter and optimizer
+ * moments) is finite, NaN otherwise
  * (x * 0 is NaN exactly when x is NaN or infinite: a branch-free check in
  * the same pass instead of a second one). */
 DNIC_INLINE void update_body(int L, const rule_t *u, float *p, float *m, float *v, const float *g, size_t n,
@@ -92,7 +93,7 @@ DNIC_INLINE void update_body(int L, const rule_t *u, float *p, float *m, float *
         for (size_t i = 0; i < n; i++) {
             m[i] = mu * m[i] + g[i] + l2 * p[i];
             p[i] -= lr * m[i];
-            bad += p[i] * 0.0f;
+            bad += p[i] * 0.0f + m[i] * 0.0f;
         }
         break;
     }
@@ -104,7 +105,9 @@ DNIC_INLINE void update_body(int L, const rule_t *u, float *p, float *m, float *
             m[i] = b1 * m[i] + ob1 * gi;
             v[i] = b2 * v[i] + ob2 * gi * gi;
             p[i] -= a * m[i] / (sqrtf(v[i]) + e);
-            bad += p[i] * 0.0f;
+            /* g^2 overflows long before g does: an infinite v leaves p
+             * finite (its step is 0) but the state unusable */
+            bad += p[i] * 0.0f + m[i] * 0.0f + v[i] * 0.0f;
         }
         break;
     }

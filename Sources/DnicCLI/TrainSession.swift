@@ -63,8 +63,10 @@ final class TrainSession {
             report.finish()
             DnicCommand.fail(outputFailure(error), code: 1)
         } catch let error as DnicError {
+            // a fault (NaN, a failed kernel) ends the run without saving
+            // its state; say what the checkpoint on disk still holds
             report.finish()
-            DnicCommand.fail(namer.render(error.message), code: 1)
+            DnicCommand.fail(namer.render(error.message) + (outputs.save.map { "; " + held($0) } ?? ""), code: 1)
         }
         do {
             try checkpoint()

@@ -646,6 +646,9 @@ DNIC_API dnic_status dnic_iface_set_step(dnic_iface_t *it, int64_t t);
 DNIC_API dnic_status dnic_iface_set_grad_clip(dnic_iface_t *it, float max_norm);
 /* As dnic_net_fault_tensor, for the interface's tensors. */
 DNIC_API int dnic_iface_fault_tensor(const dnic_iface_t *it, int *gradient_was_nonfinite);
+/* 1 if the interface's last loss (dnic_iface_loss_value) was NaN or
+ * infinite as a float (it then returned DNIC_ERR_NONFINITE), else 0. */
+DNIC_API int dnic_iface_loss_faulted(const dnic_iface_t *it);
 
 /* ----------------------------------------------------- locked DNI trainer */
 
@@ -675,7 +678,8 @@ DNIC_API dnic_status dnic_dni_set_iface_optimizer(dnic_dni_t *dni, const dnic_op
 /* Gradient clipping for every interface (the network's is set on the net). */
 DNIC_API dnic_status dnic_dni_set_grad_clip(dnic_dni_t *dni, float max_norm);
 /* After a step returned DNIC_ERR_NONFINITE: which interface (top-first index)
- * faulted, -1 if the network itself (or none). */
+ * faulted (a tensor in its update, or its loss: dnic_iface_loss_faulted),
+ * -1 if the network itself (or none). */
 DNIC_API int dnic_dni_fault_iface(const dnic_dni_t *dni);
 /* Also compute, each step, the cosine between each interface's delivered
  * signal and the true dL/dh (costs one extra full backward). */

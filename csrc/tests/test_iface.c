@@ -847,6 +847,33 @@ static void test_boundary_step(void) {
     }
 }
 
+/* An interface loss finite in double but beyond float is reported as
+ * DNIC_ERR_NONFINITE and flagged (dnic_iface_loss_faulted), so a trainer
+ * can name the interface; the next finite loss clears the flag. */
+static void test_loss_overflow(void) {
+    enum { B = 2, DH = 3, NL = 2 };
+    dnic_iface_desc d;
+    dnic_iface_desc_defaults(&d, 0);
+    dnic_iface_t *it = NULL;
+    EXPECT(dnic_iface_create(&it, &d, DH, DH, NL, B, 0.0f, 3), DNIC_OK);
+    if (!it) return;
+    float h[B * DH], huge[B * DH], small[B * DH], loss = 0;
+    int32_t y[B] = {0, 1};
+    for (int k = 0; k < B * DH; k++) { h[k] = 1.0f; huge[k] = 1e19f; small[k] = 0.5f; }
+    CHECK(dnic_iface_loss_faulted(it) == 0, "no fault before any loss");
+    EXPECT(dnic_iface_set_target(it, huge, B), DNIC_OK);
+    EXPECT(dnic_iface_forward(it, h, y, NULL, B), DNIC_OK);
+    EXPECT(dnic_iface_loss_value(it, B, &loss), DNIC_ERR_NONFINITE);
+    CHECK(isinf(loss) && dnic_iface_loss_faulted(it) == 1, "loss %g (beyond float) flagged %d", loss,
+          dnic_iface_loss_faulted(it));
+    EXPECT(dnic_iface_set_target(it, small, B), DNIC_OK);
+    EXPECT(dnic_iface_forward(it, h, y, NULL, B), DNIC_OK);
+    EXPECT(dnic_iface_loss_value(it, B, &loss), DNIC_OK);
+    CHECK(isfinite(loss) && dnic_iface_loss_faulted(it) == 0, "a finite loss %g clears the flag", loss);
+    CHECK(dnic_iface_loss_faulted(NULL) == 0, "NULL has no fault");
+    dnic_iface_free(it);
+}
+
 static void test_bad_calls(void) {
     dnic_iface_desc d;
     dnic_iface_desc_defaults(&d, 0);
@@ -986,6 +1013,7 @@ int main(void) {
             test_oracle();
             test_identity_is_backprop();
             test_boundary_step();
+            test_loss_overflow();
             test_bad_calls();
         }
     }

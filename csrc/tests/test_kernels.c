@@ -782,6 +782,11 @@ static void test_loss_edges(void) {
             int32_t ok[2] = {0, 1};
             CHECK(lf(DNIC_LOSS_MSE, &loss, dp, pn, ok, NULL, 2, 1) == DNIC_ERR_NONFINITE,
                   "mse with a NaN output is DNIC_ERR_NONFINITE%s", tag);
+            /* finite in double, beyond float: the float the caller gets is
+             * infinite, so the status says so */
+            float big[2] = {3e19f, -3e19f};
+            CHECK(lf(DNIC_LOSS_MSE, &loss, dp, big, ok, NULL, 2, 1) == DNIC_ERR_NONFINITE && isinf(loss),
+                  "mse of 3e19 outputs (a float loss of %g) is DNIC_ERR_NONFINITE%s", loss, tag);
         }
     }
 }

@@ -559,6 +559,19 @@ static void test_clipping_and_faults(void) {
     dnic_net_set_optimizer(n, 0, &c);
     CHECK(dnic_net_update(n) == DNIC_ERR_NONFINITE, "overflow must be reported");
     CHECK(dnic_net_fault_tensor(n, &grad_bad) == 0 && grad_bad == 0, "overflow in layer0.weight, not its gradient");
+
+    /* Adam: a finite gradient whose square overflows float leaves the
+     * parameters finite (a step of m/sqrt(inf) = 0) but v infinite, a state
+     * no checkpoint can hold: a fault of the tensor, not of its gradient */
+    memcpy(P, before, np * sizeof(float));
+    for (size_t k = 0; k < np; k++) G[k] = 1e22f; /* v gains (1 - beta2) g^2 = 1e41 */
+    c = dnic_optim_default(DNIC_OPT_ADAM);
+    dnic_net_set_optimizer(n, 0, &c);
+    CHECK(dnic_net_update(n) == DNIC_ERR_NONFINITE, "an overflowing Adam moment must be reported");
+    CHECK(dnic_net_fault_tensor(n, &grad_bad) == 0 && grad_bad == 0, "Adam overflow in layer0.weight, not its gradient");
+    int params_finite = 1;
+    for (size_t k = 0; k < np; k++) params_finite &= isfinite(P[k]) != 0;
+    CHECK(params_finite, "the parameters themselves stayed finite (only v overflowed)");
     free(before);
     dnic_net_free(n);
 }

@@ -72,6 +72,9 @@ public enum Checkpoint {
             moments.append(.init(name: "optimizer.v.\(t.name)", shape: t.shape, values: Array(o[v..<(v + t.size)])))
         }
         let interfaceSteps = dni.boundaries.indices.map { dni.step($0) }
+        if let field = state.nonFiniteField {
+            throw DnicError("cannot write the checkpoint: the trainer state's \(field) is NaN or infinite")
+        }
         let stateJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
         var metadata = [
             "format": format, "dnic_version": DnicVersion.core, "config": try ConfigFile.yaml(config),

@@ -96,14 +96,20 @@ public final class DNI {
         try DnicError.check(dnic_dni_set_grad_clip(handle, Float(maxNorm)), "{training.clip-grad} \(maxNorm)")
     }
 
-    /// After a non-finite interface update: which tensor, and whether its gradient was the cause.
-    public var fault: (tensor: String, gradient: Bool)? {
-        let i = Int(dnic_dni_fault_iface(handle))
-        guard i >= 0, i < boundaries.count else { return nil }
-        var gradient: Int32 = 0
-        let t = Int(dnic_iface_fault_tensor(dnic_dni_iface(handle, Int32(i)), &gradient))
-        let table = tensorTable.filter { $0.interface == i }
-        guard t >= 0, t < table.count else { return nil }
-        return (table[t].name, gradient != 0)
+    /// After a non-finite step: the interface tensor or interface loss at
+    /// fault. The locked trainer names the interface; under an unlocked
+    /// schedule (which runs the same interfaces) each is asked in turn.
+    public var fault: NumericFault? {
+        let named = Int(dnic_dni_fault_iface(handle))
+        let candidates = named >= 0 && named < boundaries.count ? [named] : Array(boundaries.indices)
+        for i in candidates {
+            let it = dnic_dni_iface(handle, Int32(i))
+            var gradient: Int32 = 0
+            let t = Int(dnic_iface_fault_tensor(it, &gradient))
+            let table = tensorTable.filter { $0.interface == i }
+            if t >= 0, t < table.count { return NumericFault(tensor: table[t].name, gradient: gradient) }
+            if dnic_iface_loss_faulted(it) != 0 { return .interfaceLoss(layer: boundaries[i]) }
+        }
+        return nil
     }
 }

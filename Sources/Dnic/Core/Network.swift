@@ -152,11 +152,11 @@ public final class Network {
     }
 
     /// After a non-finite update: which tensor, and whether its gradient was the cause.
-    public var fault: (tensor: String, gradient: Bool)? {
+    public var fault: NumericFault? {
         var gradient: Int32 = 0
         let i = Int(dnic_net_fault_tensor(handle, &gradient))
         guard i >= 0, i < tensors.count else { return nil }
-        return (tensors[i].name, gradient != 0)
+        return NumericFault(tensor: tensors[i].name, gradient: gradient)
     }
 
     /// Number of floats in the parameter block.

@@ -140,7 +140,7 @@ public final class Pipeline {
     public func interfaceLoss(block s: Int) -> Float { dnic_pipe_iface_loss(handle, Int32(s)) }
 
     /// After a non-finite update in a block: which tensor (named as in the whole network).
-    public var fault: (tensor: String, gradient: Bool)? {
+    public var fault: NumericFault? {
         for s in 0..<blockCount {
             guard let net = dnic_pipe_block_net(handle, Int32(s)) else { continue }
             var gradient: Int32 = 0
@@ -148,7 +148,7 @@ public final class Pipeline {
             guard t >= 0 else { continue }
             var info = dnic_tensor_info()
             _ = dnic_net_tensor(net, t, &info)
-            return (cString(info.name), gradient != 0)
+            return NumericFault(tensor: cString(info.name), gradient: gradient)
         }
         return nil
     }

@@ -256,6 +256,18 @@ public final class Trainer {
         return (0..<n).map { pipeline.interfaceLoss(block: n - 1 - $0) }
     }
 
+    /// The network on `set`; a loss that overflows (the parameters are
+    /// finite, the outputs are not) stops the run like a fault in a step.
+    private func evaluate(_ set: Dataset, _ part: String, at step: Int) throws -> (loss: Double, accuracy: Double) {
+        do { return try network.evaluate(set) } catch let error as DnicError where error.status == DNIC_ERR_NONFINITE {
+            throw StepFault(error: DnicError("step \(step): the loss on the \(part) set is NaN or infinite (the network's outputs overflow); "
+                            + "try a smaller {optimizer.lr} or {training.clip-grad}", status: error.status))
+        }
+    }
+
+    /// A fault already described with its step.
+    private struct StepFault: Error { let error: DnicError }
+
     /// How a run was stopped before its last step.
     public enum Stop: Error { case requested }
 
@@ -302,19 +314,23 @@ public final class Trainer {
         var lastProgress = Date.distantPast
         var last: EvaluationRecord?
 
-        while state.step < totalSteps {
-            let step = state.step + 1
-            if !state.inEpoch || state.position >= train.count {
-                try shuffleEpoch()
-                state.position = 0
-                state.inEpoch = true
-            }
-            let position = state.position
-            let rows = min(batch, train.count - position)
-            let t0 = Date()
-            var finished: Pipeline.Finished?
-            var loss: Float?
-            do {
+        // a NaN or infinity met anywhere in a step (async blocks report it
+        // at the next call into the schedule) stops the run naming it
+        var current = state.step + 1
+        do {
+            while state.step < totalSteps {
+                let step = state.step + 1
+                current = step
+                if !state.inEpoch || state.position >= train.count {
+                    try shuffleEpoch()
+                    state.position = 0
+                    state.inEpoch = true
+                }
+                let position = state.position
+                let rows = min(batch, train.count - position)
+                let t0 = Date()
+                var finished: Pipeline.Finished?
+                var loss: Float?
                 if let pipeline {
                     finished = try batches.feed(pipeline, order, from: position, rows: rows)
                     if step == totalSteps { try settle() }
@@ -322,75 +338,77 @@ public final class Trainer {
                     try batches.gather(order, from: position, rows: rows)
                     loss = try batches.trainStep(dni)
                 }
-            } catch let error as DnicError where error.status == DNIC_ERR_NONFINITE {
-                throw DnicError("step \(step): \(faultDescription())", status: error.status)
-            }
-            state.trainingSeconds += Date().timeIntervalSince(t0)
-            state.step = step
-            state.position += rows
-            state.samples += rows
-            if let loss { countLoss(loss) }
-            if let finished { countLoss(finished) }
-            for (i, v) in lastInterfaceLosses.enumerated() where !v.isNaN { state.interfaceLossSums[i] += Double(v) }
-            if config.interfaces.trackAlignment {
-                for (i, v) in dni.alignments.enumerated() { state.interfaceAlignmentSums[i] += Double(v) }
-            }
-            let epoch = Double(step) / Double(stepsPerEpoch)
+                state.trainingSeconds += Date().timeIntervalSince(t0)
+                state.step = step
+                state.position += rows
+                state.samples += rows
+                if let loss { countLoss(loss) }
+                if let finished { countLoss(finished) }
+                for (i, v) in lastInterfaceLosses.enumerated() where !v.isNaN { state.interfaceLossSums[i] += Double(v) }
+                if config.interfaces.trackAlignment {
+                    for (i, v) in dni.alignments.enumerated() { state.interfaceAlignmentSums[i] += Double(v) }
+                }
+                let epoch = Double(step) / Double(stepsPerEpoch)
 
-            if step % evalEvery == 0 || step == totalSteps {
-                // async workers own the blocks: evaluate once they are drained
-                if pipeline?.isAsync == true { try settle() }
-                var record = EvaluationRecord(step: step, epoch: epoch,
-                                              trainLoss: state.lossSum / Double(max(state.lossCount, 1)),
-                                              testLoss: 0, testAccuracy: 0,
-                                              samplesPerSecond: Double(state.samples) / max(state.trainingSeconds, 1e-9),
-                                              seconds: 0)
-                if let pipeline {
-                    try pipeline.sync()
-                    record.blocks = blockRecords
-                }
-                let test = try network.evaluate(data.test)
-                record.testLoss = test.loss
-                record.testAccuracy = test.accuracy
-                if let validation = data.validation {
-                    let v = try network.evaluate(validation)
-                    record.validationLoss = v.loss
-                    record.validationAccuracy = v.accuracy
-                }
-                record.seconds = Date().timeIntervalSince(start)
-                if !dni.boundaries.isEmpty {
-                    let n = Double(max(state.lossCount, 1))
-                    record.interfaces = dni.boundaries.indices.map {
-                        InterfaceRecord(layer: dni.boundaries[$0], loss: state.interfaceLossSums[$0] / n,
-                                        alignment: config.interfaces.trackAlignment ? state.interfaceAlignmentSums[$0] / n : nil)
+                if step % evalEvery == 0 || step == totalSteps {
+                    // async workers own the blocks: evaluate once they are drained
+                    if pipeline?.isAsync == true { try settle() }
+                    var record = EvaluationRecord(step: step, epoch: epoch,
+                                                  trainLoss: state.lossSum / Double(max(state.lossCount, 1)),
+                                                  testLoss: 0, testAccuracy: 0,
+                                                  samplesPerSecond: Double(state.samples) / max(state.trainingSeconds, 1e-9),
+                                                  seconds: 0)
+                    if let pipeline {
+                        try pipeline.sync()
+                        record.blocks = blockRecords
                     }
+                    let test = try evaluate(data.test, "test", at: step)
+                    record.testLoss = test.loss
+                    record.testAccuracy = test.accuracy
+                    if let validation = data.validation {
+                        let v = try evaluate(validation, "validation", at: step)
+                        record.validationLoss = v.loss
+                        record.validationAccuracy = v.accuracy
+                    }
+                    record.seconds = Date().timeIntervalSince(start)
+                    if !dni.boundaries.isEmpty {
+                        let n = Double(max(state.lossCount, 1))
+                        record.interfaces = dni.boundaries.indices.map {
+                            InterfaceRecord(layer: dni.boundaries[$0], loss: state.interfaceLossSums[$0] / n,
+                                            alignment: config.interfaces.trackAlignment ? state.interfaceAlignmentSums[$0] / n : nil)
+                        }
+                    }
+                    // an end-of-run evaluation off the evaluation grid leaves the
+                    // interval open, so a resumed run logs what a straight run would
+                    if step % evalEvery == 0 {
+                        state.lossSum = 0
+                        state.lossCount = 0
+                        state.interfaceLossSums = state.interfaceLossSums.map { _ in 0 }
+                        state.interfaceAlignmentSums = state.interfaceAlignmentSums.map { _ in 0 }
+                    }
+                    last = record
+                    try onEvent(.evaluation(record))
+                } else if Date().timeIntervalSince(lastProgress) > 0.25 {
+                    lastProgress = Date()
+                    let rate = Double(state.samples) / max(state.trainingSeconds, 1e-9)
+                    let remaining = Double(totalSteps - step) * Double(batch) / max(rate, 1e-9)
+                    try onEvent(.progress(step: step, totalSteps: totalSteps, epoch: epoch,
+                                      loss: state.lossSum / Double(max(state.lossCount, 1)), samplesPerSecond: rate,
+                                      etaSeconds: remaining, blocks: blockRecords ?? []))
                 }
-                // an end-of-run evaluation off the evaluation grid leaves the
-                // interval open, so a resumed run logs what a straight run would
-                if step % evalEvery == 0 {
-                    state.lossSum = 0
-                    state.lossCount = 0
-                    state.interfaceLossSums = state.interfaceLossSums.map { _ in 0 }
-                    state.interfaceAlignmentSums = state.interfaceAlignmentSums.map { _ in 0 }
+                if let every, step % every == 0, step < totalSteps {
+                    try checkpoint(self)
                 }
-                last = record
-                try onEvent(.evaluation(record))
-            } else if Date().timeIntervalSince(lastProgress) > 0.25 {
-                lastProgress = Date()
-                let rate = Double(state.samples) / max(state.trainingSeconds, 1e-9)
-                let remaining = Double(totalSteps - step) * Double(batch) / max(rate, 1e-9)
-                try onEvent(.progress(step: step, totalSteps: totalSteps, epoch: epoch,
-                                  loss: state.lossSum / Double(max(state.lossCount, 1)), samplesPerSecond: rate,
-                                  etaSeconds: remaining, blocks: blockRecords ?? []))
+                if shouldStop(), step < totalSteps {
+                    try checkpoint(self)
+                    throw Stop.requested
+                }
+                try afterStep(self)
             }
-            if let every, step % every == 0, step < totalSteps {
-                try checkpoint(self)
-            }
-            if shouldStop(), step < totalSteps {
-                try checkpoint(self)
-                throw Stop.requested
-            }
-            try afterStep(self)
+        } catch let fault as StepFault {
+            throw fault.error
+        } catch let error as DnicError where error.status == DNIC_ERR_NONFINITE {
+            throw DnicError("step \(current): \(faultDescription())", status: error.status)
         }
         if let last { return last }
         // resumed at the very end: evaluate once so there is a final record
@@ -401,14 +419,19 @@ public final class Trainer {
                                 seconds: state.trainingSeconds)
     }
 
-    /// One line naming the tensor that became NaN or infinite, and why.
+    /// One line naming the tensor (or interface loss) that became NaN or
+    /// infinite, and what to change.
     func faultDescription() -> String {
-        let where_: (tensor: String, gradient: Bool)? = pipeline?.fault ?? network.fault ?? dni.fault
-        guard let fault = where_ else {
-            return "the loss is not finite (NaN or infinity); try a smaller {optimizer.lr} or {training.clip-grad}"
+        guard let fault = pipeline?.fault ?? network.fault ?? dni.fault else {
+            return "the training loss is NaN or infinite; try a smaller {optimizer.lr} or {training.clip-grad}"
         }
-        return fault.gradient
-            ? "the gradient of \(fault.tensor) is NaN or infinite; try a smaller {optimizer.lr} or {training.clip-grad}"
-            : "\(fault.tensor) became NaN or infinite in its update; try a smaller {optimizer.lr} or {training.clip-grad}"
+        let interface: Bool
+        switch fault {
+        case .interfaceLoss: interface = true
+        case .update(let t), .gradient(let t): interface = t.hasPrefix("interface")
+        }
+        // an interface's own rate, when it has one to lower
+        let rate = interface && config.interfaces.kind.trainable ? "{interfaces.optimizer.lr}" : "{optimizer.lr}"
+        return "\(fault.description); try a smaller \(rate) or {training.clip-grad}"
     }
 }

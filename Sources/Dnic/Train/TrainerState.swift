@@ -22,6 +22,16 @@ public struct TrainerState: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// The first sum or time that is NaN or infinite, by its stored name
+    /// (JSON has no such numbers, so such a state cannot be saved).
+    var nonFiniteField: String? {
+        if !lossSum.isFinite { return "loss_sum" }
+        if !trainingSeconds.isFinite { return "training_seconds" }
+        if !interfaceLossSums.allSatisfy(\.isFinite) { return "interface_loss_sums" }
+        if !interfaceAlignmentSums.allSatisfy(\.isFinite) { return "interface_alignment_sums" }
+        return nil
+    }
+
     enum CodingKeys: String, CodingKey {
         case step, position
         case epochRNG = "epoch_rng", inEpoch = "in_epoch", lossSum = "loss_sum", lossCount = "loss_count"
