@@ -22,10 +22,10 @@ struct TrainBenchCommand: ParsableCommand {
         Data: 60,000 x 784 MNIST-shaped random values, 10 classes, generated in process.
         """)
 
-    @Option(help: "Workload: w1 | w2. (default: w1)")
+    @Option(help: "Workload (described above).")
     var workload: TrainBenchmark.Workload = .w1
 
-    @Option(help: "Learning rule: backprop, or sg for one linear cDNI in the middle. (default: backprop)")
+    @Option(help: "Learning rule: backprop, or sg for one linear cDNI in the middle.")
     var rule: Rule = .backprop
 
     @Option(parsing: .unconditional, help: "Threads for dnic and its GEMM backend. (default: all cores)", transform: ArgumentValue.integer)
@@ -37,7 +37,7 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "GEMM backend: onednn | openblas | builtin. (default: dnic's choice, see dnic info)")
     var gemm: CoreSystem.GemmBackend?
 
-    @Option(help: "Block schedule: \(ScheduleKind.choiceList). With pipeline or async (rule sg), the same run also times locked sg at 1 thread and locked backprop at 1 and all threads (async: and the pipeline), alternating, and prints the ratios. (default: locked)")
+    @Option(help: "Block schedule. With pipeline or async (rule sg), the same run also times locked sg at 1 thread and locked backprop at 1 and all threads (async: and the pipeline), alternating, and prints the ratios.")
     var schedule: ScheduleKind = .locked
 
     @Option(help: "With --rule sg: where the interfaces go, as train's --sg-at (mid, every, or a list like 1,2). (default: mid)")

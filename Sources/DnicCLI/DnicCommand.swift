@@ -58,6 +58,7 @@ struct DnicCommand: ParsableCommand {
             Foundation.exit(code)
         }
         Console.err("dnic: error: \(line)\n")
+        CreatedDirectories.removeEmpty()
         if MPIRanks.isActive { MPIRanks.abort(code) } // every rank ends with it, never a hang
         Foundation.exit(code)
     }

@@ -25,16 +25,17 @@ struct PipelineBenchCommand: ParsableCommand {
         var text: String { self == .w2 ? "20 x 256 relu" : "20 x 4096 relu" }
     }
 
-    @Option(help: "Block counts to project, e.g. 2,4,8,16 (each at most the hidden layers).")
+    @Option(parsing: .unconditional, help: "Block counts to project, e.g. 2,4,8,16 (each at most the hidden layers).")
     var simulate: String
 
-    @Option(help: "Link bandwidths in Gbit/s, e.g. 1,10,100. (default: 1,10,100)")
+    // unconditional: `--link -1` is a (bad) value, not a missing one
+    @Option(parsing: .unconditional, help: "Link bandwidths in Gbit/s, e.g. 1,10,100.")
     var link = "1,10,100"
 
     @Option(parsing: .unconditional, help: "Link latency in microseconds. (default: 50)", transform: ArgumentValue.number)
     var latency: Double = 50
 
-    @Option(help: "Workload: w2 | wide. (default: w2)")
+    @Option(help: "Workload (w2: 20 x 256 relu, wide: 20 x 4096 relu).")
     var workload: Workload = .w2
 
     @Option(parsing: .unconditional, help: "Batch size. (default: 256)", transform: ArgumentValue.integer)
@@ -50,7 +51,7 @@ struct PipelineBenchCommand: ParsableCommand {
             return k
         }
         let links = try list(link, "--link") { Double($0) }.map { g -> Double in
-            guard g > 0, g.isFinite else { throw UsageError("--link \(g): bandwidths must be positive Gbit/s") }
+            guard g > 0, g.isFinite else { throw UsageError("--link \(String(format: "%g", g)): bandwidths must be positive Gbit/s") }
             return g
         }
         guard latency >= 0, latency.isFinite else { throw UsageError("--latency \(latency): must be a finite number of microseconds >= 0") }

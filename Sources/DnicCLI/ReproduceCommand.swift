@@ -64,7 +64,7 @@ struct ReproduceCommand: ParsableCommand {
         options.overwrite = overwrite
         options.threads = threadsOption.threads
         try threadsOption.apply()
-        if try AnalysisOutputs.check(directory: out, files: [], overwrite: false), mkdir(out, 0o777) != 0 {
+        if try AnalysisOutputs.check(directory: out, files: [], overwrite: false), !CreatedDirectories.make(out) {
             throw UsageError("--out \(out): cannot create it: \(String(cString: strerror(errno)))")
         }
         StopSignal.install()

@@ -28,8 +28,12 @@ struct SettingNamer {
     /// "config run.yaml" or "checkpoint run.safetensors": where settings the
     /// user did not type on the command line came from; nil = defaults.
     let source: String?
+    /// `source` is a checkpoint being resumed: its user speaks flags, so
+    /// hints ("try a smaller {optimizer.lr}") name flags even for settings
+    /// the checkpoint supplied.
+    let resumed: Bool
 
-    init(arguments: [String], source: String?) {
+    init(arguments: [String], source: String?, resumed: Bool = false) {
         var given = Set<String>()
         for argument in arguments {
             if argument == "--" { break }
@@ -40,6 +44,7 @@ struct SettingNamer {
         }
         self.given = given
         self.source = source
+        self.resumed = resumed
     }
 
     /// The flag when the user typed it, or when no file supplied settings;
@@ -59,5 +64,7 @@ struct SettingNamer {
     }
 
     /// A library message whose `{key}` hints name settings.
-    func render(_ message: String) -> String { renderSettingKeys(message, naming: name) }
+    func render(_ message: String) -> String {
+        renderSettingKeys(message, naming: resumed ? { Self.flags[settingKeyPattern($0)] ?? $0 } : name)
+    }
 }

@@ -164,8 +164,17 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print the effective configuration (YAML) and exit.")
     var printConfig = false
 
-    /// Defaults, then the config file, then flags.
+    /// Defaults, then the config file, then flags; validated.
     func effectiveConfig(base: RunConfig? = nil) throws -> RunConfig {
+        let c = try mergedConfig(base: base)
+        try c.validate()
+        _ = try DataSpec.parse(c.data)
+        return c
+    }
+
+    /// Defaults (or `base`, a resumed run's), then the config file, then
+    /// flags, not yet validated.
+    func mergedConfig(base: RunConfig? = nil) throws -> RunConfig {
         if resume != nil, config != nil { throw UsageError("--resume takes its configuration from the checkpoint; drop --config") }
         var c = try base ?? config.map { try ConfigFile.load(path: $0) } ?? RunConfig()
         if config == nil, resume == nil, let rule { c.model = RunConfig.defaultModel(for: rule) } // e.g. batch norm for dfa
@@ -203,8 +212,6 @@ struct TrainCommand: ParsableCommand {
         if let schedule { c.training.schedule = schedule }
         if let updateProb { c.training.updateProb = updateProb }
         if let queue { c.training.queue = queue }
-        try c.validate()
-        _ = try DataSpec.parse(c.data)
         return c
     }
 
@@ -230,9 +237,12 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        // a resumed run's settings come from its checkpoint, but its user
-        // speaks flags; only a config file makes keys the user's language
-        let namer = SettingNamer(arguments: CommandLine.arguments, source: config.map { "config \(pathText($0))" })
+        // a setting the user did not type is named where it came from (a
+        // config file's key, or a resumed checkpoint's), never as a flag
+        // they did not give; hints for a resumed run still name flags
+        let namer = SettingNamer(arguments: CommandLine.arguments,
+                                 source: config.map { "config \(pathText($0))" } ?? resume.map { "checkpoint \(pathText($0))" },
+                                 resumed: resume != nil)
         // every message names settings the way this user wrote them
         do { try train(namer) } catch let error as SettingError {
             throw UsageError(namer.render(error))
@@ -269,10 +279,14 @@ struct TrainCommand: ParsableCommand {
                 ?? Checkpoint.load(path: path, maxBatch: nil)
         }
         let config = try asUsage { () throws -> RunConfig in
-            let c = try effectiveConfig(base: restored?.config)
+            // what a resume may not change is said first: `--rule dfa` on an
+            // sg checkpoint is a different run, not a bad schedule for dfa
+            let c = try mergedConfig(base: restored?.config)
             if let restored, let difference = RunConfig.resumeDifference(restored.config, c) {
                 throw UsageError("--resume \(pathText(resume!)): \(difference)")
             }
+            try c.validate()
+            _ = try DataSpec.parse(c.data)
             return c
         }
         if printConfig {

@@ -237,7 +237,7 @@ extension CLITests {
         try assertFails(["train", "--data", "synth:xor-2d", "--rule", "sg", "--update-prob", "0.5", "--steps", "2"],
                         status: 2, mentions: ["--update-prob", "--schedule pipeline"])
         try assertFails(["train", "--data", "synth:xor-2d", "--rule", "sg", "--schedule", "pipeline", "--update-prob", "0",
-                         "--steps", "2"], status: 2, mentions: ["--update-prob", "(0, 1]"])
+                         "--steps", "2"], status: 2, mentions: ["--update-prob 0", "between 6e-08 (2^-24) and 1"])
     }
 }
 

@@ -28,8 +28,13 @@ public enum LinearProbes {
             let trainX = layer == 0 ? train.features : try network.activations(of: train, layer: layer - 1)
             let testX = layer == 0 ? test.features : try network.activations(of: test, layer: layer - 1)
             let width = layer == 0 ? train.dim : network.width(ofLayer: layer - 1)
-            let w = try fit(trainX, count: train.count, width: width, labels: train.labels, classes: classes,
+            let w: [Float]
+            do {
+                w = try fit(trainX, count: train.count, width: width, labels: train.labels, classes: classes,
                             lambda: ridge * Double(train.count))
+            } catch let error as DnicError {
+                throw DnicError("\(layer == 0 ? "the input" : "hidden layer \(layer)"): \(error.message)", status: error.status)
+            }
             results.append(Result(layer: layer, width: width,
                                   trainAccuracy: try accuracy(trainX, count: train.count, width: width, w: w, classes: classes, labels: train.labels),
                                   testAccuracy: try accuracy(testX, count: test.count, width: width, w: w, classes: classes, labels: test.labels)))
@@ -49,6 +54,13 @@ public enum LinearProbes {
         }
         if status == DNIC_ERR_UNAVAILABLE {
             throw DnicError("linear probes need LAPACK: the BLAS library dnic loaded has none (see `dnic info`; DNIC_BLAS=builtin loads no BLAS)")
+        }
+        if status == DNIC_ERR_ARG, lambda == 0 {
+            // dposv: the normal equations are singular, as they are for a
+            // layer with dead (always 0) or constant units or a pixel that
+            // never varies; only a penalty makes the answer unique
+            throw DnicError("fitting a linear probe: its values are linearly dependent (dead or constant units), "
+                            + "so least squares without a penalty has no unique answer; use a positive ridge penalty")
         }
         try DnicError.check(status, "fitting a linear probe")
         return w

@@ -144,6 +144,13 @@ public enum Checkpoint {
         do { state = try JSONDecoder().decode(TrainerState.self, from: Data(stateText.utf8)) } catch {
             throw bad("trainer_state in the metadata is not valid: \(describe(error))")
         }
+        // the plain copies a reader sees first must say what the state says
+        for (key, value) in [("step", String(state.step)), ("data_position", String(state.position)),
+                             ("data_rng", String(state.epochRNG))] {
+            if let text = meta[key], text != value {
+                throw bad("metadata \(key) '\(messageText(text))' contradicts trainer_state (\(value))")
+            }
+        }
         try config.validate()
         // every weight's shape before building anything: a small file must not
         // make us allocate a network it cannot hold
@@ -163,6 +170,15 @@ public enum Checkpoint {
             used.insert(name)
             return t.values
         }
+        /// Adam's v is a running mean of squares: a negative value would make
+        /// its square root NaN at the first step of the resumed run.
+        func secondMoment(_ name: String, _ shape: [Int]) throws -> [Float] {
+            let values = try stored(name, shape)
+            if let i = values.firstIndex(where: { $0 < 0 }) {
+                throw bad("tensor '\(name)' has a negative value (\(values[i]) at \(i)): a second moment is a mean of squares")
+            }
+            return values
+        }
         var params = [Float](repeating: 0, count: network.parameterCount)
         var optim = [Float](repeating: 0, count: 2 * network.parameterCount)
         for t in network.tensors {
@@ -170,7 +186,7 @@ public enum Checkpoint {
             guard network.trainable(t.name) else { continue }
             optim.replaceSubrange(t.offset..<(t.offset + t.size), with: try stored("optimizer.m.\(t.name)", t.shape))
             let v = params.count + t.offset
-            optim.replaceSubrange(v..<(v + t.size), with: try stored("optimizer.v.\(t.name)", t.shape))
+            optim.replaceSubrange(v..<(v + t.size), with: try secondMoment("optimizer.v.\(t.name)", t.shape))
         }
         try network.setParameters(params)
         try network.setOptimizerState(optim)
@@ -183,7 +199,7 @@ public enum Checkpoint {
             let values = try stored(t.name, t.shape)
             for k in 0..<t.size { p[t.offset + k] = values[k] }
             guard t.trainable else { continue }
-            let m = try stored("optimizer.m.\(t.name)", t.shape), v = try stored("optimizer.v.\(t.name)", t.shape)
+            let m = try stored("optimizer.m.\(t.name)", t.shape), v = try secondMoment("optimizer.v.\(t.name)", t.shape)
             for k in 0..<t.size {
                 o[t.offset + k] = m[k]
                 o[p.count + t.offset + k] = v[k]

@@ -13,6 +13,7 @@ public final class Network {
     /// - Parameters: inputDim and outputDim come from the data; maxBatch is
     ///   the largest batch any call will use.
     public init(_ model: ModelDescription, inputDim: Int, outputDim: Int, maxBatch: Int, seed: UInt64) throws {
+        try model.checkFits(inputDim: inputDim, outputDim: outputDim, maxBatch: maxBatch)
         var layers = model.layers.map {
             dnic_layer_desc(width: Int32(clamping: $0.width), act: $0.activation.core,
                             batchnorm: $0.batchnorm ? 1 : 0)

@@ -212,6 +212,10 @@ extension TrainingSpec {
     /// Counts are bounded so that no arithmetic on them can overflow: at most
     /// 2^53 samples (steps × batch) in a run; the epoch count is checked
     /// against the data's size when the trainer is built.
+    /// The smallest update probability: 2^-24, the resolution of the
+    /// core's float uniform draws (a block below it would never update).
+    public static let minUpdateProb = 0x1p-24
+
     func validate() throws {
         let most = maxTrainingSamples
         if batch < 1 || batch > Self.maxBatch { throw SettingError("training.batch", batch, "must be between 1 and \(Self.maxBatch)") }
@@ -229,8 +233,12 @@ extension TrainingSpec {
         }
         if !(validation >= 0 && validation < 1) { throw SettingError("training.validation", validation, "must be in [0, 1)") }
         if let p = updateProb {
-            if !(p > 0 && p <= 1) { throw SettingError("training.update-prob", p, "must be in (0, 1]") }
-            if schedule == .locked {
+            // below 2^-24 a float uniform draw never falls: the block would never update
+            if !(p >= Self.minUpdateProb && p <= 1) {
+                throw SettingError("training.update-prob", p, "must be between 6e-08 (2^-24) and 1")
+            }
+            // 1 is the default: every block updates, under any schedule
+            if p < 1, schedule == .locked {
                 throw SettingError("training.update-prob", p, "needs {training.schedule} pipeline or async: locked blocks update together")
             }
         }
@@ -279,6 +287,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
         try model.validate()
         try optimizer.validate(key: "optimizer")
         try training.validate()
+        // the hidden layers alone, before the data says its input and output
+        // widths and how large a batch can be (Network.init checks the rest)
+        try model.checkFits(inputDim: 1, outputDim: max(model.classes ?? 2, 1), maxBatch: 1)
         try interfaces.validate(hidden: model.layers.count)
         if training.schedule != .locked, let reason = interfaces.unlockedRefusal(training.schedule) {
             throw SettingError("training.schedule", training.schedule.rawValue, reason)
