@@ -2,7 +2,9 @@
 # Every test: installs dependencies, then
 #  - the C suite (OpenMP at 1 and 2 threads, a build without OpenMP, the C
 #    and Python examples) and the same under ASan + UBSan + LeakSanitizer;
-#  - the Swift tests (library and the `dnic` CLI end to end);
+#  - the Swift tests (library and the `dnic` CLI end to end), then a scan of
+#    every stderr they captured from dnic for Swift error types, fatal
+#    errors, backtraces and register dumps (scripts/scan-test-stderr.py);
 #  - report-browser: `dnic reproduce all --quick` writes build/report, and
 #    scripts/check-report.py opens it in headless Chromium (Debian's chromium,
 #    chromium-driver and python3-selenium, installed here if missing; skipped
@@ -41,6 +43,7 @@ summarize() {
     awk '/^c-suite: /                     { print "  " $0 }
          /^mpi-np[0-9]+: /                { print "  " $0 }
          /^browser-suite: /               { print "  " $0 }
+         /^stderr-scan: /                 { print "  " $0 }
          FILENAME ~ /report-browser\.log$/ && /^FAIL / { print "  browser: " $0; next }
          /^OK test accuracy|^FAIL|skipped under SANITIZE/ { print "  example: " $0 }
          /: error: |error: -\[/           { print "  " $0 }
@@ -53,7 +56,10 @@ summarize() {
 stage "c-suite" make --no-print-directory check
 stage "c-suite-sanitizers" make --no-print-directory check SANITIZE=1
 stage "swift-build" swift build --build-tests
-stage "swift-test" swift test --skip-build
+stage "swift-test" env DNIC_TEST_STDERR_DIR="$PWD/$logs/stderr" swift test --skip-build
+# every stderr the Swift tests captured from dnic: no Swift error type,
+# fatal error, backtrace or register dump may ever reach a user
+stage "stderr-scan" sh -c "python3 scripts/scan-test-stderr.py --self-test && python3 scripts/scan-test-stderr.py $logs/stderr"
 
 # The report as a reader sees it, in a real browser; skipped (not failed)
 # where the browser cannot be installed.
@@ -84,6 +90,7 @@ cat "$logs"/*.log | awk '
      /^c-suite: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
      /^mpi-np[0-9]+: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
      /^browser-suite: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
+     /^stderr-scan: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
      # XCTest prints a total per class and, last, for all tests
      /Executed [0-9]+ tests?, with [0-9]+ failures?/ {
          for (i = 1; i <= NF; i++) if ($i == "Executed") { st = $(i + 1); sf = $(i + 4) }

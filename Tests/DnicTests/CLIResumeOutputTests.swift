@@ -76,6 +76,7 @@ extension CLITests {
             kill(process.processIdentifier, SIGINT)
             let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
+            StderrCaptures.record(shellCommand.map { [$0] } ?? arguments, stderr)
             return (stderr, process.terminationStatus)
         }
         let first = try interrupt(Self.run + ["--steps", "1000000", "--eval-every", "20", "--save", ckpt,

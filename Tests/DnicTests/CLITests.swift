@@ -57,8 +57,9 @@ final class CLITests: XCTestCase {
         let o = out.fileHandleForReading.readDataToEndOfFile()
         stderrRead.wait()
         process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                   stderr: String(decoding: e, as: UTF8.self))
+        let stderr = String(decoding: e, as: UTF8.self)
+        StderrCaptures.record([executable.path] + args, stderr)
+        return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: stderr)
     }
 
     func tempDir() throws -> URL {

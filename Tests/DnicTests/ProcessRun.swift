@@ -36,7 +36,32 @@ struct ProcessRun {
         let o = out.fileHandleForReading.readDataToEndOfFile()
         read.wait()
         process.waitUntilExit()
+        let stderr = String(decoding: e, as: UTF8.self)
+        StderrCaptures.record([executable] + args, stderr)
         return ProcessRun(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                          stderr: String(decoding: e, as: UTF8.self), seconds: Date().timeIntervalSince(t0))
+                          stderr: stderr, seconds: Date().timeIntervalSince(t0))
+    }
+}
+
+/// Every standard error a test captures from a program it ran is also
+/// written to a file of its own in build/test-logs/stderr/ (or
+/// $DNIC_TEST_STDERR_DIR), so scripts/scan-test-stderr.py can check the
+/// whole suite's output for what must never reach a user: a Swift error
+/// type, a fatal error, a backtrace or a register dump.
+enum StderrCaptures {
+    static let directory: String = {
+        if let dir = ProcessInfo.processInfo.environment["DNIC_TEST_STDERR_DIR"], !dir.isEmpty { return dir }
+        // Tests/DnicTests/ProcessRun.swift → the package root
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return root.appendingPathComponent("build/test-logs/stderr").path
+    }()
+
+    /// Writes `stderr` (when not empty) under a fresh name, the command first.
+    static func record(_ command: [String], _ stderr: String) {
+        guard !stderr.isEmpty else { return }
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let text = "$ " + command.joined(separator: " ") + "\n" + stderr
+        FileManager.default.createFile(atPath: directory + "/\(UUID().uuidString).txt", contents: Data(text.utf8))
     }
 }

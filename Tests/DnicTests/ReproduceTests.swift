@@ -107,6 +107,7 @@ extension CLITests {
         kill(process.processIdentifier, SIGINT)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        StderrCaptures.record(command + [broken], stderr)
         XCTAssertEqual(process.terminationStatus, 130, stderr)
         XCTAssertTrue(stderr.contains("SIGINT: stopped in table1 run sg-seed1 at step"), stderr)
         XCTAssertTrue(stderr.contains("run the same command again to continue"), stderr)

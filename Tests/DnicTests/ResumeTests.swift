@@ -110,6 +110,7 @@ extension CLITests {
         kill(process.processIdentifier, signal)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        StderrCaptures.record(process.arguments ?? [], stderr)
         return (process.terminationStatus, stderr, ckpt)
     }
 
