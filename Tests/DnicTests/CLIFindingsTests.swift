@@ -104,4 +104,17 @@ extension CLITests {
             }
         }
     }
+
+    /// A YAML config saved with a byte order mark (as Windows editors do)
+    /// is read like one without, `---` document start included.
+    func testYAMLConfigWithByteOrderMarkIsRead() throws {
+        let dir = try tempDir()
+        for (i, body) in ["---\ntraining:\n  steps: 7\n", "# a run\ntraining:\n  steps: 7\n", "training: {steps: 7}\n"].enumerated() {
+            let path = dir.appendingPathComponent("bom\(i).yaml").path
+            try Data([0xEF, 0xBB, 0xBF] + Array(body.utf8)).write(to: URL(fileURLWithPath: path))
+            let r = try dnic(["train", "--config", path, "--print-config"])
+            XCTAssertEqual(r.status, 0, "\(body): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("steps: 7"), r.stdout)
+        }
+    }
 }

@@ -27,6 +27,12 @@ public enum ConfigFile {
     /// Parses configuration text; `name` ends in .json for JSON, and names
     /// the source in errors: `config NAME:LINE:COLUMN: what is wrong`, one
     /// line, quoting at most 80 characters of any text from the file.
+    /// Editors on Windows start UTF-8 files with U+FEFF; YAML allows it, but
+    /// Yams then misreads a `---` document start that follows it.
+    static func withoutByteOrderMark(_ text: String) -> String {
+        text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+    }
+
     public static func parse(_ data: Data, name path: String) throws -> RunConfig {
         func fail(_ at: TextPosition?, _ message: String) -> DnicError {
             DnicError("config \(pathText(path))\(at.map { ":\($0)" } ?? ""): \(message)")
@@ -42,7 +48,7 @@ public enum ConfigFile {
         let document: ConfigDocument
         do {
             document = path.lowercased().hasSuffix(".json")
-                ? try ConfigJSONReader.read(bytes) : try ConfigYAMLReader.read(String(decoding: bytes, as: UTF8.self))
+                ? try ConfigJSONReader.read(bytes) : try ConfigYAMLReader.read(withoutByteOrderMark(String(decoding: bytes, as: UTF8.self)))
         } catch let error as ConfigTextError {
             throw fail(error.at, error.message)
         }
