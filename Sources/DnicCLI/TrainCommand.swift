@@ -270,7 +270,7 @@ struct TrainCommand: ParsableCommand {
         }
         let config = try asUsage { () throws -> RunConfig in
             let c = try effectiveConfig(base: restored?.config)
-            if let restored, let difference = RunConfig.resumeDifference(restored.config, c) {
+            if let restored, let difference = RunConfig.resumeDifference(restored.config, DataIdentity.comparable(c, to: restored)) {
                 throw UsageError("--resume \(pathText(resume!)): \(difference)")
             }
             return c
@@ -294,7 +294,8 @@ struct TrainCommand: ParsableCommand {
         options.classes = config.model.classes
         let spec = try asUsage { try DataSpec.parse(config.data) }
         let loadStart = Date()
-        let data = try loadData(spec, options: options)
+        let data = try restored.map { try DataIdentity.resumed($0, from: resume!, given: self.data, spec: spec, options: options) }
+            ?? loadData(spec, options: options)
         let trainer = try Trainer(config: config, data: data, restoring: restored)
         if let resume, trainer.state.step >= trainer.totalSteps {
             try Console.out.write("run \(pathText(resume)) already finished: step \(trainer.state.step) of \(trainer.totalSteps); "
