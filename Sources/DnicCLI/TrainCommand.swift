@@ -353,6 +353,9 @@ struct TrainCommand: ParsableCommand {
         } else {
             try Console.out.write("rule \(config.interfaces.rule.rawValue)")
         }
-        if trainer.state.step > 0 { try Console.out.write("resumed at step \(trainer.state.step) from \(pathText(resume ?? ""))") }
+        if trainer.state.step > 0 {
+            try Console.out.write("resumed at step \(trainer.state.step) from \(pathText(resume ?? ""))"
+                                  + (data.record.map { "; data \($0.filesText)" } ?? ""))
+        }
     }
 }

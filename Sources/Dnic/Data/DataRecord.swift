@@ -1,7 +1,8 @@
 // Which data a run read, so that its checkpoint can say so and a later
 // command can tell whether it reads the same: each file's absolute path, its
 // size and the CRC-32 of its bytes on disk; synthetic data, which has no
-// files, by its name and seed.
+// files, by its name and seed (recorded for every kind: it also draws the
+// seeded splits).
 //
 // Why CRC-32: zlib's is already linked (gzip reading) and hashes at about
 // 4 GB/s, so Fashion-MNIST's four files (30 MB) cost about 8 ms of a 0.5 s
@@ -73,7 +74,9 @@ public struct DataFile: Codable, Equatable, Sendable {
 public struct DataRecord: Codable, Equatable, Sendable {
     /// The `--data` value as given (relative paths and all).
     public var data: String
-    /// Synthetic data only: the seed that generated it.
+    /// The seed that generated synthetic data and drew the seeded splits
+    /// (a CSV's test hold-out, --validation): the run's seed in `dnic
+    /// train`, 1 in `dnic reproduce`. nil in a record that does not say.
     public var seed: UInt64?
     /// The files read, in the order of the dataset's parts (none for synthetic data).
     public var files: [DataFile]
@@ -82,6 +85,14 @@ public struct DataRecord: Codable, Equatable, Sendable {
         self.data = data
         self.seed = seed
         self.files = files
+    }
+
+    /// `options` with the recorded seed, so that the data is generated and
+    /// split again as the run had it.
+    func replaying(_ options: DataOptions) -> DataOptions {
+        var o = options
+        if let seed { o.seed = seed }
+        return o
     }
 
     /// The record as the checkpoint metadata's `data_files` holds it.

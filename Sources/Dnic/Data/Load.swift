@@ -53,10 +53,11 @@ public func loadData(_ spec: DataSpec, options: DataOptions, environment: [Strin
 }
 
 /// Loads the files a checkpoint recorded (their absolute paths, whatever
-/// the working directory), split as the run split them.
+/// the working directory), split as the run split them (with the recorded
+/// seed, where the record has one).
 public func loadData(recorded: DataRecord, options: DataOptions) throws -> DataSplit {
     try checkOptions(options)
-    return try load(try DataSource(recorded: recorded), options: options)
+    return try load(try DataSource(recorded: recorded), options: recorded.replaying(options))
 }
 
 /// The test set of `spec` alone, reading only the files it comes from, and
@@ -74,7 +75,7 @@ public func loadTestData(_ spec: DataSpec, options: DataOptions, wholeFiles: Boo
 /// The test set a run was tested on, from the files its checkpoint recorded.
 public func loadTestData(recorded: DataRecord, options: DataOptions) throws -> (test: Dataset, read: DataRecord) {
     try checkOptions(options)
-    return try loadTest(try DataSource(recorded: recorded), options: options, wholeFiles: false)
+    return try loadTest(try DataSource(recorded: recorded), options: recorded.replaying(options), wholeFiles: false)
 }
 
 /// A dataset's files, found but not read: what `--data` said, and for each
@@ -117,8 +118,7 @@ struct DataSource {
     /// as another part (a CSV given alone to score is test data).
     func record(_ roles: [DataRole], as role: DataRole? = nil, seed: UInt64) throws -> DataRecord {
         let measured = try files.filter { roles.contains($0.role) }.map { try DataFile.measure(role: role ?? $0.role, path: $0.path) }
-        if case .synthetic = spec { return DataRecord(data: name, seed: seed, files: []) }
-        return DataRecord(data: name, files: measured)
+        return DataRecord(data: name, seed: seed, files: measured)
     }
 
     func synthetic(_ kind: String) throws -> SyntheticDataset {
