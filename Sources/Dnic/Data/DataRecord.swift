@@ -96,7 +96,7 @@ public struct DataRecord: Codable, Equatable, Sendable {
     }
 
     /// The record as the checkpoint metadata's `data_files` holds it.
-    public func json() throws -> String {
+    func json() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
@@ -104,7 +104,7 @@ public struct DataRecord: Codable, Equatable, Sendable {
 
     /// Reads `data_files`; throws a one-line reason when it is garbled or
     /// does not fit the kind of data it names.
-    public static func parse(json text: String) throws -> DataRecord {
+    static func parse(json text: String) throws -> DataRecord {
         let record: DataRecord
         do { record = try JSONDecoder().decode(DataRecord.self, from: Data(text.utf8)) } catch {
             throw DataError("is not valid: \(describe(error))")
@@ -161,13 +161,12 @@ public struct DataRecord: Codable, Equatable, Sendable {
             return nil
         }
         for f in read.files {
-            if let r = files.first(where: { $0.path == f.path }), r.sameBytes(f) != true {
-                if r.sameBytes(f) == false {
-                    return "\(pathText(f.path)) has changed since \(name) was saved: \(r.change(to: f))"
-                }
-                continue  // not measurable: the same path is all there is to go by
+            let samePath = files.first { $0.path == f.path }
+            if let r = samePath, r.sameBytes(f) == false {
+                return "\(pathText(f.path)) has changed since \(name) was saved: \(r.change(to: f))"
             }
-            guard let r = files.first(where: { $0.sameBytes(f) == true || $0.path == f.path }) else {
+            // unmeasured (a pipe): the same path is all there is to go by
+            guard let r = samePath ?? files.first(where: { $0.sameBytes(f) == true }) else {
                 return "\(pathText(f.path)) is not the data \(name) was trained or tested on (\(pathText(data)): \(filesText))"
             }
             if r.role.isTraining, !f.role.isTraining {

@@ -1,5 +1,6 @@
-// The one entry point: a DataSpec (what --data said) plus options in, a
-// validated train / validation / test split out.
+// The one entry point: a DataSpec (what --data said), or the record of a
+// checkpoint's data files, plus options in; a validated train / validation /
+// test split (or the test set alone) and the record of the files read out.
 
 import Foundation
 
