@@ -90,16 +90,20 @@ func boundaries(of c: Checkpoint.Loaded) -> [Int] {
     (try? c.config.interfaces.boundaries(hidden: c.config.model.layers.count)) ?? []
 }
 
-/// The data split a checkpoint was trained on (or `data`), checked to fit its network.
-func trainingData(_ c: Checkpoint.Loaded, path: String, data: String? = nil) throws -> (DataSpec, DataSplit) {
+/// The data split a checkpoint was trained on (the files it records,
+/// whatever the working directory), or `data`, checked to fit its network.
+/// Says which files it read, and warns when they are not the data the
+/// checkpoint (or one of `others`, analysed on the same data) was trained on.
+func trainingData(_ c: Checkpoint.Loaded, path: String, data: String? = nil,
+                  others: [(checkpoint: Checkpoint.Loaded, path: String)] = []) throws -> (DataSpec, DataSplit) {
     let spec = try asUsage { try DataSpec.parse(data ?? c.config.data) }
-    var options = DataOptions()
-    options.seed = c.config.training.seed
-    options.validationFraction = c.config.training.validation
-    options.classes = c.config.model.classes
-    let split = try loadData(spec, options: options)
+    let options = DataIdentity.options(c)
+    let split = try (data == nil ? c.data : nil).map { try loadData(recorded: $0, options: options) }
+        ?? loadData(spec, options: options)
     guard split.train.dim == c.network.inputDim else {
         throw DnicError("\(spec.description) has \(split.train.dim) features per example; \(path) expects \(c.network.inputDim)")
     }
+    try Console.out.write("data \(pathText(spec.description)) for \(pathText(path)): \(split.record?.filesText ?? "")")
+    for (checkpoint, p) in [(c, path)] + others { DataIdentity.check(split.record, against: checkpoint, path: p) }
     return (spec, split)
 }

@@ -3,15 +3,22 @@ import Dnic
 import Foundation
 
 /// `dnic eval`: evaluates a checkpoint written by `dnic train --save` on
-/// the test set of a dataset (by default the one it was trained on).
+/// the test set it was tested on (the files it records), or on data given.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "eval", abstract: "Evaluate a checkpoint on a dataset's test set.")
+        commandName: "eval", abstract: "Evaluate a checkpoint on a dataset's test set.",
+        discussion: """
+        Without --data: the test set the run was tested on, read from the files the checkpoint records \
+        (absolute paths, so from any directory; a CSV without a test file gives its seeded 20% hold-out again). \
+        With --data: what it names is test data and is scored whole: csv:FILE is all of FILE, csv:TRAIN,TEST all of TEST \
+        (TRAIN is not read), fashion-mnist, mnist and idx:DIR their t10k files, synth:NAME its generated test set. \
+        The result line names the files read; a warning says when they are not the data the checkpoint was trained or tested on.
+        """)
 
     @Option(help: "Checkpoint file written by `dnic train --save`.")
     var checkpoint: String
 
-    @Option(help: "Dataset (as for train). (default: the one in the checkpoint)")
+    @Option(help: "Test data to score, whole (as for train: csv:FILE scores every row of FILE). (default: the test set the checkpoint records)")
     var data: String?
 
     @OptionGroup var threadsOption: ThreadsOption
@@ -19,21 +26,20 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         try threadsOption.apply()
         let loaded = try Checkpoint.load(path: checkpoint)
+        let options = DataIdentity.options(loaded)
         let spec = try asUsage { try DataSpec.parse(data ?? loaded.config.data) }
-        var options = DataOptions()
-        options.seed = loaded.config.training.seed // synthetic data: the same points as in training
-        options.validationFraction = loaded.config.training.validation
-        options.classes = loaded.config.model.classes
-        let split = try loadData(spec, options: options)
-        let test = split.test
+        let (test, read) = try data == nil ? loaded.data.map { try loadTestData(recorded: $0, options: options) }
+            ?? loadTestData(spec, options: options, wholeFiles: false)
+            : loadTestData(spec, options: options, wholeFiles: true)
         guard test.dim == loaded.network.inputDim else {
             throw DnicError("\(spec.description) has \(test.dim) features per example; \(checkpoint) expects \(loaded.network.inputDim)")
         }
         guard test.classes <= loaded.classes else {
             throw DnicError("\(spec.description) has \(test.classes) classes; \(checkpoint) was trained on \(loaded.classes)")
         }
+        DataIdentity.check(read, against: loaded, path: checkpoint)
         let result = try loaded.network.evaluate(test)
-        try Console.out.write(String(format: "test accuracy %.4f (test loss %.4f) on %d examples of %@, checkpoint step %d",
-                     result.accuracy, result.loss, test.count, spec.description, loaded.step))
+        try Console.out.write(String(format: "test accuracy %.4f (test loss %.4f) on %d examples of %@ (%@), checkpoint step %d",
+                     result.accuracy, result.loss, test.count, pathText(spec.description), read.filesText, loaded.step))
     }
 }

@@ -47,7 +47,8 @@ struct RDMAnalysis: ParsableCommand {
             }
         }
         let drawn = try drawnLayers(hidden: models[0].checkpoint.network.layerCount - 1)
-        let (spec, split) = try trainingData(models[0].checkpoint, path: options.checkpoints[0], data: data)
+        let others = models.indices.dropFirst().map { (models[$0].checkpoint, options.checkpoints[$0]) }
+        let (spec, split) = try trainingData(models[0].checkpoint, path: options.checkpoints[0], data: data, others: others)
         let test = split.test
         let points = try RDM.points(test, perClass: perClass, seed: seed)
         let chosen = test.subset(points)

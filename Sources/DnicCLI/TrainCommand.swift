@@ -282,7 +282,7 @@ struct TrainCommand: ParsableCommand {
             // what a resume may not change is said first: `--rule dfa` on an
             // sg checkpoint is a different run, not a bad schedule for dfa
             let c = try mergedConfig(base: restored?.config)
-            if let restored, let difference = RunConfig.resumeDifference(restored.config, c) {
+            if let restored, let difference = RunConfig.resumeDifference(restored.config, DataIdentity.comparable(c, to: restored)) {
                 throw UsageError("--resume \(pathText(resume!)): \(difference)")
             }
             try c.validate()
@@ -308,7 +308,8 @@ struct TrainCommand: ParsableCommand {
         options.classes = config.model.classes
         let spec = try asUsage { try DataSpec.parse(config.data) }
         let loadStart = Date()
-        let data = try loadData(spec, options: options)
+        let data = try restored.map { try DataIdentity.resumed($0, from: resume!, given: self.data, spec: spec, options: options) }
+            ?? loadData(spec, options: options)
         let trainer = try Trainer(config: config, data: data, restoring: restored)
         if let resume, trainer.state.step >= trainer.totalSteps {
             try Console.out.write("run \(pathText(resume)) already finished: step \(trainer.state.step) of \(trainer.totalSteps); "
@@ -366,6 +367,9 @@ struct TrainCommand: ParsableCommand {
         } else {
             try Console.out.write("rule \(config.interfaces.rule.rawValue)")
         }
-        if trainer.state.step > 0 { try Console.out.write("resumed at step \(trainer.state.step) from \(pathText(resume ?? ""))") }
+        if trainer.state.step > 0 {
+            try Console.out.write("resumed at step \(trainer.state.step) from \(pathText(resume ?? ""))"
+                                  + (data.record.map { "; data \($0.filesText)" } ?? ""))
+        }
     }
 }

@@ -46,12 +46,12 @@ public enum Checkpoint {
         let inflight = try trainer.prepareCheckpoint()
         return try encoded(trainer.network, interfaces: trainer.dni, config: trainer.config, state: trainer.state,
                            classes: trainer.data.train.classes, stepsPerEpoch: trainer.stepsPerEpoch, outputs: outputs,
-                           inflight: inflight)
+                           inflight: inflight, data: trainer.data.record)
     }
 
     public static func encoded(_ network: Network, interfaces dni: DNI, config: RunConfig, state: TrainerState,
                                classes: Int, stepsPerEpoch: Int, outputs: Outputs = Outputs(),
-                               inflight: Pipeline.Inflight? = nil) throws -> Data {
+                               inflight: Pipeline.Inflight? = nil, data: DataRecord? = nil) throws -> Data {
         let params = network.parameters(), optim = network.optimizerState()
         var tensors = [SafeTensors.Tensor]()
         var moments = [SafeTensors.Tensor]()
@@ -86,6 +86,7 @@ public enum Checkpoint {
         ]
         if let log = outputs.log { metadata["run_log"] = log }
         if let every = outputs.checkpointEvery { metadata["checkpoint_every"] = String(every) }
+        if let data { metadata["data_files"] = try data.json() }
         if let inflight {
             metadata["pipeline_inflight"] = inflight.ints.map(String.init).joined(separator: ",")
             if !inflight.values.isEmpty {
@@ -106,6 +107,9 @@ public enum Checkpoint {
         public let outputs: Outputs
         /// Under the pipeline, the batches that were in flight (checked when imported).
         public let inflight: Pipeline.Inflight?
+        /// The data files the run read, absolute, with their size and CRC-32
+        /// (metadata data_files); nil in a checkpoint older than that record.
+        public var data: DataRecord? = nil
         public var step: Int { state.step }
     }
 
@@ -229,6 +233,20 @@ public enum Checkpoint {
             outputs.checkpointEvery = every
         }
         return Loaded(config: config, network: network, interfaces: interfaces, state: state, classes: classes,
-                      outputs: outputs, inflight: inflight)
+                      outputs: outputs, inflight: inflight, data: try recordedData(meta, config: config, bad: bad))
+    }
+
+    /// The metadata's data_files, checked to describe the config's own data.
+    private static func recordedData(_ meta: [String: String], config: RunConfig,
+                                     bad: (String) -> DnicError) throws -> DataRecord? {
+        guard let text = meta["data_files"] else { return nil }
+        let record: DataRecord
+        do { record = try DataRecord.parse(json: text) } catch let error as DataError {
+            throw bad("metadata data_files \(error.description)")
+        }
+        guard record.data == config.data else {
+            throw bad("metadata data_files describes \(messageText(record.data)), but the run's data is \(messageText(config.data))")
+        }
+        return record
     }
 }

@@ -391,6 +391,15 @@ func loadCSV(train: String, test: String?, options: DataOptions, name: String) t
     return try splitCSV(train: &trainTable, test: &testTable, options: options, name: name)
 }
 
+/// One CSV file whole as a dataset (`dnic eval --data csv:FILE`: a file
+/// given to score is test data). classes = options.classes, or max label + 1
+/// (at least 2).
+func loadCSVFile(_ path: String, options: DataOptions, name: String) throws -> Dataset {
+    let table = try parseCSVFile(path, labelColumn: options.labelColumn, width: nil, classes: options.classes)
+    return Dataset(name: name, features: table.features, labels: table.labels, count: table.rows, dim: table.fields - 1,
+                   classes: options.classes ?? max(2, Int(table.maxLabel) + 1))
+}
+
 /// The datasets of parsed CSV tables: `test`, or a seeded held-out part of
 /// `train` without one. The tables' arrays move into the datasets (the
 /// tables are left empty), so the hold-out compacts train in place instead

@@ -52,11 +52,14 @@ public struct DataSplit: Sendable {
     public var train: Dataset
     public var validation: Dataset?
     public var test: Dataset
+    /// The files it was read from (set by `loadData`; a checkpoint keeps it).
+    public var record: DataRecord?
 
-    public init(train: Dataset, validation: Dataset? = nil, test: Dataset) {
+    public init(train: Dataset, validation: Dataset? = nil, test: Dataset, record: DataRecord? = nil) {
         self.train = train
         self.validation = validation
         self.test = test
+        self.record = record
     }
 }
 

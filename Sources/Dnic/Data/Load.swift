@@ -1,5 +1,6 @@
-// The one entry point: a DataSpec (what --data said) plus options in, a
-// validated train / validation / test split out.
+// The one entry point: a DataSpec (what --data said), or the record of a
+// checkpoint's data files, plus options in; a validated train / validation /
+// test split (or the test set alone) and the record of the files read out.
 
 import Foundation
 
@@ -39,7 +40,8 @@ enum FileManagerProbe {
 }
 
 /// Loads the dataset `spec` names, holding out a validation part when
-/// `options.validationFraction` > 0. Throws a one-line `DataError`.
+/// `options.validationFraction` > 0, with the record of the files it read
+/// (`DataSplit.record`). Throws a one-line `DataError`.
 public func loadData(_ spec: DataSpec, options: DataOptions) throws -> DataSplit {
     try loadData(spec, options: options, environment: ProcessInfo.processInfo.environment)
 }
@@ -48,25 +50,130 @@ public func loadData(_ spec: DataSpec, options: DataOptions) throws -> DataSplit
 /// (DNIC_FASHION_MNIST_DIR, DNIC_MNIST_DIR) from `environment`.
 public func loadData(_ spec: DataSpec, options: DataOptions, environment: [String: String]) throws -> DataSplit {
     try checkOptions(options)
-    let name = spec.description
-    var split: DataSplit
-    switch spec {
-    case .fashionMNIST, .mnist, .idx:
-        let location = try locateIDX(spec, environment: environment)
-        split = try loadIDXFiles(location, classes: options.classes ?? 10, name: name)
-    case .csv(let train, let test):
-        split = try loadCSV(train: train, test: test, options: options, name: name)
-    case .synthetic(let kind):
+    return try load(try DataSource(spec, environment: environment), options: options)
+}
+
+/// Loads the files a checkpoint recorded (their absolute paths, whatever
+/// the working directory), split as the run split them (with the recorded
+/// seed, where the record has one).
+public func loadData(recorded: DataRecord, options: DataOptions) throws -> DataSplit {
+    try checkOptions(options)
+    return try load(try DataSource(recorded: recorded), options: recorded.replaying(options))
+}
+
+/// The test set of `spec` alone, reading only the files it comes from, and
+/// the record of those files. `wholeFiles` (what `dnic eval --data` means: a
+/// file given to score is test data): csv:FILE is FILE whole; otherwise a
+/// CSV without a test file gives its seeded hold-out, as in training.
+/// csv:TRAIN,TEST is TEST whole (TRAIN is not read), IDX data its t10k
+/// pair, synthetic data its generated test set, either way.
+public func loadTestData(_ spec: DataSpec, options: DataOptions, wholeFiles: Bool,
+                         environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (test: Dataset, read: DataRecord) {
+    try checkOptions(options)
+    return try loadTest(try DataSource(spec, environment: environment), options: options, wholeFiles: wholeFiles)
+}
+
+/// The test set a run was tested on, from the files its checkpoint recorded.
+public func loadTestData(recorded: DataRecord, options: DataOptions) throws -> (test: Dataset, read: DataRecord) {
+    try checkOptions(options)
+    return try loadTest(try DataSource(recorded: recorded), options: recorded.replaying(options), wholeFiles: false)
+}
+
+/// A dataset's files, found but not read: what `--data` said, and for each
+/// part of the dataset the path to open (as the user gave it, or as a
+/// checkpoint recorded it).
+struct DataSource {
+    let spec: DataSpec
+    let files: [(role: DataRole, path: String)]
+
+    init(_ spec: DataSpec, environment: [String: String]) throws {
+        self.spec = spec
+        switch spec {
+        case .fashionMNIST, .mnist, .idx:
+            let l = try locateIDX(spec, environment: environment)
+            files = [(.trainImages, l.trainImages), (.trainLabels, l.trainLabels),
+                     (.testImages, l.testImages), (.testLabels, l.testLabels)]
+        case .csv(let train, let test):
+            files = [(.train, train)] + (test.map { [(.test, $0)] } ?? [])
+        case .synthetic:
+            files = []
+        }
+    }
+
+    init(recorded: DataRecord) throws {
+        try recorded.check()
+        spec = try DataSpec.parse(recorded.data)
+        files = recorded.files.map { ($0.role, $0.path) }
+    }
+
+    var name: String { spec.description }
+
+    /// The path of the file holding `role` (the roles a kind of data reads
+    /// are checked when a source is made).
+    func path(_ role: DataRole) -> String { files.first { $0.role == role }!.path }
+
+    func has(_ role: DataRole) -> Bool { files.contains { $0.role == role } }
+
+    /// The files of `roles` measured now (after the loaders' own checks, so
+    /// a bad file gets their message), `role` renamed where a file is read
+    /// as another part (a CSV given alone to score is test data).
+    func record(_ roles: [DataRole], as role: DataRole? = nil, seed: UInt64) throws -> DataRecord {
+        let measured = try files.filter { roles.contains($0.role) }.map { try DataFile.measure(role: role ?? $0.role, path: $0.path) }
+        return DataRecord(data: name, seed: seed, files: measured)
+    }
+
+    func synthetic(_ kind: String) throws -> SyntheticDataset {
         guard let dataset = SyntheticDataset(rawValue: kind) else {
             throw DataError("synth:\(messageText(kind)): unknown synthetic dataset; choose one of \(SyntheticDataset.allNames)")
         }
-        split = try makeSynthetic(dataset, options: options)
+        return dataset
+    }
+}
+
+/// Every part of `source`, validation held out as asked.
+private func load(_ source: DataSource, options: DataOptions) throws -> DataSplit {
+    let name = source.name
+    var split: DataSplit
+    switch source.spec {
+    case .fashionMNIST, .mnist, .idx:
+        let location = IDXLocation(directory: "", trainImages: source.path(.trainImages), trainLabels: source.path(.trainLabels),
+                                   testImages: source.path(.testImages), testLabels: source.path(.testLabels))
+        split = try loadIDXFiles(location, classes: options.classes ?? 10, name: name)
+    case .csv:
+        split = try loadCSV(train: source.path(.train), test: source.has(.test) ? source.path(.test) : nil,
+                            options: options, name: name)
+    case .synthetic(let kind):
+        split = try makeSynthetic(try source.synthetic(kind), options: options)
     }
     if options.validationFraction > 0 {
         split.validation = try holdOut(&split.train, fraction: options.validationFraction, seed: options.seed,
                                        stream: .validation, train: name + "/train", part: name + "/validation")
     }
+    split.record = try source.record(source.files.map(\.role), seed: options.seed)
     return split
+}
+
+/// The test part of `source` alone (see `loadTestData`).
+private func loadTest(_ source: DataSource, options: DataOptions, wholeFiles: Bool) throws -> (test: Dataset, read: DataRecord) {
+    let name = source.name + "/test"
+    switch source.spec {
+    case .fashionMNIST, .mnist, .idx:
+        let test = try loadIDX(images: source.path(.testImages), labels: source.path(.testLabels),
+                               classes: options.classes ?? 10, name: name)
+        return (test, try source.record([.testImages, .testLabels], seed: options.seed))
+    case .csv:
+        if source.has(.test) {
+            return (try loadCSVFile(source.path(.test), options: options, name: name), try source.record([.test], seed: options.seed))
+        }
+        if wholeFiles {
+            return (try loadCSVFile(source.path(.train), options: options, name: name),
+                    try source.record([.train], as: .test, seed: options.seed))
+        }
+        let split = try loadCSV(train: source.path(.train), test: nil, options: options, name: source.name)
+        return (split.test, try source.record([.train], seed: options.seed))
+    case .synthetic(let kind):
+        return (try makeSynthetic(try source.synthetic(kind), options: options).test, try source.record([], seed: options.seed))
+    }
 }
 
 /// Finds the four IDX files of an IDX-backed spec (fashion-mnist, mnist,
