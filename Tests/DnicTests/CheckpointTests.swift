@@ -47,6 +47,26 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
+    /// The optimizer's step counter beyond 2^53 (the C core's DNIC_MAX_STEP,
+    /// which it refuses to set) is refused as a lie, not silently dropped.
+    func testOptimizerStepBeyond2To53IsRefused() throws {
+        let (net, config) = try smallNetwork()
+        let path = try tempPath("s.safetensors")
+        try save(net, config, step: 1, to: path)
+        var file = try SafeTensors.read(path: path)
+        for (step, ok) in [(Int64(1) << 53, true), ((Int64(1) << 53) + 1, false), (Int64.max, false)] {
+            file.metadata["optimizer_step"] = String(step)
+            try file.write(to: path)
+            if ok {
+                XCTAssertEqual(try Checkpoint.load(path: path).network.optimizerStep, step)
+            } else {
+                XCTAssertThrowsError(try Checkpoint.load(path: path), "\(step)") { error in
+                    XCTAssertTrue("\(error)".contains("optimizer_step"), "\(error)")
+                }
+            }
+        }
+    }
+
     func testRoundTripRestoresEveryParameter() throws {
         let (net, config) = try smallNetwork()
         let path = try tempPath("a.safetensors")
