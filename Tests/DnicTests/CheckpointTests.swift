@@ -67,6 +67,20 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
+    /// Classes that disagree with the network's outputs are refused by name
+    /// (the C core would refuse the interfaces' label width without it).
+    func testClassesThatDisagreeWithTheOutputsAreRefused() throws {
+        let (net, config) = try smallNetwork()
+        let path = try tempPath("k.safetensors")
+        try save(net, config, step: 1, to: path)
+        var file = try SafeTensors.read(path: path)
+        file.metadata["classes"] = "5"
+        try file.write(to: path)
+        XCTAssertThrowsError(try Checkpoint.load(path: path)) { error in
+            XCTAssertTrue("\(error)".contains("metadata classes 5 does not fit output_dim 3"), "\(error)")
+        }
+    }
+
     func testRoundTripRestoresEveryParameter() throws {
         let (net, config) = try smallNetwork()
         let path = try tempPath("a.safetensors")

@@ -142,6 +142,11 @@ public enum Checkpoint {
             throw bad("trainer_state in the metadata is not valid: \(describe(error))")
         }
         try config.validate()
+        // the interfaces condition on max(classes, 2) labels, which the C core
+        // checks against the network's outputs
+        guard outputDim == config.model.outputWidth(classes: classes) else {
+            throw bad("metadata classes \(classes) does not fit output_dim \(outputDim) under the model's loss")
+        }
         // every weight's shape before building anything: a small file must not
         // make us allocate a network it cannot hold
         let dims = [inputDim] + config.model.layers.map(\.width) + [outputDim]
