@@ -32,25 +32,41 @@ struct dnic_dni_s {
     int n_blocks;
     dnic_net_t **blocks;
     int *block_first;
-    int lent; /* a pipeline holds the blocks: the locked step would clobber its batches */
+    int lent;  /* a pipeline holds the blocks: the locked step would clobber its batches */
+    int freed; /* the caller freed the DNI while a pipeline held it: it goes with the pipeline */
 };
 
 static int needs_true(const dnic_dni_t *dni, const slot_t *s) {
     return dni->track || s->d.target == DNIC_TARGET_TRUE;
 }
 
-void dnic_dni_free(dnic_dni_t *dni) {
-    if (!dni) return;
+static void destroy(dnic_dni_t *dni) {
     for (int i = 0; i < dni->n; i++) {
+        if (dni->slots[i].it) dnic__iface_set_owned(dni->slots[i].it, 0);
         dnic_iface_free(dni->slots[i].it);
         free(dni->slots[i].true_g);
     }
     for (int k = 0; dni->blocks && k < dni->n_blocks; k++)
-        if (dni->blocks[k] != dni->net) dnic_net_free(dni->blocks[k]);
+        if (dni->blocks[k] && dni->blocks[k] != dni->net) {
+            dnic__net_set_owned(dni->blocks[k], 0);
+            dnic_net_free(dni->blocks[k]);
+        }
     free(dni->blocks);
     free(dni->block_first);
     free(dni->slots);
+    dnic__net_release(dni->net); /* last: frees the network if its caller already did */
     free(dni);
+}
+
+/* While a pipeline holds the blocks the DNI stays, and goes with the
+ * pipeline (dnic.h, Lifetimes). */
+void dnic_dni_free(dnic_dni_t *dni) {
+    if (!dni) return;
+    if (dni->lent) {
+        dni->freed = 1;
+        return;
+    }
+    destroy(dni);
 }
 
 static int by_layer_desc(const void *a, const void *b) {
@@ -85,11 +101,20 @@ static dnic_status make_blocks(dnic_dni_t *dni) {
         int last = k < n ? dni->slots[n - 1 - k].layer : L - 1; /* slots are top first */
         dni->block_first[k] = first;
         dnic_status st = dnic__net_block_view(&dni->blocks[k], dni->net, first, last);
+        if (st == DNIC_OK) dnic__net_set_owned(dni->blocks[k], 1);
         if (st == DNIC_OK && first > 0) st = dnic_net_set_input_grad(dni->blocks[k], 1);
         if (st != DNIC_OK) return st;
         first = last + 1;
     }
     return DNIC_OK;
+}
+
+/* n_labels against the network's K outputs: K classes (labels) or a
+ * target K wide; a single output takes labels 0/1 (2) or one float
+ * target (1). */
+static int labels_fit(const dnic_net_t *net, int n_labels) {
+    int K = dnic_net_output_dim(net);
+    return K == 1 ? n_labels == 1 || n_labels == 2 : n_labels == K;
 }
 
 dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_desc *ifaces, int n_ifaces,
@@ -99,7 +124,7 @@ dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_
     if (!net || (n_ifaces > 0 && !ifaces)) return DNIC_ERR_NULL;
     int L = dnic_net_num_layers(net);
     if (n_ifaces < 0 || n_ifaces > L) return DNIC_ERR_SIZE;
-    if (n_labels < 0 || n_labels > (1 << 22)) return DNIC_ERR_SIZE;
+    if (!labels_fit(net, n_labels)) return DNIC_ERR_SIZE;
     for (int i = 0; i < n_ifaces; i++) {
         const dnic_iface_desc *d = &ifaces[i];
         if (d->layer < 0 || d->layer >= L) return DNIC_ERR_ARG;
@@ -113,11 +138,16 @@ dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_
     dnic_dni_t *dni = calloc(1, sizeof *dni);
     if (!dni) return DNIC_ERR_NOMEM;
     dni->net = net;
+    dnic__net_borrow(net);
     dni->n = n_ifaces;
     dni->n_labels = n_labels;
     dni->fault_iface = -1;
     dni->slots = calloc((size_t)(n_ifaces > 0 ? n_ifaces : 1), sizeof *dni->slots);
-    if (!dni->slots) { free(dni); return DNIC_ERR_NOMEM; }
+    if (!dni->slots) {
+        dni->n = 0;
+        destroy(dni);
+        return DNIC_ERR_NOMEM;
+    }
     int max_batch = dnic_net_max_batch(net);
     for (int i = 0; i < n_ifaces; i++) {
         slot_t *s = &dni->slots[i];
@@ -128,20 +158,21 @@ dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_
         /* each interface its own stream, independent of the others' sizes */
         uint64_t stream = seed ^ (0x1f0e5eedULL * (uint64_t)(s->layer + 1));
         dnic_status st = dnic_iface_create(&s->it, &s->d, dh, dout, n_labels, max_batch, scale, stream);
+        if (st == DNIC_OK) dnic__iface_set_owned(s->it, 1);
         if (st == DNIC_OK) {
             s->true_g = calloc((size_t)max_batch * dh, sizeof(float));
             if (!s->true_g) st = DNIC_ERR_NOMEM;
         }
         if (st != DNIC_OK) {
             dni->n = i + 1;
-            dnic_dni_free(dni);
+            destroy(dni);
             return st;
         }
     }
     qsort(dni->slots, (size_t)n_ifaces, sizeof *dni->slots, by_layer_desc);
     dnic_status st = make_blocks(dni);
     if (st != DNIC_OK) {
-        dnic_dni_free(dni);
+        destroy(dni);
         return st;
     }
     *out = dni;
@@ -239,6 +270,10 @@ dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *
     if (!labels && !targets) return DNIC_ERR_NULL;
     if (dni->lent) return DNIC_ERR_STATE;
     dnic_net_t *net = dni->net, *top_block = dni->blocks[dni->n_blocks - 1];
+    /* a counter at its end refuses before anything moves */
+    if (dnic_net_optim_step(net) >= DNIC_MAX_STEP) return DNIC_ERR_SIZE;
+    for (int j = 0; j < dni->n; j++)
+        if (dnic_iface_step(dni->slots[j].it) >= DNIC_MAX_STEP) return DNIC_ERR_SIZE;
     if (!labels && dni->n > 0 && dni->n_labels != dnic_net_output_dim(net)) return DNIC_ERR_ARG;
     dni->fault_iface = -1;
     const float *in = x;
@@ -308,5 +343,6 @@ int dnic__dni_block_first(const dnic_dni_t *dni, int k) { return dni->block_firs
 dnic_status dnic__dni_lend_blocks(dnic_dni_t *dni, int lend) {
     if (lend && dni->lent) return DNIC_ERR_STATE;
     dni->lent = lend;
+    if (!lend && dni->freed) destroy(dni); /* its caller freed it while lent */
     return DNIC_OK;
 }

@@ -39,6 +39,7 @@ struct dnic_iface_s {
     float clip;
     int fault_tensor, fault_grad;
     int loss_fault; /* the last interface loss was not finite as a float */
+    int owned; /* a DNI's interface: the DNI frees it */
 };
 
 static int trainable_kind(dnic_iface_kind k) {
@@ -88,8 +89,10 @@ static void add_tensor(dnic_iface_t *it, const char *name, size_t *off, int rows
     *off += (size_t)rows * cols;
 }
 
+void dnic__iface_set_owned(dnic_iface_t *it, int owned) { it->owned = owned; }
+
 void dnic_iface_free(dnic_iface_t *it) {
-    if (!it) return;
+    if (!it || it->owned) return; /* a DNI's interface goes with the DNI */
     dnic_net_free(it->mlp);
     free(it->mlp_widths);
     free(it->params);
@@ -578,7 +581,7 @@ dnic_status dnic_iface_set_optimizer(dnic_iface_t *it, const dnic_optim_config *
 
 dnic_status dnic_iface_set_step(dnic_iface_t *it, int64_t t) {
     if (!it) return DNIC_ERR_NULL;
-    if (t < 0) return DNIC_ERR_ARG;
+    if (t < 0 || t > DNIC_MAX_STEP) return DNIC_ERR_ARG;
     it->step = t;
     return it->mlp ? dnic_net_set_optim_step(it->mlp, t) : DNIC_OK;
 }
@@ -600,6 +603,7 @@ int dnic_iface_fault_tensor(const dnic_iface_t *it, int *gradient_was_nonfinite)
 
 dnic_status dnic_iface_update(dnic_iface_t *it) {
     if (!it) return DNIC_ERR_NULL;
+    if (it->step >= DNIC_MAX_STEP) return DNIC_ERR_SIZE; /* the counter cannot go on */
     it->step++;
     it->fault_tensor = -1;
     it->fault_grad = 0;

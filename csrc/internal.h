@@ -209,6 +209,14 @@ static inline int dnic__group_row(int B, int groups, int g) { return (int)((int6
  * step, optimizer settings and clip between a block and the whole */
 dnic_status dnic__net_block_create(dnic_net_t **out, const dnic_net_t *whole, int first, int last, int max_batch);
 void dnic__net_block_sync(dnic_net_t *block, dnic_net_t *whole, int first, int to_whole);
+/* net.c, iface.c: lifetimes (dnic.h). A DNI borrows its network (freed
+ * with the last borrower when the caller freed it first) and owns its
+ * blocks and interfaces (the public free functions skip an owned handle;
+ * the owner clears the mark, then frees). */
+void dnic__net_borrow(dnic_net_t *net);
+void dnic__net_release(dnic_net_t *net);
+void dnic__net_set_owned(dnic_net_t *net, int owned);
+void dnic__iface_set_owned(dnic_iface_t *it, int owned);
 /* net.c: block views, whose parameters, gradients and moments are the
  * whole's (every schedule's blocks); their settings, the whole's update
  * through them, the step counter handed back */

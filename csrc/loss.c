@@ -12,6 +12,7 @@
  */
 #include "internal.h"
 
+#include <float.h>
 #include <math.h>
 
 static inline double target_of(const int32_t *labels, const float *targets, int r, int k,
@@ -19,6 +20,22 @@ static inline double target_of(const int32_t *labels, const float *targets, int 
     if (targets) return targets[(size_t)r * K + k];
     if (K == 1) return (double)labels[r];
     return labels[r] == k ? 1.0 : 0.0;
+}
+
+/* Float targets each loss is a loss for (dnic.h): MSE any (a NaN or
+ * infinity makes the loss non-finite, refused after it); logistic
+ * probabilities in [0, 1]; softmax CE finite weights >= 0 (probability
+ * rows; a row's sum scales its loss). Outside, the loss has no minimum:
+ * it falls without bound (negative values) and training diverges. One
+ * flat pass over the targets; labels cost nothing more. */
+static int targets_fit(dnic_loss kind, const float *t, int B, int K) {
+    if (kind == DNIC_LOSS_MSE) return 1;
+    size_t n = (size_t)B * K;
+    float hi = kind == DNIC_LOSS_LOGISTIC ? 1.0f : FLT_MAX;
+    int bad = 0;
+#pragma omp simd reduction(| : bad)
+    for (size_t i = 0; i < n; i++) bad |= !(t[i] >= 0.0f && t[i] <= hi);
+    return !bad;
 }
 
 static dnic_status check_args(dnic_loss kind, const float *p, const int32_t *labels,
@@ -32,8 +49,9 @@ static dnic_status check_args(dnic_loss kind, const float *p, const int32_t *lab
         int hi = K == 1 ? 1 : K - 1;
         for (int r = 0; r < B; r++)
             if (labels[r] < 0 || labels[r] > hi) return DNIC_ERR_LABEL;
+        return DNIC_OK;
     }
-    return DNIC_OK;
+    return targets_fit(kind, targets, B, K) ? DNIC_OK : DNIC_ERR_LABEL;
 }
 
 /* The _ref twin's loss of one row, in double; the gradient of that row's

@@ -64,6 +64,9 @@ struct dnic_net_s {
     const float *x;       /* input of the last forward (caller-owned) */
     int last_B;           /* rows of the last forward, 0 = none */
     int last_training;
+    /* lifetimes (dnic.h): DNIs built on this network, whether the caller
+     * freed it while they lived, whether a DNI owns it (one of its blocks) */
+    int borrowers, freed, owned;
 };
 
 static const size_t NONE = (size_t)-1;
@@ -135,8 +138,7 @@ static void add_tensor(dnic_net_t *n, const char *name, int l, size_t *off, int 
     *off += (size_t)rows * cols;
 }
 
-void dnic_net_free(dnic_net_t *net) {
-    if (!net) return;
+static void destroy(dnic_net_t *net) {
     free(net->layers);
     free(net->tensors);
     if (!net->view) {
@@ -148,6 +150,25 @@ void dnic_net_free(dnic_net_t *net) {
     free(net->dx);
     free(net);
 }
+
+/* A network a DNI borrows goes with the last such DNI; a DNI's own block
+ * goes with its DNI (dnic.h, Lifetimes). */
+void dnic_net_free(dnic_net_t *net) {
+    if (!net || net->owned) return;
+    if (net->borrowers > 0) {
+        net->freed = 1;
+        return;
+    }
+    destroy(net);
+}
+
+void dnic__net_borrow(dnic_net_t *net) { net->borrowers++; }
+
+void dnic__net_release(dnic_net_t *net) {
+    if (--net->borrowers == 0 && net->freed) destroy(net);
+}
+
+void dnic__net_set_owned(dnic_net_t *net, int owned) { net->owned = owned; }
 
 dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t seed) {
     if (!out) return DNIC_ERR_NULL;
@@ -287,7 +308,7 @@ float *dnic_net_optim_state(dnic_net_t *n, size_t *count) {
 int64_t dnic_net_optim_step(const dnic_net_t *n) { return n ? n->step : 0; }
 dnic_status dnic_net_set_optim_step(dnic_net_t *n, int64_t t) {
     if (!n) return DNIC_ERR_NULL;
-    if (t < 0) return DNIC_ERR_ARG;
+    if (t < 0 || t > DNIC_MAX_STEP) return DNIC_ERR_ARG;
     n->step = t;
     return DNIC_OK;
 }
@@ -504,6 +525,7 @@ int dnic_net_fault_tensor(const dnic_net_t *n, int *gradient_was_nonfinite) {
 
 dnic_status dnic_net_update(dnic_net_t *n) {
     if (!n) return DNIC_ERR_NULL;
+    if (n->step >= DNIC_MAX_STEP) return DNIC_ERR_SIZE; /* the counter cannot go on */
     n->step++;
     n->fault_tensor = -1;
     n->fault_grad = 0;
@@ -517,6 +539,7 @@ dnic_status dnic_net_train_step(dnic_net_t *n, const float *x, const int32_t *la
                                 const float *targets, int B, float *loss_out) {
     if (!n || !x) return DNIC_ERR_NULL;
     if (!labels && !targets) return DNIC_ERR_NULL;
+    if (n->step >= DNIC_MAX_STEP) return DNIC_ERR_SIZE; /* before the forward moves batch-norm statistics */
     dnic_status st = dnic_net_forward(n, x, B, 1);
     if (st != DNIC_OK) return st;
     st = dnic_net_loss(n, labels, targets, B, loss_out);
@@ -687,6 +710,7 @@ void dnic__net_view_refresh(dnic_net_t *view, const dnic_net_t *whole) {
  * float -- each block updating its own tensors. The whole's fault slot
  * names the first tensor that went non-finite, in the whole's numbering. */
 dnic_status dnic__net_update_blocks(dnic_net_t *whole, dnic_net_t *const *blocks, int n) {
+    if (whole->step >= DNIC_MAX_STEP) return DNIC_ERR_SIZE;
     whole->step++;
     whole->fault_tensor = -1;
     whole->fault_grad = 0;

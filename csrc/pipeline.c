@@ -526,7 +526,7 @@ dnic_status dnic_pipe_flush(dnic_pipe_t *p) {
 
 dnic_status dnic_pipe_set_update_prob(dnic_pipe_t *p, float prob, uint64_t seed, int64_t first_batch) {
     if (!p) return DNIC_ERR_NULL;
-    if (!(prob > 0.0f && prob <= 1.0f) || first_batch < 0) return DNIC_ERR_ARG;
+    if (!(prob > 0.0f && prob <= 1.0f) || first_batch < 0 || first_batch > DNIC_MAX_STEP) return DNIC_ERR_ARG;
     if (p->running) return DNIC_ERR_STATE;
     p->update_prob = prob;
     p->update_seed = seed;
@@ -724,7 +724,7 @@ dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_
     get_int(&r, S, S);
     get_int(&r, 1, INT32_MAX); /* the exporter's max_batch: rows are checked against ours */
     int64_t tick = get_int(&r, 0, INT64_MAX / 2), fed = get_int(&r, 0, INT32_MAX);
-    int64_t first_batch = get_int(&r, 0, (int64_t)1 << 53);
+    int64_t first_batch = get_int(&r, 0, DNIC_MAX_STEP);
     get_int(&r, p->n_label_slots, p->n_label_slots);
     /* into the pipeline's own buffers (fresh, so nothing is lost if refused) */
     for (int i = 0; i < p->n_label_slots; i++) {

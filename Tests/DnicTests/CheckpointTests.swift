@@ -47,6 +47,40 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
+    /// The optimizer's step counter beyond 2^53 (the C core's DNIC_MAX_STEP,
+    /// which it refuses to set) is refused as a lie, not silently dropped.
+    func testOptimizerStepBeyond2To53IsRefused() throws {
+        let (net, config) = try smallNetwork()
+        let path = try tempPath("s.safetensors")
+        try save(net, config, step: 1, to: path)
+        var file = try SafeTensors.read(path: path)
+        for (step, ok) in [(Int64(1) << 53, true), ((Int64(1) << 53) + 1, false), (Int64.max, false)] {
+            file.metadata["optimizer_step"] = String(step)
+            try file.write(to: path)
+            if ok {
+                XCTAssertEqual(try Checkpoint.load(path: path).network.optimizerStep, step)
+            } else {
+                XCTAssertThrowsError(try Checkpoint.load(path: path), "\(step)") { error in
+                    XCTAssertTrue("\(error)".contains("optimizer_step"), "\(error)")
+                }
+            }
+        }
+    }
+
+    /// Classes that disagree with the network's outputs are refused by name
+    /// (the C core would refuse the interfaces' label width without it).
+    func testClassesThatDisagreeWithTheOutputsAreRefused() throws {
+        let (net, config) = try smallNetwork()
+        let path = try tempPath("k.safetensors")
+        try save(net, config, step: 1, to: path)
+        var file = try SafeTensors.read(path: path)
+        file.metadata["classes"] = "5"
+        try file.write(to: path)
+        XCTAssertThrowsError(try Checkpoint.load(path: path)) { error in
+            XCTAssertTrue("\(error)".contains("metadata classes 5 does not fit output_dim 3"), "\(error)")
+        }
+    }
+
     func testRoundTripRestoresEveryParameter() throws {
         let (net, config) = try smallNetwork()
         let path = try tempPath("a.safetensors")

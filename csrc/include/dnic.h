@@ -17,6 +17,14 @@
  *    tests and benchmarks.
  *  - Randomness comes from an explicit uint64_t state seeded by the caller;
  *    the same seed and thread count give the same numbers.
+ *  - Lifetimes: a DNI trainer borrows its network, a pipeline its DNI.
+ *    Free them in any order: a handle freed while something built on it
+ *    lives is released together with the last of those (the network with
+ *    its last DNI, the DNI with its pipeline), and until then what was
+ *    built on it keeps working. Handles an object hands out
+ *    (dnic_dni_iface, dnic_pipe_block_net) are its own: freeing one does
+ *    nothing. After a free the caller must not use that handle again;
+ *    freeing it twice is undefined, as for free().
  *
  * OpenBLAS kernel selection: libdnic does not link OpenBLAS at load time.
  * At the first call that needs BLAS it sets OPENBLAS_CORETYPE from cpuid
@@ -63,7 +71,7 @@ typedef enum {
     DNIC_ERR_ARG = 3,           /* an enum value or setting is out of range */
     DNIC_ERR_BATCH_TOO_LARGE = 4, /* batch exceeds the network's max_batch */
     DNIC_ERR_NOMEM = 5,         /* allocation failed */
-    DNIC_ERR_LABEL = 6,         /* a label is outside [0, classes) */
+    DNIC_ERR_LABEL = 6,         /* a label is outside [0, classes), or a target outside what its loss takes */
     DNIC_ERR_NONFINITE = 7,     /* a NaN or infinity was produced or given */
     DNIC_ERR_STATE = 8,         /* call out of order (e.g. backward before forward) */
     DNIC_ERR_UNAVAILABLE = 9,   /* the library this needs cannot be loaded here */
@@ -269,11 +277,16 @@ typedef enum {
  *   p (B,K) outputs; dp (B,K) receives d(mean loss)/dp (overwritten, not
  *   accumulated: a loss is where gradients start); dp may be NULL.
  *   Targets: either `targets` (B,K) floats, or, when targets is NULL,
- *   `labels` (B) class indices: softmax CE needs labels (K >= 2); for MSE
- *   and logistic they mean one-hot targets, or for K == 1 the target
- *   value t = label (0 or 1).
+ *   `labels` (B) class indices, meaning one-hot targets, or for K == 1
+ *   the target value t = label (0 or 1). Softmax CE needs K >= 2.
+ *   What each loss takes as float targets: MSE any finite value;
+ *   logistic probabilities in [0, 1]; softmax CE finite weights >= 0
+ *   (rows of probabilities: one-hot or soft labels; a row's sum scales
+ *   its example's loss and gradient). Outside that a loss has no minimum:
+ *   it falls without bound, below 0.
  *   *loss_out = mean over the batch (may be NULL).
- * Errors: DNIC_ERR_LABEL for a label outside [0, K) ([0, 1] when K == 1),
+ * Errors: DNIC_ERR_LABEL for a label outside [0, K) ([0, 1] when K == 1)
+ * or a float target the loss does not take (nothing written),
  * DNIC_ERR_NONFINITE if the loss is not finite. */
 DNIC_API dnic_status dnic_loss_forward_backward(dnic_loss kind, float *loss_out, float *dp,
                                                 const float *p, const int32_t *labels,
@@ -425,6 +438,15 @@ DNIC_API float *dnic_net_grads(dnic_net_t *net, size_t *n);
  * both: m then v), and the Adam step counter. */
 DNIC_API float *dnic_net_optim_state(dnic_net_t *net, size_t *n);
 DNIC_API int64_t dnic_net_optim_step(const dnic_net_t *net);
+/* The largest value of every step counter (updates applied; 2^53, a
+ * count a double holds exactly, so Adam's bias corrections 1 - beta^t
+ * are exact in t, and far more updates than any run makes). Setting a
+ * counter outside [0, DNIC_MAX_STEP] is DNIC_ERR_ARG; an update, or a
+ * training step, whose counter is already at DNIC_MAX_STEP is
+ * DNIC_ERR_SIZE and changes nothing. Also the bound of the pipeline's
+ * first_batch (dnic_pipe_set_update_prob). */
+#define DNIC_MAX_STEP ((int64_t)1 << 53)
+/* t in [0, DNIC_MAX_STEP], else DNIC_ERR_ARG (counter unchanged). */
 DNIC_API dnic_status dnic_net_set_optim_step(dnic_net_t *net, int64_t t);
 /* Copies of the parameter block; n must equal the block size. */
 DNIC_API dnic_status dnic_net_get_params(const dnic_net_t *net, float *dst, size_t n);
@@ -467,7 +489,8 @@ DNIC_API dnic_status dnic_net_backward(dnic_net_t *net, int B);
 DNIC_API void dnic_net_zero_grad(dnic_net_t *net);
 /* One optimizer step for every trainable tensor, from the gradient block.
  * Checks every updated tensor: a NaN or infinity returns DNIC_ERR_NONFINITE
- * (see dnic_net_fault_tensor); the caller should stop training. */
+ * (see dnic_net_fault_tensor); the caller should stop training. The step
+ * counter at DNIC_MAX_STEP: DNIC_ERR_SIZE, nothing updated. */
 DNIC_API dnic_status dnic_net_update(dnic_net_t *net);
 
 /* dL/da of layer l — the gradient at the dense output, before batch norm
@@ -495,7 +518,8 @@ DNIC_API float dnic_net_last_grad_norm(const dnic_net_t *net);
 DNIC_API int dnic_net_fault_tensor(const dnic_net_t *net, int *gradient_was_nonfinite);
 
 /* zero_grad + forward(training) + loss + backward + update.
- * A non-finite loss returns DNIC_ERR_NONFINITE before any update. */
+ * A non-finite loss returns DNIC_ERR_NONFINITE before any update; the
+ * step counter at DNIC_MAX_STEP returns DNIC_ERR_SIZE before the forward. */
 DNIC_API dnic_status dnic_net_train_step(dnic_net_t *net, const float *x, const int32_t *labels,
                                          const float *targets, int B, float *loss_out);
 
@@ -637,10 +661,12 @@ DNIC_API float *dnic_iface_grads(dnic_iface_t *it, size_t *n);
 DNIC_API float *dnic_iface_optim_state(dnic_iface_t *it, size_t *n); /* 2 x params */
 DNIC_API void dnic_iface_zero_grad(dnic_iface_t *it);
 DNIC_API dnic_status dnic_iface_set_optimizer(dnic_iface_t *it, const dnic_optim_config *cfg);
-/* One optimizer step (no-op for fixed kinds); counts steps for warmup. */
+/* One optimizer step (no-op for fixed kinds); counts steps for warmup.
+ * The counter at DNIC_MAX_STEP: DNIC_ERR_SIZE, nothing updated. */
 DNIC_API dnic_status dnic_iface_update(dnic_iface_t *it);
 DNIC_API int64_t dnic_iface_step(const dnic_iface_t *it);
-/* Restores the step counter (Adam's t, warmup) when resuming. */
+/* Restores the step counter (Adam's t, warmup) when resuming; t in
+ * [0, DNIC_MAX_STEP], else DNIC_ERR_ARG. */
 DNIC_API dnic_status dnic_iface_set_step(dnic_iface_t *it, int64_t t);
 /* Global-norm gradient clipping for this interface's parameters (0 = off). */
 DNIC_API dnic_status dnic_iface_set_grad_clip(dnic_iface_t *it, float max_norm);
@@ -656,14 +682,17 @@ DNIC_API int dnic_iface_loss_faulted(const dnic_iface_t *it);
  * schedule: each batch runs forward through every block, then the top block
  * from the loss, then interfaces and blocks top-down, each interface's
  * target computed from the same batch; then every update. The trainer
- * does not own `net` (free it after the trainer). Fixed RANDOM matrices:
+ * does not own `net` (it borrows it: Lifetimes, at the top). Fixed RANDOM matrices:
  * with a NEXT_ERROR target (FA) U(+-sqrt(6/dh)), He-uniform for a layer of
  * that shape like the network's default init; otherwise U(+-sqrt(3/dout)),
  * variance 1/dout, so e A^T is about as large as e. Trainable kinds and
  * IDENTITY / ORACLE take TRUE or BOOTSTRAP targets; RANDOM and ONES any
  * target, their dout being the target's width. Interfaces may not share
- * a layer. n_labels: classes (at least 2) when training with labels, the
- * target width when training with float targets. */
+ * a layer. n_labels must agree with the network's K outputs: K (K
+ * classes as labels, or float targets K wide); for K == 1, 2 to train
+ * with labels 0/1 or 1 to train with float targets. Anything else:
+ * DNIC_ERR_SIZE. Free the DNI at any time (Lifetimes, above): while a
+ * pipeline lives on it, it is freed with the pipeline. */
 typedef struct dnic_dni_s dnic_dni_t;
 
 DNIC_API dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_desc *ifaces,
@@ -685,7 +714,9 @@ DNIC_API int dnic_dni_fault_iface(const dnic_dni_t *dni);
  * signal and the true dL/dh (costs one extra full backward). */
 DNIC_API dnic_status dnic_dni_set_track_alignment(dnic_dni_t *dni, int on);
 /* One locked training step. labels (B) or targets (B, output_dim).
- * DNIC_ERR_STATE while a pipeline holds the DNI's blocks. */
+ * DNIC_ERR_STATE while a pipeline holds the DNI's blocks; DNIC_ERR_SIZE,
+ * before anything moves, when the network's or an interface's step
+ * counter is at DNIC_MAX_STEP. */
 DNIC_API dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *labels,
                                          const float *targets, int B, float *loss_out);
 /* Last step's interface loss and (with tracking) alignment cosine of interface i. */
@@ -739,7 +770,11 @@ DNIC_API dnic_status dnic_linear_count_correct(const float *X, size_t n, int d, 
  * waits for dnic_pipe_sync_to_net). The blocks' optimizer settings and
  * clip norm are the network's at creation. While the pipeline lives,
  * dnic_dni_train_step and a second pipeline on the DNI are refused
- * (DNIC_ERR_STATE). Free the pipeline before the DNI. */
+ * (DNIC_ERR_STATE). Freeing the DNI (or its network) first is safe: the
+ * pipeline keeps working and the DNI goes with dnic_pipe_free
+ * (Lifetimes, at the top). A block whose step counter is at
+ * DNIC_MAX_STEP fails its update with DNIC_ERR_SIZE (the tick returns
+ * it, as it returns a non-finite value). */
 typedef struct dnic_pipe_s dnic_pipe_t;
 DNIC_API dnic_status dnic_pipe_create(dnic_pipe_t **out, dnic_dni_t *dni);
 /* The async schedule over the same blocks: no ticks, no barriers. Worker
@@ -783,10 +818,12 @@ DNIC_API dnic_status dnic_pipe_flush(dnic_pipe_t *p);
  * every batch), its gradients otherwise dropped; interfaces always train.
  * Block s's draw for the pipeline's batch b is a hash of (seed, s,
  * first_batch + b): no state, so a run resumed with first_batch = the
- * batches already trained draws as the uninterrupted run. */
+ * batches already trained draws as the uninterrupted run. first_batch in
+ * [0, DNIC_MAX_STEP], else DNIC_ERR_ARG. */
 DNIC_API dnic_status dnic_pipe_set_update_prob(dnic_pipe_t *p, float prob, uint64_t seed, int64_t first_batch);
 /* Block s's optimizer step (updates applied), -1 for a bad s; and setting
- * it when resuming (blocks skip different updates under decoupling). */
+ * it when resuming (blocks skip different updates under decoupling), in
+ * [0, DNIC_MAX_STEP] (else DNIC_ERR_ARG). */
 DNIC_API int64_t dnic_pipe_block_step(const dnic_pipe_t *p, int s);
 DNIC_API dnic_status dnic_pipe_set_block_step(dnic_pipe_t *p, int s, int64_t step);
 /* Hands the network the top block's step counter (before evaluating it or
@@ -825,7 +862,8 @@ DNIC_API dnic_status dnic_pipe_export_inflight(const dnic_pipe_t *p, float *valu
  * state (batch numbers continue). */
 DNIC_API dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_t n_values,
                                                const int64_t *ints, size_t n_ints);
-/* Block s's network (for tests and inspection; the pipeline owns it). */
+/* Block s's network (for tests and inspection; the DNI owns it: freeing
+ * it does nothing). */
 DNIC_API dnic_net_t *dnic_pipe_block_net(dnic_pipe_t *p, int s);
 
 /* -------------------------------------------------------- instruction set */

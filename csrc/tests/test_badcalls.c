@@ -1,12 +1,14 @@
 /* test_badcalls.c — bad calls get status codes, never crashes: NULL
  * pointers, zero / negative / absurd sizes, batches above max_batch,
  * impossible descriptions, calls out of order, NaN parameters, labels out
- * of range. Run under SANITIZE=1 this also proves nothing is read or
- * written out of bounds on those paths.
+ * of range, float targets a loss does not take, step counters past
+ * DNIC_MAX_STEP, a DNI's n_labels that disagree with its network. Run
+ * under SANITIZE=1 this also proves nothing is read or written out of
+ * bounds, and no counter overflows, on those paths.
  */
-#include "dnic.h"
-#include "harness.h"
+#include "blocks.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define EXPECT(call, want)                                                             \
@@ -209,10 +211,207 @@ static void test_bad_kernel_calls(void) {
     CHECK(dnic_count_correct(DNIC_LOSS_MSE, NULL, lab, 2, 2) == 0, "count_correct(NULL)");
 }
 
+/* A copy of a network's whole parameter block (batch-norm running
+ * statistics included), to prove a refused call changed nothing. */
+static float *params_copy(dnic_net_t *n) {
+    size_t count = 0;
+    const float *P = dnic_net_params(n, &count);
+    float *c = malloc(count * sizeof *c);
+    if (c) memcpy(c, P, count * sizeof *c);
+    return c;
+}
+static int params_equal(dnic_net_t *n, const float *copy) {
+    size_t count = 0;
+    const float *P = dnic_net_params(n, &count);
+    return copy && memcmp(P, copy, count * sizeof *copy) == 0;
+}
+
+/* Every step counter: a setter refuses what cannot be continued
+ * (outside [0, DNIC_MAX_STEP]); an update at DNIC_MAX_STEP refuses
+ * instead of overflowing, and changes nothing. */
+static void test_step_counters(void) {
+    static data_t data;
+    make_data(&data, 5);
+    dnic_net_t *n = make_whole(2, 6, 1, 3); /* Adam, batch norm */
+    if (!n) return;
+
+    /* the network */
+    EXPECT(dnic_net_set_optim_step(n, DNIC_MAX_STEP + 1), DNIC_ERR_ARG);
+    EXPECT(dnic_net_set_optim_step(n, INT64_MAX), DNIC_ERR_ARG);
+    CHECK(dnic_net_optim_step(n) == 0, "a refused step must leave the counter: %lld", (long long)dnic_net_optim_step(n));
+    EXPECT(dnic_net_update(n), DNIC_OK); /* INT64_MAX + 1 before (UBSan) */
+    EXPECT(dnic_net_set_optim_step(n, DNIC_MAX_STEP - 1), DNIC_OK);
+    EXPECT(dnic_net_train_step(n, data.x[0], data.y[0], NULL, B, NULL), DNIC_OK);
+    CHECK(dnic_net_optim_step(n) == DNIC_MAX_STEP, "step %lld after the last update, want 2^53",
+          (long long)dnic_net_optim_step(n));
+    float *before = params_copy(n);
+    EXPECT(dnic_net_train_step(n, data.x[1], data.y[1], NULL, B, NULL), DNIC_ERR_SIZE);
+    EXPECT(dnic_net_update(n), DNIC_ERR_SIZE);
+    CHECK(params_equal(n, before), "a refused step changed the parameters or batch-norm statistics");
+    CHECK(dnic_net_optim_step(n) == DNIC_MAX_STEP, "a refused update moved the counter to %lld",
+          (long long)dnic_net_optim_step(n));
+    free(before);
+    EXPECT(dnic_net_set_optim_step(n, 0), DNIC_OK);
+
+    /* a stand-alone interface */
+    dnic_iface_desc d;
+    dnic_iface_desc_defaults(&d, 0);
+    dnic_iface_t *it = NULL;
+    EXPECT(dnic_iface_create(&it, &d, 4, 4, 2, 8, 0.5f, 1), DNIC_OK);
+    if (it) {
+        EXPECT(dnic_iface_set_step(it, DNIC_MAX_STEP + 1), DNIC_ERR_ARG);
+        EXPECT(dnic_iface_set_step(it, INT64_MAX), DNIC_ERR_ARG);
+        EXPECT(dnic_iface_update(it), DNIC_OK); /* INT64_MAX + 1 before */
+        EXPECT(dnic_iface_set_step(it, DNIC_MAX_STEP), DNIC_OK);
+        EXPECT(dnic_iface_update(it), DNIC_ERR_SIZE);
+        CHECK(dnic_iface_step(it) == DNIC_MAX_STEP, "a refused interface update moved its counter");
+        dnic_iface_free(it);
+    }
+
+    /* the locked DNI: an interface's counter at the end refuses the step
+     * before anything moves */
+    int at[1] = {0};
+    dnic_dni_t *dni = make_dni(n, at, 1, DNIC_IFACE_LINEAR);
+    if (dni) {
+        EXPECT(dnic_iface_set_step(dnic_dni_iface(dni, 0), DNIC_MAX_STEP), DNIC_OK);
+        before = params_copy(n);
+        EXPECT(dnic_dni_train_step(dni, data.x[0], data.y[0], NULL, B, NULL), DNIC_ERR_SIZE);
+        CHECK(params_equal(n, before), "a refused DNI step changed the network");
+        free(before);
+        EXPECT(dnic_iface_set_step(dnic_dni_iface(dni, 0), 0), DNIC_OK);
+        EXPECT(dnic_net_set_optim_step(n, DNIC_MAX_STEP), DNIC_OK);
+        EXPECT(dnic_dni_train_step(dni, data.x[0], data.y[0], NULL, B, NULL), DNIC_ERR_SIZE);
+        EXPECT(dnic_net_set_optim_step(n, 0), DNIC_OK);
+        EXPECT(dnic_dni_train_step(dni, data.x[0], data.y[0], NULL, B, NULL), DNIC_OK);
+
+        /* the pipeline's block counters and update decoupling's batch
+         * numbers (first_batch + batch was a signed overflow) */
+        dnic_pipe_t *p = NULL;
+        EXPECT(dnic_pipe_create(&p, dni), DNIC_OK);
+        if (p) {
+            EXPECT(dnic_pipe_set_block_step(p, 0, INT64_MAX), DNIC_ERR_ARG);
+            EXPECT(dnic_pipe_set_block_step(p, 1, DNIC_MAX_STEP + 1), DNIC_ERR_ARG);
+            EXPECT(dnic_pipe_set_update_prob(p, 0.5f, 7, DNIC_MAX_STEP + 1), DNIC_ERR_ARG);
+            EXPECT(dnic_pipe_set_update_prob(p, 0.5f, 7, INT64_MAX), DNIC_ERR_ARG);
+            EXPECT(dnic_pipe_tick(p, data.x[0], data.y[0], B, NULL, NULL), DNIC_OK); /* INT64_MAX + 1 before */
+            EXPECT(dnic_pipe_set_update_prob(p, 0.5f, 7, DNIC_MAX_STEP), DNIC_OK);
+            EXPECT(dnic_pipe_tick(p, data.x[0], data.y[0], B, NULL, NULL), DNIC_OK);
+            EXPECT(dnic_pipe_set_update_prob(p, 1.0f, 7, 0), DNIC_OK);
+            EXPECT(dnic_pipe_set_block_step(p, 0, DNIC_MAX_STEP), DNIC_OK);
+            /* block 0 updates on the batch fed now: refused, as a fault */
+            EXPECT(dnic_pipe_tick(p, data.x[1], data.y[1], B, NULL, NULL), DNIC_ERR_SIZE);
+            CHECK(dnic_pipe_block_step(p, 0) == DNIC_MAX_STEP, "a refused block update moved its counter");
+            dnic_pipe_free(p);
+        }
+        dnic_dni_free(dni);
+    }
+    dnic_net_free(n);
+}
+
+/* dnic_dni_create's n_labels must agree with the network's outputs: K
+ * for K >= 2 outputs; 2 (labels 0/1) or 1 (one float target) for one. */
+static void test_dni_label_width(void) {
+    int at[1] = {0};
+    dnic_iface_desc d;
+    dnic_iface_desc_defaults(&d, at[0]);
+    dnic_net_t *n = make_whole(2, 6, 0, 3); /* K = 4 outputs */
+    dnic_dni_t *dni = (dnic_dni_t *)&d;     /* must be reset to NULL on error */
+    if (!n) return;
+    EXPECT(dnic_dni_create(&dni, n, &d, 1, K - 1, 1), DNIC_ERR_SIZE);
+    CHECK(dni == NULL, "*out must be NULL after a refused dnic_dni_create");
+    EXPECT(dnic_dni_create(&dni, n, &d, 1, K + 1, 1), DNIC_ERR_SIZE);
+    EXPECT(dnic_dni_create(&dni, n, &d, 1, 2, 1), DNIC_ERR_SIZE);
+    EXPECT(dnic_dni_create(&dni, n, &d, 1, 0, 1), DNIC_ERR_SIZE);
+    EXPECT(dnic_dni_create(&dni, n, &d, 1, -1, 1), DNIC_ERR_SIZE);
+    EXPECT(dnic_dni_create(&dni, n, NULL, 0, 2, 1), DNIC_ERR_SIZE); /* no interface: the same rule */
+    EXPECT(dnic_dni_create(&dni, n, &d, 1, K, 1), DNIC_OK);
+    dnic_dni_free(dni);
+    dnic_net_free(n);
+
+    /* one output (logistic): labels 0/1 or one float target */
+    dnic_layer_desc one[2] = {{6, DNIC_ACT_RELU, 0}, {1, DNIC_ACT_IDENTITY, 0}};
+    dnic_net_desc nd = good_desc();
+    nd.layers = one;
+    nd.loss = DNIC_LOSS_LOGISTIC;
+    n = NULL;
+    EXPECT(dnic_net_create(&n, &nd, 1), DNIC_OK);
+    if (!n) return;
+    for (int w = 0; w <= 3; w++) {
+        dnic_status want = w == 1 || w == 2 ? DNIC_OK : DNIC_ERR_SIZE;
+        dni = NULL;
+        EXPECT(dnic_dni_create(&dni, n, &d, 1, w, 1), want);
+        CHECK((dni != NULL) == (want == DNIC_OK), "n_labels %d on one output: handle %p", w, (void *)dni);
+        dnic_dni_free(dni);
+    }
+    dnic_net_free(n);
+}
+
+/* Float targets a loss is not a loss for: softmax CE takes weights >= 0
+ * (probability rows), logistic probabilities in [0, 1], MSE any finite
+ * value. Refused before anything is written. */
+static void test_loss_targets(void) {
+    enum { R = 2, C = 3 };
+    float p[R * C] = {4, 0, -1, 0.5f, 0.25f, 0}, dp[R * C], loss;
+    struct { dnic_loss kind; float t[R * C]; dnic_status want; } cases[] = {
+        /* a regression target: a negative loss before */
+        {DNIC_LOSS_SOFTMAX_CE, {2, -1, 0, 0, 1, 0}, DNIC_ERR_LABEL},
+        {DNIC_LOSS_SOFTMAX_CE, {0, 0, 1, -0.0001f, 0.5f, 0.5f}, DNIC_ERR_LABEL},
+        {DNIC_LOSS_SOFTMAX_CE, {1, 0, 0, NAN, 0, 1}, DNIC_ERR_LABEL},
+        {DNIC_LOSS_SOFTMAX_CE, {1, 0, 0, INFINITY, 0, 0}, DNIC_ERR_LABEL},
+        {DNIC_LOSS_SOFTMAX_CE, {0.2f, 0.3f, 0.5f, 0, 1, 0}, DNIC_OK}, /* soft and one-hot labels */
+        {DNIC_LOSS_SOFTMAX_CE, {2, 0, 0, 0, 0, 0}, DNIC_OK},          /* weighted rows, an empty row */
+        {DNIC_LOSS_LOGISTIC, {0, 1, 0.5f, 1, 1.5f, 0}, DNIC_ERR_LABEL},
+        {DNIC_LOSS_LOGISTIC, {0, 1, 0.5f, -0.25f, 1, 0}, DNIC_ERR_LABEL},
+        {DNIC_LOSS_LOGISTIC, {0, 1, 0.5f, NAN, 1, 0}, DNIC_ERR_LABEL},
+        {DNIC_LOSS_LOGISTIC, {0, 1, 0.5f, 0.75f, 1, 0}, DNIC_OK},
+        {DNIC_LOSS_MSE, {-7, 300, 0.5f, 1e6f, -1e6f, 0}, DNIC_OK},
+        {DNIC_LOSS_MSE, {0, 0, 0, NAN, 0, 0}, DNIC_ERR_NONFINITE},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (int ref = 0; ref < 2; ref++) {
+            dnic_status (*f)(dnic_loss, float *, float *, const float *, const int32_t *, const float *, int, int) =
+                ref ? dnic_loss_forward_backward_ref : dnic_loss_forward_backward;
+            for (int i = 0; i < R * C; i++) dp[i] = 42.0f;
+            loss = 42.0f;
+            dnic_status got = f(cases[c].kind, &loss, dp, p, NULL, cases[c].t, R, C);
+            CHECK(got == cases[c].want, "case %zu%s: %s, want %s (loss %g)", c, ref ? " (ref)" : "",
+                  dnic_status_str(got), dnic_status_str(cases[c].want), (double)loss);
+            if (got == DNIC_OK) CHECK(loss >= 0.0f, "case %zu%s: loss %g below 0", c, ref ? " (ref)" : "", (double)loss);
+            if (cases[c].want == DNIC_ERR_LABEL) {
+                int untouched = loss == 42.0f;
+                for (int i = 0; i < R * C; i++) untouched &= dp[i] == 42.0f;
+                CHECK(untouched, "case %zu%s: a refused target wrote the loss or gradient", c, ref ? " (ref)" : "");
+            }
+        }
+
+    /* through a network: nothing trained on a refused target */
+    dnic_net_t *n = make_whole(1, 6, 1, 3);
+    if (!n) return;
+    float t[B * K] = {0}, *before = params_copy(n); /* empty rows (allowed), but for t[0] */
+    static data_t data;
+    make_data(&data, 9);
+    t[0] = -1; /* softmax CE (the default loss) */
+    EXPECT(dnic_net_train_step(n, data.x[0], NULL, t, B, NULL), DNIC_ERR_LABEL);
+    size_t count;
+    const float *P = dnic_net_params(n, &count);
+    int trained = 0;
+    for (int i = 0; i < dnic_net_num_tensors(n); i++) {
+        dnic_tensor_info ti;
+        dnic_net_tensor(n, i, &ti);
+        if (ti.trainable) trained |= memcmp(before + ti.offset, P + ti.offset, ti.size * sizeof(float)) != 0;
+    }
+    CHECK(!trained, "a refused target trained the network");
+    free(before);
+    dnic_net_free(n);
+}
+
 int main(void) {
     test_status_strings();
     test_bad_descriptions();
     test_bad_network_calls();
     test_bad_kernel_calls();
+    test_step_counters();
+    test_dni_label_width();
+    test_loss_targets();
     return harness_finish("badcalls");
 }

@@ -140,7 +140,7 @@ public enum Checkpoint {
         guard let inputDim = meta["input_dim"].flatMap(Int.init), inputDim > 0, inputDim <= 1 << 24,
               let outputDim = meta["output_dim"].flatMap(Int.init), outputDim > 0, outputDim <= 1 << 22,
               let classes = meta["classes"].flatMap(Int.init), classes > 0, classes <= 1 << 22,
-              let optimizerStep = meta["optimizer_step"].flatMap(Int64.init), optimizerStep >= 0,
+              let optimizerStep = meta["optimizer_step"].flatMap(Int64.init), optimizerStep >= 0, optimizerStep <= maxTrainingSamples,
               let stateText = meta["trainer_state"] else {
             throw bad("metadata lacks or garbles input_dim, output_dim, classes, optimizer_step or trainer_state")
         }
@@ -156,6 +156,11 @@ public enum Checkpoint {
             }
         }
         try config.validate()
+        // the interfaces condition on max(classes, 2) labels, which the C core
+        // checks against the network's outputs
+        guard outputDim == config.model.outputWidth(classes: classes) else {
+            throw bad("metadata classes \(classes) does not fit output_dim \(outputDim) under the model's loss")
+        }
         // every weight's shape before building anything: a small file must not
         // make us allocate a network it cannot hold
         let dims = [inputDim] + config.model.layers.map(\.width) + [outputDim]
@@ -211,7 +216,7 @@ public enum Checkpoint {
         }
         let text = meta["interface_steps"] ?? ""
         let steps = text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map { Int64($0) ?? -1 }
-        guard steps.count == interfaces.boundaries.count, steps.allSatisfy({ $0 >= 0 }) else {
+        guard steps.count == interfaces.boundaries.count, steps.allSatisfy({ $0 >= 0 && $0 <= maxTrainingSamples }) else {
             throw bad("metadata interface_steps '\(messageText(text))' does not match the \(interfaces.boundaries.count) interfaces")
         }
         for (i, t) in steps.enumerated() { try interfaces.setStep(i, t) }
