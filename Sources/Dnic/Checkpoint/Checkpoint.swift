@@ -199,7 +199,7 @@ public enum Checkpoint {
         }
         try network.setParameters(params)
         try network.setOptimizerState(optim)
-        network.optimizerStep = optimizerStep
+        try network.setOptimizerStep(optimizerStep)
 
         let interfaces = try DNI(network: network, spec: config.interfaces, labelWidth: max(classes, 2), seed: 0)
         try interfaces.setInterfaceOptimizer(config.interfaceOptimizer)

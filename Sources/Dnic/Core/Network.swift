@@ -143,9 +143,11 @@ public final class Network {
     }
 
     /// The optimizer's step counter (Adam's t).
-    public var optimizerStep: Int64 {
-        get { dnic_net_optim_step(handle) }
-        set { _ = dnic_net_set_optim_step(handle, newValue) }
+    public var optimizerStep: Int64 { dnic_net_optim_step(handle) }
+
+    /// Restores the step counter when resuming (0 ... 2^53).
+    public func setOptimizerStep(_ step: Int64) throws {
+        try DnicError.check(dnic_net_set_optim_step(handle, step), "optimizer step \(step)")
     }
 
     public func setGradientClip(_ maxNorm: Double) throws {
