@@ -8,17 +8,24 @@ struct ProcessRun {
     let stdout: String
     let stderr: String
     let seconds: Double
+    /// Ended by a signal (`status` is then the signal's number), not by exit.
+    let signaled: Bool
 
     /// `whileRunning` runs on another thread once the program has started
-    /// (to signal it, or one of its children, mid-run).
-    static func launch(_ executable: String, _ args: [String],
+    /// (to signal it, or one of its children, mid-run). `environment`
+    /// sets (a value) or removes (nil) variables after OMP_NUM_THREADS=1;
+    /// `directory` is the working directory (default: the tests').
+    static func launch(_ executable: String, _ args: [String], environment: [String: String?] = [:],
+                       directory: String? = nil,
                        whileRunning: (@Sendable (Process) -> Void)? = nil) throws -> ProcessRun {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["OMP_NUM_THREADS"] = "1"
+        for (name, value) in environment { env[name] = value }
         process.environment = env
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -39,7 +46,8 @@ struct ProcessRun {
         let stderr = String(decoding: e, as: UTF8.self)
         StderrCaptures.record([executable] + args, stderr)
         return ProcessRun(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                          stderr: stderr, seconds: Date().timeIntervalSince(t0))
+                          stderr: stderr, seconds: Date().timeIntervalSince(t0),
+                          signaled: process.terminationReason == .uncaughtSignal)
     }
 }
 
