@@ -102,7 +102,9 @@ enum MPITraining {
         let bytes: Data
         var waitLimit = timeout
         do {
-            bytes = try MPIRanks.broadcast(nil, timeout: timeout)
+            // rank 0 loads the data before it sends the settings: wait for
+            // them as long as for its commands (dnic_mpi_serve: 3 x + 10 s)
+            bytes = try MPIRanks.broadcast(nil, timeout: 3 * timeout + 10)
             let setup = try JSONDecoder().decode(Setup.self, from: bytes)
             waitLimit = setup.timeout
             let config = try ConfigFile.parse(Data(setup.config.utf8), name: "rank 0's settings")
@@ -122,7 +124,8 @@ enum MPITraining {
             try MPIRanks.attach(pipeline, fingerprint: fingerprint(bytes), timeout: waitLimit)
         } catch {
             // rank 0 has the same verdict, says it and ends every rank
-            sleep(UInt32(min(waitLimit, 30)))
+            // (a few seconds at least: --mpi-timeout may be below one)
+            Thread.sleep(forTimeInterval: min(max(waitLimit, 5), 30))
             fail(rank, error)
         }
         do {

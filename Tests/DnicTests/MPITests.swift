@@ -189,6 +189,8 @@ final class MPITests: XCTestCase {
         let args = Self.trainArgs(blocks: 2, steps: 20)
         assertOneLine(try mpi(2, args), mentions: ["without --mpi"])
         assertOneLine(try mpi(3, args + ["--mpi"]), mentions: ["3 ranks for 2 blocks", "-np 2"])
+        // the other ranks leave rank 0 the word under a timeout below a second too
+        assertOneLine(try mpi(3, args + ["--mpi", "--mpi-timeout", "0.2"]), mentions: ["3 ranks for 2 blocks", "-np 2"])
         assertOneLine(try mpi(2, args.map { $0 == "pipeline" ? "locked" : $0 } + ["--mpi"]), mentions: ["--schedule pipeline or --schedule async"])
         assertOneLine(try mpi(2, args + ["--mpi", "--data", "synth:nothing"]), mentions: ["synth:nothing"])
         let usage = try dnic(args + ["--mpi-timeout", "5"])
@@ -380,6 +382,15 @@ final class MPITests: XCTestCase {
             XCTAssertEqual(r.stderr, "", "rank \(victim) killed")
             XCTAssertGreaterThanOrEqual(try Checkpoint.load(path: save.path).step, 200)
         }
+    }
+
+    /// A timeout below a second still gives rank 0 time to load real data
+    /// (Fashion-MNIST) before the others give up on its settings.
+    func testShortTimeoutWaitsForRankZeroToLoadTheData() throws {
+        let r = try mpi(2, ["train", "--mpi", "--schedule", "pipeline", "--rule", "sg", "--steps", "10", "--threads", "1",
+                            "--quiet", "--mpi-timeout", "0.5"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "")
     }
 
     /// `dnic train --mpi` that no mpirun started: one line naming the
