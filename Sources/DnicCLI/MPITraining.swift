@@ -39,6 +39,21 @@ enum MPITraining {
                          + "on its own and write the same files; add --mpi (with --schedule pipeline or async), or run without mpirun")
     }
 
+    /// `--mpi`: starts this process as one of mpirun's ranks. A dnic that no
+    /// launcher started is refused before MPI starts (Open MPI would make it
+    /// a lone rank and print lines of ORTE_ERROR_LOG when it ends). A rank
+    /// dies with mpirun: a second ^C makes mpirun exit at once, and its
+    /// ranks must not train on and write files after the prompt is back.
+    static func start() throws {
+        if MPIRanks.isBuilt, MPIRanks.launched == nil {
+            throw UsageError("--mpi runs each block as an MPI rank, but no mpirun started this dnic: "
+                             + "run mpirun -np BLOCKS dnic train --mpi … (one rank per block), or drop --mpi")
+        }
+        // mpirun ended before this rank could tie itself to it: no job is left
+        if MPIRanks.endWithLauncher() == .launcherGone { Foundation.exit(1) }
+        try MPIRanks.start()
+    }
+
     /// Threads per rank when the user set none: the host's cores shared by its ranks.
     static func defaultThreads() -> Int {
         max(1, ProcessInfo.processInfo.activeProcessorCount / max(MPIRanks.localSize, 1))
@@ -87,7 +102,9 @@ enum MPITraining {
         let bytes: Data
         var waitLimit = timeout
         do {
-            bytes = try MPIRanks.broadcast(nil, timeout: timeout)
+            // rank 0 loads the data before it sends the settings: wait for
+            // them as long as for its commands (dnic_mpi_serve: 3 x + 10 s)
+            bytes = try MPIRanks.broadcast(nil, timeout: 3 * timeout + 10)
             let setup = try JSONDecoder().decode(Setup.self, from: bytes)
             waitLimit = setup.timeout
             let config = try ConfigFile.parse(Data(setup.config.utf8), name: "rank 0's settings")
@@ -107,7 +124,8 @@ enum MPITraining {
             try MPIRanks.attach(pipeline, fingerprint: fingerprint(bytes), timeout: waitLimit)
         } catch {
             // rank 0 has the same verdict, says it and ends every rank
-            sleep(UInt32(min(waitLimit, 30)))
+            // (a few seconds at least: --mpi-timeout may be below one)
+            Thread.sleep(forTimeInterval: min(max(waitLimit, 5), 30))
             fail(rank, error)
         }
         do {

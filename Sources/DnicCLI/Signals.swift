@@ -1,3 +1,4 @@
+import Dnic
 import Foundation
 import Synchronization
 
@@ -13,6 +14,8 @@ import Synchronization
 /// never call it) a signal ends the process as usual.
 enum StopSignal {
     static let received = Atomic<Int32>(0)
+    /// The process that sent it (0: unknown).
+    static let sender = Atomic<Int32>(0)
     /// 0: end the process on a signal; 1: record it (a run that stops cleanly); 2: ignore it.
     private static let mode = Atomic<Int32>(0)
 
@@ -22,10 +25,13 @@ enum StopSignal {
         let waiter = Thread {
             var wanted = StopSignal.stopSignals
             while true {
-                var sig: Int32 = 0
-                guard sigwait(&wanted, &sig) == 0 else { continue }
+                var info = siginfo_t()
+                let sig = sigwaitinfo(&wanted, &info)
+                guard sig > 0 else { continue }
                 switch StopSignal.mode.load(ordering: .relaxed) {
-                case 1: StopSignal.received.store(sig, ordering: .relaxed)
+                case 1:
+                    StopSignal.sender.store(info._sifields._kill.si_pid, ordering: .relaxed)
+                    StopSignal.received.store(sig, ordering: .relaxed)
                 case 2: continue
                 default:
                     // as if unhandled: the default action, on this thread
@@ -58,7 +64,11 @@ enum StopSignal {
 
     static var requested: Bool { received.load(ordering: .relaxed) != 0 }
 
-    static var name: String { received.load(ordering: .relaxed) == SIGTERM ? "SIGTERM" : "SIGINT" }
+    static var name: String {
+        let name = received.load(ordering: .relaxed) == SIGTERM ? "SIGTERM" : "SIGINT"
+        // mpirun turns ^C (and SIGTERM or SIGHUP to it) into SIGTERM to every rank
+        return MPIRanks.launched != nil && sender.load(ordering: .relaxed) == getppid() ? name + " from mpirun" : name
+    }
 
     /// 128 + the signal number, as a shell reports a process stopped by it.
     static var exitStatus: Int32 { 128 + received.load(ordering: .relaxed) }

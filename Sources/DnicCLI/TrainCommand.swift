@@ -263,7 +263,7 @@ struct TrainCommand: ParsableCommand {
         let timeout = mpiTimeout ?? MPITraining.defaultTimeout
         if let t = mpiTimeout, !(t > 0 && t <= 86_400) { throw UsageError("--mpi-timeout \(t): must be between 0 and 86400 seconds") }
         if mpi {
-            try MPIRanks.start()
+            try MPITraining.start()
             if MPIRanks.rank > 0 { MPITraining.serve(timeout: timeout) }
         }
         // a resumed run starts from the checkpoint's configuration; under

@@ -12,7 +12,10 @@ import XCTest
 ///     cannot run) end every rank with one line from rank 0;
 ///   - a killed rank ends the job non-zero within seconds, the last
 ///     checkpoint intact and resumable; a stopped rank is named by rank 0
-///     after the timeout.
+///     after the timeout, in the seconds given;
+///   - ^C (or SIGTERM) to mpirun: rank 0 saves and says so; ^C twice, or
+///     mpirun killed: every rank ends with mpirun, and nothing is written
+///     after mpirun returned; `--mpi` without mpirun is refused in one line.
 /// Skipped where this dnic was built without MPI or mpirun is missing.
 final class MPITests: XCTestCase {
     typealias Run = ProcessRun
@@ -186,6 +189,8 @@ final class MPITests: XCTestCase {
         let args = Self.trainArgs(blocks: 2, steps: 20)
         assertOneLine(try mpi(2, args), mentions: ["without --mpi"])
         assertOneLine(try mpi(3, args + ["--mpi"]), mentions: ["3 ranks for 2 blocks", "-np 2"])
+        // the other ranks leave rank 0 the word under a timeout below a second too
+        assertOneLine(try mpi(3, args + ["--mpi", "--mpi-timeout", "0.2"]), mentions: ["3 ranks for 2 blocks", "-np 2"])
         assertOneLine(try mpi(2, args.map { $0 == "pipeline" ? "locked" : $0 } + ["--mpi"]), mentions: ["--schedule pipeline or --schedule async"])
         assertOneLine(try mpi(2, args + ["--mpi", "--data", "synth:nothing"]), mentions: ["synth:nothing"])
         let usage = try dnic(args + ["--mpi-timeout", "5"])
@@ -212,6 +217,7 @@ final class MPITests: XCTestCase {
                 kill(victim, SIGKILL)
             }
         }
+        assertEndedWithMpirun(dir: dir, marker: save.path, atReturn: Self.files(in: dir))
         XCTAssertNotEqual(r.status, 0)
         XCTAssertLessThan(Date().timeIntervalSince(killedAt), 30, "mpirun took too long to end the job")
         // a killed rank cannot speak: Open MPI's runtime sees it die and says so
@@ -223,13 +229,179 @@ final class MPITests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
     }
 
+    /// Rank 1 gives up on the stopped rank 2 after --mpi-timeout and rank 0
+    /// says so, in the seconds the user gave (1.5, not "2").
     func testStoppedRankIsNamedByRankZero() throws {
-        let args = Self.trainArgs(blocks: 3, steps: 1_000_000, width: 128) + ["--mpi", "--mpi-timeout", "2"]
+        let dir = try tempDir()
+        let save = dir.appendingPathComponent("run.safetensors")
+        let args = Self.trainArgs(blocks: 3, steps: 1_000_000, width: 128)
+            + ["--mpi", "--mpi-timeout", "1.5", "--checkpoint-every", "200", "--save", save.path]
         let r = try mpi(3, args) { process in
-            usleep(3_000_000)
+            let deadline = Date().addingTimeInterval(60)
+            while !FileManager.default.fileExists(atPath: save.path), Date() < deadline { usleep(20_000) }
             if let victim = Self.rank(2, of: process.processIdentifier) { kill(victim, SIGSTOP) }
         }
-        assertOneLine(r, mentions: ["rank 2 sent nothing for"])
-        XCTAssertLessThan(r.seconds, 40)
+        assertEndedWithMpirun(dir: dir, marker: save.path, atReturn: Self.files(in: dir))
+        XCTAssertEqual(r.status, 1, r.stderr)
+        // rank 1 gives up after 1.5 s, or rank 0 (1.5 x 1.5 + 2 s) when rank 2 stopped between its messages and its status
+        assertOneLine(r, mentions: ["dnic: error: ", "rank 2 sent nothing for "])
+        XCTAssertTrue(r.stderr.contains("rank 1: rank 2 sent nothing for 1.5 s while waiting for gradients from it")
+                      || r.stderr.contains("rank 2 sent nothing for 4.25 s while waiting for the tick's status from it"), r.stderr)
+        XCTAssertLessThan(r.seconds, 60)
+    }
+
+    // MARK: - mpirun or a rank going away
+
+    /// A run long enough to be cut (2 blocks, a checkpoint every 200 steps
+    /// into a fresh directory; the --save path marks its processes).
+    func longRun() throws -> (args: [String], dir: URL, save: URL) {
+        let dir = try tempDir()
+        let save = dir.appendingPathComponent("run.safetensors")
+        let args = Self.trainArgs(blocks: 2, steps: 1_000_000, width: 128)
+            + ["--mpi", "--checkpoint-every", "200", "--save", save.path]
+        return (args, dir, save)
+    }
+
+    /// Waits (at most 60 s) for the run's first checkpoint.
+    static func waitForCheckpoint(_ save: URL, of process: Process) {
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: save.path), Date() < deadline, process.isRunning { usleep(20_000) }
+    }
+
+    /// The processes whose command line names `marker` (the run's unique
+    /// --save path): mpirun and its ranks while they live (a zombie has none).
+    static func processes(naming marker: String) -> [Int32] {
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+        return pids.filter { pid in
+            guard let line = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: line, as: UTF8.self).contains(marker)
+        }
+    }
+
+    /// Every file in `dir`: its size, modification time and bytes.
+    static func files(in dir: URL) -> [String: String] {
+        var seen = [String: String]()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] {
+            let path = dir.appendingPathComponent(name).path
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            let bytes = FileManager.default.contents(atPath: path) ?? Data()
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in bytes { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            seen[name] = "\(bytes.count) bytes, modified \(modified), fnv \(h)"
+        }
+        return seen
+    }
+
+    /// After mpirun returned: every rank ends within a few seconds (no
+    /// orphan), and nothing in `dir` changed since mpirun returned.
+    func assertEndedWithMpirun(dir: URL, marker: String, atReturn: [String: String],
+                               file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = Date().addingTimeInterval(5)
+        var left = Self.processes(naming: marker)
+        while !left.isEmpty, Date() < deadline {
+            usleep(20_000)
+            left = Self.processes(naming: marker)
+        }
+        XCTAssertEqual(left, [], "ranks outlived mpirun by 5 s", file: file, line: line)
+        for pid in left { kill(pid, SIGKILL) } // this test's own orphans
+        XCTAssertEqual(Self.files(in: dir), atReturn, "a file changed after mpirun returned", file: file, line: line)
+    }
+
+    /// ^C (SIGINT to mpirun's process group, as a terminal sends it) or
+    /// SIGTERM to mpirun: mpirun ends the job by sending every rank SIGTERM
+    /// (then SIGKILL after odls_base_sigkill_timeout, here 3 s so that a
+    /// loaded machine cannot make the test fail); rank 0 stops after the
+    /// step, saves and says so. mpirun exits 1 whatever its ranks do (Open
+    /// MPI sets that status first and keeps the first one).
+    func testInterruptedMpirunSavesOnRankZeroAndEnds() throws {
+        for (signal, group) in [(SIGINT, true), (SIGTERM, false)] {
+            let (args, dir, save) = try longRun()
+            let r = try launch(Self.mpirun!, Self.mpirunFlags + ["--mca", "odls_base_sigkill_timeout", "3", "-np", "2",
+                                                                 CLITests.executable.path] + args) { process in
+                Self.waitForCheckpoint(save, of: process)
+                let pid = process.processIdentifier
+                kill(group ? -pid : pid, signal)
+            }
+            let atReturn = Self.files(in: dir)
+            assertEndedWithMpirun(dir: dir, marker: save.path, atReturn: atReturn)
+            XCTAssertEqual(r.status, 1, r.stderr)
+            assertOneLine(r, mentions: ["dnic: SIGTERM from mpirun at step ", "checkpoint saved to \(save.path)"])
+            let said = r.stderr.components(separatedBy: "at step ").last.flatMap { Int($0.prefix { $0.isNumber }) }
+            XCTAssertEqual(try Checkpoint.load(path: save.path).step, said, "the checkpoint holds the step the line names")
+        }
+    }
+
+    /// ^C twice (within 5 s): mpirun exits 1 at once without ending its
+    /// ranks; they end with it, before anything more is written.
+    func testInterruptedTwiceEveryRankEndsWithMpirun() throws {
+        let (args, dir, save) = try longRun()
+        let r = try mpi(2, args) { process in
+            Self.waitForCheckpoint(save, of: process)
+            let group = -process.processIdentifier
+            kill(group, SIGINT)
+            usleep(200_000) // a second keystroke
+            kill(group, SIGINT)
+        }
+        let atReturn = Self.files(in: dir)
+        assertEndedWithMpirun(dir: dir, marker: save.path, atReturn: atReturn)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderr, "", "mpirun -q exits at once, and no rank is left to speak")
+        XCTAssertGreaterThanOrEqual(try Checkpoint.load(path: save.path).step, 200)
+    }
+
+    /// mpirun killed: every rank ends with it at once.
+    func testKilledMpirunTakesEveryRankWithIt() throws {
+        let (args, dir, save) = try longRun()
+        let r = try mpi(2, args) { process in
+            Self.waitForCheckpoint(save, of: process)
+            kill(process.processIdentifier, SIGKILL)
+        }
+        let atReturn = Self.files(in: dir)
+        assertEndedWithMpirun(dir: dir, marker: save.path, atReturn: atReturn)
+        XCTAssertEqual(r.status, SIGKILL, r.stderr)
+        XCTAssertEqual(r.stderr, "")
+        XCTAssertGreaterThanOrEqual(try Checkpoint.load(path: save.path).step, 200)
+    }
+
+    /// A rank killed (rank 0 or another) under mpirun -q: mpirun ends the
+    /// job within seconds and exits 128 + the signal (137), and nothing is
+    /// printed: the dead rank cannot speak, rank 0 (if alive) is stuck
+    /// waiting for it until mpirun kills it, and -q silences mpirun's own
+    /// "exited on signal 9" (as the README says).
+    func testKilledRankUnderQuietEndsTheJobWithoutALine() throws {
+        for victim in [0, 1] {
+            let (args, dir, save) = try longRun()
+            let r = try mpi(2, args) { process in
+                Self.waitForCheckpoint(save, of: process)
+                if let pid = Self.rank(victim, of: process.processIdentifier) { kill(pid, SIGKILL) }
+            }
+            let atReturn = Self.files(in: dir)
+            assertEndedWithMpirun(dir: dir, marker: save.path, atReturn: atReturn)
+            XCTAssertEqual(r.status, 128 + SIGKILL, "rank \(victim) killed: \(r.stderr)")
+            XCTAssertEqual(r.stderr, "", "rank \(victim) killed")
+            XCTAssertGreaterThanOrEqual(try Checkpoint.load(path: save.path).step, 200)
+        }
+    }
+
+    /// A timeout below a second still gives rank 0 time to load real data
+    /// (Fashion-MNIST) before the others give up on its settings.
+    func testShortTimeoutWaitsForRankZeroToLoadTheData() throws {
+        let r = try mpi(2, ["train", "--mpi", "--schedule", "pipeline", "--rule", "sg", "--steps", "10", "--threads", "1",
+                            "--quiet", "--mpi-timeout", "0.5"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "")
+    }
+
+    /// `dnic train --mpi` that no mpirun started: one line naming the
+    /// command to use, exit 2, before MPI starts (no ORTE_ERROR_LOG).
+    func testMPIWithoutMpirunIsRefusedWithOneLine() throws {
+        let dir = try tempDir()
+        let save = dir.appendingPathComponent("run.safetensors")
+        let r = try dnic(Self.trainArgs(blocks: 2, steps: 20) + ["--mpi", "--save", save.path])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        assertOneLine(r, mentions: ["dnic: error: --mpi", "no mpirun started this dnic", "mpirun -np BLOCKS dnic train --mpi"])
+        XCTAssertFalse(r.stderr.contains("ORTE"), r.stderr)
+        XCTAssertEqual(Self.files(in: dir), [:], "nothing written")
     }
 }

@@ -307,8 +307,9 @@ static dnic_status idle(mpi_link *L, int peer, const char *what) {
                                 : L->timeout * (1.0 + 0.25 * (double)(L->size - 1 - L->rank));
     double waited = dnic__pipe_now() - A->last_event;
     if (waited > limit) {
-        mpi__fail("rank %d sent nothing for %.0f s while %s it (dead, stuck, or slower than the timeout)", peer,
-                  limit, what);
+        char text[32];
+        mpi__fail("rank %d sent nothing for %s s while %s it (dead, stuck, or slower than the timeout)", peer,
+                  mpi__seconds(text, limit), what);
         return DNIC_ERR_PEER;
     }
     mpi__backoff(waited);
@@ -511,8 +512,9 @@ dnic_status mpi__async_serve(dnic_pipe_t *p, mpi_link *L) {
             int owed = !top && waiting_above(b) > 0 && !failed;
             if (owed) st = idle(L, s + 1, "waiting for gradients from");
             else if (dnic__pipe_now() - A->last_event > 3.0 * L->timeout + 10.0) {
-                mpi__fail("rank 0 sent nothing for %.0f s (dead, stuck, or slower than the timeout)",
-                          3.0 * L->timeout + 10.0);
+                char text[32];
+                mpi__fail("rank 0 sent nothing for %s s (dead, stuck, or slower than the timeout)",
+                          mpi__seconds(text, 3.0 * L->timeout + 10.0));
                 st = DNIC_ERR_PEER;
             } else {
                 mpi__backoff(dnic__pipe_now() - A->last_event);

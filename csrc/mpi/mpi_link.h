@@ -60,6 +60,8 @@ static inline size_t mpi__down_bytes(const dnic_pipe_t *p, int s) {
 
 /* One line for dnic_mpi_failure (printf-style). */
 void mpi__fail(const char *fmt, ...);
+/* Seconds as a person writes them (0.2, 2.3, 120, 182; never "0"), into out. */
+const char *mpi__seconds(char out[32], double seconds);
 void mpi__pause(double seconds);
 /* Between polls, after `waited` seconds of waiting: yield, then sleep. */
 void mpi__backoff(double waited);

@@ -46,6 +46,13 @@ void mpi__fail(const char *fmt, ...) {
     va_end(ap);
 }
 
+const char *mpi__seconds(char out[32], double seconds) {
+    /* three significant digits below 100 s: --mpi-timeout 0.2 waits 0.2 s, not "0 s" */
+    if (seconds < 100.0) snprintf(out, 32, "%.3g", seconds);
+    else snprintf(out, 32, "%.0f", seconds);
+    return out;
+}
+
 const char *dnic_mpi_failure(void) { return failure_line; }
 int dnic_mpi_failed_rank(void) { return failed_rank; }
 
@@ -134,8 +141,9 @@ dnic_status mpi__wait(double timeout, int n, MPI_Request *rq, int peer, const ch
         }
         double waited = dnic__pipe_now() - t0;
         if (waited > timeout) {
-            mpi__fail("rank %d sent nothing for %.0f s while %s it (dead, stuck, or slower than the timeout)", peer,
-                      timeout, what);
+            char text[32];
+            mpi__fail("rank %d sent nothing for %s s while %s it (dead, stuck, or slower than the timeout)", peer,
+                      mpi__seconds(text, timeout), what);
             return DNIC_ERR_PEER;
         }
         mpi__backoff(waited);

@@ -48,6 +48,27 @@ public enum MPIRanks {
         #endif
     }
 
+    /// What became of the request to end with the launcher.
+    public enum LauncherBond { case bound, launcherGone, unsupported }
+
+    /// Ties this process to the one that started it (mpirun, or Open MPI's
+    /// daemon on another host): when that one ends, the kernel ends this
+    /// one with SIGKILL at the same instant. mpirun ends without its ranks
+    /// on a second ^C (it exits at once) or when killed; they would train
+    /// on as orphans and write checkpoints after the prompt is back. Call
+    /// before `start()`.
+    public static func endWithLauncher() -> LauncherBond {
+        #if canImport(CDnicMPI)
+        switch dnic_mpi_end_with_launcher(SIGKILL) {
+        case DNIC_OK: return .bound
+        case DNIC_ERR_STATE: return .launcherGone
+        default: return .unsupported
+        }
+        #else
+        return .unsupported
+        #endif
+    }
+
     public static func start() throws {
         #if canImport(CDnicMPI)
         let st = dnic_mpi_init(nil, nil)

@@ -48,6 +48,15 @@ DNIC_API int dnic_mpi_size(void);
 DNIC_API dnic_status dnic_mpi_finalize(void);
 /* MPI_Abort(MPI_COMM_WORLD, code): ends every rank. Does not return. */
 DNIC_API void dnic_mpi_abort(int code);
+/* Linux: the kernel sends this process `sig` the moment its parent, the
+ * process that started it (mpirun, or Open MPI's daemon on another host),
+ * ends, so a rank never outlives its job: with SIGKILL it ends before
+ * mpirun's own parent (the shell) sees mpirun gone. Needs no MPI: call it
+ * first, before dnic_mpi_init. A parent that ended during the call:
+ * DNIC_ERR_STATE (the caller should end; one that ended before cannot be
+ * told from a live one); a bad signal number: DNIC_ERR_ARG; other
+ * systems: DNIC_ERR_UNAVAILABLE. */
+DNIC_API dnic_status dnic_mpi_end_with_launcher(int sig);
 
 /* Collective: rank 0's n bytes at *data to every rank. Other ranks get a
  * new buffer in *data (free() it) and its size in *n. Waits at most

@@ -14,7 +14,8 @@
  *     by each drain, staleness within the window, learning as in-process
  *     async does;
  *   - a rank that stops answering makes rank 0's tick return
- *     DNIC_ERR_PEER after the timeout, naming that rank.
+ *     DNIC_ERR_PEER after the timeout, naming that rank;
+ *   - a process that asked to end with its launcher does.
  * Only rank 0 counts checks (the others' results travel to it). */
 #include "../blocks.h"
 #include "dnic_mpi.h"
@@ -24,6 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -364,21 +368,22 @@ static void test_async(const data_t *d) {
 }
 
 /* Last: ranks that stop answering. Rank 0's next tick fails within its
- * wait (1.5 x the 1 s timeout + 2 s) naming rank 1; the silent ranks then
- * find rank 0 gone quiet, complain, and give up. */
+ * wait (1.5 x the 0.6 s timeout + 2 s) naming rank 1 and the seconds it
+ * waited as given (2.9, not 3); the silent ranks then find rank 0 gone
+ * quiet, complain, and give up. */
 static void test_silent_rank(const data_t *d) {
     model_t m = make_model(DNIC_IFACE_LINEAR, size);
     dnic_pipe_t *p = NULL;
     dnic_pipe_create(&p, m.dni);
-    CHECK(dnic_mpi_attach(p, 80, 1.0) == DNIC_OK, "attach");
+    CHECK(dnic_mpi_attach(p, 80, 0.6) == DNIC_OK, "attach");
     if (rank == 0) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         dnic_status st = dnic_pipe_tick(p, d->x[0], d->y[0], B, NULL, NULL);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double took = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-        CHECK(st == DNIC_ERR_PEER && strstr(dnic_mpi_failure(), "rank 1"), "silent rank: %s %s", dnic_status_str(st),
-              dnic_mpi_failure());
+        CHECK(st == DNIC_ERR_PEER && strstr(dnic_mpi_failure(), "rank 1 sent nothing for 2.9 s"), "silent rank: %s %s",
+              dnic_status_str(st), dnic_mpi_failure());
         CHECK(took < 30.0, "the timeout took %.1f s", took);
         CHECK(dnic_pipe_tick(p, d->x[1], d->y[1], B, NULL, NULL) == DNIC_ERR_PEER, "a broken link ticked again");
     } else {
@@ -389,7 +394,51 @@ static void test_silent_rank(const data_t *d) {
     free_model(m);
 }
 
+/* First, before MPI starts (plain forks, no MPI in the children): a
+ * process that asked to end with its launcher ends when that process
+ * does, and a signal number that is none is refused. A pipe's write end,
+ * held only by the grandchild, says when it is gone. */
+static void test_end_with_launcher(void) {
+    CHECK(dnic_mpi_end_with_launcher(0) == DNIC_ERR_ARG, "signal 0 accepted");
+    CHECK(dnic_mpi_end_with_launcher(-9) == DNIC_ERR_ARG, "signal -9 accepted");
+    int held[2], told[2], go[2];
+    if (pipe(held) || pipe(told) || pipe(go)) {
+        CHECK(0, "pipe");
+        return;
+    }
+    fflush(stdout);
+    pid_t launcher = fork();
+    if (launcher == 0) {
+        close(held[0]), close(told[0]), close(go[1]);
+        if (fork() == 0) {
+            close(go[0]);
+            int said[2] = {(int)getpid(), (int)dnic_mpi_end_with_launcher(SIGKILL)};
+            if (write(told[1], said, sizeof said) != (ssize_t)sizeof said) _exit(1);
+            for (int i = 0; i < 600; i++) sleep(1); /* ten minutes, or until ended */
+            _exit(0);
+        }
+        close(held[1]), close(told[1]);
+        char byte;
+        if (read(go[0], &byte, 1) < 0) _exit(1); /* the test says when the launcher ends */
+        _exit(0);
+    }
+    close(held[1]), close(told[1]), close(go[0]);
+    int said[2] = {0, DNIC_ERR_STATE};
+    CHECK(read(told[0], said, sizeof said) == (ssize_t)sizeof said && said[1] == DNIC_OK, "request: %s",
+          dnic_status_str((dnic_status)said[1]));
+    CHECK(write(go[1], "x", 1) == 1, "go");
+    int status = 0;
+    waitpid(launcher, &status, 0);
+    struct pollfd gone = {held[0], POLLIN, 0};
+    char byte;
+    int ended = poll(&gone, 1, 10000) == 1 && read(held[0], &byte, 1) == 0;
+    CHECK(ended, "the process outlived its launcher by 10 s");
+    if (!ended && said[0] > 0) kill((pid_t)said[0], SIGKILL);
+    close(held[0]), close(told[0]), close(go[1]);
+}
+
 int main(int argc, char **argv) {
+    test_end_with_launcher();
     if (dnic_mpi_init(&argc, &argv) != DNIC_OK) {
         printf("mpi: 0 passed, 1 failed\n");
         return 1;
