@@ -11,15 +11,17 @@ enum Habit {
     /// `env`: a value sets the variable, nil removes it. ProcessRun starts
     /// from OMP_NUM_THREADS=1; a test that sets it to junk on purpose adds
     /// `--threads 1` where the command takes it.
+    /// `wrapper` runs dnic (taskset -c 0, …).
     static func run(_ args: [String], in dir: String = FileManager.default.currentDirectoryPath,
-                    env: [String: String?] = [:], redirect: String = "", seconds: Int = 120) throws -> ProcessRun {
+                    env: [String: String?] = [:], redirect: String = "", wrapper: [String] = [],
+                    seconds: Int = 120) throws -> ProcessRun {
         var assignments: [String] = []
         for (name, value) in env.sorted(by: { $0.key < $1.key }) {
             assignments += value.map { ["\(name)=\($0)"] } ?? ["-u", name]
         }
         let script = "cd \"$1\" && shift && exec \"$@\" \(redirect)"
         return try ProcessRun.launch("/bin/sh", ["-c", script, "habit", dir, "/usr/bin/timeout", "-s", "KILL", "\(seconds)",
-                                                 "/usr/bin/env"] + assignments + [dnic] + args)
+                                                 "/usr/bin/env"] + assignments + wrapper + [dnic] + args)
     }
 
     /// A fresh directory, removed when the test ends.

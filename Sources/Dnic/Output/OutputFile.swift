@@ -25,10 +25,12 @@ public enum OutputFile {
         guard !path.isEmpty else { throw OutputError(path, "empty path") }
         var info = stat()
         if stat(path, &info) == 0 {
-            if let kind = nonRegularKind(info.st_mode) { throw OutputError(path, "is \(kind), not a regular file") }
-            if let name = standardDescriptor(sameAs: info) {
+            // a device (a terminal, /dev/null) is said as such, even when a standard descriptor is on it
+            let device = [S_IFCHR, S_IFBLK].contains(info.st_mode & S_IFMT)
+            if !device, let name = standardDescriptor(sameAs: info) {
                 throw OutputError(path, "is where this command's \(name) goes; give a file of its own")
             }
+            if let kind = nonRegularKind(info.st_mode) { throw OutputError(path, "is \(kind), not a regular file") }
             if existing == .refuse, !replace { throw OutputError(path, .exists) }
             if access(path, W_OK) != 0 { throw OutputError.system(path, "cannot write to it") }
         } else if errno == ENAMETOOLONG {
@@ -76,9 +78,11 @@ public enum OutputFile {
     static func directory(of path: String) -> String { PathName.directory(of: path) }
 
     /// "standard output" when `info` is the file descriptor 1 writes to
-    /// (`--log /dev/stdout`, or `--log out.txt` under `> out.txt`): writing
-    /// there would mix the log into the command's own output, and replacing
-    /// it would truncate the file the user redirected to.
+    /// (`--log /dev/stdout`, or `--log out.txt` under `> out.txt`), and so
+    /// for 0 and 2: writing there would mix the log into the command's own
+    /// output, and replacing it would truncate the file the user redirected
+    /// to. Refused rather than made to work: the human-readable lines go to
+    /// standard output too, so the log could not stay JSON Lines.
     static func standardDescriptor(sameAs info: stat) -> String? {
         for (fd, name) in [(STDIN_FILENO, "standard input"), (STDOUT_FILENO, "standard output"), (STDERR_FILENO, "standard error")] {
             var std = stat()
