@@ -9,26 +9,23 @@ import Synchronization
 ///
 /// The temporary file has a short name of its own (`.dnic-PID-RANDOM.tmp`),
 /// never one made longer from the target's: a legal 255-byte name must not
-/// fail only at the end of a run. The directory is opened once and both
-/// files are named relative to it, so only the target's name has to fit.
+/// fail only at the end of a run. OutputFile.check tries, before any work,
+/// what this does: the same directory, a name as long, a path as long.
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String, what: String = "the file") throws {
         let target = try resolve(path)
         if PathName.namesDirectory(target) {
             throw OutputError(path, "ends in a slash, so it names a directory; give a file name")
         }
-        let dir = PathName.directory(of: target), name = PathName.lastComponent(of: target)
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd < 0 { throw OutputError.system(path, "cannot write \(what) (opening \(pathText(dir)))") }
-        defer { close(dfd) }
-        var temp = temporaryName()
-        var fd = openat(dfd, temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        let dir = PathName.directory(of: target)
+        var temp = PathName.joining(dir, temporaryName())
+        var fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
         for _ in 0 ..< 3 where fd < 0 && errno == EEXIST {  // a name left by a process killed with the same pid
-            temp = temporaryName()
-            fd = openat(dfd, temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            temp = PathName.joining(dir, temporaryName())
+            fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
         }
         if fd < 0 { throw OutputError.system(path, "cannot write \(what) (creating a temporary file in \(pathText(dir)))") }
-        inFlight.withLock { $0 = InFlight(directory: dir, name: temp) }
+        inFlight.withLock { $0 = temp }
         defer { inFlight.withLock { $0 = nil } }
         var failure: Int32 = 0
         data.withUnsafeBytes { raw in
@@ -36,33 +33,35 @@ public enum AtomicFile {
         }
         if failure == 0, fsync(fd) != 0 { failure = errno }
         if close(fd) != 0, failure == 0 { failure = errno }
-        if failure == 0, renameat(dfd, temp, dfd, name) != 0 { failure = errno }
+        if failure == 0, rename(temp, target) != 0 { failure = errno }
         if failure != 0 {
-            unlinkat(dfd, temp, 0)
+            unlink(temp)
             throw OutputError.system(path, "cannot write \(what)", errno: failure)
         }
-        fsync(dfd)
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
     }
 
     /// A name for a temporary file: hidden, unique to this process and call,
-    /// and 25 bytes at most whatever the target's name.
+    /// of one length within a process (so OutputFile's probe is as long),
+    /// and 26 bytes at most whatever the target's name.
     public static func temporaryName() -> String {
-        ".dnic-\(getpid())-\(String(UInt32.random(in: 0 ... .max), radix: 16)).tmp"
+        let random = String(UInt32.random(in: 0 ... .max), radix: 16)
+        return ".dnic-\(getpid())-\(String(repeating: "0", count: 8 - random.count))\(random).tmp"
     }
 
     /// The temporary file being written now, if any: a process that must end
-    /// at once (a second SIGTERM) removes it rather than leave it behind.
-    struct InFlight {
-        let directory: String
-        let name: String
-    }
-
-    private static let inFlight = Mutex<InFlight?>(nil)
+    /// at once (SIGTERM's deadline) removes it rather than leave it behind.
+    /// Writes run one at a time in dnic, so one slot is enough.
+    private static let inFlight = Mutex<String?>(nil)
 
     /// Removes the temporary file being written, if any (from any thread).
     public static func removeInFlight() {
-        inFlight.withLock { file in
-            if let file { unlink(PathName.joining(file.directory, file.name)) }
+        inFlight.withLock { temp in
+            if let temp { unlink(temp) }
         }
     }
 

@@ -119,20 +119,18 @@ public enum OutputFile {
         guard info.st_mode & S_IFMT == S_IFDIR else { throw OutputError(path, "\(pathText(dir)) is not a directory") }
         let bytes = PathName.nameBytes(path), limit = nameMax(in: dir)
         if bytes > limit { throw OutputError(path, "its name is \(bytes) bytes; its file system allows at most \(limit)") }
+        let probe = PathName.joining(dir, AtomicFile.temporaryName())
+        if probe.utf8.count >= Int(PATH_MAX) {
+            throw OutputError(path, "the path of its directory is too long for a temporary file beside it (\(dir.utf8.count) bytes)")
+        }
         if access(dir, W_OK | X_OK) != 0 { throw OutputError.system(path, "cannot create a file in \(pathText(dir))") }
         let writeBits = mode_t(S_IWUSR | S_IWGRP | S_IWOTH)
         guard geteuid() == 0, info.st_mode & writeBits == 0 else { return }
         // root: try for real what AtomicFile.write does, a temporary file in the directory
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        let probe = AtomicFile.temporaryName()
-        let fd = dfd < 0 ? -1 : openat(dfd, probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        let failure = errno
-        if fd >= 0 {
-            close(fd)
-            unlinkat(dfd, probe, 0)
-        }
-        if dfd >= 0 { close(dfd) }
-        guard fd >= 0 else { throw OutputError.system(path, "cannot create a file in \(pathText(dir))", errno: failure) }
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw OutputError.system(path, "cannot create a file in \(pathText(dir))") }
+        close(fd)
+        unlink(probe)
     }
 
     /// Whether two paths name the same file: the same inode when both exist,
