@@ -90,7 +90,7 @@ struct AlignmentAnalysis: ParsableCommand {
     /// The alignment curves of one log, a curve per interface.
     func readLog(_ path: String) throws -> [Curve] {
         guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("--log \(path): cannot read it") }
-        let name = (path as NSString).lastPathComponent
+        let name = PathName.lastComponent(of: path)
         var byBoundary = [Int: [Point]]()
         for (n, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where !line.isEmpty {
             guard let record = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {

@@ -44,11 +44,11 @@ struct AnalysisOptions: ParsableArguments {
         return zip(loaded, zip(rules, checkpoints)).map { c, named in
             let (rule, path) = named
             let shared = rules.filter { $0 == rule }.count > 1
-            return (shared ? "\(rule) (\((path as NSString).lastPathComponent))" : rule, c)
+            return (shared ? "\(rule) (\(PathName.lastComponent(of: path)))" : rule, c)
         }
     }
 
-    func path(_ file: String) -> String { (out as NSString).appendingPathComponent(file) }
+    func path(_ file: String) -> String { PathName.joining(out, file) }
 }
 
 /// The output directory of an analysis and the files it will write.
@@ -62,7 +62,7 @@ enum AnalysisOutputs {
             guard info.st_mode & S_IFMT == S_IFDIR else { throw UsageError("--out \(directory): not a directory") }
             for f in files {
                 do {
-                    try OutputFile.check((directory as NSString).appendingPathComponent(f), existing: .refuse, replace: overwrite)
+                    try OutputFile.check(PathName.joining(directory, f), existing: .refuse, replace: overwrite)
                 } catch let error as OutputError {
                     throw UsageError("--out \(error.description)\(error.reason == .exists ? " (pass --overwrite to replace it)" : "")")
                 }
@@ -70,7 +70,7 @@ enum AnalysisOutputs {
             return false
         }
         do {
-            try OutputFile.check(directory, existing: .refuse, replace: false)
+            try OutputFile.checkNewDirectory(directory)
         } catch let error as OutputError {
             throw UsageError("--out \(error.description)")
         }

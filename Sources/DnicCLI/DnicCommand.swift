@@ -15,6 +15,10 @@ struct DnicCommand: ParsableCommand {
     /// Usage errors exit 2 and runtime errors 1, each as one line on
     /// stderr (ArgumentParser alone would exit 64 and add the usage text).
     static func main() {
+        // before anything is opened, so that no file takes descriptor 0, 1 or 2
+        StandardDescriptors.reopenClosed()
+        // before any other thread (setenv is not thread-safe) and any OpenMP call
+        let environmentWarnings = EnvironmentCheck.cleanOpenMP()
         // A file-size limit or a closed pipe must surface as a failed write
         // (EFBIG, EPIPE) that dnic reports after saving its checkpoint, not
         // kill the process and the run with it.
@@ -24,6 +28,8 @@ struct DnicCommand: ParsableCommand {
         StopSignal.prepare()
         // settings named as flags; `dnic train` has named those from a config file already
         let namer = SettingNamer(arguments: CommandLine.arguments, source: nil)
+        // under mpirun every rank sees the same environment: rank 0 alone says what it changed
+        if (MPIRanks.launched?.rank ?? 0) == 0 { environmentWarnings.forEach(Console.warn) }
         do {
             var command = try parseAsRoot()
             if let problem = EnvironmentCheck.problem() { throw UsageError(problem) }
@@ -44,6 +50,9 @@ struct DnicCommand: ParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
+            // ArgumentParser maps every error it does not know to EXIT_FAILURE
+            // and prints its Swift description: say those in plain words
+            if code == .failure, !(error is ExitCode) { fail(ErrorWords.line(for: error), code: 1) }
             let text = ParserMessage.oneLine(fullMessage(for: error))
             if code.rawValue == 1 || code == .failure { fail(text, code: 1) }
             fail(text, code: 2)

@@ -93,7 +93,7 @@ struct ReproduceCommand: ParsableCommand {
                 Foundation.exit(StopSignal.exitStatus)
             }
         }
-        try Console.out.write("wrote \((out as NSString).appendingPathComponent("index.html"))")
+        try Console.out.write("wrote \(PathName.joining(out, "index.html"))")
     }
 }
 

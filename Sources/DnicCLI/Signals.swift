@@ -12,6 +12,14 @@ import Synchronization
 /// with one, about one SIGTERM in five corrupted the heap or crashed a run
 /// mid-checkpoint (25 trials). Before `install()` (and for commands that
 /// never call it) a signal ends the process as usual.
+///
+/// After `install()`, dnic still ends within 2 s of SIGTERM (what a
+/// supervisor sending it may rely on): a step or a checkpoint of a very
+/// large model can take longer than that, and then the process ends at the
+/// deadline without saving, removing the temporary file of a checkpoint
+/// being written (the previous checkpoint stays whole). A second SIGINT or
+/// SIGTERM ends it at once the same way; a single SIGINT (^C at a terminal)
+/// waits for the step and the checkpoint however long they take.
 enum StopSignal {
     static let received = Atomic<Int32>(0)
     /// The process that sent it (0: unknown).
@@ -32,6 +40,7 @@ enum StopSignal {
                 case 1:
                     StopSignal.sender.store(info._sifields._kill.si_pid, ordering: .relaxed)
                     StopSignal.received.store(sig, ordering: .relaxed)
+                    StopSignal.awaitStop(after: sig, waiting: &wanted)
                 case 2: continue
                 default:
                     // as if unhandled: the default action, on this thread
@@ -46,6 +55,38 @@ enum StopSignal {
         }
         waiter.name = "dnic signals"
         waiter.start()
+    }
+
+    /// How long a run may take to stop cleanly after SIGTERM: 2 s less the
+    /// time the kernel may take to tear down a large process.
+    static let termGraceSeconds = 1.5
+
+    /// After the first signal: waits for the run to stop by itself (the
+    /// process then exits and this thread with it); ends the process on a
+    /// second signal, or when SIGTERM's grace time has passed.
+    private static func awaitStop(after first: Int32, waiting wanted: inout sigset_t) {
+        let deadline = first == SIGTERM ? Date().addingTimeInterval(termGraceSeconds) : nil
+        while true {
+            var sig: Int32 = 0
+            if let deadline {
+                let left = deadline.timeIntervalSinceNow
+                if left <= 0 { endNow(first, "the run did not stop within \(termGraceSeconds) s") }
+                var wait = timespec(tv_sec: Int(left), tv_nsec: Int((left - left.rounded(.down)) * 1e9))
+                sig = sigtimedwait(&wanted, nil, &wait)
+                if sig < 0 { continue } // EAGAIN: the deadline, seen above; EINTR: wait again
+            } else if sigwait(&wanted, &sig) != 0 {
+                continue
+            }
+            endNow(sig, "\(sig == SIGTERM ? "SIGTERM" : "SIGINT") again")
+        }
+    }
+
+    /// Ends the process now, from the signal thread: no checkpoint, no
+    /// temporary file left behind, one line, 128 + the signal.
+    private static func endNow(_ sig: Int32, _ why: String) -> Never {
+        AtomicFile.removeInFlight()
+        Console.err("dnic: \(sig == SIGTERM ? "SIGTERM" : "SIGINT"): \(why); ended at once, saving nothing more (a checkpoint saved earlier is kept)\n")
+        _exit(128 + sig)
     }
 
     static var stopSignals: sigset_t {

@@ -14,14 +14,14 @@ public enum ReportPage {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return order.compactMap { id in
-            let path = (directory as NSString).appendingPathComponent("\(id)/result.json")
+            let path = PathName.joining(directory, "\(id)/result.json")
             return FileManager.default.contents(atPath: path).flatMap { try? decoder.decode(ResultReport.self, from: $0) }
         }
     }
 
     public static func write(directory: String) throws {
         let html = page(reports(in: directory))
-        try AtomicFile.write(Data(html.utf8), to: (directory as NSString).appendingPathComponent("index.html"), what: "the report page")
+        try AtomicFile.write(Data(html.utf8), to: PathName.joining(directory, "index.html"), what: "the report page")
     }
 
     static func escape(_ s: String) -> String {

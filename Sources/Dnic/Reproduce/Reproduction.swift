@@ -45,18 +45,18 @@ public final class Reproduction {
 
     /// `DIR/<result>`, created with its parent `DIR` when absent.
     public func directory(_ result: String) throws -> String {
-        let dir = (options.out as NSString).appendingPathComponent(result)
+        let dir = PathName.joining(options.out, result)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
     }
 
     public func path(_ result: String, _ file: String) throws -> String {
-        (try directory(result) as NSString).appendingPathComponent(file)
+        PathName.joining(try directory(result), file)
     }
 
     /// The runs of `result` (in `DIR/<result>/runs`).
     public func store(_ result: String) throws -> RunStore {
-        RunStore(directory: (try directory(result) as NSString).appendingPathComponent("runs"), reproduction: self)
+        RunStore(directory: PathName.joining(try directory(result), "runs"), reproduction: self)
     }
 
     /// A dataset, loaded once per invocation (seed 1: every result sees the same splits).
@@ -95,12 +95,12 @@ public final class Reproduction {
     /// every result DIR holds.
     public func finish(_ report: ResultReport) throws {
         let dir = try directory(report.id)
-        try AtomicFile.write(Data(report.markdown().utf8), to: (dir as NSString).appendingPathComponent("summary.md"), what: "the summary")
+        try AtomicFile.write(Data(report.markdown().utf8), to: PathName.joining(dir, "summary.md"), what: "the summary")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try AtomicFile.write(try encoder.encode(report) + Data("\n".utf8),
-                             to: (dir as NSString).appendingPathComponent("result.json"), what: "the result")
+                             to: PathName.joining(dir, "result.json"), what: "the result")
         try ReportPage.write(directory: options.out)
     }
 }

@@ -16,8 +16,8 @@ public final class RunStore {
         self.reproduction = reproduction
     }
 
-    public func logPath(_ name: String) -> String { (directory as NSString).appendingPathComponent(name + ".jsonl") }
-    public func checkpointPath(_ name: String) -> String { (directory as NSString).appendingPathComponent(name + ".safetensors") }
+    public func logPath(_ name: String) -> String { PathName.joining(directory, name + ".jsonl") }
+    public func checkpointPath(_ name: String) -> String { PathName.joining(directory, name + ".safetensors") }
 
     /// What one run produced: its evaluations (the last is the final one),
     /// what `measure` returned, and the trained trainer when it ran now
