@@ -65,7 +65,9 @@ enum StopSignal {
     /// process then exits and this thread with it); ends the process on a
     /// second signal, or when SIGTERM's grace time has passed.
     private static func awaitStop(after first: Int32, waiting wanted: inout sigset_t) {
-        let deadline = first == SIGTERM ? Date().addingTimeInterval(termGraceSeconds) : nil
+        // under mpirun the launcher keeps its own deadline (SIGKILL after
+        // odls_base_sigkill_timeout) and rank 0 must be free to use it all
+        let deadline = first == SIGTERM && !MPIRanks.isActive ? Date().addingTimeInterval(termGraceSeconds) : nil
         while true {
             var sig: Int32 = 0
             if let deadline {

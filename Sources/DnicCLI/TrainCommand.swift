@@ -313,7 +313,7 @@ struct TrainCommand: ParsableCommand {
         let trainer = try Trainer(config: config, data: data, restoring: restored)
         if let resume, trainer.state.step >= trainer.totalSteps {
             try Console.out.write("run \(pathText(resume)) already finished: step \(trainer.state.step) of \(trainer.totalSteps); "
-                                  + "nothing to do (pass a larger \(namer.name("training.steps")) or \(namer.name("training.epochs")) to train it longer)")
+                                  + namer.render("nothing to do (pass a larger {training.steps} or {training.epochs} to train it longer)"))
             if mpi { MPIRanks.abort(0) } // the other ranks wait for a run that will not come
             return
         }

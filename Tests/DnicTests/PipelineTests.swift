@@ -15,6 +15,8 @@ final class PipelineTests: XCTestCase {
         c.training.schedule = .pipeline
         c.training.batch = 32
         c.training.steps = steps
+        c.training.seed = 3
+        c.data = "synth:linear-100d" // what data() loads: a checkpoint records both and they must agree
         return c
     }
 
