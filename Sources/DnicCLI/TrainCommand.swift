@@ -335,12 +335,12 @@ struct TrainCommand: ParsableCommand {
         for unseen in data.labelsMissingFromTraining() {
             Console.warn("the \(unseen.part) set has label(s) \(labelRanges(unseen.labels)) that no training example has "
                          + "(training labels: \(labelRanges(data.trainingLabels))); the output layer has \(data.train.classes) classes"
-                         + (config.model.classes == nil ? " (set \(namer.name("model.classes")) to choose)" : ""))
+                         + (config.model.classes == nil ? namer.render(" (set {model.classes} to choose)") : ""))
         }
         if config.interfaces.rule == .kickback, config.model.loss == .ce {
             Console.warn("kickback sums the output errors through all-ones, which is identically "
                 + "zero under softmax cross-entropy: the hidden layers get no signal (use a single-output task: "
-                + "\(namer.name("model.loss")) logistic on binary data, or mse)")
+                + namer.render("{model.loss} logistic on binary data, or mse)"))
         }
     }
 
