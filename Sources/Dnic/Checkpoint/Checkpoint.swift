@@ -18,13 +18,18 @@ public enum Checkpoint {
 
     /// Where a run writes besides the checkpoint itself, kept in the
     /// checkpoint so that `--resume` continues the same outputs: the metrics
-    /// log (an absolute path) and the checkpoint interval.
+    /// log (an absolute path), the checkpoint interval, and the run and
+    /// segment that saved it (metadata `run_id`, `run_segment`: a resumed run
+    /// appends only to its own log, see LogContinuation; nil in a checkpoint
+    /// of an earlier dnic).
     public struct Outputs: Equatable, Sendable {
         public var log: String?
         public var checkpointEvery: Int?
-        public init(log: String? = nil, checkpointEvery: Int? = nil) {
+        public var identity: RunIdentity?
+        public init(log: String? = nil, checkpointEvery: Int? = nil, identity: RunIdentity? = nil) {
             self.log = log
             self.checkpointEvery = checkpointEvery
+            self.identity = identity
         }
     }
 
@@ -83,6 +88,10 @@ public enum Checkpoint {
         ]
         if let log = outputs.log { metadata["run_log"] = log }
         if let every = outputs.checkpointEvery { metadata["checkpoint_every"] = String(every) }
+        if let identity = outputs.identity {
+            metadata["run_id"] = identity.run
+            metadata["run_segment"] = identity.segment
+        }
         if let inflight {
             metadata["pipeline_inflight"] = inflight.ints.map(String.init).joined(separator: ",")
             if !inflight.values.isEmpty {
@@ -208,6 +217,13 @@ public enum Checkpoint {
         if let text = meta["checkpoint_every"] {
             guard let every = Int(text), every >= 1 else { throw bad("metadata checkpoint_every '\(messageText(text))' is not a positive integer") }
             outputs.checkpointEvery = every
+        }
+        if meta["run_id"] != nil || meta["run_segment"] != nil {
+            guard let identity = RunIdentity(run: meta["run_id"] ?? "", segment: meta["run_segment"] ?? "") else {
+                throw bad("metadata run_id '\(messageText(meta["run_id"] ?? ""))' and run_segment '\(messageText(meta["run_segment"] ?? ""))' "
+                          + "are not two run ids (16 hexadecimal digits each)")
+            }
+            outputs.identity = identity
         }
         return Loaded(config: config, network: network, interfaces: interfaces, state: state, classes: classes,
                       outputs: outputs, inflight: inflight)
