@@ -20,6 +20,8 @@ struct TrainOutputs {
     var logMode = LineWriter.Mode.create
     /// With `logMode` `.append`: the checkpoint the log is continued from.
     var continuing: LogContinuation.Resumed?
+    /// The record the resumed run's log could not take (a full disk): written first.
+    var pendingRecord: String?
     var checkpointEvery: Int?
     /// This invocation: the resumed run's id (a new one for a new run, or
     /// for a checkpoint of an earlier dnic) and a new segment.
@@ -36,6 +38,7 @@ struct TrainOutputs {
     init(save flagSave: String?, log flagLog: String?, checkpointEvery flagEvery: Int?, overwrite: Bool,
          resume: String?, restored: Checkpoint.Loaded?, config: String?) throws {
         identity = RunIdentity.starting(run: restored?.outputs.identity?.run)
+        pendingRecord = restored?.outputs.pendingRecord
         save = flagSave ?? resume
         if flagSave == nil, resume != nil { saveName = "--resume" }
         if let save, let resume { savesToResumed = OutputFile.same(resume, save) }

@@ -31,7 +31,8 @@ final class TrainSession {
         if outputs.savesToResumed { savedStep = resumedStep }
         log = try outputs.log.map { path in
             do {
-                return try MetricsLog(path: path, mode: outputs.logMode, identity: outputs.identity, resuming: outputs.continuing)
+                return try MetricsLog(path: path, mode: outputs.logMode, identity: outputs.identity, resuming: outputs.continuing,
+                                      pending: outputs.pendingRecord)
             } catch let error as OutputError {
                 throw refusal(outputs.logName, error)
             }
@@ -113,8 +114,11 @@ final class TrainSession {
     private func checkpoint(final: Bool = false, logFailed: Bool = false) throws {
         guard let save = outputs.save else { return }
         if !logFailed { try log?.sync() }
+        var stored = outputs.stored
+        // the record the log could not take goes with the checkpoint
+        if logFailed { stored.pendingRecord = log?.unwritten }
         do {
-            try Checkpoint.save(trainer, outputs: outputs.stored, to: save)
+            try Checkpoint.save(trainer, outputs: stored, to: save)
         } catch let error as OutputError {
             throw CheckpointFailure(error: error)
         }
@@ -129,7 +133,7 @@ final class TrainSession {
         var line = "\(name)\(error.description) (step \(trainer.state.step))"
         guard let save = outputs.save else { return line + "; no --save was given, so nothing was saved" }
         do {
-            try checkpoint(logFailed: true)
+            try checkpoint(logFailed: error.path != Console.out.path)
             let elsewhere = error.path == Console.out.path ? "" : " --log ANOTHER-FILE"
             line += "; checkpoint saved to \(pathText(save)) (continue with: \(continueCommand(save))\(elsewhere))"
         } catch let failure as CheckpointFailure {

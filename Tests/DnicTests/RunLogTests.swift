@@ -231,28 +231,38 @@ extension CLITests {
     }
 
     /// A full file system mid-line: the line written in part is taken back,
-    /// so the log ends at a whole record (a 64 KiB tmpfs, or else a file-size limit).
+    /// so the log ends at a whole record (a 64 KiB tmpfs, or else a file-size
+    /// limit). The record that did not fit goes with the checkpoint: once
+    /// there is room, `--resume` writes it first, and the log holds every
+    /// evaluation once, as a straight run's does.
     func testAFullDiskLeavesTheLogEndingAtAWholeLine() throws {
         let dir = try tempDir()
         let ckpt = dir.appendingPathComponent("c.st").path
         let mountPoint = dir.appendingPathComponent("small").path
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        let run = Self.tiny + ["--steps", "3000", "--eval-every", "1", "--save", ckpt, "--quiet"]
-        let logPath: String, r: Run
-        if shell("mount -t tmpfs -o size=64k tmpfs '\(mountPoint)'") == 0 {
-            defer { _ = shell("umount '\(mountPoint)'") }
-            logPath = mountPoint + "/log.jsonl"
-            r = try dnic(run + ["--log", logPath])
-            XCTAssertTrue(r.stderr.contains("No space left on device"), r.stderr)
-            try checkWholeLines(logPath)
-        } else {
-            logPath = dir.appendingPathComponent("log.jsonl").path
-            r = try dnicLimited(fileKB: 16, run + ["--log", logPath])
+        let run = Self.tiny + ["--steps", "400", "--eval-every", "1", "--checkpoint-every", "50", "--save", ckpt, "--quiet"]
+        guard shell("mount -t tmpfs -o size=64k tmpfs '\(mountPoint)'") == 0 else {
+            let logPath = dir.appendingPathComponent("log.jsonl").path
+            let r = try dnicLimited(fileKB: 16, run + ["--log", logPath])
+            XCTAssertEqual(r.status, 1, r.stderr)
             XCTAssertTrue(r.stderr.contains("File too large"), r.stderr)
-            try checkWholeLines(logPath)
+            return try checkWholeLines(logPath)
         }
+        defer { _ = shell("umount '\(mountPoint)'") }
+        let logPath = mountPoint + "/log.jsonl"
+        let r = try dnic(run + ["--log", logPath])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("No space left on device"), r.stderr)
+        try checkWholeLines(logPath)
+        let stopped = try Checkpoint.load(path: ckpt).step
+        XCTAssertLessThan(stopped, 400)
+        XCTAssertEqual(shell("mount -o remount,size=1m '\(mountPoint)'"), 0)
+        let resumed = try dnic(["train", "--resume", ckpt, "--quiet"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let straight = dir.appendingPathComponent("straight.jsonl").path
+        XCTAssertEqual(try dnic(Self.tiny + ["--steps", "400", "--eval-every", "1", "--log", straight, "--quiet"]).status, 0)
+        XCTAssertEqual(try loggedValues(logPath), try loggedValues(straight), "every evaluation once, step \(stopped)'s too")
     }
 
     private func checkWholeLines(_ path: String) throws {

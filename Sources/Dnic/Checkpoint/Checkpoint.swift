@@ -21,15 +21,18 @@ public enum Checkpoint {
     /// log (an absolute path), the checkpoint interval, and the run and
     /// segment that saved it (metadata `run_id`, `run_segment`: a resumed run
     /// appends only to its own log, see LogContinuation; nil in a checkpoint
-    /// of an earlier dnic).
+    /// of an earlier dnic), and the log record a failed write kept out of the
+    /// log (`run_log_pending`), which the resumed run writes first.
     public struct Outputs: Equatable, Sendable {
         public var log: String?
         public var checkpointEvery: Int?
         public var identity: RunIdentity?
-        public init(log: String? = nil, checkpointEvery: Int? = nil, identity: RunIdentity? = nil) {
+        public var pendingRecord: String?
+        public init(log: String? = nil, checkpointEvery: Int? = nil, identity: RunIdentity? = nil, pendingRecord: String? = nil) {
             self.log = log
             self.checkpointEvery = checkpointEvery
             self.identity = identity
+            self.pendingRecord = pendingRecord
         }
     }
 
@@ -92,6 +95,7 @@ public enum Checkpoint {
             metadata["run_id"] = identity.run
             metadata["run_segment"] = identity.segment
         }
+        if let pending = outputs.pendingRecord { metadata["run_log_pending"] = pending }
         if let inflight {
             metadata["pipeline_inflight"] = inflight.ints.map(String.init).joined(separator: ",")
             if !inflight.values.isEmpty {
@@ -224,6 +228,14 @@ public enum Checkpoint {
                           + "are not two run ids (16 hexadecimal digits each)")
             }
             outputs.identity = identity
+        }
+        if let pending = meta["run_log_pending"] {
+            // it goes into a log: one of this run's records, nothing else
+            guard let record = LogContinuation.Record(ArraySlice(pending.utf8)), !pending.contains("\n"),
+                  record.run == outputs.identity?.run, record.step <= state.step else {
+                throw bad("metadata run_log_pending '\(messageText(pending))' is not one of this run's log records")
+            }
+            outputs.pendingRecord = pending
         }
         return Loaded(config: config, network: network, interfaces: interfaces, state: state, classes: classes,
                       outputs: outputs, inflight: inflight)

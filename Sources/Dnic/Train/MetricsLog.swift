@@ -13,35 +13,52 @@ public final class MetricsLog {
     public var path: String { file.path }
     /// How a resumed run continued the log (what it cut back), when it did.
     public private(set) var continuation: LogContinuation.Continuation?
+    /// The line whose write failed (a full disk): the checkpoint saved then
+    /// keeps it, and the resumed run writes it first (`pending`).
+    public private(set) var unwritten: String?
 
     /// - Parameters:
     ///   - mode: `.create` refuses an existing file; `.append` continues a
     ///     resumed run's log; `.truncate` replaces a file.
     ///   - resuming: with `.append`, the checkpoint being resumed: the log is
     ///     checked again under its lock (LogContinuation) and cut back to it.
+    ///   - pending: the record the resumed checkpoint's log could not take
+    ///     (its `unwritten` line), written first.
     public init(path: String, mode: LineWriter.Mode, identity: RunIdentity,
-                resuming: LogContinuation.Resumed? = nil) throws {
+                resuming: LogContinuation.Resumed? = nil, pending: String? = nil) throws {
         file = try LineWriter(path: path, mode: mode)
         self.identity = identity
-        guard mode == .append, let resuming else { return }
-        switch LogContinuation.verdict(try file.contents(), resuming: resuming) {
-        case .refuse(let why):
-            throw OutputError(path, why)
-        case .continue(let continuation):
-            try file.truncate(to: continuation.keep)
-            self.continuation = continuation
+        if mode == .append, let resuming {
+            switch LogContinuation.verdict(try file.contents(), resuming: resuming) {
+            case .refuse(let why):
+                throw OutputError(path, why)
+            case .continue(let continuation):
+                try file.truncate(to: continuation.keep)
+                self.continuation = continuation
+            }
         }
+        if let pending { try writeLine(pending) }
     }
 
     public func write(_ record: EvaluationRecord, event: String) throws {
-        try file.write(Self.line(record, event: event, identity: identity))
+        try writeLine(Self.line(record, event: event, identity: identity))
     }
 
     /// Notes a checkpoint just saved at `step` (so that resuming an older
     /// checkpoint of this run later is not taken for a run killed after it).
     public func noteCheckpoint(step: Int) throws {
         let object: [String: Any] = ["event": "checkpoint", "step": step, "run": identity.run, "segment": identity.segment]
-        try file.write(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        try writeLine(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+    }
+
+    private func writeLine(_ line: String) throws {
+        do {
+            try file.write(line)
+            unwritten = nil
+        } catch {
+            unwritten = line
+            throw error
+        }
     }
 
     public func sync() throws { try file.sync() }
