@@ -67,6 +67,12 @@ struct ReproduceCommand: ParsableCommand {
         if try AnalysisOutputs.check(directory: out, files: [], overwrite: false), !CreatedDirectories.make(out) {
             throw UsageError("--out \(out): cannot create it: \(String(cString: strerror(errno)))")
         }
+        // one reproduction at a time in DIR: a second would redo (and tear) the first one's runs
+        let lock: DirectoryLock
+        do { lock = try DirectoryLock(directory: out) } catch let error as OutputError {
+            throw UsageError("--out \(error.description); wait for it to end, or use another --out")
+        }
+        defer { withExtendedLifetime(lock) {} }
         StopSignal.install()
         let display = ReproduceProgress(live: isatty(STDERR_FILENO) != 0)
         let reproduction = Reproduction(options: options, progress: ProgressTracker(display: display.show),

@@ -296,7 +296,7 @@ struct TrainCommand: ParsableCommand {
             return
         }
         let outputs = try TrainOutputs(save: save, log: log, checkpointEvery: checkpointEvery, overwrite: overwrite,
-                                       resume: resume, restored: restored?.outputs, config: self.config)
+                                       resume: resume, restored: restored, config: self.config)
         if let threads = config.training.threads { try CoreSystem.setThreads(threads) }
         else if mpi { try CoreSystem.setThreads(MPITraining.defaultThreads()) }
         if mpi, config.training.schedule == .locked {
@@ -325,6 +325,7 @@ struct TrainCommand: ParsableCommand {
         let session = try TrainSession(trainer: trainer, outputs: outputs, report: Report(quiet: quiet), namer: namer,
                                        resumedStep: restored?.step)
         if !quiet { try printHeader(config, spec, data, trainer, Date().timeIntervalSince(loadStart)) }
+        if !quiet, let note = session.logContinuationNote { try Console.out.write(note) }
         StopSignal.install()
         try session.run()
         MPITraining.end()

@@ -30,10 +30,25 @@ final class TrainSession {
         // resuming into the same file: it holds the step the run starts from
         if outputs.savesToResumed { savedStep = resumedStep }
         log = try outputs.log.map { path in
-            do { return try MetricsLog(path: path, mode: outputs.logMode) } catch let error as OutputError {
+            do {
+                return try MetricsLog(path: path, mode: outputs.logMode, identity: outputs.identity, resuming: outputs.continuing,
+                                      pending: outputs.pendingRecord)
+            } catch let error as OutputError {
                 throw refusal(outputs.logName, error)
             }
         }
+    }
+
+    /// What continuing the run's log cut back, for the header: records past
+    /// the checkpoint that the run which saved it wrote before it was killed.
+    var logContinuationNote: String? {
+        guard let log, let c = log.continuation, c.cutSteps != nil || c.tornLine else { return nil }
+        let cut = c.cutSteps.map { steps in
+            "its records of step\(steps.count > 1 ? "s \(steps.lowerBound)–\(steps.upperBound)" : " \(steps.lowerBound)") "
+                + "(logged after this checkpoint by the run that saved it, before it was stopped) are written again"
+        }
+        let torn = c.tornLine ? "a line cut short at its end was dropped" : nil
+        return "\(outputs.logName) \(pathText(log.path)): " + [cut, torn].compactMap { $0 }.joined(separator: "; ")
     }
 
     /// Trains to the end and prints the summary; every other ending exits
@@ -69,7 +84,7 @@ final class TrainSession {
             DnicCommand.fail(namer.render(error.message) + (outputs.save.map { "; " + held($0) } ?? ""), code: 1)
         }
         do {
-            try checkpoint()
+            try checkpoint(final: true)
         } catch let failure as CheckpointFailure {
             report.finish()
             DnicCommand.fail(checkpointFailure(failure.error), code: 1)
@@ -93,17 +108,24 @@ final class TrainSession {
     }
 
     /// Writes the checkpoint (when a path is set) after flushing the log, so
-    /// a checkpoint never holds a step the log has not recorded (unless the
-    /// log is what failed).
-    private func checkpoint(syncingLog: Bool = true) throws {
+    /// a checkpoint never holds a step the log has not recorded, then notes
+    /// the save in the log, so that resuming an older checkpoint of this run
+    /// later is refused rather than taken for a run killed after it
+    /// (LogContinuation). The last save needs no note (the `final` record
+    /// says it); when the log is what failed, it is left alone.
+    private func checkpoint(final: Bool = false, logFailed: Bool = false) throws {
         guard let save = outputs.save else { return }
-        if syncingLog { try log?.sync() }
+        if !logFailed { try log?.sync() }
+        var stored = outputs.stored
+        // the record the log could not take goes with the checkpoint
+        if logFailed { stored.pendingRecord = log?.unwritten }
         do {
-            try Checkpoint.save(trainer, outputs: outputs.stored, to: save)
+            try Checkpoint.save(trainer, outputs: stored, to: save)
         } catch let error as OutputError {
             throw CheckpointFailure(error: error)
         }
         savedStep = trainer.state.step
+        if !logFailed, !final { try log?.noteCheckpoint(step: trainer.state.step) }
     }
 
     /// The log or standard output failed: save what the run has, then one
@@ -113,7 +135,7 @@ final class TrainSession {
         var line = "\(name)\(error.description) (step \(trainer.state.step))"
         guard let save = outputs.save else { return line + "; no --save was given, so nothing was saved" }
         do {
-            try checkpoint(syncingLog: false)
+            try checkpoint(logFailed: error.path != Console.out.path)
             let elsewhere = error.path == Console.out.path ? "" : " --log ANOTHER-FILE"
             line += "; checkpoint saved to \(pathText(save)) (continue with: \(continueCommand(save))\(elsewhere))"
         } catch let failure as CheckpointFailure {

@@ -18,13 +18,21 @@ public enum Checkpoint {
 
     /// Where a run writes besides the checkpoint itself, kept in the
     /// checkpoint so that `--resume` continues the same outputs: the metrics
-    /// log (an absolute path) and the checkpoint interval.
+    /// log (an absolute path), the checkpoint interval, and the run and
+    /// segment that saved it (metadata `run_id`, `run_segment`: a resumed run
+    /// appends only to its own log, see LogContinuation; nil in a checkpoint
+    /// of an earlier dnic), and the log record a failed write kept out of the
+    /// log (`run_log_pending`), which the resumed run writes first.
     public struct Outputs: Equatable, Sendable {
         public var log: String?
         public var checkpointEvery: Int?
-        public init(log: String? = nil, checkpointEvery: Int? = nil) {
+        public var identity: RunIdentity?
+        public var pendingRecord: String?
+        public init(log: String? = nil, checkpointEvery: Int? = nil, identity: RunIdentity? = nil, pendingRecord: String? = nil) {
             self.log = log
             self.checkpointEvery = checkpointEvery
+            self.identity = identity
+            self.pendingRecord = pendingRecord
         }
     }
 
@@ -87,6 +95,11 @@ public enum Checkpoint {
         if let log = outputs.log { metadata["run_log"] = log }
         if let every = outputs.checkpointEvery { metadata["checkpoint_every"] = String(every) }
         if let data { metadata["data_files"] = try data.json() }
+        if let identity = outputs.identity {
+            metadata["run_id"] = identity.run
+            metadata["run_segment"] = identity.segment
+        }
+        if let pending = outputs.pendingRecord { metadata["run_log_pending"] = pending }
         if let inflight {
             metadata["pipeline_inflight"] = inflight.ints.map(String.init).joined(separator: ",")
             if !inflight.values.isEmpty {
@@ -236,6 +249,21 @@ public enum Checkpoint {
         if let text = meta["checkpoint_every"] {
             guard let every = Int(text), every >= 1 else { throw bad("metadata checkpoint_every '\(messageText(text))' is not a positive integer") }
             outputs.checkpointEvery = every
+        }
+        if meta["run_id"] != nil || meta["run_segment"] != nil {
+            guard let identity = RunIdentity(run: meta["run_id"] ?? "", segment: meta["run_segment"] ?? "") else {
+                throw bad("metadata run_id '\(messageText(meta["run_id"] ?? ""))' and run_segment '\(messageText(meta["run_segment"] ?? ""))' "
+                          + "are not two run ids (16 hexadecimal digits each)")
+            }
+            outputs.identity = identity
+        }
+        if let pending = meta["run_log_pending"] {
+            // it goes into a log: one of this run's records, nothing else
+            guard let record = LogContinuation.Record(ArraySlice(pending.utf8)), !pending.contains("\n"),
+                  record.run == outputs.identity?.run, record.step <= state.step else {
+                throw bad("metadata run_log_pending '\(messageText(pending))' is not one of this run's log records")
+            }
+            outputs.pendingRecord = pending
         }
         return Loaded(config: config, network: network, interfaces: interfaces, state: state, classes: classes,
                       outputs: outputs, inflight: inflight, data: try recordedData(meta, config: config, bad: bad))

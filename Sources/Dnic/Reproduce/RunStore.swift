@@ -4,7 +4,9 @@ import Foundation
 /// The runs of one result under `DIR/<result>/runs/`: per run a JSON Lines
 /// log (`NAME.jsonl`: a `config` line, `eval` lines, a `final` line with the
 /// run's measured result) and a checkpoint (`NAME.safetensors`). A run whose
-/// log ends with its final line is complete and is not run again; one with a
+/// log ends with its final line (and whose checkpoint, if it has one, loads
+/// and holds that final step) is complete and is not run
+/// again; one with a
 /// checkpoint continues from it; a log written with other settings is
 /// refused (one line) unless the reproduction overwrites.
 public final class RunStore {
@@ -63,15 +65,19 @@ public final class RunStore {
             lines = []
         }
         if let last = lines.last, let final = try? Self.decoder.decode(FinalLine<Result>.self, from: Data(last.utf8)) {
-            reproduction.progress.skipped(name, final: final.record)
-            let earlier = Self.evaluations(lines).filter { $0.step < final.record.step }
-            return Outcome(evaluations: earlier + [final.record], result: final.result, trainer: nil, skipped: true)
+            if let damage = damagedCheckpoint(name, config: config, split: split, final: final.record) {
+                reproduction.progress.note("run \(name) has its final line, but \(damage): running it again")
+            } else {
+                reproduction.progress.skipped(name, final: final.record)
+                let earlier = Self.evaluations(lines).filter { $0.step < final.record.step }
+                return Outcome(evaluations: earlier + [final.record], result: final.result, trainer: nil, skipped: true)
+            }
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // continue from the checkpoint when it belongs to this run
         var restoring: Checkpoint.Loaded?
         if continuation == .checkpoints, !lines.isEmpty, FileManager.default.fileExists(atPath: checkpoint),
-           let loaded = try? Checkpoint.load(path: checkpoint, maxBatch: Trainer.maxBatch(config, split)), loaded.config == config {
+           let loaded = try? Checkpoint.load(path: checkpoint, maxBatch: Trainer.maxBatch(config, split)), Self.sameSettings(loaded.config, config) {
             restoring = loaded
         }
         let trainer = try Trainer(config: config, data: split, restoring: restoring)
@@ -87,7 +93,7 @@ public final class RunStore {
         let writer = try LineWriter(path: log, mode: .append)
         var evaluations = Self.evaluations(kept)
         reproduction.progress.started(name, steps: trainer.totalSteps, from: trainer.state.step)
-        let final: EvaluationRecord
+        var final: EvaluationRecord
         var diverged = false
         do {
             final = try trainer.run(onEvent: { event in
@@ -111,6 +117,12 @@ public final class RunStore {
             final = EvaluationRecord(step: trainer.state.step, epoch: Double(trainer.state.step) / Double(trainer.stepsPerEpoch),
                                      trainLoss: .nan, testLoss: .nan, testAccuracy: .nan, samplesPerSecond: 0, seconds: 0)
         }
+        // saved at its end but cut off before its final line: the run's last
+        // evaluation, logged already, is its final record (not the one-off
+        // evaluation a trainer resumed at its end makes, which has no training loss)
+        if let restoring, restoring.step >= trainer.totalSteps, let logged = evaluations.last, logged.step == restoring.step {
+            final = logged
+        }
         if evaluations.last?.step == final.step { evaluations.removeLast() }
         let result = try measure(trainer, final)
         if reproduction.options.checkpoints, !diverged { try Checkpoint.save(trainer, to: checkpoint) }
@@ -122,6 +134,25 @@ public final class RunStore {
         return Outcome(evaluations: evaluations + [final], result: result, trainer: trainer, skipped: false)
     }
 
+    /// Why a run whose log ends with its final line is not complete (nil:
+    /// it is). Its checkpoint, when there is one, is part of it (fig5 and
+    /// fig8 read fig3's): it must load and hold the final step of these
+    /// settings. None is fine (`--no-checkpoints`, or a run that diverged).
+    func damagedCheckpoint(_ name: String, config: RunConfig, split: DataSplit, final: EvaluationRecord) -> String? {
+        let path = checkpointPath(name)
+        guard final.trainLoss.isFinite, FileManager.default.fileExists(atPath: path) else { return nil }
+        do {
+            let loaded = try Checkpoint.load(path: path, maxBatch: Trainer.maxBatch(config, split))
+            if !Self.sameSettings(loaded.config, config) { return "its checkpoint holds other settings" }
+            if loaded.step != final.step { return "its checkpoint holds step \(loaded.step), not the final step \(final.step)" }
+            return nil
+        } catch let error as DnicError {
+            return "its checkpoint does not load (\(error.message))"
+        } catch {
+            return "its checkpoint does not load"
+        }
+    }
+
     /// The trained network of a complete run: the run's trainer when it ran
     /// now, else its checkpoint (nil when there is none: --no-checkpoints).
     public func network(_ outcome: Outcome<some Codable>, name: String) throws -> (Network, DNI)? {
@@ -129,6 +160,14 @@ public final class RunStore {
         guard FileManager.default.fileExists(atPath: checkpointPath(name)) else { return nil }
         let c = try Checkpoint.load(path: checkpointPath(name))
         return (c.network, c.interfaces)
+    }
+
+    /// Whether a checkpoint's configuration is `config`: compared as the
+    /// text `--print-config` writes, since a stored configuration has its
+    /// defaults filled in (an optimizer's `lr` nil here is 0.001 there).
+    static func sameSettings(_ stored: RunConfig, _ config: RunConfig) -> Bool {
+        guard let a = try? ConfigFile.yaml(stored), let b = try? ConfigFile.yaml(config) else { return false }
+        return a == b
     }
 
     static let decoder: JSONDecoder = {
@@ -144,11 +183,11 @@ public final class RunStore {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// An evaluation as `dnic train --log` writes it (flat, with its event).
+    /// An evaluation as `dnic train --log` writes it (flat, with its event),
+    /// without a run id: a reproduction's run is named by its file and its
+    /// `config` line, and only one `dnic reproduce` writes a DIR at a time.
     static func line(_ record: EvaluationRecord, event: String) throws -> String {
-        var object = try JSONSerialization.jsonObject(with: Data(line(record).utf8)) as! [String: Any]
-        object["event"] = event
-        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        try MetricsLog.line(record, event: event, identity: nil)
     }
 
     /// A file's complete lines (a torn last line, written when the process

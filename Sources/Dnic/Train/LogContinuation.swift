@@ -1,0 +1,111 @@
+import Foundation
+
+/// Whether a resumed run may continue an existing log, decided from the
+/// log's bytes and the checkpoint being resumed. Every record carries the
+/// `run` and `segment` that wrote it; the checkpoint knows its run, the
+/// segment that saved it and its step N. The log is continued when
+///
+/// - it is empty, or its last record is this run's and at step ≤ N: the
+///   new records follow on; or
+/// - the records past step N were all written by the segment that saved
+///   this checkpoint, and none of them says that segment saved again (a
+///   `checkpoint` or `final` record): the run was killed after its last
+///   checkpoint, so those records are cut back and written again.
+///
+/// Anything else is refused: a file that is not a dnic log, another run's
+/// log, or records past N from another continuation of the run (one
+/// resumed from a copy of this checkpoint, or the run itself after it saved
+/// again). A last line cut short (a crash mid-write) is dropped when the
+/// complete line before it is this run's record.
+public enum LogContinuation {
+    /// The checkpoint being resumed: who saved it (nil: an earlier dnic,
+    /// which wrote no ids) and its step.
+    public struct Resumed: Equatable, Sendable {
+        public var identity: RunIdentity?
+        public var step: Int
+        public init(identity: RunIdentity?, step: Int) {
+            self.identity = identity
+            self.step = step
+        }
+    }
+
+    /// How a log is continued: its first `keep` bytes stay.
+    public struct Continuation: Equatable, Sendable {
+        public var keep: Int
+        /// Steps of the records past the checkpoint that are cut back.
+        public var cutSteps: ClosedRange<Int>?
+        /// A last line cut short is dropped.
+        public var tornLine: Bool
+    }
+
+    public enum Verdict: Equatable, Sendable {
+        case `continue`(Continuation)
+        /// Why not, worded to follow the log's path.
+        case refuse(String)
+    }
+
+    /// One line of a dnic log, as far as the decision needs it.
+    struct Record {
+        var event: String
+        var step: Int
+        var run: String?
+        var segment: String?
+
+        init?(_ line: ArraySlice<UInt8>) {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                  let event = object["event"] as? String, let step = object["step"] as? Int else { return nil }
+            self.event = event
+            self.step = step
+            run = object["run"] as? String
+            segment = object["segment"] as? String
+        }
+    }
+
+    public static func verdict(_ data: Data, resuming checkpoint: Resumed) -> Verdict {
+        let bytes = [UInt8](data)
+        let newline = UInt8(ascii: "\n")
+        guard !bytes.isEmpty else { return .continue(Continuation(keep: 0, cutSteps: nil, tornLine: false)) }
+        // the complete lines end at `end`; after it, a line cut short
+        guard let lastNewline = bytes.lastIndex(of: newline) else {
+            return .refuse("is not a dnic log (it holds no complete line)")
+        }
+        let end = lastNewline + 1
+        let run = checkpoint.identity?.run
+        var keep = end
+        var tail = [Record]()
+        while keep > 0 {
+            let start = bytes[..<(keep - 1)].lastIndex(of: newline).map { $0 + 1 } ?? 0
+            guard let record = Record(bytes[start..<(keep - 1)]) else {
+                return .refuse(tail.isEmpty ? "is not a dnic log (its last line is not a dnic JSON record)"
+                                            : "is not a dnic log (a line before its last record is not a dnic JSON record)")
+            }
+            if tail.isEmpty, record.run != run { return .refuse(otherRun(record.run, checkpoint: run)) }
+            if record.step <= checkpoint.step { break }
+            tail.append(record)
+            keep = start
+        }
+        let torn = end < bytes.count
+        guard let last = tail.first else { return .continue(Continuation(keep: end, cutSteps: nil, tornLine: torn)) }
+        let rewritable = checkpoint.identity.map { id in
+            tail.allSatisfy { $0.run == id.run && $0.segment == id.segment && $0.event == "eval" }
+        } ?? false
+        guard rewritable else {
+            if run == nil {
+                return .refuse("holds records up to step \(last.step), past this checkpoint's step \(checkpoint.step); "
+                               + "the dnic that wrote them kept no run ids, so whether they continue this checkpoint cannot be told")
+            }
+            return .refuse("holds this run's records up to step \(last.step), past this checkpoint's step \(checkpoint.step), "
+                           + "from another continuation of the run (a copy of this checkpoint resumed, or the run going on after saving it)")
+        }
+        return .continue(Continuation(keep: keep, cutSteps: tail.last!.step...last.step, tornLine: torn))
+    }
+
+    private static func otherRun(_ found: String?, checkpoint run: String?) -> String {
+        switch (found, run) {
+        case (nil, _): return "holds records of another run (they carry no run id; this checkpoint's run is \(run ?? "none"))"
+        case (let found?, nil):
+            return "holds the records of run \(messageText(found)), and this checkpoint, written by an earlier dnic, has no run id"
+        case (let found?, let run?): return "holds another run's records (run \(messageText(found)); this checkpoint's run is \(run))"
+        }
+    }
+}
