@@ -37,7 +37,7 @@ struct AnalysisOptions: ParsableArguments {
         let create = try AnalysisOutputs.check(directory: out, files: files, overwrite: overwrite)
         let loaded = try checkpoints.map { try Checkpoint.load(path: $0) }
         for (c, path) in zip(loaded, checkpoints) { try validate(c, path) }
-        if create, !CreatedDirectories.make(out) {
+        if create, !CreatedOutputs.makeDirectory(out) {
             throw UsageError("--out \(out): cannot create it: \(String(cString: strerror(errno)))")
         }
         let rules = loaded.map { $0.config.interfaces.rule.rawValue }

@@ -67,7 +67,7 @@ struct DnicCommand: ParsableCommand {
             Foundation.exit(code)
         }
         Console.err("dnic: error: \(line)\n")
-        CreatedDirectories.removeEmpty()
+        CreatedOutputs.removeEmpty()
         if MPIRanks.isActive { MPIRanks.abort(code) } // every rank ends with it, never a hang
         Foundation.exit(code)
     }

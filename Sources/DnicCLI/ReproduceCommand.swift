@@ -64,7 +64,7 @@ struct ReproduceCommand: ParsableCommand {
         options.overwrite = overwrite
         options.threads = threadsOption.threads
         try threadsOption.apply()
-        if try AnalysisOutputs.check(directory: out, files: [], overwrite: false), !CreatedDirectories.make(out) {
+        if try AnalysisOutputs.check(directory: out, files: [], overwrite: false), !CreatedOutputs.makeDirectory(out) {
             throw UsageError("--out \(out): cannot create it: \(String(cString: strerror(errno)))")
         }
         // one reproduction at a time in DIR: a second would redo (and tear) the first one's runs
@@ -72,7 +72,7 @@ struct ReproduceCommand: ParsableCommand {
         do { lock = try DirectoryLock(directory: out) } catch let error as OutputError {
             throw UsageError("--out \(error.description); wait for it to end, or use another --out")
         }
-        defer { withExtendedLifetime(lock) {} }
+        defer { lock.release() }
         StopSignal.install()
         let display = ReproduceProgress(live: isatty(STDERR_FILENO) != 0)
         let reproduction = Reproduction(options: options, progress: ProgressTracker(display: display.show),

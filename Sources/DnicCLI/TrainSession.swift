@@ -31,8 +31,11 @@ final class TrainSession {
         if outputs.savesToResumed { savedStep = resumedStep }
         log = try outputs.log.map { path in
             do {
-                return try MetricsLog(path: path, mode: outputs.logMode, identity: outputs.identity, resuming: outputs.continuing,
-                                      pending: outputs.pendingRecord)
+                let log = try MetricsLog(path: path, mode: outputs.logMode, identity: outputs.identity, resuming: outputs.continuing,
+                                         pending: outputs.pendingRecord)
+                // a run that fails before its first record leaves no empty log behind
+                if outputs.logMode == .create { CreatedOutputs.createdFile(path) }
+                return log
             } catch let error as OutputError {
                 throw refusal(outputs.logName, error)
             }

@@ -117,4 +117,19 @@ extension CLITests {
             XCTAssertTrue(r.stdout.contains("steps: 7"), r.stdout)
         }
     }
+
+    /// A run that fails before its first log record (here: standard output
+    /// on a full disk at the header) removes the empty log it made, so the
+    /// same command can simply be run again.
+    func testAFailedRunLeavesNoEmptyLog() throws {
+        let dir = try tempDir()
+        let log = dir.appendingPathComponent("l.jsonl").path
+        let full = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/full"))
+        let r = try dnic(Self.tiny + ["--steps", "5", "--log", log], stdout: full)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("standard output"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: log), "an empty log was left behind")
+        let again = try dnic(Self.tiny + ["--steps", "5", "--log", log, "--quiet"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+    }
 }
