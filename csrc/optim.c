@@ -93,7 +93,7 @@ DNIC_INLINE void update_body(int L, const rule_t *u, float *p, float *m, float *
         for (size_t i = 0; i < n; i++) {
             m[i] = mu * m[i] + g[i] + l2 * p[i];
             p[i] -= lr * m[i];
-            bad += p[i] * 0.0f + m[i] * 0.0f;
+            bad += p[i] * 0.0f; /* an infinite m makes p infinite too */
         }
         break;
     }
@@ -106,8 +106,10 @@ DNIC_INLINE void update_body(int L, const rule_t *u, float *p, float *m, float *
             v[i] = b2 * v[i] + ob2 * gi * gi;
             p[i] -= a * m[i] / (sqrtf(v[i]) + e);
             /* g^2 overflows long before g does: an infinite v leaves p
-             * finite (its step is 0) but the state unusable */
-            bad += p[i] * 0.0f + m[i] * 0.0f + v[i] * 0.0f;
+             * finite (its step is 0) but the state unusable. m needs no
+             * check: it is finite whenever g + l2 p is, and when that is
+             * not, v is not either */
+            bad += p[i] * 0.0f + v[i] * 0.0f;
         }
         break;
     }
