@@ -79,7 +79,7 @@ enum StopSignal {
             } else if sigwait(&wanted, &sig) != 0 {
                 continue
             }
-            endNow(sig, "\(sig == SIGTERM ? "SIGTERM" : "SIGINT") again")
+            endNow(sig, "a second stop signal")
         }
     }
 

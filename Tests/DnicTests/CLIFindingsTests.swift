@@ -132,4 +132,27 @@ extension CLITests {
         let again = try dnic(Self.tiny + ["--steps", "5", "--log", log, "--quiet"])
         XCTAssertEqual(again.status, 0, again.stderr)
     }
+
+    /// ^C twice (two SIGINTs back to back): the run ends at once with one
+    /// line and 130, or, if the first already stopped it, with the usual
+    /// stop line; either way the checkpoint on disk loads and no temporary
+    /// file is left.
+    func testInterruptedTwiceEndsWithOneLineAndAWholeCheckpoint() throws {
+        let dir = try tempDir()
+        let save = dir.appendingPathComponent("s.st").path
+        let r = try ProcessRun.launch(Self.executable.path, Self.tiny + ["--steps", "100000000", "--save", save,
+                                                                         "--checkpoint-every", "500", "--quiet"]) { process in
+            let deadline = Date().addingTimeInterval(60)
+            while !FileManager.default.fileExists(atPath: save), Date() < deadline, process.isRunning { usleep(10_000) }
+            kill(process.processIdentifier, SIGINT)
+            kill(process.processIdentifier, SIGINT)
+        }
+        XCTAssertEqual(r.status, 130, r.stderr)
+        XCTAssertFalse(r.signaled, r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("dnic: SIGINT: a second stop signal; ended at once") || r.stderr.hasPrefix("dnic: SIGINT at step"),
+                      r.stderr)
+        XCTAssertGreaterThan(try Checkpoint.load(path: save).step, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["s.st"], "no temporary file is left")
+    }
 }
