@@ -97,7 +97,7 @@ func boundaries(of c: Checkpoint.Loaded) -> [Int] {
 func trainingData(_ c: Checkpoint.Loaded, path: String, data: String? = nil,
                   others: [(checkpoint: Checkpoint.Loaded, path: String)] = []) throws -> (DataSpec, DataSplit) {
     let spec = try asUsage { try DataSpec.parse(data ?? c.config.data) }
-    let options = DataIdentity.options(c)
+    let options = c.config.dataOptions
     let split = try (data == nil ? c.data : nil).map { try loadData(recorded: $0, options: options) }
         ?? loadData(spec, options: options)
     guard split.train.dim == c.network.inputDim else {

@@ -7,15 +7,6 @@ import Foundation
 /// matter), say which files they read, and warn, refuse or note when the
 /// data is not, or cannot be shown to be, the data the run was trained on.
 enum DataIdentity {
-    /// The options that reproduce the run's split of its data.
-    static func options(_ c: Checkpoint.Loaded) -> DataOptions {
-        var options = DataOptions()
-        options.seed = c.config.training.seed // synthetic data: the same points as in training
-        options.validationFraction = c.config.training.validation
-        options.classes = c.config.model.classes
-        return options
-    }
-
     /// One warning when `read` is not the data the checkpoint at `path` was
     /// trained or tested on; a note when the checkpoint cannot tell (saved
     /// before checkpoints recorded their data files).

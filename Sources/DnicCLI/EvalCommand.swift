@@ -26,7 +26,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         try threadsOption.apply()
         let loaded = try Checkpoint.load(path: checkpoint)
-        let options = DataIdentity.options(loaded)
+        let options = loaded.config.dataOptions
         let spec = try asUsage { try DataSpec.parse(data ?? loaded.config.data) }
         let (test, read) = try data == nil ? loaded.data.map { try loadTestData(recorded: $0, options: options) }
             ?? loadTestData(spec, options: options, wholeFiles: false)

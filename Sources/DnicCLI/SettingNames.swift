@@ -5,23 +5,11 @@ import Dnic
 /// `--steps`, a user whose value came from a config file (or a checkpoint)
 /// about the key in that file, never about a flag they did not type.
 struct SettingNamer {
-    /// Config key (list indices as `[]`) → the flag that sets it.
-    static let flags: [String: String] = [
-        "data": "--data",
-        "model.layers": "--hidden", "model.layers[].width": "--width",
-        "model.layers[].activation": "--activation", "model.layers[].batchnorm": "--batchnorm",
-        "model.loss": "--loss", "model.init": "--init", "model.classes": "--classes",
-        "optimizer.kind": "--optimizer", "optimizer.lr": "--lr", "optimizer.l2": "--l2",
-        "optimizer.momentum": "--momentum",
-        "interfaces.rule": "--rule", "interfaces.at": "--sg-at", "interfaces.kind": "--sg-kind",
-        "interfaces.target": "--sg-target", "interfaces.loss": "--sg-loss", "interfaces.signal": "--sg-signal",
-        "interfaces.alpha": "--sg-alpha", "interfaces.hidden": "--sg-hidden", "interfaces.batchnorm": "--sg-batchnorm",
-        "interfaces.warmup": "--sg-warmup", "interfaces.track-alignment": "--track-alignment",
-        "interfaces.optimizer.kind": "--sg-optimizer", "interfaces.optimizer.lr": "--sg-lr",
-        "training.batch": "--batch", "training.epochs": "--epochs", "training.steps": "--steps",
-        "training.eval-every": "--eval-every", "training.seed": "--seed", "training.threads": "--threads",
-        "training.validation": "--validation", "training.clip-grad": "--clip-grad", "training.schedule": "--schedule", "training.update-prob": "--update-prob", "training.queue": "--queue",
-    ]
+    /// Config key (list indices as `[]`) → the flag that sets it, from the
+    /// settings table.
+    static let flags: [String: String] = Dictionary(uniqueKeysWithValues: RunConfig.settingTable.compactMap { entry in
+        entry.flag.map { (entry.key, $0) }
+    })
 
     /// Flags on the command line, as `--name` (`--no-x` counts as `--x`).
     let given: Set<String>

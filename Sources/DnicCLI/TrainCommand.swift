@@ -29,100 +29,100 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Run configuration file (YAML, or JSON for *.json).")
     var config: String?
 
-    @Option(help: "Dataset: fashion-mnist, mnist, idx:DIR, csv:TRAIN[,TEST], synth:NAME. (default: fashion-mnist)")
+    @Option(help: .setting("data"))
     var data: String?
 
-    @Option(parsing: .unconditional, help: "Number of hidden layers. (default: 3)", transform: ArgumentValue.integer)
+    @Option(parsing: .unconditional, help: .setting("model.layers"), transform: ArgumentValue.integer)
     var hidden: Int?
 
-    @Option(parsing: .unconditional, help: "Units per hidden layer. (default: 256)", transform: ArgumentValue.integer)
+    @Option(parsing: .unconditional, help: .setting("model.layers[].width"), transform: ArgumentValue.integer)
     var width: Int?
 
-    @Option(help: "Hidden activation: \(Activation.choiceList). (default: relu)")
+    @Option(help: .setting("model.layers[].activation"))
     var activation: Activation?
 
-    @Flag(inversion: .prefixedNo, help: "Batch normalisation after every hidden dense layer. (default: off)")
+    @Flag(inversion: .prefixedNo, help: .setting("model.layers[].batchnorm"))
     var batchnorm: Bool?
 
-    @Option(help: "Loss: \(LossKind.choiceList). (default: ce)")
+    @Option(help: .setting("model.loss"))
     var loss: LossKind?
 
-    @Option(name: .customLong("init"), help: "Weight initialisation: \(InitKind.choiceList). (default: he-uniform)")
-    var initializer: InitKind?
+    @Option(help: .setting("model.init"))
+    var `init`: InitKind?
 
-    @Option(help: "Optimizer: \(OptimizerKind.choiceList). (default: adam)")
+    @Option(help: .setting("optimizer.kind"))
     var optimizer: OptimizerKind?
 
-    @Option(parsing: .unconditional, help: "Learning rate. (default: adam 1e-3, sgd 0.05, momentum 0.01)", transform: ArgumentValue.number)
+    @Option(parsing: .unconditional, help: .setting("optimizer.lr"), transform: ArgumentValue.number)
     var lr: Double?
 
-    @Option(parsing: .unconditional, help: "L2 penalty on weight matrices. (default: 0)", transform: ArgumentValue.number)
+    @Option(parsing: .unconditional, help: .setting("optimizer.l2"), transform: ArgumentValue.number)
     var l2: Double?
 
-    @Option(parsing: .unconditional, help: "Momentum coefficient for --optimizer momentum. (default: 0.9)", transform: ArgumentValue.number)
+    @Option(parsing: .unconditional, help: .setting("optimizer.momentum"), transform: ArgumentValue.number)
     var momentum: Double?
 
-    @Option(help: "Learning rule: \(Rule.choiceList). (default: backprop)")
+    @Option(help: .setting("interfaces.rule"))
     var rule: Rule?
 
-    @Option(help: "Interface placement: mid, every, output (on the output, before the loss), none, or hidden-layer numbers such as 2,4. (default: mid for sg/sgprop; every hidden layer for fa/dfa/kickback)")
+    @Option(help: .setting("interfaces.at"))
     var sgAt: String?
 
-    @Option(help: "Interface prediction: \(InterfaceKind.choiceList). (default: from --rule)")
+    @Option(help: .setting("interfaces.kind"))
     var sgKind: InterfaceKind?
 
-    @Option(help: "Interface target: \(InterfaceTarget.choiceList). (default: from --rule)")
+    @Option(help: .setting("interfaces.target"))
     var sgTarget: InterfaceTarget?
 
-    @Option(help: "Interface loss: \(InterfaceLoss.choiceList). (default: from --rule)")
+    @Option(help: .setting("interfaces.loss"))
     var sgLoss: InterfaceLoss?
 
-    @Option(help: "Signal to the block below: \(InterfaceSignal.choiceList). (default: from --rule)")
+    @Option(help: .setting("interfaces.signal"))
     var sgSignal: InterfaceSignal?
 
-    @Option(parsing: .unconditional, help: "Weight of the propagated gradient in pred+prop. (default: 0.1 for sgprop)", transform: ArgumentValue.number)
+    @Option(parsing: .unconditional, help: .setting("interfaces.alpha"), transform: ArgumentValue.number)
     var sgAlpha: Double?
 
-    @Option(help: "Hidden layers of an mlp interface: COUNTxWIDTH (2x1024) or widths (1024,512). (default: 0)")
+    @Option(help: .setting("interfaces.hidden"))
     var sgHidden: String?
 
-    @Flag(inversion: .prefixedNo, help: "Batch norm in an mlp interface's hidden layers. (default: off)")
+    @Flag(inversion: .prefixedNo, help: .setting("interfaces.batchnorm"))
     var sgBatchnorm: Bool?
 
-    @Option(help: "Interfaces' optimizer: \(OptimizerKind.choiceList). (default: the network's)")
+    @Option(help: .setting("interfaces.optimizer.kind"))
     var sgOptimizer: OptimizerKind?
 
-    @Option(parsing: .unconditional, help: "Interfaces' learning rate. (default: the network's)", transform: ArgumentValue.number)
+    @Option(parsing: .unconditional, help: .setting("interfaces.optimizer.lr"), transform: ArgumentValue.number)
     var sgLr: Double?
 
-    @Option(parsing: .unconditional, help: "Train interfaces for STEPS steps while delivering their targets instead of their predictions. (default: 0)", transform: ArgumentValue.integer)
+    @Option(parsing: .unconditional, help: .setting("interfaces.warmup"), transform: ArgumentValue.integer)
     var sgWarmup: Int?
 
-    @Flag(inversion: .prefixedNo, help: "Log the cosine between each interface's signal and the true gradient (one extra backward per step). (default: off)")
+    @Flag(inversion: .prefixedNo, help: .setting("interfaces.track-alignment"))
     var trackAlignment: Bool?
 
-    @Option(parsing: .unconditional, help: "Batch size. (default: 64)", transform: ArgumentValue.integer)
+    @Option(parsing: .unconditional, help: .setting("training.batch"), transform: ArgumentValue.integer)
     var batch: Int?
 
-    @Option(parsing: .unconditional, help: "Passes over the training set. (default: 1)", transform: ArgumentValue.integer)
+    @Option(parsing: .unconditional, help: .setting("training.epochs"), transform: ArgumentValue.integer)
     var epochs: Int?
 
-    @Option(parsing: .unconditional, help: "Total training steps; overrides --epochs.", transform: ArgumentValue.integer)
+    @Option(parsing: .unconditional, help: .setting("training.steps"), transform: ArgumentValue.integer)
     var steps: Int?
 
-    @Option(parsing: .unconditional, help: "Evaluate every N steps. (default: once per epoch)", transform: ArgumentValue.integer)
+    @Option(parsing: .unconditional, help: .setting("training.eval-every"), transform: ArgumentValue.integer)
     var evalEvery: Int?
 
-    @Option(parsing: .unconditional, help: "Random seed for initialisation, data order and synthetic data. (default: 1)", transform: ArgumentValue.seed)
+    @Option(parsing: .unconditional, help: .setting("training.seed"), transform: ArgumentValue.seed)
     var seed: UInt64?
 
-    @Option(parsing: .unconditional, help: "Threads for dnic and its GEMM backend together. (default: all cores)", transform: ArgumentValue.integer)
+    @Option(parsing: .unconditional, help: .setting("training.threads"), transform: ArgumentValue.integer)
     var threads: Int?
 
-    @Option(parsing: .unconditional, help: "Fraction of the training set held out for validation. (default: 0)", transform: ArgumentValue.number)
+    @Option(parsing: .unconditional, help: .setting("training.validation"), transform: ArgumentValue.number)
     var validation: Double?
 
-    @Option(parsing: .unconditional, help: "Output classes (the output layer's width). (default: what the data implies: 10 for IDX, max label + 1 for CSV)", transform: ArgumentValue.integer)
+    @Option(parsing: .unconditional, help: .setting("model.classes"), transform: ArgumentValue.integer)
     var classes: Int?
 
     @Option(help: "Write metrics as JSON Lines to FILE (refuses an existing file without --overwrite).")
@@ -137,16 +137,16 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run saved in FILE (parameters, optimizer and data-order state), saving back to FILE and appending to its log; flags may change only its length and outputs.")
     var resume: String?
 
-    @Option(parsing: .unconditional, help: "Clip gradients to this global L2 norm (network and each interface). (default: off)", transform: ArgumentValue.number)
+    @Option(parsing: .unconditional, help: .setting("training.clip-grad"), transform: ArgumentValue.number)
     var clipGrad: Double?
 
-    @Option(help: "Block schedule: \(ScheduleKind.choiceList). pipeline runs the blocks between interfaces in parallel in lockstep, each on its own batch; async runs them free with bounded queues (rule sg). (default: locked)")
+    @Option(help: .setting("training.schedule"))
     var schedule: ScheduleKind?
 
-    @Option(parsing: .unconditional, help: "With --schedule pipeline or async: each block applies its update for a batch with this probability (update decoupling). (default: 1)", transform: ArgumentValue.number)
+    @Option(parsing: .unconditional, help: .setting("training.update-prob"), transform: ArgumentValue.number)
     var updateProb: Double?
 
-    @Option(parsing: .unconditional, help: "With --schedule async: messages each queue between blocks holds (how far a block may run ahead). (default: \(TrainingSpec.defaultQueue))", transform: ArgumentValue.integer)
+    @Option(parsing: .unconditional, help: .setting("training.queue"), transform: ArgumentValue.integer)
     var queue: Int?
 
     @Flag(help: "Each block an MPI rank: start as mpirun -np BLOCKS dnic train --mpi --schedule pipeline|async …; rank 0 loads the data, evaluates, logs and checkpoints, the others take its settings.")
@@ -173,67 +173,15 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// Defaults (or `base`, a resumed run's), then the config file, then
-    /// flags, not yet validated.
+    /// flags, not yet validated. What each flag does is its setting's row in
+    /// the settings table (`--rule` brings its preset, `--optimizer` drops a
+    /// rate chosen for another optimizer, …).
     func mergedConfig(base: RunConfig? = nil) throws -> RunConfig {
         if resume != nil, config != nil { throw UsageError("--resume takes its configuration from the checkpoint; drop --config") }
         var c = try base ?? config.map { try ConfigFile.load(path: $0) } ?? RunConfig()
         if config == nil, resume == nil, let rule { c.model = RunConfig.defaultModel(for: rule) } // e.g. batch norm for dfa
-        if let data { c.data = data }
-        if hidden != nil || width != nil {
-            let template = c.model.layers.first ?? LayerSpec(width: 256)
-            let count = hidden ?? c.model.layers.count
-            if count < 0 || count > ModelDescription.maxLayers {
-                throw SettingError("model.layers", count, "must be between 0 and \(ModelDescription.maxLayers) hidden layers")
-            }
-            c.model.layers = Array(repeating: LayerSpec(width: width ?? template.width, activation: template.activation,
-                                                        batchnorm: template.batchnorm), count: count)
-        }
-        if let activation { c.model.layers = c.model.layers.map { var l = $0; l.activation = activation; return l } }
-        if let batchnorm { c.model.layers = c.model.layers.map { var l = $0; l.batchnorm = batchnorm; return l } }
-        if let loss { c.model.loss = loss }
-        if let classes { c.model.classes = classes }
-        if let initializer { c.model.initializer = initializer }
-        if let optimizer, optimizer != c.optimizer.kind {
-            c.optimizer.kind = optimizer
-            c.optimizer.lr = nil // the file's lr was chosen for another optimizer
-        }
-        if let lr { c.optimizer.lr = lr }
-        try applyInterfaceFlags(&c)
-        if let l2 { c.optimizer.l2 = l2 }
-        if let momentum { c.optimizer.momentum = momentum }
-        if let batch { c.training.batch = batch }
-        if let epochs { c.training.epochs = epochs }
-        if let steps { c.training.steps = steps }
-        if let evalEvery { c.training.evalEvery = evalEvery }
-        if let seed { c.training.seed = seed }
-        if let threads { c.training.threads = threads }
-        if let validation { c.training.validation = validation }
-        if let clipGrad { c.training.clipGrad = clipGrad }
-        if let schedule { c.training.schedule = schedule }
-        if let updateProb { c.training.updateProb = updateProb }
-        if let queue { c.training.queue = queue }
+        try c.apply(SettingFlags.given(in: self))
         return c
-    }
-
-    /// --rule resets the interfaces to that rule's preset; --sg-* override parts.
-    func applyInterfaceFlags(_ c: inout RunConfig) throws {
-        if let rule, rule != c.interfaces.rule { c.interfaces = InterfaceSpec(rule: rule) }
-        if let sgAt { c.interfaces.at = try Placement(parsing: sgAt) }
-        if let sgKind { c.interfaces.kind = sgKind }
-        if let sgTarget { c.interfaces.target = sgTarget }
-        if let sgLoss { c.interfaces.loss = sgLoss }
-        if let sgSignal { c.interfaces.signal = sgSignal }
-        if let sgAlpha { c.interfaces.alpha = sgAlpha }
-        if let sgHidden { c.interfaces.hidden = try parseMLPHidden(sgHidden) }
-        if let sgBatchnorm { c.interfaces.batchnorm = sgBatchnorm }
-        if let sgWarmup { c.interfaces.warmup = sgWarmup }
-        if let trackAlignment { c.interfaces.trackAlignment = trackAlignment }
-        if sgOptimizer != nil || sgLr != nil {
-            var o = c.interfaces.optimizer ?? c.optimizer
-            if let sgOptimizer, sgOptimizer != o.kind { o.kind = sgOptimizer; o.lr = nil }
-            if let sgLr { o.lr = sgLr }
-            c.interfaces.optimizer = o
-        }
     }
 
     func run() throws {
@@ -302,10 +250,7 @@ struct TrainCommand: ParsableCommand {
         if mpi, config.training.schedule == .locked {
             throw UsageError("--mpi runs an unlocked schedule, one rank per block: add --schedule pipeline or --schedule async")
         }
-        var options = DataOptions()
-        options.seed = config.training.seed
-        options.validationFraction = config.training.validation
-        options.classes = config.model.classes
+        let options = config.dataOptions
         let spec = try asUsage { try DataSpec.parse(config.data) }
         let loadStart = Date()
         let data = try restored.map { try DataIdentity.resumed($0, from: resume!, given: self.data, spec: spec, options: options) }

@@ -86,43 +86,38 @@ public enum ConfigFile {
         }
     }
 
-    /// The effective configuration as YAML, with every default written out.
+    /// The effective configuration as YAML, with every default written out
+    /// and every learning rate resolved, in table order (Settings.swift).
     /// Written by hand rather than by Yams's encoder, which spells 0.9 as
     /// "9e-1"; the result is read back by `load` (a test checks).
     public static func yaml(_ config: RunConfig) throws -> String {
-        let o = config.networkOptimizer, t = config.training
-        var lines = ["data: \(quoted(config.data))", "model:", "  layers:"]
-        if config.model.layers.isEmpty { lines[lines.count - 1] += " []" }
-        for layer in config.model.layers {
-            lines += ["  - width: \(layer.width)", "    activation: \(layer.activation.rawValue)",
-                      "    batchnorm: \(layer.batchnorm)"]
-        }
-        lines += ["  loss: \(config.model.loss.rawValue)", "  init: \(config.model.initializer.rawValue)"]
-        if let classes = config.model.classes { lines.append("  classes: \(classes)") }
-        let i = config.interfaces
-        let at: String
-        if case .list(let l) = i.at { at = "[\(l.map(String.init).joined(separator: ", "))]" } else { at = i.at.text }
-        lines += ["interfaces:", "  rule: \(i.rule.rawValue)", "  at: \(at)", "  kind: \(i.kind.rawValue)",
-                  "  target: \(i.target.rawValue)", "  loss: \(i.loss.rawValue)", "  signal: \(i.signal.rawValue)",
-                  "  alpha: \(i.alpha)", "  hidden: [\(i.hidden.map(String.init).joined(separator: ", "))]",
-                  "  batchnorm: \(i.batchnorm)", "  warmup: \(i.warmup)", "  track-alignment: \(i.trackAlignment)"]
-        if let io = i.optimizer { lines += ["  optimizer:"] + optimizerLines(io).map { "  " + $0 } }
-        lines += ["optimizer:"] + optimizerLines(o)
-        lines += ["training:", "  batch: \(t.batch)", "  epochs: \(t.epochs)"]
-        if let steps = t.steps { lines.append("  steps: \(steps)") }
-        if let every = t.evalEvery { lines.append("  eval-every: \(every)") }
-        lines.append("  seed: \(t.seed)")
-        if let threads = t.threads { lines.append("  threads: \(threads)") }
-        lines += ["  validation: \(t.validation)", "  schedule: \(t.schedule.rawValue)"]
-        if let clip = t.clipGrad { lines.append("  clip-grad: \(clip)") }
-        if let p = t.updateProb { lines.append("  update-prob: \(p)") }
-        if let q = t.queue { lines.append("  queue: \(q)") }
-        return lines.joined(separator: "\n") + "\n"
+        yamlLines(config.resolvedForPrinting.printedEntries, indent: 0).joined(separator: "\n") + "\n"
     }
 
-    static func optimizerLines(_ o: OptimizerSpec) -> [String] {
-        ["  kind: \(o.kind.rawValue)", "  lr: \(o.learningRate)", "  l2: \(o.l2)", "  momentum: \(o.momentum)",
-         "  beta1: \(o.beta1)", "  beta2: \(o.beta2)", "  eps: \(o.eps)"]
+    /// Scalars and flow lists on the key's line, mappings indented below it,
+    /// a list of mappings as `- ` items at the key's indentation.
+    static func yamlLines(_ entries: [(key: String, value: PrintedValue)], indent: Int) -> [String] {
+        let pad = String(repeating: " ", count: indent)
+        var lines: [String] = []
+        for (key, value) in entries {
+            switch value {
+            case .scalar(let text):
+                lines.append("\(pad)\(key): \(text)")
+            case .list(let items):
+                lines.append("\(pad)\(key): [\(items.joined(separator: ", "))]")
+            case .mapping(let inner):
+                lines.append("\(pad)\(key):")
+                lines += yamlLines(inner, indent: indent + 2)
+            case .mappings(let items):
+                lines.append("\(pad)\(key):" + (items.isEmpty ? " []" : ""))
+                for item in items {
+                    var itemLines = yamlLines(item, indent: indent + 2)
+                    if !itemLines.isEmpty { itemLines[0] = pad + "- " + itemLines[0].dropFirst(indent + 2) }
+                    lines += itemLines
+                }
+            }
+        }
+        return lines
     }
 
     /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
@@ -132,12 +127,9 @@ public enum ConfigFile {
     }
 
     public static func json(_ config: RunConfig) throws -> String {
-        var resolved = config
-        resolved.optimizer.lr = config.networkOptimizer.learningRate
-        if let io = resolved.interfaces.optimizer { resolved.interfaces.optimizer?.lr = io.learningRate }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(resolved), as: UTF8.self)
+        return String(decoding: try encoder.encode(config.resolvedForPrinting), as: UTF8.self)
     }
 }
 

@@ -185,27 +185,8 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
 
     public var placesEveryHiddenLayer: Bool { [.fa, .dfa, .kickback].contains(rule) }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case rule, at, kind, target, loss, signal, alpha, hidden, batchnorm, warmup, optimizer
-        case trackAlignment = "track-alignment"
-    }
-
-    public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.stringValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(rule: try c.decodeIfPresent(Rule.self, forKey: .rule) ?? .backprop)
-        at = try c.decodeIfPresent(Placement.self, forKey: .at) ?? at
-        kind = try c.decodeIfPresent(InterfaceKind.self, forKey: .kind) ?? kind
-        target = try c.decodeIfPresent(InterfaceTarget.self, forKey: .target) ?? target
-        loss = try c.decodeIfPresent(InterfaceLoss.self, forKey: .loss) ?? loss
-        signal = try c.decodeIfPresent(InterfaceSignal.self, forKey: .signal) ?? signal
-        alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? alpha
-        hidden = try c.decodeIfPresent([Int].self, forKey: .hidden) ?? hidden
-        batchnorm = try c.decodeIfPresent(Bool.self, forKey: .batchnorm) ?? batchnorm
-        warmup = try c.decodeIfPresent(Int.self, forKey: .warmup) ?? warmup
-        trackAlignment = try c.decodeIfPresent(Bool.self, forKey: .trackAlignment) ?? trackAlignment
-        optimizer = try c.decodeIfPresent(OptimizerSpec.self, forKey: .optimizer)
-    }
+    public init(from decoder: Decoder) throws { try self.init(decodingSettings: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeSettings(to: encoder) }
 
     /// Boundaries (hidden-layer numbers, 1-based) for a stack of `hidden`
     /// hidden layers, or a `SettingError` naming `interfaces.at`.
@@ -269,11 +250,10 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
         return nil
     }
 
+    /// Each setting's bounds (the table's, the optimizer's too), then the
+    /// rules between them, for a stack of `h` hidden layers.
     public func validate(hidden h: Int) throws {
-        if !(alpha >= 0 && alpha.isFinite) { throw SettingError("interfaces.alpha", alpha, "must be a finite number >= 0") }
-        if warmup < 0 || warmup > maxTrainingSamples {
-            throw SettingError("interfaces.warmup", warmup, "must be between 0 and 2^53 steps")
-        }
+        try checkSettings(at: "interfaces")
         _ = try boundaries(hidden: h)
         let fixedProjection = kind == .random || kind == .ones
         if !fixedProjection, target == .outputError || target == .nextError {
@@ -285,12 +265,5 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
         if fixedProjection, warmup > 0, target == .outputError || target == .nextError {
             throw SettingError("interfaces.warmup", warmup, "needs a target shaped like h ({interfaces.target} true or bootstrap)")
         }
-        if hidden.count > Self.maxMLPLayers {
-            throw SettingError("interfaces.hidden", nil, "\(hidden.count) layers; at most \(Self.maxMLPLayers)")
-        }
-        for w in hidden where w < 1 || w > Self.maxMLPWidth {
-            throw SettingError("interfaces.hidden", w, "a width must be between 1 and \(Self.maxMLPWidth)")
-        }
-        try optimizer?.validate(key: "interfaces.optimizer")
     }
 }

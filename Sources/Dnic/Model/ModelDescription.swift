@@ -12,15 +12,8 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         self.batchnorm = batchnorm
     }
 
-    enum CodingKeys: String, CodingKey { case width, activation, batchnorm }
-
-    public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(in: decoder, allowed: ["width", "activation", "batchnorm"])
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        width = try c.decode(Int.self, forKey: .width)
-        activation = try c.decodeIfPresent(Activation.self, forKey: .activation) ?? .relu
-        batchnorm = try c.decodeIfPresent(Bool.self, forKey: .batchnorm) ?? false
-    }
+    public init(from decoder: Decoder) throws { try self.init(decodingSettings: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeSettings(to: encoder) }
 }
 
 /// The network: hidden layers (the output layer's width comes from the
@@ -41,35 +34,25 @@ public struct ModelDescription: Codable, Equatable, Sendable {
         self.initializer = initializer
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case layers, loss, classes
-        case initializer = "init"
-    }
-
-    public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.stringValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let defaults = ModelDescription()
-        layers = try c.decodeIfPresent([LayerSpec].self, forKey: .layers) ?? defaults.layers
-        loss = try c.decodeIfPresent(LossKind.self, forKey: .loss) ?? defaults.loss
-        initializer = try c.decodeIfPresent(InitKind.self, forKey: .initializer) ?? defaults.initializer
-        classes = try c.decodeIfPresent(Int.self, forKey: .classes)
-    }
+    public init(from decoder: Decoder) throws { try self.init(decodingSettings: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeSettings(to: encoder) }
 
     /// Most hidden layers and units per layer a model may have.
     public static let maxLayers = 4096
     public static let maxWidth = 1 << 22
 
-    func validate() throws {
-        if layers.count > Self.maxLayers {
-            throw SettingError("model.layers", nil, "\(layers.count) hidden layers; at most \(Self.maxLayers)")
+    /// `count` hidden layers like the first (`--hidden`).
+    mutating func setLayerCount(_ count: Int) throws {
+        if count < 0 || count > Self.maxLayers {
+            throw SettingError("model.layers", count, "must be between 0 and \(Self.maxLayers) hidden layers")
         }
-        for (i, layer) in layers.enumerated() where layer.width < 1 || layer.width > Self.maxWidth {
-            throw SettingError("model.layers[\(i)].width", layer.width, "must be between 1 and \(Self.maxWidth)")
-        }
-        if let classes, classes < 2 || classes > Self.maxWidth {
-            throw SettingError("model.classes", classes, "must be between 2 and \(Self.maxWidth)")
-        }
+        layers = Array(repeating: layers.first ?? LayerSpec.defaults, count: count)
+    }
+
+    /// Every hidden layer like the first, `width` wide (`--width`).
+    mutating func setLayerWidth(_ width: Int) {
+        let first = layers.first ?? LayerSpec.defaults
+        layers = Array(repeating: LayerSpec(width: width, activation: first.activation, batchnorm: first.batchnorm), count: layers.count)
     }
 
     /// Output units for `classes` classes: one logit per class, except a
@@ -102,31 +85,12 @@ public struct OptimizerSpec: Codable, Equatable, Sendable {
 
     public var learningRate: Double { lr ?? kind.defaultLearningRate }
 
-    enum CodingKeys: String, CodingKey { case kind, lr, l2, momentum, beta1, beta2, eps }
+    public init(from decoder: Decoder) throws { try self.init(decodingSettings: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeSettings(to: encoder) }
 
-    public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allNames)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = OptimizerSpec()
-        kind = try c.decodeIfPresent(OptimizerKind.self, forKey: .kind) ?? d.kind
-        lr = try c.decodeIfPresent(Double.self, forKey: .lr)
-        l2 = try c.decodeIfPresent(Double.self, forKey: .l2) ?? d.l2
-        momentum = try c.decodeIfPresent(Double.self, forKey: .momentum) ?? d.momentum
-        beta1 = try c.decodeIfPresent(Double.self, forKey: .beta1) ?? d.beta1
-        beta2 = try c.decodeIfPresent(Double.self, forKey: .beta2) ?? d.beta2
-        eps = try c.decodeIfPresent(Double.self, forKey: .eps) ?? d.eps
-    }
-
-    /// `key`: where this optimizer sits ("optimizer", "interfaces.optimizer").
-    func validate(key: String) throws {
-        if !(learningRate > 0 && learningRate.isFinite) {
-            throw SettingError("\(key).lr", learningRate, "must be a positive finite number")
-        }
-        if !(l2 >= 0 && l2.isFinite) { throw SettingError("\(key).l2", l2, "must be a finite number >= 0") }
-        if !(momentum >= 0 && momentum < 1) { throw SettingError("\(key).momentum", momentum, "must be in [0, 1)") }
-        if !(beta1 >= 0 && beta1 < 1) { throw SettingError("\(key).beta1", beta1, "must be in [0, 1)") }
-        if !(beta2 >= 0 && beta2 < 1) { throw SettingError("\(key).beta2", beta2, "must be in [0, 1)") }
-        if !(eps > 0 && eps.isFinite) { throw SettingError("\(key).eps", eps, "must be a positive finite number") }
+    /// Another kind drops a learning rate chosen for the old one (`--optimizer`).
+    mutating func choose(_ kind: OptimizerKind) {
+        if kind != self.kind { self.kind = kind; lr = nil }
     }
 
     var core: dnic_optim_config {
@@ -139,10 +103,6 @@ public struct OptimizerSpec: Codable, Equatable, Sendable {
         c.eps = Float(eps)
         return c
     }
-}
-
-extension OptimizerSpec.CodingKeys: CaseIterable {
-    static var allNames: [String] { allCases.map(\.stringValue) }
 }
 
 /// How long and how to train.
@@ -182,27 +142,8 @@ public struct TrainingSpec: Codable, Equatable, Sendable {
         self.schedule = schedule
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case batch, epochs, steps, seed, threads, validation, schedule
-        case evalEvery = "eval-every", clipGrad = "clip-grad", updateProb = "update-prob", queue
-    }
-
-    public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.stringValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = TrainingSpec()
-        batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? d.batch
-        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
-        steps = try c.decodeIfPresent(Int.self, forKey: .steps)
-        evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery)
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
-        threads = try c.decodeIfPresent(Int.self, forKey: .threads)
-        validation = try c.decodeIfPresent(Double.self, forKey: .validation) ?? d.validation
-        schedule = try c.decodeIfPresent(ScheduleKind.self, forKey: .schedule) ?? d.schedule
-        clipGrad = try c.decodeIfPresent(Double.self, forKey: .clipGrad)
-        updateProb = try c.decodeIfPresent(Double.self, forKey: .updateProb)
-        queue = try c.decodeIfPresent(Int.self, forKey: .queue)
-    }
+    public init(from decoder: Decoder) throws { try self.init(decodingSettings: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeSettings(to: encoder) }
 }
 
 extension TrainingSpec {
@@ -216,35 +157,19 @@ extension TrainingSpec {
     /// core's float uniform draws (a block below it would never update).
     public static let minUpdateProb = 0x1p-24
 
+    /// Each setting's bounds (the table's), then the rules between them.
     func validate() throws {
+        try checkSettings(at: "training")
         let most = maxTrainingSamples
-        if batch < 1 || batch > Self.maxBatch { throw SettingError("training.batch", batch, "must be between 1 and \(Self.maxBatch)") }
-        if epochs < 1 || epochs > most { throw SettingError("training.epochs", epochs, "must be between 1 and 2^53") }
-        if let s = steps {
-            if s < 1 { throw SettingError("training.steps", s, "must be at least 1") }
-            if s > most / batch {
-                throw SettingError("training.steps", s, "\(s) steps of {training.batch} \(batch) are more than 2^53 samples; at most \(most / batch) steps")
-            }
+        if let s = steps, s > most / batch {
+            throw SettingError("training.steps", s, "\(s) steps of {training.batch} \(batch) are more than 2^53 samples; at most \(most / batch) steps")
         }
-        if let e = evalEvery, e < 1 || e > most { throw SettingError("training.eval-every", e, "must be between 1 and 2^53") }
-        if let t = threads, t < 1 || t > 4096 { throw SettingError("training.threads", t, "must be between 1 and 4096") }
-        if let clip = clipGrad, !(clip > 0 && clip.isFinite) {
-            throw SettingError("training.clip-grad", clip, "must be a positive finite number")
+        // 1 is the default: every block updates, under any schedule
+        if let p = updateProb, p < 1, schedule == .locked {
+            throw SettingError("training.update-prob", p, "needs {training.schedule} pipeline or async: locked blocks update together")
         }
-        if !(validation >= 0 && validation < 1) { throw SettingError("training.validation", validation, "must be in [0, 1)") }
-        if let p = updateProb {
-            // below 2^-24 a float uniform draw never falls: the block would never update
-            if !(p >= Self.minUpdateProb && p <= 1) {
-                throw SettingError("training.update-prob", p, "must be between 6e-08 (2^-24) and 1")
-            }
-            // 1 is the default: every block updates, under any schedule
-            if p < 1, schedule == .locked {
-                throw SettingError("training.update-prob", p, "needs {training.schedule} pipeline or async: locked blocks update together")
-            }
-        }
-        if let q = queue {
-            if q < 1 || q > Self.maxQueue { throw SettingError("training.queue", q, "must be between 1 and \(Self.maxQueue)") }
-            if schedule != .async { throw SettingError("training.queue", q, "needs {training.schedule} async: only async blocks queue messages") }
+        if let q = queue, schedule != .async {
+            throw SettingError("training.queue", q, "needs {training.schedule} async: only async blocks queue messages")
         }
     }
 }
@@ -269,23 +194,13 @@ public struct RunConfig: Codable, Equatable, Sendable {
         self.training = training
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case data, model, interfaces, optimizer, training }
-
-    public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.stringValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = RunConfig()
-        data = try c.decodeIfPresent(String.self, forKey: .data) ?? d.data
-        model = try c.decodeIfPresent(ModelDescription.self, forKey: .model) ?? d.model
-        interfaces = try c.decodeIfPresent(InterfaceSpec.self, forKey: .interfaces) ?? d.interfaces
-        optimizer = try c.decodeIfPresent(OptimizerSpec.self, forKey: .optimizer) ?? d.optimizer
-        training = try c.decodeIfPresent(TrainingSpec.self, forKey: .training) ?? d.training
-    }
+    public init(from decoder: Decoder) throws { try self.init(decodingSettings: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeSettings(to: encoder) }
 
     /// Impossible settings, each as a `SettingError` naming its config key.
     public func validate() throws {
-        try model.validate()
-        try optimizer.validate(key: "optimizer")
+        try model.checkSettings(at: "model")
+        try optimizer.checkSettings(at: "optimizer")
         try training.validate()
         // the hidden layers alone, before the data says its input and output
         // widths and how large a batch can be (Network.init checks the rest)
@@ -362,4 +277,22 @@ public struct RunConfig: Codable, Equatable, Sendable {
 
     /// The interfaces' optimizer: their own, or the network's.
     public var interfaceOptimizer: OptimizerSpec { interfaces.optimizer ?? networkOptimizer }
+
+    /// As --print-config writes it: every learning rate resolved.
+    var resolvedForPrinting: RunConfig {
+        var resolved = self
+        resolved.optimizer.lr = networkOptimizer.learningRate
+        if let io = interfaces.optimizer { resolved.interfaces.optimizer?.lr = io.learningRate }
+        return resolved
+    }
+
+    /// How the run's data is loaded and split (train, eval and analyze
+    /// load a run's data alike).
+    public var dataOptions: DataOptions {
+        var options = DataOptions()
+        options.seed = training.seed // synthetic data: the same points as in training
+        options.validationFraction = training.validation
+        options.classes = model.classes
+        return options
+    }
 }

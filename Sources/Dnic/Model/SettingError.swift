@@ -33,20 +33,9 @@ public struct SettingError: Error, CustomStringConvertible, Equatable, Sendable 
     public var description: String { render { $0 } }
 }
 
-/// Every config key a message may name, list indices written `[]`.
-public let settingKeys: Set<String> = [
-    "data",
-    "model.layers", "model.layers[].width", "model.layers[].activation", "model.layers[].batchnorm",
-    "model.loss", "model.init", "model.classes",
-    "optimizer.kind", "optimizer.lr", "optimizer.l2", "optimizer.momentum", "optimizer.beta1", "optimizer.beta2",
-    "optimizer.eps",
-    "interfaces.rule", "interfaces.at", "interfaces.kind", "interfaces.target", "interfaces.loss", "interfaces.signal",
-    "interfaces.alpha", "interfaces.hidden", "interfaces.batchnorm", "interfaces.warmup", "interfaces.track-alignment",
-    "interfaces.optimizer.kind", "interfaces.optimizer.lr", "interfaces.optimizer.l2", "interfaces.optimizer.momentum",
-    "interfaces.optimizer.beta1", "interfaces.optimizer.beta2", "interfaces.optimizer.eps",
-    "training.batch", "training.epochs", "training.steps", "training.eval-every", "training.seed", "training.threads",
-    "training.validation", "training.schedule", "training.clip-grad", "training.update-prob", "training.queue",
-]
+/// Every config key a message may name, list indices written `[]`: the
+/// settings table's keys.
+public let settingKeys = Set(RunConfig.settingTable.map(\.key))
 
 /// `model.layers[2].width` → `model.layers[].width`.
 public func settingKeyPattern(_ key: String) -> String {
