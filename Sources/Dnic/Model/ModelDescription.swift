@@ -162,7 +162,8 @@ extension TrainingSpec {
         try checkSettings(at: "training")
         let most = maxTrainingSamples
         if let s = steps, s > most / batch {
-            throw SettingError("training.steps", s, "\(s) steps of {training.batch} \(batch) are more than 2^53 samples; at most \(most / batch) steps")
+            throw SettingError("training.steps", s,
+                               "\(s) steps of {training.batch} \(batch) are more than 2^53 samples; at most \(most / batch) steps")
         }
         // 1 is the default: every block updates, under any schedule
         if let p = updateProb, p < 1, schedule == .locked {

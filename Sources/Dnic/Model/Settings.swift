@@ -34,7 +34,7 @@ extension ModelDescription: SettingSection {
                   if layers.count > maxLayers { throw SettingError(key, nil, "\(layers.count) hidden layers; at most \(maxLayers)") }
               }),
         .value("loss", \.loss, flag: "--loss", help: "Loss: \(LossKind.choiceList)."),
-        .value("init", \.initializer, flag: "--init", help: "Weight initialisation: \(InitKind.choiceList).", listedLast: true),
+        .value("init", \.initializer, flag: "--init", help: "Weight initialisation: \(InitKind.choiceList).", listedAfter: "classes"),
         .value("classes", \.classes, flag: "--classes", help: "Output classes (the output layer's width).",
                default: "what the data implies: 10 for IDX, max label + 1 for CSV", bound: .between(2, maxWidth)),
     ]
@@ -67,14 +67,17 @@ extension InterfaceSpec: SettingSection {
         .value("at", \.at, flag: .flag("--sg-at", set: { (i: inout InterfaceSpec, text: String) in i.at = try Placement(parsing: text) }),
                help: "Interface placement: mid, every, output (on the output, before the loss), none, or hidden-layer numbers such as 2,4.",
                default: "mid for sg/sgprop; every hidden layer for fa/dfa/kickback"),
-        .value("kind", \.kind, flag: "--sg-kind", help: "Interface prediction: \(InterfaceKind.choiceList).", default: "from {interfaces.rule}"),
-        .value("target", \.target, flag: "--sg-target", help: "Interface target: \(InterfaceTarget.choiceList).", default: "from {interfaces.rule}"),
+        .value("kind", \.kind, flag: "--sg-kind", help: "Interface prediction: \(InterfaceKind.choiceList).",
+               default: "from {interfaces.rule}"),
+        .value("target", \.target, flag: "--sg-target", help: "Interface target: \(InterfaceTarget.choiceList).",
+               default: "from {interfaces.rule}"),
         .value("loss", \.loss, flag: "--sg-loss", help: "Interface loss: \(InterfaceLoss.choiceList).", default: "from {interfaces.rule}"),
         .value("signal", \.signal, flag: "--sg-signal", help: "Signal to the block below: \(InterfaceSignal.choiceList).",
                default: "from {interfaces.rule}"),
         .value("alpha", \.alpha, flag: "--sg-alpha", help: "Weight of the propagated gradient in pred+prop.", default: "0.1 for sgprop",
                bound: .finiteNonNegative),
-        .value("hidden", \.hidden, flag: .flag("--sg-hidden", set: { (i: inout InterfaceSpec, text: String) in i.hidden = try parseMLPHidden(text) }),
+        .value("hidden", \.hidden,
+               flag: .flag("--sg-hidden", set: { (i: inout InterfaceSpec, text: String) in i.hidden = try parseMLPHidden(text) }),
                help: "Hidden layers of an mlp interface: COUNTxWIDTH (2x1024) or widths (1024,512).", default: "0",
                bound: Bound { widths, key in
                    if widths.count > maxMLPLayers { throw SettingError(key, nil, "\(widths.count) layers; at most \(maxMLPLayers)") }
@@ -87,7 +90,8 @@ extension InterfaceSpec: SettingSection {
                help: "Train interfaces for STEPS steps while delivering their targets instead of their predictions.",
                bound: .between(0, maxTrainingSamples, "must be between 0 and 2^53 steps")),
         .value("track-alignment", \.trackAlignment, flag: "--track-alignment",
-               help: "Log the cosine between each interface's signal and the true gradient (one extra backward per step).", listedLast: true),
+               help: "Log the cosine between each interface's signal and the true gradient (one extra backward per step).",
+               listedAfter: "optimizer"),
         // absent: the interfaces use the network's optimizer. A flag starts
         // them from it as the file and the network's kind and rate flags
         // leave it (not its l2 or momentum flags, as dnic always did).
@@ -128,7 +132,7 @@ extension TrainingSpec: SettingSection {
                bound: .between(1, maxTrainingSamples, "must be between 1 and 2^53")),
         .value("steps", \.steps, flag: "--steps", help: "Total training steps; overrides {training.epochs}.", bound: .atLeast(1)),
         .value("eval-every", \.evalEvery, flag: "--eval-every", help: "Evaluate every N steps.", default: "once per epoch",
-               bound: .between(1, maxTrainingSamples, "must be between 1 and 2^53"), listedLast: true),
+               bound: .between(1, maxTrainingSamples, "must be between 1 and 2^53"), listedAfter: "schedule"),
         .value("seed", \.seed, flag: "--seed", help: "Random seed for initialisation, data order and synthetic data."),
         .value("threads", \.threads, flag: "--threads", help: "Threads for dnic and its GEMM backend together.", default: "all cores",
                bound: .between(1, 4096)),
@@ -138,13 +142,14 @@ extension TrainingSpec: SettingSection {
                help: "Block schedule: \(ScheduleKind.choiceList). pipeline runs the blocks between interfaces in parallel in lockstep, "
                    + "each on its own batch; async runs them free with bounded queues (rule sg)."),
         .value("clip-grad", \.clipGrad, flag: "--clip-grad", help: "Clip gradients to this global L2 norm (network and each interface).",
-               default: "off", bound: .positiveFinite, listedLast: true),
+               default: "off", bound: .positiveFinite),
         // below 2^-24 a float uniform draw never falls: the block would never update
         .value("update-prob", \.updateProb, flag: "--update-prob",
-               help: "With {training.schedule} pipeline or async: each block applies its update for a batch with this probability (update decoupling).",
-               default: "1", bound: .require("must be between 6e-08 (2^-24) and 1") { $0 >= minUpdateProb && $0 <= 1 }, listedLast: true),
+               help: "With {training.schedule} pipeline or async: each block applies its update for a batch with this probability "
+                   + "(update decoupling).",
+               default: "1", bound: .require("must be between 6e-08 (2^-24) and 1") { $0 >= minUpdateProb && $0 <= 1 }),
         .value("queue", \.queue, flag: "--queue",
                help: "With {training.schedule} async: messages each queue between blocks holds (how far a block may run ahead).",
-               default: "\(defaultQueue)", bound: .between(1, maxQueue), listedLast: true),
+               default: "\(defaultQueue)", bound: .between(1, maxQueue)),
     ]
 }
