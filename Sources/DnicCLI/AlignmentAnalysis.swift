@@ -1,6 +1,5 @@
 import ArgumentParser
 import Dnic
-import CDnic
 import Foundation
 
 /// `dnic analyze alignment`: the cosine between each interface's signal
@@ -48,9 +47,8 @@ struct AlignmentAnalysis: ParsableCommand {
             let c = m.checkpoint
             let (_, split) = try trainingData(c, path: options.checkpoints[i])
             let rows = min(batch, split.train.count, c.network.maxBatch)
-            var order = (0 ..< split.train.count).map(Int32.init)
             var rng = seed
-            _ = dnic_shuffle_swift(&order, &rng)
+            let order = shuffledIndices(split.train.count, rng: &rng)
             let picked = split.train.subset(order.prefix(rows).map { Int($0) })
             try c.interfaces.setTrackAlignment(true)
             _ = try picked.features.withUnsafeBufferPointer { x in
@@ -108,9 +106,4 @@ struct AlignmentAnalysis: ParsableCommand {
         }
         return byBoundary.keys.sorted().map { Curve(source: name, boundary: $0, points: byBoundary[$0]!) }
     }
-}
-
-/// dnic_shuffle on a Swift array.
-func dnic_shuffle_swift(_ order: inout [Int32], _ rng: inout UInt64) -> Bool {
-    order.withUnsafeMutableBufferPointer { dnic_shuffle($0.baseAddress, $0.count, &rng) } == DNIC_OK
 }

@@ -18,7 +18,7 @@ public enum RDM {
                 throw DnicError("\(data.name): class \(c) has \(rows.count) test points; the RDM takes \(perClass) of each")
             }
             var order = rows.map { Int32($0) }
-            try DnicError.check(dnic_shuffle(&order, order.count, &rng), "choosing RDM points")
+            shuffle(&order, rng: &rng)
             chosen += order.prefix(perClass).map { Int($0) }.sorted()
         }
         return chosen
