@@ -52,15 +52,10 @@ public enum Figure2: PaperResult {
         var results = [(Planned, [LossSurface.Snapshot])]()
         for p in plan {
             let split = splits[p.grid]!
-            var snapshots = [LossSurface.Snapshot]()
-            var started = false
+            let recorder = LossSurface.Recorder(steps: settings.snapshots, grid: split.test, loss: p.loss)
             let outcome = try store.run(p.name, config: config(p, settings: settings), split: split,
-                                        key: "snapshots \(settings.snapshots)", continuation: .restart, observe: { t in
-                if !started { started = true; snapshots = [] }
-                if settings.snapshots.contains(t.state.step) {
-                    snapshots.append(try LossSurface.snapshot(t.network, t.dni, grid: split.test, loss: p.loss, step: t.state.step))
-                }
-            }) { _, _ in snapshots }
+                                        key: "snapshots \(settings.snapshots)", continuation: .restart,
+                                        observe: recorder.observe) { _, _ in recorder.snapshots }
             report.runs += 1
             if outcome.skipped { report.skippedRuns += 1 }
             report.computeSeconds += outcome.final.seconds
