@@ -38,7 +38,8 @@ public enum RDM {
         var g = [Float](repeating: 0, count: n * n)
         z.withUnsafeBufferPointer { zp in
             g.withUnsafeMutableBufferPointer { gp in
-                dnic_sgemm(0, 1, Int32(n), Int32(n), Int32(d), 1, zp.baseAddress, Int32(d), zp.baseAddress, Int32(d), 0, gp.baseAddress, Int32(n))
+                dnic_sgemm(0, 1, Int32(n), Int32(n), Int32(d), 1, zp.baseAddress, Int32(d), zp.baseAddress, Int32(d), 0, gp.baseAddress,
+                           Int32(n))
             }
         }
         return g.map { 1 - $0 }

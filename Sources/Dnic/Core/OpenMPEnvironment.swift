@@ -191,7 +191,8 @@ public enum OpenMPRule: Equatable, Sendable {
             let range = Self.stackRange
             if !range.contains(bytes) {
                 let use = bytes < range.lowerBound ? "16K" : "1G"
-                return .init(name: name, value: use, warning: "\(shown) is \(bytes < range.lowerBound ? "less than 16K" : "more than 1G") per thread; using \(use)")
+                return .init(name: name, value: use, warning: "\(shown) is \(bytes < range.lowerBound ? "less than 16K" : "more than 1G") "
+                                                              + "per thread; using \(use)")
             }
             return keep(bare)
         case .spinCount:
@@ -269,7 +270,8 @@ public enum OpenMPRule: Equatable, Sendable {
     /// A KMP_HW_SUBSET item: a count and a layer (1s, 4c, 2t, 1L2, 2cores),
     /// an optional @offset and :attribute.
     static func isHardwareItem(_ item: Substring) -> Bool {
-        let layer = "(s|sockets?|packages?|n|numa|numa_domains?|nodes?|d|dies?|l1|l2|l3|ll|ll_caches?|tiles?|m|modules?|c|cores?|t|threads?)"
+        let layer = "(s|sockets?|packages?|n|numa|numa_domains?|nodes?|d|dies?|l1|l2|l3|ll|ll_caches?|tiles?|m|modules?"
+            + "|c|cores?|t|threads?)"
         return (try? Regex(#"\^?[0-9]+"# + layer + #"(@[0-9]+)?(:[a-z0-9_]+)?"#))
             .map { item.lowercased().wholeMatch(of: $0) != nil } ?? false
     }

@@ -62,7 +62,8 @@ public final class RunStore {
         var lines = logged.lines.filter { !$0.isEmpty }
         if let first = lines.first, logged.text(first) != headerText {
             guard reproduction.options.overwrite else {
-                throw DnicError("\(pathText(log)): was run with other settings; pass {option:overwrite} to run it again, or use another {option:out}")
+                throw DnicError("\(pathText(log)): was run with other settings; pass {option:overwrite} to run it again, "
+                                + "or use another {option:out}")
             }
             lines = []
         }
@@ -79,7 +80,8 @@ public final class RunStore {
         // continue from the checkpoint when it belongs to this run
         var restoring: Checkpoint.Loaded?
         if continuation == .checkpoints, !lines.isEmpty, FileManager.default.fileExists(atPath: checkpoint),
-           let loaded = try? Checkpoint.load(path: checkpoint, maxBatch: Trainer.maxBatch(config, split)), Self.sameSettings(loaded.config, config) {
+           let loaded = try? Checkpoint.load(path: checkpoint, maxBatch: Trainer.maxBatch(config, split)),
+           Self.sameSettings(loaded.config, config) {
             restoring = loaded
         }
         let trainer = try Trainer(config: config, data: split, restoring: restoring)

@@ -76,7 +76,8 @@ public enum LogContinuation {
                                + "the dnic that wrote them kept no run ids, so whether they continue this checkpoint cannot be told")
             }
             return .refuse("holds this run's records up to step \(last.step), past this checkpoint's step \(checkpoint.step), "
-                           + "from another continuation of the run (a copy of this checkpoint resumed, or the run going on after saving it)")
+                           + "from another continuation of the run (a copy of this checkpoint resumed, or the "
+                           + "run going on after saving it)")
         }
         return .continue(Continuation(keep: keep, cutSteps: tail.last!.step...last.step, tornLine: torn))
     }
