@@ -61,6 +61,4 @@ public struct AnalysisNotes {
         self.warn = warn
         self.progress = progress
     }
-
-    public static var silent: AnalysisNotes { AnalysisNotes(say: { _ in }, warn: { _ in }) }
 }

@@ -19,9 +19,14 @@ public struct MetricsLogReader {
         bytes = [UInt8](data)
         var lines = [Range<Int>]()
         var start = 0
-        while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
-            lines.append(start ..< newline)
-            start = newline + 1
+        // memchr: a resumed run reads its whole log, and debug builds are slow at byte loops
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            while start < raw.count, let hit = memchr(base + start, 0x0A, raw.count - start) {
+                let newline = base.distance(to: UnsafeRawPointer(hit))
+                lines.append(start ..< newline)
+                start = newline + 1
+            }
         }
         self.lines = lines
         unterminated = start < bytes.count ? start ..< bytes.count : nil
@@ -38,9 +43,6 @@ public struct MetricsLogReader {
 
     public func text(_ line: Range<Int>) -> String { String(decoding: bytes[line], as: UTF8.self) }
 
-    /// The complete lines as text.
-    public var texts: [String] { lines.map(text) }
-
     /// A line's JSON object; nil when it is not one.
     public func object(_ line: Range<Int>) -> [String: Any]? {
         try? JSONSerialization.jsonObject(with: Data(bytes[line])) as? [String: Any]
@@ -52,10 +54,7 @@ public struct MetricsLogReader {
         try? Self.decoder.decode(type, from: Data(bytes[line]))
     }
 
-    /// The evaluations (`"event": "eval"`) among the complete lines.
-    public var evaluations: [EvaluationRecord] { evaluations(in: lines) }
-
-    /// The evaluations among `some` of the lines.
+    /// The evaluations (`"event": "eval"`) among `some` of the lines.
     public func evaluations(in some: some Sequence<Range<Int>>) -> [EvaluationRecord] {
         some.compactMap { line in
             guard decode(Event.self, line)?.event == "eval" else { return nil }
