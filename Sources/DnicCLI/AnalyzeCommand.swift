@@ -27,83 +27,41 @@ struct AnalysisOptions: ParsableArguments {
 
     /// Checks the threads and that every output file can be written (before
     /// any work, as `dnic train` checks its outputs), loads the checkpoints,
-    /// each labelled by its rule (and file, where two share one), lets
-    /// `validate` refuse one, and only then creates the output directory.
+    /// lets `validate` refuse them, and only then creates the output
+    /// directory; each model labelled by its rule.
     func prepare(files: [String], checkpointsNeeded: Bool = true,
-                 validate: (Checkpoint.Loaded, String) throws -> Void = { _, _ in })
-        throws -> [(label: String, checkpoint: Checkpoint.Loaded)] {
+                 validate: ([(path: String, checkpoint: Checkpoint.Loaded)]) throws -> Void = { _ in }) throws -> [AnalysedModel] {
         if checkpointsNeeded, checkpoints.isEmpty { throw UsageError("--checkpoint: give at least one checkpoint") }
         try threadsOption.apply()
         let create = try AnalysisOutputs.check(directory: out, files: files, overwrite: overwrite)
-        let loaded = try checkpoints.map { try Checkpoint.load(path: $0) }
-        for (c, path) in zip(loaded, checkpoints) { try validate(c, path) }
+        let loaded = try checkpoints.map { (path: $0, checkpoint: try Checkpoint.load(path: $0)) }
+        try validate(loaded)
         if create, !CreatedOutputs.makeDirectory(out) {
             throw UsageError("--out \(out): cannot create it: \(String(cString: strerror(errno)))")
         }
-        let rules = loaded.map { $0.config.interfaces.rule.rawValue }
-        return zip(loaded, zip(rules, checkpoints)).map { c, named in
-            let (rule, path) = named
-            let shared = rules.filter { $0 == rule }.count > 1
-            return (shared ? "\(rule) (\(PathName.lastComponent(of: path)))" : rule, c)
-        }
+        return AnalysedModel.labelled(loaded)
     }
 
     func path(_ file: String) -> String { PathName.joining(out, file) }
+
+    /// An analysis's notes: lines to standard output, warnings and (on a
+    /// terminal) progress to standard error.
+    var notes: AnalysisNotes {
+        let live = isatty(STDERR_FILENO) != 0
+        return AnalysisNotes(say: { try Console.out.write($0) }, warn: Console.warn, progress: { text in
+            if live { Console.err(text.isEmpty ? "\r\u{1B}[K" : "\r\(text)\u{1B}[K") }
+        })
+    }
 }
 
-/// The output directory of an analysis and the files it will write.
+/// The output directory of an analysis (or a reproduction), its refusals
+/// named by --out.
 enum AnalysisOutputs {
     /// Refuses (one line, nothing created) unless every file can be
-    /// written: an existing `directory` must be a directory; an absent one
-    /// must have a parent that takes it. Returns whether it is to be created.
+    /// written; returns whether the directory is to be created.
     static func check(directory: String, files: [String], overwrite: Bool) throws -> Bool {
-        var info = stat()
-        if stat(directory, &info) == 0 {
-            guard info.st_mode & S_IFMT == S_IFDIR else { throw UsageError("--out \(directory): not a directory") }
-            for f in files {
-                do {
-                    try OutputFile.check(PathName.joining(directory, f), existing: .refuse, replace: overwrite)
-                } catch let error as OutputError {
-                    throw UsageError("--out \(error.description)\(error.reason == .exists ? " (pass --overwrite to replace it)" : "")")
-                }
-            }
-            return false
+        do { return try AnalysisDirectory.check(directory, files: files, overwrite: overwrite) } catch let error as OutputError {
+            throw UsageError("--out \(error.description)\(error.reason == .exists ? " (pass --overwrite to replace it)" : "")")
         }
-        do {
-            try OutputFile.checkNewDirectory(directory)
-        } catch let error as OutputError {
-            throw UsageError("--out \(error.description)")
-        }
-        return true
     }
-
-    static func json<T: Encodable>(_ value: T) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(value) + Data("\n".utf8)
-    }
-}
-
-/// The SG positions of a checkpoint: hidden-layer numbers (1-based) an
-/// interface sits after.
-func boundaries(of c: Checkpoint.Loaded) -> [Int] {
-    (try? c.config.interfaces.boundaries(hidden: c.config.model.layers.count)) ?? []
-}
-
-/// The data split a checkpoint was trained on (the files it records,
-/// whatever the working directory), or `data`, checked to fit its network.
-/// Says which files it read, and warns when they are not the data the
-/// checkpoint (or one of `others`, analysed on the same data) was trained on.
-func trainingData(_ c: Checkpoint.Loaded, path: String, data: String? = nil,
-                  others: [(checkpoint: Checkpoint.Loaded, path: String)] = []) throws -> (DataSpec, DataSplit) {
-    let spec = try asUsage { try DataSpec.parse(data ?? c.config.data) }
-    let options = c.config.dataOptions
-    let split = try (data == nil ? c.data : nil).map { try loadData(recorded: $0, options: options) }
-        ?? loadData(spec, options: options)
-    guard split.train.dim == c.network.inputDim else {
-        throw DnicError("\(spec.description) has \(split.train.dim) features per example; \(path) expects \(c.network.inputDim)")
-    }
-    try Console.out.write("data \(pathText(spec.description)) for \(pathText(path)): \(split.record?.filesText ?? "")")
-    for (checkpoint, p) in [(c, path)] + others { DataIdentity.check(split.record, against: checkpoint, path: p) }
-    return (spec, split)
 }

@@ -8,20 +8,9 @@ import Foundation
 /// data is not, or cannot be shown to be, the data the run was trained on.
 enum DataIdentity {
     /// One warning when `read` is not the data the checkpoint at `path` was
-    /// trained or tested on; a note when the checkpoint cannot tell (saved
-    /// before checkpoints recorded their data files).
+    /// trained or tested on, or when the checkpoint cannot tell.
     static func check(_ read: DataRecord?, against c: Checkpoint.Loaded, path: String) {
-        guard let read else { return }
-        guard let recorded = c.data else {
-            Console.warn(unchecked(path, c, read: read.filesText))
-            return
-        }
-        if let problem = recorded.mismatch(read: read, checkpoint: path) { Console.warn(problem) }
-    }
-
-    static func unchecked(_ path: String, _ c: Checkpoint.Loaded, read: String) -> String {
-        "\(pathText(path)) records no data files (saved by an older dnic): cannot check that \(pathText(c.config.data)) "
-            + "(\(read)) is the data it was trained on"
+        if let warning = c.dataWarning(read: read, path: path) { Console.warn(warning) }
     }
 
     /// The data a resumed run continues on: the files its checkpoint
@@ -33,7 +22,7 @@ enum DataIdentity {
                         options: DataOptions) throws -> DataSplit {
         guard let record = restored.data else {
             let split = try loadData(spec, options: options)
-            Console.warn(unchecked(path, restored, read: split.record?.filesText ?? spec.description))
+            Console.warn(restored.uncheckedData(path: path, read: split.record?.filesText ?? spec.description))
             return split
         }
         let givenSpec = try given.map { text in try asUsage { try DataSpec.parse(text) } }

@@ -34,17 +34,8 @@ struct DnicCommand: ParsableCommand {
             var command = try parseAsRoot()
             if let problem = EnvironmentCheck.problem() { throw UsageError(problem) }
             try command.run()
-        } catch let error as UsageError {
-            fail(namer.render(error.message), code: 2)
-        } catch let error as SettingError {
-            fail(namer.render(error), code: 2)
-        } catch let error as DnicError {
-            fail(namer.render(error.message), code: 1)
-        } catch let error as DataError {
-            fail(namer.render(error.message), code: 1)
-        } catch let error as OutputError {
-            fail(error.description, code: 1)
         } catch {
+            if let failure = Failure(error, namer: namer) { fail(failure.line, code: failure.code) }
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
@@ -73,11 +64,31 @@ struct DnicCommand: ParsableCommand {
     }
 }
 
-/// A problem with what the user asked for (flags, config file, impossible
-/// settings): exit status 2.
-struct UsageError: Error {
-    let message: String
-    init(_ message: String) { self.message = message }
+/// An error of dnic's own as one line and an exit status (2: what was
+/// asked cannot run; 1: it failed while running), with settings named by a
+/// SettingNamer and options written as flags. The one place errors are
+/// worded: `dnic train` words its own with the namer that knows its config
+/// file, DnicCommand.main every other.
+struct Failure: Error {
+    let line: String
+    let code: Int32
+
+    /// nil for an error that is not dnic's (ArgumentParser's, Foundation's).
+    init?(_ error: Error, namer: SettingNamer) {
+        let text: String
+        switch error {
+        case let failure as Failure:
+            self = failure
+            return
+        case let error as UsageError: (text, code) = (namer.render(error.message), 2)
+        case let error as SettingError: (text, code) = (namer.render(error), 2)
+        case let error as DnicError: (text, code) = (namer.render(error.message), 1)
+        case let error as DataError: (text, code) = (namer.render(error.message), 1)
+        case let error as OutputError: (text, code) = (error.description, 1)
+        default: return nil
+        }
+        line = renderOptionNames(text) { "--" + $0 }
+    }
 }
 
 /// Runs `body`, turning any error into a UsageError.

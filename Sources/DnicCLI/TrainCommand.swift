@@ -192,15 +192,7 @@ struct TrainCommand: ParsableCommand {
                                  source: config.map { "config \(pathText($0))" } ?? resume.map { "checkpoint \(pathText($0))" },
                                  resumed: resume != nil)
         // every message names settings the way this user wrote them
-        do { try train(namer) } catch let error as SettingError {
-            throw UsageError(namer.render(error))
-        } catch let error as UsageError {
-            throw UsageError(namer.render(error.message))
-        } catch let error as DataError {
-            throw DataError(namer.render(error.message))
-        } catch let error as DnicError {
-            throw DnicError(namer.render(error.message), status: error.status)
-        }
+        do { try train(namer) } catch { throw Failure(error, namer: namer) ?? error }
     }
 
     /// Checks everything that can be checked first (settings, outputs), then

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import DnicCLI
+@testable import Dnic
 
 /// The OpenMP environment as users leave it: junk, empty, or far more
 /// threads than the machine has. dnic checks each variable its OpenMP
@@ -38,7 +38,7 @@ final class HabitEnvironmentTests: XCTestCase {
     /// more threads than CPUs from the environment. The bound follows the
     /// affinity mask (taskset).
     func testHugeThreadCountIsCappedAtTheCPUs() throws {
-        let cpus = EnvironmentCheck.usableCPUs()
+        let cpus = OpenMPEnvironment.usableCPUs()
         let r = try Habit.run(Self.tiny, env: ["OMP_NUM_THREADS": "99999"], seconds: 60)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(Habit.lines(r.stderr), ["dnic: warning: OMP_NUM_THREADS=99999 asks for more threads than the \(cpus) CPU(s) dnic may run on; using \(cpus)"])
@@ -55,8 +55,8 @@ final class HabitEnvironmentTests: XCTestCase {
     /// KMP_CPUINFO_FILE, OMP_STACKSIZE=100G, …) or made it print lines of
     /// its own.
     func testEveryOpenMPVariableWithJunkWarnsOnce() throws {
-        var cases = EnvironmentCheck.openMPRules.keys.sorted().map { name in
-            (name, EnvironmentCheck.openMPRules[name] == .text ? "" : "abc")
+        var cases = OpenMPEnvironment.rules.keys.sorted().map { name in
+            (name, OpenMPEnvironment.rules[name] == .text ? "" : "abc")
         }
         cases += [("OMP_STACKSIZE", "100G"), ("OMP_SCHEDULE", "static,0"), ("OMP_DYNAMIC", "1"), ("KMP_GTID_MODE", "0"),
                   ("KMP_FORCE_REDUCTION", "abc"), ("KMP_FORKJOIN_BARRIER", ""), ("KMP_CPUINFO_FILE", "abc"),
@@ -84,8 +84,8 @@ final class HabitEnvironmentTests: XCTestCase {
 
     /// The grammar itself: what is tidied, capped, or dropped.
     func testOpenMPFixes() {
-        func fix(_ name: String, _ value: String, cpus: Int = 4) -> EnvironmentCheck.Fix? {
-            EnvironmentCheck.openMPFixes([name: value], cpus: cpus).first
+        func fix(_ name: String, _ value: String, cpus: Int = 4) -> OpenMPEnvironment.Fix? {
+            OpenMPEnvironment.fixes([name: value], cpus: cpus).first
         }
         XCTAssertNil(fix("OMP_NUM_THREADS", "4,2"))
         XCTAssertEqual(fix("OMP_NUM_THREADS", " 3 , 2")?.value, "3,2")

@@ -36,8 +36,10 @@ public enum LinearProbes {
                 throw DnicError("\(layer == 0 ? "the input" : "hidden layer \(layer)"): \(error.message)", status: error.status)
             }
             results.append(Result(layer: layer, width: width,
-                                  trainAccuracy: try accuracy(trainX, count: train.count, width: width, w: w, classes: classes, labels: train.labels),
-                                  testAccuracy: try accuracy(testX, count: test.count, width: width, w: w, classes: classes, labels: test.labels)))
+                                  trainAccuracy: try accuracy(trainX, count: train.count, width: width, w: w, classes: classes,
+                                                              labels: train.labels),
+                                  testAccuracy: try accuracy(testX, count: test.count, width: width, w: w, classes: classes,
+                                                             labels: test.labels)))
         }
         return results
     }
@@ -53,7 +55,8 @@ public enum LinearProbes {
             }
         }
         if status == DNIC_ERR_UNAVAILABLE {
-            throw DnicError("linear probes need LAPACK: the BLAS library dnic loaded has none (see `dnic info`; DNIC_BLAS=builtin loads no BLAS)")
+            throw DnicError("linear probes need LAPACK: the BLAS library dnic loaded has none (see `dnic info`; "
+                            + "DNIC_BLAS=builtin loads no BLAS)")
         }
         if status == DNIC_ERR_ARG, lambda == 0 {
             // dposv: the normal equations are singular, as they are for a

@@ -103,6 +103,27 @@ public enum LossSurface {
         return Snapshot(step: step, trueLoss: trueLoss.map(Float.init), layers: layers)
     }
 
+    /// Snapshots of a run in training, each taken right after one of
+    /// `steps` (an observer for Trainer.run's afterStep or RunStore.run's
+    /// observe): how `dnic analyze loss-surface --at` and Figure 2 take them.
+    public final class Recorder {
+        public let steps: [Int]
+        let grid: Dataset
+        let loss: LossKind
+        public private(set) var snapshots = [Snapshot]()
+
+        public init(steps: [Int], grid: Dataset, loss: LossKind) {
+            self.steps = steps
+            self.grid = grid
+            self.loss = loss
+        }
+
+        public func observe(_ trainer: Trainer) throws {
+            let step = trainer.state.step
+            if steps.contains(step) { snapshots.append(try snapshot(trainer.network, trainer.dni, grid: grid, loss: loss, step: step)) }
+        }
+    }
+
     /// A snapshot's panels: the true loss, then the implied loss at each
     /// interface (bottom first); `outputBoundary` names the interface on p.
     public static func panels(_ s: Snapshot, outputBoundary: Int, prefix: String = "") -> [HeatmapPanel] {

@@ -18,7 +18,7 @@ public enum RDM {
                 throw DnicError("\(data.name): class \(c) has \(rows.count) test points; the RDM takes \(perClass) of each")
             }
             var order = rows.map { Int32($0) }
-            try DnicError.check(dnic_shuffle(&order, order.count, &rng), "choosing RDM points")
+            shuffle(&order, rng: &rng)
             chosen += order.prefix(perClass).map { Int($0) }.sorted()
         }
         return chosen
@@ -38,7 +38,8 @@ public enum RDM {
         var g = [Float](repeating: 0, count: n * n)
         z.withUnsafeBufferPointer { zp in
             g.withUnsafeMutableBufferPointer { gp in
-                dnic_sgemm(0, 1, Int32(n), Int32(n), Int32(d), 1, zp.baseAddress, Int32(d), zp.baseAddress, Int32(d), 0, gp.baseAddress, Int32(n))
+                dnic_sgemm(0, 1, Int32(n), Int32(n), Int32(d), 1, zp.baseAddress, Int32(d), zp.baseAddress, Int32(d), 0, gp.baseAddress,
+                           Int32(n))
             }
         }
         return g.map { 1 - $0 }

@@ -195,9 +195,8 @@ public struct TrainBenchmark {
         let config = self.config()
         let split = DataSplit(train: data, validation: nil, test: data.subset(Array(0..<batch), name: "probe"))
         let trainer = try Trainer(config: config, data: split)
-        var order = (0..<data.count).map { Int32($0) }
         var rng: UInt64 = 7
-        try DnicError.check(dnic_shuffle(&order, order.count, &rng), "shuffle")
+        let order = shuffledIndices(data.count, rng: &rng)
         var batches = BatchGatherer(data: data, batch: batch)
         var position = 0
         func step() throws {

@@ -259,7 +259,7 @@ public enum Checkpoint {
         }
         if let pending = meta["run_log_pending"] {
             // it goes into a log: one of this run's records, nothing else
-            guard let record = LogContinuation.Record(ArraySlice(pending.utf8)), !pending.contains("\n"),
+            guard let record = MetricsLogReader.Record(pending.utf8), !pending.contains("\n"),
                   record.run == outputs.identity?.run, record.step <= state.step else {
                 throw bad("metadata run_log_pending '\(messageText(pending))' is not one of this run's log records")
             }

@@ -71,7 +71,7 @@ public final class DNI {
             for t in 0..<Int(dnic_iface_num_tensors(it)) {
                 var info = dnic_tensor_info()
                 _ = dnic_iface_tensor(it, Int32(t), &info)
-                let name = withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let name = cString(info.name)
                 let shape = info.cols == 1 ? [Int(info.rows)] : [Int(info.rows), Int(info.cols)]
                 out.append(("interface\(k).\(name)", shape, i, info.offset, info.size, info.trainable != 0))
             }

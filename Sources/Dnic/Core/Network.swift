@@ -107,7 +107,7 @@ public final class Network {
         (0..<Int(dnic_net_num_tensors(handle))).map { i in
             var info = dnic_tensor_info()
             _ = dnic_net_tensor(handle, Int32(i), &info)
-            let name = withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = cString(info.name)
             let shape = info.cols == 1 ? [Int(info.rows)] : [Int(info.rows), Int(info.cols)]
             return (name, shape, info.offset, info.size)
         }

@@ -103,7 +103,8 @@ public final class Pipeline {
     public func importInflight(_ f: Inflight) throws {
         let st = dnic_pipe_import_inflight(handle, f.values, f.values.count, f.ints, f.ints.count)
         if st == DNIC_ERR_ARG {
-            throw DnicError("the checkpoint's batches in flight (metadata pipeline_inflight, tensor pipeline.inflight) are garbled or do not fit its network", status: st)
+            throw DnicError("the checkpoint's batches in flight (metadata pipeline_inflight, tensor pipeline.inflight) are garbled or do "
+                            + "not fit its network", status: st)
         }
         try DnicError.check(st, "restoring the batches in flight")
     }

@@ -272,7 +272,8 @@ private struct CSVRows {
             throw DataError("\(path):\(line):\(column): label \(label) \(outsideClasses(classes))")
         }
         if classes == nil, label >= maxClasses {
-            throw DataError("\(path):\(line):\(column): label \(label) is too large: at most \(maxClasses) classes (is field \(labelIndex + 1) the label?)")
+            throw DataError("\(path):\(line):\(column): label \(label) is too large: at most \(maxClasses) classes (is field "
+                            + "\(labelIndex + 1) the label?)")
         }
         return label
     }
@@ -360,7 +361,8 @@ func parseCSVFile(_ path: String, labelColumn: Int, width: (fields: Int, source:
         }
         atEnd = filled + got < buffer.count
         if consumed + filled + got > limit {
-            throw DataError("\(reader.shownPath): \(reader.isGzip ? "decompresses to" : "holds") more than \(limit) bytes, the most dnic reads from one CSV file")
+            throw DataError("\(reader.shownPath): \(reader.isGzip ? "decompresses to" : "holds") more than \(limit) bytes, the most "
+                            + "dnic reads from one CSV file")
         }
         let start = consumed == 0 && filled == 0 && buffer.withUnsafeBufferPointer { hasBOM($0, at: 0, end: got) } ? 3 : 0
         filled += got

@@ -156,7 +156,8 @@ public struct DataRecord: Codable, Equatable, Sendable {
         let name = pathText(checkpoint)
         if read.files.isEmpty || files.isEmpty {
             guard read.data == data, read.seed == seed, read.files.isEmpty, files.isEmpty else {
-                return "\(pathText(read.data)) (\(read.filesText)) is not the data \(name) was trained or tested on (\(pathText(data)): \(filesText))"
+                return "\(pathText(read.data)) (\(read.filesText)) is not the data \(name) was trained or tested on "
+                       + "(\(pathText(data)): \(filesText))"
             }
             return nil
         }
@@ -191,18 +192,21 @@ public struct DataRecord: Codable, Equatable, Sendable {
             for (f, path) in zip(files, source.files.map(\.path)) {
                 let now = try DataFile.measure(role: f.role, path: path)
                 guard f.sameBytes(now) ?? (f.path == now.path) else {
-                    throw DataError("{data} \(pathText(given.description)): \(pathText(now.path)) is not the run's \(f.role.rawValue) file \(pathText(f.path)): \(f.difference(from: now))")
+                    throw DataError("{data} \(pathText(given.description)): \(pathText(now.path)) is not the run's \(f.role.rawValue) "
+                                    + "file \(pathText(f.path)): \(f.difference(from: now))")
                 }
             }
             return
         }
         for f in files {
             guard FileManagerProbe.kind(f.path) != .missing else {
-                throw DataError("\(pathText(f.path)), the run's \(f.role.rawValue) file, is missing; restore it, or pass {data} with a copy of it")
+                throw DataError("\(pathText(f.path)), the run's \(f.role.rawValue) file, is missing; restore it, or "
+                                + "pass {data} with a copy of it")
             }
             let now = try DataFile.measure(role: f.role, path: f.path)
             if f.sameBytes(now) == false {
-                throw DataError("\(pathText(f.path)), the run's \(f.role.rawValue) file, has changed since the run was saved: \(f.change(to: now)); the run continues only on the data it was trained on")
+                throw DataError("\(pathText(f.path)), the run's \(f.role.rawValue) file, has changed since the run was saved: "
+                                + "\(f.change(to: now)); the run continues only on the data it was trained on")
             }
         }
     }

@@ -171,7 +171,8 @@ func loadIDXFiles(_ location: IDXLocation, classes: Int, name: String) throws ->
     let test = try loadIDX(images: location.testImages, labels: location.testLabels, classes: classes,
                            name: name + "/test")
     guard train.dim == test.dim else {
-        throw DataError("\(pathText(location.testImages)): images have \(test.dim) pixels but \(fileName(location.trainImages)) has \(train.dim)")
+        throw DataError("\(pathText(location.testImages)): images have \(test.dim) pixels but "
+                        + "\(fileName(location.trainImages)) has \(train.dim)")
     }
     return DataSplit(train: train, test: test)
 }

@@ -12,11 +12,14 @@ enum KnownDataset {
     static let mnistEnvironment = "DNIC_MNIST_DIR"
 
     static let fashionMNISTHint =
-        "install it with `apt-get install dataset-fashion-mnist` or set \(fashionMNISTEnvironment) to a directory holding the four IDX files"
+        "install it with `apt-get install dataset-fashion-mnist` or set \(fashionMNISTEnvironment) to a "
+        + "directory holding the four IDX files"
     static let mnistHint =
-        "no Debian package provides MNIST: download its four IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) into a directory and use {data} idx:DIR, or set \(mnistEnvironment)"
+        "no Debian package provides MNIST: download its four IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
+        + "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) into a directory and use {data} idx:DIR, or set \(mnistEnvironment)"
     static let idxHint =
-        "idx:DIR expects train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte there, each raw or .gz"
+        "idx:DIR expects train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
+        + "t10k-labels-idx1-ubyte there, each raw or .gz"
 
     /// The environment variable wins when set and non-empty.
     static func directory(_ variable: String, default fallback: String, environment: [String: String]) -> String {

@@ -83,7 +83,8 @@ private func checkFits(_ reader: GzipFileReader, _ claim: PayloadClaim) throws {
     let available = reader.maxContentBytes - min(claim.header, reader.maxContentBytes)
     guard claim.bytes > available else { return }
     if reader.isGzip {
-        throw DataError("\(reader.shownPath): truncated: header declares \(claim.declared) but a \(reader.fileSize ?? 0)-byte gzip file cannot hold more than \(available)")
+        throw DataError("\(reader.shownPath): truncated: header declares \(claim.declared) but a \(reader.fileSize ?? 0)-byte gzip file "
+                        + "cannot hold more than \(available)")
     }
     throw truncated(reader, claim, holds: available)
 }

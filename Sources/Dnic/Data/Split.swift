@@ -35,10 +35,7 @@ struct DataRandom {
 
     /// A uniformly random permutation of 0..<n (Fisher-Yates in the core).
     mutating func permutation(_ n: Int) -> [Int] {
-        var idx = (0 ..< n).map { Int32($0) }
-        let status = idx.withUnsafeMutableBufferPointer { dnic_shuffle($0.baseAddress, n, &state) }
-        precondition(status == DNIC_OK, "dnic_shuffle failed")
-        return idx.map(Int.init)
+        shuffledIndices(n, rng: &state).map(Int.init)
     }
 }
 

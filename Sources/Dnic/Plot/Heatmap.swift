@@ -11,7 +11,8 @@ public struct HeatmapPanel {
     public var values: [Double]
 
     public init(title: String, rows: Int, cols: Int, values: [Double]) {
-        precondition(rows > 0 && cols > 0 && values.count == rows * cols, "heatmap panel \(title): \(values.count) values for \(rows)x\(cols)")
+        precondition(rows > 0 && cols > 0 && values.count == rows * cols,
+                     "heatmap panel \(title): \(values.count) values for \(rows)x\(cols)")
         self.title = title
         self.rows = rows
         self.cols = cols
@@ -92,7 +93,8 @@ public struct HeatmapFigure {
     /// stands alone) with every panel's title and its colour bar's values.
     public func svg(embedding png: Data) -> String {
         var out = SVG.header(width: width, height: height)
-        out += "<image x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" href=\"data:image/png;base64,\(png.base64EncodedString())\"/>\n"
+        out += "<image x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" "
+               + "href=\"data:image/png;base64,\(png.base64EncodedString())\"/>\n"
         for (i, p) in panels.enumerated() {
             let (x0, y0) = origin(i)
             let (low, high) = p.range

@@ -4,7 +4,8 @@ import Foundation
 enum SVG {
     static func header(width: Int, height: Int) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" +
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"sans-serif\">\n" +
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" "
+            + "font-family=\"sans-serif\">\n" +
             "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     }
 
@@ -105,17 +106,21 @@ public struct LinePlot {
         var out = SVG.header(width: Self.width, height: Self.height)
         out += SVG.text(title, x: Self.left + w / 2, y: 22, size: 14, anchor: "middle")
         out += "<g class=\"axes\" stroke=\"black\" fill=\"none\">\n"
-        out += "<line x1=\"\(SVG.fmt(Self.left))\" y1=\"\(SVG.fmt(Self.top + h))\" x2=\"\(SVG.fmt(Self.left + w))\" y2=\"\(SVG.fmt(Self.top + h))\"/>\n"
-        out += "<line x1=\"\(SVG.fmt(Self.left))\" y1=\"\(SVG.fmt(Self.top))\" x2=\"\(SVG.fmt(Self.left))\" y2=\"\(SVG.fmt(Self.top + h))\"/>\n"
+        out += "<line x1=\"\(SVG.fmt(Self.left))\" y1=\"\(SVG.fmt(Self.top + h))\" x2=\"\(SVG.fmt(Self.left + w))\" "
+               + "y2=\"\(SVG.fmt(Self.top + h))\"/>\n"
+        out += "<line x1=\"\(SVG.fmt(Self.left))\" y1=\"\(SVG.fmt(Self.top))\" x2=\"\(SVG.fmt(Self.left))\" "
+               + "y2=\"\(SVG.fmt(Self.top + h))\"/>\n"
         out += "</g>\n"
         let xTicks = integerX ? Array(stride(from: ceil(x0), through: floor(x1), by: max(1, ((x1 - x0) / 10).rounded(.up))))
                               : SVG.ticks(x0, x1)
         for t in xTicks where t >= x0 && t <= x1 {
-            out += "<line x1=\"\(SVG.fmt(px(t)))\" y1=\"\(SVG.fmt(Self.top + h))\" x2=\"\(SVG.fmt(px(t)))\" y2=\"\(SVG.fmt(Self.top + h + 5))\" stroke=\"black\"/>\n"
+            out += "<line x1=\"\(SVG.fmt(px(t)))\" y1=\"\(SVG.fmt(Self.top + h))\" x2=\"\(SVG.fmt(px(t)))\" "
+                   + "y2=\"\(SVG.fmt(Self.top + h + 5))\" stroke=\"black\"/>\n"
             out += SVG.text(SVG.number(t), x: px(t), y: Self.top + h + 18, size: 11, anchor: "middle")
         }
         for t in SVG.ticks(y0, y1) where t >= y0 && t <= y1 {
-            out += "<line x1=\"\(SVG.fmt(Self.left - 5))\" y1=\"\(SVG.fmt(py(t)))\" x2=\"\(SVG.fmt(Self.left))\" y2=\"\(SVG.fmt(py(t)))\" stroke=\"black\"/>\n"
+            out += "<line x1=\"\(SVG.fmt(Self.left - 5))\" y1=\"\(SVG.fmt(py(t)))\" x2=\"\(SVG.fmt(Self.left))\" "
+                   + "y2=\"\(SVG.fmt(py(t)))\" stroke=\"black\"/>\n"
             out += SVG.text(SVG.number(t), x: Self.left - 8, y: py(t) + 4, size: 11, anchor: "end")
         }
         out += SVG.text(xLabel, x: Self.left + w / 2, y: Double(Self.height) - 14, size: 12, anchor: "middle")
@@ -123,7 +128,8 @@ public struct LinePlot {
         let labelled = marks.count <= 8
         for m in marks where m.x >= x0 && m.x <= x1 {
             let colour = m.series.map { Self.palette[$0 % Self.palette.count] } ?? "#888"
-            out += "<line class=\"mark\" x1=\"\(SVG.fmt(px(m.x)))\" y1=\"\(SVG.fmt(Self.top))\" x2=\"\(SVG.fmt(px(m.x)))\" y2=\"\(SVG.fmt(Self.top + h))\" stroke=\"\(colour)\" stroke-dasharray=\"4 3\"/>\n"
+            out += "<line class=\"mark\" x1=\"\(SVG.fmt(px(m.x)))\" y1=\"\(SVG.fmt(Self.top))\" x2=\"\(SVG.fmt(px(m.x)))\" "
+                   + "y2=\"\(SVG.fmt(Self.top + h))\" stroke=\"\(colour)\" stroke-dasharray=\"4 3\"/>\n"
             if labelled, !m.label.isEmpty { out += SVG.text(m.label, x: px(m.x), y: Self.top - 4, size: 10, anchor: "middle") }
         }
         if !marks.isEmpty {
@@ -140,7 +146,8 @@ public struct LinePlot {
             for p in pts { out += "<circle cx=\"\(SVG.fmt(px(p.x)))\" cy=\"\(SVG.fmt(py(p.y)))\" r=\"3\" fill=\"\(colour)\"/>\n" }
             out += "</g>\n"
             let ly = Self.top + 12 + Double(i) * 18, lx = Self.left + w + 16
-            out += "<line x1=\"\(SVG.fmt(lx))\" y1=\"\(SVG.fmt(ly - 4))\" x2=\"\(SVG.fmt(lx + 22))\" y2=\"\(SVG.fmt(ly - 4))\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash)/>\n"
+            out += "<line x1=\"\(SVG.fmt(lx))\" y1=\"\(SVG.fmt(ly - 4))\" x2=\"\(SVG.fmt(lx + 22))\" y2=\"\(SVG.fmt(ly - 4))\" "
+                   + "stroke=\"\(colour)\" stroke-width=\"2\"\(dash)/>\n"
             out += SVG.text(s.label, x: lx + 28, y: ly, size: 11)
         }
         return out + "</svg>\n"

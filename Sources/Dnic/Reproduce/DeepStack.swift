@@ -74,7 +74,11 @@ enum DeepStack {
     static let kinds = ["backprop", "sg-single", "sg-every"]
 
     static func setupText(_ s: Settings, _ r: Reproduction) -> String {
-        "\(s.hidden) hidden layers × \(s.width) relu with batch norm, softmax cross-entropy, Adam, batch 64, \(s.steps.map { "\($0) steps" } ?? "\(s.epochs ?? 0) epochs"), L2 penalty \(SVGNumber(s.l2)) on the weights; backprop and the single SG (after hidden layer \(s.single), linear cDNI) at lr 1e-3; the SG-everywhere model (an SG after each of hidden layers 1–\(s.hidden - 1), bootstrapped targets) at network lr \(SVGNumber(s.everyLR)) and interface lr \(SVGNumber(s.everySGLR)): with lr 1e-3 it does not train (test accuracy 0.18 after 3 epochs), at 1e-4 it reaches 0.78 (calibrated on 20 × 256)."
+        "\(s.hidden) hidden layers × \(s.width) relu with batch norm, softmax cross-entropy, Adam, batch 64, "
+        + "\(s.steps.map { "\($0) steps" } ?? "\(s.epochs ?? 0) epochs"), L2 penalty \(SVGNumber(s.l2)) on the weights; backprop and the "
+        + "single SG (after hidden layer \(s.single), linear cDNI) at lr 1e-3; the SG-everywhere model (an SG after each of hidden layers "
+        + "1–\(s.hidden - 1), bootstrapped targets) at network lr \(SVGNumber(s.everyLR)) and interface lr \(SVGNumber(s.everySGLR)): "
+        + "with lr 1e-3 it does not train (test accuracy 0.18 after 3 epochs), at 1e-4 it reaches 0.78 (calibrated on 20 × 256)."
     }
 
     /// The three trained models (each run or found complete).

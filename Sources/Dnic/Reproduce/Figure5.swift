@@ -18,25 +18,35 @@ public enum Figure5: PaperResult {
         try AtomicFile.write(try jsonData(rows), to: try r.path(id, "fig5.json"), what: "the norms")
         let plot = AnalysisPlots.norms(rows.map { (.init(label: $0.model, boundaries: $0.boundaries), $0.shares) })
         try plot.write(to: try r.path(id, "fig5.svg"))
-        report.figures = [.init(file: "fig5.svg", caption: "Normalised squared Frobenius norm of each hidden layer's weight matrix: backprop, a single SG after hidden layer \(s.single) (dashed) and an SG between every pair of layers (SG*).")]
+        report.figures = [.init(file: "fig5.svg", caption: "Normalised squared Frobenius norm of each hidden layer's weight matrix: "
+                                                           + "backprop, a single SG after hidden layer \(s.single) (dashed) and an SG "
+                                                           + "between every pair of layers (SG*).")]
         report.tables.append(.init(caption: "Weight-norm shares", header: ["model", "slope per layer", "first layer", "last layer"],
-                                   rows: rows.map { [$0.model, String(format: "%+.2e", DeepStack.slope($0.shares)), fixed($0.shares.first ?? .nan), fixed($0.shares.last ?? .nan)] }))
+                                   rows: rows.map { row in
+                                       [row.model, String(format: "%+.2e", DeepStack.slope(row.shares)), fixed(row.shares.first ?? .nan),
+                                        fixed(row.shares.last ?? .nan)]
+                                   }))
         let bpSlope = DeepStack.slope(rows[0].shares), everySlope = DeepStack.slope(rows[2].shares)
         report.findings.append(.init(
             paper: "with backprop the norms increase slowly towards the output.",
             ours: "backprop's shares have a least-squares slope of \(String(format: "%+.2e", bpSlope)) per layer.",
-            verdict: bpSlope > 0 ? .reproduced : .not, rule: "reproduced when the slope of backprop's shares over the layers is positive"))
+            verdict: bpSlope > 0 ? .reproduced : .not,
+            rule: "reproduced when the slope of backprop's shares over the layers is positive"))
         report.findings.append(.init(
             paper: "with an SG between every two layers the norms start high and decrease towards the output.",
-            ours: "the SG-everywhere model's shares have a slope of \(String(format: "%+.2e", everySlope)) per layer (first layer \(fixed(rows[2].shares.first ?? .nan)), last \(fixed(rows[2].shares.last ?? .nan))).",
-            verdict: everySlope < 0 ? .reproduced : .not, rule: "reproduced when the slope of its shares is negative"))
+            ours: "the SG-everywhere model's shares have a slope of \(String(format: "%+.2e", everySlope)) per layer (first layer "
+                  + "\(fixed(rows[2].shares.first ?? .nan)), last \(fixed(rows[2].shares.last ?? .nan))).",
+            verdict: everySlope < 0 ? .reproduced : .not,
+            rule: "reproduced when the slope of its shares is negative"))
         let k = s.single
         let below = DeepStack.correlation(Array(rows[1].shares[0 ..< k]), Array(rows[0].shares[0 ..< k]))
         let above = DeepStack.correlation(Array(rows[1].shares[k...]), Array(rows[0].shares[k...]))
         report.findings.append(.init(
             paper: "with a single SG, the norms after the SG resemble backprop's, while before it they are more chaotic.",
-            ours: "correlation of the single-SG model's shares with backprop's: \(fixed(above, 2)) above the SG, \(fixed(below, 2)) below it.",
-            verdict: above > below ? .reproduced : .not, rule: "reproduced when the correlation with backprop's profile is higher above the SG than below it"))
+            ours: "correlation of the single-SG model's shares with backprop's: \(fixed(above, 2)) above the SG, "
+                  + "\(fixed(below, 2)) below it.",
+            verdict: above > below ? .reproduced : .not,
+            rule: "reproduced when the correlation with backprop's profile is higher above the SG than below it"))
         return report
     }
 }

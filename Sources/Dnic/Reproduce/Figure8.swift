@@ -12,7 +12,9 @@ public enum Figure8: PaperResult {
         let split = try r.data(r.options.data)
         // the probes' training set: all of it (quick: the first 1,000 points)
         let probeTrain = r.options.quick ? split.train.subset(Array(0 ..< min(1000, split.train.count))) : split.train
-        report.setup = DeepStack.setupText(s, r) + " Probes: ridge least squares (penalty \(SVGNumber(LinearProbes.defaultRidge)) per row) from a layer's activations to one-hot labels, fitted on \(probeTrain.count) training points, argmax accuracy on them and on the test set."
+        report.setup = DeepStack.setupText(s, r) + " Probes: ridge least squares (penalty \(SVGNumber(LinearProbes.defaultRidge)) per "
+                                                   + "row) from a layer's activations to one-hot labels, fitted on \(probeTrain.count) "
+                                                   + "training points, argmax accuracy on them and on the test set."
         struct Row: Codable { var model: String; var boundaries: [Int]; var layers: [LinearProbes.Result] }
         var rows = [Row]()
         for m in models {
@@ -22,25 +24,36 @@ public enum Figure8: PaperResult {
                             layers: try LinearProbes.run(m.network, train: probeTrain, test: split.test)))
         }
         var csv = "model,layer,width,train_accuracy,test_accuracy\n"
-        for row in rows { for l in row.layers { csv += "\(csvField(row.model)),\(l.layer),\(l.width),\(l.trainAccuracy),\(l.testAccuracy)\n" } }
+        for row in rows {
+            for l in row.layers { csv += "\(csvField(row.model)),\(l.layer),\(l.width),\(l.trainAccuracy),\(l.testAccuracy)\n" }
+        }
         try AtomicFile.write(Data(csv.utf8), to: try r.path(id, "fig8.csv"), what: "the probes")
         try AtomicFile.write(try jsonData(rows), to: try r.path(id, "fig8.json"), what: "the probes")
         let plot = AnalysisPlots.probes(rows.map { (.init(label: $0.model, boundaries: $0.boundaries), $0.layers) })
         try plot.write(to: try r.path(id, "fig8.svg"))
-        report.figures = [.init(file: "fig8.svg", caption: "Accuracy of a linear probe on each layer (0 = the input) on its training points and on the test set: backprop, a single SG after hidden layer \(s.single) and an SG between every pair of layers.")]
-        report.tables.append(.init(caption: "Probe accuracy (train / test)", header: ["model"] + [0, 1, 2, s.single, s.hidden].map { "layer \($0)" },
-                                   rows: rows.map { row in [row.model] + [0, 1, 2, s.single, s.hidden].map { "\(fixed(row.layers[$0].trainAccuracy, 3)) / \(fixed(row.layers[$0].testAccuracy, 3))" } }))
+        report.figures = [.init(file: "fig8.svg", caption: "Accuracy of a linear probe on each layer (0 = the input) on its training "
+                                                           + "points and on the test set: backprop, a single SG after hidden layer "
+                                                           + "\(s.single) and an SG between every pair of layers.")]
+        let columns = [0, 1, 2, s.single, s.hidden]
+        report.tables.append(.init(caption: "Probe accuracy (train / test)", header: ["model"] + columns.map { "layer \($0)" },
+                                   rows: rows.map { row in [row.model] + columns.map { l in
+                                       "\(fixed(row.layers[l].trainAccuracy, 3)) / \(fixed(row.layers[l].testAccuracy, 3))"
+                                   } }))
         let bp2 = rows[0].layers[2].trainAccuracy, sg2 = rows[1].layers[2].trainAccuracy
         report.findings.append(.init(
-            paper: "as with backprop, probes on the SG-based model reach 100% training accuracy after the first two hidden layers (the layers before the SG learn something useful).",
+            paper: "as with backprop, probes on the SG-based model reach 100% training accuracy after the first two hidden layers (the "
+                   + "layers before the SG learn something useful).",
             ours: "probe training accuracy on hidden layer 2: single SG \(fixed(sg2)), backprop \(fixed(bp2)).",
             verdict: sg2 >= 0.99 ? .reproduced : sg2 >= bp2 - 0.01 ? .partly : .not,
-            rule: "reproduced when the single-SG model's layer-2 probe separates its training points (≥ 0.99); partly when it is within 0.01 of backprop's"))
+            rule: "reproduced when the single-SG model's layer-2 probe separates its training points (≥ 0.99); partly when it "
+                  + "is within 0.01 of backprop's"))
         let every = rows[2].layers
         let peak = every.map(\.testAccuracy).max() ?? .nan, lastAcc = every.last?.testAccuracy ?? .nan
         report.findings.append(.init(
             paper: "with an SG between every pair of layers each layer contributes a small amount to the final solution.",
-            ours: "the SG-everywhere model's probe test accuracy goes from \(fixed(every[0].testAccuracy, 3)) (input) to \(fixed(every[1].testAccuracy, 3)) (h1), peaks at \(fixed(peak, 3)) and ends at \(fixed(lastAcc, 3)); backprop's last layer \(fixed(rows[0].layers.last?.testAccuracy ?? .nan, 3)).",
+            ours: "the SG-everywhere model's probe test accuracy goes from \(fixed(every[0].testAccuracy, 3)) (input) to "
+                  + "\(fixed(every[1].testAccuracy, 3)) (h1), peaks at \(fixed(peak, 3)) and ends at \(fixed(lastAcc, 3)); backprop's "
+                  + "last layer \(fixed(rows[0].layers.last?.testAccuracy ?? .nan, 3)).",
             verdict: (every.last?.testAccuracy ?? 0) > every[1].testAccuracy ? .reproduced : .not,
             rule: "reproduced when its last layer's probe beats its first hidden layer's (layers keep adding to the solution)"))
         return report

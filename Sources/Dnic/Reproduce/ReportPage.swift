@@ -51,7 +51,8 @@ public enum ReportPage {
         h1 { font-size: 1.9rem; line-height: 1.25; margin-bottom: 0.2rem; }
         h2 { font-size: 1.45rem; border-top: 1px solid #ddd; padding-top: 1.6rem; margin-top: 2.6rem; }
         .sub { color: #555; margin-top: 0; }
-        code { font-family: "DejaVu Sans Mono", Menlo, monospace; font-size: 0.86em; background: #f1f1ec; padding: 0.05em 0.3em; border-radius: 3px; }
+        code { font-family: "DejaVu Sans Mono", Menlo, monospace; font-size: 0.86em; background: #f1f1ec; padding: 0.05em 0.3em; \
+        border-radius: 3px; }
         pre { background: #f1f1ec; padding: 0.6rem 0.8rem; overflow-x: auto; border-radius: 4px; }
         table { border-collapse: collapse; margin: 0.8rem 0 1.4rem; font-family: "Helvetica Neue", Arial, sans-serif; font-size: 0.9rem; }
         caption { caption-side: top; text-align: left; font-style: italic; padding-bottom: 0.3rem; font-family: Georgia, serif; }
@@ -80,7 +81,8 @@ public enum ReportPage {
             h += "<p>No results yet: run <code>dnic reproduce all --out DIR</code>.</p>\n"
         } else {
             if reports.contains(where: \.quick) {
-                h += "<p class=\"quick\">Results marked <b>quick</b> ran at reduced sizes (<code>--quick</code>): they check the qualitative claims only.</p>\n"
+                h += "<p class=\"quick\">Results marked <b>quick</b> ran at reduced sizes (<code>--quick</code>): they check the "
+                     + "qualitative claims only.</p>\n"
             }
             h += "<table id=\"verdicts\"><caption>Verdicts</caption><tr><th>result</th><th>verdict</th><th>data</th><th>compute</th></tr>\n"
             for r in reports {
@@ -98,7 +100,8 @@ public enum ReportPage {
         var h = "<section id=\"\(r.id)\">\n<h2>\(escape(r.title)) \(badge(r.verdict))</h2>\n"
         h += "<p class=\"meta\">Data: \(escape(r.data))\(r.quick ? " · <b>quick</b> sizes" : "")</p>\n<ul class=\"findings\">\n"
         for f in r.findings {
-            h += "<li>\(badge(f.verdict)) <b>Paper:</b> \(inline(f.paper)) <b>Ours:</b> \(inline(f.ours)) <span class=\"meta\">(rule: \(inline(f.rule)))</span></li>\n"
+            h += "<li>\(badge(f.verdict)) <b>Paper:</b> \(inline(f.paper)) <b>Ours:</b> \(inline(f.ours)) <span class=\"meta\">(rule: "
+                 + "\(inline(f.rule)))</span></li>\n"
         }
         h += "</ul>\n"
         for t in r.tables {
@@ -118,7 +121,8 @@ public enum ReportPage {
         h += "<p><b>Setup.</b> \(inline(r.setup))</p>\n"
         for n in r.notes { h += "<p><b>Note.</b> \(inline(n))</p>\n" }
         h += "<pre>\(escape(r.command))</pre>\n"
-        h += "<p class=\"meta\">\(r.runs) runs (\(r.skippedRuns) found complete in the directory) · \(ResultReport.duration(r.computeSeconds)) of compute · "
+        h += "<p class=\"meta\">\(r.runs) runs (\(r.skippedRuns) found complete in the directory) · "
+             + "\(ResultReport.duration(r.computeSeconds)) of compute · "
             + "\(ResultReport.duration(r.wallSeconds)) wall time of the last invocation · dnic \(escape(r.dnicVersion)) · "
             + "<a href=\"\(escape(r.id))/summary.md\">summary.md</a></p>\n</section>\n"
         return h

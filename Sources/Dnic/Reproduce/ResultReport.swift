@@ -160,14 +160,16 @@ public struct ResultReport: Codable, Sendable {
         }
         s += "\n"
         for t in tables {
-            s += "**\(t.caption)**\n\n| " + t.header.joined(separator: " | ") + " |\n|" + t.header.map { _ in "---" }.joined(separator: "|") + "|\n"
+            s += "**\(t.caption)**\n\n| " + t.header.joined(separator: " | ") + " |\n|"
+                + t.header.map { _ in "---" }.joined(separator: "|") + "|\n"
             for r in t.rows { s += "| " + r.joined(separator: " | ") + " |\n" }
             s += "\n"
         }
         for f in figures { s += "![\(f.caption)](\(f.file))\n\n*\(f.caption)*\n\n" }
         s += "Setup: \(setup)\n\n"
         for n in notes { s += "Note: \(n)\n\n" }
-        s += "Command: `\(command)` — \(runs) runs (\(skippedRuns) found complete), \(Self.duration(computeSeconds)) of compute, \(Self.duration(wallSeconds)) wall time this invocation; dnic \(dnicVersion).\n"
+        s += "Command: `\(command)` — \(runs) runs (\(skippedRuns) found complete), \(Self.duration(computeSeconds)) of compute, "
+             + "\(Self.duration(wallSeconds)) wall time this invocation; dnic \(dnicVersion).\n"
         return s
     }
 

@@ -57,19 +57,22 @@ public final class RunStore {
         let log = logPath(name), checkpoint = checkpointPath(name)
         let header = ConfigLine(data: config.data, config: config, extra: key)
         let headerText = try Self.line(header)
-        var lines = Self.lines(of: log)
-        if let first = lines.first, first != headerText {
+        let logged = MetricsLogReader(path: log) ?? MetricsLogReader(Data())
+        // its complete lines: a torn last line, written when the process was killed mid-write, is dropped
+        var lines = logged.lines.filter { !$0.isEmpty }
+        if let first = lines.first, logged.text(first) != headerText {
             guard reproduction.options.overwrite else {
-                throw DnicError("\(pathText(log)): was run with other settings; pass --overwrite to run it again, or use another --out")
+                throw DnicError("\(pathText(log)): was run with other settings; pass {option:overwrite} to run it again, "
+                                + "or use another {option:out}")
             }
             lines = []
         }
-        if let last = lines.last, let final = try? Self.decoder.decode(FinalLine<Result>.self, from: Data(last.utf8)) {
+        if let last = lines.last, let final = logged.decode(FinalLine<Result>.self, last) {
             if let damage = damagedCheckpoint(name, config: config, split: split, final: final.record) {
                 reproduction.progress.note("run \(name) has its final line, but \(damage): running it again")
             } else {
                 reproduction.progress.skipped(name, final: final.record)
-                let earlier = Self.evaluations(lines).filter { $0.step < final.record.step }
+                let earlier = logged.evaluations(in: lines).filter { $0.step < final.record.step }
                 return Outcome(evaluations: earlier + [final.record], result: final.result, trainer: nil, skipped: true)
             }
         }
@@ -77,21 +80,19 @@ public final class RunStore {
         // continue from the checkpoint when it belongs to this run
         var restoring: Checkpoint.Loaded?
         if continuation == .checkpoints, !lines.isEmpty, FileManager.default.fileExists(atPath: checkpoint),
-           let loaded = try? Checkpoint.load(path: checkpoint, maxBatch: Trainer.maxBatch(config, split)), Self.sameSettings(loaded.config, config) {
+           let loaded = try? Checkpoint.load(path: checkpoint, maxBatch: Trainer.maxBatch(config, split)),
+           Self.sameSettings(loaded.config, config) {
             restoring = loaded
         }
         let trainer = try Trainer(config: config, data: split, restoring: restoring)
         // the log holds what the run before the checkpoint logged, no more
-        var kept = [headerText]
-        if let restoring {
-            kept += lines.dropFirst().filter { line in
-                (try? Self.decoder.decode(EvaluationRecord.self, from: Data(line.utf8)))
-                    .map { $0.step <= restoring.step } ?? false
-            }
-        }
-        try AtomicFile.write(Data((kept.joined(separator: "\n") + "\n").utf8), to: log, what: "the run's log")
+        let kept = restoring.map { restoring in
+            lines.dropFirst().filter { logged.decode(EvaluationRecord.self, $0).map { $0.step <= restoring.step } ?? false }
+        } ?? []
+        try AtomicFile.write(Data(([headerText] + kept.map(logged.text)).map { $0 + "\n" }.joined().utf8), to: log,
+                             what: "the run's log")
         let writer = try LineWriter(path: log, mode: .append)
-        var evaluations = Self.evaluations(kept)
+        var evaluations = logged.evaluations(in: kept)
         reproduction.progress.started(name, steps: trainer.totalSteps, from: trainer.state.step)
         var final: EvaluationRecord
         var diverged = false
@@ -170,12 +171,6 @@ public final class RunStore {
         return a == b
     }
 
-    static let decoder: JSONDecoder = {
-        let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return d
-    }()
-
     static func line<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -188,21 +183,5 @@ public final class RunStore {
     /// `config` line, and only one `dnic reproduce` writes a DIR at a time.
     static func line(_ record: EvaluationRecord, event: String) throws -> String {
         try MetricsLog.line(record, event: event, identity: nil)
-    }
-
-    /// A file's complete lines (a torn last line, written when the process
-    /// was killed mid-write, is dropped); none when it is absent.
-    static func lines(of path: String) -> [String] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [] }
-        var text = String(decoding: data, as: UTF8.self)
-        if !text.hasSuffix("\n") { text = String(text[..<(text.lastIndex(of: "\n") ?? text.startIndex)]) }
-        return text.split(separator: "\n").map(String.init)
-    }
-
-    static func evaluations(_ lines: [String]) -> [EvaluationRecord] {
-        lines.compactMap { line in
-            guard line.contains("\"event\":\"eval\"") else { return nil }
-            return try? decoder.decode(EvaluationRecord.self, from: Data(line.utf8))
-        }
     }
 }

@@ -43,11 +43,23 @@ public enum Table1: PaperResult {
         let store = try r.store(id)
         let plan = rules.flatMap { rule in (1 ... seeds).map { (rule, UInt64($0)) } }
         func name(_ rule: Rule, _ seed: UInt64) -> String { "\(rule.rawValue)-seed\(seed)" }
-        r.progress.begin(id, runs: plan.map { Reproduction.planned(name($0.0, $0.1), config($0.0, seed: $0.1, quick: r.options.quick, data: r.options.data), split: split) })
+        r.progress.begin(id, runs: plan.map { rule, seed in
+            Reproduction.planned(name(rule, seed), config(rule, seed: seed, quick: r.options.quick, data: r.options.data), split: split)
+        })
         var report = ResultReport(id: id, title: "Table 1 — one mechanism for six learning rules", data: r.imageDataName,
                                   command: r.command(id), quick: r.options.quick,
-                                  setup: "3 hidden layers × 256 relu with batch norm, softmax cross-entropy, Adam lr 1e-3 (network and interfaces), batch 64, \(r.options.quick ? "400 steps" : "5 epochs"), \(seeds) seed(s); each rule is dnic's preset (`dnic train --rule R`): sg and sgprop a linear label-conditioned interface after hidden layer 2 with bootstrapped targets (sgprop α = 0.1), fa/dfa/kickback an interface after every hidden layer.")
-        struct Row: Codable { var rule: String; var seed: UInt64; var testAccuracy: Double; var trainSeconds: Double; var samplesPerSecond: Double }
+                                  setup: "3 hidden layers × 256 relu with batch norm, softmax cross-entropy, Adam lr 1e-3 (network and "
+                                         + "interfaces), batch 64, \(r.options.quick ? "400 steps" : "5 epochs"), \(seeds) seed(s); each "
+                                         + "rule is dnic's preset (`dnic train --rule R`): sg and sgprop a linear label-conditioned "
+                                         + "interface after hidden layer 2 with bootstrapped targets (sgprop α = 0.1), fa/dfa/kickback an "
+                                         + "interface after every hidden layer.")
+        struct Row: Codable {
+            var rule: String
+            var seed: UInt64
+            var testAccuracy: Double
+            var trainSeconds: Double
+            var samplesPerSecond: Double
+        }
         var rows = [Row]()
         for (rule, seed) in plan {
             let c = config(rule, seed: seed, quick: r.options.quick, data: r.options.data)
@@ -57,7 +69,8 @@ public enum Table1: PaperResult {
             if outcome.skipped { report.skippedRuns += 1 }
             let seconds = f.epoch * Double(split.train.count) / max(f.samplesPerSecond, 1e-9)
             report.computeSeconds += f.seconds
-            rows.append(Row(rule: rule.rawValue, seed: seed, testAccuracy: f.testAccuracy, trainSeconds: seconds, samplesPerSecond: f.samplesPerSecond))
+            rows.append(Row(rule: rule.rawValue, seed: seed, testAccuracy: f.testAccuracy, trainSeconds: seconds,
+                            samplesPerSecond: f.samplesPerSecond))
         }
         var csv = "rule,seed,test_accuracy,train_seconds,samples_per_sec\n"
         for row in rows { csv += "\(row.rule),\(row.seed),\(row.testAccuracy),\(row.trainSeconds),\(row.samplesPerSecond)\n" }
@@ -66,7 +79,8 @@ public enum Table1: PaperResult {
 
         let chance = 1 / Double(max(split.train.classes, 2))
         let margin = 0.25
-        var table = ResultReport.Table(caption: "Table 1 (ours): each rule's row of the paper's unified view, and what it reached here (mean ± sd over \(seeds) seed(s))",
+        var table = ResultReport.Table(caption: "Table 1 (ours): each rule's row of the paper's unified view, and what it reached here "
+                                                + "(mean ± sd over \(seeds) seed(s))",
                                        header: ["rule", "prediction", "target", "interface loss", "update locked", "backward locked",
                                                 "test accuracy", "training time (s)", "samples/s"], rows: [])
         var learnt = 0
@@ -81,19 +95,24 @@ public enum Table1: PaperResult {
         }
         report.tables.append(table)
         report.findings.append(.init(
-            paper: "backprop, SG, SG+prop, FA, DFA and Kickback are one two-network system with an SG module, differing only in how the module is parametrised and what it fits; each is a working learning rule.",
-            ours: "all six run through dnic's one interface code path and \(learnt) of 6 beat chance (\(fixed(chance, 2))) by more than \(margin) in test accuracy: \(accuracies.joined(separator: ", ")).",
+            paper: "backprop, SG, SG+prop, FA, DFA and Kickback are one two-network system with an SG module, differing only in how the "
+                   + "module is parametrised and what it fits; each is a working learning rule.",
+            ours: "all six run through dnic's one interface code path and \(learnt) of 6 beat chance (\(fixed(chance, 2))) by more than "
+                  + "\(margin) in test accuracy: \(accuracies.joined(separator: ", ")).",
             verdict: Verdict.counting(learnt, of: rules.count),
             rule: "reproduced when every rule's test accuracy exceeds chance + \(margin) for every seed"))
         let bp = mean(rows.filter { $0.rule == "backprop" }.map(\.testAccuracy))
         let sg = mean(rows.filter { $0.rule == "sg" }.map(\.testAccuracy))
         let sgprop = mean(rows.filter { $0.rule == "sgprop" }.map(\.testAccuracy))
         report.findings.append(.init(
-            paper: "SG-trained networks reach accuracies close to backprop's; SG+prop (the SG loss propagated too) heavily stabilises learning.",
+            paper: "SG-trained networks reach accuracies close to backprop's; SG+prop (the SG loss propagated too) "
+                   + "heavily stabilises learning.",
             ours: "backprop \(fixed(bp)), SG \(fixed(sg)), SG+prop \(fixed(sgprop)).",
             verdict: sg >= bp - 0.03 && sgprop >= bp - 0.03 ? .reproduced : sg >= bp - 0.1 || sgprop >= bp - 0.1 ? .partly : .not,
             rule: "reproduced when SG and SG+prop are within 0.03 of backprop's mean test accuracy; partly when one is within 0.1"))
-        report.notes.append("Kickback's all-ones projection sums the output errors, which is identically zero under softmax cross-entropy: its hidden layers get no signal here and only the output layer (and batch norm's statistics) learn; the paper meant it for single-output tasks.")
+        report.notes.append("Kickback's all-ones projection sums the output errors, which is identically zero under softmax "
+                            + "cross-entropy: its hidden layers get no signal here and only the output layer (and batch norm's "
+                            + "statistics) learn; the paper meant it for single-output tasks.")
         return report
     }
 }

@@ -61,12 +61,18 @@ public enum Theorem1: PaperResult {
         let norm = best.reduce(0) { $0 + $1 * $1 }.squareRoot()
         let plan = ["backprop", "sg"].flatMap { m in settings.learningRates.map { (m, $0) } }
         func name(_ m: String, _ lr: Double) -> String { "\(m)-lr\(SVGNumber(lr))" }
-        r.progress.begin(id, runs: plan.map { Reproduction.planned(name($0.0, $0.1), config($0.0, lr: $0.1, settings: settings, split: split), split: split) })
+        r.progress.begin(id, runs: plan.map { m, lr in
+            Reproduction.planned(name(m, lr), config(m, lr: lr, settings: settings, split: split), split: split)
+        })
         let store = try r.store(id)
         var report = ResultReport(id: id, title: "Theorem 1 — linear SG on linear regression converges to the least-squares solution",
                                   data: "synth:linear-2d (2,000 Gaussian points in 2-D, labels by a random hyperplane)",
                                   command: r.command(id), quick: r.options.quick,
-                                  setup: "no hidden layer, MSE on one-hot labels, full-batch gradient descent for \(settings.steps) steps at learning rates \(settings.learningRates.map(SVGNumber).joined(separator: ", ")); the SG sits on the output p (s = pA + yB + C, zero-initialised, its own SGD at lr \(SVGNumber(settings.interfaceLR)); the paper's line search is not used). Distance: ‖P − P*‖/‖P*‖ over the training set, P* the least-squares fit (closed form).")
+                                  setup: "no hidden layer, MSE on one-hot labels, full-batch gradient descent for \(settings.steps) steps "
+                                         + "at learning rates \(settings.learningRates.map(SVGNumber).joined(separator: ", ")); the SG "
+                                         + "sits on the output p (s = pA + yB + C, zero-initialised, its own SGD at lr "
+                                         + "\(SVGNumber(settings.interfaceLR)); the paper's line search is not used). Distance: "
+                                         + "‖P − P*‖/‖P*‖ over the training set, P* the least-squares fit (closed form).")
         var curves = [Curve]()
         for (method, lr) in plan {
             var curve = Curve(method: method, lr: lr, steps: [], distances: [])
@@ -111,13 +117,19 @@ public enum Theorem1: PaperResult {
                                 })
                             })
         try plot.write(to: try r.path(id, "thm1.svg"))
-        report.tables.append(.init(caption: "Final relative distance of the outputs to the least-squares fit", header: ["method", "learning rate", "final distance"],
+        report.tables.append(.init(caption: "Final relative distance of the outputs to the least-squares fit",
+                                   header: ["method", "learning rate", "final distance"],
                                    rows: curves.map { [$0.method, SVGNumber($0.lr), scientific($0.final)] }))
-        report.figures.append(.init(file: "thm1.svg", caption: "Relative distance ‖P − P*‖/‖P*‖ (log10) of the outputs to the least-squares solution over full-batch training, backprop and a linear SG on the output, per learning rate."))
+        report.figures.append(.init(file: "thm1.svg", caption: "Relative distance ‖P − P*‖/‖P*‖ (log10) of the outputs to the "
+                                                               + "least-squares solution over full-batch training, backprop and a linear "
+                                                               + "SG on the output, per learning rate."))
         report.findings.append(.init(
-            paper: "linear regression trained through a linear SG module between its output and the loss converges to the global (least-squares) solution for a small enough learning rate (Theorem 1).",
-            ours: "\(reached) of the \(of) SG runs whose backprop twin converged reached the least-squares fit within 1e-3 (final distances \(curves.filter { $0.method == "sg" }.map { scientific($0.final) }.joined(separator: ", "))).",
-            verdict: verdict, rule: "reproduced when every SG run whose backprop twin converged (distance < 1e-3) converges too; partly when some do"))
+            paper: "linear regression trained through a linear SG module between its output and the loss converges to the global "
+                   + "(least-squares) solution for a small enough learning rate (Theorem 1).",
+            ours: "\(reached) of the \(of) SG runs whose backprop twin converged reached the least-squares fit within 1e-3 (final "
+                  + "distances \(curves.filter { $0.method == "sg" }.map { scientific($0.final) }.joined(separator: ", "))).",
+            verdict: verdict,
+            rule: "reproduced when every SG run whose backprop twin converged (distance < 1e-3) converges too; partly when some do"))
         return report
     }
 

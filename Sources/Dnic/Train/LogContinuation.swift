@@ -44,47 +44,28 @@ public enum LogContinuation {
         case refuse(String)
     }
 
-    /// One line of a dnic log, as far as the decision needs it.
-    struct Record {
-        var event: String
-        var step: Int
-        var run: String?
-        var segment: String?
-
-        init?(_ line: ArraySlice<UInt8>) {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                  let event = object["event"] as? String, let step = object["step"] as? Int else { return nil }
-            self.event = event
-            self.step = step
-            run = object["run"] as? String
-            segment = object["segment"] as? String
-        }
-    }
-
     public static func verdict(_ data: Data, resuming checkpoint: Resumed) -> Verdict {
-        let bytes = [UInt8](data)
-        let newline = UInt8(ascii: "\n")
-        guard !bytes.isEmpty else { return .continue(Continuation(keep: 0, cutSteps: nil, tornLine: false)) }
+        let log = MetricsLogReader(data)
+        guard !log.bytes.isEmpty else { return .continue(Continuation(keep: 0, cutSteps: nil, tornLine: false)) }
         // the complete lines end at `end`; after it, a line cut short
-        guard let lastNewline = bytes.lastIndex(of: newline) else {
+        guard !log.lines.isEmpty else {
             return .refuse("is not a dnic log (it holds no complete line)")
         }
-        let end = lastNewline + 1
+        let end = log.completeEnd
         let run = checkpoint.identity?.run
         var keep = end
-        var tail = [Record]()
-        while keep > 0 {
-            let start = bytes[..<(keep - 1)].lastIndex(of: newline).map { $0 + 1 } ?? 0
-            guard let record = Record(bytes[start..<(keep - 1)]) else {
+        var tail = [MetricsLogReader.Record]()
+        for line in log.lines.reversed() {
+            guard let record = log.record(line) else {
                 return .refuse(tail.isEmpty ? "is not a dnic log (its last line is not a dnic JSON record)"
                                             : "is not a dnic log (a line before its last record is not a dnic JSON record)")
             }
             if tail.isEmpty, record.run != run { return .refuse(otherRun(record.run, checkpoint: run)) }
             if record.step <= checkpoint.step { break }
             tail.append(record)
-            keep = start
+            keep = line.lowerBound
         }
-        let torn = end < bytes.count
+        let torn = log.unterminated != nil
         guard let last = tail.first else { return .continue(Continuation(keep: end, cutSteps: nil, tornLine: torn)) }
         let rewritable = checkpoint.identity.map { id in
             tail.allSatisfy { $0.run == id.run && $0.segment == id.segment && $0.event == "eval" }
@@ -95,7 +76,8 @@ public enum LogContinuation {
                                + "the dnic that wrote them kept no run ids, so whether they continue this checkpoint cannot be told")
             }
             return .refuse("holds this run's records up to step \(last.step), past this checkpoint's step \(checkpoint.step), "
-                           + "from another continuation of the run (a copy of this checkpoint resumed, or the run going on after saving it)")
+                           + "from another continuation of the run (a copy of this checkpoint resumed, or the "
+                           + "run going on after saving it)")
         }
         return .continue(Continuation(keep: keep, cutSteps: tail.last!.step...last.step, tornLine: torn))
     }

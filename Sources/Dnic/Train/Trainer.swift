@@ -304,7 +304,7 @@ public final class Trainer {
         func shuffleEpoch() throws {
             state.epochRNG = rng
             for i in order.indices { order[i] = Int32(i) }
-            try DnicError.check(dnic_shuffle(&order, order.count, &rng), "shuffling")
+            shuffle(&order, rng: &rng)
         }
         if state.inEpoch { try shuffleEpoch() }
         // whichever way the loop ends, the network holds what the blocks

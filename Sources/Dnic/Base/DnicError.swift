@@ -1,8 +1,9 @@
 import CDnic
 
 /// An error from the C core, or from the Swift shell's own checks.
-/// `description` is one line meant for a user.
-public struct DnicError: Error, CustomStringConvertible, Equatable, Sendable {
+/// `message` is one line meant for a user; it may name settings as `{key}`
+/// (`description`, in Model, writes them as config keys).
+public struct DnicError: Error, Equatable, Sendable {
     public let message: String
     /// The C core's status, when the error came from it.
     public let status: dnic_status?
@@ -11,9 +12,6 @@ public struct DnicError: Error, CustomStringConvertible, Equatable, Sendable {
         self.message = message
         self.status = status
     }
-
-    /// The message with setting keys written plainly (`optimizer.lr`).
-    public var description: String { renderSettingKeys(message) { $0 } }
 
     /// Throws when `status` is not DNIC_OK, saying which call failed and why.
     @inline(__always)
