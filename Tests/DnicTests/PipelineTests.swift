@@ -232,6 +232,21 @@ extension CLITests {
         }
     }
 
+    /// An unlocked run's header says where its learning rate came from when
+    /// the schedule chose it (the default over the blocks); a rate given, or
+    /// a locked run, has no such note.
+    func testTheHeaderSaysTheScheduleChoseTheLearningRate() throws {
+        let run = ["train", "--data", "synth:xor-2d", "--rule", "sg", "--steps", "2", "--threads", "1"]
+        let unlocked = try dnic(run + ["--schedule", "pipeline"])
+        XCTAssertEqual(unlocked.status, 0, unlocked.stderr)
+        XCTAssertTrue(unlocked.stdout.contains("adam lr 0.0005 (the default 0.001 / 2 blocks, unlocked), batch 64"), unlocked.stdout)
+        for other in [["--schedule", "pipeline", "--lr", "0.0005"], []] {
+            let r = try dnic(run + other)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("lr 0.0005, batch") || r.stdout.contains("lr 0.001, batch"), r.stdout)
+        }
+    }
+
     func testUpdateProbabilityNeedsThePipeline() throws {
         let r = try dnic(["train", "--data", "synth:xor-2d", "--rule", "sg", "--schedule", "pipeline", "--update-prob", "0.5",
                           "--steps", "20", "--quiet"])
