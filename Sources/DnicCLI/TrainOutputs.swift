@@ -103,7 +103,7 @@ struct TrainOutputs {
     /// Refuses a checkpoint that cannot fit: better now than after training.
     func checkRoom(for trainer: Trainer) throws {
         guard let save, let free = OutputFile.freeBytes(near: save) else { return }
-        let size = try Checkpoint.encoded(trainer, outputs: stored).count
+        let size = try Checkpoint.encoded(trainer.snapshot(outputs: stored)).count
         if UInt64(size) > free {
             throw UsageError("\(saveName) \(pathText(save)): the checkpoint needs \(bytes(size)) but its file system has \(bytes(Int(clamping: free))) free")
         }

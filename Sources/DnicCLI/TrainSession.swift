@@ -123,7 +123,7 @@ final class TrainSession {
         // the record the log could not take goes with the checkpoint
         if logFailed { stored.pendingRecord = log?.unwritten }
         do {
-            try Checkpoint.save(trainer, outputs: stored, to: save)
+            try Checkpoint.save(trainer.snapshot(outputs: stored), to: save)
         } catch let error as OutputError {
             throw CheckpointFailure(error: error)
         }

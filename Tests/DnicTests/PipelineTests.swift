@@ -92,7 +92,7 @@ final class PipelineTests: XCTestCase {
             let path = dir.appendingPathComponent("cut.safetensors").path
             XCTAssertThrowsError(try cut.run(checkpoint: { t in
                 XCTAssertTrue(t.pipeline!.pending, "nothing in flight at the stop")
-                try Checkpoint.save(t, to: path)
+                try Checkpoint.save(t.snapshot(), to: path)
             }, shouldStop: { cut.state.step == 23 }))
             let loaded = try Checkpoint.load(path: path)
             XCTAssertNotNil(loaded.inflight, "the checkpoint holds no batch in flight")
@@ -139,7 +139,7 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(straight.state.blockSteps, [600, 600])
         let cut = try Trainer(config: c, data: try data())
         var saved: Data?
-        XCTAssertThrowsError(try cut.run(checkpoint: { t in saved = try Checkpoint.encoded(t) },
+        XCTAssertThrowsError(try cut.run(checkpoint: { t in saved = try Checkpoint.encoded(t.snapshot()) },
                                          shouldStop: { cut.state.step == 230 }))
         XCTAssertEqual(cut.state.blockSteps, [230, 230], "the checkpoint drained every block")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnic-oracle-\(UUID().uuidString).st")

@@ -107,7 +107,7 @@ public final class RunStore {
                 }
             }, checkpointEvery: continuation == .checkpoints ? trainer.evalEvery : nil, checkpoint: { t in
                 try writer.sync()
-                try Checkpoint.save(t, to: checkpoint)
+                try Checkpoint.save(t.snapshot(), to: checkpoint)
             }, shouldStop: continuation == .checkpoints ? reproduction.shouldStop : { false }, afterStep: observe)
         } catch Trainer.Stop.requested {
             throw Reproduction.Stopped(step: trainer.state.step, run: name)
@@ -125,7 +125,7 @@ public final class RunStore {
         }
         if evaluations.last?.step == final.step { evaluations.removeLast() }
         let result = try measure(trainer, final)
-        if reproduction.options.checkpoints, !diverged { try Checkpoint.save(trainer, to: checkpoint) }
+        if reproduction.options.checkpoints, !diverged { try Checkpoint.save(trainer.snapshot(), to: checkpoint) }
         try writer.write(Self.line(FinalLine(record: final, result: result)))
         try writer.sync()
         if !reproduction.options.checkpoints { try? FileManager.default.removeItem(atPath: checkpoint) }

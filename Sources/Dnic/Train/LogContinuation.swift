@@ -44,23 +44,6 @@ public enum LogContinuation {
         case refuse(String)
     }
 
-    /// One line of a dnic log, as far as the decision needs it.
-    struct Record {
-        var event: String
-        var step: Int
-        var run: String?
-        var segment: String?
-
-        init?(_ line: ArraySlice<UInt8>) {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                  let event = object["event"] as? String, let step = object["step"] as? Int else { return nil }
-            self.event = event
-            self.step = step
-            run = object["run"] as? String
-            segment = object["segment"] as? String
-        }
-    }
-
     public static func verdict(_ data: Data, resuming checkpoint: Resumed) -> Verdict {
         let bytes = [UInt8](data)
         let newline = UInt8(ascii: "\n")
@@ -72,10 +55,10 @@ public enum LogContinuation {
         let end = lastNewline + 1
         let run = checkpoint.identity?.run
         var keep = end
-        var tail = [Record]()
+        var tail = [RecordStamp]()
         while keep > 0 {
             let start = bytes[..<(keep - 1)].lastIndex(of: newline).map { $0 + 1 } ?? 0
-            guard let record = Record(bytes[start..<(keep - 1)]) else {
+            guard let record = RecordStamp(bytes[start..<(keep - 1)]) else {
                 return .refuse(tail.isEmpty ? "is not a dnic log (its last line is not a dnic JSON record)"
                                             : "is not a dnic log (a line before its last record is not a dnic JSON record)")
             }

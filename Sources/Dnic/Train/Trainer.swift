@@ -103,9 +103,9 @@ public final class Trainer {
         max(min(config.training.batch, data.train.count), 1)
     }
 
-    /// - Parameter restoring: a loaded checkpoint to continue from (its
-    ///   network, interfaces, optimizer state and trainer state are used).
-    public init(config: RunConfig, data: DataSplit, restoring: Checkpoint.Loaded? = nil) throws {
+    /// - Parameter restoring: a run to continue (a loaded checkpoint): its
+    ///   network, interfaces, optimizer state, trainer state and batches in flight.
+    public init(config: RunConfig, data: DataSplit, restoring: RunSnapshot? = nil) throws {
         try config.validate()
         let train = data.train
         guard train.count > 0 else { throw DnicError("\(train.name): the training set is empty") }
@@ -144,7 +144,7 @@ public final class Trainer {
     /// checkpoint's batches in flight restored. MPI ranks other than 0
     /// build their copy of the run from this alone.
     public static func build(config: RunConfig, inputDim: Int, classes: Int, maxBatch: Int,
-                             restoring: Checkpoint.Loaded?, dataName: String) throws -> Parts {
+                             restoring: RunSnapshot?, dataName: String) throws -> Parts {
         let network: Network, dni: DNI
         var state = TrainerState()
         if let restoring {
@@ -170,9 +170,14 @@ public final class Trainer {
         return Parts(network: network, dni: dni, state: state, schedule: schedule)
     }
 
-    /// Before a checkpoint: the network gets the blocks' values; the
-    /// batches in flight the checkpoint takes, if any.
-    func prepareCheckpoint() throws -> Pipeline.Inflight? { try schedule.prepareCheckpoint(&state) }
+    /// The run as it stands, for a checkpoint: the network gets the blocks'
+    /// values first (under the pipeline the batches in flight come along).
+    /// - Parameter outputs: what the run writes besides, for a resume to continue.
+    public func snapshot(outputs: Checkpoint.Outputs = Checkpoint.Outputs()) throws -> RunSnapshot {
+        let inflight = try schedule.prepareCheckpoint(&state)
+        return RunSnapshot(config: config, network: network, interfaces: dni, state: state, classes: data.train.classes,
+                           stepsPerEpoch: stepsPerEpoch, outputs: outputs, inflight: inflight, data: data.record)
+    }
 
     /// Unlocked, each block's busy and waiting seconds and staleness so far (bottom first).
     public var blockRecords: [BlockRecord]? { schedule.blockRecords }
@@ -230,7 +235,7 @@ public final class Trainer {
         if state.inEpoch { try shuffleEpoch() }
         // whichever way the loop ends, the network holds what the blocks
         // learnt (a checkpoint may follow an error; it takes what is in flight)
-        defer { _ = try? prepareCheckpoint() }
+        defer { _ = try? schedule.prepareCheckpoint(&state) }
         let start = Date().addingTimeInterval(-state.trainingSeconds)
         var lastProgress = Date.distantPast
         var last: EvaluationRecord?

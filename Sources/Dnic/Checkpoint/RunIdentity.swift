@@ -35,3 +35,22 @@ public struct RunIdentity: Equatable, Sendable {
         text.utf8.count == 16 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 }
+
+/// One line of a dnic log as far as who wrote it: its event, step, run and
+/// segment (nil: not a dnic JSON record). A checkpoint checks the record it
+/// carries for its log with it; `LogContinuation` reads a log's tail.
+struct RecordStamp {
+    var event: String
+    var step: Int
+    var run: String?
+    var segment: String?
+
+    init?(_ line: ArraySlice<UInt8>) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+              let event = object["event"] as? String, let step = object["step"] as? Int else { return nil }
+        self.event = event
+        self.step = step
+        run = object["run"] as? String
+        segment = object["segment"] as? String
+    }
+}
