@@ -196,7 +196,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// Checks everything that can be checked first (settings, outputs), then
-    /// loads the data, builds the trainer and hands it to a TrainSession.
+    /// loads the data, builds the trainer and its TrainingRun, and hands
+    /// them to a TrainSession to print.
     func train(_ namer: SettingNamer) throws {
         if !mpi { try MPITraining.refuseRanksWithoutMPI() }
         if mpiTimeout != nil, !mpi { throw UsageError("--mpi-timeout needs --mpi") }
@@ -235,8 +236,8 @@ struct TrainCommand: ParsableCommand {
             try Console.out.write(text)
             return
         }
-        let outputs = try TrainOutputs(save: save, log: log, checkpointEvery: checkpointEvery, overwrite: overwrite,
-                                       resume: resume, restored: restored, config: self.config)
+        let outputs = try TrainOutputs.resolve(save: save, log: log, checkpointEvery: checkpointEvery, overwrite: overwrite,
+                                               resume: resume, restored: restored, config: self.config)
         if let threads = config.training.threads { try CoreSystem.setThreads(threads) }
         else if mpi { try CoreSystem.setThreads(MPITraining.defaultThreads()) }
         if mpi, config.training.schedule == .locked {
@@ -254,17 +255,19 @@ struct TrainCommand: ParsableCommand {
             if mpi { MPIRanks.abort(0) } // the other ranks wait for a run that will not come
             return
         }
-        try outputs.checkRoom(for: trainer)
+        try TrainOutputs.flagged { try outputs.checkRoom(for: trainer) }
         if mpi {
             try MPITraining.shareRun(trainer, checkpoint: resumeBytes, threads: config.training.threads, timeout: timeout)
         }
         warnAboutData(config, data, namer)
-        let session = try TrainSession(trainer: trainer, outputs: outputs, report: Report(quiet: quiet), namer: namer,
-                                       resumedStep: restored?.step)
+        let run = try TrainOutputs.flagged { try TrainingRun(trainer: trainer, outputs: outputs, resumedStep: restored?.step) }
+        // a run that fails before its first record leaves no empty log behind
+        if outputs.logMode == .create, let log = run.log { CreatedOutputs.createdFile(log.path) }
+        let session = TrainSession(run: run, outputs: outputs, report: Report(quiet: quiet), namer: namer)
         if !quiet { try printHeader(config, spec, data, trainer, Date().timeIntervalSince(loadStart)) }
         if !quiet, let note = session.logContinuationNote { try Console.out.write(note) }
         StopSignal.install()
-        try session.run()
+        try session.train()
         MPITraining.end()
     }
 
@@ -290,7 +293,8 @@ struct TrainCommand: ParsableCommand {
               + "\(data.test.count) test (loaded in \(String(format: "%.1f", loadSeconds)) s)")
         try Console.out.write("network \(widths) \(config.model.layers.first?.activation.rawValue ?? "linear")"
               + "\(config.model.layers.contains { $0.batchnorm } ? "+bn" : ""), \(config.model.loss.rawValue) loss, "
-              + "\(config.optimizer.kind.rawValue) lr \(String(format: "%g", config.networkOptimizer.learningRate)), batch \(config.training.batch), "
+              + "\(config.optimizer.kind.rawValue) lr \(String(format: "%g", config.networkOptimizer.learningRate))"
+              + (config.networkLearningRateReason.map { " (\($0))" } ?? "") + ", batch \(config.training.batch), "
               + "\(trainer.totalSteps) steps, \(CoreSystem.threads) thread(s), GEMM \(gemm.summary)"
               + (trainer.pipeline.map { ", schedule \(config.training.schedule.rawValue) (\($0.blockCount) blocks"
                   + (mpi ? " as \(MPIRanks.size) MPI ranks" : "")

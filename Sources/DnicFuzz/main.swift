@@ -208,7 +208,7 @@ func sampleCheckpoints() throws -> [(name: String, data: Data)] {
         let path = Scratch.shared.directory + "/seed.safetensors"
         var state = TrainerState()
         state.step = 3
-        try Checkpoint.save(network, interfaces: dni, config: c, state: state, classes: 2, stepsPerEpoch: 2, to: path)
+        try Checkpoint.save(RunSnapshot(config: c, network: network, interfaces: dni, state: state, classes: 2, stepsPerEpoch: 2), to: path)
         guard let data = FileManager.default.contents(atPath: path) else { throw DnicError("\(path): not written") }
         out.append(("ckpt\(i).safetensors", data))
     }

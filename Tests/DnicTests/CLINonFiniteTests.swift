@@ -91,8 +91,8 @@ extension CLITests {
         let dni = try DNI(network: network, spec: config.interfaces, labelWidth: 2, seed: 1)
         var state = TrainerState()
         state.lossSum = .infinity
-        XCTAssertThrowsError(try Checkpoint.encoded(network, interfaces: dni, config: config, state: state, classes: 2,
-                                                    stepsPerEpoch: 1)) { error in
+        XCTAssertThrowsError(try Checkpoint.encoded(RunSnapshot(config: config, network: network, interfaces: dni, state: state,
+                                                                classes: 2, stepsPerEpoch: 1))) { error in
             XCTAssertTrue(error is DnicError, "\(type(of: error))")
             XCTAssertTrue("\(error)".contains("loss_sum"), "\(error)")
         }

@@ -23,7 +23,7 @@ final class CheckpointTests: XCTestCase {
         var state = TrainerState()
         state.step = step
         let none = try DNI(network: net, spec: config.interfaces, labelWidth: 3, seed: 0)
-        try Checkpoint.save(net, interfaces: none, config: config, state: state, classes: 3, stepsPerEpoch: 10, to: path)
+        try Checkpoint.save(RunSnapshot(config: config, network: net, interfaces: none, state: state, classes: 3, stepsPerEpoch: 10), to: path)
     }
 
     /// The pipeline's per-block steps round-trip; a lying list is refused in one line.
@@ -36,7 +36,7 @@ final class CheckpointTests: XCTestCase {
             state.step = 5
             state.blockSteps = steps
             let path = try tempPath("b\(steps.count).safetensors")
-            try Checkpoint.save(net, interfaces: none, config: config, state: state, classes: 3, stepsPerEpoch: 10, to: path)
+            try Checkpoint.save(RunSnapshot(config: config, network: net, interfaces: none, state: state, classes: 3, stepsPerEpoch: 10), to: path)
             if ok {
                 XCTAssertEqual(try Checkpoint.load(path: path).state.blockSteps, steps)
             } else {

@@ -92,7 +92,7 @@ final class PipelineTests: XCTestCase {
             let path = dir.appendingPathComponent("cut.safetensors").path
             XCTAssertThrowsError(try cut.run(checkpoint: { t in
                 XCTAssertTrue(t.pipeline!.pending, "nothing in flight at the stop")
-                try Checkpoint.save(t, to: path)
+                try Checkpoint.save(t.snapshot(), to: path)
             }, shouldStop: { cut.state.step == 23 }))
             let loaded = try Checkpoint.load(path: path)
             XCTAssertNotNil(loaded.inflight, "the checkpoint holds no batch in flight")
@@ -139,7 +139,7 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(straight.state.blockSteps, [600, 600])
         let cut = try Trainer(config: c, data: try data())
         var saved: Data?
-        XCTAssertThrowsError(try cut.run(checkpoint: { t in saved = try Checkpoint.encoded(t) },
+        XCTAssertThrowsError(try cut.run(checkpoint: { t in saved = try Checkpoint.encoded(t.snapshot()) },
                                          shouldStop: { cut.state.step == 230 }))
         XCTAssertEqual(cut.state.blockSteps, [230, 230], "the checkpoint drained every block")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnic-oracle-\(UUID().uuidString).st")
@@ -229,6 +229,21 @@ extension CLITests {
             XCTAssertEqual(ta.tensors.map(\.name), tb.tensors.map(\.name))
             let differing = ta.tensors.filter { $0.values != tb.tensor($0.name)?.values }.map(\.name)
             XCTAssertEqual(differing, [], "\(extra): stopped at step \(stopped.step)")
+        }
+    }
+
+    /// An unlocked run's header says where its learning rate came from when
+    /// the schedule chose it (the default over the blocks); a rate given, or
+    /// a locked run, has no such note.
+    func testTheHeaderSaysTheScheduleChoseTheLearningRate() throws {
+        let run = ["train", "--data", "synth:xor-2d", "--rule", "sg", "--steps", "2", "--threads", "1"]
+        let unlocked = try dnic(run + ["--schedule", "pipeline"])
+        XCTAssertEqual(unlocked.status, 0, unlocked.stderr)
+        XCTAssertTrue(unlocked.stdout.contains("adam lr 0.0005 (the default 0.001 / 2 blocks, unlocked), batch 64"), unlocked.stdout)
+        for other in [["--schedule", "pipeline", "--lr", "0.0005"], []] {
+            let r = try dnic(run + other)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("lr 0.0005, batch") || r.stdout.contains("lr 0.001, batch"), r.stdout)
         }
     }
 

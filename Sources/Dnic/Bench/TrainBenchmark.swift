@@ -201,12 +201,7 @@ public struct TrainBenchmark {
         var position = 0
         func step() throws {
             if position + batch > data.count { position = 0 }
-            if let pipeline = trainer.pipeline {
-                _ = try batches.feed(pipeline, order, from: position, rows: batch)
-            } else {
-                try batches.gather(order, from: position, rows: batch)
-                _ = try batches.trainStep(trainer.dni)
-            }
+            _ = try trainer.schedule.step(&batches, order, from: position, rows: batch)
             position += batch
         }
         for _ in 0..<10 { try step() }
@@ -219,7 +214,7 @@ public struct TrainBenchmark {
             windows.append((Self.now() - t0) / Double(per))
         }
         // async workers stop here, so nothing runs beside what is timed next
-        _ = try trainer.pipeline?.flush()
+        try trainer.schedule.settle(&trainer.state)
         return (windows.sorted()[2], trainer)
     }
 

@@ -1,9 +1,9 @@
 import Foundation
 
-/// A training run in a safetensors file: every parameter of the network and
-/// its interfaces, the optimizer state, and in `__metadata__` the run
-/// configuration (the text `--print-config` prints), the step, epoch,
-/// data-order position and RNG state, and the dnic version.
+/// A training run (`RunSnapshot`) in a safetensors file: every parameter of
+/// the network and its interfaces, the optimizer state, and in
+/// `__metadata__` the run configuration (the text `--print-config` prints),
+/// the step, epoch, data-order position and RNG state, and the dnic version.
 ///
 /// Tensor names (stable, documented in the README):
 ///   layer{l}.weight (in, out), layer{l}.bias, layer{l}.bn.{gamma, beta, running_mean, running_var}
@@ -36,30 +36,17 @@ public enum Checkpoint {
         }
     }
 
-    public static func save(_ trainer: Trainer, outputs: Outputs = Outputs(), to path: String) throws {
-        try AtomicFile.write(try encoded(trainer, outputs: outputs), to: path, what: "the checkpoint")
+    /// A loaded checkpoint: the run it holds.
+    public typealias Loaded = RunSnapshot
+
+    /// Writes `run` to `path` atomically (the previous file stays whole until the new one is).
+    public static func save(_ run: RunSnapshot, to path: String) throws {
+        try AtomicFile.write(try encoded(run), to: path, what: "the checkpoint")
     }
 
-    public static func save(_ network: Network, interfaces: DNI, config: RunConfig, state: TrainerState,
-                            classes: Int, stepsPerEpoch: Int, outputs: Outputs = Outputs(), to path: String) throws {
-        let data = try encoded(network, interfaces: interfaces, config: config, state: state, classes: classes,
-                               stepsPerEpoch: stepsPerEpoch, outputs: outputs)
-        try AtomicFile.write(data, to: path, what: "the checkpoint")
-    }
-
-    /// The checkpoint file's bytes (also how large it will be). Brings the
-    /// trainer's network up to date first (and, under the pipeline, takes
-    /// the batches in flight with it).
-    public static func encoded(_ trainer: Trainer, outputs: Outputs = Outputs()) throws -> Data {
-        let inflight = try trainer.prepareCheckpoint()
-        return try encoded(trainer.network, interfaces: trainer.dni, config: trainer.config, state: trainer.state,
-                           classes: trainer.data.train.classes, stepsPerEpoch: trainer.stepsPerEpoch, outputs: outputs,
-                           inflight: inflight, data: trainer.data.record)
-    }
-
-    public static func encoded(_ network: Network, interfaces dni: DNI, config: RunConfig, state: TrainerState,
-                               classes: Int, stepsPerEpoch: Int, outputs: Outputs = Outputs(),
-                               inflight: Pipeline.Inflight? = nil, data: DataRecord? = nil) throws -> Data {
+    /// The checkpoint file's bytes (also how large it will be).
+    public static func encoded(_ run: RunSnapshot) throws -> Data {
+        let network = run.network, dni = run.interfaces, state = run.state, outputs = run.outputs
         let params = network.parameters(), optim = network.optimizerState()
         var tensors = [SafeTensors.Tensor]()
         var moments = [SafeTensors.Tensor]()
@@ -85,45 +72,28 @@ public enum Checkpoint {
         }
         let stateJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
         var metadata = [
-            "format": format, "dnic_version": DnicVersion.core, "config": try ConfigFile.yaml(config),
-            "step": String(state.step), "epoch": String(Double(state.step) / Double(max(stepsPerEpoch, 1))),
+            "format": format, "dnic_version": DnicVersion.core, "config": try ConfigFile.yaml(run.config),
+            "step": String(state.step), "epoch": String(Double(state.step) / Double(max(run.stepsPerEpoch ?? 1, 1))),
             "data_position": String(state.position), "data_rng": String(state.epochRNG),
             "trainer_state": stateJSON, "optimizer_step": String(network.optimizerStep),
             "interface_steps": interfaceSteps.map(String.init).joined(separator: ","),
-            "input_dim": String(network.inputDim), "output_dim": String(network.outputDim), "classes": String(classes),
+            "input_dim": String(network.inputDim), "output_dim": String(network.outputDim), "classes": String(run.classes),
         ]
         if let log = outputs.log { metadata["run_log"] = log }
         if let every = outputs.checkpointEvery { metadata["checkpoint_every"] = String(every) }
-        if let data { metadata["data_files"] = try data.json() }
+        if let data = run.data { metadata["data_files"] = try data.json() }
         if let identity = outputs.identity {
             metadata["run_id"] = identity.run
             metadata["run_segment"] = identity.segment
         }
         if let pending = outputs.pendingRecord { metadata["run_log_pending"] = pending }
-        if let inflight {
+        if let inflight = run.inflight {
             metadata["pipeline_inflight"] = inflight.ints.map(String.init).joined(separator: ",")
             if !inflight.values.isEmpty {
                 moments.append(.init(name: "pipeline.inflight", shape: [inflight.values.count], values: inflight.values))
             }
         }
         return try SafeTensors(tensors: tensors + moments, metadata: metadata).encoded()
-    }
-
-    public struct Loaded {
-        public let config: RunConfig
-        public let network: Network
-        /// The interfaces (none for backprop).
-        public let interfaces: DNI
-        public let state: TrainerState
-        public let classes: Int
-        /// The run's other outputs when it was saved.
-        public let outputs: Outputs
-        /// Under the pipeline, the batches that were in flight (checked when imported).
-        public let inflight: Pipeline.Inflight?
-        /// The data files the run read, absolute, with their size and CRC-32
-        /// (metadata data_files); nil in a checkpoint older than that record.
-        public var data: DataRecord? = nil
-        public var step: Int { state.step }
     }
 
     /// Reads and checks everything, then builds the network (and interfaces)
@@ -259,14 +229,14 @@ public enum Checkpoint {
         }
         if let pending = meta["run_log_pending"] {
             // it goes into a log: one of this run's records, nothing else
-            guard let record = MetricsLogReader.Record(pending.utf8), !pending.contains("\n"),
+            guard let record = RecordStamp(pending.utf8), !pending.contains("\n"),
                   record.run == outputs.identity?.run, record.step <= state.step else {
                 throw bad("metadata run_log_pending '\(messageText(pending))' is not one of this run's log records")
             }
             outputs.pendingRecord = pending
         }
-        return Loaded(config: config, network: network, interfaces: interfaces, state: state, classes: classes,
-                      outputs: outputs, inflight: inflight, data: try recordedData(meta, config: config, bad: bad))
+        return RunSnapshot(config: config, network: network, interfaces: interfaces, state: state, classes: classes,
+                           stepsPerEpoch: nil, outputs: outputs, inflight: inflight, data: try recordedData(meta, config: config, bad: bad))
     }
 
     /// The metadata's data_files, checked to describe the config's own data.

@@ -260,21 +260,21 @@ public struct RunConfig: Codable, Equatable, Sendable {
     }
 
     /// The network's optimizer with its default learning rate resolved for
-    /// the schedule: unlocked blocks learn from predictions made and
-    /// trained ticks late, more so the deeper the pipeline, so the default
-    /// is the locked one divided by the number of blocks. Measured on
-    /// Fashion-MNIST, 5 epochs of sg: 3 x 256 with 2 blocks oscillated at
-    /// Adam 1e-3 (0.79) and reached 0.877 at 5e-4 (locked sg: 0.871);
-    /// 6 x 256 with 3 blocks collapsed at 5e-4 (0.17) and reached 0.867 at
-    /// 1e-3 / 3 (locked: 0.858). An explicit `optimizer.lr` is used as given.
+    /// the schedule (`ScheduleKind.defaultLearningRate`). An explicit
+    /// `optimizer.lr` is used as given.
     public var networkOptimizer: OptimizerSpec {
         var o = optimizer
-        if o.lr == nil, training.schedule != .locked {
-            let blocks = ((try? interfaces.boundaries(hidden: model.layers.count).count) ?? 1) + 1
-            o.lr = o.kind.defaultLearningRate / Double(blocks)
-        }
+        if o.lr == nil { o.lr = training.schedule.defaultLearningRate(o.kind, blocks: scheduleBlocks) }
         return o
     }
+
+    /// Why the network's learning rate is what it is, when the schedule chose it.
+    public var networkLearningRateReason: String? {
+        optimizer.lr == nil ? training.schedule.defaultLearningRateReason(optimizer.kind, blocks: scheduleBlocks) : nil
+    }
+
+    /// The blocks an unlocked schedule runs: the interfaces split the network.
+    private var scheduleBlocks: Int { ((try? interfaces.boundaries(hidden: model.layers.count).count) ?? 1) + 1 }
 
     /// The interfaces' optimizer: their own, or the network's.
     public var interfaceOptimizer: OptimizerSpec { interfaces.optimizer ?? networkOptimizer }

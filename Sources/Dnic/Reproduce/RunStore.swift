@@ -78,7 +78,7 @@ public final class RunStore {
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // continue from the checkpoint when it belongs to this run
-        var restoring: Checkpoint.Loaded?
+        var restoring: RunSnapshot?
         if continuation == .checkpoints, !lines.isEmpty, FileManager.default.fileExists(atPath: checkpoint),
            let loaded = try? Checkpoint.load(path: checkpoint, maxBatch: Trainer.maxBatch(config, split)),
            Self.sameSettings(loaded.config, config) {
@@ -91,24 +91,25 @@ public final class RunStore {
         } ?? []
         try AtomicFile.write(Data(([headerText] + kept.map(logged.text)).map { $0 + "\n" }.joined().utf8), to: log,
                              what: "the run's log")
-        let writer = try LineWriter(path: log, mode: .append)
+        // evaluations as `dnic train --log` writes them, without run ids: a
+        // reproduction's run is named by its file and its `config` line, and
+        // only one `dnic reproduce` writes a DIR at a time
+        let logFile = try MetricsLog(path: log, mode: .append, identity: nil)
+        let run = TrainingRun(trainer: trainer, checkpoint: checkpoint, every: continuation == .checkpoints ? trainer.evalEvery : nil,
+                              log: logFile)
         var evaluations = logged.evaluations(in: kept)
         reproduction.progress.started(name, steps: trainer.totalSteps, from: trainer.state.step)
         var final: EvaluationRecord
         var diverged = false
         do {
-            final = try trainer.run(onEvent: { event in
+            final = try run.train(onEvent: { event in
                 switch event {
                 case .progress(let step, let total, _, _, _, _, _):
                     self.reproduction.progress.step(step, of: total)
                 case .evaluation(let record):
                     evaluations.append(record)
-                    try writer.write(Self.line(record, event: "eval"))
                     self.reproduction.progress.step(record.step, of: trainer.totalSteps)
                 }
-            }, checkpointEvery: continuation == .checkpoints ? trainer.evalEvery : nil, checkpoint: { t in
-                try writer.sync()
-                try Checkpoint.save(t, to: checkpoint)
             }, shouldStop: continuation == .checkpoints ? reproduction.shouldStop : { false }, afterStep: observe)
         } catch Trainer.Stop.requested {
             throw Reproduction.Stopped(step: trainer.state.step, run: name)
@@ -126,9 +127,9 @@ public final class RunStore {
         }
         if evaluations.last?.step == final.step { evaluations.removeLast() }
         let result = try measure(trainer, final)
-        if reproduction.options.checkpoints, !diverged { try Checkpoint.save(trainer, to: checkpoint) }
-        try writer.write(Self.line(FinalLine(record: final, result: result)))
-        try writer.sync()
+        if reproduction.options.checkpoints, !diverged { try run.saveCheckpoint(final: true) }
+        try logFile.write(line: Self.line(FinalLine(record: final, result: result)))
+        try logFile.sync()
         if !reproduction.options.checkpoints { try? FileManager.default.removeItem(atPath: checkpoint) }
         reproduction.progress.finished(name, final: final)
         if reproduction.shouldStop() { throw Reproduction.Stopped(step: nil, run: name) }
@@ -176,12 +177,5 @@ public final class RunStore {
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    /// An evaluation as `dnic train --log` writes it (flat, with its event),
-    /// without a run id: a reproduction's run is named by its file and its
-    /// `config` line, and only one `dnic reproduce` writes a DIR at a time.
-    static func line(_ record: EvaluationRecord, event: String) throws -> String {
-        try MetricsLog.line(record, event: event, identity: nil)
     }
 }

@@ -36,6 +36,17 @@ public enum LogContinuation {
         public var cutSteps: ClosedRange<Int>?
         /// A last line cut short is dropped.
         public var tornLine: Bool
+
+        /// What continuing cut back, in words to follow the log's path (nil: nothing).
+        public var note: String? {
+            guard cutSteps != nil || tornLine else { return nil }
+            let cut = cutSteps.map { steps in
+                "its records of step\(steps.count > 1 ? "s \(steps.lowerBound)–\(steps.upperBound)" : " \(steps.lowerBound)") "
+                    + "(logged after this checkpoint by the run that saved it, before it was stopped) are written again"
+            }
+            let torn = tornLine ? "a line cut short at its end was dropped" : nil
+            return [cut, torn].compactMap { $0 }.joined(separator: "; ")
+        }
     }
 
     public enum Verdict: Equatable, Sendable {
@@ -54,7 +65,7 @@ public enum LogContinuation {
         let end = log.completeEnd
         let run = checkpoint.identity?.run
         var keep = end
-        var tail = [MetricsLogReader.Record]()
+        var tail = [RecordStamp]()
         for line in log.lines.reversed() {
             guard let record = log.record(line) else {
                 return .refuse(tail.isEmpty ? "is not a dnic log (its last line is not a dnic JSON record)"

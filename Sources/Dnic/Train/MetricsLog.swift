@@ -4,12 +4,13 @@ import Foundation
 /// one per checkpoint saved (`"event": "checkpoint"`, with its step) and a
 /// last one with `"event": "final"`. Every record carries the `run` and
 /// `segment` that wrote it (RunIdentity), so a resumed run can tell whether
-/// a log is its own (LogContinuation). Each line is written and checked as
+/// a log is its own (LogContinuation); a log without an identity is
+/// `dnic reproduce`'s, named by its file. Each line is written and checked as
 /// it happens (LineWriter), so a full disk stops the run at the line that
 /// failed, and the file is locked while the run writes it.
 public final class MetricsLog {
     private let file: LineWriter
-    public let identity: RunIdentity
+    public let identity: RunIdentity?
     public var path: String { file.path }
     /// How a resumed run continued the log (what it cut back), when it did.
     public private(set) var continuation: LogContinuation.Continuation?
@@ -24,7 +25,7 @@ public final class MetricsLog {
     ///     checked again under its lock (LogContinuation) and cut back to it.
     ///   - pending: the record the resumed checkpoint's log could not take
     ///     (its `unwritten` line), written first.
-    public init(path: String, mode: LineWriter.Mode, identity: RunIdentity,
+    public init(path: String, mode: LineWriter.Mode, identity: RunIdentity?,
                 resuming: LogContinuation.Resumed? = nil, pending: String? = nil) throws {
         file = try LineWriter(path: path, mode: mode)
         self.identity = identity
@@ -37,21 +38,24 @@ public final class MetricsLog {
                 self.continuation = continuation
             }
         }
-        if let pending { try writeLine(pending) }
+        if let pending { try write(line: pending) }
     }
 
     public func write(_ record: EvaluationRecord, event: String) throws {
-        try writeLine(Self.line(record, event: event, identity: identity))
+        try write(line: Self.line(record, event: event, identity: identity))
     }
 
     /// Notes a checkpoint just saved at `step` (so that resuming an older
-    /// checkpoint of this run later is not taken for a run killed after it).
+    /// checkpoint of this run later is not taken for a run killed after it);
+    /// a log without ids is not continued that way and takes no note.
     public func noteCheckpoint(step: Int) throws {
+        guard let identity else { return }
         let object: [String: Any] = ["event": "checkpoint", "step": step, "run": identity.run, "segment": identity.segment]
-        try writeLine(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        try write(line: String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
     }
 
-    private func writeLine(_ line: String) throws {
+    /// One line as it is (a record of the caller's own, such as reproduce's `final`).
+    public func write(line: String) throws {
         do {
             try file.write(line)
             unwritten = nil

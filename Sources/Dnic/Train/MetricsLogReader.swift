@@ -64,22 +64,8 @@ public struct MetricsLogReader {
 
     /// One record as far as the log's continuation needs it: what happened,
     /// at which step, written by which run and segment (RunIdentity).
-    public struct Record {
-        public var event: String
-        public var step: Int
-        public var run: String?
-        public var segment: String?
-
-        /// nil unless `line` is a JSON object with an event and a step.
-        public init?(_ line: some Collection<UInt8>) {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                  let event = object["event"] as? String, let step = object["step"] as? Int else { return nil }
-            self.event = event
-            self.step = step
-            run = object["run"] as? String
-            segment = object["segment"] as? String
-        }
-    }
+    /// A record's event, step and ids (RecordStamp, which checkpoint loading uses too).
+    public typealias Record = RecordStamp
 
     public func record(_ line: Range<Int>) -> Record? { Record(bytes[line]) }
 

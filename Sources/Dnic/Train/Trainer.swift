@@ -73,9 +73,11 @@ public enum TrainEvent: Sendable {
     case evaluation(EvaluationRecord)
 }
 
-/// The locked training loop: shuffles, gathers batches into one reused
-/// buffer, and drives the C core's training step; evaluates every
-/// `evalEvery` steps (default: once per epoch) and at the end.
+/// The training loop: shuffles, gathers batches into one reused buffer,
+/// and steps them through the run's schedule (locked, or the unlocked
+/// pipeline and async: `TrainingSchedule`); keeps the run's accounts
+/// (`state`), evaluates every `evalEvery` steps (default: once per epoch)
+/// and at the end.
 public final class Trainer {
     public let config: RunConfig
     public let data: DataSplit
@@ -83,9 +85,11 @@ public final class Trainer {
     /// The interfaces the rule places (none for backprop): every rule
     /// trains through them, so there is one code path.
     public let dni: DNI
-    /// The unlocked schedule's blocks, when `training.schedule` is pipeline
-    /// or async (nil: locked). While it trains, `network` is stale between syncs.
-    public let pipeline: Pipeline?
+    /// How the blocks step (`training.schedule`). Unlocked, `network` is
+    /// stale between the schedule's settles.
+    let schedule: TrainingSchedule
+    /// The unlocked schedule's blocks (nil: locked); MPI ranks attach to them.
+    public var pipeline: Pipeline? { schedule.pipeline }
     /// Where the run stands; restored from a checkpoint to resume.
     public var state = TrainerState()
     public let stepsPerEpoch: Int
@@ -99,9 +103,9 @@ public final class Trainer {
         max(min(config.training.batch, data.train.count), 1)
     }
 
-    /// - Parameter restoring: a loaded checkpoint to continue from (its
-    ///   network, interfaces, optimizer state and trainer state are used).
-    public init(config: RunConfig, data: DataSplit, restoring: Checkpoint.Loaded? = nil) throws {
+    /// - Parameter restoring: a run to continue (a loaded checkpoint): its
+    ///   network, interfaces, optimizer state, trainer state and batches in flight.
+    public init(config: RunConfig, data: DataSplit, restoring: RunSnapshot? = nil) throws {
         try config.validate()
         let train = data.train
         guard train.count > 0 else { throw DnicError("\(train.name): the training set is empty") }
@@ -113,7 +117,7 @@ public final class Trainer {
         network = built.network
         dni = built.dni
         state = built.state
-        pipeline = built.pipeline
+        schedule = built.schedule
         stepsPerEpoch = (train.count + batch - 1) / batch
         // validate() bounds steps x batch; epochs need the data's size
         let epochs = config.training.epochs
@@ -124,14 +128,23 @@ public final class Trainer {
         evalEvery = config.training.evalEvery ?? stepsPerEpoch
     }
 
+    /// What `build` makes.
+    public struct Parts {
+        public let network: Network
+        public let dni: DNI
+        public let state: TrainerState
+        let schedule: TrainingSchedule
+        /// The unlocked schedule's blocks (nil: locked).
+        public var pipeline: Pipeline? { schedule.pipeline }
+    }
+
     /// What a run trains, without its data: the network and interfaces
     /// (fresh from the settings, or a checkpoint's) with their optimizers
-    /// and clipping, the trainer state, and the unlocked schedule with a
+    /// and clipping, the trainer state, and the schedule with a
     /// checkpoint's batches in flight restored. MPI ranks other than 0
     /// build their copy of the run from this alone.
     public static func build(config: RunConfig, inputDim: Int, classes: Int, maxBatch: Int,
-                             restoring: Checkpoint.Loaded?, dataName: String)
-        throws -> (network: Network, dni: DNI, state: TrainerState, pipeline: Pipeline?) {
+                             restoring: RunSnapshot?, dataName: String) throws -> Parts {
         let network: Network, dni: DNI
         var state = TrainerState()
         if let restoring {
@@ -153,108 +166,21 @@ public final class Trainer {
             try network.setGradientClip(clip)
             try dni.setGradientClip(clip)
         }
-        // a pipeline checkpoint's batches in flight: finished here when this
-        // run is not a pipeline (none is lost), else restored below
-        var inflight = restoring?.inflight
-        if let f = inflight, config.training.schedule != .pipeline {
-            // a pipeline of its own, gone before the run's is made (the DNI
-            // lends its blocks to one schedule at a time)
-            do {
-                let drain = try Pipeline(dni: dni)
-                if let steps = state.blockSteps, steps.count == drain.blockCount { try drain.setBlockSteps(steps) }
-                try drain.importInflight(f)
-                for done in try drain.flush() {
-                    state.lossSum += Double(done.meanLoss) * Double(done.count)
-                    state.lossCount += done.count
-                }
-                try drain.sync()
-            }
-            inflight = nil
-        }
-        // last: the pipeline imports the network's values and settings
-        let pipeline: Pipeline?
-        switch config.training.schedule {
-        case .locked: pipeline = nil
-        case .pipeline: pipeline = try Pipeline(dni: dni)
-        case .async: pipeline = try Pipeline(dni: dni, asyncQueue: config.training.queue ?? TrainingSpec.defaultQueue)
-        }
-        if let pipeline {
-            if let p = config.training.updateProb, p < 1 {
-                try pipeline.setUpdateProbability(p, seed: config.training.seed ^ 0x0DEC_0091E, firstBatch: state.step)
-            }
-            // blocks that skipped different updates resume with their own counts
-            if let steps = state.blockSteps, steps.count == pipeline.blockCount { try pipeline.setBlockSteps(steps) }
-            if let inflight { try pipeline.importInflight(inflight) }
-        }
-        return (network, dni, state, pipeline)
+        let schedule = try makeSchedule(config, dni: dni, state: &state, inflight: restoring?.inflight)
+        return Parts(network: network, dni: dni, state: state, schedule: schedule)
     }
 
-    /// Unlocked: ticks without input (async: waits) until every batch fed
-    /// has gone through every block (their losses counted), then the
-    /// network gets the blocks' values. Before checkpoints, evaluations and
-    /// the end, so a checkpoint holds every sample it counts.
-    func settle() throws {
-        guard let pipeline else { return }
-        for done in try pipeline.flush() { countLoss(done) }
-        try pipeline.sync()
-        state.blockSteps = pipeline.blockSteps
-    }
-
-    /// Before a checkpoint: the network gets the blocks' values. The
-    /// pipeline keeps its batches in flight and hands them to the
-    /// checkpoint, so a resumed run continues bit for bit from any tick;
-    /// async, and a pipeline with oracle (delayed) blocks, drain (every
-    /// batch counted has passed every block).
-    func prepareCheckpoint() throws -> Pipeline.Inflight? {
-        guard let pipeline else { return nil }
-        if pipeline.isAsync {
-            try settle()
-            return nil
-        }
-        guard pipeline.pending else {
-            try pipeline.sync()
-            state.blockSteps = pipeline.blockSteps
-            return nil
-        }
-        do {
-            try pipeline.sync() // under MPI this brings the other ranks' blocks (and batches in flight) here
-            let inflight = try pipeline.exportInflight()
-            state.blockSteps = pipeline.blockSteps
-            return inflight
-        } catch let error as DnicError where error.status == DNIC_ERR_STATE {
-            // a delayed (oracle) block's kept inputs are not exported: drain
-            try settle()
-            return nil
-        }
-    }
-
-    private func countLoss(_ loss: Float) {
-        state.lossSum += Double(loss)
-        state.lossCount += 1
-    }
-
-    private func countLoss(_ done: Pipeline.Finished) {
-        state.lossSum += Double(done.meanLoss) * Double(done.count)
-        state.lossCount += done.count
+    /// The run as it stands, for a checkpoint: the network gets the blocks'
+    /// values first (under the pipeline the batches in flight come along).
+    /// - Parameter outputs: what the run writes besides, for a resume to continue.
+    public func snapshot(outputs: Checkpoint.Outputs = Checkpoint.Outputs()) throws -> RunSnapshot {
+        let inflight = try schedule.prepareCheckpoint(&state)
+        return RunSnapshot(config: config, network: network, interfaces: dni, state: state, classes: data.train.classes,
+                           stepsPerEpoch: stepsPerEpoch, outputs: outputs, inflight: inflight, data: data.record)
     }
 
     /// Unlocked, each block's busy and waiting seconds and staleness so far (bottom first).
-    public var blockRecords: [BlockRecord]? {
-        pipeline.map { p in
-            (0..<p.blockCount).map {
-                let s = p.stats($0), stale = p.staleness($0)
-                return BlockRecord(busySeconds: s.busy, waitSeconds: s.wait, stalenessMean: stale?.mean,
-                                   stalenessMax: stale?.max)
-            }
-        }
-    }
-
-    /// The interface losses of the last step, in `dni.boundaries` order (top first).
-    private var lastInterfaceLosses: [Float] {
-        guard let pipeline else { return dni.interfaceLosses }
-        let n = dni.boundaries.count
-        return (0..<n).map { pipeline.interfaceLoss(block: n - 1 - $0) }
-    }
+    public var blockRecords: [BlockRecord]? { schedule.blockRecords }
 
     /// The network on `set`; a loss that overflows (the parameters are
     /// finite, the outputs are not) stops the run like a fault in a step.
@@ -309,7 +235,7 @@ public final class Trainer {
         if state.inEpoch { try shuffleEpoch() }
         // whichever way the loop ends, the network holds what the blocks
         // learnt (a checkpoint may follow an error; it takes what is in flight)
-        defer { _ = try? prepareCheckpoint() }
+        defer { _ = try? schedule.prepareCheckpoint(&state) }
         let start = Date().addingTimeInterval(-state.trainingSeconds)
         var lastProgress = Date.distantPast
         var last: EvaluationRecord?
@@ -329,39 +255,28 @@ public final class Trainer {
                 let position = state.position
                 let rows = min(batch, train.count - position)
                 let t0 = Date()
-                var finished: Pipeline.Finished?
-                var loss: Float?
-                if let pipeline {
-                    finished = try batches.feed(pipeline, order, from: position, rows: rows)
-                    if step == totalSteps { try settle() }
-                } else {
-                    try batches.gather(order, from: position, rows: rows)
-                    loss = try batches.trainStep(dni)
-                }
+                let finished = try schedule.step(&batches, order, from: position, rows: rows)
+                // the last batch fed has gone through every block when the run ends
+                if step == totalSteps { try schedule.settle(&state) }
                 state.trainingSeconds += Date().timeIntervalSince(t0)
                 state.step = step
                 state.position += rows
                 state.samples += rows
-                if let loss { countLoss(loss) }
-                if let finished { countLoss(finished) }
-                for (i, v) in lastInterfaceLosses.enumerated() where !v.isNaN { state.interfaceLossSums[i] += Double(v) }
+                if let finished { state.count(finished) }
+                for (i, v) in schedule.interfaceLosses.enumerated() where !v.isNaN { state.interfaceLossSums[i] += Double(v) }
                 if config.interfaces.trackAlignment {
                     for (i, v) in dni.alignments.enumerated() { state.interfaceAlignmentSums[i] += Double(v) }
                 }
                 let epoch = Double(step) / Double(stepsPerEpoch)
 
                 if step % evalEvery == 0 || step == totalSteps {
-                    // async workers own the blocks: evaluate once they are drained
-                    if pipeline?.isAsync == true { try settle() }
+                    try schedule.prepareEvaluation(&state)
                     var record = EvaluationRecord(step: step, epoch: epoch,
                                                   trainLoss: state.lossSum / Double(max(state.lossCount, 1)),
                                                   testLoss: 0, testAccuracy: 0,
                                                   samplesPerSecond: Double(state.samples) / max(state.trainingSeconds, 1e-9),
                                                   seconds: 0)
-                    if let pipeline {
-                        try pipeline.sync()
-                        record.blocks = blockRecords
-                    }
+                    record.blocks = schedule.blockRecords
                     let test = try evaluate(data.test, "test", at: step)
                     record.testLoss = test.loss
                     record.testAccuracy = test.accuracy
@@ -422,7 +337,7 @@ public final class Trainer {
     /// One line naming the tensor (or interface loss) that became NaN or
     /// infinite, and what to change.
     func faultDescription() -> String {
-        guard let fault = pipeline?.fault ?? network.fault ?? dni.fault else {
+        guard let fault = schedule.fault ?? network.fault ?? dni.fault else {
             return "the training loss is NaN or infinite; try a smaller {optimizer.lr} or {training.clip-grad}"
         }
         let interface: Bool

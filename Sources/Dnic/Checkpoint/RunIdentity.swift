@@ -35,3 +35,23 @@ public struct RunIdentity: Equatable, Sendable {
         text.utf8.count == 16 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 }
+
+/// One line of a dnic log as far as who wrote it: its event, step, run and
+/// segment (nil: not a dnic JSON record). A checkpoint checks the record it
+/// carries for its log with it; `LogContinuation` reads a log's tail.
+public struct RecordStamp {
+    public var event: String
+    public var step: Int
+    public var run: String?
+    public var segment: String?
+
+    /// nil unless `line` is a JSON object with an event and a step.
+    public init?(_ line: some Collection<UInt8>) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+              let event = object["event"] as? String, let step = object["step"] as? Int else { return nil }
+        self.event = event
+        self.step = step
+        run = object["run"] as? String
+        segment = object["segment"] as? String
+    }
+}
