@@ -119,3 +119,15 @@ public struct DataOptions: Sendable {
 
     public init() {}
 }
+
+extension RunConfig {
+    /// How the run's data is loaded and split (train, eval and analyze
+    /// load a run's data alike).
+    public var dataOptions: DataOptions {
+        var options = DataOptions()
+        options.seed = training.seed // synthetic data: the same points as in training
+        options.validationFraction = training.validation
+        options.classes = model.classes
+        return options
+    }
+}

@@ -286,14 +286,4 @@ public struct RunConfig: Codable, Equatable, Sendable {
         if let io = interfaces.optimizer { resolved.interfaces.optimizer?.lr = io.learningRate }
         return resolved
     }
-
-    /// How the run's data is loaded and split (train, eval and analyze
-    /// load a run's data alike).
-    public var dataOptions: DataOptions {
-        var options = DataOptions()
-        options.seed = training.seed // synthetic data: the same points as in training
-        options.validationFraction = training.validation
-        options.classes = model.classes
-        return options
-    }
 }
