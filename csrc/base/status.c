@@ -1,5 +1,5 @@
 /* status.c — status strings and the library version. */
-#include "internal.h"
+#include "base/internal.h"
 
 const char *dnic_version(void) { return DNIC_VERSION; }
 

@@ -10,7 +10,7 @@
  * thread count. The _ref twin works in double with libm.
  * Not here: the activations' own exp (activation.c uses the same one).
  */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <float.h>
 #include <math.h>

@@ -6,7 +6,7 @@
 #ifndef DNIC_PIPE_INTERNAL_H
 #define DNIC_PIPE_INTERNAL_H
 
-#include "internal.h"
+#include "base/internal.h"
 
 #include <pthread.h>
 

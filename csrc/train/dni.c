@@ -9,7 +9,7 @@
  * pipeline and async schedules (pipeline.c, async.c), so every schedule
  * runs the same block and boundary operations on the same buffers.
  */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #ifndef DNIC_MPI_LINK_H
 #define DNIC_MPI_LINK_H
 
-#include "../pipe_internal.h"
+#include "train/pipe_internal.h"
 
 #include <mpi.h>
 

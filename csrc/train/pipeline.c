@@ -23,7 +23,7 @@
 #  undef _POSIX_C_SOURCE
 #  define _POSIX_C_SOURCE 199309L
 #endif
-#include "pipe_internal.h"
+#include "train/pipe_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * (DNIC_ISA_VARIANTS, internal.h).
  * Not here: the finiteness check fused into the updates (optim.c).
  */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 

@@ -9,7 +9,7 @@
  * backprop from the block above, or an interface's prediction.
  * Not here: interfaces and schedules (they drive this API).
  */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
  * Not here: the float exp / tanh themselves (internal.h, shared with the
  * losses).
  */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * the BLAS wrapper; plain-loop references beside them.
  * Not here: bias + activation fusion (the network composes kernels).
  */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <string.h>
 

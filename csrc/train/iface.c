@@ -8,7 +8,7 @@
  * (1/B) dL_i/dh_i, what the network's buffers hold); trainable predictions
  * estimate the per-example gradient B g_i.
  */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <stdio.h>

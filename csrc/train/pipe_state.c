@@ -5,7 +5,7 @@
  * step counters, its rings of batches in flight, its messages of the last
  * tick and its figures. Layout: int64 fields, then doubles, then floats;
  * every buffer at full size, so the size depends on the shape alone. */
-#include "pipe_internal.h"
+#include "train/pipe_internal.h"
 
 #include <string.h>
 

@@ -6,7 +6,7 @@
  * update, compiled per instruction set (DNIC_ISA_VARIANTS, internal.h).
  * Not here: gradient clipping's norm and scaling (finite.c).
  */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 

@@ -5,7 +5,7 @@
  * Why FTZ/DAZ: zero-initialised synthetic-gradient outputs stay tiny early
  * in training, and sgemm on denormal operands was measured 100x slower.
  */
-#include "internal.h"
+#include "base/internal.h"
 
 #if defined(__SSE__) || defined(__x86_64__) || defined(_M_X64)
 #  include <xmmintrin.h>

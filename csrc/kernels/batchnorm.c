@@ -10,7 +10,7 @@
  * Not here: the fusion of batch norm with the activation (the network
  * composes kernels).
  */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 

@@ -9,7 +9,7 @@
  * ones left out of the penalty, and solved by Cholesky: BLAS dsyrk and
  * LAPACK dposv of the library dnic loaded (blas.c).
  */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

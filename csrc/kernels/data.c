@@ -2,7 +2,7 @@
  * Indices are validated before any copy, so a bad index leaves dst as it
  * was.
  */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <string.h>
 
