@@ -32,6 +32,17 @@ int omp_in_parallel(void);
 #  endif
 #endif
 
+/* OpenMP's thread count for the next parallel region (1 without OpenMP):
+ * what dnic_get_num_threads reports, and what a GEMM backend starts from
+ * until dnic_set_num_threads (gemm/threads.c) pushes it a count. */
+static inline int dnic__omp_max_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
 /* Element-wise loops shorter than this run on one thread: a parallel
  * region costs about a microsecond, more than 8k float operations. */
 #define DNIC_PAR_MIN 8192

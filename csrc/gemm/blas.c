@@ -170,7 +170,7 @@ static void init_blas(void) {
         /* one thread count for both from the start: OpenBLAS's own default
          * can differ from the OpenMP team size (it read 1 here) */
         if (blas.set_threads)
-            blas.set_threads(blas.wanted_threads > 0 ? blas.wanted_threads : dnic_get_num_threads());
+            blas.set_threads(blas.wanted_threads > 0 ? blas.wanted_threads : dnic__omp_max_threads());
         if (blas.corename) copy_str(blas.info.corename, sizeof blas.info.corename, blas.corename());
         if (blas.config) copy_str(blas.info.config, sizeof blas.info.config, blas.config());
     } else {

@@ -45,7 +45,7 @@ static int load(dnic_gemm_backend b) {
     switch (b) {
     case DNIC_GEMM_ONEDNN:
         if (!dnic__onednn_load()) return 0;
-        dnic__onednn_set_threads(gemm.wanted_threads > 0 ? gemm.wanted_threads : dnic_get_num_threads());
+        dnic__onednn_set_threads(gemm.wanted_threads > 0 ? gemm.wanted_threads : dnic__omp_max_threads());
         return 1;
     case DNIC_GEMM_OPENBLAS: return dnic__openblas_load();
     case DNIC_GEMM_BUILTIN: return 1;
@@ -104,6 +104,7 @@ static void ensure_gemm(void) {
 #endif
 }
 
+/* threads.c pushes the count down through here (never the other way) */
 void dnic__gemm_set_threads(int n) {
     gemm.wanted_threads = n;
     dnic__blas_set_threads(n);
@@ -144,7 +145,7 @@ dnic_status dnic_gemm_get_info(dnic_gemm_info_t *info) {
         snprintf(info->library, sizeof info->library, "%s", dnic__onednn_library());
         snprintf(info->version, sizeof info->version, "%s", dnic__onednn_version());
         snprintf(info->isa, sizeof info->isa, "%s", dnic__onednn_isa());
-        info->threads = gemm.wanted_threads > 0 ? gemm.wanted_threads : dnic_get_num_threads();
+        info->threads = gemm.wanted_threads > 0 ? gemm.wanted_threads : dnic__omp_max_threads();
         break;
     case DNIC_GEMM_OPENBLAS: {
         dnic_blas_info_t b;
@@ -156,7 +157,7 @@ dnic_status dnic_gemm_get_info(dnic_gemm_info_t *info) {
     }
     case DNIC_GEMM_BUILTIN:
         snprintf(info->isa, sizeof info->isa, "portable C");
-        info->threads = dnic_get_num_threads();
+        info->threads = dnic__omp_max_threads();
         break;
     }
     return DNIC_OK;

@@ -90,14 +90,14 @@ int dnic__onednn_load(void) {
     memcpy(&dnn.sgemm, &p, sizeof p);
     if ((p = dlsym(h, "omp_set_num_threads"))) memcpy(&dnn.set_threads, &p, sizeof p);
     dnnl_version_fn version = NULL;
-    dnnl_isa_fn isa = NULL;
+    dnnl_isa_fn effective_isa = NULL;
     if ((p = dlsym(h, "dnnl_version"))) memcpy(&version, &p, sizeof p);
-    if ((p = dlsym(h, "dnnl_get_effective_cpu_isa"))) memcpy(&isa, &p, sizeof p);
+    if ((p = dlsym(h, "dnnl_get_effective_cpu_isa"))) memcpy(&effective_isa, &p, sizeof p);
     if (version) {
         const dnnl_version_t_ *v = version();
         snprintf(dnn.version, sizeof dnn.version, "%d.%d.%d", v->major, v->minor, v->patch);
     }
-    snprintf(dnn.isa, sizeof dnn.isa, "%s", isa ? isa_name(isa()) : "unknown");
+    snprintf(dnn.isa, sizeof dnn.isa, "%s", effective_isa ? isa_name(effective_isa()) : "unknown");
     dnn.loaded = 1;
     return 1;
 #else

@@ -2,6 +2,10 @@
  * flush-to-zero in every computing thread, and how many threads a small
  * element-wise pass should use.
  *
+ * The count flows one way: dnic_set_num_threads sets OpenMP's and pushes it
+ * down to the backends (gemm.c hands it to blas.c and onednn.c), which never
+ * ask this file back; before any push they start from OpenMP's count.
+ *
  * Why FTZ/DAZ: zero-initialised synthetic-gradient outputs stay tiny early
  * in training, and sgemm on denormal operands was measured 100x slower.
  */
@@ -45,13 +49,7 @@ dnic_status dnic_set_num_threads(int n) {
     return DNIC_OK;
 }
 
-int dnic_get_num_threads(void) {
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
+int dnic_get_num_threads(void) { return dnic__omp_max_threads(); }
 
 int dnic__in_parallel(void) {
 #ifdef _OPENMP

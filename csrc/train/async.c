@@ -19,6 +19,7 @@
  * trained every interface, then stops the engine, so the blocks can be
  * synced, evaluated and saved with no thread touching them.
  */
+#include "train/async.h"
 #include "train/pipe_internal.h"
 
 #include <math.h>

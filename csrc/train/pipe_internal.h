@@ -1,7 +1,10 @@
 /* pipe_internal.h — what the two unlocked schedules share: the blocks a
- * DNI's network is cut into, the block operations (interface training,
- * forward-signal-backward-update), and the schedule object. pipeline.c
- * runs them in lockstep ticks, async.c on free-running worker threads.
+ * DNI's network is cut into, the schedule object (dnic_pipe_t), the
+ * operations on one block (block_step.c: interface training,
+ * forward-signal-backward-update), the lockstep tick in the pieces a
+ * transport reuses (pipeline.c) and a block's state as bytes
+ * (pipe_state.c). pipeline.c runs the blocks in lockstep ticks, async.c on
+ * free-running worker threads, the MPI transports one block per rank.
  * Not part of the public API. */
 #ifndef DNIC_PIPE_INTERNAL_H
 #define DNIC_PIPE_INTERNAL_H
@@ -11,7 +14,7 @@
 #include <pthread.h>
 
 /* The functions below marked DNIC_INTERNAL_API are exported from
- * libdnic.so for libdnic_mpi (csrc/mpi) alone: not part of the API, no
+ * libdnic.so for libdnic_mpi (csrc/transport/mpi) alone: not part of the API, no
  * stability promised. */
 
 /* A block's top activations are read by the block above one tick after
@@ -133,6 +136,9 @@ struct pipe_transport {
     void (*release)(dnic_pipe_t *p);
 };
 
+/* ---- block_step.c: what both schedules do to one block ---- */
+
+/* Seconds on the monotonic clock the schedules time blocks with. */
 DNIC_INTERNAL_API double dnic__pipe_now(void);
 /* The ring slot of block b holding `batch`, or -1. */
 static inline int dnic__pipe_ring_slot_of(const pipe_block_t *b, int batch) {
@@ -153,6 +159,11 @@ DNIC_INTERNAL_API void dnic__pipe_note_target(pipe_block_t *b, float loss, int64
  * unless update decoupling skips it. */
 DNIC_INTERNAL_API dnic_status dnic__pipe_block_step(dnic_pipe_t *p, int s, const float *in, const int32_t *y, int batch, int rows,
                                   int slot, float *down, float *loss);
+/* Block s, its signal at its top already: backward, the gradient at its
+ * input into `down` (s > 0), its update unless update decoupling skips it. */
+dnic_status dnic__pipe_backward_update(dnic_pipe_t *p, int s, int batch, int rows, float *down);
+
+/* ---- pipeline.c: the lockstep tick, in pieces a transport reuses ---- */
 
 /* The messages block s reads at this tick in-process: what its neighbours
  * sent at the previous tick, in their buffers. */
@@ -174,15 +185,5 @@ DNIC_INTERNAL_API void dnic__pipe_store_labels(dnic_pipe_t *p, int batch, const 
 DNIC_INTERNAL_API size_t dnic__pipe_block_state_size(const dnic_pipe_t *p, int s);
 DNIC_INTERNAL_API void dnic__pipe_block_state_pack(const dnic_pipe_t *p, int s, unsigned char *dst);
 DNIC_INTERNAL_API dnic_status dnic__pipe_block_state_unpack(dnic_pipe_t *p, int s, const unsigned char *src);
-
-/* async.c */
-dnic_status dnic__async_setup(dnic_pipe_t *p, int queue);
-void dnic__async_free(dnic_pipe_t *p);
-dnic_status dnic__async_feed(dnic_pipe_t *p, const float *x, const int32_t *labels, int B, float *loss_out,
-                             int *finished_out);
-/* Gathers rows idx of X (checked) straight into the inbox, on this thread alone. */
-dnic_status dnic__async_feed_rows(dnic_pipe_t *p, const float *X, const int32_t *labels, const int32_t *idx, int B,
-                                  float *loss_out, int *finished_out);
-dnic_status dnic__async_drain(dnic_pipe_t *p, float *loss_out, int *finished_out);
 
 #endif

@@ -1,6 +1,8 @@
-/* pipeline.c — the pipeline schedule (DESIGN.md section 2): the network
- * cut at its interfaces into blocks, each its own network, run in lockstep
- * ticks. At a tick every block takes the message its neighbour sent at the
+/* pipeline.c — the unlocked schedules' handle (dnic_pipe_t: create, free,
+ * feeding, figures) and the pipeline schedule: the network cut at its
+ * interfaces into blocks, each its own network, run in lockstep ticks
+ * (update- and backward-unlocked training with synthetic gradients, every
+ * block busy with another batch at once). At a tick every block takes the message its neighbour sent at the
  * previous tick:
  *   - block s takes the batch block s-1 forwarded (block 0: the batch fed
  *     this tick), runs forward; below the top its interface predicts the
@@ -16,25 +18,18 @@
  * double-buffered by tick parity) and run single-threaded inside, so the
  * result does not depend on how many threads share the blocks: K threads
  * equal one thread bit for bit.
- * The same blocks run free on worker threads under async (async.c).
+ * The same blocks run free on worker threads under async: the handle
+ * passes each batch to async.c through async.h, the one way between the two
+ * files. What both schedules do to a block is in block_step.c; the
+ * in-flight state a checkpoint saves, in pipe_inflight.c.
  * Not here: the locked schedule (dni.c).
  */
-#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 199309L
-#  undef _POSIX_C_SOURCE
-#  define _POSIX_C_SOURCE 199309L
-#endif
+#include "train/async.h"
 #include "train/pipe_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-double dnic__pipe_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* Free an array of n buffers (either may be NULL: a setup cut short). */
 static void free_floats(float **a, int n) {
@@ -236,62 +231,9 @@ int dnic_pipe_is_async(const dnic_pipe_t *p) { return p ? p->async : 0; }
 
 int dnic_pipe_num_blocks(const dnic_pipe_t *p) { return p ? p->n_blocks : 0; }
 
-/* Whether block s applies its update for `batch` (update decoupling). */
-static int updates(const dnic_pipe_t *p, int s, int batch) {
-    if (p->update_prob >= 1.0f) return 1;
-    uint64_t z = p->update_seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(s + 1)) ^
-                 (0xd1b54a32d192ed03ULL * (uint64_t)(p->first_batch + batch + 1));
-    return dnic_rng_uniform(&z) < p->update_prob;
-}
-
 static const int32_t *labels_of(const dnic_pipe_t *p, int batch) {
     int slot = batch % p->n_label_slots;
     return p->label_batch[slot] == batch ? p->labels[slot] : NULL;
-}
-
-dnic_status dnic__pipe_train_iface(pipe_block_t *b, int slot, const int32_t *y, const float *target, int rows,
-                                   float *loss, int64_t *stale) {
-    dnic_status st = dnic_iface_boundary_step(b->it, b->ring_h[slot], y, NULL, target, b->scratch, rows, loss);
-    if (st == DNIC_OK) st = dnic_iface_update(b->it);
-    *stale = b->forwarded - b->ring_fwd[slot] - 1;
-    return st;
-}
-
-void dnic__pipe_note_target(pipe_block_t *b, float loss, int64_t stale) {
-    b->iface_loss = loss;
-    b->stale_sum += (double)stale;
-    b->stale_count++;
-    if (stale > b->stale_max) b->stale_max = stale;
-}
-
-/* Block s, its signal at its top: backward, the gradient at its input
- * into `down` (s > 0), and its update unless update decoupling skips it. */
-static dnic_status backward_and_update(dnic_pipe_t *p, int s, int batch, int rows, float *down) {
-    pipe_block_t *b = &p->blocks[s];
-    dnic__net_zero_grad_lazy(b->net);
-    dnic_status st = dnic_net_backward(b->net, rows);
-    if (st == DNIC_OK && s > 0)
-        memcpy(down, dnic_net_input_grad(b->net), sizeof(float) * (size_t)rows * (size_t)b->in_dim);
-    if (st == DNIC_OK && updates(p, s, batch)) st = dnic_net_update(b->net);
-    return st;
-}
-
-dnic_status dnic__pipe_block_step(dnic_pipe_t *p, int s, const float *in, const int32_t *y, int batch, int rows,
-                                  int slot, float *down, float *loss) {
-    pipe_block_t *b = &p->blocks[s];
-    int top = b->last - b->first;
-    dnic_status st = dnic_net_forward(b->net, in, rows, 1);
-    if (st == DNIC_OK && !b->it) {
-        st = dnic_net_loss(b->net, y, NULL, rows, loss);
-    } else if (st == DNIC_OK) {
-        memcpy(b->ring_h[slot], dnic_net_output(b->net), sizeof(float) * (size_t)rows * (size_t)b->top_dim);
-        b->ring_batch[slot] = batch;
-        b->ring_rows[slot] = rows;
-        b->ring_fwd[slot] = b->forwarded;
-        st = dnic_iface_predict_signal(b->it, b->ring_h[slot], y, NULL, dnic_net_grad_at(b->net, top), rows);
-    }
-    b->forwarded++;
-    return st == DNIC_OK ? backward_and_update(p, s, batch, rows, down) : st;
 }
 
 /* A delayed block (ORACLE interface) when batch `batch`'s target arrives:
@@ -311,7 +253,7 @@ static dnic_status delayed_step(dnic_pipe_t *p, int s, int batch, int rows, cons
         st = dnic_iface_boundary_step(b->it, dnic_net_output(b->net), y, NULL, target, dnic_net_grad_at(b->net, top),
                                       rows, &loss);
     if (st == DNIC_OK) st = dnic_iface_update(b->it);
-    if (st == DNIC_OK) st = backward_and_update(p, s, batch, rows, down);
+    if (st == DNIC_OK) st = dnic__pipe_backward_update(p, s, batch, rows, down);
     if (st == DNIC_OK) {
         b->stash_batch[keep] = -1;
         int slot = dnic__pipe_ring_slot_of(b, batch);
@@ -602,183 +544,4 @@ float dnic_pipe_iface_loss(dnic_pipe_t *p, int s) {
 
 dnic_net_t *dnic_pipe_block_net(dnic_pipe_t *p, int s) {
     return (p && s >= 0 && s < p->n_blocks) ? p->blocks[s].net : NULL;
-}
-
-/* ---- in-flight state, for checkpoints at a tick boundary ----
- * ints: magic, version, blocks, max_batch, tick, fed, first_batch, label
- * slots; per label slot its batch and, if in use, its rows and labels; per
- * block next_slot, forwarded, then per ring slot (batch, rows, forward
- * count), then per tick parity (up batch, rows, slot, down batch, rows).
- * values: each ring slot's h (rows x top) and each down message's gradient
- * (rows x input), in that order, for the slots and messages in use. */
-enum { INFLIGHT_MAGIC = 0x44504950, INFLIGHT_VERSION = 1 };
-
-typedef struct {
-    int64_t *ints;
-    float *values;
-    size_t n_ints, n_values, max_ints, max_values;
-    int overflow;
-} inflight_writer;
-
-static void put_int(inflight_writer *w, int64_t v) {
-    if (w->ints && w->n_ints < w->max_ints) w->ints[w->n_ints] = v;
-    else if (w->ints) w->overflow = 1;
-    w->n_ints++;
-}
-
-static void put_values(inflight_writer *w, const float *v, size_t n) {
-    if (w->values && w->n_values + n <= w->max_values) memcpy(w->values + w->n_values, v, n * sizeof(float));
-    else if (w->values) w->overflow = 1;
-    w->n_values += n;
-}
-
-dnic_status dnic_pipe_export_inflight(const dnic_pipe_t *p, float *values, size_t *n_values, int64_t *ints,
-                                      size_t *n_ints) {
-    if (!p || !n_values || !n_ints) return DNIC_ERR_NULL;
-    if (p->async) return DNIC_ERR_STATE; /* async drains before a checkpoint */
-    for (int s = 0; s < p->n_blocks; s++)
-        if (p->blocks[s].delayed) return DNIC_ERR_STATE; /* its kept inputs are not saved: drain */
-    inflight_writer w = {ints, values, 0, 0, *n_ints, *n_values, 0};
-    put_int(&w, INFLIGHT_MAGIC);
-    put_int(&w, INFLIGHT_VERSION);
-    put_int(&w, p->n_blocks);
-    put_int(&w, p->max_batch);
-    put_int(&w, p->tick);
-    put_int(&w, p->fed);
-    put_int(&w, p->first_batch);
-    put_int(&w, p->n_label_slots);
-    for (int i = 0; i < p->n_label_slots; i++) {
-        put_int(&w, p->label_batch[i]);
-        if (p->label_batch[i] < 0) continue;
-        put_int(&w, p->label_rows[i]);
-        for (int r = 0; r < p->label_rows[i]; r++) put_int(&w, p->labels[i][r]);
-    }
-    for (int s = 0; s < p->n_blocks; s++) {
-        const pipe_block_t *b = &p->blocks[s];
-        put_int(&w, b->next_slot);
-        put_int(&w, b->forwarded);
-        for (int r = 0; r < b->ring_n; r++) {
-            put_int(&w, b->ring_batch[r]);
-            put_int(&w, b->ring_rows[r]);
-            put_int(&w, b->ring_fwd[r]);
-            if (b->ring_batch[r] >= 0) put_values(&w, b->ring_h[r], (size_t)b->ring_rows[r] * (size_t)b->top_dim);
-        }
-        for (int k = 0; k < 2; k++) {
-            put_int(&w, b->up_msg[k].batch);
-            put_int(&w, b->up_msg[k].rows);
-            put_int(&w, b->up_msg[k].slot);
-            put_int(&w, b->down_msg[k].batch);
-            put_int(&w, b->down_msg[k].rows);
-            if (b->down_msg[k].batch >= 0)
-                put_values(&w, b->down[k], (size_t)b->down_msg[k].rows * (size_t)b->in_dim);
-        }
-    }
-    int sized = !ints || !values;
-    *n_ints = w.n_ints;
-    *n_values = w.n_values;
-    return sized || !w.overflow ? DNIC_OK : DNIC_ERR_SIZE;
-}
-
-typedef struct {
-    const int64_t *ints;
-    const float *values;
-    size_t n_ints, n_values, at_int, at_value;
-    int bad;
-} inflight_reader;
-
-/* The next int, which must lie in [lo, hi]; a short or lying input marks bad. */
-static int64_t get_int(inflight_reader *r, int64_t lo, int64_t hi) {
-    if (r->bad || r->at_int >= r->n_ints) {
-        r->bad = 1;
-        return lo;
-    }
-    int64_t v = r->ints[r->at_int++];
-    if (v < lo || v > hi) {
-        r->bad = 1;
-        return lo;
-    }
-    return v;
-}
-
-static void get_values(inflight_reader *r, float *dst, size_t n) {
-    if (r->bad || n > r->n_values - r->at_value) {
-        r->bad = 1;
-        return;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(r->values[r->at_value + i])) r->bad = 1;
-    if (!r->bad) memcpy(dst, r->values + r->at_value, n * sizeof(float));
-    r->at_value += n;
-}
-
-dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_t n_values, const int64_t *ints,
-                                      size_t n_ints) {
-    if (!p || !ints || (!values && n_values)) return DNIC_ERR_NULL;
-    if (p->async || p->tick != 0 || p->fed != 0) return DNIC_ERR_STATE; /* a fresh pipeline only */
-    for (int s = 0; s < p->n_blocks; s++)
-        if (p->blocks[s].delayed) return DNIC_ERR_STATE;
-    inflight_reader r = {ints, values, n_ints, n_values, 0, 0, 0};
-    int S = p->n_blocks, mb = p->max_batch, classes = dnic_net_output_dim(p->whole);
-    get_int(&r, INFLIGHT_MAGIC, INFLIGHT_MAGIC);
-    get_int(&r, INFLIGHT_VERSION, INFLIGHT_VERSION);
-    get_int(&r, S, S);
-    get_int(&r, 1, INT32_MAX); /* the exporter's max_batch: rows are checked against ours */
-    int64_t tick = get_int(&r, 0, INT64_MAX / 2), fed = get_int(&r, 0, INT32_MAX);
-    int64_t first_batch = get_int(&r, 0, DNIC_MAX_STEP);
-    get_int(&r, p->n_label_slots, p->n_label_slots);
-    /* into the pipeline's own buffers (fresh, so nothing is lost if refused) */
-    for (int i = 0; i < p->n_label_slots; i++) {
-        p->label_batch[i] = (int)get_int(&r, -1, fed - 1);
-        if (p->label_batch[i] < 0) continue;
-        if (p->label_batch[i] % p->n_label_slots != i) r.bad = 1;
-        p->label_rows[i] = (int)get_int(&r, 1, mb);
-        for (int k = 0; k < p->label_rows[i] && !r.bad; k++) p->labels[i][k] = (int32_t)get_int(&r, 0, classes - 1);
-    }
-    for (int s = 0; s < S && !r.bad; s++) {
-        pipe_block_t *b = &p->blocks[s];
-        int top = !b->it;
-        b->next_slot = (int)get_int(&r, 0, b->ring_n - 1);
-        b->forwarded = get_int(&r, 0, fed);
-        for (int k = 0; k < b->ring_n; k++) {
-            b->ring_batch[k] = (int)get_int(&r, -1, top ? -1 : fed - 1);
-            b->ring_rows[k] = (int)get_int(&r, 0, mb);
-            b->ring_fwd[k] = get_int(&r, 0, b->forwarded);
-            if (b->ring_batch[k] >= 0) {
-                if (b->ring_rows[k] < 1) r.bad = 1;
-                get_values(&r, b->ring_h[k], (size_t)b->ring_rows[k] * (size_t)b->top_dim);
-            }
-        }
-        for (int k = 0; k < 2; k++) {
-            pipe_message_t *up = &b->up_msg[k], *down = &b->down_msg[k];
-            up->batch = (int)get_int(&r, -1, top ? -1 : fed - 1);
-            up->rows = (int)get_int(&r, 0, mb);
-            up->slot = (int)get_int(&r, -1, b->ring_n - 1);
-            if (up->batch >= 0 && (up->slot < 0 || b->ring_batch[up->slot] != up->batch ||
-                                   b->ring_rows[up->slot] != up->rows))
-                r.bad = 1;
-            down->batch = (int)get_int(&r, -1, s == 0 ? -1 : fed - 1);
-            down->rows = (int)get_int(&r, 0, mb);
-            down->slot = -1;
-            if (down->batch >= 0) {
-                if (down->rows < 1) r.bad = 1;
-                get_values(&r, b->down[k], (size_t)down->rows * (size_t)b->in_dim);
-            }
-        }
-    }
-    if (r.bad || r.at_int != n_ints || r.at_value != n_values) {
-        /* leave it fresh */
-        for (int i = 0; i < p->n_label_slots; i++) p->label_batch[i] = -1;
-        for (int s = 0; s < S; s++) {
-            pipe_block_t *b = &p->blocks[s];
-            b->next_slot = 0;
-            b->forwarded = 0;
-            for (int k = 0; k < b->ring_n; k++) b->ring_batch[k] = -1;
-            for (int k = 0; k < 2; k++) b->up_msg[k].batch = b->down_msg[k].batch = -1;
-        }
-        return DNIC_ERR_ARG;
-    }
-    p->tick = tick;
-    p->fed = fed;
-    p->first_batch = first_batch;
-    return DNIC_OK;
 }

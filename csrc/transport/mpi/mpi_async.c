@@ -17,11 +17,13 @@
  *   rank 0 -> all   TAG_CMD    gather, stop (between drains)
  * Rank 0 feeds block 0 from dnic_pipe_tick; a drain (tick without x) sends
  * the end marker up and waits for every DONE and every loss.
- * Not here: the lockstep pipeline over MPI (mpi_transport.c). */
+ * Not here: the lockstep pipeline over MPI and attaching (mpi_transport.c),
+ * the waits and commands both share (mpi_link.c). */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 199309L
 #  undef _POSIX_C_SOURCE
 #  define _POSIX_C_SOURCE 199309L
 #endif
+#include "mpi_async.h"
 #include "mpi_link.h"
 
 #include <math.h>
@@ -87,7 +89,7 @@ static void free_buffers(unsigned char **b, int n) {
     free(b);
 }
 
-void mpi__async_free(async_link *A) {
+static void async_free(async_link *A) {
     if (!A) return;
     int W = A->window, clean = 1;
     for (int i = 0; i < W; i++) {
@@ -142,7 +144,7 @@ dnic_status mpi__async_setup(dnic_pipe_t *p, mpi_link *L) {
     L->async = A;
     if (!all_made(A->rx_up, W) || !all_made(A->rx_down, W) || !all_made(A->tx_up, W) || !all_made(A->tx_down, W) ||
         !A->rq_up || !A->rq_down || !A->sq_up || !A->sq_down || A->up_bytes > INT32_MAX || A->down_bytes > INT32_MAX) {
-        mpi__async_free(A);
+        async_free(A);
         L->async = NULL;
         return DNIC_ERR_NOMEM;
     }
@@ -428,9 +430,17 @@ static dnic_status rank_no_gather(dnic_pipe_t *p) {
     return DNIC_ERR_STATE;
 }
 
-/* the link, with this file's part, goes in mpi__release */
-static void root_release(dnic_pipe_t *p) { mpi__release(p, 1); }
-static void rank_release(dnic_pipe_t *p) { mpi__release(p, 0); }
+/* this file's part of the link goes first (after rank 0 stopped the
+ * others), then the link in mpi__release */
+static void release(dnic_pipe_t *p, int stop_others) {
+    mpi_link *L = p->transport_ctx;
+    if (stop_others) mpi__stop_others(p);
+    async_free(L->async);
+    L->async = NULL;
+    mpi__release(p);
+}
+static void root_release(dnic_pipe_t *p) { release(p, 1); }
+static void rank_release(dnic_pipe_t *p) { release(p, 0); }
 
 const struct pipe_transport mpi__async_root = {root_tick, root_pending, root_gather, root_release};
 const struct pipe_transport mpi__async_rank = {rank_no_tick, rank_pending, rank_no_gather, rank_release};

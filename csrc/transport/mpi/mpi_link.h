@@ -1,7 +1,8 @@
 /* mpi_link.h — what the MPI transports share (mpi_transport.c: the
  * pipeline's lockstep ticks; mpi_async.c: async, free-running ranks): the
- * link between this rank and the others, message tags, and the waits that
- * never block forever. Not part of the public API. */
+ * link between this rank and the others, message tags, and (mpi_link.c)
+ * the waits that never block forever, rank 0's commands and gathering,
+ * and binding a pipeline to the link. Not part of the public API. */
 #ifndef DNIC_MPI_LINK_H
 #define DNIC_MPI_LINK_H
 
@@ -58,7 +59,9 @@ static inline size_t mpi__down_bytes(const dnic_pipe_t *p, int s) {
     return HEADER_INTS * sizeof(int32_t) + (size_t)p->max_batch * (size_t)p->blocks[s].in_dim * sizeof(float);
 }
 
-/* One line for dnic_mpi_failure (printf-style). */
+/* ---- mpi_link.c ---- */
+
+/* One line for dnic_mpi_failure (printf-style; "%s", "" clears it). */
 void mpi__fail(const char *fmt, ...);
 /* Seconds as a person writes them (0.2, 2.3, 120, 182; never "0"), into out. */
 const char *mpi__seconds(char out[32], double seconds);
@@ -79,13 +82,24 @@ dnic_status mpi__gather(dnic_pipe_t *p);
 /* Ranks > 0 that gave up: tell rank 0 why, then wait for it to end the run. */
 dnic_status mpi__complain(mpi_link *L);
 
-/* Unbinds the pipeline (rank 0: stopping the others first when asked). */
-void mpi__release(dnic_pipe_t *p, int stop_others);
+/* A peer's failure (DNIC_ERR_PEER) breaks the pipeline's transport: every
+ * later call is refused. Returns st. */
+static inline dnic_status mpi__broken(dnic_pipe_t *p, dnic_status st) {
+    if (st == DNIC_ERR_PEER) p->transport_broken = 1;
+    return st;
+}
 
-/* mpi_async.c: the async schedule's transports, and its serving loop. */
-extern const struct pipe_transport mpi__async_root, mpi__async_rank;
-dnic_status mpi__async_setup(dnic_pipe_t *p, mpi_link *L);
-void mpi__async_free(async_link *A);
-dnic_status mpi__async_serve(dnic_pipe_t *p, mpi_link *L);
+/* The pipeline bound to the link in this process (at most one), or NULL. */
+dnic_pipe_t *mpi__attached(void);
+/* Binds p to link L, run by `transport` (a transport's release undoes it). */
+void mpi__bind(dnic_pipe_t *p, mpi_link *L, const struct pipe_transport *transport);
+/* Rank 0: the other ranks stop (not after a peer failed: none would hear). */
+void mpi__stop_others(dnic_pipe_t *p);
+/* Frees the link (its requests retired; a schedule frees its own part,
+ * L->async, before) and unbinds the pipeline. */
+void mpi__release(dnic_pipe_t *p);
+/* Retires the link's requests and frees it (with L->async gone already);
+ * leaks the buffers MPI might still write into. */
+void mpi__free_link(mpi_link *L);
 
 #endif

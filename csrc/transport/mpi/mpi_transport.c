@@ -14,46 +14,25 @@
  * the parity of the tick it was sent at; receives are posted a tick ahead.
  * Rank 0 waits for every status before its tick returns, so its loss,
  * pending state and errors are the in-process pipeline's.
- * Not here: the schedule itself (pipeline.c), block state bytes (pipe_state.c). */
-#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 199309L
-#  undef _POSIX_C_SOURCE
-#  define _POSIX_C_SOURCE 199309L
-#endif
-#include "train/pipe_internal.h"
+ * This file also holds what else dnic_mpi.h offers: MPI's start and end,
+ * rank and size, a broadcast, attaching a pipeline (either schedule) to
+ * the ranks, serving it and detaching it.
+ * Not here: the schedule itself (pipeline.c), block state bytes
+ * (pipe_state.c), the link both transports share (mpi_link.c), the async
+ * schedule over ranks (mpi_async.c). */
 #include "dnic_mpi.h"
+#include "mpi_async.h"
 #include "mpi_link.h"
+#include "train/pipe_internal.h"
 
 #include <math.h>
 #include <mpi.h>
-#include <sched.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-/* The pipeline attached in this process (at most one). */
-static dnic_pipe_t *attached;
-
-/* The last failure, for dnic_mpi_failure (one process, one run). */
-static char failure_line[256];
+/* The rank whose block failed at the last tick, for dnic_mpi_failed_rank. */
 static int failed_rank = -1;
 
-void mpi__fail(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(failure_line, sizeof failure_line, fmt, ap);
-    va_end(ap);
-}
-
-const char *mpi__seconds(char out[32], double seconds) {
-    /* three significant digits below 100 s: --mpi-timeout 0.2 waits 0.2 s, not "0 s" */
-    if (seconds < 100.0) snprintf(out, 32, "%.3g", seconds);
-    else snprintf(out, 32, "%.0f", seconds);
-    return out;
-}
-
-const char *dnic_mpi_failure(void) { return failure_line; }
 int dnic_mpi_failed_rank(void) { return failed_rank; }
 
 /* ---------------------------------------------------------------- basics */
@@ -98,68 +77,8 @@ void dnic_mpi_abort(int code) {
     exit(code);
 }
 
-/* ---------------------------------------------------------------- waits */
-
-void mpi__backoff(double waited) {
-    if (waited < 2e-3) sched_yield();
-    else mpi__pause(waited < 0.1 ? 5e-5 : 1e-3);
-}
-
-void mpi__pause(double seconds) {
-    struct timespec t = {0, (long)(seconds * 1e9)};
-    nanosleep(&t, NULL);
-}
-
-/* Waits for n requests, at most `timeout` seconds. Keeps calling MPI for
- * the first milliseconds (a large message moves in fragments, each needing
- * both ends to call into MPI; sleeping between them would stretch a 256 KB
- * transfer to many naps), yielding the core to any other runnable rank,
- * then sleeps in growing steps so a rank waiting for rank 0's evaluation
- * costs no core. */
-dnic_status mpi__wait(double timeout, int n, MPI_Request *rq, int peer, const char *what, mpi_link *L) {
-    double t0 = dnic__pipe_now();
-    for (;;) {
-        int done = 0;
-        int rc = MPI_Testall(n, rq, &done, MPI_STATUSES_IGNORE);
-        if (rc != MPI_SUCCESS) {
-            char text[MPI_MAX_ERROR_STRING];
-            int len = 0;
-            MPI_Error_string(rc, text, &len);
-            mpi__fail("MPI failed while %s rank %d: %s", what, peer, text);
-            return DNIC_ERR_PEER;
-        }
-        if (done) return DNIC_OK;
-        if (L && L->rq_complaint != MPI_REQUEST_NULL) {
-            MPI_Status from;
-            int heard = 0;
-            MPI_Test(&L->rq_complaint, &heard, &from);
-            if (heard) {
-                L->complaint[COMPLAINT_CHARS - 1] = 0;
-                mpi__fail("rank %d: %s", from.MPI_SOURCE, L->complaint);
-                return DNIC_ERR_PEER;
-            }
-        }
-        double waited = dnic__pipe_now() - t0;
-        if (waited > timeout) {
-            char text[32];
-            mpi__fail("rank %d sent nothing for %s s while %s it (dead, stuck, or slower than the timeout)", peer,
-                      mpi__seconds(text, timeout), what);
-            return DNIC_ERR_PEER;
-        }
-        mpi__backoff(waited);
-    }
-}
-
 static dnic_status wait_one(double timeout, MPI_Request *rq, int peer, const char *what) {
     return mpi__wait(timeout, 1, rq, peer, what, NULL);
-}
-
-/* A wait of the running pipeline. Rank 0 waits longer than the others and
- * hears their complaints meanwhile, so when a rank stops, the line rank 0
- * prints names it rather than the neighbour stuck waiting for it. */
-dnic_status mpi__link_wait(mpi_link *L, MPI_Request *rq, int peer, const char *what) {
-    double timeout = L->rank == 0 ? 1.5 * L->timeout + 2.0 : L->timeout;
-    return mpi__wait(timeout, 1, rq, peer, what, L->rank == 0 ? L : NULL);
 }
 
 /* ---------------------------------------------------------------- broadcast */
@@ -332,35 +251,18 @@ static rank_status own_status(const dnic_pipe_t *p, const mpi_link *L) {
 
 /* ---------------------------------------------------------------- rank 0 */
 
-dnic_status mpi__send_command(mpi_link *L, int cmd) {
-    for (int r = 1; r < L->size; r++) {
-        if (L->rq_cmd[r] != MPI_REQUEST_NULL) {
-            dnic_status st = mpi__link_wait(L, &L->rq_cmd[r], r, "sending a command to");
-            if (st != DNIC_OK) return st;
-        }
-        L->cmd[r] = cmd;
-        MPI_Isend(&L->cmd[r], 1, MPI_INT32_T, r, TAG_CMD, L->comm, &L->rq_cmd[r]);
-    }
-    return DNIC_OK;
-}
-
-static dnic_status broken(dnic_pipe_t *p, dnic_status st) {
-    if (st == DNIC_ERR_PEER) p->transport_broken = 1;
-    return st;
-}
-
 static dnic_status root_tick(dnic_pipe_t *p, const float *x, const int32_t *labels, int x_batch, int rows) {
     (void)labels; /* in the label ring already */
     mpi_link *L = p->transport_ctx;
     failed_rank = -1;
-    failure_line[0] = 0; /* a line from an earlier failure must not describe this one */
+    mpi__fail("%s", ""); /* a line from an earlier failure must not describe this one */
     dnic_status st = mpi__send_command(L, CMD_TICK);
     for (int r = 1; st == DNIC_OK && r < L->size; r++)
         MPI_Irecv(&L->status[r], (int)sizeof(rank_status), MPI_BYTE, r, TAG_STATUS, L->comm, &L->rq_status[r]);
     if (st == DNIC_OK) st = rank_tick(p, L, x, x_batch, rows);
     for (int r = 1; st == DNIC_OK && r < L->size; r++)
         st = mpi__link_wait(L, &L->rq_status[r], r, "waiting for the tick's status from");
-    if (st != DNIC_OK) return broken(p, st);
+    if (st != DNIC_OK) return mpi__broken(p, st);
     L->status[0] = own_status(p, L);
     L->any_pending = 0;
     dnic_status first = DNIC_OK;
@@ -390,75 +292,10 @@ static int root_pending(const dnic_pipe_t *p) {
     return L->primed ? dnic__pipe_local_pending(p) : L->any_pending;
 }
 
-dnic_status mpi__gather(dnic_pipe_t *p) {
-    mpi_link *L = p->transport_ctx;
-    dnic_status st = mpi__send_command(L, CMD_GATHER);
-    /* one rank at a time through one buffer: a gather is rare (evaluation,
-     * checkpoint), memory is not */
-    for (int r = 1; st == DNIC_OK && r < L->size; r++) {
-        size_t bytes = dnic__pipe_block_state_size(p, r);
-        MPI_Request *rq = &L->rq_status[0]; /* rank 0's own slot, free; retired at free */
-        MPI_Irecv(L->state, (int)bytes, MPI_BYTE, r, TAG_STATE, L->comm, rq);
-        st = mpi__link_wait(L, rq, r, "gathering the block of");
-        if (st == DNIC_OK) st = dnic__pipe_block_state_unpack(p, r, L->state);
-    }
-    return broken(p, st);
+static void root_release(dnic_pipe_t *p) {
+    mpi__stop_others(p);
+    mpi__release(p);
 }
-
-/* Ends a request before its buffer goes: cancelled if still pending, then
- * completed (a cancelled receive completes at once; a send to a dead rank
- * may not). 0 if it would not finish within a second: the buffer must leak. */
-int mpi__retire(MPI_Request *rq) {
-    if (*rq == MPI_REQUEST_NULL) return 1;
-    int done = 0;
-    MPI_Test(rq, &done, MPI_STATUS_IGNORE);
-    if (done) return 1;
-    MPI_Cancel(rq);
-    double t0 = dnic__pipe_now();
-    while (!done && dnic__pipe_now() - t0 < 1.0) {
-        if (MPI_Test(rq, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) break;
-        if (!done) mpi__pause(1e-4);
-    }
-    return done;
-}
-
-static void free_link(mpi_link *L) {
-    if (!L) return;
-    mpi__async_free(L->async);
-    int clean = 1;
-    for (int k = 0; k < 2; k++) {
-        clean &= mpi__retire(&L->rq_up[k]) & mpi__retire(&L->rq_down[k]) & mpi__retire(&L->sq_up[k]) & mpi__retire(&L->sq_down[k]);
-    }
-    for (int r = 0; L->rq_cmd && r < L->size; r++) clean &= mpi__retire(&L->rq_cmd[r]) & mpi__retire(&L->rq_status[r]);
-    clean &= mpi__retire(&L->rq_complaint);
-    if (!clean) return; /* MPI may still write into these buffers: leave them */
-    for (int k = 0; k < 2; k++) {
-        free(L->rx_up[k]);
-        free(L->rx_down[k]);
-        free(L->tx_up[k]);
-        free(L->tx_down[k]);
-    }
-    free(L->cmd);
-    free(L->status);
-    free(L->rq_cmd);
-    free(L->rq_status);
-    free(L->state);
-    if (L->comm != MPI_COMM_NULL) MPI_Comm_free(&L->comm);
-    free(L);
-}
-
-void mpi__release(dnic_pipe_t *p, int stop_others) {
-    mpi_link *L = p->transport_ctx;
-    attached = NULL;
-    if (stop_others && !p->transport_broken && mpi__send_command(L, CMD_STOP) == DNIC_OK) {
-        for (int r = 1; r < L->size; r++) mpi__link_wait(L, &L->rq_cmd[r], r, "stopping");
-    }
-    free_link(L);
-    p->transport_ctx = NULL;
-    p->transport = NULL;
-}
-
-static void root_release(dnic_pipe_t *p) { mpi__release(p, 1); }
 
 static const struct pipe_transport root_transport = {root_tick, root_pending, mpi__gather, root_release};
 
@@ -479,33 +316,11 @@ static dnic_status rank_no_gather(dnic_pipe_t *p) {
     return DNIC_ERR_STATE;
 }
 
-static void rank_release(dnic_pipe_t *p) { mpi__release(p, 0); }
+static void rank_release(dnic_pipe_t *p) { mpi__release(p); }
 
 static const struct pipe_transport rank_transport = {rank_no_tick, rank_pending, rank_no_gather, rank_release};
 
 static dnic_status serve_loop(dnic_pipe_t *p, mpi_link *L);
-
-/* A rank > 0 gave up waiting: rank 0 hears why, then ends the run (it
- * aborts every rank). If rank 0 says nothing either, the caller reports. */
-dnic_status mpi__complain(mpi_link *L) {
-    memset(L->complaint, 0, sizeof L->complaint);
-    snprintf(L->complaint, sizeof L->complaint, "%s", failure_line);
-    MPI_Request rq;
-    MPI_Isend(L->complaint, COMPLAINT_CHARS, MPI_CHAR, 0, TAG_COMPLAINT, L->comm, &rq);
-    int32_t cmd = 0;
-    MPI_Request rq_cmd;
-    MPI_Irecv(&cmd, 1, MPI_INT32_T, 0, TAG_CMD, L->comm, &rq_cmd);
-    /* rank 0 waits 1.5 x timeout + 2 s at most before it acts */
-    double t0 = dnic__pipe_now();
-    int done = 0;
-    while (!done && dnic__pipe_now() - t0 < 2.0 * L->timeout + 5.0) {
-        MPI_Test(&rq_cmd, &done, MPI_STATUS_IGNORE);
-        if (!done) mpi__pause(1e-3);
-    }
-    mpi__retire(&rq);
-    mpi__retire(&rq_cmd);
-    return DNIC_ERR_PEER;
-}
 
 dnic_status dnic_mpi_serve(dnic_pipe_t *p) {
     if (!p) return DNIC_ERR_NULL;
@@ -570,8 +385,8 @@ static uint64_t shape_digest(const dnic_pipe_t *p) {
 dnic_status dnic_mpi_attach(dnic_pipe_t *p, uint64_t fingerprint, double timeout) {
     if (!p) return DNIC_ERR_NULL;
     if (!dnic_mpi_initialized()) return DNIC_ERR_STATE;
-    if (!(timeout > 0) || p->transport || attached) return DNIC_ERR_ARG;
-    failure_line[0] = 0;
+    if (!(timeout > 0) || p->transport || mpi__attached()) return DNIC_ERR_ARG;
+    mpi__fail("%s", "");
     int rank = 0, size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -648,7 +463,7 @@ dnic_status dnic_mpi_attach(dnic_pipe_t *p, uint64_t fingerprint, double timeout
         L->rq_cmd = L->rq_status = NULL;
     }
     if (!ok) {
-        free_link(L);
+        mpi__free_link(L);
         return DNIC_ERR_NOMEM;
     }
     L->rq_complaint = MPI_REQUEST_NULL;
@@ -657,22 +472,20 @@ dnic_status dnic_mpi_attach(dnic_pipe_t *p, uint64_t fingerprint, double timeout
     if (p->async) {
         dnic_status made = mpi__async_setup(p, L);
         if (made != DNIC_OK) {
-            free_link(L);
+            mpi__free_link(L);
             return made;
         }
     } else {
         post_receives(L, p->tick);
     }
-    attached = p;
-    p->transport_ctx = L;
-    if (p->async) p->transport = rank == 0 ? &mpi__async_root : &mpi__async_rank;
-    else p->transport = rank == 0 ? &root_transport : &rank_transport;
+    if (p->async) mpi__bind(p, L, rank == 0 ? &mpi__async_root : &mpi__async_rank);
+    else mpi__bind(p, L, rank == 0 ? &root_transport : &rank_transport);
     return DNIC_OK;
 }
 
 dnic_status dnic_mpi_detach(dnic_pipe_t *p) {
     if (!p) return DNIC_ERR_NULL;
-    if (!p->transport || p != attached) return DNIC_ERR_STATE;
+    if (!p->transport || p != mpi__attached()) return DNIC_ERR_STATE;
     dnic_status st = DNIC_OK;
     if ((p->transport == &root_transport || p->transport == &mpi__async_root) && !p->transport_broken)
         st = mpi__gather(p);
