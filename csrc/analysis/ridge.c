@@ -9,7 +9,7 @@
  * ones left out of the penalty, and solved by Cholesky: BLAS dsyrk and
  * LAPACK dposv of the library dnic loaded (blas.c).
  */
-#include "base/internal.h"
+#include "gemm/backends.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -21,7 +21,7 @@
 #  undef _POSIX_C_SOURCE
 #  define _POSIX_C_SOURCE 200809L
 #endif
-#include "base/internal.h"
+#include "gemm/backends.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -9,7 +9,8 @@
  * Why FTZ/DAZ: zero-initialised synthetic-gradient outputs stay tiny early
  * in training, and sgemm on denormal operands was measured 100x slower.
  */
-#include "base/internal.h"
+#include "gemm/backends.h"
+#include "gemm/threads.h"
 
 #if defined(__SSE__) || defined(__x86_64__) || defined(_M_X64)
 #  include <xmmintrin.h>

@@ -10,7 +10,8 @@
  * Not here: the float exp / tanh themselves (internal.h, shared with the
  * losses).
  */
-#include "base/internal.h"
+#include "gemm/threads.h"
+#include "kernels/kernels_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -10,7 +10,8 @@
  * Not here: the fusion of batch norm with the activation (the network
  * composes kernels).
  */
-#include "base/internal.h"
+#include "gemm/threads.h"
+#include "kernels/kernels_internal.h"
 
 #include <math.h>
 

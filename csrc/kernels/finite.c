@@ -4,7 +4,8 @@
  * (DNIC_ISA_VARIANTS, internal.h).
  * Not here: the finiteness check fused into the updates (optim.c).
  */
-#include "base/internal.h"
+#include "gemm/threads.h"
+#include "kernels/kernels_internal.h"
 
 #include <math.h>
 

@@ -15,7 +15,7 @@
 #  undef _POSIX_C_SOURCE
 #  define _POSIX_C_SOURCE 200809L
 #endif
-#include "base/internal.h"
+#include "kernels/kernels_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,8 @@
  * thread count. The _ref twin works in double with libm.
  * Not here: the activations' own exp (activation.c uses the same one).
  */
-#include "base/internal.h"
+#include "gemm/threads.h"
+#include "kernels/kernels_internal.h"
 
 #include <float.h>
 #include <math.h>

@@ -6,7 +6,8 @@
  * update, compiled per instruction set (DNIC_ISA_VARIANTS, internal.h).
  * Not here: gradient clipping's norm and scaling (finite.c).
  */
-#include "base/internal.h"
+#include "gemm/threads.h"
+#include "kernels/kernels_internal.h"
 
 #include <math.h>
 

@@ -1,7 +1,7 @@
 /* rng.c — explicit-state randomness (splitmix64), shuffling and weight
  * initialisation. Nothing here keeps hidden state: same seed, same numbers.
  */
-#include "base/internal.h"
+#include "kernels/kernels_internal.h"
 
 #include <math.h>
 

@@ -9,7 +9,7 @@
  * pipeline and async schedules (pipeline.c, async.c), so every schedule
  * runs the same block and boundary operations on the same buffers.
  */
-#include "base/internal.h"
+#include "train/train_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

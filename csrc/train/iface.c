@@ -8,7 +8,8 @@
  * (1/B) dL_i/dh_i, what the network's buffers hold); trainable predictions
  * estimate the per-example gradient B g_i.
  */
-#include "base/internal.h"
+#include "kernels/kernels_internal.h"
+#include "train/train_internal.h"
 
 #include <math.h>
 #include <stdio.h>

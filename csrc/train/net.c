@@ -9,7 +9,8 @@
  * backprop from the block above, or an interface's prediction.
  * Not here: interfaces and schedules (they drive this API).
  */
-#include "base/internal.h"
+#include "kernels/kernels_internal.h"
+#include "train/train_internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
 #ifndef DNIC_PIPE_INTERNAL_H
 #define DNIC_PIPE_INTERNAL_H
 
-#include "base/internal.h"
+#include "train/train_internal.h"
 
 #include <pthread.h>
 
