@@ -4,11 +4,11 @@
  * layer and no pre-activation copy is needed for the derivative.
  *
  * Every kernel body is written once and compiled per instruction set
- * (DNIC_ISA_VARIANTS, internal.h); the public functions pick the variant
- * and split the work between threads when it is large enough to pay for a
- * parallel region.
- * Not here: the float exp / tanh themselves (internal.h, shared with the
- * losses).
+ * (DNIC_ISA_VARIANTS, kernels_internal.h); the public functions pick the
+ * variant and split the work between threads when it is large enough to pay
+ * for a parallel region.
+ * Not here: the float exp / tanh themselves (kernels_internal.h, shared with
+ * the losses).
  */
 #include "gemm/threads.h"
 #include "kernels/kernels_internal.h"
@@ -234,8 +234,8 @@ DNIC_ISA_VARIANTS(act_colsum, (dnic_activation act, float *gz, float *acc, const
 
 typedef void (*colsum_fn)(dnic_activation, float *, float *, const float *, const float *, int, int, int, int, int);
 
-/* The pass by fixed row groups (internal.h): run by every thread of a team
- * (the worksharing loop hands out the groups) or by one thread alone. */
+/* The pass by fixed row groups (kernels_internal.h): run by every thread of
+ * a team (the worksharing loop hands out the groups) or by one thread alone. */
 static void colsum_groups(colsum_fn f, dnic_activation act, float *gz, float *db, const float *gh, const float *h,
                           int B, int C, float (*part)[DNIC_GROUP_COLS]) {
     int G = dnic__row_groups(B);

@@ -2,11 +2,11 @@
  * training mode (batch statistics, running statistics updated), evaluation
  * mode (running statistics) and the training-mode backward.
  *
- * The per-channel sums run over fixed groups of rows (internal.h), each
- * group summed in row order with one vector lane per channel, then the
+ * The per-channel sums run over fixed groups of rows (kernels_internal.h),
+ * each group summed in row order with one vector lane per channel, then the
  * groups in order: results do not depend on the thread count or the vector
  * width. Threads take whole groups (contiguous rows). Each pass body is
- * compiled per instruction set (DNIC_ISA_VARIANTS, internal.h).
+ * compiled per instruction set (DNIC_ISA_VARIANTS, kernels_internal.h).
  * Not here: the fusion of batch norm with the activation (the network
  * composes kernels).
  */

@@ -1,7 +1,7 @@
 /* finite.c — checks and norms over flat parameter/gradient blocks, shared by
  * the network and the interfaces: non-finite detection after an update and
  * global-norm gradient clipping. Bodies compiled per instruction set
- * (DNIC_ISA_VARIANTS, internal.h).
+ * (DNIC_ISA_VARIANTS, kernels_internal.h).
  * Not here: the finiteness check fused into the updates (optim.c).
  */
 #include "gemm/threads.h"

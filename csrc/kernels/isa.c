@@ -7,7 +7,7 @@
  * time, which the tests need (every level is checked against the plain
  * loops on one machine) and which a user chasing a last-bit difference
  * may want. The variants themselves are made by DNIC_ISA_VARIANTS
- * (internal.h).
+ * (kernels_internal.h).
  * Not here: the kernels; the GEMM backends' own dispatch (they choose
  * their kernels themselves); OpenBLAS's core type (blas.c).
  */

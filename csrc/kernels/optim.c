@@ -3,7 +3,7 @@
  * The L2 penalty is coupled (added to the gradient), as in the paper's
  * "small L2 penalty"; the network decides which tensors it applies to.
  * One update body serves the public kernels and the network's checked
- * update, compiled per instruction set (DNIC_ISA_VARIANTS, internal.h).
+ * update, compiled per instruction set (DNIC_ISA_VARIANTS, kernels_internal.h).
  * Not here: gradient clipping's norm and scaling (finite.c).
  */
 #include "gemm/threads.h"

@@ -1,8 +1,8 @@
-/* async.c — the async schedule (DESIGN.md section 2): the pipeline's
- * blocks run free, with no ticks and no barriers. Worker threads (as many
- * as the thread budget allows, at most one per block) take whichever block
- * has work: an interface target that arrived (first: it frees a ring slot
- * and a queue slot) or a batch from below whose outputs have room. Every
+/* async.c — the async schedule: the pipeline's blocks run free, with no
+ * ticks and no barriers. Worker threads (as many as the thread budget
+ * allows, at most one per block) take whichever block has work: an
+ * interface target that arrived (first: it frees a ring slot and a queue
+ * slot) or a batch from below whose outputs have room. Every
  * queue between blocks holds at most `queue` messages, so a fast block
  * runs at most that far ahead and its targets are at most that stale; the
  * staleness of every target is counted (dnic__pipe_note_target).

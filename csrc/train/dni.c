@@ -1,6 +1,6 @@
 /* dni.c — the locked DNI trainer: a network with interfaces on some of its
- * layers (block boundaries), trained one batch at a time (DESIGN.md section
- * 2, `locked`): forward through every block; the top block backward from
+ * layers (block boundaries), trained one batch at a time (the `locked`
+ * schedule): forward through every block; the top block backward from
  * the loss; then, top-down, each interface takes its target from this same
  * batch, makes its prediction and writes its learning signal into the
  * boundary's gradient buffer, from which the block below runs backward;

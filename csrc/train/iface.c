@@ -2,7 +2,7 @@
  * learning signal at a block boundary, its loss against a target, its own
  * parameters and optimizer, and the signal it delivers to the block below.
  * Every rule of the paper's Table 1 is a choice of kind / target / loss /
- * signal here (DESIGN.md section 1); dni.c places interfaces in a network.
+ * signal here; dni.c places interfaces in a network.
  *
  * Units (see dnic.h): targets g arrive in batch-mean units (row i is
  * (1/B) dL_i/dh_i, what the network's buffers hold); trainable predictions

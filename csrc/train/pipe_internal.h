@@ -114,7 +114,7 @@ struct dnic_pipe_s {
     double loss_acc;  /* losses of batches finished since the last tick call */
     int finished_acc;
 
-    /* another transport (MPI ranks, csrc/mpi/): this process runs one
+    /* another transport (MPI ranks, csrc/transport/mpi/): this process runs one
      * block and exchanges the same messages with the others */
     const struct pipe_transport *transport;
     void *transport_ctx;
