@@ -6,8 +6,8 @@
  * The fast kernel works in float with straight-line exp / log1p
  * (kernels_internal.h) so its loops vectorise, compiled per instruction set
  * (DNIC_ISA_VARIANTS); the terms that must stay accurate near a zero loss
- * are summed in double, in groups of rows fixed by (B, K), so the mean does not depend on the
- * thread count. The _ref twin works in double with libm.
+ * are summed in double, in groups of rows fixed by (B, K), so the mean does
+ * not depend on the thread count. The _ref twin works in double with libm.
  * Not here: the activations' own exp (activation.c uses the same one).
  */
 #include "gemm/threads.h"
