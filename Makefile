@@ -98,6 +98,13 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libdnic.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libdnic.a $(LIBS)
 
+# bench_kernels: its main and description in bench/, a file per family of
+# kernels (and what they share) in bench/kernels/
+BENCH_KERNELS := bench/bench_kernels.c $(wildcard bench/kernels/*.c)
+$(BUILD)/bench/bench_kernels: $(BENCH_KERNELS) $(wildcard bench/kernels/*.h) $(BUILD)/libdnic.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ibench/kernels $(BENCH_KERNELS) -o $@ $(BUILD)/libdnic.a $(LIBS)
+
 tests: $(TESTS)
 
 # the C suite in this build (tests loop over 1 and 2 threads themselves),
