@@ -15,13 +15,16 @@
 # loaded at run time (csrc/gemm/blas.c), so nothing links -lopenblas.
 #
 # csrc/ by floor, each using only the floors below it:
-#   base/       what every file includes (internal.h), status strings
-#   gemm/       the GEMM backends and the thread count that drives them
-#   kernels/    dense, element-wise kernels (their instruction-set variants), data, rng
-#   analysis/   closed-form linear probes
-#   train/      network, interfaces, DNI trainer, pipeline and async schedules
-#   transport/mpi/  libdnic_mpi: the schedules' blocks as MPI ranks
-# Internal headers are included by their path from csrc/ ("train/pipe_internal.h").
+#   include/        dnic.h, the one public header (module.modulemap for Swift)
+#   base/           what every file includes (internal.h), status strings
+#   gemm/           the GEMM backends and the thread count that drives them
+#   kernels/        dense, element-wise kernels and their instruction-set
+#                   variants, batch gathering, rng
+#   analysis/       closed-form linear probes
+#   train/          network, interfaces, DNI trainer, the unlocked schedules
+#   transport/mpi/  libdnic_mpi: the schedules' blocks as MPI ranks (dnic_mpi.h)
+# Each floor declares its internals in its own headers, included by their
+# path from csrc/ ("train/pipe_internal.h"; hence -Icsrc).
 
 CC       ?= cc
 OPENMP   ?= 1
