@@ -12,7 +12,19 @@
 #                             dnic-mpi.pc too; see MPI below)
 #
 # Baseline x86-64 code: no -march=native (SIGILL on older CPUs). BLAS is
-# loaded at run time (csrc/blas.c), so nothing links -lopenblas.
+# loaded at run time (csrc/gemm/blas.c), so nothing links -lopenblas.
+#
+# csrc/ by floor, each using only the floors below it:
+#   include/        dnic.h, the one public header (module.modulemap for Swift)
+#   base/           what every file includes (internal.h), status strings
+#   gemm/           the GEMM backends and the thread count that drives them
+#   kernels/        dense, element-wise kernels and their instruction-set
+#                   variants, batch gathering, rng
+#   analysis/       closed-form linear probes
+#   train/          network, interfaces, DNI trainer, the unlocked schedules
+#   transport/mpi/  libdnic_mpi: the schedules' blocks as MPI ranks (dnic_mpi.h)
+# Each floor declares its internals in its own headers, included by their
+# path from csrc/ ("train/pipe_internal.h"; hence -Icsrc).
 
 CC       ?= cc
 OPENMP   ?= 1
@@ -34,7 +46,7 @@ CFLAGS   ?= -O2 -g
 # -fno-math-errno -fno-trapping-math: sqrtf never sets errno and float
 # selects need not preserve FP traps, so those loops vectorise (dnic never
 # reads errno or FP exception flags).
-CFLAGS   += -std=c99 -fPIC -Wall -Wextra -Wno-unknown-pragmas -fopenmp-simd -fno-math-errno -fno-trapping-math -Icsrc/include
+CFLAGS   += -std=c99 -fPIC -Wall -Wextra -Wno-unknown-pragmas -fopenmp-simd -fno-math-errno -fno-trapping-math -Icsrc/include -Icsrc
 LIBS     := -lm -ldl -lpthread
 ifeq ($(OPENMP),1)
   CFLAGS += -fopenmp
@@ -48,7 +60,9 @@ endif
 # symbols not marked DNIC_API stay private to libdnic.so
 LIBCFLAGS := $(CFLAGS) -fvisibility=hidden -DDNIC_BUILD_SHARED
 
-SRC      := $(wildcard csrc/*.c)
+FLOORS   := base gemm kernels analysis train
+SRC      := $(foreach f,$(FLOORS),$(wildcard csrc/$(f)/*.c))
+HDR      := csrc/include/dnic.h $(foreach f,$(FLOORS),$(wildcard csrc/$(f)/*.h))
 OBJ      := $(SRC:csrc/%.c=$(BUILD)/obj/%.o)
 TESTS    := $(patsubst csrc/tests/%.c,$(BUILD)/tests/%,$(wildcard csrc/tests/test_*.c))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
@@ -59,7 +73,7 @@ SONAME   := libdnic.so.$(SOMAJOR)
 
 lib: $(BUILD)/libdnic.a $(BUILD)/libdnic.so $(BUILD)/dnic.pc
 
-$(BUILD)/obj/%.o: csrc/%.c csrc/include/dnic.h $(wildcard csrc/*.h)
+$(BUILD)/obj/%.o: csrc/%.c $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(LIBCFLAGS) -c $< -o $@
 
@@ -86,6 +100,13 @@ $(BUILD)/tests/%: csrc/tests/%.c $(wildcard csrc/tests/*.h) $(BUILD)/libdnic.a
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libdnic.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libdnic.a $(LIBS)
+
+# bench_kernels: its main and description in bench/, a file per family of
+# kernels (and what they share) in bench/kernels/
+BENCH_KERNELS := bench/bench_kernels.c $(wildcard bench/kernels/*.c)
+$(BUILD)/bench/bench_kernels: $(BENCH_KERNELS) $(wildcard bench/kernels/*.h) $(BUILD)/libdnic.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ibench/kernels $(BENCH_KERNELS) -o $@ $(BUILD)/libdnic.a $(LIBS)
 
 tests: $(TESTS)
 
@@ -130,7 +151,7 @@ endif
 check: check-c check-noomp check-examples check-mpi
 
 # ---------------------------------------------------------------- MPI
-# libdnic_mpi: the pipeline's blocks as MPI ranks (csrc/mpi, dnic_mpi.h),
+# libdnic_mpi: the pipeline's blocks as MPI ranks (csrc/transport/mpi, dnic_mpi.h),
 # built only where Open MPI's mpicc is found; libdnic never includes mpi.h.
 #   make mpi          build/libdnic_mpi.{a,so}
 #   make check-mpi    its test under mpirun -np 2 and -np 3 (skipped, saying
@@ -145,16 +166,17 @@ MPICC        ?= $(shell command -v mpicc 2>/dev/null)
 MPIRUN       ?= mpirun
 MPIRUN_FLAGS ?= --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root) \
                 --mca btl_vader_single_copy_mechanism none
-MPI_SRC      := $(wildcard csrc/mpi/*.c)
-MPI_OBJ      := $(MPI_SRC:csrc/mpi/%.c=$(BUILD)/obj/mpi/%.o)
+MPI_DIR      := csrc/transport/mpi
+MPI_SRC      := $(wildcard $(MPI_DIR)/*.c)
+MPI_OBJ      := $(MPI_SRC:csrc/%.c=$(BUILD)/obj/%.o)
 
 .PHONY: mpi check-mpi check-examples-mpi
 ifneq ($(MPICC),)
 mpi: $(BUILD)/libdnic_mpi.a $(BUILD)/libdnic_mpi.so
 
-$(BUILD)/obj/mpi/%.o: csrc/mpi/%.c csrc/mpi/include/dnic_mpi.h csrc/include/dnic.h $(wildcard csrc/*.h csrc/mpi/*.h)
+$(BUILD)/obj/transport/mpi/%.o: $(MPI_DIR)/%.c $(MPI_DIR)/include/dnic_mpi.h $(HDR) $(wildcard $(MPI_DIR)/*.h)
 	@mkdir -p $(@D)
-	$(MPICC) $(LIBCFLAGS) -Icsrc/mpi/include -c $< -o $@
+	$(MPICC) $(LIBCFLAGS) -I$(MPI_DIR)/include -c $< -o $@
 
 $(BUILD)/libdnic_mpi.a: $(MPI_OBJ)
 	rm -f $@
@@ -167,7 +189,7 @@ $(BUILD)/libdnic_mpi.so: $(MPI_OBJ) $(BUILD)/libdnic.so
 
 $(BUILD)/tests/mpi/test_mpi: csrc/tests/mpi/test_mpi.c $(wildcard csrc/tests/*.h) $(BUILD)/libdnic_mpi.a $(BUILD)/libdnic.a
 	@mkdir -p $(@D)
-	$(MPICC) $(CFLAGS) -Icsrc/mpi/include $< -o $@ $(BUILD)/libdnic_mpi.a $(BUILD)/libdnic.a $(LIBS)
+	$(MPICC) $(CFLAGS) -I$(MPI_DIR)/include $< -o $@ $(BUILD)/libdnic_mpi.a $(BUILD)/libdnic.a $(LIBS)
 
 check-mpi: $(BUILD)/tests/mpi/test_mpi
 	@for n in 2 3; do \
@@ -224,13 +246,13 @@ install: lib $(if $(MPICC),mpi)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@PRIVATE_LIBS@|$(LIBS)|' csrc/dnic.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/dnic.pc
 ifneq ($(MPICC),)
-	install -m 644 csrc/mpi/include/dnic_mpi.h $(DESTDIR)$(PREFIX)/include/dnic_mpi.h
+	install -m 644 $(MPI_DIR)/include/dnic_mpi.h $(DESTDIR)$(PREFIX)/include/dnic_mpi.h
 	install -m 644 $(BUILD)/libdnic_mpi.a $(DESTDIR)$(PREFIX)/lib/libdnic_mpi.a
 	install -m 755 $(BUILD)/libdnic_mpi.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libdnic_mpi.so.$(VERSION)
 	ln -sf libdnic_mpi.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libdnic_mpi.so.$(SOMAJOR)
 	ln -sf libdnic_mpi.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libdnic_mpi.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
-	    csrc/mpi/dnic-mpi.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/dnic-mpi.pc
+	    $(MPI_DIR)/dnic-mpi.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/dnic-mpi.pc
 endif
 
 clean:

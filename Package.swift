@@ -5,7 +5,7 @@ import Foundation
 import PackageDescription
 
 // Open MPI's headers (libopenmpi-dev): where they are, the MPI transport
-// (csrc/mpi, target CDnicMPI) is built and `dnic train --mpi` runs; without
+// (csrc/transport/mpi, target CDnicMPI) is built and `dnic train --mpi` runs; without
 // them everything else builds and tests as before.
 let mpiHeaders = ["x86_64-linux-gnu", "aarch64-linux-gnu"].map { "/usr/lib/\($0)/openmpi/include/mpi.h" }
 // DNIC_NO_MPI=1 builds without it even where it is (to check that build).
@@ -13,8 +13,9 @@ let haveMPI = mpiHeaders.contains { FileManager.default.fileExists(atPath: $0) }
     && ProcessInfo.processInfo.environment["DNIC_NO_MPI"] == nil
 let mpiTargets: [Target] = haveMPI ? [
     .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
-    .target(name: "CDnicMPI", dependencies: ["CDnic", "CMPI"], path: "csrc/mpi", publicHeadersPath: "include",
-            cSettings: [.unsafeFlags(["-fopenmp", "-O2"])]),
+    // its sources include the core's internal headers by their path from csrc/
+    .target(name: "CDnicMPI", dependencies: ["CDnic", "CMPI"], path: "csrc/transport/mpi", publicHeadersPath: "include",
+            cSettings: [.headerSearchPath("../.."), .unsafeFlags(["-fopenmp", "-O2"])]),
 ] : []
 
 let package = Package(
@@ -28,17 +29,21 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // The C core. -fopenmp must be an unsafe flag: .define("_OPENMP")
-        // would compile but leave every pragma inert (BUILD-NOTES). Swift's
-        // clang links LLVM's libomp (omp5); OpenBLAS's GOMP_* calls bind to
-        // libomp's compatibility entry points, so one OpenMP runtime serves
-        // both. -O2 keeps debug builds (and so `swift test`) usably fast.
+        // The C core: the sources of every floor of csrc/ (found in its
+        // folders), which include one another's internal headers by their
+        // path from csrc/. -fopenmp must be an unsafe flag: .define("_OPENMP")
+        // compiles but leaves every pragma inert (no -fopenmp, no OpenMP
+        // code generated). Swift's clang links LLVM's libomp (omp5);
+        // OpenBLAS's GOMP_* calls bind to libomp's compatibility entry
+        // points, so one OpenMP runtime serves both. -O2 keeps debug builds
+        // (and so `swift test`) usably fast.
         .target(
             name: "CDnic",
             path: "csrc",
-            exclude: ["tests", "dnic.pc.in", "mpi"],
+            exclude: ["tests", "dnic.pc.in", "transport"],
             publicHeadersPath: "include",
-            cSettings: [.unsafeFlags(["-fopenmp", "-O2", "-fno-math-errno", "-fno-trapping-math"])],
+            cSettings: [.headerSearchPath("."),
+                        .unsafeFlags(["-fopenmp", "-O2", "-fno-math-errno", "-fno-trapping-math"])],
             linkerSettings: [.linkedLibrary("omp5"), .linkedLibrary("m"), .linkedLibrary("dl")]
         ),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",

@@ -7,16 +7,17 @@
 #    errors, backtraces and register dumps (scripts/scan-test-stderr.py);
 #  - report-browser: `dnic reproduce all --quick` writes build/report, and
 #    scripts/check-report.py opens it in headless Chromium (Debian's chromium,
-#    chromium-driver and python3-selenium, installed here if missing; skipped
-#    if they cannot be) to check its images, sections, no script and no
-#    network; its screenshot is kept as build/test-logs/report.png.
+#    chromium-driver and python3-selenium, which scripts/install-deps.sh
+#    --browser installs if missing; skipped if they cannot be) to check its
+#    images, sections, no script and no network; its screenshot is kept as
+#    build/test-logs/report.png.
 # Prints a line as each stage starts and its summary lines when it ends (a
 # failing stage also prints the end of its log); the full output of each
 # stage is in build/test-logs/. Ends with one line adding up every suite's
 # "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh || exit 1
+bash scripts/install-deps.sh --browser || exit 1
 logs=build/test-logs
 rm -rf "$logs" && mkdir -p "$logs"
 failed=0
@@ -37,6 +38,22 @@ stage() {
     fi
 }
 
+# XCTest's total of each test class in the logs given, one line each:
+# "swift CLASS: N passed, N failed". XCTest ends every suite with "Test
+# Suite 'NAME' passed|failed at ..." and then "Executed N tests, with F
+# failures ..."; the bundle's suite (*.xctest) and 'All tests' / 'Selected
+# tests' only add up the classes, so they are left out. The one parser of
+# XCTest's output here: summarize and the closing total both read its lines.
+swift_classes() {
+    awk '/^Test Suite .* (passed|failed) at/ { suite = $3; gsub("\047", "", suite) }
+         /Executed [0-9]+ tests?, with [0-9]+ failures?/ && suite != "" {
+             if (suite !~ /\.xctest$|^All$|^Selected$/) {
+                 for (i = 1; i <= NF; i++) if ($i == "Executed") { n = $(i + 1); f = $(i + 4) }
+                 printf "swift %s: %d passed, %d failed\n", suite, n - f, f
+             }
+             suite = "" }' "$@"
+}
+
 # The lines worth a glance: each C suite's total, the examples' results,
 # one line per Swift test class, the browser check's total, and every failure.
 summarize() {
@@ -46,11 +63,8 @@ summarize() {
          /^stderr-scan: /                 { print "  " $0 }
          FILENAME ~ /report-browser\.log$/ && /^FAIL / { print "  browser: " $0; next }
          /^OK test accuracy|^FAIL|skipped under SANITIZE/ { print "  example: " $0 }
-         /: error: |error: -\[/           { print "  " $0 }
-         /^Test Suite .* (passed|failed) at/ { suite = $3; gsub("\047", "", suite); verdict = $4 }
-         /Executed [0-9]+ tests?, with [0-9]+ failures?/ && suite != "" && suite !~ /\.xctest$|^All$|^Selected$/ {
-             for (i = 1; i <= NF; i++) if ($i == "Executed") { n = $(i + 1); f = $(i + 4) }
-             printf "  swift %s: %d passed, %d failed\n", suite, n - f, f; suite = "" }' "$1"
+         /: error: |error: -\[/           { print "  " $0 }' "$1"
+    swift_classes "$1" | sed 's/^/  /'
 }
 
 stage "c-suite" make --no-print-directory check
@@ -62,40 +76,23 @@ stage "swift-test" env DNIC_TEST_STDERR_DIR="$PWD/$logs/stderr" swift test --ski
 stage "stderr-scan" sh -c "python3 scripts/scan-test-stderr.py --self-test && python3 scripts/scan-test-stderr.py $logs/stderr"
 
 # The report as a reader sees it, in a real browser; skipped (not failed)
-# where the browser cannot be installed.
-browser_pkgs="chromium chromium-driver python3-selenium"
-missing=""
-for p in $browser_pkgs; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
-done
-browser=1
-if [ -n "$missing" ]; then
-    echo "installing:$missing"
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO=sudo
-    { $SUDO apt-get update -qq &&
-      $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing; } \
-        > "$logs/report-browser-install.log" 2>&1 || browser=0
-fi
-if [ "$browser" = 1 ]; then
+# where scripts/install-deps.sh --browser could not install the browser.
+if bash scripts/install-deps.sh --has-browser; then
     stage "report-browser" bash -c 'rm -rf build/report &&
         .build/debug/dnic reproduce all --quick --out build/report --threads 2 &&
         python3 scripts/check-report.py build/report/index.html build/test-logs/report.png'
 else
-    echo "report-browser: skipped (chromium could not be installed)"
-    echo "  (see $logs/report-browser-install.log)"
+    echo "report-browser: skipped (chromium, chromium-driver or python3-selenium could not be installed)"
 fi
 
-cat "$logs"/*.log | awk '
+# every suite's total, the Swift classes' from the one parser above
+{ cat "$logs"/*.log; swift_classes "$logs"/*.log; } | awk '
      /^c-suite: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
      /^mpi-np[0-9]+: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
      /^browser-suite: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
      /^stderr-scan: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
-     # XCTest prints a total per class and, last, for all tests
-     /Executed [0-9]+ tests?, with [0-9]+ failures?/ {
-         for (i = 1; i <= NF; i++) if ($i == "Executed") { st = $(i + 1); sf = $(i + 4) }
-         swift = 1 }
+     /^swift [^ :]+: [0-9]+ passed, [0-9]+ failed/ { p += $3; f += $5; swift = 1 }
      END { if (!swift) { print "all: swift tests did not report"; exit 1 }
-           printf "all: %d passed, %d failed\n", p + st - sf, f + sf; exit (f + sf) > 0 }'
+           printf "all: %d passed, %d failed\n", p, f; exit f > 0 }'
 summed=$?
 exit $(( failed || summed ))

@@ -403,7 +403,7 @@ typedef struct dnic_net_s dnic_net_t;
 DNIC_API dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *desc, uint64_t seed);
 DNIC_API void dnic_net_free(dnic_net_t *net);
 
-/* Shape queries. Layer l is 0-based; hidden layer k (DESIGN's h_k, 1-based)
+/* Shape queries. Layer l is 0-based; hidden layer k (h_k, counted from 1)
  * is layer k-1; the output layer is n_layers-1. */
 DNIC_API int dnic_net_num_layers(const dnic_net_t *net);
 DNIC_API int dnic_net_layer_width(const dnic_net_t *net, int layer);
@@ -546,7 +546,7 @@ DNIC_API dnic_status dnic_net_activations(dnic_net_t *net, const float *X, size_
 /* A decoupled neural interface sits on a block boundary: on the output h
  * (B, dh) of some layer. It makes a prediction s = S(h, y) (B, dout), is
  * trained (or not) by an interface loss against a target g, and delivers a
- * learning signal (B, dh) to the block below (DESIGN.md section 1).
+ * learning signal (B, dh) to the block below.
  *
  * Units: the network's gradient buffers hold gradients of the BATCH-MEAN
  * loss, so row i is (1/B) dL_i/dh_i. Targets are passed in those units.

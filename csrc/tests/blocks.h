@@ -4,16 +4,11 @@
 #ifndef DNIC_TESTS_BLOCKS_H
 #define DNIC_TESTS_BLOCKS_H
 
-#include "dnic.h"
 #include "harness.h"
 
 #include <string.h>
 
 enum { IN = 12, K = 4, B = 8, NB = 50 };
-
-static inline void fill_normal(float *x, size_t n, float scale, uint64_t *rng) {
-    for (size_t i = 0; i < n; i++) x[i] = scale * dnic_rng_normal(rng);
-}
 
 typedef struct {
     float x[NB][B * IN];

@@ -11,13 +11,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#define EXPECT(call, want)                                                             \
-    do {                                                                               \
-        dnic_status got_ = (call);                                                     \
-        CHECK(got_ == (want), "%s -> %s, want %s", #call, dnic_status_str(got_),       \
-              dnic_status_str(want));                                                  \
-    } while (0)
-
 static const dnic_layer_desc GOOD[] = {{8, DNIC_ACT_RELU, 1}, {3, DNIC_ACT_IDENTITY, 0}};
 
 static dnic_net_desc good_desc(void) {

@@ -11,7 +11,7 @@
  *   them, locked steps and a second pipeline are refused; their
  *   parameters are the network's own (no copy to go stale).
  */
-#include "../internal.h"
+#include "train/train_internal.h"
 #include "blocks.h"
 
 #include <stdlib.h>

@@ -5,33 +5,12 @@
  * random points, XOR). Runs at every instruction-set level the CPU has, at
  * 1 and 2 threads.
  */
-#include "dnic.h"
 #include "harness.h"
 
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-static dnic_net_t *make_net(int input, int n_layers, const dnic_layer_desc *layers,
-                            dnic_loss loss, int max_batch, uint64_t seed) {
-    dnic_net_desc d;
-    dnic_net_desc_defaults(&d);
-    d.input_dim = input;
-    d.n_layers = n_layers;
-    d.layers = layers;
-    d.loss = loss;
-    d.max_batch = max_batch;
-    d.init = DNIC_INIT_GLOROT_NORMAL;
-    dnic_net_t *n = NULL;
-    dnic_status st = dnic_net_create(&n, &d, seed);
-    CHECK(st == DNIC_OK, "net create: %s", dnic_status_str(st));
-    return n;
-}
-
-static void fill_normal(float *x, size_t n, float scale, uint64_t *rng) {
-    for (size_t i = 0; i < n; i++) x[i] = scale * dnic_rng_normal(rng);
-}
 
 /* Loss of the current parameters on (x, y), training-mode forward, in
  * double accumulation of the float per-batch mean. */
@@ -93,7 +72,7 @@ static void test_whole_network_gradient(void) {
         {11, DNIC_ACT_TANH, 1}, {8, DNIC_ACT_IDENTITY, 1}, {7, DNIC_ACT_TANH, 0},
         {5, DNIC_ACT_IDENTITY, 0}};
     const int B = 16, in = 6;
-    dnic_net_t *n = make_net(in, 7, layers, DNIC_LOSS_SOFTMAX_CE, B, 7);
+    dnic_net_t *n = make_net(in, 7, layers, DNIC_LOSS_SOFTMAX_CE, B, DNIC_INIT_GLOROT_NORMAL, 7);
     if (!n) return;
     uint64_t rng = 99;
     float x[16 * 6];
@@ -128,9 +107,9 @@ static void test_gradient_other_losses(void) {
     int32_t y3[10], y1[10];
     fill_normal(x, 40, 1.0f, &rng);
     for (int i = 0; i < 10; i++) { y3[i] = i % 3; y1[i] = i % 2; }
-    dnic_net_t *n = make_net(4, 2, mse_layers, DNIC_LOSS_MSE, 10, 3);
+    dnic_net_t *n = make_net(4, 2, mse_layers, DNIC_LOSS_MSE, 10, DNIC_INIT_GLOROT_NORMAL, 3);
     if (n) { check_direction(n, x, y3, 10, -1, &rng); dnic_net_free(n); }
-    n = make_net(4, 2, log_layers, DNIC_LOSS_LOGISTIC, 10, 4);
+    n = make_net(4, 2, log_layers, DNIC_LOSS_LOGISTIC, 10, DNIC_INIT_GLOROT_NORMAL, 4);
     if (n) { check_direction(n, x, y1, 10, -1, &rng); dnic_net_free(n); }
 }
 
@@ -139,7 +118,7 @@ static void test_gradient_other_losses(void) {
 static void test_backward_in_blocks(void) {
     const dnic_layer_desc layers[] = {{16, DNIC_ACT_RELU, 1}, {16, DNIC_ACT_RELU, 0},
                                       {16, DNIC_ACT_TANH, 1}, {4, DNIC_ACT_IDENTITY, 0}};
-    dnic_net_t *n = make_net(8, 4, layers, DNIC_LOSS_SOFTMAX_CE, 32, 11);
+    dnic_net_t *n = make_net(8, 4, layers, DNIC_LOSS_SOFTMAX_CE, 32, DNIC_INIT_GLOROT_NORMAL, 11);
     if (!n) return;
     uint64_t rng = 3;
     float x[32 * 8];
@@ -179,7 +158,7 @@ static void test_backward_in_blocks(void) {
  * documented names; L2 applies to weight matrices only. */
 static void test_tensor_table_and_l2(void) {
     const dnic_layer_desc layers[] = {{5, DNIC_ACT_RELU, 1}, {2, DNIC_ACT_IDENTITY, 0}};
-    dnic_net_t *n = make_net(3, 2, layers, DNIC_LOSS_SOFTMAX_CE, 4, 1);
+    dnic_net_t *n = make_net(3, 2, layers, DNIC_LOSS_SOFTMAX_CE, 4, DNIC_INIT_GLOROT_NORMAL, 1);
     if (!n) return;
     const char *names[] = {"layer0.weight", "layer0.bias", "layer0.bn.gamma", "layer0.bn.beta",
                            "layer0.bn.running_mean", "layer0.bn.running_var",
@@ -391,7 +370,7 @@ static void test_blocks_equal_whole(void) {
 /* evaluate() = chunked eval-mode forward + loss + argmax; params round trip. */
 static void test_evaluate_and_params(void) {
     const dnic_layer_desc layers[] = {{7, DNIC_ACT_RELU, 1}, {3, DNIC_ACT_IDENTITY, 0}};
-    dnic_net_t *n = make_net(5, 2, layers, DNIC_LOSS_SOFTMAX_CE, 8, 21);
+    dnic_net_t *n = make_net(5, 2, layers, DNIC_LOSS_SOFTMAX_CE, 8, DNIC_INIT_GLOROT_NORMAL, 21);
     if (!n) return;
     uint64_t rng = 8;
     enum { N = 29 };
@@ -422,7 +401,7 @@ static void test_evaluate_and_params(void) {
     dnic_net_params(n, &np);
     float *copy = malloc(np * sizeof(float));
     CHECK(dnic_net_get_params(n, copy, np) == DNIC_OK, "get params");
-    dnic_net_t *m = make_net(5, 2, layers, DNIC_LOSS_SOFTMAX_CE, 8, 999);
+    dnic_net_t *m = make_net(5, 2, layers, DNIC_LOSS_SOFTMAX_CE, 8, DNIC_INIT_GLOROT_NORMAL, 999);
     CHECK(dnic_net_set_params(m, copy, np) == DNIC_OK, "set params");
     double loss2 = 0;
     size_t correct2 = 0;
@@ -439,7 +418,7 @@ static void test_determinism(void) {
     float *runs[2];
     size_t np = 0;
     for (int r = 0; r < 2; r++) {
-        dnic_net_t *n = make_net(10, 3, layers, DNIC_LOSS_SOFTMAX_CE, 64, 42);
+        dnic_net_t *n = make_net(10, 3, layers, DNIC_LOSS_SOFTMAX_CE, 64, DNIC_INIT_GLOROT_NORMAL, 42);
         if (!n) return;
         dnic_optim_config c = dnic_optim_default(DNIC_OPT_ADAM);
         dnic_net_set_optimizer(n, 0, &c);
@@ -465,7 +444,7 @@ static void test_determinism(void) {
  * labels. */
 static void test_overfit_random_points(void) {
     const dnic_layer_desc layers[] = {{128, DNIC_ACT_RELU, 0}, {10, DNIC_ACT_IDENTITY, 0}};
-    dnic_net_t *n = make_net(20, 2, layers, DNIC_LOSS_SOFTMAX_CE, 64, 5);
+    dnic_net_t *n = make_net(20, 2, layers, DNIC_LOSS_SOFTMAX_CE, 64, DNIC_INIT_GLOROT_NORMAL, 5);
     if (!n) return;
     dnic_optim_config c = dnic_optim_default(DNIC_OPT_ADAM);
     c.lr = 1e-2f;
@@ -486,7 +465,7 @@ static void test_overfit_random_points(void) {
 /* XOR with a small tanh network, logistic output, plain SGD. */
 static void test_xor(void) {
     const dnic_layer_desc layers[] = {{8, DNIC_ACT_TANH, 0}, {1, DNIC_ACT_IDENTITY, 0}};
-    dnic_net_t *n = make_net(2, 2, layers, DNIC_LOSS_LOGISTIC, 4, 3);
+    dnic_net_t *n = make_net(2, 2, layers, DNIC_LOSS_LOGISTIC, 4, DNIC_INIT_GLOROT_NORMAL, 3);
     if (!n) return;
     dnic_optim_config c = dnic_optim_default(DNIC_OPT_MOMENTUM);
     c.lr = 0.1f;
@@ -505,7 +484,7 @@ static void test_xor(void) {
  * an update that produces NaN or infinity is reported with its tensor. */
 static void test_clipping_and_faults(void) {
     const dnic_layer_desc layers[] = {{3, DNIC_ACT_RELU, 1}, {2, DNIC_ACT_IDENTITY, 0}};
-    dnic_net_t *n = make_net(2, 2, layers, DNIC_LOSS_SOFTMAX_CE, 4, 1);
+    dnic_net_t *n = make_net(2, 2, layers, DNIC_LOSS_SOFTMAX_CE, 4, DNIC_INIT_GLOROT_NORMAL, 1);
     if (!n) return;
     size_t np;
     float *P = dnic_net_params(n, &np), *G = dnic_net_grads(n, &np);
@@ -582,7 +561,7 @@ static void test_clipping_and_faults(void) {
  * listed in order, bit for bit; a row out of range writes nothing. */
 static void test_dataset_activations(void) {
     const dnic_layer_desc layers[3] = {{6, DNIC_ACT_RELU, 1}, {5, DNIC_ACT_TANH, 0}, {3, DNIC_ACT_IDENTITY, 0}};
-    dnic_net_t *n = make_net(4, 3, layers, DNIC_LOSS_SOFTMAX_CE, 8, 41);
+    dnic_net_t *n = make_net(4, 3, layers, DNIC_LOSS_SOFTMAX_CE, 8, DNIC_INIT_GLOROT_NORMAL, 41);
     if (!n) return;
     enum { COUNT = 8 * 2 + 5, ASK = 13 };
     static float X[COUNT * 4];

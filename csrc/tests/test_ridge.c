@@ -8,17 +8,12 @@
  *   random labels give chance accuracy on fresh data.
  * - Bad input: labels out of range, NaN features, lambda < 0 or singular.
  */
-#include "dnic.h"
 #include "harness.h"
 
 #include <lapacke.h>
 #include <string.h>
 
 #include "lapacke_ref.h"
-
-static void fill_normal(float *x, size_t n, float scale, uint64_t *rng) {
-    for (size_t i = 0; i < n; i++) x[i] = scale * dnic_rng_normal(rng);
-}
 
 static void test_matches_qr(void) {
     dgels_fn dgels = find_dgels();

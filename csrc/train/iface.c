@@ -1,0 +1,616 @@
+/* iface.c — one decoupled neural interface: a prediction s = S(h, y) of the
+ * learning signal at a block boundary, its loss against a target, its own
+ * parameters and optimizer, and the signal it delivers to the block below.
+ * Every rule of the paper's Table 1 is a choice of kind / target / loss /
+ * signal here; dni.c places interfaces in a network.
+ *
+ * Units (see dnic.h): targets g arrive in batch-mean units (row i is
+ * (1/B) dL_i/dh_i, what the network's buffers hold); trainable predictions
+ * estimate the per-example gradient B g_i.
+ */
+#include "kernels/kernels_internal.h"
+#include "train/train_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE ((size_t)-1)
+
+struct dnic_iface_s {
+    dnic_iface_desc d;
+    int dh, dout, nl, max_batch;
+    int *mlp_widths;
+    size_t oA, oB, oC, od;           /* offsets into params (NONE if absent) */
+    int n_tensors;
+    dnic_tensor_info tensors[4];
+    float *params, *grads, *optim;   /* own blocks (not used by MLP) */
+    size_t n_params;
+    dnic_net_t *mlp;                 /* MLP kind: the predictor network */
+    float *mlp_in;                   /* (max_batch, dh + nl) = [h, y] */
+    float *s, *g, *delta, *dLdh, *z, *sig; /* (max_batch, dout) except dLdh (max_batch, dh) */
+    const float *h;
+    const int32_t *labels;
+    const float *ycond;
+    int fwd_B, target_B, loss_B, back_B;
+    int want_input_grad; /* compute dL_S/dh even for the PRED signal */
+    dnic_optim_config opt;
+    int64_t step;
+    float clip;
+    int fault_tensor, fault_grad;
+    int loss_fault; /* the last interface loss was not finite as a float */
+    int owned; /* a DNI's interface: the DNI frees it */
+};
+
+static int trainable_kind(dnic_iface_kind k) {
+    return k == DNIC_IFACE_LINEAR || k == DNIC_IFACE_NOLABEL || k == DNIC_IFACE_SIGMOID || k == DNIC_IFACE_MLP;
+}
+
+void dnic_iface_desc_defaults(dnic_iface_desc *d, int layer) {
+    if (!d) return;
+    memset(d, 0, sizeof *d);
+    d->layer = layer;
+    d->kind = DNIC_IFACE_LINEAR;
+    d->target = DNIC_TARGET_BOOTSTRAP;
+    d->loss = DNIC_IFACE_LOSS_L2;
+    d->signal = DNIC_SIGNAL_PRED;
+}
+
+static dnic_status validate(const dnic_iface_desc *d, int dh, int dout, int nl, int max_batch) {
+    if (dh < 1 || dout < 1 || max_batch < 1 || nl < 0) return DNIC_ERR_SIZE;
+    if (dh > (1 << 22) || dout > (1 << 22) || nl > (1 << 22) || max_batch > DNIC_MAX_DIM) return DNIC_ERR_SIZE;
+    if ((unsigned)d->kind > DNIC_IFACE_ORACLE || (unsigned)d->target > DNIC_TARGET_NEXT_ERROR ||
+        (unsigned)d->loss > DNIC_IFACE_LOSS_INNER || (unsigned)d->signal > DNIC_SIGNAL_PRED_PROP)
+        return DNIC_ERR_ARG;
+    if (!(d->alpha >= 0.0f) || !isfinite(d->alpha) || d->warmup_steps < 0) return DNIC_ERR_ARG;
+    int square = dout == dh;
+    /* a prediction of the signal itself must have the signal's shape */
+    if ((trainable_kind(d->kind) || d->kind == DNIC_IFACE_IDENTITY || d->kind == DNIC_IFACE_ORACLE) && !square)
+        return DNIC_ERR_ARG;
+    if (d->signal != DNIC_SIGNAL_PROP && !square) return DNIC_ERR_ARG;
+    /* a fixed projection's prediction is no gradient estimate */
+    if (d->signal != DNIC_SIGNAL_PROP && (d->kind == DNIC_IFACE_RANDOM || d->kind == DNIC_IFACE_ONES))
+        return DNIC_ERR_ARG;
+    if (d->warmup_steps > 0 && !square) return DNIC_ERR_ARG;
+    if (d->kind == DNIC_IFACE_MLP) {
+        if (d->mlp_layers < 0 || d->mlp_layers > 64) return DNIC_ERR_SIZE;
+        if (d->mlp_layers > 0 && !d->mlp_widths) return DNIC_ERR_NULL;
+        for (int i = 0; i < d->mlp_layers; i++)
+            if (d->mlp_widths[i] < 1 || d->mlp_widths[i] > (1 << 20)) return DNIC_ERR_SIZE;
+        if (d->mlp_batchnorm != 0 && d->mlp_batchnorm != 1) return DNIC_ERR_ARG;
+    }
+    return DNIC_OK;
+}
+
+static void add_tensor(dnic_iface_t *it, const char *name, size_t *off, int rows, int cols, int trainable,
+                       int decay, size_t *where) {
+    dnic__tensor_info_set(&it->tensors[it->n_tensors++], name, *off, rows, cols, trainable, decay, 1);
+    *where = *off;
+    *off += (size_t)rows * cols;
+}
+
+void dnic__iface_set_owned(dnic_iface_t *it, int owned) { it->owned = owned; }
+
+void dnic_iface_free(dnic_iface_t *it) {
+    if (!it || it->owned) return; /* a DNI's interface goes with the DNI */
+    dnic_net_free(it->mlp);
+    free(it->mlp_widths);
+    free(it->params);
+    free(it->grads);
+    free(it->optim);
+    free(it->mlp_in);
+    free(it->s);
+    free(it);
+}
+
+static dnic_status create_mlp(dnic_iface_t *it, uint64_t seed) {
+    int n = it->d.mlp_layers + 1;
+    dnic_layer_desc *layers = calloc((size_t)n, sizeof *layers);
+    if (!layers) return DNIC_ERR_NOMEM;
+    for (int i = 0; i < it->d.mlp_layers; i++) {
+        layers[i].width = it->d.mlp_widths[i];
+        layers[i].act = DNIC_ACT_RELU;
+        layers[i].batchnorm = it->d.mlp_batchnorm;
+    }
+    layers[n - 1].width = it->dout;
+    layers[n - 1].act = DNIC_ACT_IDENTITY;
+    dnic_net_desc nd;
+    dnic_net_desc_defaults(&nd);
+    nd.input_dim = it->dh + it->nl;
+    nd.n_layers = n;
+    nd.layers = layers;
+    nd.loss = DNIC_LOSS_MSE; /* unused: the interface computes its own loss */
+    nd.max_batch = it->max_batch;
+    dnic_status st = dnic_net_create(&it->mlp, &nd, seed);
+    free(layers);
+    if (st != DNIC_OK) return st;
+    st = dnic_net_set_input_grad(it->mlp, 1);
+    if (st != DNIC_OK) return st;
+    /* zero-initialised output layer: the interface starts by predicting 0 */
+    size_t np;
+    float *P = dnic_net_params(it->mlp, &np);
+    for (int i = 0; i < dnic_net_num_tensors(it->mlp); i++) {
+        dnic_tensor_info t;
+        dnic_net_tensor(it->mlp, i, &t);
+        char want[32];
+        snprintf(want, sizeof want, "layer%d.", n - 1);
+        if (strncmp(t.name, want, strlen(want)) == 0) memset(P + t.offset, 0, t.size * sizeof(float));
+    }
+    return DNIC_OK;
+}
+
+dnic_status dnic_iface_create(dnic_iface_t **out, const dnic_iface_desc *desc, int dh, int dout, int n_labels,
+                              int max_batch, float rand_scale, uint64_t seed) {
+    if (!out) return DNIC_ERR_NULL;
+    *out = NULL;
+    if (!desc) return DNIC_ERR_NULL;
+    dnic_status st = validate(desc, dh, dout, n_labels, max_batch);
+    if (st != DNIC_OK) return st;
+    if (!(rand_scale >= 0.0f) || !isfinite(rand_scale)) return DNIC_ERR_ARG;
+
+    dnic_iface_t *it = calloc(1, sizeof *it);
+    if (!it) return DNIC_ERR_NOMEM;
+    it->d = *desc;
+    it->dh = dh;
+    it->dout = dout;
+    it->nl = n_labels;
+    it->max_batch = max_batch;
+    it->oA = it->oB = it->oC = it->od = NONE;
+    it->opt = dnic_optim_default(DNIC_OPT_SGD);
+    it->fault_tensor = -1;
+    if (desc->kind == DNIC_IFACE_MLP && desc->mlp_layers > 0) {
+        it->mlp_widths = malloc(sizeof(int) * (size_t)desc->mlp_layers);
+        if (!it->mlp_widths) goto nomem;
+        memcpy(it->mlp_widths, desc->mlp_widths, sizeof(int) * (size_t)desc->mlp_layers);
+        it->d.mlp_widths = it->mlp_widths;
+    }
+
+    size_t off = 0;
+    switch (desc->kind) {
+    case DNIC_IFACE_LINEAR:
+    case DNIC_IFACE_SIGMOID:
+        add_tensor(it, "A", &off, dh, dout, 1, 1, &it->oA);
+        if (n_labels > 0) add_tensor(it, "B", &off, n_labels, dout, 1, 0, &it->oB);
+        add_tensor(it, "C", &off, dout, 1, 1, 0, &it->oC);
+        if (desc->kind == DNIC_IFACE_SIGMOID) add_tensor(it, "d", &off, dout, 1, 1, 0, &it->od);
+        break;
+    case DNIC_IFACE_NOLABEL:
+        add_tensor(it, "A", &off, dh, dout, 1, 1, &it->oA);
+        add_tensor(it, "C", &off, dout, 1, 1, 0, &it->oC);
+        break;
+    case DNIC_IFACE_RANDOM:
+    case DNIC_IFACE_ONES:
+        add_tensor(it, "A", &off, dh, dout, 0, 0, &it->oA);
+        break;
+    default:
+        break;
+    }
+    it->n_params = off;
+    if (off > 0) {
+        it->params = calloc(off, sizeof(float));
+        it->grads = calloc(off, sizeof(float));
+        it->optim = calloc(2 * off, sizeof(float));
+        if (!it->params || !it->grads || !it->optim) goto nomem;
+    }
+    uint64_t rng = seed;
+    if (desc->kind == DNIC_IFACE_SIGMOID) {
+        st = dnic_init_weights(it->params + it->oA, dh, dout, DNIC_INIT_GLOROT_UNIFORM, &rng);
+        if (st != DNIC_OK) { dnic_iface_free(it); return st; }
+    } else if (desc->kind == DNIC_IFACE_RANDOM) {
+        for (size_t i = 0; i < (size_t)dh * dout; i++)
+            it->params[i] = rand_scale * (2.0f * dnic_rng_uniform(&rng) - 1.0f);
+    } else if (desc->kind == DNIC_IFACE_ONES) {
+        for (size_t i = 0; i < (size_t)dh * dout; i++) it->params[i] = 1.0f;
+    } else if (desc->kind == DNIC_IFACE_MLP) {
+        st = create_mlp(it, seed);
+        if (st != DNIC_OK) { dnic_iface_free(it); return st; }
+        it->mlp_in = malloc(sizeof(float) * (size_t)max_batch * (size_t)(dh + n_labels));
+        if (!it->mlp_in) goto nomem;
+    }
+    /* s, g, delta, z, sig (dout wide) and dLdh (dh wide) in one block */
+    size_t rows = (size_t)max_batch;
+    it->s = calloc(rows * (5 * (size_t)dout + (size_t)dh), sizeof(float));
+    if (!it->s) goto nomem;
+    it->g = it->s + rows * dout;
+    it->delta = it->g + rows * dout;
+    it->z = it->delta + rows * dout;
+    it->sig = it->z + rows * dout;
+    it->dLdh = it->sig + rows * dout;
+    *out = it;
+    return DNIC_OK;
+nomem:
+    dnic_iface_free(it);
+    return DNIC_ERR_NOMEM;
+}
+
+/* ---------------------------------------------------------------- forward */
+
+static dnic_status check_labels(const dnic_iface_t *it, const int32_t *labels, int B) {
+    if (!labels) return DNIC_OK;
+    for (int r = 0; r < B; r++)
+        if (labels[r] < 0 || labels[r] >= it->nl) return DNIC_ERR_LABEL;
+    return DNIC_OK;
+}
+
+/* s (B,dout) += y B: a row lookup for labels, a GEMM for float conditioning */
+static void add_label_term(dnic_iface_t *it, float *s, int B) {
+    if (it->oB == NONE) return;
+    const float *Bm = it->params + it->oB;
+    int dout = it->dout;
+    if (it->labels) {
+#pragma omp parallel for if ((size_t)B * dout > DNIC_PAR_MIN)
+        for (int r = 0; r < B; r++) {
+            const float *row = Bm + (size_t)it->labels[r] * dout;
+            float *o = s + (size_t)r * dout;
+            for (int c = 0; c < dout; c++) o[c] += row[c];
+        }
+    } else if (it->ycond) {
+        dnic_sgemm(0, 0, B, dout, it->nl, 1.0f, it->ycond, it->nl, Bm, dout, 1.0f, s, dout);
+    }
+}
+
+static void broadcast_rows(float *dst, const float *row, int B, int n) {
+    for (int r = 0; r < B; r++) memcpy(dst + (size_t)r * n, row, sizeof(float) * (size_t)n);
+}
+
+dnic_status dnic_iface_forward(dnic_iface_t *it, const float *h, const int32_t *labels, const float *ycond,
+                               int B) {
+    if (!it || !h) return DNIC_ERR_NULL;
+    if (B < 1) return DNIC_ERR_SIZE;
+    if (B > it->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
+    dnic_status st = check_labels(it, labels, B);
+    if (st != DNIC_OK) return st;
+    it->h = h;
+    it->labels = labels;
+    it->ycond = labels ? NULL : ycond;
+    int dh = it->dh, dout = it->dout;
+    size_t n = (size_t)B * dout;
+    float *P = it->params;
+    switch (it->d.kind) {
+    case DNIC_IFACE_LINEAR:
+    case DNIC_IFACE_NOLABEL:
+        broadcast_rows(it->s, P + it->oC, B, dout);
+        dnic_sgemm(0, 0, B, dout, dh, 1.0f, h, dh, P + it->oA, dout, 1.0f, it->s, dout);
+        add_label_term(it, it->s, B);
+        break;
+    case DNIC_IFACE_SIGMOID: {
+        dnic_sgemm(0, 0, B, dout, dh, 1.0f, h, dh, P + it->oA, dout, 0.0f, it->z, dout);
+        dnic_act_forward(DNIC_ACT_SIGMOID, it->sig, it->z, n);
+        const float *d = P + it->od, *C = P + it->oC;
+#pragma omp parallel for if (n > DNIC_PAR_MIN)
+        for (int r = 0; r < B; r++)
+            for (int c = 0; c < dout; c++) {
+                size_t k = (size_t)r * dout + c;
+                it->s[k] = d[c] * it->sig[k] + C[c];
+            }
+        add_label_term(it, it->s, B);
+        break;
+    }
+    case DNIC_IFACE_MLP: {
+        int w = dh + it->nl;
+        for (int r = 0; r < B; r++) {
+            float *row = it->mlp_in + (size_t)r * w;
+            memcpy(row, h + (size_t)r * dh, sizeof(float) * (size_t)dh);
+            if (it->nl == 0) continue;
+            if (labels) {
+                memset(row + dh, 0, sizeof(float) * (size_t)it->nl);
+                row[dh + labels[r]] = 1.0f;
+            } else if (ycond) {
+                memcpy(row + dh, ycond + (size_t)r * it->nl, sizeof(float) * (size_t)it->nl);
+            } else {
+                memset(row + dh, 0, sizeof(float) * (size_t)it->nl);
+            }
+        }
+        st = dnic_net_forward(it->mlp, it->mlp_in, B, 1);
+        if (st != DNIC_OK) return st;
+        memcpy(it->s, dnic_net_output(it->mlp), sizeof(float) * n);
+        break;
+    }
+    case DNIC_IFACE_IDENTITY:
+        memcpy(it->s, h, sizeof(float) * n);
+        break;
+    case DNIC_IFACE_RANDOM:
+    case DNIC_IFACE_ONES:
+        dnic_sgemm(0, 0, B, dout, dh, 1.0f, h, dh, P + it->oA, dout, 0.0f, it->s, dout);
+        break;
+    case DNIC_IFACE_ORACLE:
+        if (it->target_B != B) return DNIC_ERR_STATE;
+        for (size_t k = 0; k < n; k++) it->s[k] = (float)B * it->g[k];
+        break;
+    }
+    it->fwd_B = B;
+    it->loss_B = it->back_B = 0;
+    return DNIC_OK;
+}
+
+dnic_status dnic_iface_set_target(dnic_iface_t *it, const float *g, int B) {
+    if (!it || !g) return DNIC_ERR_NULL;
+    if (B < 1) return DNIC_ERR_SIZE;
+    if (B > it->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
+    memcpy(it->g, g, sizeof(float) * (size_t)B * it->dout);
+    it->target_B = B;
+    return DNIC_OK;
+}
+
+/* ------------------------------------------------------------------- loss */
+
+dnic_status dnic_iface_loss_value(dnic_iface_t *it, int B, float *loss_out) {
+    if (!it) return DNIC_ERR_NULL;
+    if (B < 1) return DNIC_ERR_SIZE;
+    if (it->fwd_B != B || it->target_B != B) return DNIC_ERR_STATE;
+    size_t n = (size_t)B * it->dout;
+    double total = 0;
+    float fb = (float)B, inv_b = 1.0f / (float)B;
+    if (it->d.loss == DNIC_IFACE_LOSS_L2) {
+#pragma omp parallel for reduction(+ : total) if (n > DNIC_PAR_MIN)
+        for (size_t k = 0; k < n; k++) {
+            float e = it->s[k] - fb * it->g[k];
+            total += 0.5 * (double)e * e;
+            it->delta[k] = e * inv_b;
+        }
+        total /= B;
+    } else {
+#pragma omp parallel for reduction(+ : total) if (n > DNIC_PAR_MIN)
+        for (size_t k = 0; k < n; k++) {
+            total += (double)it->g[k] * it->s[k];
+            it->delta[k] = it->g[k];
+        }
+    }
+    /* a loss finite in double may still overflow the float it is reported in */
+    if (loss_out) *loss_out = (float)total;
+    it->loss_B = B;
+    it->loss_fault = !isfinite((float)total);
+    return it->loss_fault ? DNIC_ERR_NONFINITE : DNIC_OK;
+}
+
+/* --------------------------------------------------------------- backward */
+
+/* dB (nl,dout) += y^T delta: scatter rows for labels, GEMM for floats */
+static void label_grad(dnic_iface_t *it, const float *delta, int B) {
+    if (it->oB == NONE) return;
+    float *dB = it->grads + it->oB;
+    int dout = it->dout;
+    if (it->labels) {
+        /* columns split across threads: rows of dB are shared between examples */
+        int strips = (dout + 63) / 64;
+#pragma omp parallel for if ((size_t)B * dout > DNIC_PAR_MIN)
+        for (int s = 0; s < strips; s++) {
+            int lo = s * 64, hi = lo + 64 < dout ? lo + 64 : dout;
+            for (int r = 0; r < B; r++) {
+                float *row = dB + (size_t)it->labels[r] * dout;
+                const float *d = delta + (size_t)r * dout;
+                for (int c = lo; c < hi; c++) row[c] += d[c];
+            }
+        }
+    } else if (it->ycond) {
+        dnic_sgemm(1, 0, it->nl, dout, B, 1.0f, it->ycond, it->nl, delta, dout, 1.0f, dB, dout);
+    }
+}
+
+dnic_status dnic_iface_backward(dnic_iface_t *it, int B) {
+    if (!it) return DNIC_ERR_NULL;
+    if (B < 1) return DNIC_ERR_SIZE;
+    if (it->loss_B != B) return DNIC_ERR_STATE;
+    int dh = it->dh, dout = it->dout;
+    /* dL_S/dh costs a GEMM the PRED signal never reads: skip it there */
+    int want_dh = it->d.signal != DNIC_SIGNAL_PRED || it->want_input_grad;
+    size_t n = (size_t)B * dout;
+    float *P = it->params, *G = it->grads;
+    switch (it->d.kind) {
+    case DNIC_IFACE_LINEAR:
+    case DNIC_IFACE_NOLABEL:
+        dnic_dense_backward(NULL, G + it->oA, G + it->oC, it->delta, it->h, P + it->oA, B, dh, dout);
+        label_grad(it, it->delta, B);
+        if (want_dh) dnic_sgemm(0, 1, B, dh, dout, 1.0f, it->delta, dout, P + it->oA, dout, 0.0f, it->dLdh, dh);
+        break;
+    case DNIC_IFACE_SIGMOID: {
+        const float *d = P + it->od;
+        float *dd = G + it->od;
+        /* dz reuses z: the pre-activation is not needed after forward */
+        float *dz = it->z;
+        for (int c = 0; c < dout; c++) {
+            float acc = 0.0f;
+            for (int r = 0; r < B; r++) acc += it->delta[(size_t)r * dout + c] * it->sig[(size_t)r * dout + c];
+            dd[c] += acc;
+        }
+#pragma omp parallel for if (n > DNIC_PAR_MIN)
+        for (int r = 0; r < B; r++)
+            for (int c = 0; c < dout; c++) {
+                size_t k = (size_t)r * dout + c;
+                dz[k] = it->delta[k] * d[c] * it->sig[k] * (1.0f - it->sig[k]);
+            }
+        dnic_dense_backward(NULL, G + it->oA, NULL, dz, it->h, P + it->oA, B, dh, dout);
+        dnic_dense_backward(NULL, NULL, G + it->oC, it->delta, it->h, NULL, B, dh, dout);
+        label_grad(it, it->delta, B);
+        if (want_dh) dnic_sgemm(0, 1, B, dh, dout, 1.0f, dz, dout, P + it->oA, dout, 0.0f, it->dLdh, dh);
+        break;
+    }
+    case DNIC_IFACE_MLP: {
+        int top = dnic_net_num_layers(it->mlp) - 1;
+        memcpy(dnic_net_grad_at(it->mlp, top), it->delta, sizeof(float) * n);
+        dnic_status st = dnic_net_backward(it->mlp, B);
+        if (st != DNIC_OK) return st;
+        const float *dx = dnic_net_input_grad(it->mlp);
+        int w = dh + it->nl;
+        for (int r = 0; r < B; r++) memcpy(it->dLdh + (size_t)r * dh, dx + (size_t)r * w, sizeof(float) * (size_t)dh);
+        break;
+    }
+    case DNIC_IFACE_IDENTITY:
+        memcpy(it->dLdh, it->delta, sizeof(float) * n);
+        break;
+    case DNIC_IFACE_RANDOM:
+    case DNIC_IFACE_ONES:
+        dnic_sgemm(0, 1, B, dh, dout, 1.0f, it->delta, dout, P + it->oA, dout, 0.0f, it->dLdh, dh);
+        break;
+    case DNIC_IFACE_ORACLE:
+        memset(it->dLdh, 0, sizeof(float) * (size_t)B * dh); /* s = B g does not depend on h */
+        break;
+    }
+    it->back_B = B;
+    return DNIC_OK;
+}
+
+dnic_status dnic_iface_write_signal(dnic_iface_t *it, float *dst, int B) {
+    if (!it || !dst) return DNIC_ERR_NULL;
+    if (B < 1) return DNIC_ERR_SIZE;
+    size_t n = (size_t)B * it->dh;
+    if (it->step < it->d.warmup_steps) { /* warmup: pass the target through */
+        if (it->target_B != B) return DNIC_ERR_STATE;
+        memcpy(dst, it->g, sizeof(float) * n);
+        return DNIC_OK;
+    }
+    float inv_b = 1.0f / (float)B, alpha = it->d.alpha;
+    switch (it->d.signal) {
+    case DNIC_SIGNAL_PRED:
+        if (it->fwd_B != B) return DNIC_ERR_STATE;
+#pragma omp parallel for simd if (n > DNIC_PAR_MIN)
+        for (size_t k = 0; k < n; k++) dst[k] = it->s[k] * inv_b;
+        break;
+    case DNIC_SIGNAL_PROP:
+        if (it->back_B != B) return DNIC_ERR_STATE;
+        memcpy(dst, it->dLdh, sizeof(float) * n);
+        break;
+    case DNIC_SIGNAL_PRED_PROP:
+        if (it->back_B != B) return DNIC_ERR_STATE;
+#pragma omp parallel for simd if (n > DNIC_PAR_MIN)
+        for (size_t k = 0; k < n; k++) dst[k] = it->s[k] * inv_b + alpha * it->dLdh[k];
+        break;
+    }
+    return DNIC_OK;
+}
+
+dnic_status dnic_iface_boundary_step(dnic_iface_t *it, const float *h, const int32_t *labels,
+                                     const float *ycond, const float *target, float *signal, int B,
+                                     float *loss_out) {
+    if (!it || !h || !target || !signal) return DNIC_ERR_NULL;
+    float loss = NAN;
+    dnic_iface_zero_grad(it);
+    dnic_status st = dnic_iface_set_target(it, target, B);
+    if (st == DNIC_OK) st = dnic_iface_forward(it, h, labels, ycond, B);
+    if (st == DNIC_OK) st = dnic_iface_loss_value(it, B, &loss);
+    if (st == DNIC_OK) st = dnic_iface_backward(it, B);
+    if (st == DNIC_OK) st = dnic_iface_write_signal(it, signal, B);
+    /* the caller's buffers may be reused for another batch before this
+     * interface runs again: forget them, so nothing can read them stale */
+    it->h = NULL;
+    it->labels = NULL;
+    it->ycond = NULL;
+    it->loss_B = 0;
+    if (loss_out) *loss_out = loss;
+    return st;
+}
+
+dnic_status dnic_iface_predict_signal(dnic_iface_t *it, const float *h, const int32_t *labels,
+                                      const float *ycond, float *signal, int B) {
+    if (!it || !h || !signal) return DNIC_ERR_NULL;
+    if (it->d.signal != DNIC_SIGNAL_PRED || it->d.kind == DNIC_IFACE_ORACLE || it->step < it->d.warmup_steps)
+        return DNIC_ERR_STATE;
+    dnic_status st = dnic_iface_forward(it, h, labels, ycond, B);
+    if (st == DNIC_OK) st = dnic_iface_write_signal(it, signal, B);
+    it->h = NULL;
+    it->labels = NULL;
+    it->ycond = NULL;
+    it->loss_B = 0;
+    return st;
+}
+
+/* ------------------------------------------------------ parameters, update */
+
+dnic_status dnic_iface_set_input_grad(dnic_iface_t *it, int on) {
+    if (!it) return DNIC_ERR_NULL;
+    it->want_input_grad = on ? 1 : 0;
+    return DNIC_OK;
+}
+
+const float *dnic_iface_prediction(const dnic_iface_t *it) { return it ? it->s : NULL; }
+const float *dnic_iface_input_grad(const dnic_iface_t *it) { return it ? it->dLdh : NULL; }
+const float *dnic_iface_target_buf(const dnic_iface_t *it) { return it ? it->g : NULL; }
+int dnic_iface_out_dim(const dnic_iface_t *it) { return it ? it->dout : 0; }
+int dnic_iface_trainable(const dnic_iface_t *it) { return it ? trainable_kind(it->d.kind) : 0; }
+int64_t dnic_iface_step(const dnic_iface_t *it) { return it ? it->step : 0; }
+
+int dnic_iface_num_tensors(const dnic_iface_t *it) {
+    if (!it) return 0;
+    return it->mlp ? dnic_net_num_tensors(it->mlp) : it->n_tensors;
+}
+
+dnic_status dnic_iface_tensor(const dnic_iface_t *it, int i, dnic_tensor_info *info) {
+    if (!it || !info) return DNIC_ERR_NULL;
+    if (i < 0 || i >= dnic_iface_num_tensors(it)) return DNIC_ERR_ARG;
+    if (!it->mlp) {
+        *info = it->tensors[i];
+        return DNIC_OK;
+    }
+    dnic_tensor_info t;
+    dnic_net_tensor(it->mlp, i, &t);
+    *info = t;
+    snprintf(info->name, sizeof info->name, "mlp.%.58s", t.name);
+    info->group = 1;
+    return DNIC_OK;
+}
+
+float *dnic_iface_params(dnic_iface_t *it, size_t *n) {
+    if (it && it->mlp) return dnic_net_params(it->mlp, n);
+    if (n) *n = it ? it->n_params : 0;
+    return it ? it->params : NULL;
+}
+float *dnic_iface_grads(dnic_iface_t *it, size_t *n) {
+    if (it && it->mlp) return dnic_net_grads(it->mlp, n);
+    if (n) *n = it ? it->n_params : 0;
+    return it ? it->grads : NULL;
+}
+float *dnic_iface_optim_state(dnic_iface_t *it, size_t *n) {
+    if (it && it->mlp) return dnic_net_optim_state(it->mlp, n);
+    if (n) *n = it ? 2 * it->n_params : 0;
+    return it ? it->optim : NULL;
+}
+
+void dnic_iface_zero_grad(dnic_iface_t *it) {
+    if (!it) return;
+    if (it->mlp) dnic_net_zero_grad(it->mlp);
+    else if (it->n_params) memset(it->grads, 0, sizeof(float) * it->n_params);
+}
+
+dnic_status dnic_iface_set_optimizer(dnic_iface_t *it, const dnic_optim_config *cfg) {
+    if (!it || !cfg) return DNIC_ERR_NULL;
+    dnic_status st = dnic_optim_validate(cfg);
+    if (st != DNIC_OK) return st;
+    it->opt = *cfg;
+    return it->mlp ? dnic_net_set_optimizer(it->mlp, 0, cfg) : DNIC_OK;
+}
+
+dnic_status dnic_iface_set_step(dnic_iface_t *it, int64_t t) {
+    if (!it) return DNIC_ERR_NULL;
+    if (t < 0 || t > DNIC_MAX_STEP) return DNIC_ERR_ARG;
+    it->step = t;
+    return it->mlp ? dnic_net_set_optim_step(it->mlp, t) : DNIC_OK;
+}
+
+dnic_status dnic_iface_set_grad_clip(dnic_iface_t *it, float max_norm) {
+    if (!it) return DNIC_ERR_NULL;
+    if (!(max_norm >= 0.0f) || !isfinite(max_norm)) return DNIC_ERR_ARG;
+    it->clip = max_norm;
+    return it->mlp ? dnic_net_set_grad_clip(it->mlp, max_norm) : DNIC_OK;
+}
+
+int dnic_iface_loss_faulted(const dnic_iface_t *it) { return it ? it->loss_fault : 0; }
+
+int dnic_iface_fault_tensor(const dnic_iface_t *it, int *gradient_was_nonfinite) {
+    if (it && it->mlp) return dnic_net_fault_tensor(it->mlp, gradient_was_nonfinite);
+    if (gradient_was_nonfinite) *gradient_was_nonfinite = it ? it->fault_grad : 0;
+    return it ? it->fault_tensor : -1;
+}
+
+dnic_status dnic_iface_update(dnic_iface_t *it) {
+    if (!it) return DNIC_ERR_NULL;
+    if (it->step >= DNIC_MAX_STEP) return DNIC_ERR_SIZE; /* the counter cannot go on */
+    it->step++;
+    it->fault_tensor = -1;
+    it->fault_grad = 0;
+    if (!trainable_kind(it->d.kind)) return DNIC_OK;
+    if (it->mlp) return dnic_net_update(it->mlp);
+    it->fault_tensor = dnic__update_tensors(it->tensors, it->n_tensors, it->params, it->grads, it->optim,
+                                            it->optim + it->n_params, &it->opt, 1, it->clip, it->step, NULL, &it->fault_grad);
+    return it->fault_tensor < 0 ? DNIC_OK : DNIC_ERR_NONFINITE;
+}

@@ -1,0 +1,162 @@
+/* pipe_state.c — one pipeline block's whole state as bytes, so another
+ * process running that block (an MPI rank) can hand it to the one that
+ * evaluates and checkpoints: the parameters and optimizer moments of its
+ * layers (running statistics are parameters) and of its interface, both
+ * step counters, its rings of batches in flight, its messages of the last
+ * tick and its figures. Layout: int64 fields, then doubles, then floats;
+ * every buffer at full size, so the size depends on the shape alone. */
+#include "train/pipe_internal.h"
+
+#include <string.h>
+
+enum { STATE_INTS_FIXED = 6, STATE_INTS_PER_SLOT = 3, STATE_INTS_PER_PARITY = 5, STATE_DOUBLES = 2 };
+
+static size_t n_ints(const pipe_block_t *b) {
+    return STATE_INTS_FIXED + STATE_INTS_PER_SLOT * (size_t)b->ring_n + 2 * STATE_INTS_PER_PARITY;
+}
+
+static size_t iface_floats(const pipe_block_t *b) {
+    size_t n = 0;
+    if (b->it) dnic_iface_params(b->it, &n);
+    return 3 * n; /* parameters, then both moments */
+}
+
+static size_t n_floats(const dnic_pipe_t *p, const pipe_block_t *b) {
+    size_t n = 0, mb = (size_t)p->max_batch;
+    dnic_net_params(b->net, &n);
+    size_t down = b->down[0] ? 2 * mb * (size_t)b->in_dim : 0;
+    return 1 + 3 * n + iface_floats(b) + (size_t)b->ring_n * mb * (size_t)b->top_dim + down;
+}
+
+size_t dnic__pipe_block_state_size(const dnic_pipe_t *p, int s) {
+    const pipe_block_t *b = &p->blocks[s];
+    return n_ints(b) * sizeof(int64_t) + STATE_DOUBLES * sizeof(double) + n_floats(p, b) * sizeof(float);
+}
+
+/* The float arrays of the state, in order, with their lengths. */
+typedef struct {
+    float *at[8];
+    size_t len[8];
+    int n;
+} float_parts;
+
+static void add_part(float_parts *f, float *at, size_t len) {
+    f->at[f->n] = at;
+    f->len[f->n] = len;
+    f->n++;
+}
+
+static float_parts parts_of(const dnic_pipe_t *p, pipe_block_t *b) {
+    (void)p;
+    float_parts f = {{0}, {0}, 0};
+    size_t n = 0;
+    float *params = dnic_net_params(b->net, &n);
+    add_part(&f, params, n);
+    add_part(&f, dnic__net_moment(b->net, 0), n);
+    add_part(&f, dnic__net_moment(b->net, 1), n);
+    if (b->it) {
+        size_t k = 0, k2 = 0;
+        float *ip = dnic_iface_params(b->it, &k), *io = dnic_iface_optim_state(b->it, &k2);
+        add_part(&f, ip, k);
+        add_part(&f, io, 2 * k);
+    }
+    return f; /* the ring's and messages' buffers are walked apart */
+}
+
+void dnic__pipe_block_state_pack(const dnic_pipe_t *p, int s, unsigned char *dst) {
+    pipe_block_t *b = &((dnic_pipe_t *)p)->blocks[s];
+    size_t mb = (size_t)p->max_batch;
+    int64_t ints[STATE_INTS_FIXED + STATE_INTS_PER_SLOT * 64 + 2 * STATE_INTS_PER_PARITY];
+    size_t k = 0;
+    ints[k++] = dnic_net_optim_step(b->net);
+    ints[k++] = b->it ? dnic_iface_step(b->it) : 0;
+    ints[k++] = b->next_slot;
+    ints[k++] = b->forwarded;
+    ints[k++] = b->stale_count;
+    ints[k++] = b->stale_max;
+    for (int r = 0; r < b->ring_n; r++) {
+        ints[k++] = b->ring_batch[r];
+        ints[k++] = b->ring_rows[r];
+        ints[k++] = b->ring_fwd[r];
+    }
+    for (int q = 0; q < 2; q++) {
+        ints[k++] = b->up_msg[q].batch;
+        ints[k++] = b->up_msg[q].rows;
+        ints[k++] = b->up_msg[q].slot;
+        ints[k++] = b->down_msg[q].batch;
+        ints[k++] = b->down_msg[q].rows;
+    }
+    memcpy(dst, ints, k * sizeof(int64_t));
+    dst += k * sizeof(int64_t);
+    double d[STATE_DOUBLES] = {b->busy, b->stale_sum};
+    memcpy(dst, d, sizeof d);
+    dst += sizeof d;
+    float loss = b->iface_loss;
+    memcpy(dst, &loss, sizeof loss);
+    dst += sizeof loss;
+    float_parts f = parts_of(p, b);
+    for (int i = 0; i < f.n; i++) {
+        memcpy(dst, f.at[i], f.len[i] * sizeof(float));
+        dst += f.len[i] * sizeof(float);
+    }
+    for (int r = 0; r < b->ring_n; r++) {
+        memcpy(dst, b->ring_h[r], mb * (size_t)b->top_dim * sizeof(float));
+        dst += mb * (size_t)b->top_dim * sizeof(float);
+    }
+    for (int q = 0; b->down[0] && q < 2; q++) {
+        memcpy(dst, b->down[q], mb * (size_t)b->in_dim * sizeof(float));
+        dst += mb * (size_t)b->in_dim * sizeof(float);
+    }
+}
+
+dnic_status dnic__pipe_block_state_unpack(dnic_pipe_t *p, int s, const unsigned char *src) {
+    pipe_block_t *b = &p->blocks[s];
+    size_t mb = (size_t)p->max_batch, k = 0, ni = n_ints(b);
+    if (b->ring_n > 64) return DNIC_ERR_SIZE;
+    int64_t ints[STATE_INTS_FIXED + STATE_INTS_PER_SLOT * 64 + 2 * STATE_INTS_PER_PARITY];
+    memcpy(ints, src, ni * sizeof(int64_t));
+    src += ni * sizeof(int64_t);
+    /* the sender runs the same shape: its counters are trusted as our own */
+    dnic_status st = dnic_net_set_optim_step(b->net, ints[k++]);
+    int64_t iface_step = ints[k++];
+    if (st == DNIC_OK && b->it) st = dnic_iface_set_step(b->it, iface_step);
+    if (st != DNIC_OK) return st;
+    b->next_slot = (int)ints[k++];
+    b->forwarded = ints[k++];
+    b->stale_count = ints[k++];
+    b->stale_max = ints[k++];
+    for (int r = 0; r < b->ring_n; r++) {
+        b->ring_batch[r] = (int)ints[k++];
+        b->ring_rows[r] = (int)ints[k++];
+        b->ring_fwd[r] = ints[k++];
+    }
+    for (int q = 0; q < 2; q++) {
+        b->up_msg[q].batch = (int)ints[k++];
+        b->up_msg[q].rows = (int)ints[k++];
+        b->up_msg[q].slot = (int)ints[k++];
+        b->down_msg[q].batch = (int)ints[k++];
+        b->down_msg[q].rows = (int)ints[k++];
+        b->down_msg[q].slot = -1;
+    }
+    double d[STATE_DOUBLES];
+    memcpy(d, src, sizeof d);
+    src += sizeof d;
+    b->busy = d[0];
+    b->stale_sum = d[1];
+    memcpy(&b->iface_loss, src, sizeof b->iface_loss);
+    src += sizeof b->iface_loss;
+    float_parts f = parts_of(p, b);
+    for (int i = 0; i < f.n; i++) {
+        memcpy(f.at[i], src, f.len[i] * sizeof(float));
+        src += f.len[i] * sizeof(float);
+    }
+    for (int r = 0; r < b->ring_n; r++) {
+        memcpy(b->ring_h[r], src, mb * (size_t)b->top_dim * sizeof(float));
+        src += mb * (size_t)b->top_dim * sizeof(float);
+    }
+    for (int q = 0; b->down[0] && q < 2; q++) {
+        memcpy(b->down[q], src, mb * (size_t)b->in_dim * sizeof(float));
+        src += mb * (size_t)b->in_dim * sizeof(float);
+    }
+    return DNIC_OK;
+}
