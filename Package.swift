@@ -29,7 +29,7 @@ let package = Package(
     ],
     targets: [
         // The C core. -fopenmp must be an unsafe flag: .define("_OPENMP")
-        // would compile but leave every pragma inert (BUILD-NOTES). Swift's
+        // would compile but leave every pragma inert (silently one thread). Swift's
         // clang links LLVM's libomp (omp5); OpenBLAS's GOMP_* calls bind to
         // libomp's compatibility entry points, so one OpenMP runtime serves
         // both. -O2 keeps debug builds (and so `swift test`) usably fast.

@@ -10,7 +10,7 @@
  *   2. times it: the median of several timings, each of enough calls to
  *      last at least ~20 ms (CLOCK_MONOTONIC),
  *   3. prints its rate next to a reference measured in the same run, and
- *      the ratio (DESIGN §5: speed is a ratio, never a bare time):
+ *      the ratio (speed is a ratio, never a bare time: docs/design.md):
  *        GFLOP/s rows (matrix work, 2 M N K per GEMM): dnic_sgemm on
  *          exactly the same GEMM shapes, run back to back;
  *        GB/s rows (memory-bound work, bytes read + bytes written, each
