@@ -54,6 +54,62 @@ final class DocsCommandsTests: XCTestCase {
         }
     }
 
+    /// Docs that stand alone: every relative link of README.md and
+    /// docs/*.md names a file of the repository and, after `#`, a heading
+    /// (GitHub's anchor for it) or an `<a id>` of that file.
+    func testEveryLinkLeadsSomewhere() throws {
+        for document in Self.documents {
+            let text = Self.outsideCodeBlocks(try String(contentsOf: Self.root.appendingPathComponent(document), encoding: .utf8))
+            for link in Self.matches(#"\]\(([^)\s]+)\)"#, in: text) where !link.contains("://") && !link.hasPrefix("mailto:") {
+                let parts = link.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                let target = parts[0].isEmpty ? document : Self.resolve(parts[0], from: document)
+                let url = Self.root.appendingPathComponent(target)
+                guard FileManager.default.fileExists(atPath: url.path) else {
+                    XCTFail("\(document): the link \(link) leads to \(target), which does not exist"); continue
+                }
+                guard parts.count == 2, target.hasSuffix(".md") else { continue }
+                let page = Self.outsideCodeBlocks(try String(contentsOf: url, encoding: .utf8))
+                let anchors = Set(Self.matches(#"(?m)^#+ (.*)$"#, in: page).map(Self.anchor)
+                                  + Self.matches(#"<a id="([^"]+)">"#, in: page))
+                XCTAssertTrue(anchors.contains(parts[1]), "\(document): the link \(link): \(target) has no heading #\(parts[1])")
+            }
+        }
+    }
+
+    /// GitHub's anchor of a heading: lower case, spaces to hyphens, only
+    /// letters, digits, `-` and `_` kept.
+    static func anchor(_ heading: String) -> String {
+        String(heading.lowercased().compactMap { c -> Character? in
+            c == " " ? "-" : (c.isLetter || c.isNumber || c == "-" || c == "_") ? c : nil
+        })
+    }
+
+    /// `link` seen from `document` (both relative to the package root),
+    /// its `.` and `..` resolved.
+    static func resolve(_ link: String, from document: String) -> String {
+        var parts = document.split(separator: "/").dropLast().map(String.init)
+        for part in link.split(separator: "/").map(String.init) {
+            if part == ".." { _ = parts.popLast() } else if part != "." { parts.append(part) }
+        }
+        return parts.joined(separator: "/")
+    }
+
+    /// `text` without its fenced code blocks.
+    static func outsideCodeBlocks(_ text: String) -> String {
+        var inside = false
+        return text.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
+            if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") { inside.toggle(); return false }
+            return !inside
+        }.joined(separator: "\n")
+    }
+
+    /// The first capture group of every match of `pattern` in `text`.
+    static func matches(_ pattern: String, in text: String) -> [String] {
+        let regex = try! NSRegularExpression(pattern: pattern)
+        let ns = text as NSString
+        return regex.matches(in: text, range: NSRange(location: 0, length: ns.length)).map { ns.substring(with: $0.range(at: 1)) }
+    }
+
     func testRunnableCommandsRun() throws {
         let blocks = try Self.blocks().blocks.filter(\.runnable)
         let start = Date()
