@@ -35,7 +35,7 @@ struct InfoCommand: ParsableCommand {
 
 enum CPUInfo {
     /// /proc/cpuinfo read with POSIX calls: Foundation's String(contentsOfFile:)
-    /// can return /proc files truncated (BUILD-NOTES).
+    /// can return /proc files truncated.
     static let cpuinfo: String = {
         guard let f = fopen("/proc/cpuinfo", "r") else { return "" }
         defer { fclose(f) }

@@ -371,7 +371,7 @@ final class MPITests: XCTestCase {
     /// job within seconds and exits 128 + the signal (137), and nothing is
     /// printed: the dead rank cannot speak, rank 0 (if alive) is stuck
     /// waiting for it until mpirun kills it, and -q silences mpirun's own
-    /// "exited on signal 9" (as the README says).
+    /// "exited on signal 9" (as docs/mpi.md says).
     func testKilledRankUnderQuietEndsTheJobWithoutALine() throws {
         for victim in [0, 1] {
             let (args, dir, save) = try longRun()

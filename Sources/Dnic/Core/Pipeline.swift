@@ -1,7 +1,7 @@
 import CDnic
 
 /// Owns a C unlocked schedule (`dnic_pipe_t`) over a DNI's network and
-/// interfaces (DESIGN §2): the pipeline (blocks in lockstep ticks, each on
+/// interfaces (docs/unlocked.md): the pipeline (blocks in lockstep ticks, each on
 /// its own batch) or, with a queue length, async (the same blocks
 /// free-running on worker threads). The network the DNI holds is stale
 /// while it trains; `sync()` copies the blocks' values back (for

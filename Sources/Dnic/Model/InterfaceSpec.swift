@@ -1,7 +1,7 @@
 import CDnic
 
 /// The learning rules of the paper's Table 1, each a preset of the one
-/// interface mechanism (DESIGN.md section 1).
+/// interface mechanism (docs/rules-and-interfaces.md).
 public enum Rule: String, Codable, CaseIterable, Sendable, ConfigChoice {
     case backprop, sg, sgprop, fa, dfa, kickback
 }
@@ -157,7 +157,7 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
     /// the interfaces' optimizer; nil = the network's
     public var optimizer: OptimizerSpec?
 
-    /// The preset of a rule (DESIGN.md table).
+    /// The preset of a rule: one row of the paper's Table 1.
     public init(rule: Rule) {
         self.rule = rule
         alpha = 0

@@ -21,7 +21,7 @@ public enum Table1: PaperResult {
     static let rules: [Rule] = [.backprop, .sg, .sgprop, .fa, .dfa, .kickback]
 
     /// The shared network: 3 × 256 relu with batch norm (the fixed-feedback
-    /// rules need it: BUILD-NOTES), Adam 1e-3, batch 64, each rule's preset.
+    /// rules need it: without it their activations drift), Adam 1e-3, batch 64, each rule's preset.
     static func config(_ rule: Rule, seed: UInt64, quick: Bool, data: DataSpec) -> RunConfig {
         var c = RunConfig(data: data.description,
                           model: ModelDescription(layers: Reproduction.layers(3, width: 256, batchnorm: true)),
