@@ -34,6 +34,7 @@
 #include <dnic.h>
 #include <dnic_mpi.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -119,6 +120,9 @@ static int drive(dnic_pipe_t *pipe, dnic_net_t *net, int ranks) {
 }
 
 int main(int argc, char **argv) {
+    /* a rank never outlives mpirun (^C^C, a killed mpirun): first, before MPI */
+    dnic_status launcher = dnic_mpi_end_with_launcher(SIGKILL);
+    if (launcher != DNIC_OK && launcher != DNIC_ERR_UNAVAILABLE) check(launcher, "dnic_mpi_end_with_launcher");
     check(dnic_mpi_init(&argc, &argv), "dnic_mpi_init");
     rank = dnic_mpi_rank();
     const int ranks = dnic_mpi_size(), hidden = 2 * ranks - 1;
