@@ -74,7 +74,7 @@ public enum ReportPage {
         <body>
         <h1>Understanding Synthetic Gradients and Decoupled Neural Interfaces — reproduced with dnic</h1>
         <p class="sub">Czarnecki, Świrszcz, Jaderberg, Osindero, Vinyals, Kavukcuoglu (ICML 2017). Each result below was run by
-        <code>dnic reproduce</code>; its verdict is decided by the code from the numbers, by the rule stated beside it.</p>
+        <code>dnic reproduce</code>; its verdict is decided by the code from the numbers, by the rule stated before the numbers.</p>
 
         """
         if reports.isEmpty {
@@ -100,8 +100,9 @@ public enum ReportPage {
         var h = "<section id=\"\(r.id)\">\n<h2>\(escape(r.title)) \(badge(r.verdict))</h2>\n"
         h += "<p class=\"meta\">Data: \(escape(r.data))\(r.quick ? " · <b>quick</b> sizes" : "")</p>\n<ul class=\"findings\">\n"
         for f in r.findings {
-            h += "<li>\(badge(f.verdict)) <b>Paper:</b> \(inline(f.paper)) <b>Ours:</b> \(inline(f.ours)) <span class=\"meta\">(rule: "
-                 + "\(inline(f.rule)))</span></li>\n"
+            h += "<li>\(badge(f.verdict)) <b>Paper:</b> \(inline(f.paper)) <b>Rule:</b> \(inline(f.rule))"
+            if let b = f.baseline { h += " <b>Baseline:</b> \(inline(b))" }
+            h += " <b>Ours:</b> \(inline(f.ours))</li>\n"
         }
         h += "</ul>\n"
         for t in r.tables {

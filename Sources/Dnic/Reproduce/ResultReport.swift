@@ -28,18 +28,24 @@ public enum Verdict: String, Codable, Sendable, Comparable {
 /// what we measured, the verdict, and the tables and pictures. Rendered as
 /// summary.md and as a section of index.html.
 public struct ResultReport: Codable, Sendable {
-    /// One claim: the paper's sentence, ours (with the numbers), the verdict,
-    /// and the rule that decided it.
+    /// One claim: the paper's sentence, the rule that decides it (fixed in
+    /// code before any outcome was seen), the baseline the rule compares
+    /// against (measured in the same run: backprop of other seeds, chance,
+    /// the model at init), ours with the numbers, and the verdict.
     public struct Finding: Codable, Sendable {
         public var paper: String
         public var ours: String
         public var verdict: Verdict
         public var rule: String
-        public init(paper: String, ours: String, verdict: Verdict, rule: String) {
+        /// What the numbers are compared with, as measured in this run; nil
+        /// where the rule needs none (a closed-form optimum, a sign).
+        public var baseline: String?
+        public init(paper: String, ours: String, verdict: Verdict, rule: String, baseline: String? = nil) {
             self.paper = paper
             self.ours = ours
             self.verdict = verdict
             self.rule = rule
+            self.baseline = baseline
         }
     }
 
@@ -155,8 +161,11 @@ public struct ResultReport: Codable, Sendable {
     public func markdown() -> String {
         var s = "# \(title) — \(verdict.rawValue)\n\n"
         s += "Data: \(data)\(quick ? " · quick sizes (--quick): the qualitative checks only" : "").\n\n"
+        // the rule (and its baseline) before the numbers, as a reviewer reads them
         for f in findings {
-            s += "- **\(f.verdict.rawValue)** — *Paper:* \(f.paper) *Ours:* \(f.ours) (verdict rule: \(f.rule))\n"
+            s += "- **\(f.verdict.rawValue)** — *Paper:* \(f.paper) *Rule:* \(f.rule)"
+            if let b = f.baseline { s += " *Baseline:* \(b)" }
+            s += " *Ours:* \(f.ours)\n"
         }
         s += "\n"
         for t in tables {
