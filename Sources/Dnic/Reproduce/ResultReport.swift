@@ -163,8 +163,8 @@ public struct ResultReport: Codable, Sendable {
         s += "Data: \(data)\(quick ? " · quick sizes (--quick): the qualitative checks only" : "").\n\n"
         // the rule (and its baseline) before the numbers, as a reviewer reads them
         for f in findings {
-            s += "- **\(f.verdict.rawValue)** — *Paper:* \(f.paper) *Rule:* \(f.rule)"
-            if let b = f.baseline { s += " *Baseline:* \(b)" }
+            s += "- **\(f.verdict.rawValue)** — *Paper:* \(f.paper) *Rule:* \(sentence(f.rule))"
+            if let b = f.baseline { s += " *Baseline:* \(sentence(b))" }
             s += " *Ours:* \(f.ours)\n"
         }
         s += "\n"
@@ -181,6 +181,9 @@ public struct ResultReport: Codable, Sendable {
              + "\(Self.duration(wallSeconds)) wall time this invocation; dnic \(dnicVersion).\n"
         return s
     }
+
+    /// A phrase closed with a full stop, so the next label reads as a new sentence.
+    func sentence(_ text: String) -> String { text.hasSuffix(".") ? text : text + "." }
 
     /// "41 s", "6.2 min", "1.3 h".
     public static func duration(_ s: Double) -> String {
