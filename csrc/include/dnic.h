@@ -580,6 +580,19 @@ typedef enum {
 typedef enum { DNIC_IFACE_LOSS_L2 = 0, DNIC_IFACE_LOSS_INNER = 1 } dnic_iface_loss;
 typedef enum { DNIC_SIGNAL_PRED = 0, DNIC_SIGNAL_PROP = 1, DNIC_SIGNAL_PRED_PROP = 2 } dnic_iface_signal;
 
+/* Centring of a trainable interface's prediction over the batch. Where the
+ * layer above the boundary has batch norm (training mode), every true or
+ * bootstrapped target sums to zero over the batch: batch norm's backward
+ * removes the batch mean of dL/dz, and dL/dh = dL/dz W^T. CENTRE_ON
+ * subtracts each column's batch mean from s (and from dL_S/ds), so the
+ * prediction has that property too; the bias C (MLP: the output layer's
+ * bias), which centring cancels, then gets a gradient of exactly 0 and
+ * stays where it is. AUTO: the DNI trainer (and every schedule on it)
+ * centres where the layer above the boundary has batch norm, not
+ * elsewhere; a stand-alone interface (dnic_iface_create) does not. ON is
+ * for trainable kinds only (DNIC_ERR_ARG otherwise). */
+typedef enum { DNIC_CENTRE_AUTO = 0, DNIC_CENTRE_OFF = 1, DNIC_CENTRE_ON = 2 } dnic_iface_centre;
+
 typedef struct {
     int layer;                 /* 0-based layer whose output h the interface reads; the
                                   boundary after hidden layer k is layer k-1; n_layers-1
@@ -594,9 +607,10 @@ typedef struct {
     int mlp_batchnorm;         /* MLP: batch norm on its hidden layers */
     int64_t warmup_steps;      /* for this many steps deliver the target instead of the
                                   prediction (the interface still trains) */
+    dnic_iface_centre centre;  /* centre the prediction over the batch (see above) */
 } dnic_iface_desc;
 
-/* Fills defaults: LINEAR, BOOTSTRAP, L2, PRED, alpha 0. */
+/* Fills defaults: LINEAR, BOOTSTRAP, L2, PRED, alpha 0, CENTRE_AUTO. */
 DNIC_API void dnic_iface_desc_defaults(dnic_iface_desc *d, int layer);
 
 typedef struct dnic_iface_s dnic_iface_t;

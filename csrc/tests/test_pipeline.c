@@ -121,6 +121,7 @@ static void test_textbook_two_blocks(const data_t *d) {
     split_by_hand(ref, W, 1, &lower, &upper);
     dnic_iface_desc id;
     dnic_iface_desc_defaults(&id, AT);
+    id.centre = DNIC_CENTRE_ON; /* batch norm above the boundary: the DNI's default centres */
     dnic_iface_t *sg = NULL;
     dnic_iface_create(&sg, &id, W, W, K, B, 0.5f, 1); /* LINEAR starts at zero whatever the seed */
     dnic_optim_config sgd = dnic_optim_default(DNIC_OPT_SGD);

@@ -153,6 +153,11 @@ dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_
         slot_t *s = &dni->slots[i];
         s->d = ifaces[i];
         s->layer = ifaces[i].layer;
+        /* under batch norm above the boundary the targets sum to zero over
+         * the batch: so does a centred prediction (dnic.h, dnic_iface_centre) */
+        if (s->d.centre == DNIC_CENTRE_AUTO)
+            s->d.centre = dnic__iface_kind_trainable(s->d.kind) && dnic__net_layer_batchnorm(net, s->layer + 1)
+                              ? DNIC_CENTRE_ON : DNIC_CENTRE_OFF;
         int dh = dnic_net_layer_width(net, s->layer), dout = target_width(net, &s->d);
         float scale = s->d.target == DNIC_TARGET_NEXT_ERROR ? sqrtf(6.0f / (float)dh) : sqrtf(3.0f / (float)dout);
         /* each interface its own stream, independent of the others' sizes */

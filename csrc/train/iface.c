@@ -41,9 +41,22 @@ struct dnic_iface_s {
     int fault_tensor, fault_grad;
     int loss_fault; /* the last interface loss was not finite as a float */
     int owned; /* a DNI's interface: the DNI frees it */
+    int centre;  /* centre s and dL_S/ds over the batch (dnic_iface_centre ON) */
+    size_t mlp_out_bias; /* MLP: offset of the output layer's bias in its gradients */
 };
 
-static int trainable_kind(dnic_iface_kind k) {
+/* Subtracts each column's batch mean from m (B, n): a centred prediction
+ * sums to zero over the batch, as its target does under batch norm. */
+static void centre_columns(float *m, int B, int n) {
+    for (int c = 0; c < n; c++) {
+        double sum = 0;
+        for (int r = 0; r < B; r++) sum += m[(size_t)r * n + c];
+        float mean = (float)(sum / B);
+        for (int r = 0; r < B; r++) m[(size_t)r * n + c] -= mean;
+    }
+}
+
+int dnic__iface_kind_trainable(dnic_iface_kind k) {
     return k == DNIC_IFACE_LINEAR || k == DNIC_IFACE_NOLABEL || k == DNIC_IFACE_SIGMOID || k == DNIC_IFACE_MLP;
 }
 
@@ -66,7 +79,7 @@ static dnic_status validate(const dnic_iface_desc *d, int dh, int dout, int nl, 
     if (!(d->alpha >= 0.0f) || !isfinite(d->alpha) || d->warmup_steps < 0) return DNIC_ERR_ARG;
     int square = dout == dh;
     /* a prediction of the signal itself must have the signal's shape */
-    if ((trainable_kind(d->kind) || d->kind == DNIC_IFACE_IDENTITY || d->kind == DNIC_IFACE_ORACLE) && !square)
+    if ((dnic__iface_kind_trainable(d->kind) || d->kind == DNIC_IFACE_IDENTITY || d->kind == DNIC_IFACE_ORACLE) && !square)
         return DNIC_ERR_ARG;
     if (d->signal != DNIC_SIGNAL_PROP && !square) return DNIC_ERR_ARG;
     /* a fixed projection's prediction is no gradient estimate */
@@ -80,6 +93,8 @@ static dnic_status validate(const dnic_iface_desc *d, int dh, int dout, int nl, 
             if (d->mlp_widths[i] < 1 || d->mlp_widths[i] > (1 << 20)) return DNIC_ERR_SIZE;
         if (d->mlp_batchnorm != 0 && d->mlp_batchnorm != 1) return DNIC_ERR_ARG;
     }
+    if ((unsigned)d->centre > DNIC_CENTRE_ON) return DNIC_ERR_ARG;
+    if (d->centre == DNIC_CENTRE_ON && !dnic__iface_kind_trainable(d->kind)) return DNIC_ERR_ARG;
     return DNIC_OK;
 }
 
@@ -135,7 +150,9 @@ static dnic_status create_mlp(dnic_iface_t *it, uint64_t seed) {
         dnic_net_tensor(it->mlp, i, &t);
         char want[32];
         snprintf(want, sizeof want, "layer%d.", n - 1);
-        if (strncmp(t.name, want, strlen(want)) == 0) memset(P + t.offset, 0, t.size * sizeof(float));
+        if (strncmp(t.name, want, strlen(want)) != 0) continue;
+        memset(P + t.offset, 0, t.size * sizeof(float));
+        if (strcmp(t.name + strlen(want), "bias") == 0) it->mlp_out_bias = t.offset;
     }
     return DNIC_OK;
 }
@@ -159,6 +176,8 @@ dnic_status dnic_iface_create(dnic_iface_t **out, const dnic_iface_desc *desc, i
     it->oA = it->oB = it->oC = it->od = NONE;
     it->opt = dnic_optim_default(DNIC_OPT_SGD);
     it->fault_tensor = -1;
+    it->centre = desc->centre == DNIC_CENTRE_ON;
+    it->mlp_out_bias = NONE;
     if (desc->kind == DNIC_IFACE_MLP && desc->mlp_layers > 0) {
         it->mlp_widths = malloc(sizeof(int) * (size_t)desc->mlp_layers);
         if (!it->mlp_widths) goto nomem;
@@ -319,6 +338,7 @@ dnic_status dnic_iface_forward(dnic_iface_t *it, const float *h, const int32_t *
         for (size_t k = 0; k < n; k++) it->s[k] = (float)B * it->g[k];
         break;
     }
+    if (it->centre) centre_columns(it->s, B, dout);
     it->fwd_B = B;
     it->loss_B = it->back_B = 0;
     return DNIC_OK;
@@ -397,6 +417,8 @@ dnic_status dnic_iface_backward(dnic_iface_t *it, int B) {
     int want_dh = it->d.signal != DNIC_SIGNAL_PRED || it->want_input_grad;
     size_t n = (size_t)B * dout;
     float *P = it->params, *G = it->grads;
+    /* s was centred: the loss reaches the uncentred s through the centring */
+    if (it->centre) centre_columns(it->delta, B, dout);
     switch (it->d.kind) {
     case DNIC_IFACE_LINEAR:
     case DNIC_IFACE_NOLABEL:
@@ -434,6 +456,9 @@ dnic_status dnic_iface_backward(dnic_iface_t *it, int B) {
         const float *dx = dnic_net_input_grad(it->mlp);
         int w = dh + it->nl;
         for (int r = 0; r < B; r++) memcpy(it->dLdh + (size_t)r * dh, dx + (size_t)r * w, sizeof(float) * (size_t)dh);
+        /* centring cancels the output bias: rounding, not a gradient */
+        if (it->centre && it->mlp_out_bias != NONE)
+            memset(dnic_net_grads(it->mlp, NULL) + it->mlp_out_bias, 0, sizeof(float) * (size_t)dout);
         break;
     }
     case DNIC_IFACE_IDENTITY:
@@ -447,6 +472,9 @@ dnic_status dnic_iface_backward(dnic_iface_t *it, int B) {
         memset(it->dLdh, 0, sizeof(float) * (size_t)B * dh); /* s = B g does not depend on h */
         break;
     }
+    /* centring cancels C: its gradient is rounding, which Adam would turn
+     * into steps; exactly 0 keeps it where it is (and in every checkpoint) */
+    if (it->centre && it->oC != NONE) memset(G + it->oC, 0, sizeof(float) * (size_t)dout);
     it->back_B = B;
     return DNIC_OK;
 }
@@ -527,7 +555,7 @@ const float *dnic_iface_prediction(const dnic_iface_t *it) { return it ? it->s :
 const float *dnic_iface_input_grad(const dnic_iface_t *it) { return it ? it->dLdh : NULL; }
 const float *dnic_iface_target_buf(const dnic_iface_t *it) { return it ? it->g : NULL; }
 int dnic_iface_out_dim(const dnic_iface_t *it) { return it ? it->dout : 0; }
-int dnic_iface_trainable(const dnic_iface_t *it) { return it ? trainable_kind(it->d.kind) : 0; }
+int dnic_iface_trainable(const dnic_iface_t *it) { return it ? dnic__iface_kind_trainable(it->d.kind) : 0; }
 int64_t dnic_iface_step(const dnic_iface_t *it) { return it ? it->step : 0; }
 
 int dnic_iface_num_tensors(const dnic_iface_t *it) {
@@ -608,7 +636,7 @@ dnic_status dnic_iface_update(dnic_iface_t *it) {
     it->step++;
     it->fault_tensor = -1;
     it->fault_grad = 0;
-    if (!trainable_kind(it->d.kind)) return DNIC_OK;
+    if (!dnic__iface_kind_trainable(it->d.kind)) return DNIC_OK;
     if (it->mlp) return dnic_net_update(it->mlp);
     it->fault_tensor = dnic__update_tensors(it->tensors, it->n_tensors, it->params, it->grads, it->optim,
                                             it->optim + it->n_params, &it->opt, 1, it->clip, it->step, NULL, &it->fault_grad);

@@ -281,6 +281,9 @@ int dnic_net_output_dim(const dnic_net_t *n) { return n ? n->layers[n->n_layers 
 int dnic_net_layer_width(const dnic_net_t *n, int l) {
     return (n && l >= 0 && l < n->n_layers) ? n->layers[l].out : 0;
 }
+int dnic__net_layer_batchnorm(const dnic_net_t *n, int l) {
+    return (n && l >= 0 && l < n->n_layers) ? n->layers[l].bn : 0;
+}
 int dnic_net_num_tensors(const dnic_net_t *n) { return n ? n->n_tensors : 0; }
 
 dnic_status dnic_net_tensor(const dnic_net_t *n, int i, dnic_tensor_info *info) {

@@ -33,6 +33,11 @@ float *dnic__net_moment(dnic_net_t *n, int which);
 /* Names the tensor that went non-finite elsewhere (another rank's copy). */
 DNIC_INTERNAL_API void dnic__net_set_fault(dnic_net_t *n, int tensor, int gradient);
 
+/* iface.c: kinds whose parameters an update trains (LINEAR, NOLABEL, SIGMOID, MLP) */
+int dnic__iface_kind_trainable(dnic_iface_kind k);
+/* net.c: whether layer l has batch norm (0 outside the network) */
+int dnic__net_layer_batchnorm(const dnic_net_t *n, int l);
+
 /* net.c: fills one parameter-table entry (name, place in the block, shape, flags) */
 void dnic__tensor_info_set(dnic_tensor_info *t, const char *name, size_t offset, int rows, int cols,
                            int trainable, int decay, int group);
