@@ -115,7 +115,7 @@ extension CLITests {
         XCTAssertTrue(wide.stdout.contains("network 2-4-12 "), wide.stdout)
         XCTAssertFalse(wide.stderr.contains("set --classes"), wide.stderr)
         try assertFails(["train", "--data", data, "--steps", "2", "--classes", "5"], status: 1, mentions: ["label 9", test])
-        try assertFails(["train", "--data", data, "--steps", "2", "--classes", "1"], status: 2, mentions: ["--classes 1: must be between 2"])
+        try assertFails(["train", "--data", data, "--steps", "2", "--classes", "1"], status: 2, mentions: ["--classes 1: one output needs --loss logistic"])
         // no warning when every label is trained
         let clean = try dnic(["train", "--data", "csv:\(train)", "--hidden", "1", "--width", "4", "--steps", "2", "--quiet"])
         XCTAssertEqual(clean.stderr, "", clean.stderr)

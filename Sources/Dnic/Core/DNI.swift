@@ -73,7 +73,7 @@ public final class DNI {
                 var info = dnic_tensor_info()
                 _ = dnic_iface_tensor(it, Int32(t), &info)
                 let name = cString(info.name)
-                let shape = info.cols == 1 ? [Int(info.rows)] : [Int(info.rows), Int(info.cols)]
+                let shape = tensorShape(info, name: name)
                 out.append(("interface\(k).\(name)", shape, i, info.offset, info.size, info.trainable != 0))
             }
         }

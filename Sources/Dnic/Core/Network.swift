@@ -108,8 +108,7 @@ public final class Network {
             var info = dnic_tensor_info()
             _ = dnic_net_tensor(handle, Int32(i), &info)
             let name = cString(info.name)
-            let shape = info.cols == 1 ? [Int(info.rows)] : [Int(info.rows), Int(info.cols)]
-            return (name, shape, info.offset, info.size)
+            return (name, tensorShape(info, name: name), info.offset, info.size)
         }
     }
 
@@ -168,4 +167,12 @@ public final class Network {
         _ = dnic_net_params(handle, &n)
         return n
     }
+}
+
+/// A tensor's shape as a checkpoint stores it: matrices (`weight`, an
+/// interface's `A` and `B`) stay 2-D even with one column (a one-output
+/// layer), which the core's `cols = 1` alone does not tell from a vector.
+func tensorShape(_ info: dnic_tensor_info, name: String) -> [Int] {
+    let matrix = ["weight", "A", "B"].contains(name.split(separator: ".").last.map(String.init) ?? "")
+    return info.cols == 1 && !matrix ? [Int(info.rows)] : [Int(info.rows), Int(info.cols)]
 }

@@ -127,7 +127,7 @@ extension RunConfig {
         var options = DataOptions()
         options.seed = training.seed // synthetic data: the same points as in training
         options.validationFraction = training.validation
-        options.classes = model.classes
+        options.classes = model.labelClasses
         return options
     }
 }

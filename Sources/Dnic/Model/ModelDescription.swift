@@ -23,7 +23,8 @@ public struct ModelDescription: Codable, Equatable, Sendable {
     public var loss: LossKind
     public var initializer: InitKind
     /// Output classes; nil = what the data implies (10 for IDX, max label + 1
-    /// for CSV, 2 for the synthetic sets).
+    /// for CSV, 2 for the synthetic sets). 1, with the logistic loss only:
+    /// one sigmoid output for labels 0 and 1 (binary logistic regression).
     public var classes: Int?
 
     /// 3 × 256 relu, softmax cross-entropy, He uniform: the paper's MNIST net.
@@ -59,6 +60,19 @@ public struct ModelDescription: Codable, Equatable, Sendable {
     /// single output for binary logistic regression.
     public func outputWidth(classes: Int) -> Int {
         loss == .logistic && classes == 2 ? 1 : classes
+    }
+
+    /// The label classes the data may hold: `classes`, except 2 (labels 0
+    /// and 1) for one logistic output (`classes` 1).
+    public var labelClasses: Int? { classes == 1 ? 2 : classes }
+
+    /// `classes` 1 is one sigmoid output: a loss for it is the logistic one
+    /// (softmax over one class is constant, MSE would regress the label).
+    func checkOneOutput() throws {
+        if classes == 1, loss != .logistic {
+            throw SettingError("model.classes", 1, "one output needs {model.loss} logistic (one sigmoid for labels 0 and 1); "
+                               + "{model.loss} \(loss.rawValue) needs 2 or more")
+        }
     }
 }
 
@@ -201,6 +215,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
     /// Impossible settings, each as a `SettingError` naming its config key.
     public func validate() throws {
         try model.checkSettings(at: "model")
+        try model.checkOneOutput()
         try optimizer.checkSettings(at: "optimizer")
         try training.validate()
         // the hidden layers alone, before the data says its input and output

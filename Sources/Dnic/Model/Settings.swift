@@ -35,8 +35,10 @@ extension ModelDescription: SettingSection {
               }),
         .value("loss", \.loss, flag: "--loss", help: "Loss: \(LossKind.choiceList)."),
         .value("init", \.initializer, flag: "--init", help: "Weight initialisation: \(InitKind.choiceList).", listedAfter: "classes"),
-        .value("classes", \.classes, flag: "--classes", help: "Output classes (the output layer's width).",
-               default: "what the data implies: 10 for IDX, max label + 1 for CSV", bound: .between(2, maxWidth)),
+        .value("classes", \.classes, flag: "--classes",
+               help: "Output classes (the output layer's width); 1 with {model.loss} logistic: one sigmoid output for labels 0 and 1.",
+               default: "what the data implies: 10 for IDX, max label + 1 for CSV",
+               bound: .between(1, maxWidth, "must be between 2 and \(maxWidth), or 1 with {model.loss} logistic")),
     ]
 }
 
