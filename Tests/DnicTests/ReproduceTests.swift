@@ -78,9 +78,10 @@ extension CLITests {
         XCTAssertGreaterThan(layer2[1], layer2[0] - 0.03, "as with backprop")
         // Figures 4 and 5 wrote their numbers
         XCTAssertEqual((try json("\(out)/fig4/fig4.json") as? [Any])?.count, 8)
-        XCTAssertEqual((try json("\(out)/fig5/fig5.json") as? [Any])?.count, 3)
+        XCTAssertEqual((try json("\(out)/fig5/fig5.json") as? [Any])?.count, 5)
         // fig5 and fig8 found fig3's runs complete
-        XCTAssertTrue(r.stderr.contains("fig5 run 1/3 backprop: complete in DIR, skipped"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("fig5 run 1/5 nobn-backprop: complete in DIR, skipped"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("fig8 run 1/3 backprop: complete in DIR, skipped"), r.stderr)
     }
 
     /// SIGINT in the middle of a run, the same command again: the complete
