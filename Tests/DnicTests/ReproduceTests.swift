@@ -36,6 +36,8 @@ extension CLITests {
         let page = try String(contentsOfFile: "\(out)/index.html", encoding: .utf8)
         for id in ReportPage.order { XCTAssertTrue(page.contains("<section id=\"\(id)\">") && page.contains("dnic reproduce \(id) --out"), id) }
         XCTAssertFalse(page.contains("<script"), "no script on the page")
+        // every table's and figure's labels agree with its data
+        XCTAssertEqual(labelProblems(in: out), [])
         XCTAssertTrue(page.contains("Fashion-MNIST (standing in for the paper's MNIST)"), "the data that ran is named")
 
         // Theorem 1: the SG runs reach the least-squares fit

@@ -134,7 +134,7 @@ public enum Figure3: PaperResult {
                                           + b.pairs.map { p in
                                               .init(label: "backprop seed \(p.seeds[0]) to seed \(p.seeds[1])",
                                                     points: p.distances.enumerated().map { (Double($0.offset + 1), $0.element) },
-                                                    colour: 0, dashed: true)
+                                                    colour: 0)
                                           })
             toBackprop.integerX = true
             toBackprop.marks = [(x: Double(s.single) + 0.5, label: "SG", series: nil)]
