@@ -105,7 +105,7 @@ extension CLITests {
         let rows = try json("\(out)/fig5/fig5.json") as? [[String: Any]] ?? []
         XCTAssertEqual(rows.count, 5)
         for row in rows {
-            let run = row["run"] as? String ?? "?"
+            guard let run = row["run"] as? String else { XCTFail("fig5.json names no run: \(row)"); continue }
             let log = try String(contentsOfFile: "\(out)/fig3/runs/\(run).jsonl", encoding: .utf8)
             let config = try JSONSerialization.jsonObject(with: Data(log.split(separator: "\n")[0].utf8)) as? [String: Any] ?? [:]
             let layers = ((config["config"] as? [String: Any])?["model"] as? [String: Any])?["layers"] as? [[String: Any]] ?? []
