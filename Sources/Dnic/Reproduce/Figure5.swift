@@ -24,10 +24,13 @@ public enum Figure5: PaperResult {
                        + "seeds \(s.backpropSeeds.map(String.init).joined(separator: ", ")), the SG models at seed 1. Share of layer l: "
                        + "‖W_l‖²_F / Σ_k ‖W_k‖²_F over the hidden weight matrices; at He-uniform init every layer's expected ‖W‖²_F "
                        + "is 2 × its width, so every share starts near 1/\(s.hidden)."
-        struct Row: Codable { var model: String; var run: String; var batchnorm: Bool; var seed: Int; var boundaries: [Int]; var shares: [Double] }
+        struct Row: Codable {
+            var model: String; var run: String; var batchnorm: Bool; var seed: Int; var boundaries: [Int]; var testAccuracy: Double
+            var shares: [Double]
+        }
         let rows = models.map {
             Row(model: $0.label, run: $0.name, batchnorm: $0.batchnorm, seed: $0.seed, boundaries: $0.boundaries,
-                shares: WeightNorms.normalised($0.network))
+                testAccuracy: $0.final.testAccuracy, shares: WeightNorms.normalised($0.network))
         }
         var csv = "model,run,batchnorm,seed,layer,share\n"
         for row in rows {
@@ -42,9 +45,10 @@ public enum Figure5: PaperResult {
                                                            + "after hidden layer \(s.single) (dashed) and an SG between every pair of "
                                                            + "layers (SG*).")]
         func signed(_ v: Double) -> String { String(format: "%+.2e", v) }
-        report.tables.append(.init(caption: "Weight-norm shares (no batch norm)", header: ["model", "slope per layer", "first layer", "last layer"],
+        report.tables.append(.init(caption: "Weight-norm shares (no batch norm)", header: ["model", "test accuracy", "slope per layer", "first layer", "last layer"],
                                    rows: rows.map { row in
-                                       [row.model, signed(DeepStack.slope(row.shares)), fixed(row.shares.first ?? .nan),
+                                       [row.model, fixed(row.testAccuracy, 3), signed(DeepStack.slope(row.shares)),
+                                        fixed(row.shares.first ?? .nan),
                                         fixed(row.shares.last ?? .nan)]
                                    }))
         let backprops = rows.filter { $0.run.hasPrefix(DeepStack.Variant.plain.prefix + "backprop") }
@@ -67,7 +71,8 @@ public enum Figure5: PaperResult {
         report.findings.append(.init(
             paper: "with an SG between every two layers the norms start high and decrease towards the output.",
             ours: "the SG-everywhere model's shares have a slope of \(signed(everySlope)) per layer (first layer "
-                  + "\(fixed(every.shares.first ?? .nan)), last \(fixed(every.shares.last ?? .nan))).",
+                  + "\(fixed(every.shares.first ?? .nan)), last \(fixed(every.shares.last ?? .nan))); its test accuracy "
+                  + "\(fixed(every.testAccuracy, 3)) (backprop \(fixed(bp.testAccuracy, 3))).",
             verdict: falls && beyond ? .reproduced : falls ? .partly : .not,
             rule: "reproduced when the slope of its shares is negative and below every backprop seed's slope; partly when it is "
                   + "negative only",
