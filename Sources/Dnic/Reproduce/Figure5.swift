@@ -19,8 +19,8 @@ public enum Figure5: PaperResult {
         let settings = DeepStack.Settings(quick: r.options.quick)
         let (s, models) = try DeepStack.models(r, result: id, report: &report, members: members(settings))
         report.setup = DeepStack.plainSetupText(s) + " Stack: \(s.hidden) hidden layers × \(s.width) relu, softmax cross-entropy, "
-                       + "Adam, batch 64; backprop and the single SG (after hidden layer \(s.single), linear cDNI) at lr 1e-3, the "
-                       + "SG-everywhere model at network lr \(SVGNumber(s.everyLR)) and interface lr \(SVGNumber(s.everySGLR)); backprop at "
+                       + "Adam, batch 64; the single SG after hidden layer \(s.single) (linear cDNI), SG everywhere after each of hidden "
+                       + "layers 1–\(s.hidden - 1) (bootstrapped targets); backprop at "
                        + "seeds \(s.backpropSeeds.map(String.init).joined(separator: ", ")), the SG models at seed 1. Share of layer l: "
                        + "‖W_l‖²_F / Σ_k ‖W_k‖²_F over the hidden weight matrices; at He-uniform init every layer's expected ‖W‖²_F "
                        + "is 2 × its width, so every share starts near 1/\(s.hidden)."
