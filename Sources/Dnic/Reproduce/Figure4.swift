@@ -14,10 +14,12 @@ public enum Figure4: PaperResult {
         var steps: Int
         var evalEvery: Int
         var seeds: [Int]
-        /// The paper does not say; its code was TensorFlow's (2017), whose
-        /// dense layers (Glorot uniform) and Sonnet's Linear (truncated
-        /// normal, sd 1/√fan_in) both draw hidden weights with variance
-        /// ≈ 1/fan_in, half of He's: Glorot normal is dnic's nearest.
+        /// The paper does not say. Our reading: its code was most likely
+        /// TensorFlow of 2017, whose dense layers (Glorot uniform) and
+        /// Sonnet's Linear (truncated normal, sd 1/√fan_in) both draw hidden
+        /// weights with variance ≈ 1/fan_in, half of He's: Glorot normal is
+        /// dnic's nearest. (At 50 relu layers with batch norm it matters:
+        /// backprop's score is 0.41 with it, 0.60 with He uniform, 3 seeds.)
         var initializer = InitKind.glorotNormal
         init(quick: Bool, depths: [Int]?, seeds: Int?) {
             self.depths = depths ?? (quick ? [3, 5] : [3, 5, 10, 20, 50])
@@ -70,9 +72,10 @@ public enum Figure4: PaperResult {
                                   command: r.command(id), quick: r.options.quick,
                                   setup: "hidden layers × \(settings.width) units, depths "
                                          + "\(settings.depths.map(String.init).joined(separator: ", ")), relu or sigmoid, batch norm, "
-                                         + "\(settings.initializer.rawValue) init (the paper does not say; its TensorFlow code's "
-                                         + "defaults, Glorot uniform for dense layers and Sonnet's truncated normal with sd 1/√fan_in, "
-                                         + "both draw hidden weights with variance ≈ 1/fan_in, half of He's), softmax cross-entropy, "
+                                         + "\(settings.initializer.rawValue) init (the paper does not say; our reading: TensorFlow's "
+                                         + "defaults of 2017, Glorot uniform for dense layers and Sonnet's truncated normal with sd "
+                                         + "1/√fan_in, both draw hidden weights with variance ≈ 1/fan_in, half of He's; with He uniform "
+                                         + "the 50-layer relu stack's backprop scores 0.60 instead of 0.41), softmax cross-entropy, "
                                          + "Adam lr 1e-3 (network and interface), batch 64, \(settings.steps) steps, test error every "
                                          + "\(settings.evalEvery) steps, \(seedsText) per configuration; a run's score is the mean test "
                                          + "error of its evaluations in the last quarter of training; SG: one linear cDNI after hidden "
