@@ -24,7 +24,7 @@ struct ReproduceCommand: ParsableCommand {
     @Option(help: "Image data of table1, fig3, fig4, fig5, fig8 (fashion-mnist stands in for MNIST; idx:DIR for real MNIST).")
     var data = "fashion-mnist"
 
-    @Option(parsing: .unconditional, help: "Seeds per rule in table1. (default: 3, quick 1)", transform: ArgumentValue.integer)
+    @Option(parsing: .unconditional, help: "Seeds per rule in table1 and per configuration in fig4. (default: 3, quick 1)", transform: ArgumentValue.integer)
     var seeds: Int?
 
     @Option(help: "fig4's depths, e.g. 3,5,10. (default: 3,5,10,20,50; quick 3,5)")

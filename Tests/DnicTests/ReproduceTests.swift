@@ -36,6 +36,8 @@ extension CLITests {
         let page = try String(contentsOfFile: "\(out)/index.html", encoding: .utf8)
         for id in ReportPage.order { XCTAssertTrue(page.contains("<section id=\"\(id)\">") && page.contains("dnic reproduce \(id) --out"), id) }
         XCTAssertFalse(page.contains("<script"), "no script on the page")
+        // every table's and figure's labels agree with its data
+        XCTAssertEqual(labelProblems(in: out), [])
         XCTAssertTrue(page.contains("Fashion-MNIST (standing in for the paper's MNIST)"), "the data that ran is named")
 
         // Theorem 1: the SG runs reach the least-squares fit
@@ -110,9 +112,10 @@ extension CLITests {
         XCTAssertGreaterThan(layer2[1], layer2[0] - 0.03, "as with backprop")
         // Figures 4 and 5 wrote their numbers
         XCTAssertEqual((try json("\(out)/fig4/fig4.json") as? [Any])?.count, 8)
-        XCTAssertEqual((try json("\(out)/fig5/fig5.json") as? [Any])?.count, 3)
+        XCTAssertEqual((try json("\(out)/fig5/fig5.json") as? [Any])?.count, 5)
         // fig5 and fig8 found fig3's runs complete
-        XCTAssertTrue(r.stderr.contains("fig5 run 1/3 backprop: complete in DIR, skipped"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("fig5 run 1/5 nobn-backprop: complete in DIR, skipped"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("fig8 run 1/3 backprop: complete in DIR, skipped"), r.stderr)
     }
 
     /// SIGINT in the middle of a run, the same command again: the complete

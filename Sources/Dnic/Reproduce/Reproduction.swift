@@ -12,7 +12,7 @@ public final class Reproduction {
         public var quick = false
         /// The image data of table1, fig3–fig8 (Fashion-MNIST stands in for MNIST).
         public var data = DataSpec.fashionMNIST
-        /// Seeds per configuration; nil: each result's own (3 full, 1 quick for table1).
+        /// Seeds per configuration of table1 and fig4; nil: 3 (quick: 1).
         public var seeds: Int?
         /// fig4's depths; nil: 3, 5, 10, 20, 50 (quick: 3, 5).
         public var depths: [Int]?
