@@ -16,7 +16,7 @@ struct ProbesAnalysis: ParsableCommand {
     @Option(help: "Dataset (as for train). (default: each checkpoint's own)")
     var data: String?
 
-    @Option(help: "Probe: softmax (trained to convergence, the paper's) or ridge (least squares, closed form, faster). (default: softmax)")
+    @Option(help: "Probe: softmax (trained to convergence, the paper's) or ridge (least squares, closed form, faster).")
     var kind: LinearProbes.Kind = LinearProbes.defaultKind
 
     @Option(parsing: .unconditional, help: "Softmax probes: L2 penalty on the mean loss. (default: 0.0001)", transform: ArgumentValue.number)
