@@ -47,11 +47,12 @@ public enum Figure8: PaperResult {
                                    rows: rows.map { row in [row.model] + columns.map { l in
                                        "\(fixed(row.layers[l].trainAccuracy, 3)) / \(fixed(row.layers[l].testAccuracy, 3))"
                                    } }))
-        let probes = rows.flatMap(\.layers)
+        let probes = rows.enumerated().flatMap { i, row in i == 0 ? row.layers : Array(row.layers.dropFirst()) }  // one input probe
         let capped = probes.filter { $0.converged == false }.count
         let iterations = probes.compactMap(\.iterations)
         report.notes.append("Softmax probes: \(probes.count - capped) of \(probes.count) converged (a stopping rule, not the cap of "
-                            + "\(SoftmaxProbe.maxIterations) iterations, ended them), in \(iterations.min() ?? 0)–"
+                            + "\(SoftmaxProbe.maxIterations) iterations, ended them; the input's probe is shared by the three "
+                            + "models), in \(iterations.min() ?? 0)–"
                             + "\(iterations.max() ?? 0) L-BFGS iterations.")
         // Rule, fixed before the softmax probes were first run: the claim is
         // that, as with backprop, the SG model's layer-2 probe separates the
