@@ -71,6 +71,22 @@ final class AnalysisTests: XCTestCase {
         XCTAssertThrowsError(try LinearProbes.run(net, train: train, test: test, ridge: -1))
     }
 
+    /// Both kinds separate separable classes; the softmax probe converges
+    /// and a fault in the core comes back with its detail.
+    func testSoftmaxAndRidgeProbesAndTheCoresDetail() throws {
+        let net = try network(hidden: [8], input: 8, classes: 4, activation: .linear)
+        let train = clusters(count: 600, dim: 8, classes: 4, randomLabels: false, seed: 6)
+        for kind in LinearProbes.Kind.allCases {
+            let results = try LinearProbes.run(net, train: train, test: train, kind: kind)
+            XCTAssertEqual(results.map(\.trainAccuracy), [1, 1], "\(kind)")
+            XCTAssertEqual(results.map { $0.converged != nil }, [kind == .softmax, kind == .softmax], "\(kind)")
+        }
+        XCTAssertThrowsError(try SoftmaxProbe.fit([1, 2, 3, 4], count: 2, width: 2, labels: [0, 5], classes: 2)) { error in
+            XCTAssertEqual((error as? DnicError)?.message, "fitting a softmax probe: label 5 of row 1 is outside [0, 2)")
+        }
+        XCTAssertThrowsError(try LinearProbes.run(net, train: train, test: train, l2: -1))
+    }
+
     func testActivationsOfChosenRowsAreTheirForward() throws {
         let net = try network(hidden: [5], input: 3, classes: 2)
         let data = clusters(count: 10, dim: 3, classes: 2, randomLabels: false, seed: 5)

@@ -62,7 +62,7 @@ extension CLITests {
         let first = try dnic(["train", "--data", "synth:grid", "--steps", "100", "--save", save, "--quiet", "--threads", "1"])
         XCTAssertEqual(first.status, 0, first.stderr)
         let out = dir.appendingPathComponent("probes").path
-        let r = try dnic(["analyze", "probes", "--checkpoint", save, "--ridge", "0", "--out", out, "--threads", "1"])
+        let r = try dnic(["analyze", "probes", "--checkpoint", save, "--kind", "ridge", "--ridge", "0", "--out", out, "--threads", "1"])
         assertOneLine(r, status: 1, has: ["hidden layer", "linearly dependent", "positive ridge penalty"],
                       lacks: ["out of range"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "a failed analysis leaves no empty --out")

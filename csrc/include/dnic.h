@@ -755,6 +755,55 @@ DNIC_API dnic_status dnic_ridge_fit(const float *X, size_t n, int d, const int32
 DNIC_API dnic_status dnic_linear_count_correct(const float *X, size_t n, int d, const float *W, int k,
                                                const int32_t *labels, size_t *correct_out);
 
+/* Softmax (multinomial logistic regression) probe, trained to convergence:
+ * W ((d + 1) x k, row-major, its last row the bias, as dnic_ridge_fit
+ * writes it; score it with dnic_linear_count_correct) minimises
+ *   (1/n) sum_i cross-entropy(softmax([x_i 1] W), labels[i])
+ *     + (l2 / 2) ||W without the bias row||^2
+ * by full-batch L-BFGS from W = 0 (10 pairs, backtracking Armijo line
+ * search; the products through dnic_sgemm, the softmax and sums in double).
+ * It stops at the first of: ||grad||_inf <= grad_tol * ||grad at W = 0||_inf;
+ * a relative loss decrease <= loss_tol over one iteration; a line search
+ * that cannot lower the loss at float32 precision; max_iterations. l2 > 0
+ * makes the minimiser unique (and finite on separable data). */
+typedef struct {
+    double l2;          /* >= 0; default 1e-4 */
+    int max_iterations; /* >= 1; default 1000 */
+    double grad_tol;    /* >= 0, relative to the gradient at W = 0; default 1e-3 */
+    double loss_tol;    /* >= 0; default 1e-9 (about scipy's L-BFGS-B ftol) */
+} dnic_softmax_probe_config;
+
+/* Which rule stopped the fit; all but MAX_ITERATIONS mean converged. */
+typedef enum {
+    DNIC_PROBE_STOP_GRADIENT = 0,
+    DNIC_PROBE_STOP_LOSS_CHANGE = 1,
+    DNIC_PROBE_STOP_PRECISION = 2,
+    DNIC_PROBE_STOP_MAX_ITERATIONS = 3
+} dnic_probe_stop;
+
+typedef struct {
+    int iterations;     /* L-BFGS iterations taken */
+    int evaluations;    /* loss-and-gradient evaluations */
+    dnic_probe_stop stop;
+    double loss;        /* final objective, penalty included */
+    double grad_norm;   /* final ||grad||_inf */
+    double grad_norm0;  /* ||grad||_inf at W = 0 */
+    char detail[160];   /* on an error: what was wrong, e.g. "label 12 of row 5 is outside [0, 10)"; else "" */
+} dnic_softmax_probe_info;
+
+DNIC_API dnic_softmax_probe_config dnic_softmax_probe_defaults(void);
+/* config NULL: the defaults; info may be NULL. DNIC_ERR_LABEL for a label
+ * outside [0, k), DNIC_ERR_NONFINITE for a non-finite feature, DNIC_ERR_ARG
+ * for a bad setting, DNIC_ERR_SIZE for zero or absurd sizes; info->detail
+ * says which. W is written only on DNIC_OK. */
+DNIC_API dnic_status dnic_softmax_probe_fit(const float *X, size_t n, int d, const int32_t *labels, int k,
+                                            const dnic_softmax_probe_config *config, float *W,
+                                            dnic_softmax_probe_info *info);
+/* The objective above and its gradient (both (d + 1) x k, double) at W:
+ * what the fit minimises, for checks. */
+DNIC_API dnic_status dnic_softmax_probe_objective(const float *X, size_t n, int d, const int32_t *labels, int k,
+                                                  double l2, const double *W, double *loss, double *grad);
+
 /* ------------------------------------------------------ pipeline schedule */
 
 /* The pipeline schedule over a DNI trainer's network and interfaces: the

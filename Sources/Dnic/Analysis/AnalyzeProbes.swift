@@ -3,6 +3,7 @@
 extension LinearProbes {
     public struct Row: Codable {
         public var model: String
+        public var kind: Kind
         public var checkpoint: String
         public var data: String
         public var boundaries: [Int]
@@ -13,21 +14,24 @@ extension LinearProbes {
 
     /// Probes every model on its training data (or `data`), written into
     /// `directory`; the layer being probed goes to `notes.progress`.
-    public static func analyse(_ models: [AnalysedModel], data: String?, ridge: Double, into directory: String,
-                               notes: AnalysisNotes) throws -> [Row] {
+    public static func analyse(_ models: [AnalysedModel], data: String?, kind: Kind = defaultKind, ridge: Double = defaultRidge,
+                               l2: Double = SoftmaxProbe.defaultL2, into directory: String, notes: AnalysisNotes) throws -> [Row] {
         var rows = [Row]()
         for m in models {
             let network = m.checkpoint.network
             let (spec, split) = try m.trainingData(data, notes: notes)
-            let layers = try run(network, train: split.train, test: split.test, ridge: ridge) { l in
+            let layers = try run(network, train: split.train, test: split.test, kind: kind, ridge: ridge, l2: l2) { l in
                 notes.progress("\(m.label): probing layer \(l) of \(network.layerCount - 1)")
             }
             notes.progress("")
-            rows.append(Row(model: m.label, checkpoint: m.path, data: spec.description, boundaries: m.boundaries, layers: layers))
+            rows.append(Row(model: m.label, kind: kind, checkpoint: m.path, data: spec.description, boundaries: m.boundaries, layers: layers))
         }
-        var csv = "model,layer,width,train_accuracy,test_accuracy\n"
+        var csv = "model,kind,layer,width,train_accuracy,test_accuracy,iterations,converged\n"
         for r in rows {
-            for l in r.layers { csv += "\(csvField(r.model)),\(l.layer),\(l.width),\(l.trainAccuracy),\(l.testAccuracy)\n" }
+            for l in r.layers {
+                csv += "\(csvField(r.model)),\(r.kind.rawValue),\(l.layer),\(l.width),\(l.trainAccuracy),\(l.testAccuracy),"
+                    + "\(l.iterations.map(String.init) ?? ""),\(l.converged.map { String($0) } ?? "")\n"
+            }
         }
         let plot = AnalysisPlots.probes(rows.map { (.init(label: $0.model, boundaries: $0.boundaries), $0.layers) })
         try AnalysisDirectory.writeJSON(rows, directory, "probes.json", what: "the probes")
