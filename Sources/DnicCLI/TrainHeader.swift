@@ -38,7 +38,8 @@ extension TrainCommand {
                 : "\(i.kind.rawValue) interfaces after hidden layer(s) \(dni.boundaries.sorted().map(String.init).joined(separator: ","))"
             try Console.out.write("rule \(i.rule.rawValue): \(place), target \(i.target.rawValue), "
                   + "loss \(i.loss.rawValue), signal \(i.signal.rawValue)\(i.signal == .predProp ? " (alpha \(i.alpha))" : "")"
-                  + (i.kind.trainable ? ", \(config.interfaceOptimizer.kind.rawValue) lr \(String(format: "%g", config.interfaceOptimizer.learningRate))" : ""))
+                  + (i.kind.trainable ? ", \(config.interfaceOptimizer.kind.rawValue) lr \(String(format: "%g", config.interfaceOptimizer.learningRate))" : "")
+                  + centredText(config.centredBoundaries, of: dni.boundaries, asked: i.centre == .on))
         } else {
             try Console.out.write("rule \(config.interfaces.rule.rawValue)")
         }
@@ -46,5 +47,11 @@ extension TrainCommand {
             try Console.out.write("resumed at step \(trainer.state.step) from \(pathText(resume ?? ""))"
                                   + (data.record.map { "; data \($0.filesText)" } ?? ""))
         }
+    }
+
+    private func centredText(_ centred: [Int], of boundaries: [Int], asked: Bool) -> String {
+        if centred.isEmpty { return "" }
+        return centred.count == boundaries.count ? ", predictions centred over the batch" + (asked ? "" : " (batch norm above)")
+            : ", predictions centred over the batch after hidden layer(s) \(centred.map(String.init).joined(separator: ","))"
     }
 }

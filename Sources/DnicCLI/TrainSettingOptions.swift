@@ -11,6 +11,7 @@ extension InterfaceKind: ExpressibleByArgument {}
 extension InterfaceTarget: ExpressibleByArgument {}
 extension InterfaceLoss: ExpressibleByArgument {}
 extension InterfaceSignal: ExpressibleByArgument {}
+extension InterfaceCentre: ExpressibleByArgument {}
 
 /// `dnic train`'s settings as flags: one per row of the settings table
 /// (`RunConfig.settingTable`), its help and default taken from the row. A
@@ -85,6 +86,9 @@ struct TrainSettingOptions: ParsableArguments {
 
     @Option(parsing: .unconditional, help: .setting("interfaces.warmup"), transform: ArgumentValue.integer)
     var sgWarmup: Int?
+
+    @Option(help: .setting("interfaces.centre"))
+    var sgCentre: InterfaceCentre?
 
     @Flag(inversion: .prefixedNo, help: .setting("interfaces.track-alignment"))
     var trackAlignment: Bool?

@@ -25,7 +25,7 @@ public final class DNI {
             d.mlp_layers = Int32(widths.count)
             d.mlp_batchnorm = spec.batchnorm ? 1 : 0
             d.warmup_steps = Int64(spec.warmup)
-            // d.centre stays AUTO: centred where the layer above has batch norm (docs/rules-and-interfaces.md)
+            d.centre = spec.centre.core  // auto: where the layer above has batch norm (docs/rules-and-interfaces.md)
             descs.append(d)
         }
         var made: OpaquePointer?

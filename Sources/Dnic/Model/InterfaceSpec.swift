@@ -44,6 +44,20 @@ public enum InterfaceLoss: String, Codable, CaseIterable, Sendable, ConfigChoice
     var core: dnic_iface_loss { self == .l2 ? DNIC_IFACE_LOSS_L2 : DNIC_IFACE_LOSS_INNER }
 }
 
+/// Whether a trained prediction is centred over the batch (each column's
+/// batch mean subtracted): `auto` where the hidden layer above the boundary
+/// has batch norm, whose targets all sum to zero over the batch.
+public enum InterfaceCentre: String, Codable, CaseIterable, Sendable, ConfigChoice {
+    case auto, on, off
+    var core: dnic_iface_centre {
+        switch self {
+        case .auto: return DNIC_CENTRE_AUTO
+        case .on: return DNIC_CENTRE_ON
+        case .off: return DNIC_CENTRE_OFF
+        }
+    }
+}
+
 public enum InterfaceSignal: String, Codable, CaseIterable, Sendable, ConfigChoice {
     case pred, prop
     case predProp = "pred+prop"
@@ -152,6 +166,8 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
     public var batchnorm: Bool
     /// steps during which the target is delivered instead of the prediction
     public var warmup: Int
+    /// centring of trained predictions over the batch
+    public var centre: InterfaceCentre
     /// cosine between delivered signal and true gradient, logged per evaluation
     public var trackAlignment: Bool
     /// the interfaces' optimizer; nil = the network's
@@ -164,6 +180,7 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
         hidden = []
         batchnorm = false
         warmup = 0
+        centre = .auto
         trackAlignment = false
         optimizer = nil
         switch rule {
@@ -184,6 +201,10 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
     }
 
     public var placesEveryHiddenLayer: Bool { [.fa, .dfa, .kickback].contains(rule) }
+
+    /// The layers below each interface learn from its trained prediction
+    /// (sg, sgprop), not from a fixed projection or the true gradient.
+    public var passesPredictions: Bool { rule != .backprop && kind.trainable && signal != .prop }
 
     public init(from decoder: Decoder) throws { try self.init(decodingSettings: decoder) }
     public func encode(to encoder: Encoder) throws { try encodeSettings(to: encoder) }
@@ -261,6 +282,9 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
         }
         if fixedProjection, signal != .prop {
             throw SettingError("interfaces.signal", signal.rawValue, "{interfaces.kind} \(kind.rawValue) is a fixed projection: its signal must be prop")
+        }
+        if !kind.trainable, centre == .on {
+            throw SettingError("interfaces.centre", centre.rawValue, "centres a trained prediction; {interfaces.kind} \(kind.rawValue) is not trained")
         }
         if fixedProjection, warmup > 0, target == .outputError || target == .nextError {
             throw SettingError("interfaces.warmup", warmup, "needs a target shaped like h ({interfaces.target} true or bootstrap)")

@@ -108,6 +108,7 @@ extension InterfaceKind: SettingValue {}
 extension InterfaceTarget: SettingValue {}
 extension InterfaceLoss: SettingValue {}
 extension InterfaceSignal: SettingValue {}
+extension InterfaceCentre: SettingValue {}
 
 /// A placement: a name, or its boundaries as a flow list.
 extension Placement: SettingValue {

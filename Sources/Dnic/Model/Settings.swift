@@ -91,6 +91,8 @@ extension InterfaceSpec: SettingSection {
         .value("warmup", \.warmup, flag: "--sg-warmup",
                help: "Train interfaces for STEPS steps while delivering their targets instead of their predictions.",
                bound: .between(0, maxTrainingSamples, "must be between 0 and 2^53 steps")),
+        .value("centre", \.centre, flag: "--sg-centre",
+               help: "Centre trained predictions over the batch: \(InterfaceCentre.choiceList); auto where the hidden layer above has batch norm."),
         .value("track-alignment", \.trackAlignment, flag: "--track-alignment",
                help: "Log the cosine between each interface's signal and the true gradient (one extra backward per step).",
                listedAfter: "optimizer"),

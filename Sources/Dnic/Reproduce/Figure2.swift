@@ -46,6 +46,7 @@ public enum Figure2: PaperResult {
         var c = RunConfig(data: "synth:\(p.grid)", model: ModelDescription(layers: Reproduction.layers(5, width: 64), loss: p.loss))
         c.interfaces = InterfaceSpec(rule: .sg)
         c.interfaces.at = p.every ? .every : .list([3])
+        c.optimizer.lr = 1e-3  // calibrated here; not the default for SGs in series
         c.training.batch = 32
         c.training.steps = settings.steps
         c.training.evalEvery = settings.steps
