@@ -93,8 +93,8 @@ public enum ScheduleKind: String, Codable, CaseIterable, Sendable {
     /// series (each bootstrapping its target from the one above) divide it
     /// by n: on 20 x 256 relu + batch norm with an SG after each of the 19
     /// hidden layers below the top, 3 epochs, seeds 1-3, Adam 1e-3 reached
-    /// 0.289 (0.315, 0.366, 0.186), 1e-3 / 19 0.776 (0.779, 0.773, 0.777)
-    /// and 1e-3 / sqrt(19) 0.758; on 6 x 128 (5 boundaries), one epoch,
+    /// 0.289 (0.315, 0.366, 0.186), 1e-3 / 19 0.779 (0.778, 0.778, 0.782)
+    /// and 1e-3 / sqrt(19) 0.758 (the rule: the higher mean); on 6 x 128 (5 boundaries), one epoch,
     /// 1e-3 0.828, 1e-3 / 5 0.812 (docs/rules-and-interfaces.md).
     public func defaultLearningRate(_ optimizer: OptimizerKind, blocks: Int, predicted: Int) -> Double? {
         guard let divisor = defaultLearningRateDivisor(blocks: blocks, predicted: predicted) else { return nil }
