@@ -109,6 +109,7 @@ final class RuleTests: XCTestCase {
         c.interfaces.hidden = [64, 32]
         c.interfaces.batchnorm = true
         c.interfaces.warmup = 10
+        c.interfaces.centre = .off
         c.interfaces.trackAlignment = true
         c.interfaces.optimizer = OptimizerSpec(kind: .sgd, lr: 0.02)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnic-rules-\(UUID().uuidString)")
@@ -118,7 +119,8 @@ final class RuleTests: XCTestCase {
         let yaml = try ConfigFile.yaml(c)
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         var expected = c
-        expected.optimizer.lr = c.optimizer.learningRate
+        expected.optimizer.lr = c.networkOptimizer.learningRate  // resolved: 1e-3 / 2 SGs in series
+        XCTAssertEqual(expected.optimizer.lr, 0.0005)
         XCTAssertEqual(try ConfigFile.load(path: path), expected, yaml)
     }
 
