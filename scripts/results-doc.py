@@ -10,7 +10,8 @@ differs and why); two marked regions are rewritten from RESULTS_DIR:
     <!-- generated: results -->   every result's summary.md, to the end
 
 Each result's pictures (SVG) are copied to docs/results/<id>/ and its links
-rewritten to them. A full run only: a --quick run is refused, since the page
+rewritten to them; its command line shows `--out results`, as the page's
+introduction runs it, whatever directory the run used. A full run only: a --quick run is refused, since the page
 documents the full sizes.
 """
 import json
@@ -72,6 +73,7 @@ def section(results_dir, docs_dir, report):
     for name in figures:
         shutil.copyfile(os.path.join(results_dir, rid, name), os.path.join(out_dir, name))
         text = text.replace("](%s)" % name, "](results/%s/%s)" % (rid, name))
+    text = re.sub(r"(`dnic reproduce \S+ --out )\S+", r"\1results", text)
     # the summary's title becomes a section of the page
     text = re.sub(r"^# ", "## ", text, count=1)
     return '<a id="%s"></a>\n%s' % (rid, text.rstrip() + "\n")
