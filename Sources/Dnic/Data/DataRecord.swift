@@ -24,10 +24,22 @@ public enum DataRole: String, Codable, Sendable {
     case train, test
     case trainImages = "train-images", trainLabels = "train-labels"
     case testImages = "test-images", testLabels = "test-labels"
+    case trainFeatures = "train-features", testFeatures = "test-features"
 
     /// Whether the file holds training examples (a test split may still be
     /// held out of it).
-    var isTraining: Bool { self == .train || self == .trainImages || self == .trainLabels }
+    var isTraining: Bool { self == .train || self == .trainImages || self == .trainLabels || self == .trainFeatures }
+
+    /// The role of a training file read as test data (a file given to score).
+    var asTest: DataRole {
+        switch self {
+        case .train: return .test
+        case .trainImages: return .testImages
+        case .trainLabels: return .testLabels
+        case .trainFeatures: return .testFeatures
+        default: return self
+        }
+    }
 }
 
 /// One file a dataset was read from.
@@ -122,6 +134,9 @@ public struct DataRecord: Codable, Equatable, Sendable {
         case .fashionMNIST, .mnist, .idx: expected = [[.trainImages, .trainLabels, .testImages, .testLabels]]
         case .csv(_, let test): expected = [test == nil ? [.train] : [.train, .test]]
         case .synthetic: expected = [[]]
+        case .npy(_, _, let test, _):
+            expected = [test == nil ? [.trainFeatures, .trainLabels] : [.trainFeatures, .trainLabels, .testFeatures, .testLabels]]
+        case .npz: expected = [[.train]]
         }
         guard expected.contains(roles) else {
             throw DataError("lists files \(roles.map(\.rawValue)) that \(messageText(data)) does not read")

@@ -14,13 +14,17 @@ public enum DataSpec: Equatable, Sendable, CustomStringConvertible {
     case csv(train: String, test: String?)
     /// "synth:NAME": one of SyntheticDataset's names.
     case synthetic(name: String)
+    /// "npy:X.npy,y.npy[,Xtest.npy,ytest.npy]": NumPy features and labels.
+    case npy(features: String, labels: String, testFeatures: String?, testLabels: String?)
+    /// "npz:FILE.npz": x_train, y_train [, x_test, y_test] (or x, y) in one archive.
+    case npz(file: String)
 
     /// The accepted forms, for --help.
     public static let forms = kinds + " (NAME: \(SyntheticDataset.allNames))"
 
     /// The forms without the synthetic names: errors list those only when
     /// the value was a synth: one, which keeps every message one short line.
-    static let kinds = "fashion-mnist, mnist, idx:DIR, csv:TRAIN.csv[,TEST.csv], synth:NAME"
+    static let kinds = "fashion-mnist, mnist, idx:DIR, csv:TRAIN.csv[,TEST.csv], npy:X.npy,y.npy[,XTEST.npy,YTEST.npy], npz:FILE.npz, synth:NAME"
 
     /// Parses a --data value; throws a DataError listing the accepted forms
     /// that quotes at most about 80 characters of the value (it may come
@@ -47,6 +51,16 @@ public enum DataSpec: Equatable, Sendable, CustomStringConvertible {
                 throw fail("csv: takes one or two non-empty file names separated by a comma")
             }
             return .csv(train: parts[0], test: parts.count == 2 ? parts[1] : nil)
+        case "npy":
+            let parts = rest.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2 || parts.count == 4, !parts.contains(where: \.isEmpty) else {
+                throw fail("npy: takes two or four non-empty file names separated by commas (X.npy,y.npy[,XTEST.npy,YTEST.npy])")
+            }
+            return .npy(features: parts[0], labels: parts[1], testFeatures: parts.count == 4 ? parts[2] : nil,
+                        testLabels: parts.count == 4 ? parts[3] : nil)
+        case "npz":
+            guard !rest.isEmpty else { throw fail("npz: needs a file name") }
+            return .npz(file: rest)
         case "synth":
             guard SyntheticDataset(rawValue: rest) != nil else {
                 throw DataError("{data} '\(pathText(text))': unknown synthetic dataset; choose one of \(SyntheticDataset.allNames)")
@@ -64,6 +78,9 @@ public enum DataSpec: Equatable, Sendable, CustomStringConvertible {
         case .idx(let directory): return "idx:" + directory
         case .csv(let train, let test): return "csv:" + train + (test.map { "," + $0 } ?? "")
         case .synthetic(let name): return "synth:" + name
+        case .npy(let x, let y, let tx, let ty):
+            return "npy:" + [x, y, tx, ty].compactMap { $0 }.joined(separator: ",")
+        case .npz(let file): return "npz:" + file
         }
     }
 }

@@ -98,6 +98,11 @@ struct DataSource {
                      (.testImages, l.testImages), (.testLabels, l.testLabels)]
         case .csv(let train, let test):
             files = [(.train, train)] + (test.map { [(.test, $0)] } ?? [])
+        case .npy(let x, let y, let testX, let testY):
+            files = [(.trainFeatures, x), (.trainLabels, y)]
+                + (testX.flatMap { tx in testY.map { [(.testFeatures, tx), (.testLabels, $0)] } } ?? [])
+        case .npz(let file):
+            files = [(.train, file)]
         case .synthetic:
             files = []
         }
@@ -120,8 +125,10 @@ struct DataSource {
     /// The files of `roles` measured now (after the loaders' own checks, so
     /// a bad file gets their message), `role` renamed where a file is read
     /// as another part (a CSV given alone to score is test data).
-    func record(_ roles: [DataRole], as role: DataRole? = nil, seed: UInt64) throws -> DataRecord {
-        let measured = try files.filter { roles.contains($0.role) }.map { try DataFile.measure(role: role ?? $0.role, path: $0.path) }
+    func record(_ roles: [DataRole], asTest: Bool = false, seed: UInt64) throws -> DataRecord {
+        let measured = try files.filter { roles.contains($0.role) }.map {
+            try DataFile.measure(role: asTest ? $0.role.asTest : $0.role, path: $0.path)
+        }
         return DataRecord(data: name, seed: seed, files: measured)
     }
 
@@ -147,6 +154,16 @@ private func load(_ source: DataSource, options: DataOptions) throws -> DataSpli
                             options: options, name: name)
     case .synthetic(let kind):
         split = try makeSynthetic(try source.synthetic(kind), options: options)
+    case .npy:
+        let train = try loadNpyPair(features: source.path(.trainFeatures), labels: source.path(.trainLabels), classes: options.classes)
+        let test = source.has(.testFeatures)
+            ? try loadNpyPair(features: source.path(.testFeatures), labels: source.path(.testLabels), classes: options.classes) : nil
+        split = try splitNpy(train: train, test: test, testName: source.has(.testFeatures) ? pathText(source.path(.testFeatures)) : "",
+                             options: options, name: name)
+    case .npz:
+        let archive = try NpzArchive(path: source.path(.train))
+        split = try splitNpy(train: try archive.train(classes: options.classes), test: try archive.test(classes: options.classes),
+                             testName: archive.testName, options: options, name: name)
     }
     if options.validationFraction > 0 {
         split.validation = try holdOut(&split.train, fraction: options.validationFraction, seed: options.seed,
@@ -170,12 +187,35 @@ private func loadTest(_ source: DataSource, options: DataOptions, wholeFiles: Bo
         }
         if wholeFiles {
             return (try loadCSVFile(source.path(.train), options: options, name: name),
-                    try source.record([.train], as: .test, seed: options.seed))
+                    try source.record([.train], asTest: true, seed: options.seed))
         }
         let split = try loadCSV(train: source.path(.train), test: nil, options: options, name: source.name)
         return (split.test, try source.record([.train], seed: options.seed))
     case .synthetic(let kind):
         return (try makeSynthetic(try source.synthetic(kind), options: options).test, try source.record([], seed: options.seed))
+    case .npy:
+        if source.has(.testFeatures) {
+            let t = try loadNpyPair(features: source.path(.testFeatures), labels: source.path(.testLabels), classes: options.classes)
+            return (npyDataset(t, options: options, name: name), try source.record([.testFeatures, .testLabels], seed: options.seed))
+        }
+        let t = try loadNpyPair(features: source.path(.trainFeatures), labels: source.path(.trainLabels), classes: options.classes)
+        if wholeFiles {
+            return (npyDataset(t, options: options, name: name),
+                    try source.record([.trainFeatures, .trainLabels], asTest: true, seed: options.seed))
+        }
+        let split = try splitNpy(train: t, test: nil, testName: "", options: options, name: source.name)
+        return (split.test, try source.record([.trainFeatures, .trainLabels], seed: options.seed))
+    case .npz:
+        let archive = try NpzArchive(path: source.path(.train))
+        if let test = try archive.test(classes: options.classes) {
+            return (npyDataset(test, options: options, name: name), try source.record([.train], seed: options.seed))
+        }
+        let train = try archive.train(classes: options.classes)
+        if wholeFiles {
+            return (npyDataset(train, options: options, name: name), try source.record([.train], asTest: true, seed: options.seed))
+        }
+        let split = try splitNpy(train: train, test: nil, testName: "", options: options, name: source.name)
+        return (split.test, try source.record([.train], seed: options.seed))
     }
 }
 
@@ -195,7 +235,7 @@ public func locateIDX(_ spec: DataSpec,
         return try locateIDX(directory: directory, hint: KnownDataset.mnistHint)
     case .idx(let directory):
         return try locateIDX(directory: directory, hint: KnownDataset.idxHint)
-    case .csv, .synthetic:
+    case .csv, .synthetic, .npy, .npz:
         throw DataError("\(pathText(spec.description)): not an IDX dataset")
     }
 }
