@@ -142,6 +142,7 @@ final class DataNpyTests: XCTestCase {
                                  options: DataOptions())
         XCTAssertEqual(split.train.features, [0, 1, 2, 3])
         XCTAssertEqual(split.train.labels, [0, 1])
+        try trainsWithoutComplaint("npy:x.npy,y.npy,x.npy,y.npy")
     }
 
     func testLyingShapeIsTruncation() throws {
