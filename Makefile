@@ -275,7 +275,7 @@ clean:
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 2
 FUZZ_ONE_LINE ?= 1
-FUZZ_TARGETS ?= idx-images idx-labels gzip csv config-yaml config-json checkpoint
+FUZZ_TARGETS ?= idx-images idx-labels gzip csv npy npz config-yaml config-json checkpoint
 FUZZ_DIR     := build/fuzz
 FUZZ_BIN     := .build-fuzz/release/DnicFuzz
 # Longest input per target: room for a header and some data, small enough
@@ -284,6 +284,8 @@ FUZZ_MAXLEN_idx-images  := 4096
 FUZZ_MAXLEN_idx-labels  := 1024
 FUZZ_MAXLEN_gzip        := 4096
 FUZZ_MAXLEN_csv         := 4096
+FUZZ_MAXLEN_npy         := 4096
+FUZZ_MAXLEN_npz         := 8192
 FUZZ_MAXLEN_config-yaml := 4096
 FUZZ_MAXLEN_config-json := 4096
 FUZZ_MAXLEN_checkpoint  := 8192

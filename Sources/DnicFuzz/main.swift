@@ -5,6 +5,8 @@
 //   idx-labels   IDX label file (raw or gzip)      DataParsers.idxLabels
 //   gzip         any data file as a .gz: gunzip, then the IDX or CSV parser
 //   csv          CSV bytes, parsed and split       DataParsers.csv
+//   npy          .npy bytes (features, then labels) DataParsers.npy
+//   npz          .npz archive (zip of .npy)         DataParsers.npz
 //   config-yaml  --config FILE.yaml                ConfigFile.parse + validate
 //   config-json  --config FILE.json                ConfigFile.parse + validate
 //   checkpoint   dnic eval --checkpoint FILE       SafeTensors.decode + Checkpoint.load
@@ -26,6 +28,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case idxLabels = "idx-labels"
     case gzip
     case csv
+    case npy
+    case npz
     case configYAML = "config-yaml"
     case configJSON = "config-json"
     case checkpoint
@@ -63,6 +67,10 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             _ = try DataParsers.dataFile(path: Scratch.shared.write(data, name: "data.gz"), limit: FuzzTarget.gzipLimit)
         case .csv:
             _ = try DataParsers.csv(data, name: "fuzz.csv")
+        case .npy:
+            _ = try DataParsers.npy(data, name: "fuzz.npy")
+        case .npz:
+            _ = try DataParsers.npz(path: Scratch.shared.write(data, name: "fuzz.npz"))
         case .configYAML, .configJSON:
             let config = try ConfigFile.parse(data, name: self == .configJSON ? "fuzz.json" : "fuzz.yaml")
             try config.validate()
@@ -108,6 +116,15 @@ extension FuzzTarget {
             return [("header", Data("label,x1,x2\n0,0.5,1\n1,-2.25,3e-3\n2,7,+8\n".utf8)),
                     ("plain", Data("1,0,0,0\r\n0,255,128,1\r\n\r\n1,1.5, 2 ,3.25\r\n".utf8)),
                     ("bom", Data([0xEF, 0xBB, 0xBF] + Array("3,1e10,-0.0\n0,123456789,.5".utf8)))]
+        case .npy:
+            return [("f4-2x3", Data(npyFile("<f4", "(2, 3)", (0 ..< 6).flatMap { f32(Float($0) / 4) }))),
+                    ("u1-2x2x2", Data(npyFile("|u1", "(2, 2, 2)", [0, 1, 2, 3, 250, 251, 252, 255]))),
+                    ("i8-3", Data(npyFile("<i8", "(3,)", [0, 1, 2].flatMap { [UInt8($0)] + [UInt8](repeating: 0, count: 7) }))),
+                    ("f8-1x1-v2", Data(npyFile("<f8", "(1, 1)", [0, 0, 0, 0, 0, 0, 0xF0, 0x3F], version: 2)))]
+        case .npz:
+            // a stored zip of two members, as np.savez writes them
+            return [("stored", zipArchive([("x_train.npy", npyFile("<f4", "(2, 1)", f32(0.5) + f32(1))),
+                                    ("y_train.npy", npyFile("|u1", "(2,)", [0, 1]))]))]
         case .configYAML:
             return try sampleConfigs().enumerated().map { ("c\($0.offset).yaml", Data(try ConfigFile.yaml($0.element).utf8)) }
                 + [("flow.yaml", Data(flowYAML.utf8))]
@@ -127,6 +144,10 @@ extension FuzzTarget {
             words = ["\u{0}\u{0}\u{8}\u{3}", "\u{0}\u{0}\u{8}\u{1}", "\u{1f}\u{8b}\u{8}\u{0}"]
         case .csv:
             words = ["nan", "NaN", "inf", "-inf", "infinity", "1e39", "0x1p3", "\r\n", "\u{FEFF}", "-", "2147483648"]
+        case .npy, .npz:
+            words = ["\u{93}NUMPY", "'descr'", "'fortran_order'", "'shape'", "True", "False", "'<f4'", "'<f8'", "'|u1'", "'<i8'",
+                     "'|O'", "'>f4'", "'<c8'", "(", ")", ",)", "4294967296", "PK\u{3}\u{4}", "PK\u{1}\u{2}", "PK\u{5}\u{6}",
+                     "x_train.npy", "y_train.npy", "x_test.npy", "y_test.npy"]
         case .configYAML:
             words = ["&a ", "*a", "<<: ", "!!str ", "!!int ", "!!float ", "!!binary ", "---", "...", "? ", "- ", "{", "}", "[", "]",
                      ".nan", ".inf", "-.inf", "~", "null", "0x", "0o", "1e400", "9223372036854775808"]
@@ -154,6 +175,44 @@ func idx(magic: UInt32, dims: [UInt32], payload: [UInt8]) -> Data {
     for word in [magic] + dims { out.append(contentsOf: [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: word >> $0) }) }
     out.append(contentsOf: payload)
     return out
+}
+
+/// A .npy file: magic, version, padded header dict, payload.
+func npyFile(_ descr: String, _ shape: String, _ payload: [UInt8], version: UInt8 = 1) -> [UInt8] {
+    var text = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }".utf8)
+    let prefix = version == 1 ? 10 : 12
+    while (prefix + text.count + 1) % 64 != 0 { text.append(32) }
+    text.append(10)
+    let n = text.count
+    let length: [UInt8] = version == 1 ? [UInt8(n & 255), UInt8(n >> 8)] : [UInt8(n & 255), UInt8(n >> 8), 0, 0]
+    return [0x93] + Array("NUMPY".utf8) + [version, 0] + length + text + payload
+}
+
+func f32(_ v: Float) -> [UInt8] { withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) }
+
+/// A zip archive of stored members (no compression), CRCs and all.
+func zipArchive(_ members: [(name: String, data: [UInt8])]) -> Data {
+    func le(_ v: Int, _ n: Int) -> [UInt8] { (0 ..< n).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+    func crc(_ d: [UInt8]) -> Int {
+        var c: UInt32 = 0xFFFF_FFFF
+        for b in d {
+            c ^= UInt32(b)
+            for _ in 0 ..< 8 { c = c & 1 == 1 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
+        }
+        return Int(~c)
+    }
+    var out = [UInt8]()
+    var central = [UInt8]()
+    for m in members {
+        let name = Array(m.name.utf8)
+        let common = le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(crc(m.data), 4) + le(m.data.count, 4) + le(m.data.count, 4)
+            + le(name.count, 2) + le(0, 2)
+        central += [0x50, 0x4B, 1, 2] + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(out.count, 4) + name
+        out += [0x50, 0x4B, 3, 4] + common + name + m.data
+    }
+    let end = [0x50, 0x4B, 5, 6] + le(0, 4) + le(members.count, 2) + le(members.count, 2) + le(central.count, 4)
+        + le(out.count, 4) + le(0, 2)
+    return Data(out + central + end)
 }
 
 /// One small configuration per rule, plus a few non-default settings.

@@ -154,6 +154,10 @@ final class DataNpyTests: XCTestCase {
         try assertRefused(x: npy(header("<f4", "(4294967296, 4294967296)"), floats([0])), y: y2, named: "x.npy", "over the")
     }
 
+    func testEmptyArrayWithHugeAxesIsRefused() throws {
+        try assertRefused(x: npy(header("<f4", "(1, 0, 4294967296, 4294967296)"), []), y: y2, named: "x.npy", "nothing to load")
+    }
+
     func testTrailingBytesAreRefused() throws {
         try assertRefused(x: npy(header("<f4", "(2, 2)"), floats([0, 1, 2, 3, 4])), y: y2, named: "x.npy", "4 bytes of trailing data")
     }

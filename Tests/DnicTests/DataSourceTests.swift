@@ -4,7 +4,9 @@ import XCTest
 final class DataSourceTests: XCTestCase {
     func testSpecsRoundTripThroughDescription() throws {
         var specs: [DataSpec] = [.fashionMNIST, .mnist, .idx(directory: "/data/mnist"), .idx(directory: "rel dir"),
-                                 .csv(train: "a.csv", test: nil), .csv(train: "/x/train.csv", test: "test.csv.gz")]
+                                 .csv(train: "a.csv", test: nil), .csv(train: "/x/train.csv", test: "test.csv.gz"),
+                                 .npy(features: "x.npy", labels: "/d/y.npy", testFeatures: nil, testLabels: nil),
+                                 .npy(features: "x.npy", labels: "y.npy", testFeatures: "tx.npy", testLabels: "ty.npy"), .npz(file: "d.npz")]
         specs += SyntheticDataset.allCases.map { .synthetic(name: $0.rawValue) }
         for spec in specs {
             XCTAssertEqual(try DataSpec.parse(spec.description), spec, spec.description)
@@ -17,9 +19,9 @@ final class DataSourceTests: XCTestCase {
     }
 
     func testUnknownFormsListTheAcceptedOnes() {
-        for bad in ["", "fashion", "MNIST", "idx:", "csv:", "csv:a,b,c", "csv:a,", "csv:,b", "hdf5:x"] {
+        for bad in ["", "fashion", "MNIST", "idx:", "csv:", "csv:a,b,c", "csv:a,", "csv:,b", "hdf5:x", "npy:", "npy:x.npy", "npy:a,b,c", "npy:a,,c,d", "npz:"] {
             assertDataError(try DataSpec.parse(bad),
-                            contains: ["'\(bad)'", "fashion-mnist, mnist, idx:DIR, csv:TRAIN.csv[,TEST.csv], synth:NAME"])
+                            contains: ["'\(bad)'", "fashion-mnist, mnist, idx:DIR, csv:TRAIN.csv[,TEST.csv], npy:X.npy,y.npy[,XTEST.npy,YTEST.npy], npz:FILE.npz, synth:NAME"])
         }
         for bad in ["synth:", "synth:spiral"] {
             assertDataError(try DataSpec.parse(bad),

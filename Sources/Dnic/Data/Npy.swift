@@ -211,7 +211,8 @@ func npyFeatures(_ p: UnsafeRawBufferPointer, name: String) throws -> NpyFeature
         throw DataError("\(name): features of shape \(h.shapeText); expected (rows, features) or more axes")
     }
     let rows = h.shape[0]
-    let dim = h.shape.dropFirst().reduce(1, *)
+    // an empty array's other axes are not bounded by its (zero) bytes
+    let dim = h.shape.dropFirst().reduce(1) { a, b in a == 0 || b == 0 ? 0 : a.multipliedReportingOverflow(by: b).overflow ? 0 : a * b }
     guard rows > 0, dim > 0 else { throw DataError("\(name): features of shape \(h.shapeText); nothing to load") }
     let count = rows * dim
     guard canAllocate(count * 4) else { throw DataError("\(name): out of memory: cannot allocate \(count * 4) bytes for the features") }

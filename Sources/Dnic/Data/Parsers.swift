@@ -44,4 +44,22 @@ public enum DataParsers {
         var noTest: CSVTable? = nil
         return try splitCSV(train: &table, test: &noTest, options: options, name: "csv:" + name)
     }
+
+    /// A .npy file's bytes, read as `npy:` reads features and, failing
+    /// that, labels; returns the number of rows.
+    public static func npy(_ bytes: Data, name: String) throws -> Int {
+        try bytes.withUnsafeBytes { p in
+            do { return try npyFeatures(p, name: name).rows } catch {
+                return try npyLabels(p, name: name, classes: nil).count
+            }
+        }
+    }
+
+    /// A .npz archive as `npz:` reads it (train and test arrays); returns
+    /// the number of training rows.
+    public static func npz(path: String) throws -> Int {
+        let archive = try NpzArchive(path: path)
+        _ = try archive.test(classes: nil)
+        return try archive.train(classes: nil).features.rows
+    }
 }
