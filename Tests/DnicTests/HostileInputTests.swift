@@ -47,6 +47,7 @@ final class HostileInputTests: XCTestCase {
         // the fuzz target's cap (FuzzTarget.gzipLimit), so a 17 KiB bomb is enough
         case "gzip": _ = try DataParsers.dataFile(path: path, limit: 1 << 24)
         case "csv": _ = try loadData(.csv(train: path, test: nil), options: DataOptions())
+        case "npy": _ = try DataParsers.npy(try Data(contentsOf: URL(fileURLWithPath: path)), name: pathText(path))
         case "config-yaml", "config-json":
             let config = try ConfigFile.load(path: path)
             do { try config.validate() } catch { throw ValidationFailure(description: "\(error)") }

@@ -269,6 +269,27 @@ def huge_dims(h, p):
 put('checkpoint', 'huge-dims-in-metadata.safetensors', ck(huge_dims), 'a 1.6 KB file whose description asks for a 16384x16384 first layer: the network must not be built (GBs) before the tensors are checked')
 
 
+# ---- .npy (npy: and npz: members); every case fails in the header, so the
+# parser's features-then-labels reading gives the same message either way
+
+def npy(header, payload=b'', version=1):
+    h = header.encode() + b' ' * ((-(10 + len(header) + 1)) % 64) + b'\n'
+    return b'\x93NUMPY' + bytes([version, 0]) + struct.pack('<H', len(h)) + h + payload
+def hdr(descr, shape, fortran=False):
+    return "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (descr, 'True' if fortran else 'False', shape)
+f4 = struct.pack('<4f', 0, 1, 2, 3)
+put('npy', 'lying-shape.npy', npy(hdr('<f4', '(1000000, 2)'), f4), 'shape claims 8 MB, 16 bytes follow')
+put('npy', 'huge-shape.npy', npy(hdr('<f4', '(4294967296, 4294967296)'), f4), 'shape whose product overflows 64 bits')
+put('npy', 'trailing-bytes.npy', npy(hdr('<f4', '(2, 2)'), f4 + b'\0' * 4), 'four bytes after the declared data')
+put('npy', 'truncated-header.npy', npy(hdr('<f4', '(2, 2)'), f4)[:30], 'cut inside the header')
+put('npy', 'fortran-order.npy', npy(hdr('<f4', '(2, 2)', True), f4), 'fortran_order True')
+put('npy', 'object.npy', npy(hdr('|O', '(2, 2)'), b'\0' * 32), 'dtype object (pickles)')
+put('npy', 'complex.npy', npy(hdr('<c8', '(2, 2)'), b'\0' * 32), 'complex64 elements')
+put('npy', 'big-endian.npy', npy(hdr('>f4', '(2, 2)'), f4), 'big-endian float32')
+put('npy', 'garbled-header.npy', npy("{'descr': '<f4', 'shape': (2, 2", f4), 'header dict cut short')
+put('npy', 'version-9.npy', npy(hdr('<f4', '(2, 2)'), f4, version=9), 'an unknown format version')
+put('npy', 'not-npy.npy', b'0,1,2\n', 'a CSV line')
+
 for (target, name), (data, why) in files.items():
     d = os.path.join(root, target); os.makedirs(d, exist_ok=True)
     open(os.path.join(d, name), 'wb').write(data)
@@ -437,6 +458,17 @@ expect = {
  'checkpoint/wrong-dtype.safetensors': "'a' has dtype F16; dnic reads F32 only",
  'checkpoint/dtype-not-string.safetensors': "'a' has no dtype",
  'checkpoint/overlapping.safetensors': "'b' overlaps the tensor before it",
+ 'npy/lying-shape.npy': "truncated: header declares shape (1000000, 2) of '<f4' (8000000 bytes) but the file holds only 16",
+ 'npy/huge-shape.npy': 'header declares shape (4294967296, 4294967296), over the',
+ 'npy/trailing-bytes.npy': '4 bytes of trailing data after shape (2, 2)',
+ 'npy/truncated-header.npy': 'truncated: .npy header declares',
+ 'npy/fortran-order.npy': 'fortran_order is True; dnic reads C-order arrays',
+ 'npy/object.npy': "object array (dtype '|O')",
+ 'npy/complex.npy': "dtype '<c8' is not supported",
+ 'npy/big-endian.npy': "big-endian dtype '>f4'",
+ 'npy/garbled-header.npy': 'unreadable .npy header',
+ 'npy/version-9.npy': '.npy format version 9.0 is not supported',
+ 'npy/not-npy.npy': 'not a .npy file',
  'checkpoint/gap.safetensors': "gap before 'b'",
  'checkpoint/trailing-data.safetensors': '5 bytes after the last tensor',
  'checkpoint/offsets-outside.safetensors': "'a' data [0, 4000000) lies outside the 8 data bytes",
