@@ -77,6 +77,26 @@ final class DataNpyTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
+    /// eval scores the run's held-out part by default, and a file given
+    /// with --data whole (as test data), as for csv:.
+    func testEvalScoresTheHoldOutOrTheGivenFilesWhole() throws {
+        try numpy("""
+        x = ((np.arange(150).reshape(50, 3) % 7) / 4).astype('f4'); y = np.arange(50) % 3
+        np.save('x.npy', x); np.save('y.npy', y); np.savez_compressed('t.npz', x_train=x, y_train=y, x_test=x[:7], y_test=y[:7])
+        """)
+        for (data, held, whole) in [("npy:x.npy,y.npy", 10, 50), ("npz:t.npz", 7, 7)] {
+            let train = try dnic(["train", "--data", data, "--epochs", "1", "--width", "8", "--hidden", "1", "--save", "m.st"])
+            XCTAssertEqual(train.status, 0, train.stderr)
+            let own = try dnic(["eval", "--checkpoint", "m.st"])
+            XCTAssertEqual(own.status, 0, own.stderr)
+            XCTAssertTrue(own.stdout.contains("on \(held) examples of \(data)"), own.stdout)
+            let given = try dnic(["eval", "--checkpoint", "m.st", "--data", data])
+            XCTAssertEqual(given.status, 0, given.stderr)
+            XCTAssertTrue(given.stdout.contains("on \(whole) examples of \(data)"), given.stdout)
+            try FileManager.default.removeItem(atPath: path("m.st"))
+        }
+    }
+
     func testNumpyWrittenNpzArchivesTrainAndLoadExactly() throws {
         try numpy("""
         x = ((np.arange(150).reshape(50, 3) % 7) / 4).astype('f4'); y = np.arange(50) % 3
