@@ -11,7 +11,7 @@ struct PredictCommand: ParsableCommand {
         The data is used whole, as by `dnic eval --data`: csv:FILE every row of FILE, csv:TRAIN,TEST every row of TEST, \
         fashion-mnist, mnist and idx:DIR their t10k files, synth:NAME its generated test set. One line per row, in input order, \
         under a header line: `class`, and with --proba `p0`, `p1`, … (softmax for --loss ce, sigmoids for logistic). \
-        --out is written whole or not at all (a temporary file renamed over it); without it, standard output.
+        --out is written whole or not at all (a temporary file renamed over it), and a line says so; without it, the CSV goes to standard output.
         """)
 
     @Option(help: "Checkpoint file written by `dnic train --save`.")
@@ -49,6 +49,7 @@ struct PredictCommand: ParsableCommand {
         let text = try Predictions(network: loaded.network, data: rows).csv(probabilities: proba)
         if let out {
             try AtomicFile.write(Data(text.utf8), to: out, what: "the predictions")
+            try Console.out.write("\(rows.count) predictions for \(pathText(spec.description)) written to \(pathText(out))")
         } else {
             try Console.out.write(String(text.dropLast()))
         }

@@ -57,7 +57,7 @@ final class CLIPredictEvalTests: XCTestCase {
         let out = f.dir + "/predictions.csv"
         let written = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--proba", "--out", out], in: f.dir)
         XCTAssertEqual(written.status, 0, written.stderr)
-        XCTAssertEqual(written.stdout, "")
+        XCTAssertEqual(written.stdout, "57 predictions for csv:rows.csv written to \(out)\n")
         XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8), run.stdout)
         XCTAssertEqual(Set(Habit.contents(f.dir).keys), ["model.safetensors", "rows.csv", "predictions.csv"])
     }
