@@ -42,6 +42,9 @@ struct PredictCommand: ParsableCommand {
             }
         }
         let loaded = try Checkpoint.load(path: checkpoint)
+        if proba, loaded.network.description.loss == .mse {
+            throw UsageError("--proba: \(pathText(checkpoint)) was trained with --loss mse, whose outputs are not probabilities")
+        }
         let (spec, rows, _) = try ScoredData.load(data, for: loaded)
         guard rows.dim == loaded.network.inputDim else {
             throw DnicError("the model takes \(loaded.network.inputDim) features; \(pathText(spec.description)) has \(rows.dim)")

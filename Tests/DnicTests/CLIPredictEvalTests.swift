@@ -89,6 +89,21 @@ final class CLIPredictEvalTests: XCTestCase {
         XCTAssertEqual(Habit.contents(f.dir), before)
     }
 
+    func testPredictRefusesProbabilitiesOfAnMSEModelInOneLine() throws {
+        let dir = try Habit.directory(self)
+        let train = try Habit.run(["train", "--data", "synth:xor-2d", "--hidden", "1", "--width", "8", "--steps", "10",
+                                   "--loss", "mse", "--save", "mse.st", "--quiet"], in: dir)
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let before = Habit.contents(dir)
+        let run = try Habit.run(["predict", "--checkpoint", "mse.st", "--data", "synth:xor-2d", "--proba", "--out", "p.csv"], in: dir)
+        XCTAssertEqual(run.status, 2)
+        XCTAssertEqual(run.stderr, "dnic: error: --proba: mse.st was trained with --loss mse, whose outputs are not probabilities\n")
+        XCTAssertEqual(Habit.contents(dir), before)
+        let classes = try Habit.run(["predict", "--checkpoint", "mse.st", "--data", "synth:xor-2d"], in: dir)
+        XCTAssertEqual(classes.status, 0, classes.stderr)
+        XCTAssertEqual(Habit.lines(classes.stdout).count, 501, "a header and the 500 test rows")
+    }
+
     func testEvalPerClassAndJSONAddUpToTheWholeFile() throws {
         let f = try fixture()
         let run = try Habit.run(["eval", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--per-class", "--json", "e.json"],
