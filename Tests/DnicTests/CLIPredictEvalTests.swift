@@ -146,6 +146,26 @@ final class CLIPredictEvalTests: XCTestCase {
         XCTAssertEqual(Set(Habit.contents(f.dir).keys), ["model.safetensors", "rows.csv", "e.json"])
     }
 
+    func testEvalSaysAClassWithoutExamplesHasNoAccuracy() throws {
+        let dir = try Habit.directory(self)
+        let rows = (0 ..< 60).map { i in "\(i % 3),\(Double(i % 3) + 0.01 * Double(i)),\(Double(i % 5))" }
+        try (rows.joined(separator: "\n") + "\n").write(toFile: dir + "/train.csv", atomically: true, encoding: .utf8)
+        try (rows.filter { !$0.hasPrefix("2,") }.joined(separator: "\n") + "\n")
+            .write(toFile: dir + "/two.csv", atomically: true, encoding: .utf8)
+        let train = try Habit.run(["train", "--data", "csv:train.csv", "--hidden", "1", "--width", "8", "--steps", "5",
+                                   "--save", "m.st", "--quiet"], in: dir)
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let run = try Habit.run(["eval", "--checkpoint", "m.st", "--data", "csv:two.csv", "--per-class", "--json", "e.json"], in: dir)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/e.json"))) as? [String: Any])
+        let perClass = try XCTUnwrap(json["per_class"] as? [[String: Any]])
+        XCTAssertEqual(perClass.count, 3, "every class the model has")
+        XCTAssertEqual(perClass.map { $0["examples"] as! Int }, [20, 20, 0])
+        XCTAssertTrue(perClass[2]["accuracy"] is NSNull, "null, not left out: \(perClass[2])")
+        let classRow = try XCTUnwrap(Habit.lines(run.stdout).first { $0.hasPrefix("    2 ") || $0.hasPrefix("2 ") })
+        XCTAssertTrue(classRow.contains(" - "), String(classRow))
+    }
+
     func testEvalJSONRefusesAnExistingFileAndLeavesIt() throws {
         let f = try fixture()
         try "keep\n".write(toFile: f.dir + "/e.json", atomically: true, encoding: .utf8)

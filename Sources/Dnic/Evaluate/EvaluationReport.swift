@@ -35,6 +35,18 @@ private struct EvaluationJSON: Encodable {
         let correct: Int
         let accuracy: Double?
         let f1: Double
+
+        enum CodingKeys: String, CodingKey { case `class`, examples, correct, accuracy, f1 }
+
+        /// accuracy as null, not left out, for a class with no example
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.class, forKey: .class)
+            try c.encode(examples, forKey: .examples)
+            try c.encode(correct, forKey: .correct)
+            try c.encode(accuracy, forKey: .accuracy)
+            try c.encode(f1, forKey: .f1)
+        }
     }
 
     let examples: Int
