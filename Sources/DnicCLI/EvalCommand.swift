@@ -21,16 +21,26 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Test data to score, whole (as for train: csv:FILE scores every row of FILE). (default: the test set the checkpoint records)")
     var data: String?
 
+    @Flag(help: "Also print each class's accuracy and F1 and the confusion matrix, as aligned tables.")
+    var perClass = false
+
+    @Option(help: "Also write accuracy, loss, macro-F1, per-class scores and the confusion matrix as JSON to FILE (refuses an existing file without --overwrite).")
+    var json: String?
+
+    @Flag(help: "Let --json replace an existing file.")
+    var overwrite = false
+
     @OptionGroup var threadsOption: ThreadsOption
 
     func run() throws {
         try threadsOption.apply()
+        if let json {
+            do { try OutputFile.check(json, existing: .refuse, replace: overwrite) } catch let error as OutputError {
+                throw refusal("--json", error)
+            }
+        }
         let loaded = try Checkpoint.load(path: checkpoint)
-        let options = loaded.config.dataOptions
-        let spec = try asUsage { try DataSpec.parse(data ?? loaded.config.data) }
-        let (test, read) = try data == nil ? loaded.data.map { try loadTestData(recorded: $0, options: options) }
-            ?? loadTestData(spec, options: options, wholeFiles: false)
-            : loadTestData(spec, options: options, wholeFiles: true)
+        let (spec, test, read) = try ScoredData.load(data, for: loaded)
         guard test.dim == loaded.network.inputDim else {
             throw DnicError("\(spec.description) has \(test.dim) features per example; \(checkpoint) expects \(loaded.network.inputDim)")
         }
@@ -38,8 +48,10 @@ struct EvalCommand: ParsableCommand {
             throw DnicError("\(spec.description) has \(test.classes) classes; \(checkpoint) was trained on \(loaded.classes)")
         }
         DataIdentity.check(read, against: loaded, path: checkpoint)
-        let result = try loaded.network.evaluate(test)
-        try Console.out.write(String(format: "test accuracy %.4f (test loss %.4f) on %d examples of %@ (%@), checkpoint step %d",
-                     result.accuracy, result.loss, test.count, pathText(spec.description), read.filesText, loaded.step))
+        let result = try Evaluation(network: loaded.network, data: test, classes: loaded.classes)
+        if let json { try AtomicFile.write(try result.json(), to: json, what: "the evaluation") }
+        try Console.out.write(String(format: "test accuracy %.4f (test loss %.4f, macro-F1 %.4f) on %d examples of %@ (%@), checkpoint step %d",
+                     result.accuracy, result.loss, result.macroF1, test.count, pathText(spec.description), read.filesText, loaded.step))
+        if perClass { try Console.out.write(result.perClassTable.dropLast().description) }
     }
 }

@@ -43,6 +43,10 @@ final class HabitMatrixTests: XCTestCase {
             ["train", "--data", "csv:\(data)", "--hidden", "1", "--width", "8", "--steps", "6", "--eval-every", "2",
              "--threads", "1", "--log", out] },
         Command(name: "eval", writesFile: nil) { _, _, home in ["eval", "--checkpoint", "\(home)m.st", "--threads", "1"] },
+        Command(name: "eval-json", writesFile: true) { out, _, home in
+            ["eval", "--checkpoint", "\(home)m.st", "--per-class", "--json", out, "--threads", "1"] },
+        Command(name: "predict", writesFile: true) { out, data, home in
+            ["predict", "--checkpoint", "\(home)m.st", "--data", "csv:\(data)", "--proba", "--out", out, "--threads", "1"] },
         Command(name: "analyze-norms", writesFile: false) { out, _, home in
             ["analyze", "norms", "--checkpoint", "\(home)m.st", "--out", out, "--threads", "1"] },
         Command(name: "analyze-probes", writesFile: false) { out, _, home in

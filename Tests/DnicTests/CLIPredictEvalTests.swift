@@ -1,0 +1,179 @@
+import Dnic
+import Foundation
+import XCTest
+
+/// `dnic predict` and `dnic eval --per-class/--json`, through the CLI, on a
+/// small model trained here and a CSV written here.
+final class CLIPredictEvalTests: XCTestCase {
+    /// A trained 2-feature model and a CSV of `rows` labelled rows (label, x, y) beside it.
+    func fixture(rows: Int = 57, features: Int = 2) throws -> (dir: String, checkpoint: String, csv: String) {
+        let dir = try Habit.directory(self)
+        let checkpoint = dir + "/model.safetensors"
+        let train = try Habit.run(["train", "--data", "synth:linear-2d", "--hidden", "1", "--width", "8", "--epochs", "2",
+                                   "--save", checkpoint, "--quiet"], in: dir)
+        XCTAssertEqual(train.status, 0, train.stderr)
+        var state: UInt64 = 12345
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53) * 4 - 2
+        }
+        var text = ""
+        for _ in 0 ..< rows {
+            let x = (0 ..< features).map { _ in next() }
+            text += "\(x[0] > x[1] ? 1 : 0)," + x.map { String(format: "%.4f", $0) }.joined(separator: ",") + "\n"
+        }
+        let csv = dir + "/rows.csv"
+        try text.write(toFile: csv, atomically: true, encoding: .utf8)
+        return (dir, checkpoint, csv)
+    }
+
+    /// The classes of a predict CSV (its first column, header dropped).
+    func classes(_ text: String) -> [Int] { Habit.lines(text).dropFirst().map { Int($0.split(separator: ",")[0])! } }
+
+    func testPredictIsTheModelsArgmaxForEveryRowInInputOrder() throws {
+        let f = try fixture()
+        let run = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:" + f.csv, "--proba"], in: f.dir)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stderr, "")
+        XCTAssertEqual(Habit.lines(run.stdout).first, "class,p0,p1")
+        // the model run through the library: the argmax of its outputs, row by row
+        let loaded = try Checkpoint.load(path: f.checkpoint)
+        let data = try loadTestData(.csv(train: f.csv, test: nil), options: loaded.config.dataOptions, wholeFiles: true).test
+        XCTAssertEqual(data.count, 57, "the file whole")
+        let logits = try loaded.network.activations(of: data, layer: loaded.network.layerCount - 1)
+        let argmax = (0 ..< data.count).map { r in logits[r * 2 + 1] > logits[r * 2] ? 1 : 0 }
+        XCTAssertEqual(classes(run.stdout), argmax)
+        // and what eval counts correct: the same guesses score the library's accuracy
+        let correct = zip(classes(run.stdout), data.labels).filter { $0 == Int($1) }.count
+        XCTAssertEqual(Double(correct) / Double(data.count), try loaded.network.evaluate(data).accuracy)
+        // probabilities sum to 1 and the class is the likelier one
+        for line in Habit.lines(run.stdout).dropFirst() {
+            let fields = line.split(separator: ",")
+            let p = fields.dropFirst().map { Double($0)! }
+            XCTAssertEqual(p.reduce(0, +), 1, accuracy: 1e-6)
+            XCTAssertEqual(Int(fields[0])!, p[1] > p[0] ? 1 : 0)
+        }
+        // --out holds what standard output showed, and nothing else is left in the directory
+        let out = f.dir + "/predictions.csv"
+        let written = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--proba", "--out", out], in: f.dir)
+        XCTAssertEqual(written.status, 0, written.stderr)
+        XCTAssertEqual(written.stdout, "57 predictions for csv:rows.csv written to \(out)\n")
+        XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8), run.stdout)
+        XCTAssertEqual(Set(Habit.contents(f.dir).keys), ["model.safetensors", "rows.csv", "predictions.csv"])
+    }
+
+    func testPredictKeepsTheInputsOrder() throws {
+        let f = try fixture()
+        let forward = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv"], in: f.dir)
+        XCTAssertEqual(forward.status, 0, forward.stderr)
+        let lines = try String(contentsOfFile: f.csv, encoding: .utf8).split(separator: "\n")
+        try (lines.reversed().joined(separator: "\n") + "\n").write(toFile: f.dir + "/reversed.csv", atomically: true, encoding: .utf8)
+        let backward = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:reversed.csv"], in: f.dir)
+        XCTAssertEqual(backward.status, 0, backward.stderr)
+        XCTAssertEqual(classes(backward.stdout), classes(forward.stdout).reversed())
+        XCTAssertEqual(Set(classes(forward.stdout)), [0, 1], "a fixture whose rows get both classes")
+    }
+
+    func testPredictRefusesDataOfAnotherWidthInOneLineAndWritesNothing() throws {
+        let f = try fixture(features: 3)
+        let before = Habit.contents(f.dir)
+        let run = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--out", "p.csv"], in: f.dir)
+        XCTAssertEqual(run.status, 1)
+        XCTAssertEqual(run.stdout, "")
+        XCTAssertEqual(run.stderr, "dnic: error: the model takes 2 features; csv:rows.csv has 3\n")
+        XCTAssertEqual(Habit.contents(f.dir), before)
+        let npy = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--out", "p.npy"], in: f.dir)
+        XCTAssertEqual(npy.status, 2)
+        XCTAssertEqual(Habit.lines(npy.stderr).count, 1, npy.stderr)
+        XCTAssertTrue(npy.stderr.contains(".npy output is not supported"), npy.stderr)
+        XCTAssertEqual(Habit.contents(f.dir), before)
+    }
+
+    func testPredictRefusesProbabilitiesOfAnMSEModelInOneLine() throws {
+        let dir = try Habit.directory(self)
+        let train = try Habit.run(["train", "--data", "synth:xor-2d", "--hidden", "1", "--width", "8", "--steps", "10",
+                                   "--loss", "mse", "--save", "mse.st", "--quiet"], in: dir)
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let before = Habit.contents(dir)
+        let run = try Habit.run(["predict", "--checkpoint", "mse.st", "--data", "synth:xor-2d", "--proba", "--out", "p.csv"], in: dir)
+        XCTAssertEqual(run.status, 2)
+        XCTAssertEqual(run.stderr, "dnic: error: --proba: mse.st was trained with --loss mse, whose outputs are not probabilities\n")
+        XCTAssertEqual(Habit.contents(dir), before)
+        let classes = try Habit.run(["predict", "--checkpoint", "mse.st", "--data", "synth:xor-2d"], in: dir)
+        XCTAssertEqual(classes.status, 0, classes.stderr)
+        XCTAssertEqual(Habit.lines(classes.stdout).count, 501, "a header and the 500 test rows")
+    }
+
+    func testEvalPerClassAndJSONAddUpToTheWholeFile() throws {
+        let f = try fixture()
+        let run = try Habit.run(["eval", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--per-class", "--json", "e.json"],
+                                in: f.dir)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: f.dir + "/e.json"))) as? [String: Any])
+        let confusion = try XCTUnwrap(json["confusion_matrix"] as? [[Int]])
+        let perClass = try XCTUnwrap(json["per_class"] as? [[String: Any]])
+        // every row of the file is scored, once
+        XCTAssertEqual(json["examples"] as? Int, 57)
+        XCTAssertEqual(perClass.map { $0["examples"] as! Int }.reduce(0, +), 57)
+        XCTAssertEqual(confusion.flatMap { $0 }.reduce(0, +), 57)
+        // the diagonal is what was right, and gives the C core's accuracy
+        let diagonal = confusion.indices.map { confusion[$0][$0] }
+        XCTAssertEqual(diagonal.reduce(0, +), json["correct"] as? Int)
+        let loaded = try Checkpoint.load(path: f.checkpoint)
+        let data = try loadTestData(.csv(train: f.csv, test: nil), options: loaded.config.dataOptions, wholeFiles: true).test
+        let scored = try loaded.network.evaluate(data)
+        XCTAssertEqual(json["accuracy"] as? Double, scored.accuracy)
+        XCTAssertEqual(Double(diagonal.reduce(0, +)) / 57, scored.accuracy)
+        XCTAssertTrue(run.stdout.hasPrefix(String(format: "test accuracy %.4f (test loss %.4f, macro-F1 ", scored.accuracy, scored.loss)),
+                      run.stdout)
+        // macro-F1 by hand: 2TP / (2TP + FP + FN) per class, averaged
+        let f1 = confusion.indices.map { k -> Double in
+            let tp = Double(confusion[k][k])
+            let fn = Double(confusion[k].reduce(0, +)) - tp
+            let fp = Double(confusion.map { $0[k] }.reduce(0, +)) - tp
+            return 2 * tp / (2 * tp + fp + fn)
+        }
+        let macro = f1.reduce(0, +) / Double(f1.count)
+        XCTAssertEqual(json["macro_f1"] as! Double, macro, accuracy: 1e-12)
+        XCTAssertTrue(run.stdout.contains(String(format: "macro-F1 %.4f)", macro)), run.stdout)
+        // the table: a line per class, and the confusion matrix with aligned columns
+        let lines = Habit.lines(run.stdout)
+        let matrixAt = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("confusion matrix") })
+        let matrix = lines[(matrixAt + 1)...]
+        XCTAssertEqual(matrix.count, 3, run.stdout)
+        XCTAssertEqual(Set(matrix.map(\.count)).count, 1, "aligned: \(run.stdout)")
+        XCTAssertEqual(matrix.dropFirst().map { $0.split(separator: " ").dropFirst().map { Int($0)! } }, confusion)
+        XCTAssertEqual(Set(Habit.contents(f.dir).keys), ["model.safetensors", "rows.csv", "e.json"])
+    }
+
+    func testEvalSaysAClassWithoutExamplesHasNoAccuracy() throws {
+        let dir = try Habit.directory(self)
+        let rows = (0 ..< 60).map { i in "\(i % 3),\(Double(i % 3) + 0.01 * Double(i)),\(Double(i % 5))" }
+        try (rows.joined(separator: "\n") + "\n").write(toFile: dir + "/train.csv", atomically: true, encoding: .utf8)
+        try (rows.filter { !$0.hasPrefix("2,") }.joined(separator: "\n") + "\n")
+            .write(toFile: dir + "/two.csv", atomically: true, encoding: .utf8)
+        let train = try Habit.run(["train", "--data", "csv:train.csv", "--hidden", "1", "--width", "8", "--steps", "5",
+                                   "--save", "m.st", "--quiet"], in: dir)
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let run = try Habit.run(["eval", "--checkpoint", "m.st", "--data", "csv:two.csv", "--per-class", "--json", "e.json"], in: dir)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/e.json"))) as? [String: Any])
+        let perClass = try XCTUnwrap(json["per_class"] as? [[String: Any]])
+        XCTAssertEqual(perClass.count, 3, "every class the model has")
+        XCTAssertEqual(perClass.map { $0["examples"] as! Int }, [20, 20, 0])
+        XCTAssertTrue(perClass[2]["accuracy"] is NSNull, "null, not left out: \(perClass[2])")
+        let classRow = try XCTUnwrap(Habit.lines(run.stdout).first { $0.hasPrefix("    2 ") || $0.hasPrefix("2 ") })
+        XCTAssertTrue(classRow.contains(" - "), String(classRow))
+    }
+
+    func testEvalJSONRefusesAnExistingFileAndLeavesIt() throws {
+        let f = try fixture()
+        try "keep\n".write(toFile: f.dir + "/e.json", atomically: true, encoding: .utf8)
+        let before = Habit.contents(f.dir)
+        let run = try Habit.run(["eval", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--json", "e.json"], in: f.dir)
+        XCTAssertEqual(run.status, 2)
+        XCTAssertEqual(Habit.lines(run.stderr).count, 1, run.stderr)
+        XCTAssertTrue(run.stderr.contains("--json e.json"), run.stderr)
+        XCTAssertEqual(Habit.contents(f.dir), before)
+    }
+}
