@@ -142,6 +142,10 @@ struct TrainCommand: ParsableCommand {
         let run = try TrainOutputs.flagged { try TrainingRun(trainer: trainer, outputs: outputs, resumedStep: restored?.step) }
         // a run that fails before its first record leaves no empty log behind
         if outputs.logMode == .create, let log = run.log { CreatedOutputs.createdFile(log.path) }
+        if let events = run.tensorboard {
+            if events.madeDirectory { CreatedOutputs.madeDirectory(events.directory) }
+            CreatedOutputs.createdFile(events.path)
+        }
         let session = TrainSession(run: run, outputs: outputs, report: Report(quiet: quiet), namer: namer)
         if !quiet { try printHeader(config, spec, data, trainer, Date().timeIntervalSince(loadStart)) }
         if !quiet, let note = session.logContinuationNote { try Console.out.write(note) }

@@ -122,4 +122,18 @@ extension CLITests {
         XCTAssertEqual([snapshot(file), snapshot(dir.path)], before)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/dnic-tb"))
     }
+
+    /// A run that fails before its first evaluation leaves no event file,
+    /// and no directory where it made one (an existing one stays).
+    func testFailedTensorBoardRunLeavesNoEventFile() throws {
+        let dir = try tempDir()
+        let made = dir.appendingPathComponent("tb").path, existing = dir.appendingPathComponent("kept").path
+        try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: false)
+        let diverging = ["train", "--data", "synth:grid", "--hidden", "2", "--width", "32", "--optimizer", "sgd", "--lr", "1e20",
+                         "--steps", "50", "--eval-every", "40", "--threads", "1", "--quiet"]
+        assertOneLine(try dnic(diverging + ["--tensorboard", made]), status: 1, has: ["NaN or infinite"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: made))
+        assertOneLine(try dnic(diverging + ["--tensorboard", existing]), status: 1, has: ["NaN or infinite"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: existing), [])
+    }
 }

@@ -11,7 +11,14 @@ import Foundation
 /// leaves a readable file.
 public final class TensorBoardLog {
     public let path: String
+    public let directory: String
+    /// `directory` did not exist and was made for this run.
+    public let madeDirectory: Bool
     private let fd: Int32
+    private let started: Date
+    /// The file-version record goes in with the first evaluation, so a run
+    /// that fails before one leaves an empty file its command can remove.
+    private var headerWritten = false
 
     /// Checks before the run that `directory` is one (or can be made) and takes a new file.
     public static func check(_ directory: String) throws {
@@ -26,6 +33,8 @@ public final class TensorBoardLog {
 
     /// Makes `directory` if need be and starts a new event file in it.
     public init(directory: String, now: Date = Date()) throws {
+        var isDirectory: ObjCBool = false
+        madeDirectory = !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -42,14 +51,19 @@ public final class TensorBoardLog {
         }
         guard opened >= 0 else { throw OutputError.system(candidate, "cannot create the event file") }
         path = candidate
+        self.directory = PathName.withoutTrailingSlashes(directory)
         fd = opened
-        try append(EventProto.fileVersion(wallTime: now.timeIntervalSince1970))
+        started = now
     }
 
     deinit { close(fd) }
 
     /// One evaluation: its scalars at its step.
     public func write(_ record: EvaluationRecord, now: Date = Date()) throws {
+        if !headerWritten {
+            try append(EventProto.fileVersion(wallTime: started.timeIntervalSince1970))
+            headerWritten = true
+        }
         let scalars = try Self.scalars(of: record)
         try append(EventProto.scalars(scalars, step: record.step, wallTime: now.timeIntervalSince1970))
     }
