@@ -136,4 +136,40 @@ extension CLITests {
         assertOneLine(try dnic(diverging + ["--tensorboard", existing]), status: 1, has: ["NaN or infinite"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: existing), [])
     }
+
+    /// Resuming an earlier checkpoint of the run (after a kill, say) marks
+    /// the restart, so TensorBoard drops what the later segment wrote past
+    /// it: each step shows once, from the run that continued.
+    func testTensorBoardDropsStepsPastAResumedCheckpoint() throws {
+        guard let python = tensorboardPython() else {
+            throw XCTSkip("the tensorboard PyPI package cannot be imported or installed (pip install tensorboard)")
+        }
+        let dir = try tempDir()
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        let tb = path("tb")
+        var r = try dnic(Self.tiny + ["--steps", "20", "--eval-every", "10", "--save", path("a.st"), "--tensorboard", tb, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        try FileManager.default.copyItem(atPath: path("a.st"), toPath: path("b.st"))
+        r = try dnic(["train", "--resume", path("a.st"), "--steps", "40", "--quiet"])  // steps 30 and 40
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try dnic(["train", "--resume", path("b.st"), "--steps", "30", "--quiet"])  // back to 20, on to 30
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let script = """
+        import sys
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+        acc = EventAccumulator(sys.argv[1]); acc.Reload()
+        print(" ".join(str(e.step) for e in acc.Scalars("test_loss")))
+        """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [python, "-c", script, tb]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tb).count, 3)
+        XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines), "10 20 30")
+    }
 }

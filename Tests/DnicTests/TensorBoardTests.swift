@@ -35,5 +35,6 @@ final class TensorBoardTests: XCTestCase {
         XCTAssertEqual(EventProto.scalars([("test_loss", 0.125)], step: 300, wallTime: 2.25),
                        [9, 0, 0, 0, 0, 0, 0, 2, 64, 16, 172, 2, 42, 18, 10, 16, 10, 9, 116, 101, 115, 116, 95, 108, 111, 115, 115,
                         21, 0, 0, 0, 62])
+        XCTAssertEqual(EventProto.sessionStart(step: 40, wallTime: 2.25), [9, 0, 0, 0, 0, 0, 0, 2, 64, 16, 40, 58, 2, 8, 1])
     }
 }

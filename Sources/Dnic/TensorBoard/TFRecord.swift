@@ -16,8 +16,9 @@ public enum TFRecord {
 
 /// The few fields of TensorFlow's `Event` protobuf (tensorflow/core/util/
 /// event.proto) that scalars need, encoded by hand: wall_time (double, 1),
-/// step (int64, 2), file_version (string, 3) and summary (5) → Summary.value
-/// (repeated, 1) → Value{tag (string, 1), simple_value (float, 2)}.
+/// step (int64, 2), file_version (string, 3), summary (5) → Summary.value
+/// (repeated, 1) → Value{tag (string, 1), simple_value (float, 2)}, and
+/// session_log (7) → SessionLog{status (enum, 1)}.
 /// Hand-encoded rather than generated with swift-protobuf: a clone of
 /// swift-protobuf sits in /opt/swift-packages, but there is no protoc here
 /// to generate the messages, and a dependency plus generated code for five
@@ -38,6 +39,13 @@ public enum EventProto {
             summary += message(1, value)
         }
         return double(1, wallTime) + key(2, wire: 0) + varint(UInt64(bitPattern: Int64(step))) + message(5, summary)
+    }
+
+    /// A SessionLog (field 7) with status START (1) at `step`: TensorBoard
+    /// then drops the events of earlier files at that step and after (those
+    /// a killed run wrote after the checkpoint being resumed).
+    public static func sessionStart(step: Int, wallTime: Double) -> [UInt8] {
+        double(1, wallTime) + key(2, wire: 0) + varint(UInt64(bitPattern: Int64(step))) + message(7, key(1, wire: 0) + varint(1))
     }
 
     private static func key(_ field: Int, wire: Int) -> [UInt8] { varint(UInt64(field << 3 | wire)) }

@@ -19,6 +19,8 @@ public final class TensorBoardLog {
     /// The file-version record goes in with the first evaluation, so a run
     /// that fails before one leaves an empty file its command can remove.
     private var headerWritten = false
+    /// A resumed run: the step it starts from.
+    private let resumedStep: Int?
 
     /// Checks before the run that `directory` is one (or can be made) and takes a new file.
     public static func check(_ directory: String) throws {
@@ -32,7 +34,10 @@ public final class TensorBoardLog {
     }
 
     /// Makes `directory` if need be and starts a new event file in it.
-    public init(directory: String, now: Date = Date()) throws {
+    /// - Parameter resumedStep: a resumed run's starting step, marked as a
+    ///   restart so TensorBoard drops what a killed run wrote past it.
+    public init(directory: String, resumedStep: Int? = nil, now: Date = Date()) throws {
+        self.resumedStep = resumedStep
         var isDirectory: ObjCBool = false
         madeDirectory = !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
         do {
@@ -62,6 +67,9 @@ public final class TensorBoardLog {
     public func write(_ record: EvaluationRecord, now: Date = Date()) throws {
         if !headerWritten {
             try append(EventProto.fileVersion(wallTime: started.timeIntervalSince1970))
+            // TensorBoard drops earlier events at the START step and past it;
+            // the checkpoint's own step was evaluated before it was saved
+            if let resumedStep { try append(EventProto.sessionStart(step: resumedStep + 1, wallTime: started.timeIntervalSince1970)) }
             headerWritten = true
         }
         let scalars = try Self.scalars(of: record)

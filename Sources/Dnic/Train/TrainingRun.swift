@@ -49,7 +49,7 @@ public final class TrainingRun {
             }
         }
         let tensorboard = try outputs.tensorboard.map { directory in
-            do { return try TensorBoardLog(directory: directory) } catch let error as OutputError {
+            do { return try TensorBoardLog(directory: directory, resumedStep: resumedStep) } catch let error as OutputError {
                 throw RunOutputs.Refusal(output: outputs.tensorboardOutput, error: error, wayOut: nil)
             }
         }
