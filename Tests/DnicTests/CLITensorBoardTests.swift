@@ -27,7 +27,7 @@ extension CLITests {
         if imports(python) { return python }
         let install = Process()
         install.executableURL = URL(fileURLWithPath: "/bin/sh")
-        install.arguments = ["-c", "python3 -m venv \"$1\" && timeout 600 \"$1/bin/pip\" install -q tensorboard", "sh", venv]
+        install.arguments = ["-c", "python3 -m venv \"$1\" && timeout 600 \"$1/bin/pip\" install -q --retries 1 --timeout 20 tensorboard", "sh", venv]
         install.standardOutput = FileHandle.nullDevice
         install.standardError = FileHandle.nullDevice
         guard (try? install.run()) != nil else { return nil }

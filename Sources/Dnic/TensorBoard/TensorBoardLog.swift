@@ -38,8 +38,7 @@ public final class TensorBoardLog {
     ///   restart so TensorBoard drops what a killed run wrote past it.
     public init(directory: String, resumedStep: Int? = nil, now: Date = Date()) throws {
         self.resumedStep = resumedStep
-        var isDirectory: ObjCBool = false
-        madeDirectory = !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
+        madeDirectory = !FileManager.default.fileExists(atPath: directory)  // check() saw to it being a directory if there
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
