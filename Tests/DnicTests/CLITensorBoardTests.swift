@@ -119,6 +119,9 @@ extension CLITests {
                       has: ["--tensorboard /proc/dnic-tb: cannot create a file in /proc"])
         assertOneLine(try dnic(Self.tiny + ["--steps", "4", "--tensorboard", "/proc"]), status: 2,
                       has: ["--tensorboard /proc: cannot create a file in it"])
+        let log = dir.appendingPathComponent("run.jsonl").path
+        assertOneLine(try dnic(Self.tiny + ["--steps", "4", "--log", log, "--tensorboard", log]), status: 2,
+                      has: ["--tensorboard \(log): is the same path as the log"])
         XCTAssertEqual([snapshot(file), snapshot(dir.path)], before)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/dnic-tb"))
     }

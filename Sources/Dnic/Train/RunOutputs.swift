@@ -95,8 +95,14 @@ public struct RunOutputs {
         }
         if let tensorboard {
             try check(tensorboardOutput, tensorboard) { try TensorBoardLog.check(tensorboard) }
+            // absent now, it would be made a directory where the other output goes
+            for (other, what) in [(save, "the checkpoint"), (log, "the log")] {
+                if let other, OutputFile.same(other, tensorboard) {
+                    throw Refusal(output: tensorboardOutput, error: OutputError(tensorboard, "is the same path as \(what)"), wayOut: nil)
+                }
+            }
         }
-        for (output, path) in [(saveOutput, save), (logOutput, log)] {
+        for (output, path) in [(saveOutput, save), (logOutput, log), (tensorboardOutput, tensorboard)] {
             if let path, let configFile, OutputFile.same(configFile, path) {
                 throw Refusal(output: output, error: OutputError(path, "is the config file being read"), wayOut: nil)
             }
