@@ -1,7 +1,8 @@
 import Foundation
 
 /// Outputs this command created that hold nothing yet: the `--out`
-/// directory of `analyze` / `reproduce`, and a new `--log`. A command that
+/// directory of `analyze` / `reproduce`, a new `--log`, and the event file
+/// of `--tensorboard` (with its directory when the run made it). A command that
 /// then fails (one line, exit status 1 or 2) removes those still empty, so
 /// a failed run leaves no trace that a rerun would trip over ("file
 /// exists"). Only empty ones go: rmdir(2) removes nothing else, and a file
@@ -16,6 +17,9 @@ enum CreatedOutputs {
         directories.append(path)
         return true
     }
+
+    /// Remembers a directory made for this command (by the library: `--tensorboard DIR`).
+    static func madeDirectory(_ path: String) { directories.append(path) }
 
     /// Remembers a file this command has just created (empty).
     static func createdFile(_ path: String) {

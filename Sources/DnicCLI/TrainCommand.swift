@@ -24,6 +24,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write metrics as JSON Lines to FILE (refuses an existing file without --overwrite).")
     var log: String?
 
+    @Option(help: "Also write the evaluations' scalars as a TensorBoard event file in DIR (made if need be; a resumed run adds a new file there).")
+    var tensorboard: String?
+
     @Option(help: "Save the run (safetensors checkpoint) to FILE at the end and when stopped (refuses an existing file without --overwrite). (default with --resume: the resumed file)")
     var save: String?
 
@@ -113,7 +116,7 @@ struct TrainCommand: ParsableCommand {
             return
         }
         let outputs = try TrainOutputs.resolve(save: save, log: log, checkpointEvery: checkpointEvery, overwrite: overwrite,
-                                               resume: resume, restored: restored, config: self.config)
+                                               resume: resume, restored: restored, config: self.config, tensorboard: tensorboard)
         if let threads = config.training.threads { try CoreSystem.setThreads(threads) }
         else if mpi { try CoreSystem.setThreads(MPITraining.defaultThreads()) }
         if mpi, config.training.schedule == .locked {
@@ -139,6 +142,10 @@ struct TrainCommand: ParsableCommand {
         let run = try TrainOutputs.flagged { try TrainingRun(trainer: trainer, outputs: outputs, resumedStep: restored?.step) }
         // a run that fails before its first record leaves no empty log behind
         if outputs.logMode == .create, let log = run.log { CreatedOutputs.createdFile(log.path) }
+        if let events = run.tensorboard {
+            if events.madeDirectory { CreatedOutputs.madeDirectory(events.directory) }
+            CreatedOutputs.createdFile(events.path)
+        }
         let session = TrainSession(run: run, outputs: outputs, report: Report(quiet: quiet), namer: namer)
         if !quiet { try printHeader(config, spec, data, trainer, Date().timeIntervalSince(loadStart)) }
         if !quiet, let note = session.logContinuationNote { try Console.out.write(note) }

@@ -9,14 +9,14 @@ enum TrainOutputs {
     /// trained; every problem is a UsageError (exit 2) and nothing on disk
     /// is touched.
     static func resolve(save: String?, log: String?, checkpointEvery: Int?, overwrite: Bool, resume: String?,
-                        restored: RunSnapshot?, config: String?) throws -> RunOutputs {
+                        restored: RunSnapshot?, config: String?, tensorboard: String? = nil) throws -> RunOutputs {
         if let every = checkpointEvery {
             if every < 1 || every > maxTrainingSamples { throw UsageError("--checkpoint-every \(every): must be between 1 and 2^53") }
             if save == nil, resume == nil { throw UsageError("--checkpoint-every needs --save FILE") }
         }
         return try flagged {
             try RunOutputs(save: save, log: log, checkpointEvery: checkpointEvery, replace: overwrite, resume: resume,
-                           restored: restored, configFile: config)
+                           restored: restored, configFile: config, tensorboard: tensorboard)
         }
     }
 
@@ -43,6 +43,8 @@ enum TrainOutputs {
         case .resumedCheckpoint: return "--resume"
         case .log: return "--log"
         case .resumedLog: return "the run's log"
+        case .tensorboard: return "--tensorboard"
+        case .resumedTensorboard: return "the run's TensorBoard directory"
         }
     }
 }

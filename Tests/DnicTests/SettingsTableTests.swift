@@ -58,7 +58,7 @@ final class SettingsTableTests: XCTestCase {
 extension CLITests {
     /// Flags of `dnic train` that are not settings: where a run reads and
     /// writes, how the command runs.
-    static let trainRunFlags: Set<String> = ["--config", "--log", "--save", "--checkpoint-every", "--resume", "--mpi",
+    static let trainRunFlags: Set<String> = ["--config", "--log", "--tensorboard", "--save", "--checkpoint-every", "--resume", "--mpi",
                                              "--mpi-timeout", "--overwrite", "--quiet", "--print-config", "--help", "--version"]
 
     /// Every flag `dnic train --help` lists is a setting's flag in the

@@ -22,14 +22,19 @@ public enum Checkpoint {
     /// segment that saved it (metadata `run_id`, `run_segment`: a resumed run
     /// appends only to its own log, see LogContinuation; nil in a checkpoint
     /// of an earlier dnic), and the log record a failed write kept out of the
-    /// log (`run_log_pending`), which the resumed run writes first.
+    /// log (`run_log_pending`), which the resumed run writes first; the
+    /// TensorBoard directory (`run_tensorboard`, absolute), where a resumed
+    /// run adds a new event file.
     public struct Outputs: Equatable, Sendable {
         public var log: String?
+        public var tensorboard: String?
         public var checkpointEvery: Int?
         public var identity: RunIdentity?
         public var pendingRecord: String?
-        public init(log: String? = nil, checkpointEvery: Int? = nil, identity: RunIdentity? = nil, pendingRecord: String? = nil) {
+        public init(log: String? = nil, checkpointEvery: Int? = nil, identity: RunIdentity? = nil, pendingRecord: String? = nil,
+                    tensorboard: String? = nil) {
             self.log = log
+            self.tensorboard = tensorboard
             self.checkpointEvery = checkpointEvery
             self.identity = identity
             self.pendingRecord = pendingRecord
@@ -80,6 +85,7 @@ public enum Checkpoint {
             "input_dim": String(network.inputDim), "output_dim": String(network.outputDim), "classes": String(run.classes),
         ]
         if let log = outputs.log { metadata["run_log"] = log }
+        if let tensorboard = outputs.tensorboard { metadata["run_tensorboard"] = tensorboard }
         if let every = outputs.checkpointEvery { metadata["checkpoint_every"] = String(every) }
         if let data = run.data { metadata["data_files"] = try data.json() }
         if let identity = outputs.identity {
@@ -215,7 +221,7 @@ public enum Checkpoint {
         if let extra = file.tensors.first(where: { !used.contains($0.name) }) {
             throw bad("tensor '\(messageText(extra.name))' is not part of the model description")
         }
-        var outputs = Outputs(log: meta["run_log"])
+        var outputs = Outputs(log: meta["run_log"], tensorboard: meta["run_tensorboard"])
         if let text = meta["checkpoint_every"] {
             guard let every = Int(text), every >= 1 else { throw bad("metadata checkpoint_every '\(messageText(text))' is not a positive integer") }
             outputs.checkpointEvery = every

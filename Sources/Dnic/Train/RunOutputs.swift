@@ -11,7 +11,7 @@ public struct RunOutputs {
     /// run or comes from the checkpoint being resumed (a caller names it:
     /// the CLI as --save, --resume, --log or "the run's log").
     public enum Output: Sendable {
-        case checkpoint, resumedCheckpoint, log, resumedLog
+        case checkpoint, resumedCheckpoint, log, resumedLog, tensorboard, resumedTensorboard
     }
 
     /// An output refused before the run: which, its file and why, and the way out.
@@ -45,13 +45,17 @@ public struct RunOutputs {
     /// The record the resumed run's log could not take (a full disk): written first.
     public private(set) var pendingRecord: String?
     public private(set) var checkpointEvery: Int?
+    /// The TensorBoard directory, where this run starts a new event file.
+    public private(set) var tensorboard: String?
+    public private(set) var tensorboardOutput = Output.tensorboard
     /// This invocation: the resumed run's id (a new one for a new run, or
     /// for a checkpoint of an earlier dnic) and a new segment.
     public let identity: RunIdentity
 
     /// What the checkpoint records so that a resume continues these outputs.
     public var stored: Checkpoint.Outputs {
-        Checkpoint.Outputs(log: log.map(OutputFile.canonical), checkpointEvery: save == nil ? nil : checkpointEvery, identity: identity)
+        Checkpoint.Outputs(log: log.map(OutputFile.canonical), checkpointEvery: save == nil ? nil : checkpointEvery, identity: identity,
+                           tensorboard: tensorboard.map(OutputFile.canonical))
     }
 
     /// Resolves the outputs from what was given and the checkpoint being
@@ -61,7 +65,7 @@ public struct RunOutputs {
     ///   - replace: existing regular files may be replaced.
     ///   - configFile: the settings file being read, which no output may be.
     public init(save givenSave: String?, log givenLog: String?, checkpointEvery givenEvery: Int?, replace: Bool,
-                resume: String?, restored: RunSnapshot?, configFile: String?) throws {
+                resume: String?, restored: RunSnapshot?, configFile: String?, tensorboard givenTensorboard: String? = nil) throws {
         identity = RunIdentity.starting(run: restored?.outputs.identity?.run)
         pendingRecord = restored?.outputs.pendingRecord
         save = givenSave ?? resume
@@ -71,6 +75,8 @@ public struct RunOutputs {
         if givenLog == nil, log != nil { logOutput = .resumedLog }
         logMode = replace ? .truncate : .create
         checkpointEvery = givenEvery ?? restored?.outputs.checkpointEvery
+        tensorboard = givenTensorboard ?? restored?.outputs.tensorboard
+        if givenTensorboard == nil, tensorboard != nil { tensorboardOutput = .resumedTensorboard }
 
         if let save {
             try check(saveOutput, save) { try OutputFile.check(save, existing: savesToResumed ? .allow : .refuse, replace: replace) }
@@ -87,7 +93,16 @@ public struct RunOutputs {
                 try decideContinuation(of: log, from: restored, given: givenLog != nil, replace: replace)
             }
         }
-        for (output, path) in [(saveOutput, save), (logOutput, log)] {
+        if let tensorboard {
+            try check(tensorboardOutput, tensorboard) { try TensorBoardLog.check(tensorboard) }
+            // absent now, it would be made a directory where the other output goes
+            for (other, what) in [(save, "the checkpoint"), (log, "the log")] {
+                if let other, OutputFile.same(other, tensorboard) {
+                    throw Refusal(output: tensorboardOutput, error: OutputError(tensorboard, "is the same path as \(what)"), wayOut: nil)
+                }
+            }
+        }
+        for (output, path) in [(saveOutput, save), (logOutput, log), (tensorboardOutput, tensorboard)] {
             if let path, let configFile, OutputFile.same(configFile, path) {
                 throw Refusal(output: output, error: OutputError(path, "is the config file being read"), wayOut: nil)
             }

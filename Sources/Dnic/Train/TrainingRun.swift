@@ -11,6 +11,8 @@ public final class TrainingRun {
     public let trainer: Trainer
     /// The metrics log, if any.
     public let log: MetricsLog?
+    /// The TensorBoard event file, if any: the same evaluations as scalars.
+    public let tensorboard: TensorBoardLog?
     /// Where checkpoints go (nil: none are written).
     public let checkpoint: String?
     public let checkpointEvery: Int?
@@ -25,7 +27,8 @@ public final class TrainingRun {
 
     /// - Parameter savedStep: the step `checkpoint` holds already (resuming into the same file).
     public init(trainer: Trainer, checkpoint: String?, every: Int? = nil, stored: Checkpoint.Outputs = Checkpoint.Outputs(),
-                log: MetricsLog?, savedStep: Int? = nil) {
+                log: MetricsLog?, savedStep: Int? = nil, tensorboard: TensorBoardLog? = nil) {
+        self.tensorboard = tensorboard
         self.trainer = trainer
         self.checkpoint = checkpoint
         checkpointEvery = checkpoint == nil ? nil : every
@@ -45,8 +48,13 @@ public final class TrainingRun {
                 throw RunOutputs.Refusal(output: outputs.logOutput, error: error, wayOut: error.reason == .exists ? .replace : nil)
             }
         }
+        let tensorboard = try outputs.tensorboard.map { directory in
+            do { return try TensorBoardLog(directory: directory, resumedStep: resumedStep) } catch let error as OutputError {
+                throw RunOutputs.Refusal(output: outputs.tensorboardOutput, error: error, wayOut: nil)
+            }
+        }
         self.init(trainer: trainer, checkpoint: outputs.save, every: outputs.checkpointEvery, stored: outputs.stored, log: log,
-                  savedStep: outputs.savesToResumed ? resumedStep : nil)
+                  savedStep: outputs.savesToResumed ? resumedStep : nil, tensorboard: tensorboard)
     }
 
     /// Trains to the end: events go to `onEvent`, then evaluations to the
@@ -58,7 +66,10 @@ public final class TrainingRun {
                       afterStep: (Trainer) throws -> Void = { _ in }) throws -> EvaluationRecord {
         try trainer.run(onEvent: { event in
             try onEvent(event)
-            if case .evaluation(let record) = event { try logged { try log?.write(record, event: "eval") } }
+            if case .evaluation(let record) = event {
+                try logged { try log?.write(record, event: "eval") }
+                try tensorboard?.write(record)
+            }
         }, checkpointEvery: checkpointEvery, checkpoint: { _ in try self.saveCheckpoint() }, shouldStop: shouldStop,
         afterStep: afterStep)
     }

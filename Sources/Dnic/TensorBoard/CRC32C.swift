@@ -1,0 +1,24 @@
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum
+/// TFRecord files carry. Neither zlib (CRC-32 only) nor anything else this
+/// package links provides it, and a byte-wise table is 20 lines; event
+/// files are written once per evaluation, so speed does not matter.
+public enum CRC32C {
+    private static let table: [UInt32] = (0..<256).map { byte in
+        var crc = UInt32(byte)
+        for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+        return crc
+    }
+
+    public static func checksum<Bytes: Sequence>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        return crc ^ 0xFFFF_FFFF
+    }
+
+    /// TFRecord's masked form (rotated and offset, so that a CRC of data
+    /// holding CRCs stays strong).
+    public static func masked<Bytes: Sequence>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
+        let crc = checksum(bytes)
+        return ((crc >> 15) | (crc << 17)) &+ 0xA282_EAD8
+    }
+}
