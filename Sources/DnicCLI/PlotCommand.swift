@@ -35,6 +35,6 @@ struct PlotCommand: ParsableCommand {
             let last = run.evaluations.last!.step
             try Console.out.write("\(run.label): \(run.evaluations.count) evaluations to step \(last), colour \(RunCurves.colour(ofRun: i))")
         }
-        try Console.out.write("wrote \(out) (\(metric.rawValue); train solid, validation dashed, test dotted)")
+        try Console.out.write("wrote \(out) (\(metric.rawValue); \(metric == .loss ? "train solid, " : "")validation dashed, test dotted)")
     }
 }
