@@ -8,7 +8,7 @@ extension RunCurves.Metric: ExpressibleByArgument {}
 struct PlotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plot", abstract: "Plot the training, validation and test curves of runs from their JSON Lines logs.",
-        discussion: "One colour per run (labelled by file name, or by run id where two share a name); train solid, validation dashed, test dotted; x: steps. --out FILE.svg (labelled) or FILE.png (the same curves without text).")
+        discussion: "One colour per run (labelled by file name, or by run id where two share a name); train solid, validation dashed, test dotted; x: steps. --out FILE.svg or FILE.png (760 x 420).")
 
     @Argument(help: "JSON Lines logs of `dnic train --log` (or of `dnic reproduce`'s runs).")
     var logs: [String] = []

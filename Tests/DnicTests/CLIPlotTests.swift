@@ -77,8 +77,18 @@ extension CLITests {
         XCTAssertEqual(png.width, 760)
         XCTAssertEqual(png.height, 420)
         // the run's curve is drawn in its colour (the palette's first, #1f77b4)
-        let blue = stride(from: 0, to: png.rgb.count, by: 3).filter { png.rgb[$0] == 0x1f && png.rgb[$0 + 1] == 0x77 && png.rgb[$0 + 2] == 0xb4 }
+        let rgb = png.rgb
+        let blue = stride(from: 0, to: rgb.count, by: 3).filter { (i: Int) -> Bool in rgb[i] == 0x1f && rgb[i + 1] == 0x77 && rgb[i + 2] == 0xb4 }
         XCTAssertGreaterThan(blue.count, 100)
+        // and labelled: the legend's words (right of the swatches, x from 554) in dark pixels
+        var legendInk = 0
+        for y in 40 ..< 60 {
+            for x in 554 ..< 760 {
+                let i = (y * 760 + x) * 3
+                if max(png.rgb[i], png.rgb[i + 1], png.rgb[i + 2]) < 100 { legendInk += 1 }
+            }
+        }
+        XCTAssertGreaterThan(legendInk, 20)
     }
 
     /// Each bad input: exit 2, one line naming what is wrong, the directory

@@ -1,9 +1,8 @@
 import Foundation
 
 /// A LinePlot drawn into 8-bit RGB pixels for PNG: the same frame, axes,
-/// tick marks, lines in the same colours and dash patterns, point markers
-/// and legend swatches as its SVG, but no text (no font is at hand; the
-/// SVG carries the words, and `dnic plot` prints the legend).
+/// ticks, lines in the same colours and dash patterns, point markers,
+/// legend and words as its SVG, the words in one size (Glyphs, 11 px).
 struct LineRaster {
     let width = LinePlot.width, height = LinePlot.height
     private(set) var pixels: [UInt8]
@@ -15,12 +14,17 @@ struct LineRaster {
         let (left, top) = (LinePlot.left, LinePlot.top)
         line(from: (left, top + f.h), to: (left + f.w, top + f.h), black, thickness: 1)
         line(from: (left, top), to: (left, top + f.h), black, thickness: 1)
+        text(plot.title, x: left + f.w / 2, y: 22, anchor: .middle)
         for t in SVG.ticks(f.x0, f.x1) where t >= f.x0 && t <= f.x1 {
             line(from: (f.px(t), top + f.h), to: (f.px(t), top + f.h + 5), black, thickness: 1)
+            text(SVG.number(t), x: f.px(t), y: top + f.h + 18, anchor: .middle)
         }
         for t in SVG.ticks(f.y0, f.y1) where t >= f.y0 && t <= f.y1 {
             line(from: (left - 5, f.py(t)), to: (left, f.py(t)), black, thickness: 1)
+            text(SVG.number(t), x: left - 8, y: f.py(t) + 4, anchor: .end)
         }
+        text(plot.xLabel, x: left + f.w / 2, y: Double(height) - 14, anchor: .middle)
+        text(plot.yLabel, x: 18, y: top + f.h / 2, anchor: .middle, rotated: true)
         for (i, s) in plot.series.enumerated() {
             let colour = Self.rgb(LinePlot.palette[(s.colour ?? i) % LinePlot.palette.count])
             let dash = (s.dash ?? "").split(separator: " ").compactMap { Double($0) }
@@ -30,6 +34,7 @@ struct LineRaster {
             for p in pts { disc(p, radius: 3, colour) }
             let ly = top + 12 + Double(i) * 18 - 4, lx = left + f.w + 16
             line(from: (lx, ly), to: (lx + 22, ly), colour, dash: dash)
+            text(s.label, x: lx + 28, y: ly + 4, anchor: .start)
         }
     }
 
@@ -42,6 +47,35 @@ struct LineRaster {
         guard x >= 0, y >= 0, x < width, y < height else { return }
         let i = (y * width + x) * 3
         pixels[i] = c.0; pixels[i + 1] = c.1; pixels[i + 2] = c.2
+    }
+
+    enum Anchor { case start, middle, end }
+
+    /// `s` in black with its baseline at y, anchored at x as SVG's
+    /// text-anchor; `rotated`: turned a quarter anticlockwise about (x, y).
+    private mutating func text(_ s: String, x: Double, y: Double, anchor: Anchor, rotated: Bool = false) {
+        let width = Double(Glyphs.width(s))
+        var pen = anchor == .start ? 0 : anchor == .middle ? -width / 2 : -width
+        for c in s.unicodeScalars {
+            let g = Glyphs.glyph(c)
+            for r in 0 ..< g.rows {
+                for col in 0 ..< g.width {
+                    let a = g.coverage[g.coverage.startIndex + r * g.width + col]
+                    guard a > 0 else { continue }
+                    let (dx, dy) = (Int(pen.rounded()) + g.left + col, r - g.top)
+                    let (px, py) = rotated ? (Int(x) + dy, Int(y) - dx) : (Int(x) + dx, Int(y) + dy)
+                    blend(px, py, a)
+                }
+            }
+            pen += Double(g.advance)
+        }
+    }
+
+    /// Black over the pixel with coverage `a` (0 ... 255).
+    private mutating func blend(_ x: Int, _ y: Int, _ a: UInt8) {
+        guard x >= 0, y >= 0, x < width, y < height else { return }
+        let i = (y * width + x) * 3
+        for k in i ..< i + 3 { pixels[k] = UInt8((Int(pixels[k]) * (255 - Int(a)) + 127) / 255) }
     }
 
     private mutating func disc(_ p: (Double, Double), radius: Double, _ c: (UInt8, UInt8, UInt8)) {
@@ -80,7 +114,7 @@ struct LineRaster {
 }
 
 extension LinePlot {
-    /// The plot as PNG bytes (LineRaster: no text).
+    /// The plot as PNG bytes (LineRaster).
     public func png() throws -> Data {
         let r = LineRaster(self)
         return try PNG.encode(rgb: r.pixels, width: r.width, height: r.height)
