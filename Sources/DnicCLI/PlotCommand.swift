@@ -16,7 +16,7 @@ struct PlotCommand: ParsableCommand {
     @Option(help: "The figure: a file ending in .svg or .png (refuses an existing file without --overwrite).")
     var out: String
 
-    @Option(help: "loss (train, validation, test) or accuracy (validation, test). (default: loss)")
+    @Option(help: "loss (train, validation, test) or accuracy (validation, test).")
     var metric: RunCurves.Metric = .loss
 
     @Flag(help: "Allow --out to replace an existing regular file.")

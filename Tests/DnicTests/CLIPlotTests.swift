@@ -91,6 +91,31 @@ extension CLITests {
         XCTAssertGreaterThan(legendInk, 20)
     }
 
+    /// A log whose last line was cut short (its run killed mid-write) plots
+    /// its complete evaluations; a log without run ids (`dnic reproduce`'s) plots too.
+    func testPlotTakesALogCutShortAndOneWithoutRunIDs() throws {
+        let dir = try tempDir()
+        let log = dir.appendingPathComponent("cut.jsonl").path
+        try trainedLog(log)
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        let evals = text.split(separator: "\n").filter { $0.contains("\"eval\"") }
+        try (evals.prefix(3).joined(separator: "\n") + "\n" + evals[3].prefix(30)).write(toFile: log, atomically: true, encoding: .utf8)
+        let bare = dir.appendingPathComponent("bare.jsonl").path
+        let noIDs = try evals.map { line -> String in
+            var o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            o["run"] = nil
+            o["segment"] = nil
+            return String(decoding: try JSONSerialization.data(withJSONObject: o), as: UTF8.self)
+        }
+        try (noIDs.joined(separator: "\n") + "\n").write(toFile: bare, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("curves.svg").path
+        let r = try dnic(["plot", log, bare, "--out", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("cut.jsonl: 3 evaluations to step 30"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("bare.jsonl: 4 evaluations to step 40"), r.stdout)
+        XCTAssertEqual(try seriesLabels(out), ["cut.jsonl train", "cut.jsonl test", "bare.jsonl train", "bare.jsonl test"])
+    }
+
     /// Each bad input: exit 2, one line naming what is wrong, the directory
     /// (logs, an existing figure) exactly as it was: no figure, no temporary file.
     func testPlotRefusesBadInputWritingNothing() throws {
