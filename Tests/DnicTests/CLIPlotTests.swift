@@ -128,12 +128,15 @@ extension CLITests {
         try (lines.joined(separator: "\n") + "\n").write(toFile: garbled, atomically: true, encoding: .utf8)
         let noEvals = dir.appendingPathComponent("noevals.jsonl").path
         try "{\"event\":\"checkpoint\",\"step\":10}\n".write(toFile: noEvals, atomically: true, encoding: .utf8)
+        let fieldless = dir.appendingPathComponent("fieldless.jsonl").path
+        try "{\"event\":\"eval\",\"step\":10}\n".write(toFile: fieldless, atomically: true, encoding: .utf8)
         let existing = dir.appendingPathComponent("old.svg").path
         try "<svg/>".write(toFile: existing, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("curves.svg").path
         let cases: [([String], [String])] = [
             ([garbled, "--out", out], ["garbled.jsonl: line 2 is not a JSON object"]),
             ([good, noEvals, "--out", out], ["noevals.jsonl: no evaluations"]),
+            ([fieldless, "--out", out], ["fieldless.jsonl: line 1 is an evaluation without its step, losses or accuracy"]),
             ([dir.appendingPathComponent("absent.jsonl").path, "--out", out], ["absent.jsonl: cannot read it"]),
             ([good, "--out", out, "--metric", "perplexity"], ["perplexity", "--metric"]),
             ([good, "--out", dir.appendingPathComponent("curves.pdf").path], ["--out", "curves.pdf: must end in .svg or .png"]),
