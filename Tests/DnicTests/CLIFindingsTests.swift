@@ -88,7 +88,7 @@ extension CLITests {
     func testHelpSaysEachDefaultOnce() throws {
         for command in [["train"], ["eval"], ["predict"], ["info"], ["bench", "train"], ["bench", "pipeline"], ["analyze", "norms"],
                         ["analyze", "probes"], ["analyze", "rdm"], ["analyze", "loss-surface"], ["analyze", "alignment"],
-                        ["reproduce"]] {
+                        ["reproduce"], ["plot"]] {
             let r = try dnic(command + ["--help"])
             XCTAssertEqual(r.status, 0, "\(command): \(r.stderr)")
             // an option starts on a line "  -…"; its help continues on deeper-indented lines

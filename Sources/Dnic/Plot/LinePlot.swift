@@ -61,6 +61,10 @@ public struct LinePlot {
         /// plots with more series than colours (colour by one variable, dash by another).
         public var colour: Int?
         public var dashed: Bool
+        /// Another dash pattern than dashed's "6 4" (a third line style: "2 3", dotted).
+        public var dashPattern: String?
+        /// The SVG dash pattern, nil for a solid line.
+        var dash: String? { dashPattern ?? (dashed ? "6 4" : nil) }
         public init(label: String, points: [(x: Double, y: Double)], colour: Int? = nil, dashed: Bool = false) {
             self.label = label
             self.points = points
@@ -89,7 +93,17 @@ public struct LinePlot {
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
     static let width = 760, height = 420, left = 70.0, right = 250.0, top = 40.0, bottom = 56.0
 
-    public func svg() -> String {
+    /// The data's ranges (y padded by 5%) and the drawing area: where a
+    /// value lands in pixels, shared by svg() and the raster (LineRaster).
+    struct Frame {
+        var x0, x1, y0, y1: Double
+        let w = Double(LinePlot.width) - LinePlot.left - LinePlot.right
+        let h = Double(LinePlot.height) - LinePlot.top - LinePlot.bottom
+        func px(_ x: Double) -> Double { LinePlot.left + (x - x0) / (x1 - x0) * w }
+        func py(_ y: Double) -> Double { LinePlot.top + (1 - (y - y0) / (y1 - y0)) * h }
+    }
+
+    var frame: Frame {
         let finite = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
         var xs = finite.map(\.x) + marks.map(\.x), ys = finite.map(\.y)
         if xs.isEmpty { xs = [0, 1] }
@@ -98,10 +112,14 @@ public struct LinePlot {
         if x0 == x1 { x0 -= 0.5; x1 += 0.5 }
         if y0 == y1 { y0 -= 0.5; y1 += 0.5 }
         let pad = (y1 - y0) * 0.05
-        y0 -= pad; y1 += pad
-        let w = Double(Self.width) - Self.left - Self.right, h = Double(Self.height) - Self.top - Self.bottom
-        func px(_ x: Double) -> Double { Self.left + (x - x0) / (x1 - x0) * w }
-        func py(_ y: Double) -> Double { Self.top + (1 - (y - y0) / (y1 - y0)) * h }
+        return Frame(x0: x0, x1: x1, y0: y0 - pad, y1: y1 + pad)
+    }
+
+    public func svg() -> String {
+        let f = frame
+        let (x0, x1, y0, y1, w, h) = (f.x0, f.x1, f.y0, f.y1, f.w, f.h)
+        func px(_ x: Double) -> Double { f.px(x) }
+        func py(_ y: Double) -> Double { f.py(y) }
 
         var out = SVG.header(width: Self.width, height: Self.height)
         out += SVG.text(title, x: Self.left + w / 2, y: 22, size: 14, anchor: "middle")
@@ -138,7 +156,7 @@ public struct LinePlot {
         }
         for (i, s) in series.enumerated() {
             let colour = Self.palette[(s.colour ?? i) % Self.palette.count]
-            let dash = s.dashed ? " stroke-dasharray=\"6 4\"" : ""
+            let dash = s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
             let pts = s.points.filter { $0.x.isFinite && $0.y.isFinite }
             let path = pts.map { "\(SVG.fmt(px($0.x))),\(SVG.fmt(py($0.y)))" }.joined(separator: " ")
             out += "<g class=\"series\" data-label=\"\(SVG.escape(s.label))\">\n"
