@@ -165,7 +165,7 @@ extension TrainingSpec: SettingSection {
                help: "With {training.lr-schedule} step: multiply the rate by {training.lr-gamma} after each of these steps (300000,400000).",
                default: "none"),
         .value("lr-gamma", \.lrGamma, flag: "--lr-gamma", help: "Factor of each step of {training.lr-steps}.", bound: .positiveFinite),
-        .value("lr-min", \.lrMin, flag: "--lr-min", help: "With {training.lr-schedule} cosine or linear: the rate at the last step.",
+        .value("lr-min", \.lrMin, flag: "--lr-min", help: "With {training.lr-schedule} cosine or linear: the rate the decay reaches at the end of the run.",
                bound: .finiteNonNegative),
     ]
 }

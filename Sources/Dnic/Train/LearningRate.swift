@@ -19,7 +19,7 @@ public struct LearningRateSchedule: Equatable, Sendable {
     /// `step`: the rate is multiplied by `gamma` after each of these steps.
     public var milestones: [Int]
     public var gamma: Double
-    /// `cosine`, `linear`: the rate at the last step, in the base rate's units.
+    /// `cosine`, `linear`: the rate the decay reaches just after the last step.
     public var minimum: Double
     public var totalSteps: Int
 
@@ -45,8 +45,11 @@ public struct LearningRateSchedule: Equatable, Sendable {
             let passed = milestones.filter { step > $0 }.count
             return base * pow(gamma, Double(passed))
         case .cosine, .linear:
+            // as PyTorch's schedulers: the first step after the warm-up takes the
+            // base rate and the rate reaches `minimum` just after the last step
+            // (so a minimum of 0 never sets 0, which the core refuses)
             let span = max(totalSteps - warmup, 1)
-            let p = min(Double(step - warmup) / Double(span), 1)
+            let p = min(Double(step - warmup - 1) / Double(span), 1)
             let shape = kind == .cosine ? (1 + cos(Double.pi * p)) / 2 : 1 - p
             return minimum + (base - minimum) * shape
         }

@@ -206,8 +206,9 @@ public final class Trainer {
     private func setLearningRates(step: Int) throws -> Double {
         var net = networkOptimizerCore, ifaces = interfaceOptimizerCore
         if learningRates.isConstant { return Double(net.lr) }
-        net.lr = Float(learningRates.rate(at: step, base: Double(net.lr)))
-        ifaces.lr = Float(learningRates.rate(at: step, base: Double(ifaces.lr)))
+        // a rate below float's range would be 0, which the core refuses
+        net.lr = max(Float(learningRates.rate(at: step, base: Double(net.lr))), .leastNonzeroMagnitude)
+        ifaces.lr = max(Float(learningRates.rate(at: step, base: Double(ifaces.lr))), .leastNonzeroMagnitude)
         try network.setOptimizer(core: net)
         try dni.setInterfaceOptimizer(core: ifaces)
         return Double(net.lr)
