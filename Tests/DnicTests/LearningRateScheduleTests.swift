@@ -141,6 +141,8 @@ final class LearningRateScheduleTests: XCTestCase {
             (["--lr-steps", "5"], ["--lr-steps", "needs --lr-schedule step"]),
             (["--lr-schedule", "step"], ["--lr-schedule", "--lr-steps"]),
             (["--lr-schedule", "step", "--lr-steps", "a,b"], ["--lr-steps"]),
+            (["--rule", "sg", "--schedule", "pipeline", "--lr-warmup", "2"], ["--lr-warmup", "--schedule locked"]),
+            (["--rule", "sg", "--schedule", "async", "--lr-schedule", "cosine"], ["--lr-schedule cosine", "--schedule locked"]),
         ]
         for (flags, words) in cases {
             let r = try dnic(base + flags, in: dir)

@@ -72,8 +72,9 @@ extension TrainingSpec {
                                "steps must be increasing (\(b) follows \(a))")
         }
         if !(lrSchedule == .constant && lrWarmup == 0), schedule != .locked {
-            throw SettingError("training.lr-schedule", lrSchedule.rawValue,
-                               "needs {training.schedule} locked: unlocked blocks keep their own optimizers")
+            let why = "needs {training.schedule} locked: unlocked blocks keep their own optimizers"
+            if lrSchedule == .constant { throw SettingError("training.lr-warmup", lrWarmup, why) }
+            throw SettingError("training.lr-schedule", lrSchedule.rawValue, why)
         }
     }
 }
