@@ -42,7 +42,7 @@ public struct LearningRateSchedule: Equatable, Sendable {
         case .constant:
             return base
         case .step:
-            let passed = milestones.filter { step > $0 }.count
+            let passed = milestones.reduce(0) { $0 + (step > $1 ? 1 : 0) }  // no array per step
             return base * pow(gamma, Double(passed))
         case .cosine, .linear:
             // as PyTorch's schedulers: the first step after the warm-up takes the
