@@ -35,6 +35,18 @@ public struct LearningRateSchedule: Equatable, Sendable {
     /// Whether the rate ever differs from the base rate (else nothing is set per step).
     public var isConstant: Bool { kind == .constant && warmup == 0 }
 
+    /// For the run's header: "cosine to 0, warm-up 500", "step ×0.1 after 300,400".
+    public var summary: String {
+        var parts = [String]()
+        switch kind {
+        case .constant: break
+        case .step: parts.append("step ×\(String(format: "%g", gamma)) after \(milestones.map(String.init).joined(separator: ","))")
+        case .cosine, .linear: parts.append("\(kind.rawValue) to \(String(format: "%g", minimum))")
+        }
+        if warmup > 0 { parts.append("warm-up \(warmup)") }
+        return parts.joined(separator: ", ")
+    }
+
     /// The rate of step `step` (1-based) for a base rate `base`.
     public func rate(at step: Int, base: Double) -> Double {
         if step <= warmup { return base * Double(step) / Double(warmup) }
