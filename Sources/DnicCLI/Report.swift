@@ -19,10 +19,10 @@ final class Report {
     func show(_ event: TrainEvent) throws {
         if quiet { return }
         switch event {
-        case let .progress(step, total, epoch, loss, rate, eta, blocks):
+        case let .progress(step, total, epoch, loss, rate, eta, blocks, lr):
             guard live else { return }
-            var text = String(format: "step %d/%d  epoch %.2f  loss %.4f  %.0f samples/s  ETA %@",
-                              step, total, epoch, loss, rate, Report.duration(eta))
+            var text = String(format: "step %d/%d  epoch %.2f  loss %.4f  lr %.3g  %.0f samples/s  ETA %@",
+                              step, total, epoch, loss, lr, rate, Report.duration(eta))
             if !blocks.isEmpty { text += "  blocks busy " + Report.busy(blocks, separator: "/") }
             if showStaleness { text += Report.staleness(blocks) }
             Console.err("\r\u{1B}[K\(text)")

@@ -27,7 +27,8 @@ extension TrainCommand {
         try Console.out.write("network \(widths) \(config.model.layers.first?.activation.rawValue ?? "linear")"
               + "\(config.model.layers.contains { $0.batchnorm } ? "+bn" : ""), \(config.model.loss.rawValue) loss, "
               + "\(config.optimizer.kind.rawValue) lr \(String(format: "%g", config.networkOptimizer.learningRate))"
-              + (config.networkLearningRateReason.map { " (\($0))" } ?? "") + ", batch \(config.training.batch), "
+              + (config.networkLearningRateReason.map { " (\($0))" } ?? "")
+              + (trainer.learningRates.isConstant ? "" : " (\(trainer.learningRates.summary))") + ", batch \(config.training.batch), "
               + "\(trainer.totalSteps) steps, \(CoreSystem.threads) thread(s), GEMM \(gemm.summary)"
               + (trainer.pipeline.map { ", schedule \(config.training.schedule.rawValue) (\($0.blockCount) blocks"
                   + (mpi ? " as \(MPIRanks.size) MPI ranks" : "")

@@ -7,6 +7,7 @@ extension InitKind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension Rule: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
+extension LRScheduleKind: ExpressibleByArgument {}
 extension InterfaceKind: ExpressibleByArgument {}
 extension InterfaceTarget: ExpressibleByArgument {}
 extension InterfaceLoss: ExpressibleByArgument {}
@@ -128,4 +129,19 @@ struct TrainSettingOptions: ParsableArguments {
 
     @Option(parsing: .unconditional, help: .setting("training.queue"), transform: ArgumentValue.integer)
     var queue: Int?
+
+    @Option(help: .setting("training.lr-schedule"))
+    var lrSchedule: LRScheduleKind?
+
+    @Option(parsing: .unconditional, help: .setting("training.lr-warmup"), transform: ArgumentValue.integer)
+    var lrWarmup: Int?
+
+    @Option(help: .setting("training.lr-steps"))
+    var lrSteps: String?
+
+    @Option(parsing: .unconditional, help: .setting("training.lr-gamma"), transform: ArgumentValue.number)
+    var lrGamma: Double?
+
+    @Option(parsing: .unconditional, help: .setting("training.lr-min"), transform: ArgumentValue.number)
+    var lrMin: Double?
 }

@@ -53,6 +53,11 @@ public final class DNI {
         try DnicError.check(dnic_dni_set_iface_optimizer(handle, &c), "interface optimizer settings")
     }
 
+    func setInterfaceOptimizer(core: dnic_optim_config) throws {
+        var c = core
+        try DnicError.check(dnic_dni_set_iface_optimizer(handle, &c), "interface optimizer settings")
+    }
+
     public func trainStep(x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int) throws -> Float {
         var loss: Float = 0
         try DnicError.check(dnic_dni_train_step(handle, x, labels, nil, Int32(batch), &loss), "training step")

@@ -47,6 +47,12 @@ public final class Network {
         try DnicError.check(dnic_net_set_optimizer(handle, Int32(group), &config), "optimizer settings")
     }
 
+    /// The optimizer as the core takes it (the learning-rate schedule sets it each step).
+    func setOptimizer(core: dnic_optim_config, group: Int = 0) throws {
+        var config = core
+        try DnicError.check(dnic_net_set_optimizer(handle, Int32(group), &config), "optimizer settings")
+    }
+
     /// One locked training step on `batch` rows of x (batch, inputDim).
     public func trainStep(x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int) throws -> Float {
         var loss: Float = 0

@@ -141,6 +141,12 @@ public struct TrainingSpec: Codable, Equatable, Sendable {
     public var updateProb: Double?
     /// Under async: messages each queue between blocks holds; nil = 2.
     public var queue: Int?
+    /// The learning-rate schedule (LearningRate.swift); constant, no warm-up by default.
+    public var lrSchedule: LRScheduleKind = .constant
+    public var lrWarmup: Int = 0
+    public var lrSteps: [Int] = []
+    public var lrGamma: Double = 0.1
+    public var lrMin: Double = 0
     public static let defaultQueue = 2
     public static let maxQueue = 1024
 
@@ -186,6 +192,7 @@ extension TrainingSpec {
         if let q = queue, schedule != .async {
             throw SettingError("training.queue", q, "needs {training.schedule} async: only async blocks queue messages")
         }
+        try validateLearningRateSchedule()
     }
 }
 

@@ -155,5 +155,17 @@ extension TrainingSpec: SettingSection {
         .value("queue", \.queue, flag: "--queue",
                help: "With {training.schedule} async: messages each queue between blocks holds (how far a block may run ahead).",
                default: "\(defaultQueue)", bound: .between(1, maxQueue)),
+        // learning-rate schedule (LearningRate.swift); the interfaces follow it on their own base rate
+        .value("lr-schedule", \.lrSchedule, flag: "--lr-schedule",
+               help: "Learning-rate schedule: \(LRScheduleKind.choiceList); the interfaces follow it scaled to their own rate."),
+        .value("lr-warmup", \.lrWarmup, flag: "--lr-warmup", help: "Raise the rate linearly over the first STEPS steps.",
+               bound: .between(0, maxTrainingSamples, "must be between 0 and 2^53 steps")),
+        .value("lr-steps", \.lrSteps,
+               flag: .flag("--lr-steps", set: { (t: inout TrainingSpec, text: String) in t.lrSteps = try parseLRSteps(text) }),
+               help: "With {training.lr-schedule} step: multiply the rate by {training.lr-gamma} after each of these steps (300000,400000).",
+               default: "none"),
+        .value("lr-gamma", \.lrGamma, flag: "--lr-gamma", help: "Factor of each step of {training.lr-steps}.", bound: .positiveFinite),
+        .value("lr-min", \.lrMin, flag: "--lr-min", help: "With {training.lr-schedule} cosine or linear: the rate the decay reaches at the end of the run.",
+               bound: .finiteNonNegative),
     ]
 }

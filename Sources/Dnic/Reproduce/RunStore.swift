@@ -104,7 +104,7 @@ public final class RunStore {
         do {
             final = try run.train(onEvent: { event in
                 switch event {
-                case .progress(let step, let total, _, _, _, _, _):
+                case .progress(let step, let total, _, _, _, _, _, _):
                     self.reproduction.progress.step(step, of: total)
                 case .evaluation(let record):
                     evaluations.append(record)

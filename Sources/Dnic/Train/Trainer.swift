@@ -23,13 +23,15 @@ public struct EvaluationRecord: Codable, Equatable, Sendable {
     public var blocks: [BlockRecord]?
     /// Wall-clock seconds since training started.
     public var seconds: Double
+    /// The network's learning rate at this step (the schedule's).
+    public var lr: Double?
 
     enum CodingKeys: String, CodingKey {
         case step, epoch, seconds
         case trainLoss = "train_loss", testLoss = "test_loss", testAccuracy = "test_accuracy"
         case validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"
         case samplesPerSecond = "samples_per_sec"
-        case interfaces, blocks
+        case interfaces, blocks, lr
     }
 }
 
@@ -69,7 +71,7 @@ public enum TrainEvent: Sendable {
     /// Throttled to a few per second, for a live progress line.
     /// `blocks`: under the pipeline, each block's busy and waiting seconds so far.
     case progress(step: Int, totalSteps: Int, epoch: Double, loss: Double, samplesPerSecond: Double, etaSeconds: Double,
-                  blocks: [BlockRecord])
+                  blocks: [BlockRecord], lr: Double)
     case evaluation(EvaluationRecord)
 }
 
@@ -94,6 +96,10 @@ public final class Trainer {
     public var state = TrainerState()
     public let stepsPerEpoch: Int
     public let totalSteps: Int
+    /// The factor on the network's and interfaces' rates at each step.
+    public let learningRates: LearningRateSchedule
+    private let networkOptimizerCore: dnic_optim_config
+    private let interfaceOptimizerCore: dnic_optim_config
     public let evalEvery: Int
 
     /// The batch rows a network needs: the training batch (evaluation runs
@@ -125,6 +131,10 @@ public final class Trainer {
             throw SettingError("training.epochs", epochs, "\(epochs) epochs of \(train.count) examples are more than 2^53 samples; at most \(maxTrainingSamples / train.count) epochs")
         }
         totalSteps = config.training.steps ?? epochs * stepsPerEpoch
+        try config.validateLearningRateSchedule(totalSteps: totalSteps)
+        learningRates = LearningRateSchedule(config.training, totalSteps: totalSteps)
+        networkOptimizerCore = config.networkOptimizer.core
+        interfaceOptimizerCore = config.interfaceOptimizer.core
         evalEvery = config.training.evalEvery ?? stepsPerEpoch
     }
 
@@ -191,6 +201,19 @@ public final class Trainer {
         }
     }
 
+    /// Sets the rates of step `step` (a struct copy into the core, no
+    /// allocation); returns the network's.
+    private func setLearningRates(step: Int) throws -> Double {
+        var net = networkOptimizerCore, ifaces = interfaceOptimizerCore
+        if learningRates.isConstant { return Double(net.lr) }
+        // a rate below float's range would be 0, which the core refuses
+        net.lr = max(Float(learningRates.rate(at: step, base: Double(net.lr))), .leastNonzeroMagnitude)
+        ifaces.lr = max(Float(learningRates.rate(at: step, base: Double(ifaces.lr))), .leastNonzeroMagnitude)
+        try network.setOptimizer(core: net)
+        try dni.setInterfaceOptimizer(core: ifaces)
+        return Double(net.lr)
+    }
+
     /// A fault already described with its step.
     private struct StepFault: Error { let error: DnicError }
 
@@ -254,6 +277,7 @@ public final class Trainer {
                 }
                 let position = state.position
                 let rows = min(batch, train.count - position)
+                let lr = try setLearningRates(step: step)
                 let t0 = Date()
                 let finished = try schedule.step(&batches, order, from: position, rows: rows)
                 // the last batch fed has gone through every block when the run ends
@@ -277,6 +301,7 @@ public final class Trainer {
                                                   samplesPerSecond: Double(state.samples) / max(state.trainingSeconds, 1e-9),
                                                   seconds: 0)
                     record.blocks = schedule.blockRecords
+                    record.lr = lr
                     let test = try evaluate(data.test, "test", at: step)
                     record.testLoss = test.loss
                     record.testAccuracy = test.accuracy
@@ -309,7 +334,7 @@ public final class Trainer {
                     let remaining = Double(totalSteps - step) * Double(batch) / max(rate, 1e-9)
                     try onEvent(.progress(step: step, totalSteps: totalSteps, epoch: epoch,
                                       loss: state.lossSum / Double(max(state.lossCount, 1)), samplesPerSecond: rate,
-                                      etaSeconds: remaining, blocks: blockRecords ?? []))
+                                      etaSeconds: remaining, blocks: blockRecords ?? [], lr: lr))
                 }
                 if let every, step % every == 0, step < totalSteps {
                     try checkpoint(self)
