@@ -1,0 +1,180 @@
+import Dnic
+import Foundation
+import XCTest
+
+/// `dnic export`: a checkpoint's network weights alone, in dnic's layout or
+/// as a torch.nn.Sequential's state_dict, on a small model trained here
+/// (two hidden layers: tanh with batch norm, relu without; sg interfaces,
+/// whose tensors and every optimizer state must stay out of the export).
+final class CLIExportTests: XCTestCase {
+    func fixture() throws -> (dir: String, checkpoint: String) {
+        let dir = try Habit.directory(self)
+        let config = """
+        data: synth:linear-2d
+        model:
+          layers:
+          - {width: 8, activation: tanh, batchnorm: true}
+          - {width: 6, activation: relu, batchnorm: false}
+        training: {batch: 16, steps: 30, seed: 3}
+        """
+        try config.write(toFile: dir + "/run.yaml", atomically: true, encoding: .utf8)
+        let train = try Habit.run(["train", "--config", "run.yaml", "--rule", "sg", "--save", "model.st", "--quiet"], in: dir)
+        XCTAssertEqual(train.status, 0, train.stderr)
+        return (dir, dir + "/model.st")
+    }
+
+    /// (rows, cols) row-major `values` as (cols, rows).
+    func transposed(_ t: SafeTensors.Tensor) -> [Float] {
+        let (rows, cols) = (t.shape[0], t.shape[1])
+        return (0 ..< cols * rows).map { k in t.values[(k % rows) * cols + k / rows] }
+    }
+
+    func testDnicLayoutIsTheCheckpointsNetworkTensorsAlone() throws {
+        let f = try fixture()
+        let run = try Habit.run(["export", "--checkpoint", "model.st", "--out", "w.safetensors"], in: f.dir)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stderr, "")
+        XCTAssertEqual(run.stdout, "10 tensors of model.st written to w.safetensors (layout dnic)\n")
+        let checkpoint = try SafeTensors.read(path: f.checkpoint), exported = try SafeTensors.read(path: f.dir + "/w.safetensors")
+        XCTAssertTrue(checkpoint.tensors.contains { $0.name.hasPrefix("interface") }, "a fixture with interfaces")
+        let network = checkpoint.tensors.filter { $0.name.hasPrefix("layer") }
+        XCTAssertEqual(exported.tensors.sorted { $0.name < $1.name }, network.sorted { $0.name < $1.name })
+        XCTAssertEqual(exported.metadata["format"], "dnic-weights-1")
+        XCTAssertEqual(exported.metadata["layout"], "dnic")
+        XCTAssertEqual(Set(Habit.contents(f.dir).keys), ["run.yaml", "model.st", "w.safetensors"])
+    }
+
+    func testTorchLayoutIsTheCheckpointsWeightsTransposedUnderSequentialNames() throws {
+        let f = try fixture()
+        let run = try Habit.run(["export", "--checkpoint", "model.st", "--out", "t.safetensors", "--layout", "torch"], in: f.dir)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stderr, "")
+        let c = try SafeTensors.read(path: f.checkpoint), t = try SafeTensors.read(path: f.dir + "/t.safetensors")
+        func ours(_ name: String) throws -> SafeTensors.Tensor { try XCTUnwrap(c.tensor(name), name) }
+        func theirs(_ name: String) throws -> SafeTensors.Tensor { try XCTUnwrap(t.tensor(name), name) }
+        // Linear, BatchNorm1d, Tanh, Linear, ReLU, Linear
+        for (position, layer) in [(0, 0), (3, 1), (5, 2)] {
+            let w = try ours("layer\(layer).weight")
+            XCTAssertEqual(try theirs("\(position).weight").shape, [w.shape[1], w.shape[0]])
+            XCTAssertEqual(try theirs("\(position).weight").values, transposed(w))
+            XCTAssertEqual(try theirs("\(position).bias").values, try ours("layer\(layer).bias").values)
+        }
+        XCTAssertEqual(try theirs("1.weight").values, try ours("layer0.bn.gamma").values)
+        XCTAssertEqual(try theirs("1.bias").values, try ours("layer0.bn.beta").values)
+        XCTAssertEqual(try theirs("1.running_mean").values, try ours("layer0.bn.running_mean").values)
+        XCTAssertEqual(try theirs("1.running_var").values, try ours("layer0.bn.running_var").values)
+        XCTAssertEqual(try theirs("1.num_batches_tracked").shape, [])
+        XCTAssertEqual(try theirs("1.num_batches_tracked").values, [30])
+        XCTAssertEqual(Set(t.tensors.map(\.name)), ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+                                                    "1.num_batches_tracked", "3.weight", "3.bias", "5.weight", "5.bias"])
+        let modules = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(XCTUnwrap(t.metadata["torch_sequential"]).utf8))
+            as? [[String: Any]])
+        XCTAssertEqual(modules.map { $0["module"] as? String }, ["Linear", "BatchNorm1d", "Tanh", "Linear", "ReLU", "Linear"])
+        XCTAssertEqual(modules.map { $0["out_features"] as? Int }, [8, nil, nil, 6, nil, 2])
+        XCTAssertEqual(t.metadata["layout"], "torch")
+    }
+
+    /// A python3 that imports torch and numpy: the system's, or a venv this
+    /// test makes once under the temporary directory (torch from PyPI
+    /// without its CUDA dependencies, and the few it needs besides) and
+    /// reuses. Skips, saying why, where neither imports: PyPI's x86-64 torch
+    /// wheel will not import without the CUDA libraries (gigabytes), and
+    /// PyPI has no CPU-only wheel for it.
+    func torchPython() throws -> String {
+        func failure(_ python: String) -> String? {
+            guard let run = try? ProcessRun.launch("/usr/bin/env", [python, "-c", "import torch, numpy"]) else { return "cannot run \(python)" }
+            return run.status == 0 ? nil : String(Habit.lines(run.stderr).last ?? "exit \(run.status)")
+        }
+        if failure("python3") == nil { return "python3" }
+        let venv = FileManager.default.temporaryDirectory.appendingPathComponent("dnic-tests-torch-venv").path
+        let python = venv + "/bin/python3"
+        if !FileManager.default.fileExists(atPath: python) {  // one attempt; a venv that was made is not made again
+            let pip = "timeout 900 \"$1/bin/pip\" install -q --retries 1 --timeout 30"
+            _ = try? ProcessRun.launch("/bin/sh", ["-c", "python3 -m venv \"$1\" && \(pip) --no-deps torch && "
+                + "\(pip) typing_extensions sympy mpmath filelock networkx jinja2 fsspec numpy", "sh", venv])
+        }
+        if let why = failure(python) {
+            throw XCTSkip("torch cannot be imported (\(why)); on x86-64 PyPI's torch needs the CUDA libraries")
+        }
+        return python
+    }
+
+    func testTorchSequentialBuiltFromTheFileGivesDnicsLogits() throws {
+        let python = try torchPython()
+        let f = try fixture()
+        let run = try Habit.run(["export", "--checkpoint", "model.st", "--out", "t.safetensors", "--layout", "torch"], in: f.dir)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        // dnic's logits through the library, for the synthetic test set
+        let loaded = try Checkpoint.load(path: f.checkpoint)
+        let data = try loadTestData(.synthetic(name: "linear-2d"), options: loaded.config.dataOptions, wholeFiles: true).test
+        let logits = try loaded.network.activations(of: data, layer: loaded.network.layerCount - 1)
+        func write(_ values: [Float], _ name: String) throws {
+            try values.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: f.dir + "/" + name)) }
+        }
+        try write(data.features, "x.f32")
+        try write(logits, "logits.f32")
+        // safetensors read with numpy alone; the Sequential from the metadata alone
+        let script = """
+        import json, struct, sys, numpy as np, torch
+        path, rows, width, classes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+        raw = open(path, "rb").read()
+        n = struct.unpack("<Q", raw[:8])[0]
+        header = json.loads(raw[8:8 + n])
+        meta = header.pop("__metadata__")
+        state = {}
+        for name, t in header.items():
+            b, e = t["data_offsets"]
+            state[name] = torch.from_numpy(np.frombuffer(raw[8 + n + b:8 + n + e], dtype="<f4").reshape(t["shape"]).copy())
+        layers = []
+        for m in json.loads(meta["torch_sequential"]):
+            kind = m.pop("module")
+            layers.append(getattr(torch.nn, kind)(**m))
+        net = torch.nn.Sequential(*layers)
+        net.load_state_dict(state, strict=True)
+        net.eval()
+        x = torch.from_numpy(np.fromfile("x.f32", dtype="<f4").reshape(rows, width))
+        want = np.fromfile("logits.f32", dtype="<f4").reshape(rows, classes)
+        with torch.no_grad():
+            got = net(x).numpy()
+        worst = float(np.abs(got - want).max())
+        print("max difference", worst)
+        sys.exit(0 if worst <= 1e-5 else 1)
+        """
+        try script.write(toFile: f.dir + "/check.py", atomically: true, encoding: .utf8)
+        let check = try ProcessRun.launch("/bin/sh", ["-c", "cd \"$1\" && shift && exec \"$@\"", "sh", f.dir, python, "check.py",
+                                                      "t.safetensors", String(data.count), String(data.dim), String(loaded.network.outputDim)])
+        XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
+        XCTAssertTrue(check.stdout.hasPrefix("max difference"), check.stdout + check.stderr)
+    }
+
+    func testExportRefusesInOneLineAndWritesNothing() throws {
+        let f = try fixture()
+        try Data("kept".utf8).write(to: URL(fileURLWithPath: f.dir + "/old.safetensors"))
+        let before = Habit.contents(f.dir)
+        let cases: [([String], Int32, String)] = [
+            (["--checkpoint", "absent.st", "--out", "w.safetensors"], 1,
+             "dnic: error: absent.st: cannot read the checkpoint (missing or unreadable)\n"),
+            (["--checkpoint", "model.st", "--out", "old.safetensors"], 2,
+             "dnic: error: --out old.safetensors: file exists (pass --overwrite to replace it)\n"),
+            (["--checkpoint", "model.st", "--out", "model.st", "--overwrite"], 2,
+             "dnic: error: --out model.st is the checkpoint itself; give another file\n"),
+        ]
+        for (args, status, stderr) in cases {
+            let run = try Habit.run(["export"] + args, in: f.dir)
+            XCTAssertEqual(run.status, status, args.joined(separator: " "))
+            XCTAssertEqual(run.stderr, stderr)
+            XCTAssertEqual(run.stdout, "")
+            XCTAssertEqual(Habit.contents(f.dir), before, args.joined(separator: " "))
+        }
+        let layout = try Habit.run(["export", "--checkpoint", "model.st", "--out", "w.safetensors", "--layout", "keras"], in: f.dir)
+        XCTAssertEqual(layout.status, 2)
+        XCTAssertEqual(Habit.lines(layout.stderr).count, 1, layout.stderr)
+        XCTAssertTrue(layout.stderr.hasPrefix("dnic: error: ") && layout.stderr.contains("keras")
+                      && layout.stderr.contains("--layout"), layout.stderr)
+        XCTAssertEqual(Habit.contents(f.dir), before)
+        // --overwrite replaces an existing file
+        let replaced = try Habit.run(["export", "--checkpoint", "model.st", "--out", "old.safetensors", "--overwrite"], in: f.dir)
+        XCTAssertEqual(replaced.status, 0, replaced.stderr)
+        XCTAssertNotNil(try SafeTensors.read(path: f.dir + "/old.safetensors").tensor("layer0.weight"))
+    }
+}
