@@ -99,12 +99,15 @@ final class CLIExportTests: XCTestCase {
         return python
     }
 
-    func testTorchSequentialBuiltFromTheFileGivesDnicsLogits() throws {
-        let python = try torchPython()
+    /// Exports the fixture in torch layout, writes its test inputs and
+    /// dnic's logits for them (through the library) as raw float32, and
+    /// runs `body` under `python`: it reads the file into `state` (numpy
+    /// arrays) and `modules` (the metadata's list) and must set `got`,
+    /// the logits it computes; passes when they are within 1e-5 of dnic's.
+    func checkLogits(python: String, _ body: String) throws {
         let f = try fixture()
         let run = try Habit.run(["export", "--checkpoint", "model.st", "--out", "t.safetensors", "--layout", "torch"], in: f.dir)
         XCTAssertEqual(run.status, 0, run.stderr)
-        // dnic's logits through the library, for the synthetic test set
         let loaded = try Checkpoint.load(path: f.checkpoint)
         let data = try loadTestData(.synthetic(name: "linear-2d"), options: loaded.config.dataOptions, wholeFiles: true).test
         let logits = try loaded.network.activations(of: data, layer: loaded.network.layerCount - 1)
@@ -113,38 +116,63 @@ final class CLIExportTests: XCTestCase {
         }
         try write(data.features, "x.f32")
         try write(logits, "logits.f32")
-        // safetensors read with numpy alone; the Sequential from the metadata alone
+        // safetensors read with numpy alone; the network from the metadata alone
         let script = """
-        import json, struct, sys, numpy as np, torch
-        path, rows, width, classes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-        raw = open(path, "rb").read()
+        import json, struct, sys, numpy as np
+        rows, width, classes = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+        raw = open("t.safetensors", "rb").read()
         n = struct.unpack("<Q", raw[:8])[0]
         header = json.loads(raw[8:8 + n])
         meta = header.pop("__metadata__")
         state = {}
         for name, t in header.items():
             b, e = t["data_offsets"]
-            state[name] = torch.from_numpy(np.frombuffer(raw[8 + n + b:8 + n + e], dtype="<f4").reshape(t["shape"]).copy())
-        layers = []
-        for m in json.loads(meta["torch_sequential"]):
-            kind = m.pop("module")
-            layers.append(getattr(torch.nn, kind)(**m))
-        net = torch.nn.Sequential(*layers)
-        net.load_state_dict(state, strict=True)
-        net.eval()
-        x = torch.from_numpy(np.fromfile("x.f32", dtype="<f4").reshape(rows, width))
+            state[name] = np.frombuffer(raw[8 + n + b:8 + n + e], dtype="<f4").reshape(t["shape"]).copy()
+        modules = json.loads(meta["torch_sequential"])
+        x = np.fromfile("x.f32", dtype="<f4").reshape(rows, width)
         want = np.fromfile("logits.f32", dtype="<f4").reshape(rows, classes)
-        with torch.no_grad():
-            got = net(x).numpy()
+        \(body)
         worst = float(np.abs(got - want).max())
         print("max difference", worst)
         sys.exit(0 if worst <= 1e-5 else 1)
         """
         try script.write(toFile: f.dir + "/check.py", atomically: true, encoding: .utf8)
         let check = try ProcessRun.launch("/bin/sh", ["-c", "cd \"$1\" && shift && exec \"$@\"", "sh", f.dir, python, "check.py",
-                                                      "t.safetensors", String(data.count), String(data.dim), String(loaded.network.outputDim)])
+                                                      String(data.count), String(data.dim), String(loaded.network.outputDim)])
         XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
         XCTAssertTrue(check.stdout.hasPrefix("max difference"), check.stdout + check.stderr)
+    }
+
+    func testTorchSequentialBuiltFromTheFileGivesDnicsLogits() throws {
+        try checkLogits(python: try torchPython(), """
+        import torch
+        net = torch.nn.Sequential(*[getattr(torch.nn, m.pop("module"))(**m) for m in modules])
+        net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=True)
+        net.eval()
+        with torch.no_grad():
+            got = net(torch.from_numpy(x)).numpy()
+        """)
+    }
+
+    /// The same without torch: each module as PyTorch's documentation
+    /// defines it (Linear x W^T + b, BatchNorm1d in eval mode), with numpy.
+    func testTheSequentialAsPyTorchDefinesItGivesDnicsLogits() throws {
+        try checkLogits(python: "python3", """
+        h = x.astype(np.float64)
+        for i, m in enumerate(modules):
+            kind = m["module"]
+            p = lambda name: state["%d.%s" % (i, name)].astype(np.float64)
+            if kind == "Linear":
+                assert p("weight").shape == (m["out_features"], m["in_features"])
+                h = h @ p("weight").T + p("bias")
+            elif kind == "BatchNorm1d":
+                h = (h - p("running_mean")) / np.sqrt(p("running_var") + m["eps"]) * p("weight") + p("bias")
+            elif kind == "ReLU": h = np.maximum(h, 0)
+            elif kind == "Tanh": h = np.tanh(h)
+            elif kind == "Sigmoid": h = 1 / (1 + np.exp(-h))
+            elif kind != "Identity": sys.exit("unknown module " + kind)
+        got = h
+        """)
     }
 
     func testExportRefusesInOneLineAndWritesNothing() throws {
