@@ -83,7 +83,9 @@ final class CLIExportTests: XCTestCase {
     func torchPython() throws -> String {
         func failure(_ python: String) -> String? {
             guard let run = try? ProcessRun.launch("/usr/bin/env", [python, "-c", "import torch, numpy"]) else { return "cannot run \(python)" }
-            return run.status == 0 ? nil : String(Habit.lines(run.stderr).last ?? "exit \(run.status)")
+            // the error's last line, without the search path torch appends to it
+            let last = Habit.lines(run.stderr).last.map(String.init) ?? "exit \(run.status)"
+            return run.status == 0 ? nil : last.components(separatedBy: " in the system path").first ?? last
         }
         if failure("python3") == nil { return "python3" }
         let venv = FileManager.default.temporaryDirectory.appendingPathComponent("dnic-tests-torch-venv").path
