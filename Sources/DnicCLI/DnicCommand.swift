@@ -9,8 +9,8 @@ struct DnicCommand: ParsableCommand {
         commandName: "dnic",
         abstract: "Train feed-forward networks with synthetic gradients and decoupled neural interfaces.",
         version: DnicVersion.core,
-        subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, PlotCommand.self, InfoCommand.self, BenchCommand.self,
-                      AnalyzeCommand.self, ReproduceCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, ExportCommand.self, PlotCommand.self, InfoCommand.self,
+                      BenchCommand.self, AnalyzeCommand.self, ReproduceCommand.self]
     )
 
     /// Usage errors exit 2 and runtime errors 1, each as one line on

@@ -47,6 +47,8 @@ final class HabitMatrixTests: XCTestCase {
             ["eval", "--checkpoint", "\(home)m.st", "--per-class", "--json", out, "--threads", "1"] },
         Command(name: "predict", writesFile: true) { out, data, home in
             ["predict", "--checkpoint", "\(home)m.st", "--data", "csv:\(data)", "--proba", "--out", out, "--threads", "1"] },
+        Command(name: "export", writesFile: true) { out, _, home in
+            ["export", "--checkpoint", "\(home)m.st", "--out", out, "--layout", "torch"] },
         Command(name: "analyze-norms", writesFile: false) { out, _, home in
             ["analyze", "norms", "--checkpoint", "\(home)m.st", "--out", out, "--threads", "1"] },
         Command(name: "analyze-probes", writesFile: false) { out, _, home in
