@@ -7,6 +7,7 @@ extension InitKind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension Rule: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
+extension MonitorKind: ExpressibleByArgument {}
 extension InterfaceKind: ExpressibleByArgument {}
 extension InterfaceTarget: ExpressibleByArgument {}
 extension InterfaceLoss: ExpressibleByArgument {}
@@ -113,6 +114,12 @@ struct TrainSettingOptions: ParsableArguments {
 
     @Option(parsing: .unconditional, help: .setting("training.validation"), transform: ArgumentValue.number)
     var validation: Double?
+
+    @Option(parsing: .unconditional, help: .setting("training.early-stop"), transform: ArgumentValue.integer)
+    var earlyStop: Int?
+
+    @Option(help: .setting("training.monitor"))
+    var monitor: MonitorKind?
 
     @Option(parsing: .unconditional, help: .setting("model.classes"), transform: ArgumentValue.integer)
     var classes: Int?

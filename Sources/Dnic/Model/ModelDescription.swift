@@ -141,6 +141,9 @@ public struct TrainingSpec: Codable, Equatable, Sendable {
     public var updateProb: Double?
     /// Under async: messages each queue between blocks holds; nil = 2.
     public var queue: Int?
+    /// Early stopping: stop after this many evaluations without improvement of `monitor`; nil = off.
+    public var earlyStop: Int?
+    public var monitor: MonitorKind = .validationLoss
     public static let defaultQueue = 2
     public static let maxQueue = 1024
 
@@ -185,6 +188,9 @@ extension TrainingSpec {
         }
         if let q = queue, schedule != .async {
             throw SettingError("training.queue", q, "needs {training.schedule} async: only async blocks queue messages")
+        }
+        if let patience = earlyStop, !(validation > 0) {
+            throw SettingError("training.early-stop", patience, "needs a validation split: add {training.validation} (e.g. 0.1)")
         }
     }
 }
