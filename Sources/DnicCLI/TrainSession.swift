@@ -85,7 +85,7 @@ final class TrainSession {
         let kept = run.saveBest.map { ", saved to \(pathText($0))" } ?? ""
         let bestText = String(format: "best at step %d (%.4f)", best.step, best.value) + kept
         let line = run.stoppedEarly.map {
-            "stopped early at step \($0): \(metric) has not improved for \(stopping.patience) evaluations; \(bestText)"
+            "stopped early at step \($0): \(metric) has not improved for \(stopping.patience) evaluation\(stopping.patience == 1 ? "" : "s"); \(bestText)"
         } ?? "\(metric) \(bestText)"
         do { try Console.out.write(line) } catch let error as OutputError {
             DnicCommand.fail("\(error.description) (the run finished)", code: 1)

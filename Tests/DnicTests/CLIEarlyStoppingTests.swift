@@ -63,13 +63,16 @@ final class CLIEarlyStoppingTests: XCTestCase {
             guard o["event"] as? String == "eval" else { return nil }
             return ((o["step"] as! NSNumber).intValue, (o["validation_accuracy"] as! NSNumber).doubleValue)
         }
-        // patience 1: the second-to-last evaluation was the best, the last did not beat it
-        let best = accuracies.dropLast().max { $0.1 < $1.1 }!
-        XCTAssertTrue(accuracies.dropLast().allSatisfy { $0.1 <= best.1 })
+        // patience 1: each evaluation but the last rose above every one before it
+        // (higher is better), and the last, the first that did not, stopped the run
+        XCTAssertGreaterThan(accuracies.count, 1)
+        for i in 1 ..< accuracies.count - 1 { XCTAssertGreaterThan(accuracies[i].1, accuracies[i - 1].1) }
+        let best = accuracies[accuracies.count - 2]
         XCTAssertLessThanOrEqual(accuracies.last!.1, best.1)
+        XCTAssertLessThan(accuracies.last!.0, 400)
         XCTAssertEqual(Habit.lines(run.stdout).last.map(String.init),
-                       String(format: "stopped early at step %d: validation_accuracy has not improved for 1 evaluations; best at step %d (%.4f)",
-                              accuracies.last!.0, accuracies.first { $0.1 == best.1 }!.0, best.1))
+                       String(format: "stopped early at step %d: validation_accuracy has not improved for 1 evaluation; best at step %d (%.4f)",
+                              accuracies.last!.0, best.0, best.1))
     }
 
     func testSaveBestHoldsTheBestStepsParameters() throws {
