@@ -33,6 +33,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --save: also write the checkpoint every STEPS steps (atomically; the previous one survives until the new one is complete).", transform: ArgumentValue.integer)
     var checkpointEvery: Int?
 
+    @Option(help: "With --early-stop: also save the best evaluation's checkpoint to FILE, atomically, each time the monitored metric improves (refuses an existing file without --overwrite).")
+    var saveBest: String?
+
     @Option(help: "Continue the run saved in FILE (parameters, optimizer and data-order state), saving back to FILE and appending to its log; flags may change only its length and outputs.")
     var resume: String?
 
@@ -115,6 +118,7 @@ struct TrainCommand: ParsableCommand {
             try Console.out.write(text)
             return
         }
+        try checkEarlyStopping(config, namer)
         let outputs = try TrainOutputs.resolve(save: save, log: log, checkpointEvery: checkpointEvery, overwrite: overwrite,
                                                resume: resume, restored: restored, config: self.config, tensorboard: tensorboard)
         if let threads = config.training.threads { try CoreSystem.setThreads(threads) }
@@ -140,6 +144,7 @@ struct TrainCommand: ParsableCommand {
         }
         warnAboutData(config, data, namer)
         let run = try TrainOutputs.flagged { try TrainingRun(trainer: trainer, outputs: outputs, resumedStep: restored?.step) }
+        run.saveBest = saveBest
         // a run that fails before its first record leaves no empty log behind
         if outputs.logMode == .create, let log = run.log { CreatedOutputs.createdFile(log.path) }
         if let events = run.tensorboard {
@@ -152,5 +157,24 @@ struct TrainCommand: ParsableCommand {
         StopSignal.install()
         try session.train()
         MPITraining.end()
+    }
+
+    /// Early stopping's own refusals: --save-best needs it and a file of its
+    /// own; a resumed run cannot take it (its best value and count are not
+    /// in the checkpoint yet, so it would start counting afresh).
+    private func checkEarlyStopping(_ config: RunConfig, _ namer: SettingNamer) throws {
+        let flag = namer.render("{training.early-stop}")
+        if let resume, config.training.earlyStop != nil {
+            throw UsageError("--resume \(pathText(resume)): \(flag) cannot continue a resumed run yet (the checkpoint does not keep "
+                             + "the best value and the evaluations since); train it again from the start")
+        }
+        guard let saveBest else { return }
+        if config.training.earlyStop == nil { throw UsageError("--save-best needs \(flag)") }
+        for (other, what) in [(save, "--save"), (log, "--log"), (tensorboard, "--tensorboard")] {
+            if let other, OutputFile.same(saveBest, other) { throw UsageError("--save-best \(pathText(saveBest)): is also the \(what) path") }
+        }
+        do { try OutputFile.check(saveBest, existing: .refuse, replace: overwrite) } catch let error as OutputError {
+            throw UsageError("--save-best \(error.description)\(error.reason == .exists ? " (pass --overwrite to replace it)" : "")")
+        }
     }
 }

@@ -34,6 +34,7 @@ final class TrainSession {
         switch ending {
         case .finished(let final):
             try summary(final)
+            try earlyStoppingSummary()
         case .stopped(let step, let saved):
             let said = saved.map { "; checkpoint saved to \(pathText($0)) (continue with: \(continueCommand($0)))" }
                 ?? " (no --save: nothing saved)"
@@ -74,6 +75,20 @@ final class TrainSession {
                                          final.samplesPerSecond, final.seconds))
         } catch let error as OutputError {
             DnicCommand.fail("\(error.description) (the run finished\(run.checkpoint.map { "; its checkpoint is \(pathText($0))" } ?? ""))", code: 1)
+        }
+    }
+
+    /// With early stopping: which evaluation was best, where it is kept, and why the run stopped where it did.
+    private func earlyStoppingSummary() throws {
+        guard let stopping = run.earlyStopping, let best = stopping.best else { return }
+        let metric = stopping.monitor.rawValue
+        let kept = run.saveBest.map { ", saved to \(pathText($0))" } ?? ""
+        let bestText = String(format: "best at step %d (%.4f)", best.step, best.value) + kept
+        let line = run.stoppedEarly.map {
+            "stopped early at step \($0): \(metric) has not improved for \(stopping.patience) evaluation\(stopping.patience == 1 ? "" : "s"); \(bestText)"
+        } ?? "\(metric) \(bestText)"
+        do { try Console.out.write(line) } catch let error as OutputError {
+            DnicCommand.fail("\(error.description) (the run finished)", code: 1)
         }
     }
 

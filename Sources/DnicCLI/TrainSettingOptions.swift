@@ -8,6 +8,7 @@ extension OptimizerKind: ExpressibleByArgument {}
 extension Rule: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
 extension LRScheduleKind: ExpressibleByArgument {}
+extension MonitorKind: ExpressibleByArgument {}
 extension InterfaceKind: ExpressibleByArgument {}
 extension InterfaceTarget: ExpressibleByArgument {}
 extension InterfaceLoss: ExpressibleByArgument {}
@@ -114,6 +115,12 @@ struct TrainSettingOptions: ParsableArguments {
 
     @Option(parsing: .unconditional, help: .setting("training.validation"), transform: ArgumentValue.number)
     var validation: Double?
+
+    @Option(parsing: .unconditional, help: .setting("training.early-stop"), transform: ArgumentValue.integer)
+    var earlyStop: Int?
+
+    @Option(help: .setting("training.monitor"))
+    var monitor: MonitorKind?
 
     @Option(parsing: .unconditional, help: .setting("model.classes"), transform: ArgumentValue.integer)
     var classes: Int?

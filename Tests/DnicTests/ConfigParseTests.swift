@@ -184,7 +184,7 @@ final class ConfigParseTests: XCTestCase {
         }
         let key = String(repeating: "k", count: 1000)
         XCTAssertEqual(refusal("training:\n  \(key): 1\n", "run.yaml"),
-                       "config run.yaml:2:3: unknown key 'training.\(key.prefix(71))…' (known here: batch, epochs, steps, seed, threads, validation, schedule, eval-every, clip-grad, update-prob, queue)")
+                       "config run.yaml:2:3: unknown key 'training.\(key.prefix(71))…' (known here: batch, epochs, steps, seed, threads, validation, early-stop, monitor, schedule, eval-every, clip-grad, update-prob, queue, lr-schedule, lr-warmup, lr-steps, lr-gamma, lr-min)")
         XCTAssertEqual(refusal("training:\n  \(key): 1\n  \(key): 2\n", "run.yaml"),
                        "config run.yaml:3:3: duplicate key 'training.\(key.prefix(71))…' (first at 2:3)")
         let path = "/" + String(repeating: "d", count: 300) + "/run.yaml"
@@ -230,7 +230,7 @@ final class ConfigParseTests: XCTestCase {
 
     func testUnknownKeysGiveTheirLine() {
         assertRefused("training:\n  eval_every: 5\n",
-                      "config run.yaml:2:3: unknown key 'training.eval_every' (known here: batch, epochs, steps, seed, threads, validation, schedule, eval-every, clip-grad, update-prob, queue)")
+                      "config run.yaml:2:3: unknown key 'training.eval_every' (known here: batch, epochs, steps, seed, threads, validation, early-stop, monitor, schedule, eval-every, clip-grad, update-prob, queue, lr-schedule, lr-warmup, lr-steps, lr-gamma, lr-min)")
         assertRefused("{\"model\": {\"layers\": [{\"width\": 3},\n  {\"widht\": 3}]}}", "run.json",
                       "config run.json:2:4: unknown key 'model.layers[1].widht' (known here: width, activation, batchnorm)")
     }

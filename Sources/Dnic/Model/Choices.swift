@@ -137,3 +137,18 @@ extension LossKind: ConfigChoice {}
 extension InitKind: ConfigChoice {}
 extension OptimizerKind: ConfigChoice {}
 extension ScheduleKind: ConfigChoice {}
+extension MonitorKind: ConfigChoice {}
+
+/// The validation metric early stopping watches (`training.monitor`):
+/// a loss improves by falling, an accuracy by rising.
+public enum MonitorKind: String, Codable, CaseIterable, Sendable {
+    case validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"
+
+    /// Lower is better for a loss, higher for an accuracy.
+    public var lowerIsBetter: Bool { self == .validationLoss }
+
+    /// The metric's value in an evaluation (nil: the run has no validation split).
+    public func value(in record: EvaluationRecord) -> Double? {
+        self == .validationLoss ? record.validationLoss : record.validationAccuracy
+    }
+}

@@ -147,6 +147,9 @@ public struct TrainingSpec: Codable, Equatable, Sendable {
     public var lrSteps: [Int] = []
     public var lrGamma: Double = 0.1
     public var lrMin: Double = 0
+    /// Early stopping: stop after this many evaluations without improvement of `monitor`; nil = off.
+    public var earlyStop: Int?
+    public var monitor: MonitorKind = .validationLoss
     public static let defaultQueue = 2
     public static let maxQueue = 1024
 
@@ -193,6 +196,9 @@ extension TrainingSpec {
             throw SettingError("training.queue", q, "needs {training.schedule} async: only async blocks queue messages")
         }
         try validateLearningRateSchedule()
+        if let patience = earlyStop, !(validation > 0) {
+            throw SettingError("training.early-stop", patience, "needs a validation split: add {training.validation} (e.g. 0.1)")
+        }
     }
 }
 

@@ -103,6 +103,7 @@ extension LossKind: SettingValue {}
 extension InitKind: SettingValue {}
 extension OptimizerKind: SettingValue {}
 extension ScheduleKind: SettingValue {}
+extension MonitorKind: SettingValue {}
 extension Rule: SettingValue {}
 extension InterfaceKind: SettingValue {}
 extension InterfaceTarget: SettingValue {}

@@ -142,6 +142,10 @@ extension TrainingSpec: SettingSection {
                bound: .between(1, 4096)),
         .value("validation", \.validation, flag: "--validation", help: "Fraction of the training set held out for validation.",
                bound: .unitInterval),
+        .value("early-stop", \.earlyStop, flag: "--early-stop",
+               help: "Stop after PATIENCE evaluations in a row without improvement of {training.monitor} (needs {training.validation}).",
+               default: "off", bound: .atLeast(1)),
+        .value("monitor", \.monitor, flag: "--monitor", help: "Metric {training.early-stop} watches: \(MonitorKind.choiceList)."),
         .value("schedule", \.schedule, flag: "--schedule",
                help: "Block schedule: \(ScheduleKind.choiceList). pipeline runs the blocks between interfaces in parallel in lockstep, "
                    + "each on its own batch; async runs them free with bounded queues (rule sg)."),

@@ -20,6 +20,12 @@ public final class TrainingRun {
     let stored: Checkpoint.Outputs
     /// The step the checkpoint file holds, if there is one.
     public private(set) var savedStep: Int?
+    /// Early stopping, when the configuration asks for it; `stoppedEarly`: the step it stopped the run at.
+    public private(set) var earlyStopping: EarlyStopping?
+    public private(set) var stoppedEarly: Int?
+    /// Where the best evaluation's checkpoint goes (with early stopping).
+    public var saveBest: String?
+    private var lastRecord: EvaluationRecord?
     /// The outputs this run writes itself, to tell whose write failed.
     private enum Written { case log, checkpoint }
     /// The last write of its own that failed.
@@ -35,6 +41,7 @@ public final class TrainingRun {
         self.stored = stored
         self.log = log
         self.savedStep = savedStep
+        earlyStopping = EarlyStopping(trainer.config.training)
     }
 
     /// The run `outputs` describe: opens (or continues) its log.
@@ -69,9 +76,25 @@ public final class TrainingRun {
             if case .evaluation(let record) = event {
                 try logged { try log?.write(record, event: "eval") }
                 try tensorboard?.write(record)
+                try watch(record)
             }
         }, checkpointEvery: checkpointEvery, checkpoint: { _ in try self.saveCheckpoint() }, shouldStop: shouldStop,
         afterStep: afterStep)
+    }
+
+    /// Early stopping's turn after an evaluation: the best one's checkpoint
+    /// goes to `saveBest` (after the log, like every checkpoint); patience
+    /// run out before the last step stops the run.
+    private func watch(_ record: EvaluationRecord) throws {
+        lastRecord = record
+        guard var stopping = earlyStopping else { return }
+        let improved = stopping.note(record)
+        earlyStopping = stopping
+        if improved, let saveBest {
+            try logged { try log?.sync() }
+            try Checkpoint.save(trainer.snapshot(outputs: stored), to: saveBest)
+        }
+        if stopping.exhausted, record.step < trainer.totalSteps { throw EarlyStopping.Stopped() }
     }
 
     /// Writes the checkpoint (when there is a path) after flushing the log,
@@ -140,7 +163,13 @@ public final class TrainingRun {
     public func run(onEvent: (TrainEvent) throws -> Void, shouldStop: () -> Bool) throws -> Ending {
         let final: EvaluationRecord
         do {
-            final = try train(onEvent: onEvent, shouldStop: shouldStop)
+            do {
+                final = try train(onEvent: onEvent, shouldStop: shouldStop)
+            } catch is EarlyStopping.Stopped {
+                // an early stop ends the run as its last step would: final record, last checkpoint
+                stoppedEarly = trainer.state.step
+                final = lastRecord!
+            }
             try finish(final)
         } catch Trainer.Stop.requested {
             return .stopped(step: trainer.state.step, saved: checkpoint)
