@@ -33,7 +33,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --save: also write the checkpoint every STEPS steps (atomically; the previous one survives until the new one is complete).", transform: ArgumentValue.integer)
     var checkpointEvery: Int?
 
-    @Option(help: "With --early-stop: also save the best evaluation's checkpoint to FILE, atomically, each time the monitored metric improves (refuses an existing file without --overwrite).")
+    @Option(help: "Also save the best evaluation's checkpoint to FILE, atomically, each time the monitored metric improves; needs --early-stop (refuses an existing file without --overwrite).")
     var saveBest: String?
 
     @Option(help: "Continue the run saved in FILE (parameters, optimizer and data-order state), saving back to FILE and appending to its log; flags may change only its length and outputs.")

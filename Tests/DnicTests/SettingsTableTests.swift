@@ -58,7 +58,7 @@ final class SettingsTableTests: XCTestCase {
 extension CLITests {
     /// Flags of `dnic train` that are not settings: where a run reads and
     /// writes, how the command runs.
-    static let trainRunFlags: Set<String> = ["--config", "--log", "--tensorboard", "--save", "--checkpoint-every", "--resume", "--mpi",
+    static let trainRunFlags: Set<String> = ["--config", "--log", "--tensorboard", "--save", "--save-best", "--checkpoint-every", "--resume", "--mpi",
                                              "--mpi-timeout", "--overwrite", "--quiet", "--print-config", "--help", "--version"]
 
     /// Every flag `dnic train --help` lists is a setting's flag in the
@@ -68,9 +68,13 @@ extension CLITests {
         XCTAssertEqual(r.status, 0, r.stderr)
         var listed = Set<String>()
         for line in r.stdout.split(separator: "\n") where line.hasPrefix("  -") {
-            // the names end where the help starts: two spaces, or the end of the line
+            // the names end where the help starts: two spaces, or (a long
+            // name pushes the help over) the first word that is neither a
+            // name nor a <value>
             let names = line.dropFirst(2).components(separatedBy: "  ")[0]
-            for name in names.split(whereSeparator: { " /,".contains($0) }) where name.hasPrefix("--") {
+            for name in names.split(whereSeparator: { " /,".contains($0) }) {
+                if !name.hasPrefix("-") && !name.hasPrefix("<") { break }
+                guard name.hasPrefix("--") else { continue }
                 listed.insert(name.hasPrefix("--no-") ? "--" + name.dropFirst(5) : String(name))
             }
         }
