@@ -75,20 +75,20 @@ final class CLIExportTests: XCTestCase {
     }
 
     /// A python3 that imports torch and numpy: `DNIC_TEST_TORCH_PYTHON` if
-    /// set, else the system's. Skips, saying why, where neither imports.
-    /// The test installs nothing: PyPI has no CPU-only torch for x86-64, and
-    /// its wheel (1.4 GB) will not import without the CUDA libraries
-    /// (gigabytes more), too much to download on every fresh CI machine.
+    /// set; else the system's; else a venv with the CPU-only torch wheel
+    /// found in $PIP_FIND_LINKS (TestPython). Skips, saying why, where none.
     func torchPython() throws -> String {
-        let python = ProcessInfo.processInfo.environment["DNIC_TEST_TORCH_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
-        guard let run = try? ProcessRun.launch("/usr/bin/env", [python, "-c", "import torch, numpy"]) else {
-            throw XCTSkip("cannot run \(python)")
+        if let python = ProcessInfo.processInfo.environment["DNIC_TEST_TORCH_PYTHON"], !python.isEmpty {
+            guard TestPython.imports(python, "torch, numpy") else { throw XCTSkip("DNIC_TEST_TORCH_PYTHON=\(python) cannot import torch") }
+            return python
         }
-        if run.status != 0 {
-            // the error's last line, without the search path torch appends to it
-            let last = Habit.lines(run.stderr).last.map(String.init) ?? "exit \(run.status)"
-            throw XCTSkip("torch cannot be imported by \(python) (\(last.components(separatedBy: " in the system path").first ?? last)); "
-                          + "set DNIC_TEST_TORCH_PYTHON to a python3 with torch to run it")
+        if TestPython.imports("python3", "torch, numpy") { return "python3" }
+        guard let wheel = TestPython.cpuTorchWheel() else {
+            throw XCTSkip("torch is not importable and no CPU-only torch wheel is in $PIP_FIND_LINKS (PyPI's x86-64 torch pulls "
+                          + "gigabytes of CUDA libraries); set DNIC_TEST_TORCH_PYTHON to a python3 with torch to run it")
+        }
+        guard let python = TestPython.venv("dnic-tests-torch-venv", imports: "torch, numpy", installing: ["numpy", wheel]) else {
+            throw XCTSkip("\(wheel) could not be installed into a virtualenv")
         }
         return python
     }

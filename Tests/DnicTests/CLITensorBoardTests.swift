@@ -7,32 +7,10 @@ import XCTest
 /// (a second event file in the same directory); a DIR that cannot be one
 /// is refused in one line before anything is written.
 extension CLITests {
-    /// A python3 that imports TensorBoard's event reader: the system's, or a
-    /// venv this test makes once (under the temporary directory) and reuses.
-    /// Nil when it cannot be had (no network, no pip): the test skips.
+    /// A python3 that imports TensorBoard's event reader (TestPython).
     func tensorboardPython() -> String? {
-        func imports(_ python: String) -> Bool {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = [python, "-c", "from tensorboard.backend.event_processing.event_file_loader import EventFileLoader"]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            guard (try? p.run()) != nil else { return false }
-            p.waitUntilExit()
-            return p.terminationStatus == 0
-        }
-        if imports("python3") { return "python3" }
-        let venv = FileManager.default.temporaryDirectory.appendingPathComponent("dnic-tests-tensorboard-venv").path
-        let python = venv + "/bin/python3"
-        if imports(python) { return python }
-        let install = Process()
-        install.executableURL = URL(fileURLWithPath: "/bin/sh")
-        install.arguments = ["-c", "python3 -m venv \"$1\" && timeout 600 \"$1/bin/pip\" install -q --retries 1 --timeout 20 tensorboard", "sh", venv]
-        install.standardOutput = FileHandle.nullDevice
-        install.standardError = FileHandle.nullDevice
-        guard (try? install.run()) != nil else { return nil }
-        install.waitUntilExit()
-        return imports(python) ? python : nil
+        TestPython.venv("dnic-tests-tensorboard-venv", imports: "tensorboard.backend.event_processing.event_file_loader",
+                        installing: ["tensorboard"])
     }
 
     func testTensorBoardHoldsEveryScalarOfTheLog() throws {
