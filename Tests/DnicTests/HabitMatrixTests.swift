@@ -19,6 +19,8 @@ final class HabitMatrixTests: XCTestCase {
         let name: String
         /// Writes `out` as a file (true) or a directory (false); nil when it writes nothing.
         let writesFile: Bool?
+        /// What the output's name must end with (plot: the figure's format).
+        var suffix = ""
         let args: @Sendable (_ out: String, _ data: String, _ home: String) -> [String]
     }
 
@@ -30,7 +32,8 @@ final class HabitMatrixTests: XCTestCase {
         var environment: [String: String?] = [:]
         /// Run from `other/`, reaching data and checkpoints as `../home/…`.
         var elsewhere = false
-        var outName: @Sendable (String) -> String = { "out-\($0)" }
+        /// The output's name for a command and the suffix it needs.
+        var outName: @Sendable (String, String) -> String = { "out-\($0)\($1)" }
         /// Standard output fails (ENOSPC): the run must say so and exit 1, or succeed if it printed nothing.
         var stdoutFails = false
     }
@@ -47,6 +50,9 @@ final class HabitMatrixTests: XCTestCase {
             ["eval", "--checkpoint", "\(home)m.st", "--per-class", "--json", out, "--threads", "1"] },
         Command(name: "predict", writesFile: true) { out, data, home in
             ["predict", "--checkpoint", "\(home)m.st", "--data", "csv:\(data)", "--proba", "--out", out, "--threads", "1"] },
+        Command(name: "plot", writesFile: true, suffix: ".svg") { out, _, home in ["plot", "\(home)m.jsonl", "--out", out] },
+        Command(name: "plot-png", writesFile: true, suffix: ".png") { out, _, home in
+            ["plot", "\(home)m.jsonl", "\(home)m.jsonl", "--metric", "accuracy", "--out", out] },
         Command(name: "export", writesFile: true) { out, _, home in
             ["export", "--checkpoint", "\(home)m.st", "--out", out, "--layout", "torch"] },
         Command(name: "analyze-norms", writesFile: false) { out, _, home in
@@ -74,8 +80,9 @@ final class HabitMatrixTests: XCTestCase {
         Habit(name: "omp-empty", environment: ["OMP_NUM_THREADS": ""]),
         // above any bound dnic accepts (4096): capped, with a warning
         Habit(name: "omp-huge", environment: ["OMP_NUM_THREADS": "5000"]),
-        Habit(name: "one-character-names", outName: { _ in "o" }),
-        Habit(name: "255-byte-names", outName: { String(("long-" + $0 + "-").padding(toLength: 255, withPad: "n", startingAt: 0)) }),
+        Habit(name: "one-character-names", outName: { _, suffix in "o" + suffix }),
+        Habit(name: "255-byte-names", outName: { name, suffix in
+            String(("long-" + name + "-").padding(toLength: 255 - suffix.utf8.count, withPad: "n", startingAt: 0)) + suffix }),
         Habit(name: "relative-paths-elsewhere", elsewhere: true),
     ]
 
@@ -132,7 +139,7 @@ final class HabitMatrixTests: XCTestCase {
             for command in Self.commands {
                 let cwd = root.appendingPathComponent(habit.elsewhere ? "other" : "home").path
                 let home = habit.elsewhere ? "../home/" : ""
-                let out = habit.outName(command.name)
+                let out = habit.outName(command.name, command.suffix)
                 let args = command.args(out, "\(home)data/t.csv", home)
                 let before = Self.tree(root.path)
                 let r = try ProcessRun.launch("/usr/bin/timeout", ["-s", "KILL", "120", "/bin/sh", "-c", habit.shell,
