@@ -40,7 +40,7 @@ extension TrainCommand {
             try Console.out.write("rule \(i.rule.rawValue): \(place), target \(i.target.rawValue), "
                   + "loss \(i.loss.rawValue), signal \(i.signal.rawValue)\(i.signal == .predProp ? " (alpha \(i.alpha))" : "")"
                   + (i.kind.trainable ? ", \(config.interfaceOptimizer.kind.rawValue) lr \(String(format: "%g", config.interfaceOptimizer.learningRate))" : "")
-                  + centredText(config.centredBoundaries, of: dni.boundaries, asked: i.centre == .on))
+                  + centredText(dni.centredBoundaries, of: dni.boundaries, asked: i.centre == .on))
         } else {
             try Console.out.write("rule \(config.interfaces.rule.rawValue)")
         }

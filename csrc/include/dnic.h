@@ -665,6 +665,10 @@ DNIC_API dnic_status dnic_iface_set_input_grad(dnic_iface_t *it, int on);
 DNIC_API const float *dnic_iface_target_buf(const dnic_iface_t *it);   /* g (B, dout) */
 DNIC_API int dnic_iface_out_dim(const dnic_iface_t *it);
 DNIC_API int dnic_iface_trainable(const dnic_iface_t *it);
+/* 1 if the interface centres its prediction over the batch: its descriptor
+ * asked ON, or AUTO resolved to on by dnic_dni_create (see
+ * dnic_iface_centre); 0 otherwise or for NULL. */
+DNIC_API int dnic_iface_centred(const dnic_iface_t *it);
 /* Parameter tensors (fixed matrices of RANDOM / ONES are listed, not trained):
  * names "A" (dh, dout), "B" (n_labels, dout), "C" (dout), "d" (dout), or for
  * MLP the network's names prefixed "mlp.". */

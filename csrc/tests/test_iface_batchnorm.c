@@ -131,6 +131,10 @@ static void test_bias_stays(dnic_iface_kind kind, dnic_iface_centre upper, dnic_
     float low = bias_size(dnic_dni_iface(dni, 1), d[0].mlp_layers);
     const char *k = iface_kind_name(kind);
     int up_centred = upper != DNIC_CENTRE_OFF, low_centred = lower == DNIC_CENTRE_ON;
+    /* what the core resolved, as a caller (the CLI's header) reads it */
+    CHECK(dnic_iface_centred(dnic_dni_iface(dni, 0)) == up_centred, "%s: upper centred %d", k, up_centred);
+    CHECK(dnic_iface_centred(dnic_dni_iface(dni, 1)) == low_centred, "%s: lower centred %d", k, low_centred);
+    CHECK(dnic_iface_centred(NULL) == 0, "NULL is not centred");
     if (up_centred) {
         CHECK(up == 0.0f, "%s under batch norm, centre %d: bias moved to %g", k, upper, up);
         CHECK(worst_pred < 1e-5, "%s under batch norm: prediction column sums %.3g of their magnitude", k, worst_pred);

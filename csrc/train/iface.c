@@ -556,6 +556,7 @@ const float *dnic_iface_input_grad(const dnic_iface_t *it) { return it ? it->dLd
 const float *dnic_iface_target_buf(const dnic_iface_t *it) { return it ? it->g : NULL; }
 int dnic_iface_out_dim(const dnic_iface_t *it) { return it ? it->dout : 0; }
 int dnic_iface_trainable(const dnic_iface_t *it) { return it ? dnic__iface_kind_trainable(it->d.kind) : 0; }
+int dnic_iface_centred(const dnic_iface_t *it) { return it ? it->centre : 0; }
 int64_t dnic_iface_step(const dnic_iface_t *it) { return it ? it->step : 0; }
 
 int dnic_iface_num_tensors(const dnic_iface_t *it) {

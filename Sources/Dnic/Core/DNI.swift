@@ -93,6 +93,12 @@ public final class DNI {
         return UnsafeMutableBufferPointer(start: p, count: n)
     }
 
+    /// Boundaries whose interface centres its prediction over the batch, as
+    /// the core resolved `centre` (auto: where the hidden layer above has batch norm).
+    public var centredBoundaries: [Int] {
+        boundaries.indices.filter { dnic_iface_centred(dnic_dni_iface(handle, Int32($0))) != 0 }.map { boundaries[$0] }.sorted()
+    }
+
     public func step(_ i: Int) -> Int64 { dnic_iface_step(dnic_dni_iface(handle, Int32(i))) }
     public func setStep(_ i: Int, _ t: Int64) throws {
         try DnicError.check(dnic_iface_set_step(dnic_dni_iface(handle, Int32(i)), t), "interface step")

@@ -305,16 +305,6 @@ public struct RunConfig: Codable, Equatable, Sendable {
     /// The blocks an unlocked schedule runs: the interfaces split the network.
     private var scheduleBlocks: Int { ((try? interfaces.boundaries(hidden: model.layers.count).count) ?? 1) + 1 }
 
-    /// Boundaries whose trained prediction the core centres over the batch:
-    /// all with `centre` on; with auto, where the hidden layer above has batch norm, so every target
-    /// sums to zero over the batch (docs/rules-and-interfaces.md).
-    public var centredBoundaries: [Int] {
-        guard interfaces.kind.trainable, interfaces.centre != .off,
-              let all = try? interfaces.boundaries(hidden: model.layers.count) else { return [] }
-        if interfaces.centre == .on { return all.sorted() }
-        return all.filter { $0 < model.layers.count && model.layers[$0].batchnorm }.sorted()  // boundary k: hidden layer k + 1 above
-    }
-
     /// Boundaries whose lower block learns from a trained prediction.
     private var predictedBoundaries: Int {
         interfaces.passesPredictions ? (try? interfaces.boundaries(hidden: model.layers.count).count) ?? 0 : 0
