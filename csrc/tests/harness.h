@@ -182,6 +182,17 @@ static inline void fill_normal(float *x, size_t n, float scale, uint64_t *rng) {
 
 /* ----------------------------------------------------------- allocation */
 
+/* Linear probes' known answer: class c's n points around 8 e_c of R^d
+ * (d >= k), noise 1; random_labels draws the labels instead (chance). */
+static inline void fill_clusters(float *X, int32_t *y, size_t n, int d, int k, int random_labels, uint64_t *rng) {
+    fill_normal(X, n * (size_t)d, 1.0f, rng);
+    for (size_t r = 0; r < n; r++) {
+        int c = (int)(dnic_rng_next(rng) % (uint64_t)k);
+        X[r * (size_t)d + (size_t)c] += 8.0f;
+        y[r] = random_labels ? (int32_t)(dnic_rng_next(rng) % (uint64_t)k) : c;
+    }
+}
+
 static inline float *falloc(size_t n) {
     float *p = calloc(n ? n : 1, sizeof *p);
     if (!p) { fprintf(stderr, "out of memory\n"); exit(2); }

@@ -112,24 +112,14 @@ static void test_matches_gradient_descent(void) {
     CHECK(fabs(info.loss - f_ref) <= 1e-6 * f_ref, "loss %.9g, gradient descent %.9g", info.loss, f_ref);
 }
 
-/* Clusters: class c's points around 8 e_c (d >= k), noise 1. */
-static void clusters(float *X, int32_t *y, size_t n, int d, int k, int random_labels, uint64_t *rng) {
-    fill_normal(X, n * (size_t)d, 1.0f, rng);
-    for (size_t r = 0; r < n; r++) {
-        int c = (int)(dnic_rng_next(rng) % (uint64_t)k);
-        X[r * (size_t)d + (size_t)c] += 8.0f;
-        y[r] = random_labels ? (int32_t)(dnic_rng_next(rng) % (uint64_t)k) : c;
-    }
-}
-
 static void test_known_answers(void) {
     enum { N = 3000, D = 12, KC = 5 };
     float *X = malloc(N * D * sizeof *X), *T = malloc(N * D * sizeof *T), W[(D + 1) * KC];
     int32_t *y = malloc(N * sizeof *y), *u = malloc(N * sizeof *u);
     uint64_t rng = 5;
     for (int random = 0; random < 2; random++) {
-        clusters(X, y, N, D, KC, random, &rng);
-        clusters(T, u, N, D, KC, random, &rng);
+        fill_clusters(X, y, N, D, KC, random, &rng);
+        fill_clusters(T, u, N, D, KC, random, &rng);
         size_t train = 0, test = 0;
         dnic_softmax_probe_info info;
         CHECK(dnic_softmax_probe_fit(X, N, D, y, KC, NULL, W, &info) == DNIC_OK, "fit: %s", info.detail);
