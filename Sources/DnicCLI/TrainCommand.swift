@@ -33,10 +33,10 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --save: also write the checkpoint every STEPS steps (atomically; the previous one survives until the new one is complete).", transform: ArgumentValue.integer)
     var checkpointEvery: Int?
 
-    @Option(help: "Also save the best evaluation's checkpoint to FILE, atomically, each time the monitored metric improves; needs --early-stop (refuses an existing file without --overwrite).")
+    @Option(help: "Also save the best evaluation's checkpoint to FILE, atomically, each time the monitored metric improves; needs --early-stop (refuses an existing file without --overwrite, except, resuming, the run's own). (default with --resume: the run's)")
     var saveBest: String?
 
-    @Option(help: "Continue the run saved in FILE (parameters, optimizer and data-order state), saving back to FILE and appending to its log; flags may change only its length and outputs.")
+    @Option(help: "Continue the run saved in FILE (parameters, optimizer and data-order state, early stopping's count), saving back to FILE and appending to its log; flags may change only its length, outputs and early stopping's patience.")
     var resume: String?
 
     @Flag(help: "Each block an MPI rank: start as mpirun -np BLOCKS dnic train --mpi --schedule pipeline|async …; rank 0 loads the data, evaluates, logs and checkpoints, the others take its settings.")
@@ -118,7 +118,7 @@ struct TrainCommand: ParsableCommand {
             try Console.out.write(text)
             return
         }
-        try checkEarlyStopping(config, namer)
+        let saveBest = try checkEarlyStopping(config, restored, namer)
         let outputs = try TrainOutputs.resolve(save: save, log: log, checkpointEvery: checkpointEvery, overwrite: overwrite,
                                                resume: resume, restored: restored, config: self.config, tensorboard: tensorboard)
         if let threads = config.training.threads { try CoreSystem.setThreads(threads) }
@@ -132,6 +132,14 @@ struct TrainCommand: ParsableCommand {
         let data = try restored.map { try DataIdentity.resumed($0, from: resume!, given: settings.data, spec: spec, options: options) }
             ?? loadData(spec, options: options)
         let trainer = try Trainer(config: config, data: data, restoring: restored)
+        let resumedStopping = restored?.earlyStopping?.continued(by: config.training)
+        if let resume, let stopping = resumedStopping, stopping.exhausted {
+            try Console.out.write("run \(pathText(resume)) already stopped early at step \(trainer.state.step): "
+                                  + EarlyStoppingText.stopped(stopping) + "; "
+                                  + namer.render("nothing to do (pass a larger {training.early-stop} to train it longer)"))
+            if mpi { MPIRanks.abort(0) }
+            return
+        }
         if let resume, trainer.state.step >= trainer.totalSteps {
             try Console.out.write("run \(pathText(resume)) already finished: step \(trainer.state.step) of \(trainer.totalSteps); "
                                   + namer.render("nothing to do (pass a larger {training.steps} or {training.epochs} to train it longer)"))
@@ -143,7 +151,9 @@ struct TrainCommand: ParsableCommand {
             try MPITraining.shareRun(trainer, checkpoint: resumeBytes, threads: config.training.threads, timeout: timeout)
         }
         warnAboutData(config, data, namer)
-        let run = try TrainOutputs.flagged { try TrainingRun(trainer: trainer, outputs: outputs, resumedStep: restored?.step) }
+        let run = try TrainOutputs.flagged {
+            try TrainingRun(trainer: trainer, outputs: outputs, resumedStep: restored?.step, earlyStopping: resumedStopping)
+        }
         run.saveBest = saveBest
         // a run that fails before its first record leaves no empty log behind
         if outputs.logMode == .create, let log = run.log { CreatedOutputs.createdFile(log.path) }
@@ -154,27 +164,35 @@ struct TrainCommand: ParsableCommand {
         let session = TrainSession(run: run, outputs: outputs, report: Report(quiet: quiet), namer: namer)
         if !quiet { try printHeader(config, spec, data, trainer, Date().timeIntervalSince(loadStart)) }
         if !quiet, let note = session.logContinuationNote { try Console.out.write(note) }
+        if !quiet, let resume, let stopping = run.earlyStopping {
+            try Console.out.write(EarlyStoppingText.resumed(stopping, from: resume, kept: restored?.earlyStopping != nil))
+        }
         StopSignal.install()
         try session.train()
         MPITraining.end()
     }
 
-    /// Early stopping's own refusals: --save-best needs it and a file of its
-    /// own; a resumed run cannot take it (its best value and count are not
-    /// in the checkpoint yet, so it would start counting afresh).
-    private func checkEarlyStopping(_ config: RunConfig, _ namer: SettingNamer) throws {
+    /// Early stopping's own refusals, and the --save-best file (a resumed
+    /// run's default: the checkpoint's): --save-best needs early stopping and
+    /// a file of its own, which may exist only when it is the resumed run's
+    /// own or with --overwrite; a resumed run watches the metric it watched.
+    private func checkEarlyStopping(_ config: RunConfig, _ restored: RunSnapshot?, _ namer: SettingNamer) throws -> String? {
         let flag = namer.render("{training.early-stop}")
-        if let resume, config.training.earlyStop != nil {
-            throw UsageError("--resume \(pathText(resume)): \(flag) cannot continue a resumed run yet (the checkpoint does not keep "
-                             + "the best value and the evaluations since); train it again from the start")
+        if let resume, let stored = restored?.earlyStopping, config.training.earlyStop != nil, stored.monitor != config.training.monitor {
+            throw UsageError("\(namer.render("{training.monitor}")) \(config.training.monitor.rawValue): the run in \(pathText(resume)) "
+                             + "stops early on \(stored.monitor.rawValue); a resumed run keeps its monitor")
         }
-        guard let saveBest else { return }
+        let runsOwn = restored?.earlyStopping == nil || config.training.earlyStop == nil ? nil : restored?.outputs.saveBest
+        guard let saveBest = self.saveBest ?? runsOwn else { return nil }
         if config.training.earlyStop == nil { throw UsageError("--save-best needs \(flag)") }
-        for (other, what) in [(save, "--save"), (log, "--log"), (tensorboard, "--tensorboard")] {
+        for (other, what) in [(save ?? resume, "--save"), (log, "--log"), (tensorboard, "--tensorboard")] {
             if let other, OutputFile.same(saveBest, other) { throw UsageError("--save-best \(pathText(saveBest)): is also the \(what) path") }
         }
-        do { try OutputFile.check(saveBest, existing: .refuse, replace: overwrite) } catch let error as OutputError {
+        // the run's own best checkpoint is replaced only when the resumed run beats it
+        let own = runsOwn.map { OutputFile.same(saveBest, $0) } ?? false
+        do { try OutputFile.check(saveBest, existing: own ? .allow : .refuse, replace: overwrite) } catch let error as OutputError {
             throw UsageError("--save-best \(error.description)\(error.reason == .exists ? " (pass --overwrite to replace it)" : "")")
         }
+        return saveBest
     }
 }

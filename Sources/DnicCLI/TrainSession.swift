@@ -83,7 +83,7 @@ final class TrainSession {
         guard let stopping = run.earlyStopping, let best = stopping.best else { return }
         let metric = stopping.monitor.rawValue
         let kept = run.saveBest.map { ", saved to \(pathText($0))" } ?? ""
-        let bestText = String(format: "best at step %d (%.4f)", best.step, best.value) + kept
+        let bestText = EarlyStoppingText.best(best) + kept
         let line = run.stoppedEarly.map {
             "stopped early at step \($0): \(metric) has not improved for \(stopping.patience) evaluation\(stopping.patience == 1 ? "" : "s"); \(bestText)"
         } ?? "\(metric) \(bestText)"

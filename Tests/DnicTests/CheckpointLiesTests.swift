@@ -46,3 +46,24 @@ extension CheckpointTests {
         assertRefused(["metadata data_rng"]) { $0.metadata["data_rng"] = "1" }
     }
 }
+
+extension CheckpointTests {
+    /// Early stopping's state a resumed run counts on: garbled or lying, it is refused; absent (an older checkpoint), the run loads.
+    func testGarbledEarlyStoppingStateIsRefused() throws {
+        let good = #"{"monitor":"validation_loss","patience":3,"since_best":1,"best_step":40,"best":0.25}"#
+        let loaded = try loadEdited { $0.metadata["early_stopping"] = good }
+        XCTAssertEqual(loaded.earlyStopping?.best, EarlyStopping.Best(step: 40, value: 0.25))
+        XCTAssertEqual(loaded.earlyStopping?.sinceBest, 1)
+        XCTAssertNil(try loadEdited { $0.metadata["early_stopping"] = nil }.earlyStopping)
+        for (text, words) in [
+            ("{", ["early_stopping", "not valid"]),
+            (#"{"monitor":"test_loss","patience":3,"since_best":0}"#, ["early_stopping", "test_loss"]),
+            (#"{"monitor":"validation_loss","patience":0,"since_best":0}"#, ["early_stopping", "patience"]),
+            (#"{"monitor":"validation_loss","patience":3,"since_best":2}"#, ["early_stopping", "without a best"]),
+            (#"{"monitor":"validation_loss","patience":3,"since_best":0,"best_step":40}"#, ["early_stopping", "go together"]),
+            (#"{"monitor":"validation_loss","patience":3,"since_best":0,"best_step":43,"best":0.1}"#, ["best_step 43", "step 42"]),
+        ] {
+            assertRefused(words) { $0.metadata["early_stopping"] = text }
+        }
+    }
+}

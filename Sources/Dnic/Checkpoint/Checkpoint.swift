@@ -24,9 +24,11 @@ public enum Checkpoint {
     /// of an earlier dnic), and the log record a failed write kept out of the
     /// log (`run_log_pending`), which the resumed run writes first; the
     /// TensorBoard directory (`run_tensorboard`, absolute), where a resumed
-    /// run adds a new event file.
+    /// run adds a new event file; with early stopping, the `--save-best`
+    /// file (`run_save_best`, absolute), which a resumed run keeps replacing.
     public struct Outputs: Equatable, Sendable {
         public var log: String?
+        public var saveBest: String?
         public var tensorboard: String?
         public var checkpointEvery: Int?
         public var identity: RunIdentity?
@@ -86,6 +88,10 @@ public enum Checkpoint {
         ]
         if let log = outputs.log { metadata["run_log"] = log }
         if let tensorboard = outputs.tensorboard { metadata["run_tensorboard"] = tensorboard }
+        if let saveBest = outputs.saveBest { metadata["run_save_best"] = saveBest }
+        if let stopping = run.earlyStopping {
+            metadata["early_stopping"] = String(decoding: try JSONEncoder().encode(stopping), as: UTF8.self)
+        }
         if let every = outputs.checkpointEvery { metadata["checkpoint_every"] = String(every) }
         if let data = run.data { metadata["data_files"] = try data.json() }
         if let identity = outputs.identity {
@@ -222,6 +228,16 @@ public enum Checkpoint {
             throw bad("tensor '\(messageText(extra.name))' is not part of the model description")
         }
         var outputs = Outputs(log: meta["run_log"], tensorboard: meta["run_tensorboard"])
+        outputs.saveBest = meta["run_save_best"]
+        var earlyStopping: EarlyStopping?
+        if let text = meta["early_stopping"] {
+            do { earlyStopping = try JSONDecoder().decode(EarlyStopping.self, from: Data(text.utf8)) } catch {
+                throw bad("metadata early_stopping is not valid: \(describe(error))")
+            }
+            if let best = earlyStopping?.best, best.step > state.step {
+                throw bad("metadata early_stopping's best_step \(best.step) lies after the checkpoint's step \(state.step)")
+            }
+        }
         if let text = meta["checkpoint_every"] {
             guard let every = Int(text), every >= 1 else { throw bad("metadata checkpoint_every '\(messageText(text))' is not a positive integer") }
             outputs.checkpointEvery = every
@@ -242,7 +258,8 @@ public enum Checkpoint {
             outputs.pendingRecord = pending
         }
         return RunSnapshot(config: config, network: network, interfaces: interfaces, state: state, classes: classes,
-                           stepsPerEpoch: nil, outputs: outputs, inflight: inflight, data: try recordedData(meta, config: config, bad: bad))
+                           stepsPerEpoch: nil, outputs: outputs, inflight: inflight, data: try recordedData(meta, config: config, bad: bad),
+                           earlyStopping: earlyStopping)
     }
 
     /// The metadata's data_files, checked to describe the config's own data.

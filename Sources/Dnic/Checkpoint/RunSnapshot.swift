@@ -20,12 +20,16 @@ public struct RunSnapshot {
     /// The data files the run read, absolute, with their size and CRC-32
     /// (metadata data_files); nil in a checkpoint older than that record.
     public let data: DataRecord?
+    /// With early stopping, its state (metadata early_stopping; the
+    /// TrainingRun sets it, a trainer's own snapshot has none); nil in a
+    /// checkpoint of a run without it or of an earlier dnic.
+    public var earlyStopping: EarlyStopping?
 
     public var step: Int { state.step }
 
     public init(config: RunConfig, network: Network, interfaces: DNI, state: TrainerState, classes: Int,
                 stepsPerEpoch: Int?, outputs: Checkpoint.Outputs = Checkpoint.Outputs(), inflight: Pipeline.Inflight? = nil,
-                data: DataRecord? = nil) {
+                data: DataRecord? = nil, earlyStopping: EarlyStopping? = nil) {
         self.config = config
         self.network = network
         self.interfaces = interfaces
@@ -35,5 +39,6 @@ public struct RunSnapshot {
         self.outputs = outputs
         self.inflight = inflight
         self.data = data
+        self.earlyStopping = earlyStopping
     }
 }

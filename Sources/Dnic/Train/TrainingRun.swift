@@ -32,8 +32,10 @@ public final class TrainingRun {
     private var failed: (error: OutputError, output: Written)?
 
     /// - Parameter savedStep: the step `checkpoint` holds already (resuming into the same file).
+    /// - Parameter earlyStopping: the resumed checkpoint's early stopping,
+    ///   which this run continues when it watches the same metric (under its own patience).
     public init(trainer: Trainer, checkpoint: String?, every: Int? = nil, stored: Checkpoint.Outputs = Checkpoint.Outputs(),
-                log: MetricsLog?, savedStep: Int? = nil, tensorboard: TensorBoardLog? = nil) {
+                log: MetricsLog?, savedStep: Int? = nil, tensorboard: TensorBoardLog? = nil, earlyStopping resumed: EarlyStopping? = nil) {
         self.tensorboard = tensorboard
         self.trainer = trainer
         self.checkpoint = checkpoint
@@ -41,12 +43,13 @@ public final class TrainingRun {
         self.stored = stored
         self.log = log
         self.savedStep = savedStep
-        earlyStopping = EarlyStopping(trainer.config.training)
+        earlyStopping = resumed?.continued(by: trainer.config.training) ?? EarlyStopping(trainer.config.training)
     }
 
     /// The run `outputs` describe: opens (or continues) its log.
     /// - Parameter resumedStep: the step of the checkpoint being resumed, if any.
-    public convenience init(trainer: Trainer, outputs: RunOutputs, resumedStep: Int?) throws {
+    /// - Parameter earlyStopping: the resumed checkpoint's early stopping, if any.
+    public convenience init(trainer: Trainer, outputs: RunOutputs, resumedStep: Int?, earlyStopping: EarlyStopping? = nil) throws {
         let log = try outputs.log.map { path in
             do {
                 return try MetricsLog(path: path, mode: outputs.logMode, identity: outputs.identity, resuming: outputs.continuing,
@@ -61,7 +64,7 @@ public final class TrainingRun {
             }
         }
         self.init(trainer: trainer, checkpoint: outputs.save, every: outputs.checkpointEvery, stored: outputs.stored, log: log,
-                  savedStep: outputs.savesToResumed ? resumedStep : nil, tensorboard: tensorboard)
+                  savedStep: outputs.savesToResumed ? resumedStep : nil, tensorboard: tensorboard, earlyStopping: earlyStopping)
     }
 
     /// Trains to the end: events go to `onEvent`, then evaluations to the
@@ -84,15 +87,17 @@ public final class TrainingRun {
 
     /// Early stopping's turn after an evaluation: the best one's checkpoint
     /// goes to `saveBest` (after the log, like every checkpoint); patience
-    /// run out before the last step stops the run.
+    /// run out before the last step stops the run. An end-of-run
+    /// evaluation off the evaluation grid does not count, so that a run
+    /// stopped there by its length and resumed counts what a straight run would.
     private func watch(_ record: EvaluationRecord) throws {
         lastRecord = record
-        guard var stopping = earlyStopping else { return }
+        guard var stopping = earlyStopping, record.step % trainer.evalEvery == 0 else { return }
         let improved = stopping.note(record)
         earlyStopping = stopping
         if improved, let saveBest {
             try logged { try log?.sync() }
-            try Checkpoint.save(trainer.snapshot(outputs: stored), to: saveBest)
+            try Checkpoint.save(snapshot(outputs: stored), to: saveBest)
         }
         if stopping.exhausted, record.step < trainer.totalSteps { throw EarlyStopping.Stopped() }
     }
@@ -110,13 +115,23 @@ public final class TrainingRun {
         var outputs = stored
         if logFailed { outputs.pendingRecord = log?.unwritten }
         do {
-            try Checkpoint.save(trainer.snapshot(outputs: outputs), to: checkpoint)
+            try Checkpoint.save(snapshot(outputs: outputs), to: checkpoint)
         } catch let error as OutputError {
             failed = (error, .checkpoint)
             throw error
         }
         savedStep = trainer.state.step
         if !logFailed, !final { try logged { try log?.noteCheckpoint(step: trainer.state.step) } }
+    }
+
+    /// The run for a checkpoint: the trainer's, with early stopping's state
+    /// and where the best checkpoint goes, so a resumed run continues both.
+    private func snapshot(outputs: Checkpoint.Outputs) throws -> RunSnapshot {
+        var outputs = outputs
+        outputs.saveBest = saveBest.map(OutputFile.canonical)
+        var run = try trainer.snapshot(outputs: outputs)
+        run.earlyStopping = earlyStopping
+        return run
     }
 
     /// A run that reached its last step: its final record, flushed (the last checkpoint follows).
