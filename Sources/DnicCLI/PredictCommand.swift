@@ -34,8 +34,8 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         try threadsOption.apply()
         if let out {
-            if out.lowercased().hasSuffix(".npy") {
-                throw UsageError("--out \(pathText(out)): .npy output is not supported; give a .csv file")
+            if out.lowercased().hasSuffix(".npz") {
+                throw UsageError("--out \(pathText(out)): .npz output is not supported; give a .npy or .csv file")
             }
             do { try OutputFile.check(out, existing: .refuse, replace: overwrite) } catch let error as OutputError {
                 throw refusal("--out", error)
@@ -45,16 +45,18 @@ struct PredictCommand: ParsableCommand {
         if proba, loaded.network.description.loss == .mse {
             throw UsageError("--proba: \(pathText(checkpoint)) was trained with --loss mse, whose outputs are not probabilities")
         }
-        let (spec, rows, _) = try ScoredData.load(data, for: loaded)
+        let (spec, rows, _, _) = try ScoredData.load(data, for: loaded)
         guard rows.dim == loaded.network.inputDim else {
-            throw DnicError("the model takes \(loaded.network.inputDim) features; \(pathText(spec.description)) has \(rows.dim)")
+            throw UsageError("the model takes \(loaded.network.inputDim) features; \(pathText(spec.description)) has \(rows.dim)")
         }
-        let text = try Predictions(network: loaded.network, data: rows).csv(probabilities: proba)
+        let predictions = try Predictions(network: loaded.network, data: rows)
         if let out {
-            try AtomicFile.write(Data(text.utf8), to: out, what: "the predictions")
+            let bytes = out.lowercased().hasSuffix(".npy")
+                ? try predictions.npy(probabilities: proba) : Data(try predictions.csv(probabilities: proba).utf8)
+            try AtomicFile.write(bytes, to: out, what: "the predictions")
             try Console.out.write("\(rows.count) predictions for \(pathText(spec.description)) written to \(pathText(out))")
         } else {
-            try Console.out.write(String(text.dropLast()))
+            try Console.out.write(String(try predictions.csv(probabilities: proba).dropLast()))
         }
     }
 }

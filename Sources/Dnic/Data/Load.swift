@@ -76,6 +76,25 @@ public func loadTestData(_ spec: DataSpec, options: DataOptions, wholeFiles: Boo
     return try loadTest(try DataSource(spec, environment: environment), options: options, wholeFiles: wholeFiles)
 }
 
+/// The rows `dnic predict` classifies: as `loadTestData` with `wholeFiles`,
+/// except that a CSV's rows may come without their label (new data has
+/// none): a row of `features` fields is all features, one of `features + 1`
+/// has its label, any other width is a `CSVWidthError` naming both. Where
+/// `labelled` is false, the dataset's labels are all 0 and stand for none.
+public func loadRowsToClassify(_ spec: DataSpec, options: DataOptions, features: Int,
+                               environment: [String: String] = ProcessInfo.processInfo.environment)
+    throws -> (rows: Dataset, labelled: Bool, read: DataRecord) {
+    try checkOptions(options)
+    let source = try DataSource(spec, environment: environment)
+    guard case .csv = spec else {
+        let (test, read) = try loadTest(source, options: options, wholeFiles: true)
+        return (test, true, read)
+    }
+    let role: DataRole = source.has(.test) ? .test : .train
+    let (rows, labelled) = try loadCSVFile(source.path(role), options: options, name: source.name + "/test", labelsIfWider: features)
+    return (rows, labelled, try source.record([role], asTest: role == .train, seed: options.seed))
+}
+
 /// The test set a run was tested on, from the files its checkpoint recorded.
 public func loadTestData(recorded: DataRecord, options: DataOptions) throws -> (test: Dataset, read: DataRecord) {
     try checkOptions(options)
@@ -183,10 +202,10 @@ private func loadTest(_ source: DataSource, options: DataOptions, wholeFiles: Bo
         return (test, try source.record([.testImages, .testLabels], seed: options.seed))
     case .csv:
         if source.has(.test) {
-            return (try loadCSVFile(source.path(.test), options: options, name: name), try source.record([.test], seed: options.seed))
+            return (try loadCSVFile(source.path(.test), options: options, name: name).data, try source.record([.test], seed: options.seed))
         }
         if wholeFiles {
-            return (try loadCSVFile(source.path(.train), options: options, name: name),
+            return (try loadCSVFile(source.path(.train), options: options, name: name).data,
                     try source.record([.train], asTest: true, seed: options.seed))
         }
         let split = try loadCSV(train: source.path(.train), test: nil, options: options, name: source.name)
