@@ -49,8 +49,8 @@ struct EvalCommand: ParsableCommand {
         let loaded = try Checkpoint.load(path: checkpoint)
         let (spec, test, read, labelled) = try ScoredData.load(data, for: loaded)
         guard labelled else {
-            throw UsageError("\(pathText(spec.description)) has no label column (its rows are the model's \(test.dim) features alone): "
-                             + "eval needs each row's label; `dnic predict` classifies unlabelled rows")
+            throw UsageError("\(pathText(spec.description)) holds features without labels: eval needs each row's label; "
+                             + "`dnic predict` classifies unlabelled rows")
         }
         guard test.dim == loaded.network.inputDim else {
             throw DnicError("\(spec.description) has \(test.dim) features per example; \(checkpoint) expects \(loaded.network.inputDim)")

@@ -147,6 +147,31 @@ final class CLIPredictEvalTests: XCTestCase {
         }
     }
 
+    func testPredictClassifiesNpyFeaturesAloneWhichEvalAndTrainRefuse() throws {
+        let f = try fixture()
+        _ = try numpy("""
+            rows = np.loadtxt('rows.csv', delimiter=',', dtype=np.float32)
+            np.save('x.npy', rows[:, 1:]); np.save('y.npy', rows[:, 0].astype(np.int64))
+            """, in: f.dir)
+        let csv = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--proba"], in: f.dir)
+        XCTAssertEqual(csv.status, 0, csv.stderr)
+        for data in ["npy:x.npy", "npy:x.npy,y.npy"] {
+            let run = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", data, "--proba"], in: f.dir)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertEqual(run.stdout, csv.stdout, "\(data): the same rows, the same predictions")
+        }
+        let before = Habit.contents(f.dir)
+        let eval = try Habit.run(["eval", "--checkpoint", f.checkpoint, "--data", "npy:x.npy", "--csv", "c.csv"], in: f.dir)
+        XCTAssertEqual(eval.status, 2)
+        XCTAssertEqual(eval.stderr, "dnic: error: npy:x.npy holds features without labels: eval needs each row's label; "
+                       + "`dnic predict` classifies unlabelled rows\n")
+        let train = try Habit.run(["train", "--data", "npy:x.npy", "--steps", "2", "--save", "t.st"], in: f.dir)
+        XCTAssertEqual(train.status, 1)
+        XCTAssertEqual(train.stderr, "dnic: error: --data npy:x.npy: features without labels; give the labels too (npy:X.npy,y.npy); "
+                       + "`dnic predict` classifies unlabelled rows\n")
+        XCTAssertEqual(Habit.contents(f.dir), before)
+    }
+
     func testEvalRefusesRowsWithoutALabelColumnInOneLine() throws {
         let f = try fixture()
         let features = try String(contentsOfFile: f.csv, encoding: .utf8).split(separator: "\n")
@@ -156,8 +181,8 @@ final class CLIPredictEvalTests: XCTestCase {
         let run = try Habit.run(["eval", "--checkpoint", f.checkpoint, "--data", "csv:new.csv", "--json", "e.json"], in: f.dir)
         XCTAssertEqual(run.status, 2)
         XCTAssertEqual(run.stdout, "")
-        XCTAssertEqual(run.stderr, "dnic: error: csv:new.csv has no label column (its rows are the model's 2 features alone): "
-                       + "eval needs each row's label; `dnic predict` classifies unlabelled rows\n")
+        XCTAssertEqual(run.stderr, "dnic: error: csv:new.csv holds features without labels: eval needs each row's label; "
+                       + "`dnic predict` classifies unlabelled rows\n")
         XCTAssertEqual(Habit.contents(f.dir), before)
     }
 

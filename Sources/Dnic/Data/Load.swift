@@ -86,6 +86,12 @@ public func loadRowsToClassify(_ spec: DataSpec, options: DataOptions, features:
     throws -> (rows: Dataset, labelled: Bool, read: DataRecord) {
     try checkOptions(options)
     let source = try DataSource(spec, environment: environment)
+    if case .npy(let x, nil, _, _) = spec {
+        let t = try npyFeatures(path: x)
+        let rows = Dataset(name: source.name + "/test", features: t.features, labels: [Int32](repeating: 0, count: t.rows),
+                           count: t.rows, dim: t.dim, classes: options.classes ?? 2)
+        return (rows, false, try source.record([.trainFeatures], asTest: true, seed: options.seed))
+    }
     guard case .csv = spec else {
         let (test, read) = try loadTest(source, options: options, wholeFiles: true)
         return (test, true, read)
@@ -118,7 +124,7 @@ struct DataSource {
         case .csv(let train, let test):
             files = [(.train, train)] + (test.map { [(.test, $0)] } ?? [])
         case .npy(let x, let y, let testX, let testY):
-            files = [(.trainFeatures, x), (.trainLabels, y)]
+            files = [(.trainFeatures, x)] + (y.map { [(.trainLabels, $0)] } ?? [])
                 + (testX.flatMap { tx in testY.map { [(.testFeatures, tx), (.testLabels, $0)] } } ?? [])
         case .npz(let file):
             files = [(.train, file)]
@@ -174,6 +180,7 @@ private func load(_ source: DataSource, options: DataOptions) throws -> DataSpli
     case .synthetic(let kind):
         split = try makeSynthetic(try source.synthetic(kind), options: options)
     case .npy:
+        try requireNpyLabels(source)
         let train = try loadNpyPair(features: source.path(.trainFeatures), labels: source.path(.trainLabels), classes: options.classes)
         let test = source.has(.testFeatures)
             ? try loadNpyPair(features: source.path(.testFeatures), labels: source.path(.testLabels), classes: options.classes) : nil
@@ -213,6 +220,7 @@ private func loadTest(_ source: DataSource, options: DataOptions, wholeFiles: Bo
     case .synthetic(let kind):
         return (try makeSynthetic(try source.synthetic(kind), options: options).test, try source.record([], seed: options.seed))
     case .npy:
+        try requireNpyLabels(source)
         if source.has(.testFeatures) {
             let t = try loadNpyPair(features: source.path(.testFeatures), labels: source.path(.testLabels), classes: options.classes)
             return (npyDataset(t, options: options, name: name), try source.record([.testFeatures, .testLabels], seed: options.seed))
@@ -235,6 +243,14 @@ private func loadTest(_ source: DataSource, options: DataOptions, wholeFiles: Bo
         }
         let split = try splitNpy(train: train, test: nil, testName: "", options: options, name: source.name)
         return (split.test, try source.record([.train], seed: options.seed))
+    }
+}
+
+/// npy:X.npy alone is rows to classify: training and eval need labels.
+private func requireNpyLabels(_ source: DataSource) throws {
+    guard source.has(.trainLabels) else {
+        throw DataError("{data} \(pathText(source.name)): features without labels; give the labels too (npy:X.npy,y.npy); "
+                        + "`dnic predict` classifies unlabelled rows")
     }
 }
 
