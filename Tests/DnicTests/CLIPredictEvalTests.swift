@@ -172,7 +172,7 @@ final class CLIPredictEvalTests: XCTestCase {
         XCTAssertEqual(Habit.contents(f.dir), before)
     }
 
-    func testEvalRefusesRowsWithoutALabelColumnInOneLine() throws {
+    func testEvalRefusesRowsWithoutALabelColumnOrOfAnotherWidthInOneLine() throws {
         let f = try fixture()
         let features = try String(contentsOfFile: f.csv, encoding: .utf8).split(separator: "\n")
             .map { $0.split(separator: ",").dropFirst().joined(separator: ",") }
@@ -184,6 +184,13 @@ final class CLIPredictEvalTests: XCTestCase {
         XCTAssertEqual(run.stderr, "dnic: error: csv:new.csv holds features without labels: eval needs each row's label; "
                        + "`dnic predict` classifies unlabelled rows\n")
         XCTAssertEqual(Habit.contents(f.dir), before)
+        // rows of neither width: the line asks for the label
+        try "1,0.5,0.25,2\n".write(toFile: f.dir + "/wide.csv", atomically: true, encoding: .utf8)
+        let wideBefore = Habit.contents(f.dir)
+        let wide = try Habit.run(["eval", "--checkpoint", f.checkpoint, "--data", "csv:wide.csv", "--json", "e.json"], in: f.dir)
+        XCTAssertEqual(wide.status, 2)
+        XCTAssertEqual(wide.stderr, "dnic: error: wide.csv: rows of 4 fields; the model takes 2 features: give rows of 3 fields, the label first\n")
+        XCTAssertEqual(Habit.contents(f.dir), wideBefore)
     }
 
     func testPredictRefusesProbabilitiesOfAnMSEModelInOneLine() throws {

@@ -51,7 +51,13 @@ enum CSVLabels {
 /// Rows to classify whose width is neither the model's features nor those
 /// and a label.
 public struct CSVWidthError: Error, CustomStringConvertible, Sendable {
-    public let description: String
+    /// The file, as messages show it (pathText).
+    public let path: String
+    /// Fields in a row, and the model's features.
+    public let found: Int, features: Int
+    public var description: String {
+        "\(path): rows of \(found) fields; the model takes \(features) features: give rows of \(features) fields, or \(features + 1) with a label"
+    }
 }
 
 private let comma = UInt8(ascii: ",")
@@ -265,8 +271,7 @@ private struct CSVRows {
             }
         case .ifWider(let features, let column):
             guard found == features || found == features + 1 else {
-                throw CSVWidthError(description: "\(path): rows of \(found) fields; the model takes \(features) features: "
-                                    + "give rows of \(features) fields, or \(features + 1) with a label")
+                throw CSVWidthError(path: path, found: found, features: features)
             }
             expected = found
             labelColumn = column
