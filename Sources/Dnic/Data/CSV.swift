@@ -275,11 +275,12 @@ private struct CSVRows {
             }
             expected = found
             labelColumn = column
-            if found == features {
-                table.labelled = false
-                labelIndex = -1
-                return try reserve(bytesLeft: bytesLeft)
-            }
+            table.labelled = found == features + 1
+        }
+        table.fields = expected  // table.dim from here on
+        guard table.labelled else {
+            labelIndex = -1
+            return try reserve(bytesLeft: bytesLeft)
         }
         labelIndex = labelColumn >= 0 ? labelColumn : expected + labelColumn
         guard labelIndex >= 0, labelIndex < expected else {
