@@ -27,20 +27,31 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Also write accuracy, loss, macro-F1, per-class scores and the confusion matrix as JSON to FILE (refuses an existing file without --overwrite).")
     var json: String?
 
-    @Flag(help: "Let --json replace an existing file.")
+    @Option(help: "Also write the confusion matrix as CSV to FILE: a header `true\\predicted,0,1,…`, then per true class its label and counts (refuses an existing file without --overwrite).")
+    var csv: String?
+
+    @Flag(help: "Let --json and --csv replace an existing file.")
     var overwrite = false
 
     @OptionGroup var threadsOption: ThreadsOption
 
     func run() throws {
         try threadsOption.apply()
-        if let json {
-            do { try OutputFile.check(json, existing: .refuse, replace: overwrite) } catch let error as OutputError {
-                throw refusal("--json", error)
+        for (flag, path) in [("--json", json), ("--csv", csv)] {
+            guard let path else { continue }
+            do { try OutputFile.check(path, existing: .refuse, replace: overwrite) } catch let error as OutputError {
+                throw refusal(flag, error)
             }
         }
+        if let json, let csv, OutputFile.same(json, csv) {
+            throw UsageError("--csv \(pathText(csv)): is also the --json path; give each its own file")
+        }
         let loaded = try Checkpoint.load(path: checkpoint)
-        let (spec, test, read) = try ScoredData.load(data, for: loaded)
+        let (spec, test, read, labelled) = try ScoredData.load(data, for: loaded, needsLabels: true)
+        guard labelled else {
+            throw UsageError("\(pathText(spec.description)) holds features without labels: eval needs each row's label; "
+                             + "`dnic predict` classifies unlabelled rows")
+        }
         guard test.dim == loaded.network.inputDim else {
             throw DnicError("\(spec.description) has \(test.dim) features per example; \(checkpoint) expects \(loaded.network.inputDim)")
         }
@@ -50,6 +61,7 @@ struct EvalCommand: ParsableCommand {
         DataIdentity.check(read, against: loaded, path: checkpoint)
         let result = try Evaluation(network: loaded.network, data: test, classes: loaded.classes)
         if let json { try AtomicFile.write(try result.json(), to: json, what: "the evaluation") }
+        if let csv { try AtomicFile.write(Data(result.confusionCSV.utf8), to: csv, what: "the confusion matrix") }
         try Console.out.write(String(format: "test accuracy %.4f (test loss %.4f, macro-F1 %.4f) on %d examples of %@ (%@), checkpoint step %d",
                      result.accuracy, result.loss, result.macroF1, test.count, pathText(spec.description), read.filesText, loaded.step))
         if perClass { try Console.out.write(result.perClassTable.dropLast().description) }

@@ -74,19 +74,123 @@ final class CLIPredictEvalTests: XCTestCase {
         XCTAssertEqual(Set(classes(forward.stdout)), [0, 1], "a fixture whose rows get both classes")
     }
 
-    func testPredictRefusesDataOfAnotherWidthInOneLineAndWritesNothing() throws {
-        let f = try fixture(features: 3)
+    func testPredictRefusesRowsOfNeitherWidthInOneLineAndWritesNothing() throws {
+        let f = try fixture(features: 3)  // rows of 4 fields: neither 2 features nor 2 and a label
         let before = Habit.contents(f.dir)
         let run = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--out", "p.csv"], in: f.dir)
-        XCTAssertEqual(run.status, 1)
+        XCTAssertEqual(run.status, 2)
         XCTAssertEqual(run.stdout, "")
-        XCTAssertEqual(run.stderr, "dnic: error: the model takes 2 features; csv:rows.csv has 3\n")
+        XCTAssertEqual(run.stderr, "dnic: error: rows.csv: rows of 4 fields; the model takes 2 features: give rows of 2 fields, or 3 with a label\n")
         XCTAssertEqual(Habit.contents(f.dir), before)
-        let npy = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--out", "p.npy"], in: f.dir)
-        XCTAssertEqual(npy.status, 2)
-        XCTAssertEqual(Habit.lines(npy.stderr).count, 1, npy.stderr)
-        XCTAssertTrue(npy.stderr.contains(".npy output is not supported"), npy.stderr)
+    }
+
+    func testPredictRefusesNpzOutputInOneLineAndWritesNothing() throws {
+        let f = try fixture()
+        let before = Habit.contents(f.dir)
+        let run = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--out", "p.npz"], in: f.dir)
+        XCTAssertEqual(run.status, 2)
+        XCTAssertEqual(run.stderr, "dnic: error: --out p.npz: .npz output is not supported; give a .npy or .csv file\n")
         XCTAssertEqual(Habit.contents(f.dir), before)
+    }
+
+    /// Runs `script` under python3 with numpy in `dir` and returns its
+    /// standard output; skips where python3 lacks numpy.
+    func numpy(_ script: String, in dir: String) throws -> String {
+        let check = try? ProcessRun.launch("/usr/bin/env", ["python3", "-c", "import numpy"])
+        guard let check, check.status == 0 else { throw XCTSkip("python3 with numpy is not installed (apt-get install python3-numpy)") }
+        let run = try ProcessRun.launch("/usr/bin/env", ["python3", "-c", "import numpy as np, csv\n" + script], directory: dir)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        return run.stdout
+    }
+
+    func testPredictNpyOutIsWhatTheCSVSaysAsNumpyLoadsIt() throws {
+        let f = try fixture()
+        for (flags, name) in [([String](), "c"), (["--proba"], "p")] {
+            let csv = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--out", name + ".csv"] + flags,
+                                    in: f.dir)
+            XCTAssertEqual(csv.status, 0, csv.stderr)
+            let npy = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--out", name + ".npy"] + flags,
+                                    in: f.dir)
+            XCTAssertEqual(npy.status, 0, npy.stderr)
+            XCTAssertEqual(npy.stdout, "57 predictions for csv:rows.csv written to \(name).npy\n")
+        }
+        // version 1.0, C order; classes: int32 (n,) equal to the CSV's;
+        // probabilities: float32 (n, 2), each the float the CSV writes, whose argmax is the CSV's class
+        let said = try numpy("""
+            f = open('c.npy', 'rb'); print(np.lib.format.read_magic(f), np.lib.format.read_array_header_1_0(f)[1])
+            c = np.load('c.npy'); rows = list(csv.reader(open('c.csv')))
+            assert rows[0] == ['class'], rows[0]
+            print(c.dtype, c.shape, (c == np.array([int(r[0]) for r in rows[1:]], dtype=np.int32)).all())
+            p = np.load('p.npy'); rows = list(csv.reader(open('p.csv')))
+            assert rows[0] == ['class', 'p0', 'p1'], rows[0]
+            want = np.array([[np.float32(x) for x in r[1:]] for r in rows[1:]], dtype=np.float32)
+            print(p.dtype, p.shape, (p == want).all(), (p.argmax(axis=1) == c).all())
+            """, in: f.dir)
+        XCTAssertEqual(said, "(1, 0) False\nint32 (57,) True\nfloat32 (57, 2) True True\n")
+        XCTAssertEqual(Set(Habit.contents(f.dir).keys), ["model.safetensors", "rows.csv", "c.csv", "c.npy", "p.csv", "p.npy"],
+                       "nothing but the outputs (no temporary file) left beside them")
+    }
+
+    func testPredictClassifiesRowsWithoutALabelColumnWithOrWithoutAHeader() throws {
+        let f = try fixture()
+        let labelled = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--proba"], in: f.dir)
+        XCTAssertEqual(labelled.status, 0, labelled.stderr)
+        let features = try String(contentsOfFile: f.csv, encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",").dropFirst().joined(separator: ",") }
+        try (features.joined(separator: "\n") + "\n").write(toFile: f.dir + "/new.csv", atomically: true, encoding: .utf8)
+        try ("x,y\n" + features.joined(separator: "\n") + "\n").write(toFile: f.dir + "/header.csv", atomically: true, encoding: .utf8)
+        for file in ["new.csv", "header.csv"] {
+            let run = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:" + file, "--proba"], in: f.dir)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertEqual(run.stderr, "")
+            XCTAssertEqual(run.stdout, labelled.stdout, "\(file): the same rows, the same predictions")
+        }
+    }
+
+    func testPredictClassifiesNpyFeaturesAloneWhichEvalAndTrainRefuse() throws {
+        let f = try fixture()
+        _ = try numpy("""
+            rows = np.loadtxt('rows.csv', delimiter=',', dtype=np.float32)
+            np.save('x.npy', rows[:, 1:]); np.save('y.npy', rows[:, 0].astype(np.int64))
+            """, in: f.dir)
+        let csv = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--proba"], in: f.dir)
+        XCTAssertEqual(csv.status, 0, csv.stderr)
+        for data in ["npy:x.npy", "npy:x.npy,y.npy"] {
+            let run = try Habit.run(["predict", "--checkpoint", f.checkpoint, "--data", data, "--proba"], in: f.dir)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertEqual(run.stdout, csv.stdout, "\(data): the same rows, the same predictions")
+        }
+        let before = Habit.contents(f.dir)
+        let eval = try Habit.run(["eval", "--checkpoint", f.checkpoint, "--data", "npy:x.npy", "--csv", "c.csv"], in: f.dir)
+        XCTAssertEqual(eval.status, 2)
+        XCTAssertEqual(eval.stderr, "dnic: error: npy:x.npy holds features without labels: eval needs each row's label; "
+                       + "`dnic predict` classifies unlabelled rows\n")
+        let train = try Habit.run(["train", "--data", "npy:x.npy", "--steps", "2", "--save", "t.st"], in: f.dir)
+        XCTAssertEqual(train.status, 1)
+        XCTAssertEqual(train.stderr, "dnic: error: --data npy:x.npy: features without labels; give the labels too (npy:X.npy,y.npy); "
+                       + "`dnic predict` classifies unlabelled rows\n")
+        XCTAssertEqual(Habit.contents(f.dir), before)
+    }
+
+    func testEvalRefusesRowsWithoutALabelColumnOrOfAnotherWidthInOneLine() throws {
+        let f = try fixture()
+        let features = try String(contentsOfFile: f.csv, encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",").dropFirst().joined(separator: ",") }
+        try (features.joined(separator: "\n") + "\n").write(toFile: f.dir + "/new.csv", atomically: true, encoding: .utf8)
+        let before = Habit.contents(f.dir)
+        let run = try Habit.run(["eval", "--checkpoint", f.checkpoint, "--data", "csv:new.csv", "--json", "e.json"], in: f.dir)
+        XCTAssertEqual(run.status, 2)
+        XCTAssertEqual(run.stdout, "")
+        XCTAssertEqual(run.stderr, "dnic: error: csv:new.csv holds features without labels: eval needs each row's label; "
+                       + "`dnic predict` classifies unlabelled rows\n")
+        XCTAssertEqual(Habit.contents(f.dir), before)
+        // rows of neither width: the line asks for the label
+        try "1,0.5,0.25,2\n".write(toFile: f.dir + "/wide.csv", atomically: true, encoding: .utf8)
+        let wideBefore = Habit.contents(f.dir)
+        let wide = try Habit.run(["eval", "--checkpoint", f.checkpoint, "--data", "csv:wide.csv", "--json", "e.json"], in: f.dir)
+        XCTAssertEqual(wide.status, 2)
+        XCTAssertEqual(wide.stderr, "dnic: error: wide.csv: rows of 4 fields; the model takes 2 features: give rows of 3 fields, the label first\n")
+        XCTAssertEqual(Habit.contents(f.dir), wideBefore)
     }
 
     func testPredictRefusesProbabilitiesOfAnMSEModelInOneLine() throws {
@@ -174,6 +278,40 @@ final class CLIPredictEvalTests: XCTestCase {
         XCTAssertEqual(run.status, 2)
         XCTAssertEqual(Habit.lines(run.stderr).count, 1, run.stderr)
         XCTAssertTrue(run.stderr.contains("--json e.json"), run.stderr)
+        XCTAssertEqual(Habit.contents(f.dir), before)
+    }
+
+    func testEvalCSVConfusionMatrixAddsUpToTheWholeFile() throws {
+        let f = try fixture()
+        let run = try Habit.run(["eval", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--per-class", "--csv", "confusion.csv"],
+                                in: f.dir)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let rows = Habit.lines(try String(contentsOfFile: f.dir + "/confusion.csv", encoding: .utf8)).map { $0.split(separator: ",") }
+        XCTAssertEqual(rows.first, ["true\\predicted", "0", "1"])
+        XCTAssertEqual(rows.dropFirst().map { $0[0] }, ["0", "1"], "one row per true class, its label first")
+        let counts = rows.dropFirst().map { $0.dropFirst().map { Int($0)! } }
+        XCTAssertEqual(counts.flatMap { $0 }.reduce(0, +), 57, "every row of the file, once")
+        // the diagonal is the per-class table's correct column, and its sum the accuracy eval prints
+        let lines = Habit.lines(run.stdout)
+        let tableAt = try XCTUnwrap(lines.firstIndex { $0.split(separator: " ").first == "class" })
+        let correct = lines[(tableAt + 1) ... (tableAt + 2)].map { Int($0.split(separator: " ")[2])! }
+        XCTAssertEqual(counts.indices.map { counts[$0][$0] }, correct)
+        XCTAssertTrue(run.stdout.hasPrefix(String(format: "test accuracy %.4f ", Double(correct.reduce(0, +)) / 57)), run.stdout)
+        XCTAssertEqual(Set(Habit.contents(f.dir).keys), ["model.safetensors", "rows.csv", "confusion.csv"])
+    }
+
+    func testEvalCSVRefusesAnExistingFileAndTheJSONPathAndLeavesThem() throws {
+        let f = try fixture()
+        try "keep\n".write(toFile: f.dir + "/c.csv", atomically: true, encoding: .utf8)
+        let before = Habit.contents(f.dir)
+        let existing = try Habit.run(["eval", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--csv", "c.csv"], in: f.dir)
+        XCTAssertEqual(existing.status, 2)
+        XCTAssertEqual(existing.stderr, "dnic: error: --csv c.csv: file exists (pass --overwrite to replace it)\n")
+        XCTAssertEqual(Habit.contents(f.dir), before)
+        let same = try Habit.run(["eval", "--checkpoint", f.checkpoint, "--data", "csv:rows.csv", "--csv", "out.csv", "--json", "./out.csv"],
+                                 in: f.dir)
+        XCTAssertEqual(same.status, 2)
+        XCTAssertEqual(same.stderr, "dnic: error: --csv out.csv: is also the --json path; give each its own file\n")
         XCTAssertEqual(Habit.contents(f.dir), before)
     }
 }

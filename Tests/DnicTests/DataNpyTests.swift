@@ -271,6 +271,6 @@ final class DataNpyTests: XCTestCase {
         let r = try dnic(["train", "--data", "npy:x.npy,y.npy,t.npy", "--epochs", "1"])
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertEqual(r.stderr.split(separator: "\n", omittingEmptySubsequences: false).count, 2, r.stderr)
-        XCTAssertTrue(r.stderr.contains("npy: takes two or four non-empty file names"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("npy: takes one, two or four non-empty file names"), r.stderr)
     }
 }

@@ -16,10 +16,13 @@ final class DataSourceTests: XCTestCase {
         XCTAssertEqual(try DataSpec.parse("csv:tr.csv,te.csv"), .csv(train: "tr.csv", test: "te.csv"))
         XCTAssertEqual(try DataSpec.parse("synth:grid-random"), .synthetic(name: "grid-random"))
         XCTAssertEqual("\(DataSpec.synthetic(name: "xor-100d"))", "synth:xor-100d")
+        // features alone: rows for predict (training and eval refuse them when loading)
+        XCTAssertEqual(try DataSpec.parse("npy:x.npy"), .npy(features: "x.npy", labels: nil, testFeatures: nil, testLabels: nil))
+        XCTAssertEqual("\(DataSpec.npy(features: "x.npy", labels: nil, testFeatures: nil, testLabels: nil))", "npy:x.npy")
     }
 
     func testUnknownFormsListTheAcceptedOnes() {
-        for bad in ["", "fashion", "MNIST", "idx:", "csv:", "csv:a,b,c", "csv:a,", "csv:,b", "hdf5:x", "npy:", "npy:x.npy", "npy:a,b,c", "npy:a,,c,d", "npz:"] {
+        for bad in ["", "fashion", "MNIST", "idx:", "csv:", "csv:a,b,c", "csv:a,", "csv:,b", "hdf5:x", "npy:", "npy:a,b,c", "npy:a,,c,d", "npz:"] {
             assertDataError(try DataSpec.parse(bad),
                             contains: ["'\(bad)'", "fashion-mnist, mnist, idx:DIR, csv:TRAIN.csv[,TEST.csv], npy:X.npy,y.npy[,XTEST.npy,YTEST.npy], npz:FILE.npz, synth:NAME"])
         }

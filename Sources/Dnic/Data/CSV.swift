@@ -28,10 +28,36 @@ import Foundation
 /// One parsed CSV file.
 struct CSVTable {
     var features: [Float] = []
+    /// Empty when the rows have no label column (CSVLabels.ifWider).
     var labels: [Int32] = []
     var fields = 0
     var rows = 0
     var maxLabel: Int32 = -1
+    var labelled = true
+    /// Features per row: the fields, less the label's.
+    var dim: Int { labelled ? fields - 1 : fields }
+}
+
+/// Where a CSV row's label is.
+enum CSVLabels {
+    /// In this column (negative counts from the end): every row has one.
+    case column(Int)
+    /// Rows to classify (`dnic predict`): rows of `features` fields have no
+    /// label; rows of `features + 1` have it in `column`; any other width
+    /// is a CSVWidthError.
+    case ifWider(features: Int, column: Int)
+}
+
+/// Rows to classify whose width is neither the model's features nor those
+/// and a label.
+public struct CSVWidthError: Error, CustomStringConvertible, Sendable {
+    /// The file, as messages show it (pathText).
+    public let path: String
+    /// Fields in a row, and the model's features.
+    public let found: Int, features: Int
+    public var description: String {
+        "\(path): rows of \(found) fields; the model takes \(features) features: give rows of \(features) fields, or \(features + 1) with a label"
+    }
 }
 
 private let comma = UInt8(ascii: ",")
@@ -150,7 +176,7 @@ private func fieldText(_ p: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int) -> S
 /// bounds the labels.
 private struct CSVRows {
     let path: String
-    let labelColumn: Int
+    let labels: CSVLabels
     let width: (fields: Int, source: String)?
     let classes: Int?
     var table = CSVTable()
@@ -160,9 +186,9 @@ private struct CSVRows {
     var expected = 0
     var labelIndex = 0
 
-    init(path: String, labelColumn: Int, width: (fields: Int, source: String)?, classes: Int?) {
+    init(path: String, labels: CSVLabels, width: (fields: Int, source: String)?, classes: Int?) {
         self.path = pathText(path)
-        self.labelColumn = labelColumn
+        self.labels = labels
         self.width = width
         self.classes = classes
     }
@@ -199,7 +225,7 @@ private struct CSVRows {
             // steps rather than append's doubling.
             let capacity = table.features.capacity
             table.features.reserveCapacity(capacity + capacity / 4 + max(expected, 1 << 14))
-            table.labels.reserveCapacity(table.features.capacity / max(1, expected - 1) + 1)
+            if table.labelled { table.labels.reserveCapacity(table.features.capacity / max(1, table.dim) + 1) }
         }
 
         var fieldStart = lineStart
@@ -231,25 +257,47 @@ private struct CSVRows {
     /// The first data row fixes the width (or checks the train file's) and
     /// sizes the arrays for the most rows the rest can hold.
     private mutating func fixWidth(_ found: Int, bytesLeft: Int?) throws {
-        if let width {
-            expected = width.fields
-        } else {
-            guard found >= 2 else {
-                throw DataError("\(path):\(line): a single field; need a label and at least one feature")
+        let labelColumn: Int
+        switch labels {
+        case .column(let column):
+            labelColumn = column
+            if let width {
+                expected = width.fields
+            } else {
+                guard found >= 2 else {
+                    throw DataError("\(path):\(line): a single field; need a label and at least one feature")
+                }
+                expected = found
+            }
+        case .ifWider(let features, let column):
+            guard found == features || found == features + 1 else {
+                throw CSVWidthError(path: path, found: found, features: features)
             }
             expected = found
+            labelColumn = column
+            table.labelled = found == features + 1
+        }
+        table.fields = expected  // table.dim from here on
+        guard table.labelled else {
+            labelIndex = -1
+            return try reserve(bytesLeft: bytesLeft)
         }
         labelIndex = labelColumn >= 0 ? labelColumn : expected + labelColumn
         guard labelIndex >= 0, labelIndex < expected else {
             throw DataError("\(path): label column \(labelColumn) is outside the \(expected) fields of a row")
         }
+        try reserve(bytesLeft: bytesLeft)
+    }
+
+    /// Sizes the arrays for the most rows `bytesLeft` can hold.
+    private mutating func reserve(bytesLeft: Int?) throws {
         guard let bytesLeft else { return }
         // Every field takes at least two bytes ("0," or "0\n"; the last row
         // may lack its newline).
         let rows = (bytesLeft + 1) / (2 * expected) + 1
-        if canAllocate(rows * (expected - 1) * MemoryLayout<Float>.stride) {
-            table.features.reserveCapacity(rows * (expected - 1))
-            table.labels.reserveCapacity(rows)
+        if canAllocate(rows * table.dim * MemoryLayout<Float>.stride) {
+            table.features.reserveCapacity(rows * table.dim)
+            if table.labelled { table.labels.reserveCapacity(rows) }
         }
     }
 
@@ -315,7 +363,7 @@ private func feedLines(_ p: UnsafeBufferPointer<UInt8>, from start: Int, to end:
 /// Parses CSV bytes held whole (the fuzz target and `DataParsers.csv`).
 func parseCSV(_ p: UnsafeBufferPointer<UInt8>, path: String, labelColumn: Int,
               width: (fields: Int, source: String)?, classes: Int?) throws -> CSVTable {
-    var rows = CSVRows(path: path, labelColumn: labelColumn, width: width, classes: classes)
+    var rows = CSVRows(path: path, labels: .column(labelColumn), width: width, classes: classes)
     let start = hasBOM(p, at: 0, end: p.count) ? 3 : 0
     _ = try feedLines(p, from: start, to: p.count, final: true, rows: &rows) { p.count - $0 }
     return try rows.finish()
@@ -330,8 +378,13 @@ let csvMaxLine = 1 << 26
 /// content past `limit` bytes (a gzip bomb).
 func parseCSVFile(_ path: String, labelColumn: Int, width: (fields: Int, source: String)?,
                   classes: Int?, limit: Int = 1 << 31) throws -> CSVTable {
+    try parseCSVFile(path, labels: .column(labelColumn), width: width, classes: classes, limit: limit)
+}
+
+func parseCSVFile(_ path: String, labels: CSVLabels, width: (fields: Int, source: String)?,
+                  classes: Int?, limit: Int = 1 << 31) throws -> CSVTable {
     let reader = try GzipFileReader(path: path)
-    var rows = CSVRows(path: path, labelColumn: labelColumn, width: width, classes: classes)
+    var rows = CSVRows(path: path, labels: labels, width: width, classes: classes)
     // How long the content can be, to size the arrays: a raw file's size; a
     // gzip's trailer when the file could expand to it (multi-member files
     // and lying trailers are caught by the 1.25x regrowth and the limit).
@@ -395,11 +448,17 @@ func loadCSV(train: String, test: String?, options: DataOptions, name: String) t
 
 /// One CSV file whole as a dataset (`dnic eval --data csv:FILE`: a file
 /// given to score is test data). classes = options.classes, or max label + 1
-/// (at least 2).
-func loadCSVFile(_ path: String, options: DataOptions, name: String) throws -> Dataset {
-    let table = try parseCSVFile(path, labelColumn: options.labelColumn, width: nil, classes: options.classes)
-    return Dataset(name: name, features: table.features, labels: table.labels, count: table.rows, dim: table.fields - 1,
-                   classes: options.classes ?? max(2, Int(table.maxLabel) + 1))
+/// (at least 2). With `labelsIfWider` (rows to classify, of a model taking
+/// that many features) rows may come without their label: then `labelled`
+/// is false and the dataset's labels are all 0, standing for none.
+func loadCSVFile(_ path: String, options: DataOptions, name: String,
+                 labelsIfWider features: Int? = nil) throws -> (data: Dataset, labelled: Bool) {
+    let labels = features.map { CSVLabels.ifWider(features: $0, column: options.labelColumn) } ?? .column(options.labelColumn)
+    let table = try parseCSVFile(path, labels: labels, width: nil, classes: options.classes)
+    let data = Dataset(name: name, features: table.features,
+                       labels: table.labelled ? table.labels : [Int32](repeating: 0, count: table.rows),
+                       count: table.rows, dim: table.dim, classes: options.classes ?? max(2, Int(table.maxLabel) + 1))
+    return (data, table.labelled)
 }
 
 /// The datasets of parsed CSV tables: `test`, or a seeded held-out part of

@@ -14,8 +14,10 @@ public enum DataSpec: Equatable, Sendable, CustomStringConvertible {
     case csv(train: String, test: String?)
     /// "synth:NAME": one of SyntheticDataset's names.
     case synthetic(name: String)
-    /// "npy:X.npy,y.npy[,Xtest.npy,ytest.npy]": NumPy features and labels.
-    case npy(features: String, labels: String, testFeatures: String?, testLabels: String?)
+    /// "npy:X.npy,y.npy[,Xtest.npy,ytest.npy]": NumPy features and labels;
+    /// "npy:X.npy" (labels nil): features alone, rows for `dnic predict`
+    /// to classify (training and eval refuse it).
+    case npy(features: String, labels: String?, testFeatures: String?, testLabels: String?)
     /// "npz:FILE.npz": x_train, y_train [, x_test, y_test] (or x, y) in one archive.
     case npz(file: String)
 
@@ -53,10 +55,10 @@ public enum DataSpec: Equatable, Sendable, CustomStringConvertible {
             return .csv(train: parts[0], test: parts.count == 2 ? parts[1] : nil)
         case "npy":
             let parts = rest.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 2 || parts.count == 4, !parts.contains(where: \.isEmpty) else {
-                throw fail("npy: takes two or four non-empty file names separated by commas (X.npy,y.npy[,XTEST.npy,YTEST.npy])")
+            guard [1, 2, 4].contains(parts.count), !parts.contains(where: \.isEmpty) else {
+                throw fail("npy: takes one, two or four non-empty file names separated by commas (X.npy[,y.npy[,XTEST.npy,YTEST.npy]])")
             }
-            return .npy(features: parts[0], labels: parts[1], testFeatures: parts.count == 4 ? parts[2] : nil,
+            return .npy(features: parts[0], labels: parts.count >= 2 ? parts[1] : nil, testFeatures: parts.count == 4 ? parts[2] : nil,
                         testLabels: parts.count == 4 ? parts[3] : nil)
         case "npz":
             guard !rest.isEmpty else { throw fail("npz: needs a file name") }

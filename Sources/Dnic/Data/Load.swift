@@ -76,6 +76,31 @@ public func loadTestData(_ spec: DataSpec, options: DataOptions, wholeFiles: Boo
     return try loadTest(try DataSource(spec, environment: environment), options: options, wholeFiles: wholeFiles)
 }
 
+/// The rows `dnic predict` classifies: as `loadTestData` with `wholeFiles`,
+/// except that a CSV's rows may come without their label (new data has
+/// none): a row of `features` fields is all features, one of `features + 1`
+/// has its label, any other width is a `CSVWidthError` naming both. Where
+/// `labelled` is false, the dataset's labels are all 0 and stand for none.
+public func loadRowsToClassify(_ spec: DataSpec, options: DataOptions, features: Int,
+                               environment: [String: String] = ProcessInfo.processInfo.environment)
+    throws -> (rows: Dataset, labelled: Bool, read: DataRecord) {
+    try checkOptions(options)
+    let source = try DataSource(spec, environment: environment)
+    if case .npy(let x, nil, _, _) = spec {
+        let t = try npyFeatures(path: x)
+        let rows = Dataset(name: source.name + "/test", features: t.features, labels: [Int32](repeating: 0, count: t.rows),
+                           count: t.rows, dim: t.dim, classes: options.classes ?? 2)
+        return (rows, false, try source.record([.trainFeatures], asTest: true, seed: options.seed))
+    }
+    guard case .csv = spec else {
+        let (test, read) = try loadTest(source, options: options, wholeFiles: true)
+        return (test, true, read)
+    }
+    let role: DataRole = source.has(.test) ? .test : .train
+    let (rows, labelled) = try loadCSVFile(source.path(role), options: options, name: source.name + "/test", labelsIfWider: features)
+    return (rows, labelled, try source.record([role], asTest: role == .train, seed: options.seed))
+}
+
 /// The test set a run was tested on, from the files its checkpoint recorded.
 public func loadTestData(recorded: DataRecord, options: DataOptions) throws -> (test: Dataset, read: DataRecord) {
     try checkOptions(options)
@@ -99,7 +124,7 @@ struct DataSource {
         case .csv(let train, let test):
             files = [(.train, train)] + (test.map { [(.test, $0)] } ?? [])
         case .npy(let x, let y, let testX, let testY):
-            files = [(.trainFeatures, x), (.trainLabels, y)]
+            files = [(.trainFeatures, x)] + (y.map { [(.trainLabels, $0)] } ?? [])
                 + (testX.flatMap { tx in testY.map { [(.testFeatures, tx), (.testLabels, $0)] } } ?? [])
         case .npz(let file):
             files = [(.train, file)]
@@ -155,6 +180,7 @@ private func load(_ source: DataSource, options: DataOptions) throws -> DataSpli
     case .synthetic(let kind):
         split = try makeSynthetic(try source.synthetic(kind), options: options)
     case .npy:
+        try requireNpyLabels(source)
         let train = try loadNpyPair(features: source.path(.trainFeatures), labels: source.path(.trainLabels), classes: options.classes)
         let test = source.has(.testFeatures)
             ? try loadNpyPair(features: source.path(.testFeatures), labels: source.path(.testLabels), classes: options.classes) : nil
@@ -183,10 +209,10 @@ private func loadTest(_ source: DataSource, options: DataOptions, wholeFiles: Bo
         return (test, try source.record([.testImages, .testLabels], seed: options.seed))
     case .csv:
         if source.has(.test) {
-            return (try loadCSVFile(source.path(.test), options: options, name: name), try source.record([.test], seed: options.seed))
+            return (try loadCSVFile(source.path(.test), options: options, name: name).data, try source.record([.test], seed: options.seed))
         }
         if wholeFiles {
-            return (try loadCSVFile(source.path(.train), options: options, name: name),
+            return (try loadCSVFile(source.path(.train), options: options, name: name).data,
                     try source.record([.train], asTest: true, seed: options.seed))
         }
         let split = try loadCSV(train: source.path(.train), test: nil, options: options, name: source.name)
@@ -194,6 +220,7 @@ private func loadTest(_ source: DataSource, options: DataOptions, wholeFiles: Bo
     case .synthetic(let kind):
         return (try makeSynthetic(try source.synthetic(kind), options: options).test, try source.record([], seed: options.seed))
     case .npy:
+        try requireNpyLabels(source)
         if source.has(.testFeatures) {
             let t = try loadNpyPair(features: source.path(.testFeatures), labels: source.path(.testLabels), classes: options.classes)
             return (npyDataset(t, options: options, name: name), try source.record([.testFeatures, .testLabels], seed: options.seed))
@@ -216,6 +243,14 @@ private func loadTest(_ source: DataSource, options: DataOptions, wholeFiles: Bo
         }
         let split = try splitNpy(train: train, test: nil, testName: "", options: options, name: source.name)
         return (split.test, try source.record([.train], seed: options.seed))
+    }
+}
+
+/// npy:X.npy alone is rows to classify: training and eval need labels.
+private func requireNpyLabels(_ source: DataSource) throws {
+    guard source.has(.trainLabels) else {
+        throw DataError("{data} \(pathText(source.name)): features without labels; give the labels too (npy:X.npy,y.npy); "
+                        + "`dnic predict` classifies unlabelled rows")
     }
 }
 

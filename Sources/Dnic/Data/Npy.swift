@@ -316,6 +316,12 @@ func readWholeFile(_ path: String, limit: Int = npyMaxFileBytes) throws -> [UInt
     return bytes
 }
 
+/// Reads a .npy of features alone (rows to classify).
+func npyFeatures(path: String) throws -> NpyFeatures {
+    let x = try readWholeFile(path)
+    return try x.withUnsafeBytes { try npyFeatures($0, name: pathText(path)) }
+}
+
 /// Reads a features/labels pair of .npy files.
 func loadNpyPair(features: String, labels: String, classes: Int?) throws -> NpyTable {
     let x = try readWholeFile(features)

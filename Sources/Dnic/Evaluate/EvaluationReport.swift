@@ -1,5 +1,6 @@
-// An Evaluation said two ways: an aligned table for people (`dnic eval
-// --per-class`) and JSON for programs (`dnic eval --json FILE`).
+// An Evaluation said three ways: an aligned table for people (`dnic eval
+// --per-class`), JSON for programs (`dnic eval --json FILE`) and the
+// confusion matrix alone as CSV (`dnic eval --csv FILE`).
 
 import Foundation
 
@@ -17,6 +18,14 @@ extension Evaluation {
         var matrix = [["true\\predicted"] + confusion.indices.map(String.init)]
         for k in confusion.indices { matrix.append([String(k)] + confusion[k].map(String.init)) }
         return aligned(rows) + "\nconfusion matrix (rows: true class, columns: predicted class)\n" + aligned(matrix)
+    }
+
+    /// The confusion matrix as the CSV `--csv` writes: a header
+    /// `true\predicted,0,1,…`, then one row per true class, its label first.
+    public var confusionCSV: String {
+        var text = "true\\predicted" + confusion.indices.map { ",\($0)" }.joined() + "\n"
+        for k in confusion.indices { text += String(k) + confusion[k].map { ",\($0)" }.joined() + "\n" }
+        return text
     }
 
     /// The JSON `--json` writes (keys sorted, so two runs diff cleanly).
