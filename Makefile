@@ -48,9 +48,13 @@ CFLAGS   ?= -O2 -g
 # reads errno or FP exception flags).
 CFLAGS   += -std=c99 -fPIC -Wall -Wextra -Wno-unknown-pragmas -fopenmp-simd -fno-math-errno -fno-trapping-math -Icsrc/include -Icsrc
 LIBS     := -lm -ldl -lpthread
+# OPENMP_LIBS: how the library links its OpenMP runtime (gcc: libgomp
+# through -fopenmp; the Python package builds with clang, as SwiftPM does,
+# and passes -lomp5, LLVM's libomp as Debian installs it)
+OPENMP_LIBS ?= -fopenmp
 ifeq ($(OPENMP),1)
   CFLAGS += -fopenmp
-  LIBS   := -fopenmp $(LIBS)
+  LIBS   := $(OPENMP_LIBS) $(LIBS)
 endif
 ifeq ($(SANITIZE),1)
   SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

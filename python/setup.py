@@ -23,7 +23,14 @@ class BuildWithCore(build_ext):
             raise SystemExit("dnic: build from a clone of the repository (pip install ./python): "
                              "the C core's sources are not next to this package")
         jobs = str(os.cpu_count() or 1)
-        subprocess.check_call(["make", "-s", "-C", REPO, "-j", jobs, "lib", "BUILD=build/python"])
+        # the compiler the Swift build uses for the same sources (clang), so the
+        # package computes what the dnic command line does, bit for bit
+        # (clang, with LLVM's OpenMP runtime), so the package computes what
+        # the command line does, bit for bit; gcc where there is no clang
+        clang = shutil.which("clang")
+        cc = os.environ.get("CC") or clang or "cc"
+        runtime = ["OPENMP_LIBS=-lomp5"] if cc == clang else []
+        subprocess.check_call(["make", "-s", "-C", REPO, "-j", jobs, "lib", "BUILD=build/python", "CC=" + cc] + runtime)
         super().run()
         targets = [os.path.join(HERE, "dnic")] if self.inplace else [os.path.join(self.build_lib, "dnic")]
         for target in targets:

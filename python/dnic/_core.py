@@ -93,6 +93,18 @@ def ints(array):
     return ffi.cast("int32_t *", ffi.from_buffer(array))
 
 
-def view(pointer, count):
-    """count floats the core owns at pointer, as a numpy array sharing them."""
-    return np.frombuffer(ffi.buffer(pointer, count * 4), dtype=np.float32)
+class _CoreMemory:
+    """count floats at a pointer of the core's, exposed to numpy; holds
+    `owner` (the Python object whose C handle owns the memory), so an array
+    viewing it keeps that handle alive."""
+
+    def __init__(self, pointer, count, owner):
+        self.owner = owner
+        self.__array_interface__ = {"data": (int(ffi.cast("uintptr_t", pointer)), False), "shape": (count,),
+                                    "typestr": "<f4", "version": 3}
+
+
+def view(pointer, count, owner):
+    """count floats the core owns at pointer, as a numpy array sharing them
+    (writable; it keeps `owner` alive as long as it lives)."""
+    return np.asarray(_CoreMemory(pointer, count, owner))

@@ -84,7 +84,7 @@ class Network:
         "layer0.bias", "layer0.bn.gamma", ...), as numpy arrays that SHARE
         the core's memory: writing to them changes the network."""
         n = ffi.new("size_t *")
-        block = view(lib.dnic_net_params(self._handle, n), n[0])
+        block = view(lib.dnic_net_params(self._handle, n), n[0], self)
         out = {}
         info = ffi.new("dnic_tensor_info *")
         for i in range(lib.dnic_net_num_tensors(self._handle)):

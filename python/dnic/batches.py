@@ -1,0 +1,37 @@
+"""The order in which `dnic train` visits a training set, so a loop in
+Python feeds the core exactly the batches the command line would: every
+epoch shuffles 0..n-1 afresh with the core's Fisher-Yates (dnic_shuffle)
+over one RNG stream, seeded from the run's seed, and cuts it into batches
+of `batch` rows (the epoch's last batch takes what is left)."""
+import numpy as np
+
+from ._core import check, ffi, lib
+
+# the data order's stream, from the run's seed (as dnic train)
+DATA_SEED_SALT = 0x0DA7A0DE5EED
+
+
+class BatchOrder:
+    """Rows of each batch, as int32 index arrays, for a training set of n rows."""
+
+    def __init__(self, n, batch, seed=1):
+        if n < 1 or batch < 1:
+            raise ValueError("a batch order needs rows (n = %d) and a batch size >= 1 (batch = %d)" % (n, batch))
+        self.n, self.batch = int(n), min(int(batch), int(n))
+        self._rng = ffi.new("uint64_t *", (int(seed) ^ DATA_SEED_SALT) & 0xFFFFFFFFFFFFFFFF)
+        self._order = np.arange(self.n, dtype=np.int32)
+        self._position = self.n  # the first call shuffles
+
+    @property
+    def steps_per_epoch(self):
+        return (self.n + self.batch - 1) // self.batch
+
+    def next(self):
+        """The next batch's row indices (a view: copy it to keep it)."""
+        if self._position >= self.n:
+            self._order[:] = np.arange(self.n, dtype=np.int32)
+            check(lib.dnic_shuffle(ffi.cast("int32_t *", ffi.from_buffer(self._order)), self.n, self._rng), "shuffle")
+            self._position = 0
+        rows = self._order[self._position:self._position + self.batch]
+        self._position += rows.shape[0]
+        return rows
