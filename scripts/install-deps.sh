@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what dnic needs on Debian (as root), only what is missing:
 # OpenBLAS (OpenMP flavour, shares dnic's OpenMP runtime), LAPACKE, libomp, oneDNN,
-# zlib, libpng (analysis pictures), pkg-config, python3, Open MPI (blocks as
+# zlib, libpng (analysis pictures), pkg-config, python3 and its venv (the
+# Python package's tests), Open MPI (blocks as
 # MPI ranks: `dnic train --mpi`, libdnic_mpi), iproute2 (the two-namespace
 # MPI test) and the Fashion-MNIST dataset package.
 #
@@ -14,7 +15,7 @@
 #   install-deps.sh --has-browser   exit 0 if the browser check's packages
 #                                are installed, 1 if not (installs nothing)
 set -e
-pkgs="build-essential pkg-config libopenblas-openmp-dev liblapacke-dev libomp-dev libdnnl-dev zlib1g-dev libpng-dev python3 openmpi-bin libopenmpi-dev iproute2 dataset-fashion-mnist"
+pkgs="build-essential pkg-config libopenblas-openmp-dev liblapacke-dev libomp-dev libdnnl-dev zlib1g-dev libpng-dev python3 python3-venv openmpi-bin libopenmpi-dev iproute2 dataset-fashion-mnist"
 browser_pkgs="chromium chromium-driver python3-selenium"
 
 # the packages of "$@" that are not installed, each after a space

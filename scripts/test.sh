@@ -2,6 +2,7 @@
 # Every test: installs dependencies, then
 #  - the C suite (OpenMP at 1 and 2 threads, a build without OpenMP, the C
 #    and Python examples) and the same under ASan + UBSan + LeakSanitizer;
+#  - the Python package in a new virtualenv (scripts/test-python.sh);
 #  - the Swift tests (library and the `dnic` CLI end to end), then a scan of
 #    every stderr they captured from dnic for Swift error types, fatal
 #    errors, backtraces and register dumps (scripts/scan-test-stderr.py);
@@ -61,6 +62,7 @@ summarize() {
          /^mpi-np[0-9]+: /                { print "  " $0 }
          /^browser-suite: /               { print "  " $0 }
          /^stderr-scan: /                 { print "  " $0 }
+         /^python-suite: |^installed package trains/ { print "  " $0 }
          FILENAME ~ /report-browser\.log$/ && /^FAIL / { print "  browser: " $0; next }
          /^OK test accuracy|^FAIL|skipped under SANITIZE/ { print "  example: " $0 }
          /: error: |error: -\[/           { print "  " $0 }' "$1"
@@ -74,6 +76,8 @@ stage "swift-test" env DNIC_TEST_STDERR_DIR="$PWD/$logs/stderr" swift test --ski
 # every stderr the Swift tests captured from dnic: no Swift error type,
 # fatal error, backtrace or register dump may ever reach a user
 stage "stderr-scan" sh -c "python3 scripts/scan-test-stderr.py --self-test && python3 scripts/scan-test-stderr.py $logs/stderr"
+# the Python package, installed into a new virtualenv from this checkout
+stage "python" bash scripts/test-python.sh
 
 # The report as a reader sees it, in a real browser; skipped (not failed)
 # where scripts/install-deps.sh --browser could not install the browser.
@@ -91,6 +95,7 @@ fi
      /^mpi-np[0-9]+: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
      /^browser-suite: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
      /^stderr-scan: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
+     /^python-suite: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
      /^swift [^ :]+: [0-9]+ passed, [0-9]+ failed/ { p += $3; f += $5; swift = 1 }
      END { if (!swift) { print "all: swift tests did not report"; exit 1 }
            printf "all: %d passed, %d failed\n", p, f; exit f > 0 }'
