@@ -1,9 +1,29 @@
 """The compiled binding (cffi's ffi and lib), dnic's status codes as Python
 exceptions, and numpy buffers handed to C without copies where their
 layout allows."""
+import os
+import sys
+
 import numpy as np
 
-from ._dnic_cffi import ffi, lib
+
+def _load_extension():
+    """Imports the extension with its libraries' symbols GLOBAL: libdnic
+    brings LLVM's OpenMP runtime (libomp), and the GEMM libraries it loads
+    later (oneDNN, OpenBLAS, built for GNU's libgomp) must bind their GOMP_*
+    calls to it, as they do in the dnic command line. Loaded LOCAL (Python's
+    default), they would start libgomp beside it: two thread pools spinning
+    against each other on the same cores (measured: 2 threads 20x slower)."""
+    flags = sys.getdlopenflags()
+    sys.setdlopenflags(flags | os.RTLD_GLOBAL)
+    try:
+        from . import _dnic_cffi
+    finally:
+        sys.setdlopenflags(flags)
+    return _dnic_cffi.ffi, _dnic_cffi.lib
+
+
+ffi, lib = _load_extension()
 
 
 class DnicError(Exception):

@@ -166,3 +166,21 @@ def test_batch_order_is_a_permutation_per_epoch():
     assert sorted(epoch) == list(range(10)) and order.steps_per_epoch == 3
     again = dnic.BatchOrder(10, 4, seed=3)
     np.testing.assert_array_equal(again.next(), epoch[:4])
+
+
+def test_one_openmp_runtime_serves_dnic_and_its_gemm_libraries():
+    """The GEMM libraries dnic loads (oneDNN, OpenBLAS: built for libgomp)
+    bind to the libomp libdnic brings, as in the command line: training on
+    2 threads starts no thread pool beside the one set_num_threads started
+    (a second runtime spun against it and ran 2 threads 20x slower)."""
+    import subprocess
+    import sys
+    script = (
+        "import os, numpy as np, dnic\n"
+        "dnic.set_num_threads(2)\n"
+        "before = len(os.listdir('/proc/self/task'))\n"
+        "net = dnic.Network(64, [256, 256], 10, max_batch=64)\n"
+        "for _ in range(5): net.train_step(np.ones((64, 64), np.float32), np.zeros(64, np.int32))\n"
+        "print(before, len(os.listdir('/proc/self/task')))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == out[1], "threads before and after training: %s" % out
