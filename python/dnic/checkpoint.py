@@ -101,11 +101,16 @@ def save(path, network, dni=None, *, order=None, step=None, data=None, classes=N
     if dni is not None and dni.network is not network:
         raise ValueError("the DNI given trains another network")
     classes = network.classes if classes is None else int(classes)
-    settings = run_config(network, dni, order, data)
-    _merge(settings, config or {}, "config")
     step = network.step if step is None else int(step)
     if not 0 <= step <= _MAX_STEP:
         raise ValueError("step %d is not a count of training steps" % step)
+    settings = run_config(network, dni, order, data)
+    overrides = config or {}
+    if not {"steps", "epochs"} & set(overrides.get("training") or {}):
+        # the run so far, as `dnic train --save` records a run that ended:
+        # `dnic train --resume F --steps N` continues it to N steps
+        settings["training"]["steps"] = max(step, 1)
+    _merge(settings, overrides)
     boundaries = [] if dni is None else sorted(dni.boundaries, reverse=True)   # the core's order: top first
 
     tensors = {}
@@ -133,9 +138,15 @@ def save(path, network, dni=None, *, order=None, step=None, data=None, classes=N
         epoch_rng, position, in_epoch = (int(settings["training"]["seed"]) ^ DATA_SEED_SALT) & 0xFFFFFFFFFFFFFFFF, 0, False
         steps_per_epoch = 1
     batch = int(settings["training"]["batch"])
+    samples = step * batch
+    if order is not None and in_epoch:
+        # the rows the run has read, when every step so far came from this order
+        this_epoch = -(-position // order.batch)
+        if step >= this_epoch and (step - this_epoch) % order.steps_per_epoch == 0:
+            samples = (step - this_epoch) // order.steps_per_epoch * order.n + position
     trainer_state = {"step": step, "epoch_rng": str(epoch_rng), "position": position, "in_epoch": in_epoch,
                      "loss_sum": 0.0, "loss_count": 0, "interface_loss_sums": [0.0] * len(boundaries),
-                     "interface_alignment_sums": [0.0] * len(boundaries), "samples": step * batch,
+                     "interface_alignment_sums": [0.0] * len(boundaries), "samples": samples,
                      "training_seconds": 0.0}
     metadata = {
         "format": FORMAT, "dnic_version": _core.ffi.string(_core.lib.dnic_version()).decode(),
@@ -226,10 +237,10 @@ def _stored(name, value):
     return value.copy()
 
 
-def _merge(into, overrides, where):
+def _merge(into, overrides):
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value, where + "." + key)
+            _merge(into[key], value)
         else:
             into[key] = value
 

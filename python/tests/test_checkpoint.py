@@ -42,7 +42,7 @@ def cli_train(cli, cwd, run, steps, save="m.st"):
     return cwd / save
 
 
-def python_run(X, y, run, steps, seed=7, batch=64, lr=1e-3):
+def python_run(X, y, run, steps, seed=7, batch=64, lr=1e-3, interface_optimizer=("adam", 1e-3)):
     """The same run as cli_train, in Python: (network, dni or None, order)."""
     _, s = RUNS[run]
     s = dict(s)
@@ -51,7 +51,7 @@ def python_run(X, y, run, steps, seed=7, batch=64, lr=1e-3):
     net.set_optimizer("adam", lr)
     dni = None if rule == "backprop" else dnic.DNI(net, rule, seed=seed, **s)
     if dni is not None:
-        dni.set_interface_optimizer("adam", lr)
+        dni.set_interface_optimizer(*interface_optimizer)
     order = dnic.BatchOrder(X.shape[0], batch, seed=seed)
     for _ in range(steps):
         rows = order.next()
@@ -144,6 +144,75 @@ def test_dnic_train_resume_continues_a_python_run_bit_for_bit(cli, npy_data, tmp
     if straight_dni is not None:
         top_first = sorted(straight_dni.boundaries, reverse=True)
         assert interface_steps == ",".join(str(straight_dni.interface_step(k)) for k in top_first)
+
+
+def test_interfaces_with_an_optimizer_of_their_own_resume_bit_for_bit(cli, npy_data, tmp_path):
+    """interfaces.optimizer is written when it is not the network's."""
+    (X, y, _, _), _ = npy_data
+    net, dni, order = python_run(X, y, "sg", steps=25, interface_optimizer=("momentum", 0.02))
+    dnic.checkpoint.save(tmp_path / "p.st", net, dni, order=order, data=SPEC)
+    assert dnic.checkpoint.load(tmp_path / "p.st").config["interfaces"]["optimizer"]["kind"] == "momentum"
+    cli(["train", "--resume", "p.st", "--steps", 40, "--threads", 1, "--quiet"], tmp_path)
+    straight_net, straight_dni, _ = python_run(X, y, "sg", steps=40, interface_optimizer=("momentum", 0.02))
+    assert_same_tensors(load_file(str(tmp_path / "p.st")), straight_net, straight_dni)
+
+
+def test_a_one_output_logistic_network_round_trips_and_scores_the_same(cli, npy_data, tmp_path):
+    """Its output weight (32, 1) is stored 2-D, as the command line stores it."""
+    (X, y, Xt, yt), _ = npy_data
+    y, yt = (y > 0).astype(np.int32), (yt > 0).astype(np.int32)
+    np.save(tmp_path / "yb.npy", y)
+    np.save(tmp_path / "ytb.npy", yt)
+    net = dnic.Network(X.shape[1], [32, 32], 1, loss="logistic", max_batch=64, seed=3)
+    net.set_optimizer("adam", 1e-3)
+    order = dnic.BatchOrder(X.shape[0], 64, seed=3)
+    for _ in range(15):
+        rows = order.next()
+        net.train_step(X[rows], y[rows])
+    spec = "npy:X.npy,yb.npy,Xt.npy,ytb.npy"
+    dnic.checkpoint.save(tmp_path / "p.st", net, order=order, data=spec)
+    assert load_file(str(tmp_path / "p.st"))["layer2.weight"].shape == (32, 1)
+    loaded = dnic.checkpoint.load(tmp_path / "p.st")
+    assert loaded.classes == 2
+    np.testing.assert_array_equal(loaded.network.outputs(Xt), net.outputs(Xt))
+    loss, accuracy = net.evaluate(Xt, yt)
+    done = cli(["eval", "--checkpoint", "p.st", "--data", spec, "--threads", 1], tmp_path)
+    assert printed_score(done.stdout) == ("%.4f" % accuracy, "%.4f" % loss)
+
+
+def test_dnic_analyze_reads_a_python_checkpoint(cli, npy_data, tmp_path):
+    (X, y, _, _), _ = npy_data
+    net, dni, order = python_run(X, y, "sg", steps=10)
+    dnic.checkpoint.save(tmp_path / "p.st", net, dni, order=order)
+    cli(["analyze", "norms", "--checkpoint", "p.st", "--out", "norms", "--threads", 1], tmp_path)
+    [model] = json.loads((tmp_path / "norms" / "norms.json").read_text())
+    squares = [float((net.parameters()["layer%d.weight" % l].astype(np.float64) ** 2).sum()) for l in range(3)]
+    assert model["boundaries"] == [2]
+    np.testing.assert_allclose(model["shares"], np.array(squares) / sum(squares), rtol=1e-12)
+
+
+@pytest.mark.parametrize("steps", [9, 10, 25])
+def test_the_data_order_state_is_the_one_dnic_train_saves(cli, npy_data, tmp_path, steps):
+    (X, y, _, _), _ = npy_data
+    cli_train(cli, tmp_path, "sg", steps=steps)
+    net, dni, order = python_run(X, y, "sg", steps=steps)
+    dnic.checkpoint.save(tmp_path / "p.st", net, dni, order=order, data=SPEC)
+    ours, theirs = (dnic.checkpoint.load(tmp_path / name) for name in ("p.st", "m.st"))
+    for key in ("step", "epoch_rng", "position", "in_epoch", "samples"):
+        assert ours.trainer_state[key] == theirs.trainer_state[key], key
+    for key in ("step", "epoch", "data_position", "data_rng", "optimizer_step", "interface_steps", "classes", "data_files"):
+        assert ours.metadata[key] == theirs.metadata[key], key
+    assert {k: ours.config[k] for k in ("data", "model")} == {k: theirs.config[k] for k in ("data", "model")}
+    assert ours.config["training"]["steps"] == theirs.config["training"]["steps"] == steps
+
+
+def test_a_python_run_resumed_without_steps_has_finished(cli, npy_data, tmp_path):
+    """As a `dnic train --save` run that ended: --steps N continues it."""
+    (X, y, _, _), _ = npy_data
+    net, dni, order = python_run(X, y, "sg", steps=12)
+    dnic.checkpoint.save(tmp_path / "p.st", net, dni, order=order, data=SPEC)
+    done = cli(["train", "--resume", "p.st", "--threads", 1], tmp_path)
+    assert "already finished: step 12 of 12" in done.stdout, done.stdout
 
 
 def test_a_loaded_checkpoint_continues_in_python_as_the_cli_does(cli, npy_data, tmp_path):
@@ -273,5 +342,5 @@ def test_the_config_is_the_command_lines(good, tmp_path):
     assert config["model"]["layers"] == [{"width": 32, "activation": "relu", "batchnorm": False}] * 3
     assert config["interfaces"]["rule"] == "sg" and config["interfaces"]["at"] == "mid"
     assert config["optimizer"]["kind"] == "adam" and config["optimizer"]["lr"] == 0.001
-    assert config["training"] == {"batch": 64, "seed": 7, "schedule": "locked"}
+    assert config["training"] == {"batch": 64, "seed": 7, "schedule": "locked", "steps": 5}
     assert json.loads(good[1]["trainer_state"])["step"] == 5
