@@ -117,6 +117,18 @@ def test_a_cli_checkpoint_loads_with_every_tensor_and_scores_the_same(cli, npy_d
     assert ("%.4f" % accuracy, "%.4f" % loss) == theirs
 
 
+def test_a_cli_pipeline_checkpoint_loads_with_the_blocks_values(cli, npy_data, tmp_path):
+    (_, _, Xt, yt), _ = npy_data
+    cli(["train", "--data", SPEC, "--hidden", 3, "--width", 32, "--rule", "sg", "--schedule", "pipeline", "--steps", 25,
+         "--seed", 7, "--threads", 1, "--save", "m.st", "--quiet"], tmp_path)
+    loaded = dnic.checkpoint.load(tmp_path / "m.st")
+    assert loaded.config["training"]["schedule"] == "pipeline"
+    assert_same_tensors(load_file(str(tmp_path / "m.st")), loaded.network, loaded.dni)
+    loss, accuracy = loaded.network.evaluate(Xt, yt)
+    theirs = printed_score(cli(["eval", "--checkpoint", "m.st", "--data", SPEC, "--threads", 1], tmp_path).stdout)
+    assert ("%.4f" % accuracy, "%.4f" % loss) == theirs
+
+
 # -- Python -> command line -------------------------------------------------------
 
 @pytest.mark.parametrize("run", ["backprop", "sg", "dfa", "sg-mlp"])
