@@ -100,7 +100,10 @@ def save(path, network, dni=None, *, order=None, step=None, data=None, classes=N
     """
     if dni is not None and dni.network is not network:
         raise ValueError("the DNI given trains another network")
-    classes = network.classes if classes is None else int(classes)
+    classes = _classes_of(network.loss, network.output_dim) if classes is None else int(classes)
+    if _output_width(network.loss, classes) != network.output_dim:
+        raise ValueError("classes %d does not fit the network's %d outputs under the %s loss (the command line would "
+                         "refuse the file)" % (classes, network.output_dim, network.loss))
     step = network.step if step is None else int(step)
     if not 0 <= step <= _MAX_STEP:
         raise ValueError("step %d is not a count of training steps" % step)
@@ -150,7 +153,7 @@ def save(path, network, dni=None, *, order=None, step=None, data=None, classes=N
                      "training_seconds": 0.0}
     metadata = {
         "format": FORMAT, "dnic_version": _core.ffi.string(_core.lib.dnic_version()).decode(),
-        "config": yaml.safe_dump(settings, sort_keys=False), "step": str(step),
+        "config": yaml.safe_dump(settings, sort_keys=False, allow_unicode=True), "step": str(step),
         "epoch": repr(step / max(steps_per_epoch, 1)), "data_position": str(position), "data_rng": str(epoch_rng),
         "trainer_state": json.dumps(trainer_state), "optimizer_step": str(network.step),
         "interface_steps": ",".join(str(dni.interface_step(k)) for k in boundaries),
@@ -226,6 +229,15 @@ def _measure(role, name):
         for chunk in iter(lambda: f.read(1 << 20), b""):
             crc, size = zlib.crc32(chunk, crc), size + len(chunk)
     return {"role": role, "path": os.path.abspath(name), "bytes": size, "crc32": "%08x" % crc}
+
+
+def _output_width(loss, classes):
+    """The network outputs `classes` classes take (ModelDescription.outputWidth)."""
+    return 1 if loss == "logistic" and classes == 2 else classes
+
+
+def _classes_of(loss, outputs):
+    return 2 if loss == "logistic" and outputs == 1 else outputs
 
 
 def _stored(name, value):
@@ -325,6 +337,8 @@ def load(path, max_batch=None):
     except (KeyError, TypeError, ValueError):
         raise bad("metadata config lacks model.layers (width, activation, batchnorm of each hidden layer)") from None
     dims = [input_dim] + [w for w, _, _ in layers] + [output_dim]
+    if _output_width(model.get("loss", "ce"), classes) != output_dim:
+        raise bad("metadata classes %d does not fit output_dim %d under the model's loss" % (classes, output_dim))
 
     used = set()
 

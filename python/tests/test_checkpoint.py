@@ -142,7 +142,7 @@ def test_a_python_checkpoint_scores_the_same_in_dnic_eval(cli, npy_data, tmp_pat
     assert done.stderr == ""   # the data is recognised as the run's: no warning
 
 
-@pytest.mark.parametrize("run", ["backprop", "sg", "sg-bn", "sgprop", "dfa", "sg-mlp"])
+@pytest.mark.parametrize("run", sorted(RUNS))
 @pytest.mark.parametrize("saved_at", [25, 30])   # mid-epoch, and at an epoch's end (10 batches an epoch)
 def test_dnic_train_resume_continues_a_python_run_bit_for_bit(cli, npy_data, tmp_path, run, saved_at):
     (X, y, _, _), _ = npy_data
@@ -283,6 +283,14 @@ def test_save_replaces_a_file_atomically_and_leaves_no_temporary(npy_data, tmp_p
     assert dnic.checkpoint.load(tmp_path / "p.st").step == 3
 
 
+def test_save_refuses_classes_the_outputs_do_not_stand_for(npy_data, tmp_path):
+    (X, y, _, _), _ = npy_data
+    net, dni, order = python_run(X, y, "sg", steps=1)
+    with pytest.raises(ValueError, match="classes 4 does not fit the network's 3 outputs under the ce loss"):
+        dnic.checkpoint.save(tmp_path / "p.st", net, dni, order=order, classes=4)
+    assert not (tmp_path / "p.st").exists()
+
+
 def test_save_refuses_data_files_that_are_not_there(npy_data, tmp_path):
     (X, y, _, _), _ = npy_data
     net, dni, order = python_run(X, y, "sg", steps=1)
@@ -337,6 +345,11 @@ def test_a_missing_file_is_refused(tmp_path):
     (lambda t, m: t["optimizer.v.layer0.bias"].__setitem__(0, -1.0), "tensor 'optimizer.v.layer0.bias' has a negative value"),
     (lambda t, m: t.update({"layer9.weight": np.zeros((2, 2), np.float32)}), "tensor 'layer9.weight' is not part of the model"),
     (lambda t, m: m.update(config=m["config"].replace("loss: ce", "loss: hinge", 1)), "does not build a network: loss 'hinge'"),
+    (lambda t, m: m.update(config="- 1\n- 2\n"), "metadata config is not a mapping of settings"),
+    (lambda t, m: m.update(config=m["config"].replace("layers:", "hidden-layers:", 1)), "metadata config lacks model.layers"),
+    (lambda t, m: m.update(config=m["config"].replace("rule: sg", "rule: magic", 1)), "its interfaces do not build: rule 'magic'"),
+    (lambda t, m: m.update(classes="0"), "metadata classes 0 lies outside 1..4194304"),
+    (lambda t, m: m.update(classes="4"), "metadata classes 4 does not fit output_dim 3 under the model's loss"),
 ])
 def test_a_garbled_checkpoint_is_refused_naming_the_problem(good, tmp_path, change, words):
     tensors, metadata = {k: v.copy() for k, v in good[0].items()}, dict(good[1])
