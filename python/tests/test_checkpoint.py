@@ -227,6 +227,20 @@ def test_a_python_run_resumed_without_steps_has_finished(cli, npy_data, tmp_path
     assert "already finished: step 12 of 12" in done.stdout, done.stdout
 
 
+def test_interface_steps_are_written_top_first_as_the_command_line_reads_them(cli, npy_data, tmp_path):
+    """Each boundary's own counter reaches the command line's interface at
+    that boundary (the core numbers them top first)."""
+    (X, y, _, _), _ = npy_data
+    net, dni, order = python_run(X, y, "dfa", steps=10)
+    for k in dni.boundaries:            # 1, 2, 3
+        dni.set_interface_step(k, 10 * k)
+    dnic.checkpoint.save(tmp_path / "p.st", net, dni, order=order, data=SPEC)
+    assert steps_of(tmp_path / "p.st")[2] == "30,20,10"
+    assert [dnic.checkpoint.load(tmp_path / "p.st").dni.interface_step(k) for k in (1, 2, 3)] == [10, 20, 30]
+    cli(["train", "--resume", "p.st", "--steps", 11, "--threads", 1, "--save", "r.st", "--quiet"], tmp_path)
+    assert steps_of(tmp_path / "r.st")[2] == "31,21,11"
+
+
 def test_a_loaded_checkpoint_continues_in_python_as_the_cli_does(cli, npy_data, tmp_path):
     (X, y, _, _), _ = npy_data
     cli_train(cli, tmp_path, "sg", steps=25)
