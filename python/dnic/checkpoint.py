@@ -23,10 +23,9 @@ import secrets
 import tempfile
 import zlib
 
+import importlib
+
 import numpy as np
-import yaml
-from safetensors import SafetensorError, safe_open
-from safetensors.numpy import save_file
 
 from . import _core
 from .batches import DATA_SEED_SALT, BatchOrder
@@ -45,6 +44,15 @@ _CLI_INITS = ("he-uniform", "he-normal", "glorot-uniform", "glorot-normal")
 _MAX_STEP = 1 << 53
 # the roles of a run's files, in its dataset's order (DataRecord.check)
 _NPY_ROLES = {2: ["train-features", "train-labels"], 4: ["train-features", "train-labels", "test-features", "test-labels"]}
+
+
+def _library(module, package):
+    """A dependency of checkpoints, imported when first used, so that `import
+    dnic` works without it; missing, an ImportError says what to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError("dnic checkpoints need the %s package: pip install %s" % (package, package)) from None
 
 
 class Checkpoint:
@@ -153,7 +161,7 @@ def save(path, network, dni=None, *, order=None, step=None, data=None, classes=N
                      "training_seconds": 0.0}
     metadata = {
         "format": FORMAT, "dnic_version": _core.ffi.string(_core.lib.dnic_version()).decode(),
-        "config": yaml.safe_dump(settings, sort_keys=False, allow_unicode=True), "step": str(step),
+        "step": str(step),
         "epoch": repr(step / max(steps_per_epoch, 1)), "data_position": str(position), "data_rng": str(epoch_rng),
         "trainer_state": json.dumps(trainer_state), "optimizer_step": str(network.step),
         "interface_steps": ",".join(str(dni.interface_step(k)) for k in boundaries),
@@ -161,6 +169,8 @@ def save(path, network, dni=None, *, order=None, step=None, data=None, classes=N
         # a checkpoint made in Python starts a run of its own
         "run_id": secrets.token_hex(8), "run_segment": secrets.token_hex(8),
     }
+    yaml = _library("yaml", "pyyaml")
+    metadata["config"] = yaml.safe_dump(settings, sort_keys=False, allow_unicode=True)
     record = data_record(data, int(settings["training"]["seed"])) if data is not None else None
     if record is not None:
         metadata["data_files"] = json.dumps(record, sort_keys=True, separators=(",", ":"))
@@ -258,6 +268,7 @@ def _merge(into, overrides):
 
 
 def _write_atomically(path, tensors, metadata):
+    save_file = _library("safetensors.numpy", "safetensors").save_file
     path = os.fspath(path)
     fd, temporary = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp",
                                      dir=os.path.dirname(os.path.abspath(path)))
@@ -280,20 +291,20 @@ def load(path, max_batch=None):
     of one training step (default: the run's batch size). A file that is
     not one, or does not match its own description, raises ValueError
     naming the problem."""
+    yaml, safetensors = _library("yaml", "pyyaml"), _library("safetensors", "safetensors")
     path = os.fspath(path)
-    name = os.path.basename(path)
 
     def bad(why):
         return ValueError("%s: %s" % (path, why))
 
     try:
-        with safe_open(path, "np") as f:
+        with safetensors.safe_open(path, "np") as f:
             metadata = dict(f.metadata() or {})
             if metadata.get("format") != FORMAT:
                 raise bad("not a dnic checkpoint (metadata format is %s)" %
                           (repr(metadata["format"]) if "format" in metadata else "missing"))
             tensors = {key: f.get_tensor(key) for key in f.keys()}
-    except SafetensorError as error:
+    except safetensors.SafetensorError as error:
         raise bad("not a safetensors file (%s)" % error) from None
     except FileNotFoundError:
         raise bad("no such file") from None

@@ -313,6 +313,13 @@ def test_save_refuses_data_files_that_are_not_there(npy_data, tmp_path):
     assert not (tmp_path / "p.st").exists()
 
 
+def test_without_pyyaml_checkpoints_say_what_to_install(good, tmp_path, monkeypatch):
+    """`import dnic` does not need PyYAML; a checkpoint names it."""
+    monkeypatch.setitem(__import__("sys").modules, "yaml", None)
+    with pytest.raises(ImportError, match="dnic checkpoints need the pyyaml package: pip install pyyaml"):
+        dnic.checkpoint.load(tmp_path / "good.st")
+
+
 # -- garbled files -------------------------------------------------------------
 
 @pytest.fixture
