@@ -42,6 +42,9 @@ _ACTIVATION_TO_CLI = {"identity": "linear"}
 _ACTIVATION_FROM_CLI = {"linear": "identity"}
 _CLI_INITS = ("he-uniform", "he-normal", "glorot-uniform", "glorot-normal")
 _MAX_STEP = 1 << 53
+# metadata the command line reads besides what save() writes (Checkpoint.swift)
+_SCHEMA_KEYS = {"config", "data_files", "run_log", "run_tensorboard", "run_save_best", "early_stopping", "checkpoint_every",
+                "run_log_pending", "pipeline_inflight", "torch_sequential"}
 # the roles of a run's files, in its dataset's order (DataRecord.check)
 _NPY_ROLES = {2: ["train-features", "train-labels"], 4: ["train-features", "train-labels", "test-features", "test-labels"]}
 
@@ -82,7 +85,7 @@ class Checkpoint:
 
 # -- save --------------------------------------------------------------------
 
-def save(path, network, dni=None, *, order=None, step=None, data=None, classes=None, config=None):
+def save(path, network, dni=None, *, order=None, step=None, data=None, classes=None, config=None, metadata=None):
     """Writes `network` (and `dni`'s interfaces) to `path`, atomically (a
     temporary file beside it, then os.replace), as `dnic train --save` does.
 
@@ -105,6 +108,9 @@ def save(path, network, dni=None, *, order=None, step=None, data=None, classes=N
             100, "seed": 7}}: training.batch and training.seed must be the
             run's for a resume to continue it (defaults: the order's batch
             size, else the network's max_batch; the network's seed).
+    metadata more metadata strings of the caller's own (e.g. a classifier's
+            label names as JSON), kept beside the schema's, which they may
+            not replace; the command line ignores them.
     """
     if dni is not None and dni.network is not network:
         raise ValueError("the DNI given trains another network")
@@ -159,6 +165,7 @@ def save(path, network, dni=None, *, order=None, step=None, data=None, classes=N
                      "loss_sum": 0.0, "loss_count": 0, "interface_loss_sums": [0.0] * len(boundaries),
                      "interface_alignment_sums": [0.0] * len(boundaries), "samples": samples,
                      "training_seconds": 0.0}
+    extra = dict(metadata or {})
     metadata = {
         "format": FORMAT, "dnic_version": _core.ffi.string(_core.lib.dnic_version()).decode(),
         "step": str(step),
@@ -169,6 +176,12 @@ def save(path, network, dni=None, *, order=None, step=None, data=None, classes=N
         # a checkpoint made in Python starts a run of its own
         "run_id": secrets.token_hex(8), "run_segment": secrets.token_hex(8),
     }
+    for key, value in extra.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise ValueError("metadata %r: keys and values must be strings" % (key,))
+        if key in metadata or key in _SCHEMA_KEYS:
+            raise ValueError("metadata %r is the checkpoint format's own; choose another name" % key)
+    metadata.update(extra)
     yaml = _library("yaml", "pyyaml")
     metadata["config"] = yaml.safe_dump(settings, sort_keys=False, allow_unicode=True)
     record = data_record(data, int(settings["training"]["seed"])) if data is not None else None

@@ -288,6 +288,21 @@ def test_save_then_load_gives_the_same_tensors_steps_and_settings(npy_data, tmp_
     assert loaded.batch_order(X.shape[0]).next().tolist() == order.next().tolist()
 
 
+def test_metadata_of_the_callers_own_is_kept_and_ignored_by_the_command_line(cli, npy_data, tmp_path):
+    (X, y, Xt, yt), _ = npy_data
+    net, dni, order = python_run(X, y, "sg", steps=10)
+    labels = json.dumps(["cat", "dog", "eel"])
+    dnic.checkpoint.save(tmp_path / "p.st", net, dni, order=order, metadata={"sklearn_classes": labels})
+    assert dnic.checkpoint.load(tmp_path / "p.st").metadata["sklearn_classes"] == labels
+    loss, accuracy = net.evaluate(Xt, yt)
+    done = cli(["eval", "--checkpoint", "p.st", "--data", SPEC, "--threads", 1], tmp_path)
+    assert printed_score(done.stdout) == ("%.4f" % accuracy, "%.4f" % loss)
+    for bad in ({"step": "3"}, {"run_log": "/tmp/x"}, {"n": 3}):
+        with pytest.raises(ValueError, match="metadata"):
+            dnic.checkpoint.save(tmp_path / "q.st", net, dni, order=order, metadata=bad)
+    assert not (tmp_path / "q.st").exists()
+
+
 def test_save_replaces_a_file_atomically_and_leaves_no_temporary(npy_data, tmp_path):
     (X, y, _, _), _ = npy_data
     net, dni, order = python_run(X, y, "sg", steps=3)
