@@ -221,8 +221,8 @@ def run_config(network, dni=None, order=None, data=None):
 def data_record(data, seed):
     """The checkpoint's data_files for the `--data` value `data`: npy (two or
     four files), csv (one or two) or npz files, measured as `dnic train`
-    measures them; None for data without files of its own (fashion-mnist,
-    mnist, idx: directories the command line looks up)."""
+    measures them; synthetic data by its seed; None for the data sets the
+    command line finds in directories (fashion-mnist, mnist, idx:DIR)."""
     if not isinstance(data, str) or ":" not in data:
         if data in ("fashion-mnist", "mnist"):
             return None
@@ -235,7 +235,9 @@ def data_record(data, seed):
         roles = ["train", "test"][:len(names)]
     elif kind == "npz" and len(names) == 1:
         roles = ["train"]
-    elif kind in ("idx", "synth"):
+    elif kind == "synth":
+        return {"data": data, "seed": int(seed), "files": []}   # generated from the seed: no files
+    elif kind == "idx":
         return None
     else:
         raise ValueError("data %r: a checkpoint records npy:X,y[,XTEST,YTEST], csv:TRAIN[,TEST] or npz:FILE data" % data)

@@ -253,6 +253,16 @@ def test_a_loaded_checkpoint_continues_in_python_as_the_cli_does(cli, npy_data, 
     assert_same_tensors(load_file(str(tmp_path / "m.st")), loaded.network, loaded.dni)
 
 
+def test_synthetic_data_is_recorded_by_its_seed_as_dnic_train_records_it(cli, tmp_path):
+    cli(["train", "--data", "synth:xor-2d", "--hidden", 2, "--width", 16, "--activation", "tanh", "--steps", 10,
+         "--seed", 5, "--threads", 1, "--save", "m.st", "--quiet"], tmp_path)
+    theirs = dnic.checkpoint.load(tmp_path / "m.st")
+    dnic.checkpoint.save(tmp_path / "p.st", theirs.network, theirs.dni, data="synth:xor-2d", step=10)
+    assert dnic.checkpoint.load(tmp_path / "p.st").metadata["data_files"] == theirs.metadata["data_files"]
+    done = cli(["train", "--resume", "p.st", "--steps", 12, "--threads", 1, "--quiet"], tmp_path)
+    assert done.stderr == ""   # the data is known to be the run's
+
+
 def test_a_checkpoint_of_arrays_in_memory_is_scored_but_not_resumed(cli, npy_data, tmp_path):
     (X, y, Xt, yt), _ = npy_data
     net, dni, order = python_run(X, y, "sg", steps=10)
