@@ -24,6 +24,7 @@ RUNS = {
     "fa": (["--rule", "fa", "--no-batchnorm"], dict(rule="fa", batchnorm=False)),
     "dfa": (["--rule", "dfa", "--batchnorm"], dict(rule="dfa", batchnorm=True)),
     "kickback": (["--rule", "kickback", "--no-batchnorm"], dict(rule="kickback", batchnorm=False)),
+    "sg-at-1,2": (["--rule", "sg", "--no-batchnorm", "--sg-at", "1,2"], dict(rule="sg", batchnorm=False, at=[1, 2])),
     "sg-mlp": (["--rule", "sg", "--no-batchnorm", "--sg-kind", "mlp", "--sg-hidden", "16", "--sg-batchnorm"],
                dict(rule="sg", batchnorm=False, kind="mlp", mlp_hidden=(16,), mlp_batchnorm=True)),
 }
