@@ -21,6 +21,7 @@ class BatchOrder:
         self._rng = ffi.new("uint64_t *", (int(seed) ^ DATA_SEED_SALT) & 0xFFFFFFFFFFFFFFFF)
         self._order = np.arange(self.n, dtype=np.int32)
         self._position = self.n  # the first call shuffles
+        self._epoch_rng = None   # the RNG before this epoch's shuffle (None: no epoch begun)
 
     @property
     def steps_per_epoch(self):
@@ -29,9 +30,34 @@ class BatchOrder:
     def next(self):
         """The next batch's row indices (a view: copy it to keep it)."""
         if self._position >= self.n:
-            self._order[:] = np.arange(self.n, dtype=np.int32)
-            check(lib.dnic_shuffle(ffi.cast("int32_t *", ffi.from_buffer(self._order)), self.n, self._rng), "shuffle")
+            self._shuffle()
             self._position = 0
         rows = self._order[self._position:self._position + self.batch]
         self._position += rows.shape[0]
         return rows
+
+    def _shuffle(self):
+        self._epoch_rng = self._rng[0]
+        self._order[:] = np.arange(self.n, dtype=np.int32)
+        check(lib.dnic_shuffle(ffi.cast("int32_t *", ffi.from_buffer(self._order)), self.n, self._rng), "shuffle")
+
+    # -- checkpoint support (dnic.checkpoint) -----------------------------
+    def state(self):
+        """Where the order stands, as a checkpoint's trainer_state says it:
+        (epoch_rng: the RNG before the current epoch's shuffle, position:
+        rows of the epoch used, in_epoch: whether an epoch has begun)."""
+        if self._epoch_rng is None:
+            return int(self._rng[0]), 0, False
+        return int(self._epoch_rng), int(self._position), True
+
+    def restore(self, epoch_rng, position, in_epoch):
+        """Continues from a state(): the current epoch's order is shuffled
+        again from its RNG, and the next batch starts at `position`."""
+        if not 0 <= position <= self.n:
+            raise ValueError("position %d lies outside the %d rows of an epoch" % (position, self.n))
+        self._rng[0] = int(epoch_rng) & 0xFFFFFFFFFFFFFFFF
+        if in_epoch:
+            self._shuffle()
+            self._position = int(position)
+        else:
+            self._epoch_rng, self._position = None, self.n

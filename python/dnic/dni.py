@@ -7,8 +7,8 @@ after hidden layer k, counted from 1 at the input; "output" puts one
 interface on the network's output, before the loss."""
 import numpy as np
 
-from ._core import check, features, ffi, floats, ints, labels, lib
-from .network import choice, optimizer_config
+from ._core import check, features, ffi, floats, ints, labels, lib, view
+from .network import choice, optimizer_config, optimizer_settings
 
 KINDS = {"linear": lib.DNIC_IFACE_LINEAR, "nolabel": lib.DNIC_IFACE_NOLABEL, "sigmoid": lib.DNIC_IFACE_SIGMOID,
          "mlp": lib.DNIC_IFACE_MLP, "identity": lib.DNIC_IFACE_IDENTITY, "random": lib.DNIC_IFACE_RANDOM,
@@ -99,6 +99,12 @@ class DNI:
                                   (int(seed) ^ INTERFACE_SEED_SALT) & 0xFFFFFFFFFFFFFFFF), "DNI")
         self._handle = ffi.gc(out[0], lib.dnic_dni_free)
         check(lib.dnic_dni_set_track_alignment(self._handle, int(bool(track_alignment))), "track_alignment")
+        # what a checkpoint's config says of these interfaces (dnic.checkpoint)
+        self.settings = {"rule": rule, "at": where if at is None else at, "kind": self.kind, "target": target or t0,
+                         "loss": loss or l0, "signal": signal or s0, "alpha": float(a0 if alpha is None else alpha),
+                         "hidden": [int(w) for w in mlp_hidden], "batchnorm": bool(mlp_batchnorm), "warmup": int(warmup),
+                         "centre": centre, "track-alignment": bool(track_alignment)}
+        self.interface_optimizer = optimizer_settings("sgd")  # the core's default until set_interface_optimizer
 
     @property
     def trainable(self):
@@ -107,8 +113,9 @@ class DNI:
 
     def set_interface_optimizer(self, kind="adam", lr=None, **settings):
         """Every trainable interface's optimizer (the network's is set on it)."""
-        cfg = ffi.new("dnic_optim_config *", optimizer_config(kind, lr, **settings))
-        check(lib.dnic_dni_set_iface_optimizer(self._handle, cfg), "set_interface_optimizer")
+        cfg = optimizer_config(kind, lr, **settings)
+        check(lib.dnic_dni_set_iface_optimizer(self._handle, ffi.new("dnic_optim_config *", cfg)), "set_interface_optimizer")
+        self.interface_optimizer = optimizer_settings(kind, cfg)
 
     def set_grad_clip(self, max_norm):
         check(lib.dnic_dni_set_grad_clip(self._handle, float(max_norm)), "set_grad_clip")
@@ -117,6 +124,7 @@ class DNI:
         """Also measure, each step, the cosine between every interface's
         delivered signal and the true gradient (one more backward)."""
         check(lib.dnic_dni_set_track_alignment(self._handle, int(bool(on))), "set_track_alignment")
+        self.settings["track-alignment"] = bool(on)
 
     def train_step(self, X, y):
         """One locked step on the batch X (B, input_dim), y (B): every
@@ -144,3 +152,46 @@ class DNI:
         """With tracking on: the last step's cosine between each boundary's
         delivered signal and the true gradient (in `boundaries` order)."""
         return self._per_interface(lib.dnic_dni_iface_alignment)
+
+    # -- checkpoint support (dnic.checkpoint) -----------------------------
+    # The core numbers interfaces top first (dnic_dni_iface(i)); these take
+    # and give them by boundary k (the hidden layer they follow, as
+    # `boundaries` and the checkpoint's "interface{k}." names).
+    def _iface(self, k):
+        if k not in self.boundaries:
+            raise ValueError("no interface at boundary %r (there are interfaces at %s)" % (k, self.boundaries))
+        return lib.dnic_dni_iface(self._handle, sorted(self.boundaries, reverse=True).index(k))
+
+    def _iface_tensors(self, k, block, offset=0, trainable_only=False):
+        it, out = self._iface(k), {}
+        info = ffi.new("dnic_tensor_info *")
+        for i in range(lib.dnic_iface_num_tensors(it)):
+            check(lib.dnic_iface_tensor(it, i, info), "interface %d tensor %d" % (k, i))
+            if trainable_only and not info.trainable:
+                continue
+            shape = (info.rows, info.cols) if info.cols > 1 else (info.size,)
+            out[ffi.string(info.name).decode()] = block[offset + info.offset:offset + info.offset + info.size].reshape(shape)
+        return out
+
+    def interface_parameters(self, k):
+        """The interface at boundary k's tensors by name ("A", "B", "C",
+        "mlp.layer0.weight", ...; fixed matrices of random and ones too), as
+        numpy arrays SHARING the core's memory."""
+        n = ffi.new("size_t *")
+        return self._iface_tensors(k, view(lib.dnic_iface_params(self._iface(k), n), n[0], self))
+
+    def interface_optimizer_state(self, k):
+        """{"m": {name: array}, "v": {name: array}} of the interface at
+        boundary k's trainable tensors, SHARING the core's memory."""
+        n = ffi.new("size_t *")
+        block = view(lib.dnic_iface_optim_state(self._iface(k), n), n[0], self)
+        return {"m": self._iface_tensors(k, block, trainable_only=True),
+                "v": self._iface_tensors(k, block, offset=n[0] // 2, trainable_only=True)}
+
+    def interface_step(self, k):
+        """Updates the interface at boundary k has applied (Adam's t, warmup)."""
+        return lib.dnic_iface_step(self._iface(k))
+
+    def set_interface_step(self, k, t):
+        """Restores that counter when resuming."""
+        check(lib.dnic_iface_set_step(self._iface(k), int(t)), "interface %d step" % k)

@@ -54,6 +54,8 @@ class Network:
         self._handle = ffi.gc(out[0], lib.dnic_net_free)
         self.loss = loss
         self.layers = specs
+        self.init, self.seed, self.bn_momentum, self.bn_eps = init, int(seed), bn_momentum, bn_eps  # a checkpoint's config
+        self.optimizer = optimizer_settings("sgd")  # the core's default until set_optimizer
 
     # -- shape ---------------------------------------------------------
     @property
@@ -100,8 +102,9 @@ class Network:
 
     def set_optimizer(self, kind="adam", lr=None, **settings):
         """The network's optimizer (default Adam, lr 1e-3); see optimizer_config."""
-        check(lib.dnic_net_set_optimizer(self._handle, 0, ffi.new("dnic_optim_config *", optimizer_config(kind, lr, **settings))),
-              "set_optimizer")
+        cfg = optimizer_config(kind, lr, **settings)
+        check(lib.dnic_net_set_optimizer(self._handle, 0, ffi.new("dnic_optim_config *", cfg)), "set_optimizer")
+        self.optimizer = optimizer_settings(kind, cfg)
 
     def set_grad_clip(self, max_norm):
         """Clip the global gradient norm to max_norm before each update (0: off)."""
@@ -159,3 +162,36 @@ class Network:
         if self.output_dim == 1:
             return (p[:, 0] > (0.0 if self.loss == "logistic" else 0.5)).astype(np.int64)
         return p.argmax(axis=1)
+
+    # -- checkpoint support (dnic.checkpoint) -----------------------------
+    def optimizer_state(self):
+        """The optimizer's state by tensor name, as numpy arrays SHARING the
+        core's memory: {"m": {name: array}, "v": {name: array}} for every
+        trainable tensor (momentum uses m; Adam m and v; SGD keeps zeros)."""
+        n = ffi.new("size_t *")
+        block = view(lib.dnic_net_optim_state(self._handle, n), n[0], self)
+        half = n[0] // 2
+        out = {"m": {}, "v": {}}
+        info = ffi.new("dnic_tensor_info *")
+        for i in range(lib.dnic_net_num_tensors(self._handle)):
+            check(lib.dnic_net_tensor(self._handle, i, info), "tensor %d" % i)
+            if not info.trainable:
+                continue
+            name, shape = ffi.string(info.name).decode(), ((info.rows, info.cols) if info.cols > 1 else (info.size,))
+            out["m"][name] = block[info.offset:info.offset + info.size].reshape(shape)
+            out["v"][name] = block[half + info.offset:half + info.offset + info.size].reshape(shape)
+        return out
+
+    def set_step(self, t):
+        """Restores the optimizer's step counter (Adam's t) when resuming."""
+        check(lib.dnic_net_set_optim_step(self._handle, int(t)), "step")
+
+
+def optimizer_settings(kind, cfg=None):
+    """An optimizer's settings as a run's config writes them (floats at
+    float32 precision, written in their shortest decimal: 0.001)."""
+    cfg = cfg if cfg is not None else lib.dnic_optim_default(choice(OPTIMIZERS, kind, "optimizer"))
+    def decimal(x):
+        return float(str(np.float32(x)))
+    return {"kind": kind, "lr": decimal(cfg.lr), "l2": decimal(cfg.l2), "momentum": decimal(cfg.momentum),
+            "beta1": decimal(cfg.beta1), "beta2": decimal(cfg.beta2), "eps": decimal(cfg.eps)}
