@@ -7,6 +7,7 @@ Errors from the core raise DnicError (a ValueError or RuntimeError) whose
 message carries the core's detail."""
 from ._core import DnicError, DnicStateError, DnicValueError, ffi, lib, last_error
 from .batches import BatchOrder
+from .classifier import DNIClassifier
 from .dni import DNI, RULES, boundaries
 from .network import Network
 from .pipeline import Pipeline
@@ -25,5 +26,5 @@ def set_num_threads(n):
     check(lib.dnic_set_num_threads(int(n)), "set_num_threads")
 
 
-__all__ = ["BatchOrder", "DNI", "DnicError", "DnicStateError", "DnicValueError", "Network", "Pipeline", "RULES", "boundaries",
+__all__ = ["BatchOrder", "DNI", "DNIClassifier", "DnicError", "DnicStateError", "DnicValueError", "Network", "Pipeline", "RULES", "boundaries",
            "core_version", "last_error", "set_num_threads"]
