@@ -263,11 +263,12 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError("DNIClassifier needs samples of at least 2 classes in the data, but the data contains "
                              "only one class: %r" % (self.classes_[0],))
-        self._build(X.shape[1], len(self.classes_))
         epochs = self.epochs if epochs is None else epochs
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ValueError("epochs must be an integer >= 1, got %r" % (epochs,))
-        self._train(X, self._encode(y), int(epochs), self._validation(validation_data))
+        validation = self._validation(validation_data)
+        self._build(X.shape[1], len(self.classes_))
+        self._train(X, self._encode(y), int(epochs), validation)
         return self
 
     def partial_fit(self, X, y, classes=None):

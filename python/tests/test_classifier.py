@@ -2,6 +2,7 @@
 conventions (labels of any kind, validation, clone, pipelines, grid
 search), partial_fit, history, threads and progress."""
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -191,8 +192,24 @@ def test_threads_set_for_fit_and_restored():
         assert seen and set(seen) == {2}
 
 
-def test_verbose_progress(capsys):
+def test_verbose_progress(capsys, monkeypatch):
     X, y = blobs(200)
+    small(verbose=0, epochs=2).fit(X, y)
+    assert capsys.readouterr() == ("", "")
+    pytest.importorskip("tqdm", reason="tqdm is not installed: the progress bar is not tested")
     small(verbose=1, epochs=2).fit(X, y)
-    err = capsys.readouterr().err
-    assert "loss" in err  # tqdm's bar, or a line an epoch without tqdm
+    assert "batch" in capsys.readouterr().err  # tqdm's bar counts batches
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # as if tqdm were not installed
+    small(verbose=1, epochs=2).fit(X, y)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["epoch 1", "epoch 2"] and "loss" in lines[0]
+
+
+def test_validation_data_is_checked():
+    X, y = blobs(300)
+    with pytest.raises(ValueError, match="validation_data's y holds labels not in classes_"):
+        small().fit(X, y, validation_data=(X, y + 1))
+    with pytest.raises(ValueError, match="X has 5 features, but DNIClassifier is expecting 6"):
+        small().fit(X, y, validation_data=(X[:, :5], y))
+    with pytest.raises(ValueError, match=r"validation_data must be a pair \(X, y\)"):
+        small().fit(X, y, validation_data=X)
