@@ -24,18 +24,28 @@ def small(**settings):
     return dnic.DNIClassifier(**base)
 
 
-@pytest.mark.parametrize("rule,schedule,at", [
-    ("backprop", "locked", None), ("sg", "locked", None), ("sg", "pipeline", None),
-    ("sg", "locked", "every"),  # two predicted boundaries in series: the default rate 1e-3 / 2
-])
-def test_fit_equals_dnic_train(cli, npy_data, tmp_path, rule, schedule, at):
+# DNIClassifier's settings and the same as `dnic train` flags
+FLAGS = {"rule": "--rule", "schedule": "--schedule", "sg_at": "--sg-at", "optimizer": "--optimizer", "l2": "--l2",
+         "sg_lr": "--sg-lr", "lr": "--lr"}
+
+
+@pytest.mark.parametrize("settings", [
+    dict(rule="backprop"), dict(rule="sg"), dict(rule="sg", schedule="pipeline"),
+    dict(rule="sg", sg_at="every"),  # two predicted boundaries in series: the default rate 1e-3 / 2
+    dict(rule="dfa", batchnorm=True),
+    dict(rule="sg", l2=0.01),  # the interfaces take the network's optimizer, l2 included
+    dict(rule="sgprop", optimizer="momentum", l2=0.01, sg_lr=0.003),  # --sg-lr: the network's kind, no l2
+], ids=lambda settings: ",".join("%s=%s" % item for item in settings.items()))
+def test_fit_equals_dnic_train(cli, npy_data, tmp_path, settings):
     (X, y, _, _), spec = npy_data
-    args = ["train", "--data", spec, "--hidden", 3, "--width", 32, "--rule", rule, "--schedule", schedule,
-            "--epochs", 2, "--seed", 5, "--batch", 64, "--threads", 1, "--save", "m.st", "--quiet"]
-    cli(args + (["--sg-at", at] if at else []), tmp_path)
+    args = ["train", "--data", spec, "--hidden", 3, "--width", 32, "--epochs", 2, "--seed", 5, "--batch", 64,
+            "--threads", 1, "--save", "m.st", "--quiet", "--batchnorm" if settings.get("batchnorm") else "--no-batchnorm"]
+    for name, value in settings.items():
+        if name in FLAGS:
+            args += [FLAGS[name], value]
+    cli(args, tmp_path)
     theirs = load_file(str(tmp_path / "m.st"))
-    model = dnic.DNIClassifier(hidden=3, width=32, rule=rule, schedule=schedule, sg_at=at, epochs=2, seed=5,
-                               batch_size=64).fit(X, y)
+    model = dnic.DNIClassifier(hidden=3, width=32, epochs=2, seed=5, batch_size=64, **settings).fit(X, y)
     ours = model.network_.parameters()
     assert set(ours) == {k for k in theirs if k.startswith("layer")}
     for name, value in ours.items():
