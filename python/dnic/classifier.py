@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core import DnicError, DnicValueError, check, ffi, lib, view
 from .batches import BatchOrder
-from .dni import DNI, RULES, boundaries
+from .dni import DNI, RULES
 from .network import Network
 from .pipeline import Pipeline
 
@@ -181,13 +181,16 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
             dni.set_interface_optimizer(self.optimizer, self.sg_lr)
         return network, dni, float(lr)
 
-    def _build(self, n_features, n_classes):
-        """Fresh fitted state: network_, dni_, their rates, an empty history."""
-        self.network_, self.dni_, self.lr_ = self._make(n_features, n_classes)
+    def _build(self, n_features, classes):
+        """Fresh fitted state for `classes`: network_, dni_, their rates, an
+        empty history (classes_ last: an estimator whose build failed is
+        not fitted)."""
+        self.network_, self.dni_, self.lr_ = self._make(n_features, len(classes))
         self.boundaries_ = list(self.dni_.boundaries)
         self.sg_lr_ = self.lr_ if self.sg_lr is None else float(self.sg_lr)
         self.history_ = []
         self._data_rng = None
+        self.classes_ = classes
 
     # -- pickling (joblib, GridSearchCV(n_jobs=...)): the C state as arrays ---
     def _blocks(self):
@@ -229,17 +232,26 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
             check(lib.dnic_iface_set_step(lib.dnic_dni_iface(self.dni_._handle, i), step), "unpickle")
 
     # -- input ----------------------------------------------------------------
-    def _encode(self, y, what="y"):
-        """Labels as class indices 0..K-1 into classes_ (int32)."""
-        index = np.searchsorted(self.classes_, y)
-        index = np.clip(index, 0, len(self.classes_) - 1)
-        unknown = self.classes_[index] != y
+    @staticmethod
+    def _classes(labels, what):
+        """The sorted distinct labels, at least two of them."""
+        classes = np.unique(np.asarray(labels))
+        if len(classes) < 2:
+            raise ValueError("DNIClassifier needs samples of at least 2 classes, but %s holds only one class: %r"
+                             % (what, classes[0] if len(classes) else None))
+        return classes
+
+    @staticmethod
+    def _encode(y, classes, what="y"):
+        """Labels as class indices 0..K-1 into the sorted `classes` (int32)."""
+        index = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
+        unknown = classes[index] != y
         if np.any(unknown):
-            raise ValueError("%s holds labels not in classes_ %s: %s" % (what, list(self.classes_),
+            raise ValueError("%s holds labels not in classes_ %s: %s" % (what, list(classes),
                                                                        list(np.unique(np.asarray(y)[unknown])[:5])))
         return index.astype(np.int32)
 
-    def _validation(self, validation_data):
+    def _validation(self, validation_data, classes):
         if validation_data is None:
             return None
         try:
@@ -251,7 +263,7 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
         if yv.ndim != 1 or yv.shape[0] != Xv.shape[0]:
             raise ValueError("validation_data's y must be 1-D with one label per row of its X (%d), got shape %s"
                              % (Xv.shape[0], yv.shape))
-        return Xv, self._encode(yv, "validation_data's y")
+        return Xv, self._encode(yv, classes, "validation_data's y")
 
     # -- training -------------------------------------------------------------
     def fit(self, X, y, epochs=None, validation_data=None):
@@ -259,16 +271,13 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
         validation_data (X, y) is evaluated after every epoch (history_)."""
         X, y = validate_data(self, X, y, dtype=np.float32, order="C")
         check_classification_targets(y)
-        self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError("DNIClassifier needs samples of at least 2 classes in the data, but the data contains "
-                             "only one class: %r" % (self.classes_[0],))
+        classes = self._classes(y, "the data")
         epochs = self.epochs if epochs is None else epochs
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ValueError("epochs must be an integer >= 1, got %r" % (epochs,))
-        validation = self._validation(validation_data)
-        self._build(X.shape[1], len(self.classes_))
-        self._train(X, self._encode(y), int(epochs), validation)
+        validation = self._validation(validation_data, classes)
+        self._build(X.shape[1], classes)
+        self._train(X, self._encode(y, classes), int(epochs), validation)
         return self
 
     def partial_fit(self, X, y, classes=None):
@@ -280,15 +289,11 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
         if first:
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit")
-            self.classes_ = np.unique(np.asarray(classes))
-            if len(self.classes_) < 2:
-                del self.classes_
-                raise ValueError("DNIClassifier needs at least 2 classes; classes names only one class")
-            self._build(X.shape[1], len(self.classes_))
+            self._build(X.shape[1], self._classes(classes, "classes"))
         elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
             raise ValueError("classes=%r is not the same as on the first call to partial_fit, was %r"
                              % (list(np.unique(classes)), list(self.classes_)))
-        self._train(X, self._encode(y), 1, None)
+        self._train(X, self._encode(y, self.classes_), 1, None)
         return self
 
     def _train(self, X, y, epochs, validation):
@@ -302,6 +307,7 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
             self.dni_, self.schedule, **({"queue": ASYNC_QUEUE} if self.schedule == "async" else {}))
         progress = self._progress(epochs * steps)
         step = 0
+        failed = True
         try:
             with dnic_threads(self.threads), nonfinite_named(self, lambda: step):
                 for epoch in range(epochs):
@@ -332,9 +338,15 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
                         record["val_loss"], record["val_accuracy"] = self.network_.evaluate(*validation)
                     self.history_.append(record)
                     self._report(progress, record)
+                if pipe is not None:
+                    pipe.close()  # drained above: every batch reached every block
+                failed = False
         finally:
-            if pipe is not None:
-                pipe.close()
+            if pipe is not None and failed:
+                try:  # give the DNI back; the error in flight is the one to report
+                    pipe.close()
+                except DnicError:
+                    pass
             if progress is not None:
                 progress.close()
         self._data_rng = int(order._rng[0])
@@ -371,6 +383,10 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     # -- scikit-learn ---------------------------------------------------------
+    def __sklearn_is_fitted__(self):
+        # fitted once a network is built (n_features_in_ comes earlier, with the input's check)
+        return hasattr(self, "classes_")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.schedule == "async"

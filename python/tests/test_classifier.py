@@ -108,6 +108,8 @@ def test_overflow_names_the_step_and_the_rate():
     X, y = blobs(200)
     with pytest.raises(ValueError, match=r"step \d+ of this fit: .*NaN or infinite.*try a smaller lr \(it is 1000\)"):
         small(optimizer="sgd", lr=1000.0).fit(X * 1000, y)
+    with pytest.raises(ValueError, match=r"NaN or infinite.*try a smaller lr"):
+        small(optimizer="sgd", lr=1000.0, schedule="pipeline").fit(X * 1000, y)
 
 
 def test_unfitted_and_bad_settings():
@@ -119,8 +121,11 @@ def test_unfitted_and_bad_settings():
                             (dict(hidden=1, rule="sg"), "sg_at 'mid' needs at least 2 hidden layers"),
                             (dict(epochs=0), "epochs must be an integer >= 1"),
                             (dict(lr=-1.0), "lr must be a positive number")]:
+        model = small(**settings)
         with pytest.raises(ValueError, match=words):
-            small(**settings).fit(X, y)
+            model.fit(X, y)
+        with pytest.raises(NotFittedError):  # a fit that failed leaves nothing half made
+            model.predict(X)
 
 
 def test_get_set_params_and_clone():
