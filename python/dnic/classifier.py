@@ -58,7 +58,9 @@ def nonfinite_named(model, step):
     except DnicError as error:
         if error.status != "DNIC_ERR_NONFINITE":
             raise
-        rate = "sg_lr" if model.sg_lr is not None and "interface" in str(error) else "lr"
+        # an interface that learns and faulted has its own rate to lower (locked: the DNI knows which)
+        interface = model.dni_.trainable and lib.dnic_dni_fault_iface(model.dni_._handle) >= 0
+        rate = "sg_lr" if interface else "lr"
         raise DnicValueError("step %d of this fit: the training loss or an update is NaN or infinite (%s); try a "
                              "smaller %s (it is %g)" % (step(), error, rate, getattr(model, rate + "_")),
                              error.status) from None
@@ -81,6 +83,9 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
     predicts in series (locked). sg_lr: the interfaces' own rate (None: the
     network's optimizer and rate; given, the interfaces take the network's
     optimizer kind without its l2, as `dnic train --sg-lr` does).
+    sg_kind, sg_target, sg_loss, sg_signal, sg_alpha, sg_hidden (an mlp
+    interface's hidden widths) and sg_warmup override parts of the rule's
+    interfaces, as `dnic train`'s --sg-* flags do.
 
     fit(X, y) with labels 0..K-1 gives the parameters of
     `dnic train --data npy:... --hidden H --width W --rule R --epochs E
@@ -89,6 +94,8 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
     continue the batch order's random stream (locked, the same data E times
     equals fit with E epochs); unlocked schedules drain at the end of each
     call, so every call leaves a network holding every batch it was given.
+    The async schedule's blocks run free on worker threads: its results
+    depend on timing (scikit-learn tag non_deterministic).
 
     threads: dnic's thread count during fit and predict (None: unchanged).
     verbose 1: a progress bar (tqdm, where installed; else a line an epoch).

@@ -110,6 +110,8 @@ def test_overflow_names_the_step_and_the_rate():
         small(optimizer="sgd", lr=1000.0).fit(X * 1000, y)
     with pytest.raises(ValueError, match=r"NaN or infinite.*try a smaller lr"):
         small(optimizer="sgd", lr=1000.0, schedule="pipeline").fit(X * 1000, y)
+    with pytest.raises(ValueError, match=r"NaN or infinite.*try a smaller sg_lr \(it is 1e\+06\)"):
+        small(optimizer="sgd", lr=1e-3, sg_lr=1e6).fit(X * 1000, y)  # the interface overflowed
 
 
 def test_unfitted_and_bad_settings():
