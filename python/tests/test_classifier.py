@@ -26,7 +26,7 @@ def small(**settings):
 
 # DNIClassifier's settings and the same as `dnic train` flags
 FLAGS = {"rule": "--rule", "schedule": "--schedule", "sg_at": "--sg-at", "optimizer": "--optimizer", "l2": "--l2",
-         "sg_lr": "--sg-lr", "lr": "--lr"}
+         "sg_lr": "--sg-lr", "lr": "--lr", "sg_kind": "--sg-kind", "sg_hidden": "--sg-hidden", "sg_warmup": "--sg-warmup"}
 
 
 @pytest.mark.parametrize("settings", [
@@ -35,6 +35,7 @@ FLAGS = {"rule": "--rule", "schedule": "--schedule", "sg_at": "--sg-at", "optimi
     dict(rule="dfa", batchnorm=True),
     dict(rule="sg", l2=0.01),  # the interfaces take the network's optimizer, l2 included
     dict(rule="sgprop", optimizer="momentum", l2=0.01, sg_lr=0.003),  # --sg-lr: the network's kind, no l2
+    dict(rule="sg", sg_kind="mlp", sg_hidden=[16, 8], sg_warmup=5),
 ], ids=lambda settings: ",".join("%s=%s" % item for item in settings.items()))
 def test_fit_equals_dnic_train(cli, npy_data, tmp_path, settings):
     (X, y, _, _), spec = npy_data
@@ -42,7 +43,7 @@ def test_fit_equals_dnic_train(cli, npy_data, tmp_path, settings):
             "--threads", 1, "--save", "m.st", "--quiet", "--batchnorm" if settings.get("batchnorm") else "--no-batchnorm"]
     for name, value in settings.items():
         if name in FLAGS:
-            args += [FLAGS[name], value]
+            args += [FLAGS[name], ",".join(map(str, value)) if isinstance(value, list) else value]
     cli(args, tmp_path)
     theirs = load_file(str(tmp_path / "m.st"))
     model = dnic.DNIClassifier(hidden=3, width=32, epochs=2, seed=5, batch_size=64, **settings).fit(X, y)
