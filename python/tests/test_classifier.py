@@ -210,17 +210,22 @@ def test_threads_set_for_fit_and_restored():
         assert seen and set(seen) == {2}
 
 
-def test_verbose_progress(capsys, monkeypatch):
+def test_verbose_without_tqdm_prints_a_line_an_epoch(capsys, monkeypatch):
     X, y = blobs(200)
     small(verbose=0, epochs=2).fit(X, y)
     assert capsys.readouterr() == ("", "")
-    pytest.importorskip("tqdm", reason="tqdm is not installed: the progress bar is not tested")
-    small(verbose=1, epochs=2).fit(X, y)
-    assert "batch" in capsys.readouterr().err  # tqdm's bar counts batches
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # as if tqdm were not installed
     small(verbose=1, epochs=2).fit(X, y)
     lines = capsys.readouterr().err.splitlines()
     assert [line.split(":")[0] for line in lines] == ["epoch 1", "epoch 2"] and "loss" in lines[0]
+
+
+def test_verbose_with_tqdm_shows_a_bar(capsys):
+    pytest.importorskip("tqdm", reason="tqdm is not installed: the progress bar is not tested")
+    X, y = blobs(200)
+    small(verbose=1, epochs=2).fit(X, y)
+    err = capsys.readouterr().err
+    assert "batch" in err and "loss" in err  # tqdm counts batches, the epoch's loss beside
 
 
 def test_validation_data_is_checked():
