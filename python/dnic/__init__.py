@@ -8,6 +8,7 @@ message carries the core's detail."""
 from ._core import DnicError, DnicStateError, DnicValueError, ffi, lib, last_error
 from . import checkpoint
 from .batches import BatchOrder
+from .classifier import DNIClassifier
 from .dni import DNI, RULES, boundaries
 from .network import Network
 from .pipeline import Pipeline
@@ -26,5 +27,6 @@ def set_num_threads(n):
     check(lib.dnic_set_num_threads(int(n)), "set_num_threads")
 
 
-__all__ = ["BatchOrder", "DNI", "DnicError", "DnicStateError", "DnicValueError", "Network", "Pipeline", "RULES", "boundaries", "checkpoint",
+__all__ = ["BatchOrder", "DNI", "DNIClassifier", "DnicError", "DnicStateError", "DnicValueError", "Network", "Pipeline", "RULES",
+           "boundaries", "checkpoint",
            "core_version", "last_error", "set_num_threads"]
