@@ -12,7 +12,7 @@ repo=$PWD
 venv=build/python-venv
 rm -rf "$venv"
 python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet ./python pytest tqdm
+"$venv/bin/pip" install --quiet "./python[test,progress]"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"

@@ -82,6 +82,10 @@ public enum OpenMPEnvironment {
         "OMP_MAX_ACTIVE_LEVELS": .level, "OMP_MAX_TASK_PRIORITY": .level, "OMP_DEFAULT_DEVICE": .level, "GOMP_DEBUG": .level,
         "OMP_DYNAMIC": .boolean, "OMP_NESTED": .boolean, "OMP_CANCELLATION": .boolean, "OMP_DISPLAY_AFFINITY": .boolean,
         "KMP_SETTINGS": .boolean, "KMP_WARNINGS": .boolean, "KMP_VERSION": .boolean, "KMP_DUPLICATE_LIB_OK": .boolean,
+        // libomp itself writes KMP_INIT_AT_FORK=FALSE into the environment of
+        // every child its process forks (a Python program using the dnic
+        // package that runs `dnic`, say): a valid value passes silently
+        "KMP_INIT_AT_FORK": .boolean,
         "OMP_DISPLAY_ENV": .words(["true", "false", "verbose"]),
         "OMP_WAIT_POLICY": .words(["active", "passive"]),
         "OMP_TARGET_OFFLOAD": .words(["mandatory", "disabled", "default"]),
