@@ -109,19 +109,21 @@ public struct LearningRateSchedule: Equatable, Sendable {
 
 /// The rules of one schedule's settings between themselves, named by
 /// their keys (`training.lr-*` or `interfaces.lr-*`).
-private func validateSchedule(_ prefix: String, kind: LRScheduleKind, steps: [Int]) throws {
+private func validateSchedule(_ prefix: String, kind: LRScheduleKind?, steps: [Int]) throws {
     let stepsText = steps.map(String.init).joined(separator: ",")
-    if !steps.isEmpty, kind != .step {
-        throw SettingError("\(prefix).lr-steps", stepsText, "needs {\(prefix).lr-schedule} step")
-    }
-    if kind == .step, steps.isEmpty {
-        throw SettingError("\(prefix).lr-schedule", kind.rawValue, "needs {\(prefix).lr-steps}")
-    }
+    // the list's own faults first: they are wrong under any kind
     for (a, b) in zip(steps, steps.dropFirst()) where b <= a {
         throw SettingError("\(prefix).lr-steps", stepsText, "steps must be increasing (\(b) follows \(a))")
     }
     if steps.count > Int(DNIC_LR_MAX_MILESTONES) {
         throw SettingError("\(prefix).lr-steps", stepsText, "\(steps.count) steps; at most \(DNIC_LR_MAX_MILESTONES)")
+    }
+    guard let kind else { return } // interfaces following the network's: checked by the caller
+    if !steps.isEmpty, kind != .step {
+        throw SettingError("\(prefix).lr-steps", stepsText, "needs {\(prefix).lr-schedule} step")
+    }
+    if kind == .step, steps.isEmpty {
+        throw SettingError("\(prefix).lr-schedule", kind.rawValue, "needs {\(prefix).lr-steps}")
     }
 }
 
@@ -149,13 +151,13 @@ extension InterfaceSpec {
     /// The interfaces' own schedule's rules; under `follow` their other
     /// `lr-*` settings would go unused, so they are refused.
     func validateLearningRateSchedule() throws {
-        guard let own = lrSchedule.own else {
+        try validateSchedule("interfaces", kind: lrSchedule.own, steps: lrSteps)
+        guard lrSchedule.own != nil else {
             let why = "needs an {interfaces.lr-schedule} of the interfaces' own (follow takes the network's)"
             if !lrSteps.isEmpty { throw SettingError("interfaces.lr-steps", lrSteps.map(String.init).joined(separator: ","), why) }
             if lrWarmup > 0 { throw SettingError("interfaces.lr-warmup", lrWarmup, why) }
             return
         }
-        try validateSchedule("interfaces", kind: own, steps: lrSteps)
     }
 }
 
