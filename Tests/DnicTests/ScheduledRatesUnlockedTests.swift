@@ -140,4 +140,26 @@ final class ScheduledRatesUnlockedTests: XCTestCase {
         _ = try other.run()
         XCTAssertNotEqual(other.network.parameters(), straight.network.parameters())
     }
+
+    /// Over MPI ranks each block's schedule is the in-process pipeline's:
+    /// the checkpoints equal bit for bit (the ranks learn the run's length
+    /// from rank 0's setup).
+    func testScheduledPipelineOverMPIRanksEqualsInProcess() throws {
+        guard MPIRanks.isBuilt else { throw XCTSkip("this dnic was built without MPI (no libopenmpi-dev)") }
+        guard let mpirun = MPITests.mpirun else { throw XCTSkip("mpirun not found (openmpi-bin)") }
+        let dir = try scratch()
+        let args = MPITests.trainArgs(blocks: 2, steps: 30)
+            + ["--lr-schedule", "cosine", "--lr-warmup", "5", "--sg-lr-schedule", "step", "--sg-lr-steps", "10,20"]
+        let inProcess = dir.appendingPathComponent("in.safetensors"), ranks = dir.appendingPathComponent("mpi.safetensors")
+        let a = try ProcessRun.launch(CLITests.executable.path, args + ["--save", inProcess.path])
+        XCTAssertEqual(a.status, 0, a.stderr)
+        let b = try ProcessRun.launch(mpirun, MPITests.mpirunFlags + ["-np", "2", CLITests.executable.path]
+                                      + args + ["--mpi", "--save", ranks.path])
+        XCTAssertEqual(b.status, 0, b.stderr)
+        let x = try SafeTensors.read(path: inProcess.path), y = try SafeTensors.read(path: ranks.path)
+        XCTAssertEqual(x.tensors.count, y.tensors.count)
+        for t in x.tensors {
+            XCTAssertTrue(y.tensor(t.name)?.values.map(\.bitPattern) == t.values.map(\.bitPattern), "\(t.name) differs")
+        }
+    }
 }
