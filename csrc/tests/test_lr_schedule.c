@@ -149,10 +149,63 @@ static void test_scheduled_adam_equals_rate_by_hand(void) {
     dnic_net_free(b);
 }
 
+/* An interface (linear, and an mlp whose predictor network counts the
+ * same updates) under a cosine schedule with warm-up, over its own update
+ * count, equals one with its rate set by hand; a bad schedule is refused. */
+static void test_interface_schedule_equals_rate_by_hand(void) {
+    enum { DH = 5, STEPS = 9 };
+    int widths[1] = {4};
+    for (int mlp = 0; mlp < 2; mlp++) {
+        dnic_iface_desc d;
+        dnic_iface_desc_defaults(&d, 0);
+        if (mlp) {
+            d.kind = DNIC_IFACE_MLP;
+            d.mlp_layers = 1;
+            d.mlp_widths = widths;
+        }
+        dnic_iface_t *a = NULL, *b = NULL;
+        if (dnic_iface_create(&a, &d, DH, DH, 3, 4, 0.25f, 7) != DNIC_OK ||
+            dnic_iface_create(&b, &d, DH, DH, 3, 4, 0.25f, 7) != DNIC_OK) {
+            CHECK(0, "interfaces (mlp %d)", mlp);
+            dnic_iface_free(a);
+            return;
+        }
+        dnic_optim_config adam = dnic_optim_default(DNIC_OPT_ADAM);
+        adam.lr = 0.02f;
+        EXPECT(dnic_iface_set_optimizer(a, &adam), DNIC_OK);
+        dnic_lr_schedule s = make(DNIC_LR_COSINE, 3, 0.001, STEPS);
+        EXPECT(dnic_iface_set_lr_schedule(a, &s), DNIC_OK);
+        dnic_lr_schedule bad = make(DNIC_LR_LINEAR, 3, 0.001, 0);
+        EXPECT(dnic_iface_set_lr_schedule(a, &bad), DNIC_ERR_ARG);
+        size_t n = 0, nb = 0;
+        float *ga = dnic_iface_grads(a, &n), *gb = dnic_iface_grads(b, &nb);
+        CHECK(ga && gb && n == nb && n > 0, "gradients (mlp %d)", mlp);
+        if (!ga || !gb || n != nb) break;
+        for (int t = 1; t <= STEPS; t++) {
+            fill(ga, n, -1, 1);
+            memcpy(gb, ga, n * sizeof *ga);
+            double p = (double)(t - 3 - 1) / (STEPS - 3);
+            double want = t <= 3 ? 0.02f * (double)t / 3
+                                 : 0.001 + (0.02f - 0.001) * (1 + cos(3.14159265358979323846 * p)) / 2;
+            dnic_optim_config by_hand = adam;
+            by_hand.lr = (float)want;
+            EXPECT(dnic_iface_set_optimizer(b, &by_hand), DNIC_OK);
+            EXPECT(dnic_iface_update(a), DNIC_OK);
+            EXPECT(dnic_iface_update(b), DNIC_OK);
+        }
+        float *pa = dnic_iface_params(a, &n), *pb = dnic_iface_params(b, &nb);
+        CHECK(pa && pb && n == nb && memcmp(pa, pb, n * sizeof *pa) == 0,
+              "scheduled interface (mlp %d) equals the rate set by hand, bit for bit", mlp);
+        dnic_iface_free(a);
+        dnic_iface_free(b);
+    }
+}
+
 int main(void) {
     dnic_set_num_threads(1);
     test_rates_follow_their_formulas();
     test_bad_schedules_are_refused();
     test_scheduled_adam_equals_rate_by_hand();
+    test_interface_schedule_equals_rate_by_hand();
     return harness_finish("lr_schedule");
 }
