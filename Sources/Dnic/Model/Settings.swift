@@ -101,7 +101,7 @@ extension InterfaceSpec: SettingSection {
                help: "With an own {interfaces.lr-schedule}: raise the interfaces' rate linearly over their first STEPS updates.",
                bound: .between(0, maxTrainingSamples, "must be between 0 and 2^53 steps")),
         .value("lr-steps", \.lrSteps,
-               flag: .flag("--sg-lr-steps", set: { (i: inout InterfaceSpec, text: String) in i.lrSteps = try parseInterfaceLRSteps(text) }),
+               flag: .flag("--sg-lr-steps", set: { (i: inout InterfaceSpec, text: String) in i.lrSteps = try parseLRSteps(text, key: "interfaces.lr-steps") }),
                help: "With {interfaces.lr-schedule} step: multiply the interfaces' rate by {interfaces.lr-gamma} after each of these updates.",
                default: "none"),
         .value("lr-gamma", \.lrGamma, flag: "--sg-lr-gamma", help: "Factor of each step of {interfaces.lr-steps}.", bound: .positiveFinite),

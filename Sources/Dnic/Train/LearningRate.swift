@@ -152,12 +152,10 @@ extension InterfaceSpec {
     /// `lr-*` settings would go unused, so they are refused.
     func validateLearningRateSchedule() throws {
         try validateSchedule("interfaces", kind: lrSchedule.own, steps: lrSteps)
-        guard lrSchedule.own != nil else {
-            let why = "needs an {interfaces.lr-schedule} of the interfaces' own (follow takes the network's)"
-            if !lrSteps.isEmpty { throw SettingError("interfaces.lr-steps", lrSteps.map(String.init).joined(separator: ","), why) }
-            if lrWarmup > 0 { throw SettingError("interfaces.lr-warmup", lrWarmup, why) }
-            return
-        }
+        guard lrSchedule == .follow else { return }
+        let why = "needs an {interfaces.lr-schedule} of the interfaces' own (follow takes the network's)"
+        if !lrSteps.isEmpty { throw SettingError("interfaces.lr-steps", lrSteps.map(String.init).joined(separator: ","), why) }
+        if lrWarmup > 0 { throw SettingError("interfaces.lr-warmup", lrWarmup, why) }
     }
 }
 
@@ -182,18 +180,12 @@ extension RunConfig {
     }
 }
 
-/// `--lr-steps 300000,400000`: the steps after which the rate drops, each >= 1.
-public func parseLRSteps(_ text: String) throws -> [Int] {
+/// `--lr-steps 300000,400000` (and `--sg-lr-steps`, `key` interfaces.lr-steps):
+/// the steps after which the rate drops, each >= 1.
+public func parseLRSteps(_ text: String, key: String = "training.lr-steps") throws -> [Int] {
     let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
     guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
-        throw SettingError("training.lr-steps", "'\(messageText(text))'", "expected increasing step numbers >= 1, such as 300000,400000")
+        throw SettingError(key, "'\(messageText(text))'", "expected increasing step numbers >= 1, such as 300000,400000")
     }
     return parts.map { $0! }
-}
-
-/// `--sg-lr-steps`: the same list for the interfaces' own schedule.
-public func parseInterfaceLRSteps(_ text: String) throws -> [Int] {
-    do { return try parseLRSteps(text) } catch is SettingError {
-        throw SettingError("interfaces.lr-steps", "'\(messageText(text))'", "expected increasing step numbers >= 1, such as 300000,400000")
-    }
 }
