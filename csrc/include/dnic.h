@@ -892,7 +892,8 @@ DNIC_API dnic_status dnic_softmax_probe_objective(const float *X, size_t n, int 
  * pipeline runs the DNI's own blocks and interfaces: the blocks are views
  * whose parameters and optimizer moments are the network's, so the
  * network's parameters are current between ticks (only its step counter
- * waits for dnic_pipe_sync_to_net). The blocks' optimizer settings and
+ * waits for dnic_pipe_sync_to_net). The blocks' optimizer settings,
+ * learning-rate schedules (each over the block's own step counter) and
  * clip norm are the network's at creation. While the pipeline lives,
  * dnic_dni_train_step and a second pipeline on the DNI are refused
  * (DNIC_ERR_STATE). Freeing the DNI (or its network) first is safe: the
