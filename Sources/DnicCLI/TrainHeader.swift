@@ -39,7 +39,8 @@ extension TrainCommand {
                 : "\(i.kind.rawValue) interfaces after hidden layer(s) \(dni.boundaries.sorted().map(String.init).joined(separator: ","))"
             try Console.out.write("rule \(i.rule.rawValue): \(place), target \(i.target.rawValue), "
                   + "loss \(i.loss.rawValue), signal \(i.signal.rawValue)\(i.signal == .predProp ? " (alpha \(i.alpha))" : "")"
-                  + (i.kind.trainable ? ", \(config.interfaceOptimizer.kind.rawValue) lr \(String(format: "%g", config.interfaceOptimizer.learningRate))" : "")
+                  + (i.kind.trainable ? ", \(config.interfaceOptimizer.kind.rawValue) lr \(String(format: "%g", config.interfaceOptimizer.learningRate))"
+                      + interfaceScheduleText(i, trainer) : "")
                   + centredText(dni.centredBoundaries, of: dni.boundaries, asked: i.centre == .on))
         } else {
             try Console.out.write("rule \(config.interfaces.rule.rawValue)")
@@ -48,6 +49,14 @@ extension TrainCommand {
             try Console.out.write("resumed at step \(trainer.state.step) from \(pathText(resume ?? ""))"
                                   + (data.record.map { "; data \($0.filesText)" } ?? ""))
         }
+    }
+
+    /// The interfaces' schedule: their own, or the network's they follow (said when it moves the rate).
+    private func interfaceScheduleText(_ i: InterfaceSpec, _ trainer: Trainer) -> String {
+        if i.lrSchedule == .follow {
+            return trainer.learningRates.isConstant ? "" : " (following the network's schedule)"
+        }
+        return " (own schedule: \(trainer.interfaceLearningRates.summary))"
     }
 
     private func centredText(_ centred: [Int], of boundaries: [Int], asked: Bool) -> String {

@@ -14,6 +14,7 @@ extension InterfaceTarget: ExpressibleByArgument {}
 extension InterfaceLoss: ExpressibleByArgument {}
 extension InterfaceSignal: ExpressibleByArgument {}
 extension InterfaceCentre: ExpressibleByArgument {}
+extension InterfaceLRScheduleKind: ExpressibleByArgument {}
 
 /// `dnic train`'s settings as flags: one per row of the settings table
 /// (`RunConfig.settingTable`), its help and default taken from the row. A
@@ -91,6 +92,22 @@ struct TrainSettingOptions: ParsableArguments {
 
     @Option(help: .setting("interfaces.centre"))
     var sgCentre: InterfaceCentre?
+
+    // the interfaces' own learning-rate schedule
+    @Option(help: .setting("interfaces.lr-schedule"))
+    var sgLrSchedule: InterfaceLRScheduleKind?
+
+    @Option(parsing: .unconditional, help: .setting("interfaces.lr-warmup"), transform: ArgumentValue.integer)
+    var sgLrWarmup: Int?
+
+    @Option(help: .setting("interfaces.lr-steps"))
+    var sgLrSteps: String?
+
+    @Option(parsing: .unconditional, help: .setting("interfaces.lr-gamma"), transform: ArgumentValue.number)
+    var sgLrGamma: Double?
+
+    @Option(parsing: .unconditional, help: .setting("interfaces.lr-min"), transform: ArgumentValue.number)
+    var sgLrMin: Double?
 
     @Flag(inversion: .prefixedNo, help: .setting("interfaces.track-alignment"))
     var trackAlignment: Bool?

@@ -19,29 +19,35 @@ final class LearningRateScheduleTests: XCTestCase {
         return LearningRateSchedule(t, totalSteps: total)
     }
 
+    /// The core's rate (float, computed in double and rounded once) against the formula.
+    func assertRate(_ s: LearningRateSchedule, _ step: Int, _ want: Double, line: UInt = #line) {
+        XCTAssertEqual(Double(s.rate(at: step, base: 0.1)), want, accuracy: 1e-8, "step \(step)", line: line)
+    }
+
     func testEachScheduleFollowsItsFormula() {
-        let base = 0.1
+        let base = Double(Float(0.1))
         let constant = schedule(.constant, warmup: 10)
-        XCTAssertEqual(constant.rate(at: 1, base: base), 0.01, accuracy: 1e-15)
-        XCTAssertEqual(constant.rate(at: 5, base: base), 0.05, accuracy: 1e-15)
-        XCTAssertEqual(constant.rate(at: 10, base: base), 0.1, accuracy: 1e-15)
-        XCTAssertEqual(constant.rate(at: 77, base: base), 0.1, accuracy: 1e-15)
+        assertRate(constant, 1, base / 10)
+        assertRate(constant, 5, base / 2)
+        assertRate(constant, 10, base)
+        assertRate(constant, 77, base)
+        XCTAssertEqual(schedule(.constant).rate(at: 9, base: 0.1), 0.1, "a constant rate is the base rate exactly")
         let step = schedule(.step, steps: [30, 60], gamma: 0.5)
-        XCTAssertEqual(step.rate(at: 30, base: base), 0.1, accuracy: 1e-15)
-        XCTAssertEqual(step.rate(at: 31, base: base), 0.05, accuracy: 1e-15)
-        XCTAssertEqual(step.rate(at: 61, base: base), 0.025, accuracy: 1e-15)
+        assertRate(step, 30, base)
+        assertRate(step, 31, base / 2)
+        assertRate(step, 61, base / 4)
         // cosine over steps 10...100 after a warm-up of 10, down to 0.01
         let cosine = schedule(.cosine, warmup: 10, min: 0.01)
-        XCTAssertEqual(cosine.rate(at: 4, base: base), 0.04, accuracy: 1e-15)
+        assertRate(cosine, 4, base * 0.4)
         // step t after the warm-up: p = (t - warmup - 1) / (total - warmup), as PyTorch's schedulers
-        XCTAssertEqual(cosine.rate(at: 11, base: base), 0.1, accuracy: 1e-15)
-        XCTAssertEqual(cosine.rate(at: 56, base: base), 0.01 + 0.09 * (1 + cos(Double.pi * 0.5)) / 2, accuracy: 1e-15)
-        XCTAssertEqual(cosine.rate(at: 41, base: base), 0.01 + 0.09 * (1 + cos(Double.pi * 30 / 90)) / 2, accuracy: 1e-15)
-        XCTAssertEqual(cosine.rate(at: 100, base: base), 0.01 + 0.09 * (1 + cos(Double.pi * 89 / 90)) / 2, accuracy: 1e-15)
+        assertRate(cosine, 11, base)
+        assertRate(cosine, 56, 0.01 + (base - 0.01) * (1 + cos(Double.pi * 0.5)) / 2)
+        assertRate(cosine, 41, 0.01 + (base - 0.01) * (1 + cos(Double.pi * 30 / 90)) / 2)
+        assertRate(cosine, 100, 0.01 + (base - 0.01) * (1 + cos(Double.pi * 89 / 90)) / 2)
         let linear = schedule(.linear, min: 0.02)
-        XCTAssertEqual(linear.rate(at: 26, base: base), 0.02 + 0.08 * 0.75, accuracy: 1e-15)
-        XCTAssertEqual(linear.rate(at: 100, base: base), 0.02 + 0.08 * 0.01, accuracy: 1e-15)
-        XCTAssertGreaterThan(schedule(.linear).rate(at: 100, base: base), 0, "a decay to 0 sets 0 at the last step")
+        assertRate(linear, 26, 0.02 + (base - 0.02) * 0.75)
+        assertRate(linear, 100, 0.02 + (base - 0.02) * 0.01)
+        XCTAssertGreaterThan(schedule(.linear).rate(at: 100, base: 0.1), 0, "a decay to 0 sets 0 at the last step")
     }
 
     func dnic(_ args: [String], in dir: URL) throws -> ProcessRun {
@@ -75,7 +81,8 @@ final class LearningRateScheduleTests: XCTestCase {
                 let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
                 guard let step = object?["step"] as? Int, object?["test_loss"] != nil else { continue }
                 let lr = try XCTUnwrap(object?["lr"] as? Double, "no lr in \(line)")
-                XCTAssertEqual(lr, Double(Float(expected.rate(at: step, base: Double(Float(0.1))))), accuracy: 1e-12, "\(flags) step \(step)")
+                // the log writes the float rate as a decimal: equal to its last digit
+                XCTAssertEqual(lr, Double(expected.rate(at: step, base: 0.1)), accuracy: 1e-12, "\(flags) step \(step)")
                 seen += 1
             }
             XCTAssertGreaterThanOrEqual(seen, 14, "\(flags): evaluations in the log")
@@ -141,8 +148,16 @@ final class LearningRateScheduleTests: XCTestCase {
             (["--lr-steps", "5"], ["--lr-steps", "needs --lr-schedule step"]),
             (["--lr-schedule", "step"], ["--lr-schedule", "--lr-steps"]),
             (["--lr-schedule", "step", "--lr-steps", "a,b"], ["--lr-steps"]),
-            (["--rule", "sg", "--schedule", "pipeline", "--lr-warmup", "2"], ["--lr-warmup", "--schedule locked"]),
-            (["--rule", "sg", "--schedule", "async", "--lr-schedule", "cosine"], ["--lr-schedule cosine", "--schedule locked"]),
+            (["--rule", "sg", "--sg-lr-schedule", "step", "--sg-lr-steps", "5,3"], ["--sg-lr-steps", "increasing"]),
+            (["--rule", "sg", "--sg-lr-steps", "5,3"], ["--sg-lr-steps", "increasing"]),
+            (["--rule", "sg", "--sg-lr-steps", "3,5"], ["--sg-lr-steps", "--sg-lr-schedule"]),
+            (["--lr-schedule", "step", "--lr-steps", (1...33).map(String.init).joined(separator: ",")], ["--lr-steps", "at most 32"]),
+            (["--rule", "sg", "--sg-lr-schedule", "step"], ["--sg-lr-schedule", "--sg-lr-steps"]),
+            (["--rule", "sg", "--sg-lr-schedule", "step", "--sg-lr-steps", "x"], ["--sg-lr-steps"]),
+            (["--rule", "sg", "--sg-lr-schedule", "cosine", "--sg-lr-warmup", "21"], ["--sg-lr-warmup", "longer than the run"]),
+            (["--rule", "sg", "--sg-lr-warmup", "3"], ["--sg-lr-warmup", "--sg-lr-schedule"]),
+            (["--rule", "sg", "--sg-lr-schedule", "linear", "--sg-lr", "0.01", "--sg-lr-min", "0.1"], ["--sg-lr-min", "above --sg-lr"]),
+            (["--rule", "sg", "--sg-lr-schedule", "fancy"], ["--sg-lr-schedule"]),
         ]
         for (flags, words) in cases {
             let r = try dnic(base + flags, in: dir)

@@ -342,6 +342,58 @@ DNIC_API void dnic_adam_update_ref(float *p, float *m, float *v, const float *g,
                                    float lr, float beta1, float beta2, float eps, float l2,
                                    int64_t t);
 
+/* ------------------------------------------------- learning-rate schedules */
+/* How an optimizer's rate moves over a run: each update uses
+ * dnic_lr_schedule_rate(schedule, t, cfg.lr) in place of cfg.lr, t being
+ * the updater's own step counter after the update (the network's for
+ * locked training, each pipeline/async block's own, each interface's own
+ * update count), so a resumed run that restores its counters sets the
+ * rates a straight run would. No schedule (NULL) is constant: cfg.lr. */
+typedef enum {
+    DNIC_LR_CONSTANT = 0, /* the base rate (after any warm-up) */
+    DNIC_LR_STEP = 1,     /* times gamma after each milestone */
+    DNIC_LR_COSINE = 2,   /* cosine from the base rate to min_rate */
+    DNIC_LR_LINEAR = 3    /* linear from the base rate to min_rate */
+} dnic_lr_kind;
+
+/* The most milestones a STEP schedule holds. */
+#define DNIC_LR_MAX_MILESTONES 32
+
+typedef struct {
+    dnic_lr_kind kind;
+    int64_t warmup;      /* steps 1..warmup rise linearly: step t takes base t / warmup */
+    int n_milestones;    /* STEP: 1..DNIC_LR_MAX_MILESTONES; other kinds: 0 */
+    int64_t milestones[DNIC_LR_MAX_MILESTONES]; /* STEP: increasing, >= 1; times gamma after each */
+    double gamma;        /* STEP: factor per milestone passed, finite and >= 0 */
+    double min_rate;     /* COSINE, LINEAR: the rate reached just after the last step, finite, >= 0
+                          * (a rate above the optimizer's base rises instead) */
+    int64_t total_steps; /* the run's length: COSINE and LINEAR decay over the steps after the warm-up */
+} dnic_lr_schedule;
+
+/* CONSTANT, no warm-up, no milestones, gamma 0.1, min_rate 0, total_steps 0. */
+DNIC_API dnic_lr_schedule dnic_lr_schedule_default(void);
+/* DNIC_ERR_NULL for NULL; DNIC_ERR_ARG for an unknown kind, a negative
+ * count, a warm-up longer than total_steps (when total_steps > 0),
+ * milestones given to a kind other than STEP, a STEP schedule without
+ * milestones or with more than DNIC_LR_MAX_MILESTONES, milestones not
+ * increasing or below 1, a negative or non-finite gamma or min_rate,
+ * COSINE or LINEAR without total_steps >= 1; steps beyond DNIC_MAX_STEP:
+ * DNIC_ERR_ARG too. */
+DNIC_API dnic_status dnic_lr_schedule_validate(const dnic_lr_schedule *s);
+/* The rate of update `step` (1-based; smaller counts as 1) for base rate
+ * `base`, computed in double and rounded to float once:
+ *   step <= warmup:   base step / warmup
+ *   CONSTANT:         base
+ *   STEP:             base gamma^k, k = milestones m with step > m
+ *   COSINE, LINEAR:   p = min((step - warmup - 1) / max(total - warmup, 1), 1),
+ *                     min_rate + (base - min_rate) (1 + cos(pi p)) / 2   (COSINE)
+ *                     min_rate + (base - min_rate) (1 - p)               (LINEAR)
+ *                     (as PyTorch's schedulers: the first step after the
+ *                     warm-up takes base, min_rate is reached just after the last)
+ * A result that rounds to 0 (or below) is the smallest positive float, as
+ * optimizers refuse a rate of 0. NULL: base. Pure; no allocation. */
+DNIC_API float dnic_lr_schedule_rate(const dnic_lr_schedule *s, int64_t step, float base);
+
 /* ------------------------------------------------------------------- data */
 
 /* dst row r = src row idx[r], r < B; src is (n_rows, row_len).
@@ -455,6 +507,10 @@ DNIC_API dnic_status dnic_net_set_params(dnic_net_t *net, const float *src, size
 /* Optimizer per parameter group. Group 0 holds the network's own tensors
  * (later groups are for interfaces). The default is SGD lr 0.01. */
 DNIC_API dnic_status dnic_net_set_optimizer(dnic_net_t *net, int group, const dnic_optim_config *cfg);
+/* The learning-rate schedule of a parameter group (validated; NULL:
+ * constant, the group's cfg.lr as it is). A pipeline's blocks take the
+ * network's schedules when the pipeline is created, as its optimizers. */
+DNIC_API dnic_status dnic_net_set_lr_schedule(dnic_net_t *net, int group, const dnic_lr_schedule *sched);
 
 /* Forward pass on x (B, input_dim). training = 1 uses batch statistics in
  * batch norm (and updates running statistics), 0 uses running statistics.
@@ -679,6 +735,9 @@ DNIC_API float *dnic_iface_grads(dnic_iface_t *it, size_t *n);
 DNIC_API float *dnic_iface_optim_state(dnic_iface_t *it, size_t *n); /* 2 x params */
 DNIC_API void dnic_iface_zero_grad(dnic_iface_t *it);
 DNIC_API dnic_status dnic_iface_set_optimizer(dnic_iface_t *it, const dnic_optim_config *cfg);
+/* This interface's learning-rate schedule over its own update count
+ * (validated; NULL: constant). */
+DNIC_API dnic_status dnic_iface_set_lr_schedule(dnic_iface_t *it, const dnic_lr_schedule *sched);
 /* One optimizer step (no-op for fixed kinds); counts steps for warmup.
  * The counter at DNIC_MAX_STEP: DNIC_ERR_SIZE, nothing updated. */
 DNIC_API dnic_status dnic_iface_update(dnic_iface_t *it);
@@ -722,6 +781,9 @@ DNIC_API int dnic_dni_num_ifaces(const dnic_dni_t *dni);
 DNIC_API dnic_iface_t *dnic_dni_iface(dnic_dni_t *dni, int i);
 /* Optimizer of every trainable interface (the network's is set on the net). */
 DNIC_API dnic_status dnic_dni_set_iface_optimizer(dnic_dni_t *dni, const dnic_optim_config *cfg);
+/* Learning-rate schedule of every interface (NULL: constant), each over
+ * its own update count (the network's is set on the net). */
+DNIC_API dnic_status dnic_dni_set_iface_lr_schedule(dnic_dni_t *dni, const dnic_lr_schedule *sched);
 /* Gradient clipping for every interface (the network's is set on the net). */
 DNIC_API dnic_status dnic_dni_set_grad_clip(dnic_dni_t *dni, float max_norm);
 /* After a step returned DNIC_ERR_NONFINITE: which interface (top-first index)
@@ -834,7 +896,8 @@ DNIC_API dnic_status dnic_softmax_probe_objective(const float *X, size_t n, int 
  * pipeline runs the DNI's own blocks and interfaces: the blocks are views
  * whose parameters and optimizer moments are the network's, so the
  * network's parameters are current between ticks (only its step counter
- * waits for dnic_pipe_sync_to_net). The blocks' optimizer settings and
+ * waits for dnic_pipe_sync_to_net). The blocks' optimizer settings,
+ * learning-rate schedules (each over the block's own step counter) and
  * clip norm are the network's at creation. While the pipeline lives,
  * dnic_dni_train_step and a second pipeline on the DNI are refused
  * (DNIC_ERR_STATE). Freeing the DNI (or its network) first is safe: the

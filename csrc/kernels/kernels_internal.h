@@ -176,10 +176,12 @@ void dnic__scale(float *x, size_t n, float s);
 int dnic__update_checked(const dnic_optim_config *c, float *p, float *m, float *v, const float *g, size_t n,
                          float l2, int64_t t);
 
-/* optim.c: one optimizer step over a tensor table (net and interfaces) */
+/* optim.c: one optimizer step over a tensor table (net and interfaces);
+ * each group's rate from its schedule (sched[g], lr_schedule.c) at `step` */
 int dnic__update_tensors(const dnic_tensor_info *tensors, int n_tensors, float *params, float *grads,
-                         float *moment1, float *moment2, const dnic_optim_config *opt, int n_groups,
-                         float clip, int64_t step, float *norm_out, int *grad_was_bad);
+                         float *moment1, float *moment2, const dnic_optim_config *opt,
+                         const dnic_lr_schedule *sched, int n_groups, float clip, int64_t step, float *norm_out,
+                         int *grad_was_bad);
 
 /* activation.c fused kernels (see there) */
 void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B, int C);

@@ -212,11 +212,13 @@ int dnic__update_checked(const dnic_optim_config *c, float *p, float *m, float *
 /* One optimizer step over a table of tensors in flat (params, grads, first
  * and second moment) blocks, shared by the network and the interfaces: optional global-norm
  * clipping of the trainable gradients, the update of each trainable tensor
- * with its group's settings (L2 only where `decay`), and fault detection.
+ * with its group's settings (L2 only where `decay`) at its group's
+ * scheduled rate for `step` (sched NULL: the settings' rate), and fault detection.
  * Returns the index of the first tensor that became non-finite (-1 if none). */
 int dnic__update_tensors(const dnic_tensor_info *tensors, int n_tensors, float *params, float *grads,
-                         float *moment1, float *moment2, const dnic_optim_config *opt, int n_groups,
-                         float clip, int64_t step, float *norm_out, int *grad_was_bad) {
+                         float *moment1, float *moment2, const dnic_optim_config *opt,
+                         const dnic_lr_schedule *sched, int n_groups, float clip, int64_t step, float *norm_out,
+                         int *grad_was_bad) {
     if (clip > 0.0f) {
         double ss = 0;
         for (int i = 0; i < n_tensors; i++)
@@ -232,10 +234,12 @@ int dnic__update_tensors(const dnic_tensor_info *tensors, int n_tensors, float *
     for (int i = 0; i < n_tensors; i++) {
         const dnic_tensor_info *t = &tensors[i];
         if (!t->trainable) continue;
-        const dnic_optim_config *c = &opt[t->group < n_groups ? t->group : 0];
+        int group = t->group < n_groups ? t->group : 0;
+        dnic_optim_config c = opt[group]; /* a copy on the stack: the rate of this step */
+        if (sched) c.lr = dnic_lr_schedule_rate(&sched[group], step, c.lr);
         float *p = params + t->offset, *m = moment1 + t->offset, *v = moment2 + t->offset;
         const float *g = grads + t->offset;
-        int finite = dnic__update_checked(c, p, m, v, g, t->size, t->decay ? c->l2 : 0.0f, step);
+        int finite = dnic__update_checked(&c, p, m, v, g, t->size, t->decay ? c.l2 : 0.0f, step);
         /* a fault stops training: name the first tensor it reached */
         if (fault < 0 && !finite) {
             fault = i;

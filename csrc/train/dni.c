@@ -198,6 +198,13 @@ dnic_status dnic_dni_set_iface_optimizer(dnic_dni_t *dni, const dnic_optim_confi
     return st;
 }
 
+dnic_status dnic_dni_set_iface_lr_schedule(dnic_dni_t *dni, const dnic_lr_schedule *sched) {
+    if (!dni) return DNIC_ERR_NULL;
+    dnic_status st = sched ? dnic_lr_schedule_validate(sched) : DNIC_OK;
+    for (int i = 0; st == DNIC_OK && i < dni->n; i++) st = dnic_iface_set_lr_schedule(dni->slots[i].it, sched);
+    return st;
+}
+
 dnic_status dnic_dni_set_grad_clip(dnic_dni_t *dni, float max_norm) {
     if (!dni) return DNIC_ERR_NULL;
     if (!(max_norm >= 0.0f) || !isfinite(max_norm)) return DNIC_ERR_ARG;

@@ -36,6 +36,7 @@ struct dnic_iface_s {
     int fwd_B, target_B, loss_B, back_B;
     int want_input_grad; /* compute dL_S/dh even for the PRED signal */
     dnic_optim_config opt;
+    dnic_lr_schedule sched; /* the rate's schedule over `step` (default: constant) */
     int64_t step;
     float clip;
     int fault_tensor, fault_grad;
@@ -175,6 +176,7 @@ dnic_status dnic_iface_create(dnic_iface_t **out, const dnic_iface_desc *desc, i
     it->max_batch = max_batch;
     it->oA = it->oB = it->oC = it->od = NONE;
     it->opt = dnic_optim_default(DNIC_OPT_SGD);
+    it->sched = dnic_lr_schedule_default();
     it->fault_tensor = -1;
     it->centre = desc->centre == DNIC_CENTRE_ON;
     it->mlp_out_bias = NONE;
@@ -609,6 +611,16 @@ dnic_status dnic_iface_set_optimizer(dnic_iface_t *it, const dnic_optim_config *
     return it->mlp ? dnic_net_set_optimizer(it->mlp, 0, cfg) : DNIC_OK;
 }
 
+dnic_status dnic_iface_set_lr_schedule(dnic_iface_t *it, const dnic_lr_schedule *sched) {
+    if (!it) return DNIC_ERR_NULL;
+    dnic_lr_schedule s = sched ? *sched : dnic_lr_schedule_default();
+    dnic_status st = dnic_lr_schedule_validate(&s);
+    if (st != DNIC_OK) return st;
+    it->sched = s;
+    /* an MLP interface's predictor network counts the same steps */
+    return it->mlp ? dnic_net_set_lr_schedule(it->mlp, 0, &s) : DNIC_OK;
+}
+
 dnic_status dnic_iface_set_step(dnic_iface_t *it, int64_t t) {
     if (!it) return DNIC_ERR_NULL;
     if (t < 0 || t > DNIC_MAX_STEP) return DNIC_ERR_ARG;
@@ -640,6 +652,6 @@ dnic_status dnic_iface_update(dnic_iface_t *it) {
     if (!dnic__iface_kind_trainable(it->d.kind)) return DNIC_OK;
     if (it->mlp) return dnic_net_update(it->mlp);
     it->fault_tensor = dnic__update_tensors(it->tensors, it->n_tensors, it->params, it->grads, it->optim,
-                                            it->optim + it->n_params, &it->opt, 1, it->clip, it->step, NULL, &it->fault_grad);
+                                            it->optim + it->n_params, &it->opt, &it->sched, 1, it->clip, it->step, NULL, &it->fault_grad);
     return it->fault_tensor < 0 ? DNIC_OK : DNIC_ERR_NONFINITE;
 }

@@ -59,6 +59,7 @@ struct dnic_net_s {
     float *dx;            /* dL/dx (max_batch, input_dim) when asked for */
     int want_dx;
     dnic_optim_config opt[MAX_GROUPS];
+    dnic_lr_schedule sched[MAX_GROUPS]; /* each group's rate schedule (default: constant) */
     int64_t step;
     float clip, last_norm;
     int fault_tensor, fault_grad;
@@ -262,7 +263,10 @@ dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t s
                 n->params[L->run_var + c] = 1.0f;
             }
     }
-    for (int g = 0; g < MAX_GROUPS; g++) n->opt[g] = dnic_optim_default(DNIC_OPT_SGD);
+    for (int g = 0; g < MAX_GROUPS; g++) {
+        n->opt[g] = dnic_optim_default(DNIC_OPT_SGD);
+        n->sched[g] = dnic_lr_schedule_default();
+    }
     n->fault_tensor = -1;
     dnic_enable_flush_to_zero();
     *out = n;
@@ -340,6 +344,16 @@ dnic_status dnic_net_set_optimizer(dnic_net_t *n, int group, const dnic_optim_co
     dnic_status st = dnic_optim_validate(cfg);
     if (st != DNIC_OK) return st;
     n->opt[group] = *cfg;
+    return DNIC_OK;
+}
+
+dnic_status dnic_net_set_lr_schedule(dnic_net_t *n, int group, const dnic_lr_schedule *sched) {
+    if (!n) return DNIC_ERR_NULL;
+    if (group < 0 || group >= MAX_GROUPS) return DNIC_ERR_ARG;
+    dnic_lr_schedule s = sched ? *sched : dnic_lr_schedule_default();
+    dnic_status st = dnic_lr_schedule_validate(&s);
+    if (st != DNIC_OK) return st;
+    n->sched[group] = s;
     return DNIC_OK;
 }
 
@@ -535,7 +549,7 @@ dnic_status dnic_net_update(dnic_net_t *n) {
     n->fault_grad = 0;
     materialize_zero_grads(n);
     n->fault_tensor = dnic__update_tensors(n->tensors, n->n_tensors, n->params, n->grads, n->m, n->v,
-                                           n->opt, MAX_GROUPS, n->clip, n->step, &n->last_norm, &n->fault_grad);
+                                           n->opt, n->sched, MAX_GROUPS, n->clip, n->step, &n->last_norm, &n->fault_grad);
     return n->fault_tensor < 0 ? DNIC_OK : DNIC_ERR_NONFINITE;
 }
 
@@ -668,6 +682,7 @@ void dnic__net_block_sync(dnic_net_t *block, dnic_net_t *whole, int first, int t
         memcpy(bv, wv, n * sizeof(float));
         block->step = whole->step;
         memcpy(block->opt, whole->opt, sizeof block->opt);
+        memcpy(block->sched, whole->sched, sizeof block->sched);
         block->clip = whole->clip;
         block->last_B = 0;
     }
@@ -704,6 +719,7 @@ dnic_status dnic__net_block_view(dnic_net_t **out, dnic_net_t *whole, int first,
 void dnic__net_view_refresh(dnic_net_t *view, const dnic_net_t *whole) {
     view->step = whole->step;
     memcpy(view->opt, whole->opt, sizeof view->opt);
+    memcpy(view->sched, whole->sched, sizeof view->sched);
     view->clip = whole->clip;
 }
 
@@ -734,6 +750,7 @@ dnic_status dnic__net_update_blocks(dnic_net_t *whole, dnic_net_t *const *blocks
     for (int k = 0; k < n; k++) {
         dnic_net_t *b = blocks[k];
         memcpy(b->opt, whole->opt, sizeof b->opt);
+        memcpy(b->sched, whole->sched, sizeof b->sched);
         b->step = whole->step;
         b->fault_grad = 0;
         materialize_zero_grads(b);
@@ -741,7 +758,7 @@ dnic_status dnic__net_update_blocks(dnic_net_t *whole, dnic_net_t *const *blocks
             for (int i = 0; i < b->n_tensors; i++)
                 if (b->tensors[i].trainable) dnic__scale(b->grads + b->tensors[i].offset, b->tensors[i].size, scale);
         b->fault_tensor = dnic__update_tensors(b->tensors, b->n_tensors, b->params, b->grads, b->m, b->v, b->opt,
-                                               MAX_GROUPS, 0.0f, b->step, NULL, &b->fault_grad);
+                                               b->sched, MAX_GROUPS, 0.0f, b->step, NULL, &b->fault_grad);
         if (b->fault_tensor >= 0 && whole->fault_tensor < 0) {
             whole->fault_tensor = b->tensor_base + b->fault_tensor;
             whole->fault_grad = b->fault_grad;

@@ -53,9 +53,10 @@ public final class DNI {
         try DnicError.check(dnic_dni_set_iface_optimizer(handle, &c), "interface optimizer settings")
     }
 
-    func setInterfaceOptimizer(core: dnic_optim_config) throws {
-        var c = core
-        try DnicError.check(dnic_dni_set_iface_optimizer(handle, &c), "interface optimizer settings")
+    /// Every interface's learning-rate schedule, over its own update count.
+    public func setInterfaceLearningRateSchedule(_ schedule: LearningRateSchedule) throws {
+        var s = schedule.core
+        try DnicError.check(dnic_dni_set_iface_lr_schedule(handle, &s), "interface learning-rate schedule")
     }
 
     public func trainStep(x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int) throws -> Float {

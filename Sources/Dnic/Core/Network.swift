@@ -47,10 +47,10 @@ public final class Network {
         try DnicError.check(dnic_net_set_optimizer(handle, Int32(group), &config), "optimizer settings")
     }
 
-    /// The optimizer as the core takes it (the learning-rate schedule sets it each step).
-    func setOptimizer(core: dnic_optim_config, group: Int = 0) throws {
-        var config = core
-        try DnicError.check(dnic_net_set_optimizer(handle, Int32(group), &config), "optimizer settings")
+    /// The learning-rate schedule the core applies to `group`'s rate at each update.
+    public func setLearningRateSchedule(_ schedule: LearningRateSchedule, group: Int = 0) throws {
+        var s = schedule.core
+        try DnicError.check(dnic_net_set_lr_schedule(handle, Int32(group), &s), "learning-rate schedule")
     }
 
     /// One locked training step on `batch` rows of x (batch, inputDim).

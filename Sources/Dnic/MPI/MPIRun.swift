@@ -19,6 +19,8 @@ public enum MPIRun {
         var threads: Int?
         var timeout: Double
         var resuming: Bool
+        /// The run's length (its learning-rate schedules need it).
+        var totalSteps: Int
     }
 
     /// Seconds a rank waits for another before giving up, unless told otherwise.
@@ -51,7 +53,8 @@ public enum MPIRun {
         let train = trainer.data.train
         let setup = Setup(config: try ConfigFile.yaml(trainer.config), inputDim: train.dim, classes: train.classes,
                           maxBatch: Trainer.maxBatch(trainer.config, trainer.data), dataName: train.name,
-                          threads: threads, timeout: timeout, resuming: checkpoint != nil)
+                          threads: threads, timeout: timeout, resuming: checkpoint != nil,
+                          totalSteps: trainer.totalSteps)
         let bytes = try JSONEncoder().encode(setup)
         _ = try MPIRanks.broadcast(bytes, timeout: timeout)
         if let checkpoint { _ = try MPIRanks.broadcast(checkpoint, timeout: timeout) }
@@ -103,7 +106,7 @@ public enum MPIRun {
                                   maxBatch: nil)
                 : nil
             let built = try Trainer.build(config: config, inputDim: setup.inputDim, classes: setup.classes,
-                                          maxBatch: setup.maxBatch, restoring: restored, dataName: setup.dataName)
+                                          maxBatch: setup.maxBatch, totalSteps: setup.totalSteps, restoring: restored, dataName: setup.dataName)
             guard let p = built.pipeline else { throw DnicError("rank 0's settings have no pipeline") }
             pipeline = p
         } catch {

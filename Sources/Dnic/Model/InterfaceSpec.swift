@@ -172,6 +172,13 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
     public var trackAlignment: Bool
     /// the interfaces' optimizer; nil = the network's
     public var optimizer: OptimizerSpec?
+    /// The interfaces' learning-rate schedule (LearningRate.swift), over
+    /// each interface's own update count: `follow` takes the network's.
+    public var lrSchedule: InterfaceLRScheduleKind = .follow
+    public var lrWarmup: Int = 0
+    public var lrSteps: [Int] = []
+    public var lrGamma: Double = 0.1
+    public var lrMin: Double = 0
 
     /// The preset of a rule: one row of the paper's Table 1.
     public init(rule: Rule) {
@@ -275,6 +282,7 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
     /// rules between them, for a stack of `h` hidden layers.
     public func validate(hidden h: Int) throws {
         try checkSettings(at: "interfaces")
+        try validateLearningRateSchedule()
         _ = try boundaries(hidden: h)
         let fixedProjection = kind == .random || kind == .ones
         if !fixedProjection, target == .outputError || target == .nextError {

@@ -93,6 +93,21 @@ extension InterfaceSpec: SettingSection {
                bound: .between(0, maxTrainingSamples, "must be between 0 and 2^53 steps")),
         .value("centre", \.centre, flag: "--sg-centre",
                help: "Centre trained predictions over the batch: \(InterfaceCentre.choiceList); auto where the hidden layer above has batch norm."),
+        // the interfaces' own learning-rate schedule (LearningRate.swift); follow: the network's
+        .value("lr-schedule", \.lrSchedule, flag: "--sg-lr-schedule",
+               help: "Interfaces' learning-rate schedule, over each interface's own updates: \(InterfaceLRScheduleKind.choiceList); "
+                   + "follow applies {training.lr-schedule}'s factor to their own rate."),
+        .value("lr-warmup", \.lrWarmup, flag: "--sg-lr-warmup",
+               help: "With an own {interfaces.lr-schedule}: raise the interfaces' rate linearly over their first STEPS updates.",
+               bound: .between(0, maxTrainingSamples, "must be between 0 and 2^53 steps")),
+        .value("lr-steps", \.lrSteps,
+               flag: .flag("--sg-lr-steps", set: { (i: inout InterfaceSpec, text: String) in i.lrSteps = try parseLRSteps(text, key: "interfaces.lr-steps") }),
+               help: "With {interfaces.lr-schedule} step: multiply the interfaces' rate by {interfaces.lr-gamma} after each of these updates.",
+               default: "none"),
+        .value("lr-gamma", \.lrGamma, flag: "--sg-lr-gamma", help: "Factor of each step of {interfaces.lr-steps}.", bound: .positiveFinite),
+        .value("lr-min", \.lrMin, flag: "--sg-lr-min",
+               help: "With {interfaces.lr-schedule} cosine or linear: the rate the interfaces' decay reaches at the end of the run.",
+               bound: .finiteNonNegative),
         .value("track-alignment", \.trackAlignment, flag: "--track-alignment",
                help: "Log the cosine between each interface's signal and the true gradient (one extra backward per step).",
                listedAfter: "optimizer"),
@@ -159,9 +174,10 @@ extension TrainingSpec: SettingSection {
         .value("queue", \.queue, flag: "--queue",
                help: "With {training.schedule} async: messages each queue between blocks holds (how far a block may run ahead).",
                default: "\(defaultQueue)", bound: .between(1, maxQueue)),
-        // learning-rate schedule (LearningRate.swift); the interfaces follow it on their own base rate
+        // learning-rate schedule (LearningRate.swift); by default the interfaces follow it on their own base rate
         .value("lr-schedule", \.lrSchedule, flag: "--lr-schedule",
-               help: "Learning-rate schedule: \(LRScheduleKind.choiceList); the interfaces follow it scaled to their own rate."),
+               help: "Learning-rate schedule: \(LRScheduleKind.choiceList), over the network's (or each unlocked block's) own updates; "
+                   + "the interfaces follow it scaled to their own rate unless {interfaces.lr-schedule} is set."),
         .value("lr-warmup", \.lrWarmup, flag: "--lr-warmup", help: "Raise the rate linearly over the first STEPS steps.",
                bound: .between(0, maxTrainingSamples, "must be between 0 and 2^53 steps")),
         .value("lr-steps", \.lrSteps,

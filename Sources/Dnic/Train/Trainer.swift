@@ -96,10 +96,13 @@ public final class Trainer {
     public var state = TrainerState()
     public let stepsPerEpoch: Int
     public let totalSteps: Int
-    /// The factor on the network's and interfaces' rates at each step.
+    /// The network's learning-rate schedule (the core applies it at each
+    /// update, over the network's or each unlocked block's own step).
     public let learningRates: LearningRateSchedule
-    private let networkOptimizerCore: dnic_optim_config
-    private let interfaceOptimizerCore: dnic_optim_config
+    /// The interfaces' (the network's under `follow`), over each interface's own updates.
+    public let interfaceLearningRates: LearningRateSchedule
+    /// The network's rate before its schedule, as the core holds it.
+    private let networkBaseRate: Float
     public let evalEvery: Int
 
     /// The batch rows a network needs: the training batch (evaluation runs
@@ -118,12 +121,6 @@ public final class Trainer {
         self.config = config
         self.data = data
         let batch = min(config.training.batch, train.count)
-        let built = try Trainer.build(config: config, inputDim: train.dim, classes: train.classes,
-                                      maxBatch: Trainer.maxBatch(config, data), restoring: restoring, dataName: train.name)
-        network = built.network
-        dni = built.dni
-        state = built.state
-        schedule = built.schedule
         stepsPerEpoch = (train.count + batch - 1) / batch
         // validate() bounds steps x batch; epochs need the data's size
         let epochs = config.training.epochs
@@ -131,10 +128,15 @@ public final class Trainer {
             throw SettingError("training.epochs", epochs, "\(epochs) epochs of \(train.count) examples are more than 2^53 samples; at most \(maxTrainingSamples / train.count) epochs")
         }
         totalSteps = config.training.steps ?? epochs * stepsPerEpoch
-        try config.validateLearningRateSchedule(totalSteps: totalSteps)
-        learningRates = LearningRateSchedule(config.training, totalSteps: totalSteps)
-        networkOptimizerCore = config.networkOptimizer.core
-        interfaceOptimizerCore = config.interfaceOptimizer.core
+        let built = try Trainer.build(config: config, inputDim: train.dim, classes: train.classes,
+                                      maxBatch: Trainer.maxBatch(config, data), totalSteps: totalSteps,
+                                      restoring: restoring, dataName: train.name)
+        network = built.network
+        dni = built.dni
+        state = built.state
+        schedule = built.schedule
+        (learningRates, interfaceLearningRates) = config.learningRateSchedules(totalSteps: totalSteps)
+        networkBaseRate = config.networkOptimizer.core.lr
         evalEvery = config.training.evalEvery ?? stepsPerEpoch
     }
 
@@ -153,7 +155,8 @@ public final class Trainer {
     /// and clipping, the trainer state, and the schedule with a
     /// checkpoint's batches in flight restored. MPI ranks other than 0
     /// build their copy of the run from this alone.
-    public static func build(config: RunConfig, inputDim: Int, classes: Int, maxBatch: Int,
+    /// The schedules need the run's length (`totalSteps`).
+    public static func build(config: RunConfig, inputDim: Int, classes: Int, maxBatch: Int, totalSteps: Int,
                              restoring: RunSnapshot?, dataName: String) throws -> Parts {
         let network: Network, dni: DNI
         var state = TrainerState()
@@ -172,6 +175,11 @@ public final class Trainer {
         }
         try network.setOptimizer(config.networkOptimizer)
         try dni.setInterfaceOptimizer(config.interfaceOptimizer)
+        // before the schedule: a pipeline's blocks take the network's at creation
+        try config.validateLearningRateSchedule(totalSteps: totalSteps)
+        let rates = config.learningRateSchedules(totalSteps: totalSteps)
+        try network.setLearningRateSchedule(rates.network)
+        try dni.setInterfaceLearningRateSchedule(rates.interfaces)
         if let clip = config.training.clipGrad {
             try network.setGradientClip(clip)
             try dni.setGradientClip(clip)
@@ -201,17 +209,10 @@ public final class Trainer {
         }
     }
 
-    /// Sets the rates of step `step` (a struct copy into the core, no
-    /// allocation); returns the network's.
-    private func setLearningRates(step: Int) throws -> Double {
-        var net = networkOptimizerCore, ifaces = interfaceOptimizerCore
-        if learningRates.isConstant { return Double(net.lr) }
-        // a rate below float's range would be 0, which the core refuses
-        net.lr = max(Float(learningRates.rate(at: step, base: Double(net.lr))), .leastNonzeroMagnitude)
-        ifaces.lr = max(Float(learningRates.rate(at: step, base: Double(ifaces.lr))), .leastNonzeroMagnitude)
-        try network.setOptimizer(core: net)
-        try dni.setInterfaceOptimizer(core: ifaces)
-        return Double(net.lr)
+    /// The network's rate at step `step`, as the core sets it (for the log
+    /// and the live line; unlocked blocks each follow their own count).
+    private func networkRate(step: Int) -> Double {
+        Double(learningRates.rate(at: step, base: networkBaseRate))
     }
 
     /// A fault already described with its step.
@@ -277,7 +278,7 @@ public final class Trainer {
                 }
                 let position = state.position
                 let rows = min(batch, train.count - position)
-                let lr = try setLearningRates(step: step)
+                let lr = networkRate(step: step)
                 let t0 = Date()
                 let finished = try schedule.step(&batches, order, from: position, rows: rows)
                 // the last batch fed has gone through every block when the run ends
