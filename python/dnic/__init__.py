@@ -8,7 +8,7 @@ message carries the core's detail."""
 from ._core import DnicError, DnicStateError, DnicValueError, ffi, lib, last_error
 from . import checkpoint
 from .batches import BatchOrder
-from .classifier import DNIClassifier
+from .classifier import DNIClassifier, load
 from .dni import DNI, RULES, boundaries
 from .network import Network
 from .pipeline import Pipeline
@@ -28,5 +28,5 @@ def set_num_threads(n):
 
 
 __all__ = ["BatchOrder", "DNI", "DNIClassifier", "DnicError", "DnicStateError", "DnicValueError", "Network", "Pipeline", "RULES",
-           "boundaries", "checkpoint",
+           "boundaries", "checkpoint", "load",
            "core_version", "last_error", "set_num_threads"]

@@ -50,6 +50,11 @@ class BatchOrder:
             return int(self._rng[0]), 0, False
         return int(self._epoch_rng), int(self._position), True
 
+    def next_epoch_rng(self):
+        """The RNG state the next epoch's shuffle starts from (to continue
+        this order in a new BatchOrder: restore(that, 0, False))."""
+        return int(self._rng[0])
+
     def restore(self, epoch_rng, position, in_epoch):
         """Continues from a state(): the current epoch's order is shuffled
         again from its RNG, and the next batch starts at `position`."""

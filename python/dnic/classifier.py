@@ -199,6 +199,15 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
         self._data_rng = None
         self.classes_ = classes
 
+    def save(self, path, data=None):
+        """Writes the fitted model to `path` as a dnic checkpoint, atomically:
+        `dnic eval --checkpoint path --data SRC`, `dnic analyze` and `dnic
+        train --resume` read it, and dnic.load(path) gives this estimator
+        back. `data`: the `--data` value of the training data as files
+        (e.g. "npy:X.npy,y.npy,Xt.npy,yt.npy"), which lets `dnic train
+        --resume` continue without --data (dnic.checkpoint.save)."""
+        _save(self, path, data)
+
     # -- pickling (joblib, GridSearchCV(n_jobs=...)): the C state as arrays ---
     def _blocks(self):
         """(parameters, optimizer state, step) of the network, then of every
@@ -307,8 +316,8 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
         """`epochs` passes over X, y (class indices) in `dnic train`'s batch
         order; unlocked, one pipeline for them all, drained at the end."""
         order = BatchOrder(X.shape[0], self.batch_size, seed=self.seed)
-        if self._data_rng is not None:  # continue the order's stream (partial_fit)
-            order._rng[0] = self._data_rng
+        if self._data_rng is not None:  # continue the order's stream (partial_fit): a new epoch from it
+            order.restore(self._data_rng, 0, False)
         steps = order.steps_per_epoch
         pipe = None if self.schedule == "locked" else Pipeline(
             self.dni_, self.schedule, **({"queue": ASYNC_QUEUE} if self.schedule == "async" else {}))
@@ -334,7 +343,7 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
                             progress.update(1)
                     if pipe is not None:
                         if epoch == epochs - 1 or self.schedule == "async":
-                            while lib.dnic_pipe_pending(pipe._handle):  # as dnic train settles: losses counted
+                            while pipe.pending:  # as dnic train settles: losses counted
                                 loss, finished = pipe.tick()
                                 if finished:
                                     loss_sum += loss * finished
@@ -356,7 +365,7 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
                     pass
             if progress is not None:
                 progress.close()
-        self._data_rng = int(order._rng[0])
+        self._data_rng = order.next_epoch_rng()
 
     def _progress(self, total):
         if not self.verbose:
@@ -398,3 +407,78 @@ class DNIClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.schedule == "async"
         return tags
+
+
+# -- saving and loading: one checkpoint format with the command line ---------
+
+ESTIMATOR_KEY = "python_estimator"  # the checkpoint metadata holding the estimator's own settings
+
+
+def _save(model, path, data=None):
+    """DNIClassifier.save: the fitted network and interfaces as a dnic
+    checkpoint (dnic.checkpoint.save), plus the estimator's parameters,
+    label values and history under the metadata key python_estimator."""
+    import json
+
+    from . import checkpoint
+    check_is_fitted(model)
+    estimator = {"params": model.get_params(), "classes": np.asarray(model.classes_).tolist(), "history": model.history_}
+    checkpoint.save(path, model.network_, model.dni_ if model.dni_.boundaries else None, data=data,
+                    classes=len(model.classes_),
+                    config={"training": {"batch": model.batch_size, "seed": model.seed, "schedule": model.schedule}},
+                    metadata={ESTIMATOR_KEY: json.dumps(estimator, default=_json_value)})
+
+
+def _json_value(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError("%r cannot be saved in a checkpoint's metadata" % (value,))
+
+
+def load(path):
+    """A DNIClassifier from a checkpoint: one saved by DNIClassifier.save
+    (its parameters, label values and history come back), or one of `dnic
+    train --save` (its settings become the estimator's parameters; its
+    classes are 0..K-1; every hidden layer must have the same width,
+    activation and batch norm). The network and interfaces continue where
+    the checkpoint stopped (their optimizer state and steps)."""
+    import json
+
+    from . import checkpoint
+    ck = checkpoint.load(path)
+    saved = ck.metadata.get(ESTIMATOR_KEY)
+    if saved is not None:
+        estimator = json.loads(saved)
+        model = DNIClassifier(**estimator["params"])
+        classes, history = np.asarray(estimator["classes"]), estimator["history"]
+    else:
+        model, classes, history = _from_run_config(path, ck), np.arange(ck.classes), []
+    model.network_ = ck.network
+    model.dni_ = ck.dni if ck.dni is not None else DNI(ck.network, "backprop", seed=model.seed)
+    model.lr_ = float(ck.network.optimizer["lr"])
+    model.sg_lr_ = float(model.dni_.interface_optimizer["lr"]) if model.dni_.boundaries else model.lr_
+    model.boundaries_ = list(model.dni_.boundaries)
+    model.history_ = history
+    model._data_rng = None
+    model.n_features_in_ = ck.network.input_dim
+    model.classes_ = classes
+    return model
+
+
+def _from_run_config(path, ck):
+    """The estimator a `dnic train` checkpoint's settings describe."""
+    config = ck.config
+    layers = config["model"]["layers"]
+    kinds = {(layer["width"], layer.get("activation", "relu"), bool(layer.get("batchnorm", False))) for layer in layers}
+    if len(kinds) > 1:
+        raise ValueError("%s: its hidden layers differ (%s); a DNIClassifier's are all alike: load it with "
+                         "dnic.checkpoint.load" % (path, ", ".join(sorted("%d %s%s" % (w, a, " bn" if b else "")
+                                                                      for w, a, b in kinds))))
+    width, activation, batchnorm = kinds.pop() if kinds else (256, "relu", False)
+    interfaces, training, optimizer = config.get("interfaces") or {}, config.get("training") or {}, config["optimizer"]
+    rule = interfaces.get("rule", "backprop")
+    at = interfaces.get("at", "none")
+    return DNIClassifier(hidden=len(layers), width=width, activation=activation, batchnorm=batchnorm, rule=rule,
+                         sg_at=None if rule == "backprop" else at, schedule=training.get("schedule", "locked"),
+                         optimizer=optimizer["kind"], lr=optimizer["lr"], batch_size=training.get("batch", 64),
+                         seed=training.get("seed", 1), l2=optimizer.get("l2", 0.0))

@@ -55,9 +55,11 @@ def boundaries(at, hidden, rule="sg"):
     if at == "output":
         return [hidden + 1]
     places = [at] if isinstance(at, (int, np.integer)) else list(at)
-    for k in places:
-        if not isinstance(k, (int, np.integer)) or not 1 <= k <= hidden:
-            raise ValueError("sg_at %r: a boundary is a hidden layer number in 1..%d" % (k, hidden))
+    for k in places:  # as --sg-at: below the last hidden layer (the top block needs a layer of its own)
+        if not isinstance(k, (int, np.integer)) or not 1 <= k < hidden:
+            raise ValueError("sg_at %r: %s" % (k, "a boundary must lie after hidden layer 1 ... %d, below the last hidden "
+                                               "layer (%d)" % (hidden - 1, hidden) if hidden >= 2 else
+                                               "a boundary needs at least 2 hidden layers (there are %d)" % hidden))
     if len(set(places)) != len(places):
         raise ValueError("sg_at %r names a boundary twice" % (at,))
     return sorted(int(k) for k in places)

@@ -36,6 +36,12 @@ class Pipeline:
         return self._handle
 
     @property
+    def pending(self):
+        """Whether batches are in flight (a tick without input would do
+        work); async: whether its workers run."""
+        return bool(lib.dnic_pipe_pending(self._live()))
+
+    @property
     def num_blocks(self):
         return lib.dnic_pipe_num_blocks(self._live())
 

@@ -142,6 +142,9 @@ def test_core_refusals_carry_the_cores_words():
         dnic.DNI(net, "sgd")
     with pytest.raises(ValueError, match="'mid' needs at least 2 hidden layers"):
         dnic.DNI(net, "sg")
+    three = dnic.Network(6, [8, 8, 8], 3)
+    with pytest.raises(ValueError, match=r"sg_at 3: a boundary must lie after hidden layer 1 \.\.\. 2, below the last"):
+        dnic.DNI(three, "sg", at=[3])  # as dnic train --sg-at 3 refuses it
 
 
 def test_calls_out_of_order_raise_runtime_errors():
