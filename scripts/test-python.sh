@@ -2,7 +2,7 @@
 # The Python package as a new user gets it: a new virtualenv
 # (build/python-venv, made afresh), `pip install ./python` from this
 # checkout (which builds libdnic and the cffi extension), a model trained
-# from a script outside the repository, then the pytest suite in
+# from a script outside the repository, the examples in examples/python, then the pytest suite in
 # python/tests against the INSTALLED package, compared with the dnic
 # command line built by `swift build` (.build/debug/dnic). Ends with
 # "python-suite: N passed, F failed". Writes only under build/.
@@ -34,6 +34,9 @@ accuracy = net.evaluate(X, y)[1]
 print("installed package trains: accuracy %.3f with dnic %s" % (accuracy, dnic.core_version()))
 assert accuracy > 0.9, accuracy
 PY
+for example in backprop sg_pipeline; do
+    "$repo/$venv/bin/python" "$repo/examples/python/$example.py"
+done
 set +e
 "$repo/$venv/bin/python" -m pytest -p no:cacheprovider -q -rs "$repo/python/tests" 2>&1 | tee pytest.log
 status=${PIPESTATUS[0]}

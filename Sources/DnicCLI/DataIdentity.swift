@@ -39,7 +39,8 @@ enum DataIdentity {
     /// checkpoint records its files, those decide about the data (a copy
     /// of them under another name continues the run), not the text.
     static func comparable(_ new: RunConfig, to restored: Checkpoint.Loaded) -> RunConfig {
-        guard restored.data != nil else { return new }
+        // arrays in memory have no name to compare: the data given is taken (and said to be unchecked)
+        guard restored.data != nil || restored.trainedInMemory else { return new }
         var c = new
         c.data = restored.config.data
         return c

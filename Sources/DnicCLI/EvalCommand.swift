@@ -47,7 +47,7 @@ struct EvalCommand: ParsableCommand {
             throw UsageError("--csv \(pathText(csv)): is also the --json path; give each its own file")
         }
         let loaded = try Checkpoint.load(path: checkpoint)
-        let (spec, test, read, labelled) = try ScoredData.load(data, for: loaded, needsLabels: true)
+        let (spec, test, read, labelled) = try ScoredData.load(data, for: loaded, at: checkpoint, needsLabels: true)
         guard labelled else {
             throw UsageError("\(pathText(spec.description)) holds features without labels: eval needs each row's label; "
                              + "`dnic predict` classifies unlabelled rows")

@@ -50,7 +50,7 @@ struct PredictCommand: ParsableCommand {
         if proba, loaded.network.description.loss == .mse {
             throw UsageError("--proba: \(pathText(checkpoint)) was trained with --loss mse, whose outputs are not probabilities")
         }
-        let (spec, rows, _, _) = try ScoredData.load(data, for: loaded)
+        let (spec, rows, _, _) = try ScoredData.load(data, for: loaded, at: checkpoint)
         guard rows.dim == loaded.network.inputDim else {
             throw UsageError("the model takes \(loaded.network.inputDim) features; \(pathText(spec.description)) has \(rows.dim)")
         }

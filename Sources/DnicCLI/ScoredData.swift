@@ -7,9 +7,12 @@ enum ScoredData {
     /// a label column (new data, for predict), and for npy:X.npy; a width
     /// that is neither the model's features nor those and a label is
     /// refused in one line, which for `needsLabels` (eval) asks for the label.
-    static func load(_ data: String?, for loaded: Checkpoint.Loaded, needsLabels: Bool = false) throws
+    static func load(_ data: String?, for loaded: Checkpoint.Loaded, at path: String, needsLabels: Bool = false) throws
         -> (spec: DataSpec, test: Dataset, read: DataRecord, labelled: Bool) {
         let options = loaded.config.dataOptions
+        if data == nil, loaded.trainedInMemory {
+            throw UsageError(loaded.inMemoryDataLine(path: path, command: "dnic"))
+        }
         let spec = try asUsage { try DataSpec.parse(data ?? loaded.config.data) }
         guard data != nil else {
             let (test, read) = try loaded.data.map { try loadTestData(recorded: $0, options: options) }

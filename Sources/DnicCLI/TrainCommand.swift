@@ -108,6 +108,9 @@ struct TrainCommand: ParsableCommand {
             if let restored, let difference = RunConfig.resumeDifference(restored.config, DataIdentity.comparable(c, to: restored)) {
                 throw UsageError("--resume \(pathText(resume!)): \(difference)")
             }
+            if let restored, c.data == DataSpec.inMemory {
+                throw UsageError("--resume \(pathText(resume!)): " + restored.inMemoryDataLine(path: resume!, command: "dnic train"))
+            }
             try c.validate()
             _ = try DataSpec.parse(c.data)
             return c

@@ -221,11 +221,12 @@ def run_config(network, dni=None, order=None, data=None):
 def data_record(data, seed):
     """The checkpoint's data_files for the `--data` value `data`: npy (two or
     four files), csv (one or two) or npz files, measured as `dnic train`
-    measures them; synthetic data by its seed; None for the data sets the
-    command line finds in directories (fashion-mnist, mnist, idx:DIR)."""
+    measures them; fashion-mnist, mnist and idx:DIR by their four IDX files;
+    synthetic data by its seed."""
+    if data in _IDX_DIRECTORIES:
+        variable, default = _IDX_DIRECTORIES[data]
+        return _idx_record(data, os.environ.get(variable) or default, seed)
     if not isinstance(data, str) or ":" not in data:
-        if data in ("fashion-mnist", "mnist"):
-            return None
         raise ValueError("data %r is not a --data value such as npy:X.npy,y.npy" % (data,))
     kind, rest = data.split(":", 1)
     names = rest.split(",")
@@ -238,10 +239,30 @@ def data_record(data, seed):
     elif kind == "synth":
         return {"data": data, "seed": int(seed), "files": []}   # generated from the seed: no files
     elif kind == "idx":
-        return None
+        return _idx_record(data, rest, seed)
     else:
         raise ValueError("data %r: a checkpoint records npy:X,y[,XTEST,YTEST], csv:TRAIN[,TEST] or npz:FILE data" % data)
     return {"data": data, "seed": int(seed), "files": [_measure(role, name) for role, name in zip(roles, names)]}
+
+
+# the directories the command line reads fashion-mnist and mnist from (and the variables that move them)
+_IDX_DIRECTORIES = {"fashion-mnist": ("DNIC_FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"),
+                    "mnist": ("DNIC_MNIST_DIR", "/usr/share/datasets/mnist")}
+_IDX_FILES = [("train-images", "train-images-idx3-ubyte"), ("train-labels", "train-labels-idx1-ubyte"),
+              ("test-images", "t10k-images-idx3-ubyte"), ("test-labels", "t10k-labels-idx1-ubyte")]
+
+
+def _idx_record(data, directory, seed):
+    """The four IDX files of `directory` as the command line finds them:
+    each NAME or NAME.gz, the raw file preferred."""
+    files = []
+    for role, name in _IDX_FILES:
+        found = [path for path in (os.path.join(directory, name), os.path.join(directory, name + ".gz"))
+                 if os.path.isfile(path)]
+        if not found:
+            raise ValueError("data %s: %s not found in %s (nor %s.gz)" % (data, name, directory, name))
+        files.append(_measure(role, found[0]))
+    return {"data": data, "seed": int(seed), "files": files}
 
 
 def _measure(role, name):

@@ -264,17 +264,25 @@ def test_synthetic_data_is_recorded_by_its_seed_as_dnic_train_records_it(cli, tm
     assert done.stderr == ""   # the data is known to be the run's
 
 
-def test_a_checkpoint_of_arrays_in_memory_is_scored_but_not_resumed(cli, npy_data, tmp_path):
+def test_a_checkpoint_of_arrays_in_memory_needs_data_named_and_then_resumes(cli, npy_data, tmp_path):
     (X, y, Xt, yt), _ = npy_data
     net, dni, order = python_run(X, y, "sg", steps=10)
-    dnic.checkpoint.save(tmp_path / "p.st", net, dni, order=order)
+    dnic.checkpoint.save(tmp_path / "p.st", net, dni, order=order)  # no data= : arrays in memory
+    before = hashlib.sha256((tmp_path / "p.st").read_bytes()).hexdigest()
+    for args in (["eval", "--checkpoint", "p.st"], ["train", "--resume", "p.st", "--steps", 20]):
+        done = cli(args + ["--threads", 1], tmp_path, check=False)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert "trained on arrays in memory (from Python)" in done.stderr and "give --data" in done.stderr, done.stderr
     loss, accuracy = net.evaluate(Xt, yt)
     done = cli(["eval", "--checkpoint", "p.st", "--data", SPEC, "--threads", 1], tmp_path)
     assert printed_score(done.stdout) == ("%.4f" % accuracy, "%.4f" % loss)
-    before = hashlib.sha256((tmp_path / "p.st").read_bytes()).hexdigest()
-    done = cli(["train", "--resume", "p.st", "--data", SPEC, "--steps", 20, "--threads", 1], tmp_path, check=False)
-    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "python:arrays" in done.stderr, done.stderr
+    assert "cannot check" in done.stderr and done.stderr.count("\n") == 1, done.stderr
     assert hashlib.sha256((tmp_path / "p.st").read_bytes()).hexdigest() == before
+    # with the same data named, dnic train continues it exactly
+    cli(["train", "--resume", "p.st", "--data", SPEC, "--steps", 20, "--threads", 1, "--save", "r.st", "--quiet"],
+        tmp_path)
+    straight_net, straight_dni, _ = python_run(X, y, "sg", steps=20)
+    assert_same_tensors(load_file(str(tmp_path / "r.st")), straight_net, straight_dni)
 
 
 # -- Python -> Python ----------------------------------------------------------

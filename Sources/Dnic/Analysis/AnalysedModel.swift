@@ -31,6 +31,7 @@ public struct AnalysedModel {
     public func trainingData(_ data: String? = nil, others: [AnalysedModel] = [],
                              notes: AnalysisNotes) throws -> (DataSpec, DataSplit) {
         let c = checkpoint
+        if data == nil, c.trainedInMemory { throw UsageError(c.inMemoryDataLine(path: path, command: "dnic")) }
         let spec: DataSpec
         do { spec = try DataSpec.parse(data ?? c.config.data) } catch let error as DataError { throw UsageError(error.message) }
         let options = c.dataOptions

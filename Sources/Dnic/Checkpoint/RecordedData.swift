@@ -16,7 +16,19 @@ extension Checkpoint.Loaded {
 
     /// The note for a checkpoint that records no data files.
     public func uncheckedData(path: String, read: String) -> String {
-        "\(pathText(path)) records no data files (saved by an older dnic): cannot check that \(pathText(config.data)) "
+        if trainedInMemory {
+            return "\(pathText(path)) was trained on arrays in memory (from Python): cannot check that \(read) is that data"
+        }
+        return "\(pathText(path)) records no data files (saved by an older dnic): cannot check that \(pathText(config.data)) "
             + "(\(read)) is the data it was trained on"
+    }
+
+    /// Trained on arrays in memory (DataSpec.inMemory): no data to read again.
+    public var trainedInMemory: Bool { config.data == DataSpec.inMemory }
+
+    /// The one line for a command that needs the checkpoint's own data.
+    public func inMemoryDataLine(path: String, command: String) -> String {
+        "\(pathText(path)) was trained on arrays in memory (from Python), which \(command) cannot read again: "
+            + "give --data naming the same data as files (npy:X.npy,y.npy, csv:…)"
     }
 }

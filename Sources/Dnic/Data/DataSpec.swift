@@ -28,6 +28,11 @@ public enum DataSpec: Equatable, Sendable, CustomStringConvertible {
     /// the value was a synth: one, which keeps every message one short line.
     static let kinds = "fashion-mnist, mnist, idx:DIR, csv:TRAIN.csv[,TEST.csv], npy:X.npy,y.npy[,XTEST.npy,YTEST.npy], npz:FILE.npz, synth:NAME"
 
+    /// The data of a run trained on arrays in memory (the Python package's
+    /// checkpoints without files): nothing dnic can read again, so `eval`
+    /// and `train --resume` need --data naming the same data as files.
+    public static let inMemory = "python:arrays"
+
     /// Parses a --data value; throws a DataError listing the accepted forms
     /// that quotes at most about 80 characters of the value (it may come
     /// from a config file, and be megabytes long).

@@ -261,6 +261,13 @@ public final class Trainer {
         // learnt (a checkpoint may follow an error; it takes what is in flight)
         defer { _ = try? schedule.prepareCheckpoint(&state) }
         let start = Date().addingTimeInterval(-state.trainingSeconds)
+        // samples/s of this run's own steps (a resumed run's, not the
+        // checkpoint's past): the speed now, and right for a checkpoint that
+        // records no training time (written by another program, e.g. Python)
+        let (samplesBefore, secondsBefore) = (state.samples, state.trainingSeconds)
+        func samplesPerSecond() -> Double {
+            Double(state.samples - samplesBefore) / max(state.trainingSeconds - secondsBefore, 1e-9)
+        }
         var lastProgress = Date.distantPast
         var last: EvaluationRecord?
 
@@ -299,7 +306,7 @@ public final class Trainer {
                     var record = EvaluationRecord(step: step, epoch: epoch,
                                                   trainLoss: state.lossSum / Double(max(state.lossCount, 1)),
                                                   testLoss: 0, testAccuracy: 0,
-                                                  samplesPerSecond: Double(state.samples) / max(state.trainingSeconds, 1e-9),
+                                                  samplesPerSecond: samplesPerSecond(),
                                                   seconds: 0)
                     record.blocks = schedule.blockRecords
                     record.lr = lr
@@ -331,7 +338,7 @@ public final class Trainer {
                     try onEvent(.evaluation(record))
                 } else if Date().timeIntervalSince(lastProgress) > 0.25 {
                     lastProgress = Date()
-                    let rate = Double(state.samples) / max(state.trainingSeconds, 1e-9)
+                    let rate = samplesPerSecond()
                     let remaining = Double(totalSteps - step) * Double(batch) / max(rate, 1e-9)
                     try onEvent(.progress(step: step, totalSteps: totalSteps, epoch: epoch,
                                       loss: state.lossSum / Double(max(state.lossCount, 1)), samplesPerSecond: rate,
@@ -356,7 +363,7 @@ public final class Trainer {
         let test = try network.evaluate(data.test)
         return EvaluationRecord(step: state.step, epoch: Double(state.step) / Double(stepsPerEpoch), trainLoss: 0,
                                 testLoss: test.loss, testAccuracy: test.accuracy,
-                                samplesPerSecond: Double(state.samples) / max(state.trainingSeconds, 1e-9),
+                                samplesPerSecond: samplesPerSecond(),
                                 seconds: state.trainingSeconds)
     }
 
