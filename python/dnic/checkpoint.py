@@ -99,9 +99,10 @@ def save(path, network, dni=None, *, order=None, step=None, data=None, classes=N
             train` records them: `dnic train --resume` then reads them
             again without --data and refuses changed files, and `dnic eval`
             warns when it scores the training files. Without it the
-            config's data is "python:arrays" (no files): `dnic eval --data
-            SRC` scores it (noting that it cannot check the data), and
-            `dnic train --resume` refuses it (docs/python-checkpoints.md).
+            config's data is "python:arrays" (no files): the commands then
+            need --data SRC naming the same data as files (`dnic eval`
+            scores it, `dnic train --resume` continues it), and warn
+            that they cannot check it (docs/python.md, Checkpoints).
     classes the classes the outputs stand for (default: the network's).
     config  settings to write over the ones taken from the objects, as a
             nested dict of the config's keys, e.g. {"training": {"steps":
