@@ -41,18 +41,27 @@ static int targets_fit(dnic_loss kind, const float *t, int B, int K) {
 
 static dnic_status check_args(dnic_loss kind, const float *p, const int32_t *labels,
                               const float *targets, int B, int K) {
-    if (!p || (!labels && !targets)) return DNIC_ERR_NULL;
-    if (B < 1 || K < 1 || B > DNIC_MAX_DIM || K > DNIC_MAX_DIM) return DNIC_ERR_SIZE;
+#define FN "dnic_loss_forward_backward: "
+    if (!p) return dnic__fail(DNIC_ERR_NULL, FN "p is NULL");
+    if (!labels && !targets) return dnic__fail(DNIC_ERR_NULL, FN "labels and targets are both NULL (give one)");
+    if (B < 1 || B > DNIC_MAX_DIM) return dnic__fail(DNIC_ERR_SIZE, FN "B = %d is outside 1..%d", B, DNIC_MAX_DIM);
+    if (K < 1 || K > DNIC_MAX_DIM) return dnic__fail(DNIC_ERR_SIZE, FN "K = %d is outside 1..%d", K, DNIC_MAX_DIM);
     if (kind != DNIC_LOSS_MSE && kind != DNIC_LOSS_SOFTMAX_CE && kind != DNIC_LOSS_LOGISTIC)
-        return DNIC_ERR_ARG;
-    if (kind == DNIC_LOSS_SOFTMAX_CE && K < 2) return DNIC_ERR_ARG;
+        return dnic__fail(DNIC_ERR_ARG, FN "kind = %d is not a dnic_loss (0..2)", (int)kind);
+    if (kind == DNIC_LOSS_SOFTMAX_CE && K < 2)
+        return dnic__fail(DNIC_ERR_ARG, FN "softmax cross-entropy needs K >= 2 outputs, not %d", K);
     if (!targets) {
         int hi = K == 1 ? 1 : K - 1;
         for (int r = 0; r < B; r++)
-            if (labels[r] < 0 || labels[r] > hi) return DNIC_ERR_LABEL;
+            if (labels[r] < 0 || labels[r] > hi)
+                return dnic__fail(DNIC_ERR_LABEL, FN "labels[%d] = %d is outside 0..%d (%d outputs)", r, (int)labels[r],
+                                  hi, K);
         return DNIC_OK;
     }
-    return targets_fit(kind, targets, B, K) ? DNIC_OK : DNIC_ERR_LABEL;
+    if (targets_fit(kind, targets, B, K)) return DNIC_OK;
+    return dnic__fail(DNIC_ERR_LABEL, FN "a target is one loss %d does not take (MSE: finite; logistic: in [0, 1]; "
+                      "softmax CE: finite and >= 0)", (int)kind);
+#undef FN
 }
 
 /* The _ref twin's loss of one row, in double; the gradient of that row's

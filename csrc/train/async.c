@@ -23,6 +23,7 @@
 #include "train/pipe_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,6 +218,8 @@ static void worker(dnic_pipe_t *p) {
         dnic_status st = target ? run_target(p, s) : run_forward(p, s);
         p->blocks[s].claimed = 0;
         if (st != DNIC_OK && p->failed == DNIC_OK) {
+            p->blocks[s].st = st; /* the drain reports this block's detail */
+            snprintf(p->blocks[s].detail, sizeof p->blocks[s].detail, "%s", dnic_last_error());
             p->failed = st;
             pthread_cond_signal(&p->room);
         }
@@ -333,5 +336,8 @@ dnic_status dnic__async_drain(dnic_pipe_t *p, float *loss_out, int *finished_out
     take_losses(p, loss_out, finished_out);
     dnic_status failed = p->failed;
     pthread_mutex_unlock(&p->mu);
+    for (int s = 0; failed != DNIC_OK && s < p->n_blocks; s++)
+        if (p->blocks[s].st != DNIC_OK)
+            return dnic__fail(failed, "dnic_pipe_tick: block %d: %s", s, p->blocks[s].detail);
     return failed;
 }
