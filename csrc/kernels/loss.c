@@ -392,7 +392,9 @@ dnic_status dnic_loss_forward_backward(dnic_loss kind, float *loss_out, float *d
     double mean = total / B;
     /* finite in double is not enough: the caller gets a float */
     if (loss_out) *loss_out = (float)mean;
-    return isfinite((float)mean) ? DNIC_OK : DNIC_ERR_NONFINITE;
+    if (isfinite((float)mean)) return DNIC_OK;
+    return dnic__fail(DNIC_ERR_NONFINITE, "dnic_loss_forward_backward: the mean loss of %d rows is %g: NaN or beyond "
+                      "a float", B, mean);
 }
 
 dnic_status dnic_loss_forward_backward_ref(dnic_loss kind, float *loss_out, float *dp,
@@ -408,7 +410,9 @@ dnic_status dnic_loss_forward_backward_ref(dnic_loss kind, float *loss_out, floa
             for (int k = 0; k < K; k++) d[k] = (float)((double)d[k] / B);
     }
     if (loss_out) *loss_out = (float)(total / B);
-    return isfinite((float)(total / B)) ? DNIC_OK : DNIC_ERR_NONFINITE;
+    if (isfinite((float)(total / B))) return DNIC_OK;
+    return dnic__fail(DNIC_ERR_NONFINITE, "dnic_loss_forward_backward_ref: the mean loss of %d rows is %g: NaN or "
+                      "beyond a float", B, total / B);
 }
 
 size_t dnic_count_correct(dnic_loss kind, const float *p, const int32_t *labels, int B, int K) {

@@ -111,7 +111,7 @@ static dnic_status run_target(dnic_pipe_t *p, int s) {
     pipe_block_t *b = &p->blocks[s], *above = &p->blocks[s + 1];
     int d = above->down_head, batch = above->down_batch[d], rows = above->down_rows[d];
     int slot = dnic__pipe_ring_slot_of(b, batch);
-    if (slot < 0) return DNIC_ERR_STATE;
+    if (slot < 0) return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_tick: block %d lost a batch's input (async)", s);
     pthread_mutex_unlock(&p->mu);
     double t0 = dnic__pipe_now();
     float loss = NAN;
@@ -260,7 +260,7 @@ static dnic_status start(dnic_pipe_t *p) {
     p->running = 1;
     if (pthread_create(&p->engine, NULL, engine_main, p) != 0) {
         p->running = 0;
-        return DNIC_ERR_NOMEM;
+        return dnic__fail(DNIC_ERR_NOMEM, "dnic_pipe_tick: cannot start the async schedule's thread");
     }
     return DNIC_OK;
 }
@@ -315,7 +315,8 @@ dnic_status dnic__async_feed(dnic_pipe_t *p, const float *x, const int32_t *labe
 
 dnic_status dnic__async_feed_rows(dnic_pipe_t *p, const float *X, const int32_t *labels, const int32_t *idx, int B,
                                   float *loss_out, int *finished_out) {
-    if (p->fed >= INT32_MAX) return DNIC_ERR_SIZE;
+    if (p->fed >= INT32_MAX)
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_pipe_tick_rows: %lld batches fed, the most a pipeline takes", (long long)p->fed);
     return feed(p, X, labels, idx, B, loss_out, finished_out);
 }
 

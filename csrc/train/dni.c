@@ -201,7 +201,7 @@ dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_
     dnic_status st = make_blocks(dni);
     if (st != DNIC_OK) {
         destroy(dni);
-        return st;
+        return dnic__fail(st, FN "%s while making the blocks", dnic_status_str(st));
     }
     *out = dni;
     return DNIC_OK;
@@ -400,7 +400,8 @@ int dnic__dni_num_blocks(const dnic_dni_t *dni) { return dni->n_blocks; }
 dnic_net_t *dnic__dni_block(dnic_dni_t *dni, int k) { return dni->blocks[k]; }
 int dnic__dni_block_first(const dnic_dni_t *dni, int k) { return dni->block_first[k]; }
 dnic_status dnic__dni_lend_blocks(dnic_dni_t *dni, int lend) {
-    if (lend && dni->lent) return DNIC_ERR_STATE;
+    if (lend && dni->lent)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_create: another pipeline already runs this DNI's blocks");
     dni->lent = lend;
     if (!lend && dni->freed) destroy(dni); /* its caller freed it while lent */
     return DNIC_OK;

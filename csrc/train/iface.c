@@ -153,7 +153,7 @@ void dnic_iface_free(dnic_iface_t *it) {
 static dnic_status create_mlp(dnic_iface_t *it, uint64_t seed) {
     int n = it->d.mlp_layers + 1;
     dnic_layer_desc *layers = calloc((size_t)n, sizeof *layers);
-    if (!layers) return DNIC_ERR_NOMEM;
+    if (!layers) return dnic__fail(DNIC_ERR_NOMEM, "dnic_iface_create: out of memory");
     for (int i = 0; i < it->d.mlp_layers; i++) {
         layers[i].width = it->d.mlp_widths[i];
         layers[i].act = DNIC_ACT_RELU;
@@ -433,7 +433,8 @@ dnic_status dnic_iface_loss_value(dnic_iface_t *it, int B, float *loss_out) {
     if (loss_out) *loss_out = (float)total;
     it->loss_B = B;
     it->loss_fault = !isfinite((float)total);
-    return it->loss_fault ? DNIC_ERR_NONFINITE : DNIC_OK;
+    if (!it->loss_fault) return DNIC_OK;
+    return dnic__fail(DNIC_ERR_NONFINITE, "dnic_iface_loss_value: the interface loss is NaN or infinite as a float");
 }
 
 /* --------------------------------------------------------------- backward */

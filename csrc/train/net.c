@@ -654,7 +654,8 @@ dnic_status dnic_net_evaluate(dnic_net_t *n, const float *X, const int32_t *labe
     n->last_B = 0; /* evaluation overwrote the training activations */
     if (loss_out) *loss_out = total / (double)count;
     if (correct_out) *correct_out = correct;
-    return isfinite(total) ? DNIC_OK : DNIC_ERR_NONFINITE;
+    if (isfinite(total)) return DNIC_OK;
+    return dnic__fail(DNIC_ERR_NONFINITE, "dnic_net_evaluate: the loss over %zu rows is NaN or infinite", count);
 }
 
 dnic_status dnic_net_activations(dnic_net_t *n, const float *X, size_t count, int layer, const size_t *rows,
@@ -743,10 +744,12 @@ dnic_status dnic_net_predict(dnic_net_t *n, const float *X, size_t count, int pr
  * ends at the output. Its values are imported with dnic__net_block_sync. */
 dnic_status dnic__net_block_create(dnic_net_t **out, const dnic_net_t *whole, int first, int last, int max_batch) {
     *out = NULL;
-    if (first < 0 || last < first || last >= whole->n_layers) return DNIC_ERR_ARG;
+    if (first < 0 || last < first || last >= whole->n_layers)
+        return dnic__fail(DNIC_ERR_ARG, "block of layers %d..%d: outside the network's 0..%d", first, last,
+                          whole->n_layers - 1);
     int n = last - first + 1;
     dnic_layer_desc *layers = calloc((size_t)n, sizeof *layers);
-    if (!layers) return DNIC_ERR_NOMEM;
+    if (!layers) return dnic__fail(DNIC_ERR_NOMEM, "out of memory for a block of %d layers", n);
     for (int l = 0; l < n; l++) {
         const layer_t *L = &whole->layers[first + l];
         layers[l] = (dnic_layer_desc){L->out, L->act, L->bn};

@@ -87,7 +87,9 @@ dnic_status dnic_pipe_export_inflight(const dnic_pipe_t *p, float *values, size_
     int sized = !ints || !values;
     *n_ints = w.n_ints;
     *n_values = w.n_values;
-    return sized || !w.overflow ? DNIC_OK : DNIC_ERR_SIZE;
+    if (sized || !w.overflow) return DNIC_OK;
+    return dnic__fail(DNIC_ERR_SIZE, "dnic_pipe_export_inflight: the buffers given are too small (%zu values, %zu "
+                      "integers are needed)", w.n_values, w.n_ints);
 }
 
 typedef struct {

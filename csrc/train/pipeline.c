@@ -223,7 +223,8 @@ static dnic_status create(dnic_pipe_t **out, dnic_dni_t *dni, int queue) {
     free(wait);
     if (st != DNIC_OK) {
         dnic_pipe_free(p);
-        return st;
+        return dnic__fail(st, "%s: %s while building %d blocks (max_batch %d)", fn, dnic_status_str(st), n + 1,
+                          dnic_net_max_batch(dnic__dni_net(dni)));
     }
     *out = p;
     return DNIC_OK;
@@ -258,7 +259,8 @@ static dnic_status delayed_step(dnic_pipe_t *p, int s, int batch, int rows, cons
     for (int r = 0; r < b->ring_n; r++)
         if (b->stash_batch[r] == batch) keep = r;
     const int32_t *y = labels_of(p, batch);
-    if (keep < 0 || !y) return DNIC_ERR_STATE;
+    if (keep < 0 || !y)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_tick: block %d has no kept input for batch %d", s, batch);
     dnic_status st = dnic_net_forward(b->net, b->stash_x[keep], rows, 1);
     float loss = NAN;
     if (st == DNIC_OK)
