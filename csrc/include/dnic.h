@@ -614,6 +614,12 @@ DNIC_API dnic_status dnic_net_activations(dnic_net_t *net, const float *X, size_
  * X, out may then be NULL. Allocates nothing. Like dnic_net_evaluate, it
  * overwrites the training activations. */
 DNIC_API dnic_status dnic_net_predict(dnic_net_t *net, const float *X, size_t n, int proba, float *out);
+/* The link dnic_net_predict's proba applies, on its own: p (n, K) outputs
+ * of a network with loss `kind` -> out (n, K) probabilities (out may be
+ * p): softmax of each row for softmax CE (K >= 2), the sigmoid of each
+ * value for logistic, both computed in double. MSE -> DNIC_ERR_ARG. n = 0
+ * writes nothing. */
+DNIC_API dnic_status dnic_loss_probabilities(dnic_loss kind, const float *p, size_t n, int K, float *out);
 
 /* ------------------------------------------------------------- interfaces */
 

@@ -433,3 +433,36 @@ size_t dnic_count_correct(dnic_loss kind, const float *p, const int32_t *labels,
     }
     return correct;
 }
+
+/* The loss's link, in double: the one definition of a prediction's
+ * probabilities (dnic_net_predict, the Swift library's `dnic predict
+ * --proba`). */
+dnic_status dnic_loss_probabilities(dnic_loss kind, const float *p, size_t n, int K, float *out) {
+#define FN "dnic_loss_probabilities: "
+    if (kind != DNIC_LOSS_SOFTMAX_CE && kind != DNIC_LOSS_LOGISTIC)
+        return dnic__fail(DNIC_ERR_ARG, FN "kind = %d: only softmax CE (1) and logistic (2) outputs are "
+                          "probabilities", (int)kind);
+    if (K < 1 || K > DNIC_MAX_DIM || (kind == DNIC_LOSS_SOFTMAX_CE && K < 2))
+        return dnic__fail(DNIC_ERR_SIZE, FN "K = %d is outside %d..%d", K, kind == DNIC_LOSS_SOFTMAX_CE ? 2 : 1,
+                          DNIC_MAX_DIM);
+    if (n == 0) return DNIC_OK;
+    if (!p || !out) return dnic__fail(DNIC_ERR_NULL, FN "%s is NULL (n = %zu)", !p ? "p" : "out", n);
+#undef FN
+    for (size_t r = 0; r < n; r++) {
+        const float *x = p + r * (size_t)K;
+        float *o = out + r * (size_t)K;
+        if (kind == DNIC_LOSS_LOGISTIC) {
+            for (int k = 0; k < K; k++) {
+                double v = x[k];
+                o[k] = (float)(v >= 0 ? 1 / (1 + exp(-v)) : exp(v) / (1 + exp(v)));
+            }
+            continue;
+        }
+        float top = x[0];
+        for (int k = 1; k < K; k++) top = x[k] > top ? x[k] : top;
+        double total = 0;
+        for (int k = 0; k < K; k++) total += exp((double)(x[k] - top));
+        for (int k = 0; k < K; k++) o[k] = (float)(exp((double)(x[k] - top)) / total);
+    }
+    return DNIC_OK;
+}

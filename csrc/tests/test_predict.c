@@ -97,6 +97,23 @@ static void test_links(void) {
     }
 }
 
+/* The link on its own: what predict's proba applies, in place too. */
+static void test_probabilities(void) {
+    float p[6] = {1, 2, 3, -1000, 0, 1000}, q[6];
+    EXPECT(dnic_loss_probabilities(DNIC_LOSS_SOFTMAX_CE, p, 2, 3, q), DNIC_OK);
+    CHECK(fabs(q[0] - 0.09003057) < 1e-7 && fabs(q[2] - 0.66524096) < 1e-7, "softmax(1,2,3) = %g %g %g", q[0], q[1],
+          q[2]);
+    CHECK(q[3] == 0 && q[4] == 0 && q[5] == 1, "softmax of extremes: %g %g %g", q[3], q[4], q[5]);
+    EXPECT(dnic_loss_probabilities(DNIC_LOSS_LOGISTIC, p, 1, 6, p), DNIC_OK); /* in place */
+    CHECK(p[3] == 0 && p[4] == 0.5f && p[5] == 1 && fabs(p[0] - 0.7310586) < 1e-7, "sigmoids %g %g %g %g", p[0], p[3],
+          p[4], p[5]);
+    EXPECT(dnic_loss_probabilities(DNIC_LOSS_MSE, p, 1, 6, q), DNIC_ERR_ARG);
+    CHECK(strstr(dnic_last_error(), "dnic_loss_probabilities: kind = 0") != NULL, "detail: %s", dnic_last_error());
+    EXPECT(dnic_loss_probabilities(DNIC_LOSS_SOFTMAX_CE, p, 1, 1, q), DNIC_ERR_SIZE);
+    EXPECT(dnic_loss_probabilities(DNIC_LOSS_SOFTMAX_CE, NULL, 0, 3, NULL), DNIC_OK);
+    EXPECT(dnic_loss_probabilities(DNIC_LOSS_SOFTMAX_CE, NULL, 1, 3, q), DNIC_ERR_NULL);
+}
+
 static void test_bad_args(void) {
     dnic_net_t *n = trained_net(DNIC_LOSS_SOFTMAX_CE, 4);
     float X[IN] = {0}, out[4];
@@ -123,5 +140,6 @@ int main(void) {
         test_links();
         test_bad_args();
     }
+    test_probabilities();
     return harness_finish("predict");
 }

@@ -695,23 +695,6 @@ dnic_status dnic_net_activations(dnic_net_t *n, const float *X, size_t count, in
     return st;
 }
 
-/* The loss's link on one row of outputs, in double (as Swift's
- * Predictions computes it): softmax for CE, sigmoid for logistic. */
-static void link_row(dnic_loss loss, float *p, int K) {
-    if (loss == DNIC_LOSS_LOGISTIC) {
-        for (int k = 0; k < K; k++) {
-            double x = p[k];
-            p[k] = (float)(x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x)));
-        }
-        return;
-    }
-    float top = p[0];
-    for (int k = 1; k < K; k++) top = p[k] > top ? p[k] : top;
-    double total = 0;
-    for (int k = 0; k < K; k++) total += exp((double)(p[k] - top));
-    for (int k = 0; k < K; k++) p[k] = (float)(exp((double)(p[k] - top)) / total);
-}
-
 dnic_status dnic_net_predict(dnic_net_t *n, const float *X, size_t count, int proba, float *out) {
     if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_predict: net is NULL");
     if (proba != 0 && proba != 1) return dnic__fail(DNIC_ERR_ARG, "dnic_net_predict: proba = %d is not 0 or 1", proba);
@@ -731,7 +714,7 @@ dnic_status dnic_net_predict(dnic_net_t *n, const float *X, size_t count, int pr
         if (st != DNIC_OK) { n->last_B = 0; return st; }
         float *dst = out + start * (size_t)K;
         memcpy(dst, n->layers[n->n_layers - 1].h, (size_t)B * K * sizeof *dst);
-        for (int r = 0; proba && r < B; r++) link_row(n->loss, dst + (size_t)r * K, K);
+        if (proba) dnic_loss_probabilities(n->loss, dst, (size_t)B, K, dst); /* checked above: cannot fail */
     }
     n->last_B = 0; /* the activations are no training batch's now */
     return DNIC_OK;
