@@ -59,6 +59,9 @@ static inline int dnic__omp_max_threads(void) {
 __attribute__((format(printf, 2, 3)))
 #endif
 dnic_status dnic__fail(dnic_status status, const char *fmt, ...);
+/* How many details this thread has set: a caller passing on a status from
+ * code that may not set one (a transport) compares it before and after. */
+unsigned long dnic__failures(void);
 
 /* Largest sizes accepted anywhere: keeps size arithmetic far from overflow. */
 #define DNIC_MAX_DIM (1 << 24)

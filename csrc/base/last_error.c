@@ -24,6 +24,7 @@
 #endif
 
 static DNIC_TLS char last_error[DNIC_LAST_ERROR_MAX];
+static DNIC_TLS unsigned long failures; /* dnic__fail calls on this thread */
 
 const char *dnic_last_error(void) { return last_error; }
 
@@ -34,7 +35,10 @@ dnic_status dnic__fail(dnic_status status, const char *fmt, ...) {
     int n = vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
     if (n < 0) last_error[0] = '\0';
+    failures++;
     return status;
 }
+
+unsigned long dnic__failures(void) { return failures; }
 
 void dnic__clear_error(void) { last_error[0] = '\0'; }

@@ -127,9 +127,11 @@ int dnic_gemm_available(dnic_gemm_backend backend) {
 
 dnic_status dnic_set_gemm_backend(dnic_gemm_backend backend) {
     if (backend < DNIC_GEMM_ONEDNN || backend > DNIC_GEMM_BUILTIN)
-        return dnic__fail(DNIC_ERR_ARG, "dnic_set_gemm_backend: backend = %d is not a dnic_gemm_backend (0..2)", (int)backend);
+        return dnic__fail(DNIC_ERR_ARG, "dnic_set_gemm_backend: backend = %d is not a dnic_gemm_backend "
+                          "(0..2)", (int)backend);
     if (!dnic_gemm_available(backend))
-        return dnic__fail(DNIC_ERR_UNAVAILABLE, "dnic_set_gemm_backend: backend %d's library cannot be loaded here (the current backend stays)", (int)backend);
+        return dnic__fail(DNIC_ERR_UNAVAILABLE, "dnic_set_gemm_backend: backend %d's library cannot be loaded here "
+                          "(the current backend stays)", (int)backend);
     gemm.active = backend;
     snprintf(gemm.reason, sizeof gemm.reason, "dnic_set_gemm_backend(%s)", backend_name(backend));
     return DNIC_OK;

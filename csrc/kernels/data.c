@@ -19,7 +19,8 @@ dnic_status dnic_gather_rows(float *dst, const float *src, const int32_t *idx, i
     if (!dst || !src || !idx)
         return dnic__fail(DNIC_ERR_NULL, "dnic_gather_rows: NULL pointer argument (dst or src or idx)");
     if (B < 1 || row_len < 1 || n_rows < 1 || row_len > ((size_t)1 << 40))
-        return dnic__fail(DNIC_ERR_SIZE, "dnic_gather_rows: size out of range: refused where B < 1 || row_len < 1 || n_rows < 1 || row_len > ((size_t)1 << 40)");
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_gather_rows: B = %d, row_len = %zu, n_rows = %zu: need >= 1 each, "
+                          "row_len <= 2^40", B, row_len, n_rows);
     dnic_status st = check_idx(idx, B, n_rows, "dnic_gather_rows");
     if (st != DNIC_OK) return st;
 #pragma omp parallel for if ((size_t)B * row_len > DNIC_PAR_MIN)
@@ -33,7 +34,8 @@ dnic_status dnic_gather_rows_ref(float *dst, const float *src, const int32_t *id
     if (!dst || !src || !idx)
         return dnic__fail(DNIC_ERR_NULL, "dnic_gather_rows_ref: NULL pointer argument (dst or src or idx)");
     if (B < 1 || row_len < 1 || n_rows < 1)
-        return dnic__fail(DNIC_ERR_SIZE, "dnic_gather_rows_ref: size out of range: refused where B < 1 || row_len < 1 || n_rows < 1");
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_gather_rows_ref: B = %d, row_len = %zu, n_rows = %zu: need >= 1 "
+                          "each", B, row_len, n_rows);
     dnic_status st = check_idx(idx, B, n_rows, "dnic_gather_rows_ref");
     if (st != DNIC_OK) return st;
     for (int r = 0; r < B; r++)
@@ -46,7 +48,7 @@ dnic_status dnic_gather_labels(int32_t *dst, const int32_t *src, const int32_t *
     if (!dst || !src || !idx)
         return dnic__fail(DNIC_ERR_NULL, "dnic_gather_labels: NULL pointer argument (dst or src or idx)");
     if (B < 1 || n_rows < 1)
-        return dnic__fail(DNIC_ERR_SIZE, "dnic_gather_labels: size out of range: refused where B < 1 || n_rows < 1");
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_gather_labels: B = %d, n_rows = %zu (need >= 1 each)", B, n_rows);
     dnic_status st = check_idx(idx, B, n_rows, "dnic_gather_labels");
     if (st != DNIC_OK) return st;
     for (int r = 0; r < B; r++) dst[r] = src[idx[r]];

@@ -316,7 +316,8 @@ dnic_status dnic__async_feed(dnic_pipe_t *p, const float *x, const int32_t *labe
 dnic_status dnic__async_feed_rows(dnic_pipe_t *p, const float *X, const int32_t *labels, const int32_t *idx, int B,
                                   float *loss_out, int *finished_out) {
     if (p->fed >= INT32_MAX)
-        return dnic__fail(DNIC_ERR_SIZE, "dnic_pipe_tick_rows: %lld batches fed, the most a pipeline takes", (long long)p->fed);
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_pipe_tick_rows: %lld batches fed, the most a pipeline "
+                          "takes", (long long)p->fed);
     return feed(p, X, labels, idx, B, loss_out, finished_out);
 }
 

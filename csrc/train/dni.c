@@ -236,7 +236,8 @@ dnic_iface_t *dnic_dni_iface_at_layer(dnic_dni_t *dni, int layer) {
 }
 
 dnic_status dnic_dni_set_iface_optimizer(dnic_dni_t *dni, const dnic_optim_config *cfg) {
-    if (!dni || !cfg) return dnic__fail(DNIC_ERR_NULL, "dnic_dni_set_iface_optimizer: %s is NULL", !dni ? "dni" : "cfg");
+    if (!dni || !cfg) return dnic__fail(DNIC_ERR_NULL, "dnic_dni_set_iface_optimizer: %s is "
+                                        "NULL", !dni ? "dni" : "cfg");
     dnic_status st = dnic_optim_validate(cfg);
     for (int i = 0; st == DNIC_OK && i < dni->n; i++) st = dnic_iface_set_optimizer(dni->slots[i].it, cfg);
     return st;

@@ -80,7 +80,8 @@ static dnic_status validate(const dnic_iface_desc *d, int dh, int dout, int nl, 
     if (max_batch < 1 || max_batch > DNIC_MAX_DIM)
         return dnic__fail(DNIC_ERR_SIZE, FN "max_batch = %d is outside 1..%d", max_batch, DNIC_MAX_DIM);
     if ((unsigned)d->kind > DNIC_IFACE_ORACLE)
-        return dnic__fail(DNIC_ERR_ARG, FN "kind = %d is not a dnic_iface_kind (0..%d)", (int)d->kind, DNIC_IFACE_ORACLE);
+        return dnic__fail(DNIC_ERR_ARG, FN "kind = %d is not a dnic_iface_kind "
+                          "(0..%d)", (int)d->kind, DNIC_IFACE_ORACLE);
     if ((unsigned)d->target > DNIC_TARGET_NEXT_ERROR)
         return dnic__fail(DNIC_ERR_ARG, FN "target = %d is not a dnic_iface_target (0..%d)", (int)d->target,
                           DNIC_TARGET_NEXT_ERROR);
@@ -116,7 +117,8 @@ static dnic_status validate(const dnic_iface_desc *d, int dh, int dout, int nl, 
             return dnic__fail(DNIC_ERR_NULL, FN "mlp_widths is NULL (mlp_layers = %d)", d->mlp_layers);
         for (int i = 0; i < d->mlp_layers; i++)
             if (d->mlp_widths[i] < 1 || d->mlp_widths[i] > (1 << 20))
-                return dnic__fail(DNIC_ERR_SIZE, FN "mlp_widths[%d] = %d is outside 1..%d", i, d->mlp_widths[i], 1 << 20);
+                return dnic__fail(DNIC_ERR_SIZE, FN "mlp_widths[%d] = %d is outside "
+                                  "1..%d", i, d->mlp_widths[i], 1 << 20);
         if (d->mlp_batchnorm != 0 && d->mlp_batchnorm != 1)
             return dnic__fail(DNIC_ERR_ARG, FN "mlp_batchnorm = %d is not 0 or 1", d->mlp_batchnorm);
     }
@@ -569,7 +571,8 @@ dnic_status dnic_iface_boundary_step(dnic_iface_t *it, const float *h, const int
                                      const float *ycond, const float *target, float *signal, int B,
                                      float *loss_out) {
     if (!it || !h || !target || !signal)
-        return dnic__fail(DNIC_ERR_NULL, "dnic_iface_boundary_step: NULL pointer argument (it or h or target or signal)");
+        return dnic__fail(DNIC_ERR_NULL, "dnic_iface_boundary_step: NULL pointer argument (it or h or target or "
+                          "signal)");
     float loss = NAN;
     dnic_iface_zero_grad(it);
     dnic_status st = dnic_iface_set_target(it, target, B);
@@ -629,7 +632,8 @@ dnic_status dnic_iface_tensor(const dnic_iface_t *it, int i, dnic_tensor_info *i
     if (!it || !info)
         return dnic__fail(DNIC_ERR_NULL, "dnic_iface_tensor: NULL pointer argument (it or info)");
     if (i < 0 || i >= dnic_iface_num_tensors(it))
-        return dnic__fail(DNIC_ERR_ARG, "dnic_iface_tensor: i = %d is outside 0..%d", i, dnic_iface_num_tensors(it) - 1);
+        return dnic__fail(DNIC_ERR_ARG, "dnic_iface_tensor: i = %d is outside "
+                          "0..%d", i, dnic_iface_num_tensors(it) - 1);
     if (!it->mlp) {
         *info = it->tensors[i];
         return DNIC_OK;

@@ -360,7 +360,8 @@ dnic_status dnic_net_set_params(dnic_net_t *n, const float *src, size_t count) {
                           n->n_params);
     for (size_t i = 0; i < count; i++)
         if (!isfinite(src[i]))
-            return dnic__fail(DNIC_ERR_NONFINITE, "dnic_net_set_params: src[%zu] = %g is not finite", i, (double)src[i]);
+            return dnic__fail(DNIC_ERR_NONFINITE, "dnic_net_set_params: src[%zu] = %g is not "
+                              "finite", i, (double)src[i]);
     memcpy(n->params, src, count * sizeof(float));
     n->last_B = 0; /* stored activations no longer match the parameters */
     return DNIC_OK;

@@ -44,11 +44,13 @@ dnic_status dnic_pipe_export_inflight(const dnic_pipe_t *p, float *values, size_
         return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_export_inflight: NULL pointer argument (p or n_values or n_ints)");
     /* async drains before a checkpoint */
     if (p->async)
-        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_export_inflight: an async pipeline has no in-flight state to save (drain it)");
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_export_inflight: an async pipeline has no in-flight state to "
+                          "save (drain it)");
     for (int s = 0; s < p->n_blocks; s++)
         /* its kept inputs are not saved: drain */
         if (p->blocks[s].delayed)
-            return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_export_inflight: block %d is delayed (under an ORACLE): its kept inputs are not saved (drain first)", s);
+            return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_export_inflight: block %d is delayed (under an ORACLE): "
+                              "its kept inputs are not saved (drain first)", s);
     inflight_writer w = {ints, values, 0, 0, *n_ints, *n_values, 0};
     put_int(&w, INFLIGHT_MAGIC);
     put_int(&w, INFLIGHT_VERSION);
@@ -130,10 +132,12 @@ dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_
         return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_import_inflight: NULL pointer argument (p or ints or values)");
     /* a fresh pipeline only */
     if (p->async || p->tick != 0 || p->fed != 0)
-        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_import_inflight: needs a fresh, non-async pipeline (this one is %s, at tick %lld)", p->async ? "async" : "a pipeline", (long long)p->tick);
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_import_inflight: needs a fresh, non-async pipeline (this one "
+                          "is %s, at tick %lld)", p->async ? "async" : "a pipeline", (long long)p->tick);
     for (int s = 0; s < p->n_blocks; s++)
         if (p->blocks[s].delayed)
-            return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_import_inflight: block %d is delayed (under an ORACLE): no in-flight state for it", s);
+            return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_import_inflight: block %d is delayed (under an ORACLE): no "
+                              "in-flight state for it", s);
     inflight_reader r = {ints, values, n_ints, n_values, 0, 0, 0};
     int S = p->n_blocks, mb = p->max_batch, classes = dnic_net_output_dim(p->whole);
     get_int(&r, INFLIGHT_MAGIC, INFLIGHT_MAGIC);
@@ -192,7 +196,8 @@ dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_
             for (int k = 0; k < b->ring_n; k++) b->ring_batch[k] = -1;
             for (int k = 0; k < 2; k++) b->up_msg[k].batch = b->down_msg[k].batch = -1;
         }
-        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_import_inflight: the state is inconsistent, short, long or not finite "
+        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_import_inflight: the state is inconsistent, short, long or not "
+                          "finite "
                           "(%zu values, %zu integers): the pipeline is left fresh", n_values, n_ints);
     }
     p->tick = tick;

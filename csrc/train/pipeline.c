@@ -148,8 +148,8 @@ static dnic_status create(dnic_pipe_t **out, dnic_dni_t *dni, int queue) {
     for (int i = 0; i < n; i++)
         if (!runs_unlocked(dnic__dni_desc(dni, i), queue > 0)) {
             const dnic_iface_desc *d = dnic__dni_desc(dni, i);
-            return dnic__fail(DNIC_ERR_ARG, "%s: the interface on layer %d (kind %d, target %d, signal %d, warmup %lld) "
-                              "needs the same batch's result from above: a trainable kind%s with signal PRED",
+            return dnic__fail(DNIC_ERR_ARG, "%s: the interface on layer %d (kind %d, target %d, signal %d, warmup "
+                              "%lld) needs the same batch's result from above: a trainable kind%s with signal PRED",
                               fn, d->layer, (int)d->kind, (int)d->target, (int)d->signal, (long long)d->warmup_steps,
                               queue > 0 ? "" : ", or ORACLE with target BOOTSTRAP, no warmup,");
         }
@@ -388,16 +388,19 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
     if (x && B < 1)
         return dnic__fail(DNIC_ERR_SIZE, "dnic_pipe_tick: B = %d, a batch needs >= 1 row", B);
     if (x && B > p->max_batch)
-        return dnic__fail(DNIC_ERR_BATCH_TOO_LARGE, "dnic_pipe_tick: B = %d exceeds the network's max_batch %d", B, p->max_batch);
+        return dnic__fail(DNIC_ERR_BATCH_TOO_LARGE, "dnic_pipe_tick: B = %d exceeds the network's max_batch "
+                          "%d", B, p->max_batch);
     if (x && p->fed >= INT32_MAX)
-        return dnic__fail(DNIC_ERR_SIZE, "dnic_pipe_tick: %lld batches fed, the most a pipeline takes", (long long)p->fed);
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_pipe_tick: %lld batches fed, the most a pipeline "
+                          "takes", (long long)p->fed);
     if (p->async && !p->transport)
         return x ? dnic__async_feed(p, x, labels, B, loss_out, finished_out)
                  : dnic__async_drain(p, loss_out, finished_out);
     double t0 = dnic__pipe_now();
     int x_batch = -1;
     if (p->transport && p->transport_broken)
-        return dnic__fail(DNIC_ERR_PEER, "dnic_pipe_tick: the link to another rank broke earlier (dnic_mpi_failure says how)");
+        return dnic__fail(DNIC_ERR_PEER, "dnic_pipe_tick: the link to another rank broke earlier (dnic_mpi_failure "
+                          "says how)");
     if (x) {
         /* labels out of range are refused by the loss and the interfaces */
         x_batch = (int)p->fed++;
@@ -408,7 +411,11 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
     if (p->transport) {
         /* this process runs one block; the others are elsewhere */
         dnic_enable_flush_to_zero();
+        unsigned long failures = dnic__failures();
         dnic_status st = p->transport->tick(p, x, labels, x_batch, B);
+        if (st != DNIC_OK && dnic__failures() == failures)
+            dnic__fail(st, "dnic_pipe_tick: the MPI transport failed: %s (dnic_mpi_failure may say more)",
+                       dnic_status_str(st));
         p->tick++;
         p->wall += dnic__pipe_now() - t0;
         if (st != DNIC_OK) return st;
@@ -458,10 +465,12 @@ dnic_status dnic_pipe_tick_rows(dnic_pipe_t *p, const float *X, const int32_t *l
     if (B < 1 || n_rows < 1)
         return dnic__fail(DNIC_ERR_SIZE, "dnic_pipe_tick_rows: B = %d, n_rows = %zu (need >= 1 each)", B, n_rows);
     if (B > p->max_batch)
-        return dnic__fail(DNIC_ERR_BATCH_TOO_LARGE, "dnic_pipe_tick_rows: B = %d exceeds the network's max_batch %d", B, p->max_batch);
+        return dnic__fail(DNIC_ERR_BATCH_TOO_LARGE, "dnic_pipe_tick_rows: B = %d exceeds the network's max_batch "
+                          "%d", B, p->max_batch);
     for (int r = 0; r < B; r++)
         if (idx[r] < 0 || (size_t)idx[r] >= n_rows)
-            return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_tick_rows: idx[%d] = %d is outside 0..%zu", r, (int)idx[r], n_rows - 1);
+            return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_tick_rows: idx[%d] = %d is outside "
+                              "0..%zu", r, (int)idx[r], n_rows - 1);
     if (p->async && !p->transport) return dnic__async_feed_rows(p, X, labels, idx, B, loss_out, finished_out);
     size_t dim = (size_t)dnic_net_input_dim(p->whole);
     dnic_status st = dnic_gather_rows(p->stage_x, X, idx, B, dim, n_rows);
@@ -498,9 +507,11 @@ dnic_status dnic_pipe_set_update_prob(dnic_pipe_t *p, float prob, uint64_t seed,
     if (!p)
         return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_set_update_prob: p is NULL");
     if (!(prob > 0.0f && prob <= 1.0f) || first_batch < 0 || first_batch > DNIC_MAX_STEP)
-        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_set_update_prob: prob = %g must be in (0, 1] and first_batch = %lld in 0..2^53", (double)prob, (long long)first_batch);
+        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_set_update_prob: prob = %g must be in (0, 1] and first_batch = "
+                          "%lld in 0..2^53", (double)prob, (long long)first_batch);
     if (p->running)
-        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_set_update_prob: async workers are running (drain with dnic_pipe_tick(p, NULL, ...) first)");
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_set_update_prob: async workers are running (drain with "
+                          "dnic_pipe_tick(p, NULL, ...) first)");
     p->update_prob = prob;
     p->update_seed = seed;
     p->first_batch = first_batch;
@@ -515,9 +526,11 @@ dnic_status dnic_pipe_set_block_step(dnic_pipe_t *p, int s, int64_t step) {
     if (!p)
         return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_set_block_step: p is NULL");
     if (s < 0 || s >= p->n_blocks)
-        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_set_block_step: s = %d is outside the %d blocks (0..%d)", s, p->n_blocks, p->n_blocks - 1);
+        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_set_block_step: s = %d is outside the %d blocks "
+                          "(0..%d)", s, p->n_blocks, p->n_blocks - 1);
     if (p->running)
-        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_set_block_step: async workers are running (drain with dnic_pipe_tick(p, NULL, ...) first)");
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_set_block_step: async workers are running (drain with "
+                          "dnic_pipe_tick(p, NULL, ...) first)");
     return dnic_net_set_optim_step(p->blocks[s].net, step);
 }
 
@@ -526,11 +539,17 @@ dnic_status dnic_pipe_sync_to_net(dnic_pipe_t *p) {
         return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_sync_to_net: p is NULL");
     /* async workers still own the blocks */
     if (p->running)
-        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_sync_to_net: async workers are running (drain with dnic_pipe_tick(p, NULL, ...) first)");
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_sync_to_net: async workers are running (drain with "
+                          "dnic_pipe_tick(p, NULL, ...) first)");
     if (p->transport) { /* the other blocks' values are elsewhere: bring them here */
         if (p->transport_broken)
-            return dnic__fail(DNIC_ERR_PEER, "dnic_pipe_sync_to_net: the link to another rank broke earlier (dnic_mpi_failure says how)");
+            return dnic__fail(DNIC_ERR_PEER, "dnic_pipe_sync_to_net: the link to another rank broke earlier "
+                              "(dnic_mpi_failure says how)");
+        unsigned long failures = dnic__failures();
         dnic_status st = p->transport->gather(p);
+        if (st != DNIC_OK && dnic__failures() == failures)
+            return dnic__fail(st, "dnic_pipe_sync_to_net: gathering the blocks from the other ranks failed: %s "
+                              "(dnic_mpi_failure may say more)", dnic_status_str(st));
         if (st != DNIC_OK) return st;
     }
     /* the blocks' parameters are the whole's; its counter is the top block's */
@@ -551,7 +570,8 @@ dnic_status dnic_pipe_block_stats(dnic_pipe_t *p, int s, double *busy_seconds, d
     if (!p)
         return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_block_stats: p is NULL");
     if (s < 0 || s >= p->n_blocks)
-        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_block_stats: s = %d is outside the %d blocks (0..%d)", s, p->n_blocks, p->n_blocks - 1);
+        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_block_stats: s = %d is outside the %d blocks "
+                          "(0..%d)", s, p->n_blocks, p->n_blocks - 1);
     lock_figures(p);
     double wall = p->wall + (p->running ? dnic__pipe_now() - p->engine_t0 : 0.0), busy = p->blocks[s].busy;
     unlock_figures(p);
@@ -564,7 +584,8 @@ dnic_status dnic_pipe_block_staleness(dnic_pipe_t *p, int s, double *mean, int64
     if (!p)
         return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_block_staleness: p is NULL");
     if (s < 0 || s >= p->n_blocks)
-        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_block_staleness: s = %d is outside the %d blocks (0..%d)", s, p->n_blocks, p->n_blocks - 1);
+        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_block_staleness: s = %d is outside the %d blocks "
+                          "(0..%d)", s, p->n_blocks, p->n_blocks - 1);
     lock_figures(p);
     const pipe_block_t *b = &p->blocks[s];
     double m = b->stale_count ? b->stale_sum / (double)b->stale_count : 0.0;
