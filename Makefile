@@ -16,7 +16,8 @@
 #
 # csrc/ by floor, each using only the floors below it:
 #   include/        dnic.h, the one public header (module.modulemap for Swift)
-#   base/           what every file includes (internal.h), status strings
+#   base/           what every file includes (internal.h), status strings,
+#                   the per-thread last-error detail, the ABI check
 #   gemm/           the GEMM backends and the thread count that drives them
 #   kernels/        dense, element-wise kernels and their instruction-set
 #                   variants, batch gathering, rng

@@ -17,14 +17,22 @@
 #define CHUNK 256
 
 dnic_status dnic_ridge_fit(const float *X, size_t n, int d, const int32_t *labels, int k, double lambda, float *W) {
-    if (!X || !labels || !W) return DNIC_ERR_NULL;
-    if (n < 1 || d < 1 || k < 1 || d > (1 << 16) || k > (1 << 22)) return DNIC_ERR_SIZE;
-    if (!(lambda >= 0) || !isfinite(lambda)) return DNIC_ERR_ARG;
+    if (!X || !labels || !W)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_ridge_fit: NULL pointer argument (X or labels or W)");
+    if (n < 1 || d < 1 || k < 1 || d > (1 << 16) || k > (1 << 22))
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_ridge_fit: n = %zu, d = %d, k = %d: need n >= 1, d in 1..65536, k in "
+                          "1..%d", n, d, k, 1 << 22);
+    if (!(lambda >= 0) || !isfinite(lambda))
+        return dnic__fail(DNIC_ERR_ARG, "dnic_ridge_fit: lambda = %g must be finite and >= 0", lambda);
     for (size_t r = 0; r < n; r++)
-        if (labels[r] < 0 || labels[r] >= k) return DNIC_ERR_LABEL;
+        if (labels[r] < 0 || labels[r] >= k)
+            return dnic__fail(DNIC_ERR_LABEL, "dnic_ridge_fit: labels[%zu] = %d is outside 0..%d", r, (int)labels[r],
+                              k - 1);
     dnic__dsyrk_fn dsyrk;
     dnic__dposv_fn dposv;
-    if (!dnic__lapack_routines(&dsyrk, &dposv)) return DNIC_ERR_UNAVAILABLE;
+    if (!dnic__lapack_routines(&dsyrk, &dposv))
+        return dnic__fail(DNIC_ERR_UNAVAILABLE, "dnic_ridge_fit: the loaded BLAS has no LAPACK (dsyrk, dposv; e.g. "
+                          "DNIC_BLAS=builtin)");
     int m = d + 1;
     double *G = calloc((size_t)m * (size_t)m, sizeof *G);   /* [X 1]^T [X 1], upper triangle */
     double *R = calloc((size_t)m * (size_t)k, sizeof *R);   /* [X 1]^T Y, column-major (m, k) */
@@ -63,13 +71,25 @@ dnic_status dnic_ridge_fit(const float *X, size_t n, int d, const int32_t *label
     free(G);
     free(R);
     free(A);
-    return st;
+    switch (st) {
+    case DNIC_OK: return st;
+    case DNIC_ERR_NOMEM: return dnic__fail(st, "dnic_ridge_fit: out of memory for d = %d, k = %d", d, k);
+    case DNIC_ERR_NONFINITE: return dnic__fail(st, "dnic_ridge_fit: a feature or the solution is not finite");
+    case DNIC_ERR_ARG:
+        return dnic__fail(st, "dnic_ridge_fit: the system is singular (lambda = %g on rank-deficient features: raise "
+                          "lambda)", lambda);
+    default: return dnic__fail(st, "dnic_ridge_fit: LAPACK dposv refused the system");
+    }
 }
 
 dnic_status dnic_linear_count_correct(const float *X, size_t n, int d, const float *W, int k, const int32_t *labels,
                                       size_t *correct_out) {
-    if (!X || !W || !labels || !correct_out) return DNIC_ERR_NULL;
-    if (n < 1 || d < 1 || k < 1) return DNIC_ERR_SIZE;
+    if (!X || !W || !labels || !correct_out)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_linear_count_correct: NULL pointer argument (X, W, labels or "
+                          "correct_out)");
+    if (n < 1 || d < 1 || k < 1)
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_linear_count_correct: n = %zu, d = %d, k = %d (need >= 1 each)", n, d,
+                          k);
     size_t correct = 0;
     long long rows = (long long)n;
 #ifdef _OPENMP

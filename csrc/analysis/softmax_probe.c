@@ -63,12 +63,16 @@ typedef struct {
     size_t nblocks;
 } probe_work;
 
-static void detail(dnic_softmax_probe_info *info, const char *fmt, ...) {
-    if (!info) return;
+/* What was wrong, into info->detail (when given) and, after the public
+ * function's name `fn`, into the thread's dnic_last_error(). */
+static void detail(dnic_softmax_probe_info *info, const char *fn, const char *fmt, ...) {
+    char text[sizeof info->detail];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(info->detail, sizeof info->detail, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    if (info) snprintf(info->detail, sizeof info->detail, "%s", text);
+    dnic__fail(DNIC_OK, "%s: %s", fn, text);
 }
 
 /* f and grad f at W (double, (d + 1) x k). DNIC_ERR_NONFINITE if a score overflowed. */
@@ -128,19 +132,19 @@ static dnic_status evaluate(probe_work *w, const double *W, double *f_out, doubl
 }
 
 static dnic_status check_inputs(const float *X, size_t n, int d, const int32_t *labels, int k, double l2,
-                                dnic_softmax_probe_info *info) {
-    if (!X || !labels) return DNIC_ERR_NULL;
+                                dnic_softmax_probe_info *info, const char *fn) {
+    if (!X || !labels) return dnic__fail(DNIC_ERR_NULL, "%s: %s is NULL", fn, !X ? "X" : "labels");
     if (n < 1 || d < 1 || k < 1 || d > (1 << 16) || k > (1 << 16) || n > (size_t)DNIC_MAX_DIM * 64) {
-        detail(info, "sizes n %zu, d %d, k %d: each must be at least 1 (d and k at most 65536)", n, d, k);
+        detail(info, fn, "sizes n %zu, d %d, k %d: each must be at least 1 (d and k at most 65536)", n, d, k);
         return DNIC_ERR_SIZE;
     }
     if (!(l2 >= 0) || !isfinite(l2)) {
-        detail(info, "l2 %g: must be a finite number >= 0", l2);
+        detail(info, fn, "l2 %g: must be a finite number >= 0", l2);
         return DNIC_ERR_ARG;
     }
     for (size_t r = 0; r < n; r++)
         if (labels[r] < 0 || labels[r] >= k) {
-            detail(info, "label %d of row %zu is outside [0, %d)", (int)labels[r], r, k);
+            detail(info, fn, "label %d of row %zu is outside [0, %d)", (int)labels[r], r, k);
             return DNIC_ERR_LABEL;
         }
     size_t total = n * (size_t)d, first_bad = total;
@@ -151,7 +155,7 @@ static dnic_status check_inputs(const float *X, size_t n, int d, const int32_t *
     for (long long i = 0; i < count; i++)
         if (!isfinite(X[i]) && (size_t)i < first_bad) first_bad = (size_t)i;
     if (first_bad < total) {
-        detail(info, "feature %zu of row %zu is not finite", first_bad % (size_t)d, first_bad / (size_t)d);
+        detail(info, fn, "feature %zu of row %zu is not finite", first_bad % (size_t)d, first_bad / (size_t)d);
         return DNIC_ERR_NONFINITE;
     }
     return DNIC_OK;
@@ -179,18 +183,20 @@ static dnic_status work_init(probe_work *w, const float *X, size_t n, int d, con
     w->blocks = malloc(w->nblocks * (size_t)(k + 1) * sizeof *w->blocks);
     if (w->Wf && w->Z && w->G && w->blocks) return DNIC_OK;
     work_free(w);
-    return DNIC_ERR_NOMEM;
+    return dnic__fail(DNIC_ERR_NOMEM, "dnic_softmax_probe: out of memory for %zu rows", n);
 }
 
 dnic_status dnic_softmax_probe_objective(const float *X, size_t n, int d, const int32_t *labels, int k, double l2,
                                          const double *W, double *loss, double *grad) {
-    if (!W || !loss || !grad) return DNIC_ERR_NULL;
-    dnic_status st = check_inputs(X, n, d, labels, k, l2, NULL);
+    if (!W || !loss || !grad)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_softmax_probe_objective: NULL pointer argument (W or loss or grad)");
+    dnic_status st = check_inputs(X, n, d, labels, k, l2, NULL, "dnic_softmax_probe_objective");
     if (st != DNIC_OK) return st;
     probe_work w;
     if ((st = work_init(&w, X, n, d, labels, k, l2)) != DNIC_OK) return st;
     st = evaluate(&w, W, loss, grad);
     work_free(&w);
+    if (st != DNIC_OK) return dnic__fail(st, "dnic_softmax_probe_objective: the loss is not finite at this W");
     return st;
 }
 
@@ -232,13 +238,14 @@ static void lbfgs_direction(const double *g, size_t np, const double *S, const d
 dnic_status dnic_softmax_probe_fit(const float *X, size_t n, int d, const int32_t *labels, int k,
                                    const dnic_softmax_probe_config *config, float *W, dnic_softmax_probe_info *info) {
     if (info) memset(info, 0, sizeof *info);
-    if (!W) return DNIC_ERR_NULL;
+    if (!W)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_softmax_probe_fit: NULL pointer argument (W)");
     dnic_softmax_probe_config cfg = config ? *config : dnic_softmax_probe_defaults();
-    dnic_status st = check_inputs(X, n, d, labels, k, cfg.l2, info);
+    dnic_status st = check_inputs(X, n, d, labels, k, cfg.l2, info, "dnic_softmax_probe_fit");
     if (st != DNIC_OK) return st;
     if (cfg.max_iterations < 1 || !(cfg.grad_tol >= 0) || !(cfg.loss_tol >= 0) || !isfinite(cfg.grad_tol) ||
         !isfinite(cfg.loss_tol)) {
-        detail(info, "max_iterations %d, grad_tol %g, loss_tol %g: need at least 1 iteration and tolerances >= 0",
+        detail(info, "dnic_softmax_probe_fit", "max_iterations %d, grad_tol %g, loss_tol %g: need at least 1 iteration and tolerances >= 0",
                cfg.max_iterations, cfg.grad_tol, cfg.loss_tol);
         return DNIC_ERR_ARG;
     }
@@ -249,7 +256,7 @@ dnic_status dnic_softmax_probe_fit(const float *X, size_t n, int d, const int32_
     double *mem = calloc(np * (5 + 2 * (size_t)HISTORY), sizeof *mem);
     if (!mem) {
         work_free(&w);
-        return DNIC_ERR_NOMEM;
+        return dnic__fail(DNIC_ERR_NOMEM, "dnic_softmax_probe_fit: out of memory");
     }
     double *theta = mem, *g = theta + np, *theta_new = g + np, *g_new = theta_new + np, *p = g_new + np;
     double *S = p + np, *Yh = S + (size_t)HISTORY * np;
@@ -314,7 +321,7 @@ dnic_status dnic_softmax_probe_fit(const float *X, size_t n, int d, const int32_
             info->grad_norm0 = g0;
         }
     } else {
-        detail(info, "the loss became non-finite at iteration %d", iter);
+        detail(info, "dnic_softmax_probe_fit", "the loss became non-finite at iteration %d", iter);
     }
     free(mem);
     work_free(&w);

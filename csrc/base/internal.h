@@ -51,6 +51,18 @@ static inline int dnic__omp_max_threads(void) {
  * region costs about a microsecond, more than 8k float operations. */
 #define DNIC_PAR_MIN 8192
 
+/* Sets this thread's dnic_last_error() detail (printf-style, truncated to
+ * DNIC_LAST_ERROR_MAX; no allocation) and returns `status`, so a failure
+ * site reads: return dnic__fail(DNIC_ERR_ARG, "dnic_x: y = %d ...", y);
+ * Messages start with the public function's name (base/last_error.c). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+dnic_status dnic__fail(dnic_status status, const char *fmt, ...);
+/* How many details this thread has set: a caller passing on a status from
+ * code that may not set one (a transport) compares it before and after. */
+unsigned long dnic__failures(void);
+
 /* Largest sizes accepted anywhere: keeps size arithmetic far from overflow. */
 #define DNIC_MAX_DIM (1 << 24)
 

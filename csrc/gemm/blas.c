@@ -215,7 +215,8 @@ int dnic__lapack_routines(dnic__dsyrk_fn *dsyrk, dnic__dposv_fn *dposv) {
 int dnic__openblas_threads(void) { return blas.get_threads ? blas.get_threads() : 1; }
 
 dnic_status dnic_blas_get_info(dnic_blas_info_t *info) {
-    if (!info) return DNIC_ERR_NULL;
+    if (!info)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_blas_get_info: NULL pointer argument (info)");
     ensure_blas();
     *info = blas.info;
     info->threads = blas.get_threads ? blas.get_threads() : 1;

@@ -126,15 +126,20 @@ int dnic_gemm_available(dnic_gemm_backend backend) {
 }
 
 dnic_status dnic_set_gemm_backend(dnic_gemm_backend backend) {
-    if (backend < DNIC_GEMM_ONEDNN || backend > DNIC_GEMM_BUILTIN) return DNIC_ERR_ARG;
-    if (!dnic_gemm_available(backend)) return DNIC_ERR_UNAVAILABLE;
+    if (backend < DNIC_GEMM_ONEDNN || backend > DNIC_GEMM_BUILTIN)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_set_gemm_backend: backend = %d is not a dnic_gemm_backend "
+                          "(0..2)", (int)backend);
+    if (!dnic_gemm_available(backend))
+        return dnic__fail(DNIC_ERR_UNAVAILABLE, "dnic_set_gemm_backend: backend %d's library cannot be loaded here "
+                          "(the current backend stays)", (int)backend);
     gemm.active = backend;
     snprintf(gemm.reason, sizeof gemm.reason, "dnic_set_gemm_backend(%s)", backend_name(backend));
     return DNIC_OK;
 }
 
 dnic_status dnic_gemm_get_info(dnic_gemm_info_t *info) {
-    if (!info) return DNIC_ERR_NULL;
+    if (!info)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_gemm_get_info: NULL pointer argument (info)");
     ensure_gemm();
     memset(info, 0, sizeof *info);
     info->backend = gemm.active;

@@ -41,7 +41,8 @@ int dnic_has_openmp(void) {
 }
 
 dnic_status dnic_set_num_threads(int n) {
-    if (n < 1 || n > 4096) return DNIC_ERR_SIZE;
+    if (n < 1 || n > 4096)
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_set_num_threads: n = %d is outside 1..4096", n);
 #ifdef _OPENMP
     omp_set_num_threads(n);
 #endif

@@ -25,6 +25,21 @@
  *    (dnic_dni_iface, dnic_pipe_block_net) are its own: freeing one does
  *    nothing. After a free the caller must not use that handle again;
  *    freeing it twice is undefined, as for free().
+ *  - Layer numbering, the one every function here uses: layers are 0-based
+ *    from the input. Layer l is the l-th dense layer above the input; its
+ *    output (after batch norm and activation) is activation l, h_l; the
+ *    output layer is n_layers-1 and its activation is the output p. An
+ *    interface "on layer l" reads h_l and sends its signal to layers 0..l.
+ *    The CLI's --sg-at k counts hidden layers from 1: it is layer k-1 here.
+ *    The one exception, kept for compatibility, is dnic_dni_iface(i),
+ *    whose i counts interfaces from the top; dnic_dni_iface_at_layer takes
+ *    the layer instead.
+ *  - Errors in detail: after a call returns anything but DNIC_OK,
+ *    dnic_last_error() says why in one line naming the function, the
+ *    argument, the value and what is allowed (see "status" below).
+ *  - Binary compatibility: call DNIC_CHECK_ABI() once before anything
+ *    else when the header you compiled against and the library loaded may
+ *    differ (a language binding, a plug-in) ("ABI" below).
  *
  * OpenBLAS kernel selection: libdnic does not link OpenBLAS at load time.
  * At the first call that needs BLAS it sets OPENBLAS_CORETYPE from cpuid
@@ -75,12 +90,56 @@ typedef enum {
     DNIC_ERR_NONFINITE = 7,     /* a NaN or infinity was produced or given */
     DNIC_ERR_STATE = 8,         /* call out of order (e.g. backward before forward) */
     DNIC_ERR_UNAVAILABLE = 9,   /* the library this needs cannot be loaded here */
-    DNIC_ERR_PEER = 10          /* another process of the run (an MPI rank) failed, disagrees or went silent */
+    DNIC_ERR_PEER = 10,         /* another process of the run (an MPI rank) failed, disagrees or went silent */
+    DNIC_ERR_ABI = 11           /* the caller was compiled against another layout of the API (dnic_check_abi) */
     /* new values are only ever added at the end */
 } dnic_status;
 
 /* A short static English description; never NULL. */
 DNIC_API const char *dnic_status_str(dnic_status s);
+
+/* ------------------------------------------------------------- last error */
+
+/* The detail of the last call ON THIS THREAD that returned a status other
+ * than DNIC_OK: one line, at most DNIC_LAST_ERROR_MAX - 1 bytes, naming
+ * the function, the argument, its value and what is allowed, e.g.
+ *   "dnic_net_create: layers[3].act = 7 is not a dnic_activation (0..3)".
+ * errno-style: a failing call sets it, a successful call leaves it as it
+ * was, so read it right after the call that failed (it is "" until a call
+ * on this thread fails). A failure inside a call another one made for you
+ * may name the inner function (dnic_net_train_step's batch check is
+ * dnic_net_forward's). Never NULL; the pointer is the thread's own buffer,
+ * valid for the thread's life, overwritten by its next failure. Each
+ * thread has its own (thread-local storage; the core never prints it). */
+#define DNIC_LAST_ERROR_MAX 512
+DNIC_API const char *dnic_last_error(void);
+
+/* --------------------------------------------------------------------- ABI */
+
+/* Bumped whenever a public struct or enum changes layout or meaning, or a
+ * function's signature changes (DNIC_VERSION follows releases). */
+#define DNIC_ABI_VERSION 1
+
+/* The DNIC_ABI_VERSION the library was built with. */
+DNIC_API int dnic_abi_version(void);
+
+/* Checks that the caller was compiled against the same API as the library:
+ * abi_version first (any other -> DNIC_ERR_ABI, and no size is read, so
+ * callers of another version may pass anything after it), then the size of
+ * every public struct a caller allocates, in the order below. A mismatch
+ * -> DNIC_ERR_ABI with dnic_last_error() naming the struct and both sizes.
+ * Use DNIC_CHECK_ABI(), which passes what the caller's compiler saw; a
+ * binding (cffi, ctypes) passes its own sizeof of each struct. */
+DNIC_API dnic_status dnic_check_abi(int abi_version, size_t sizeof_layer_desc, size_t sizeof_net_desc,
+                                    size_t sizeof_optim_config, size_t sizeof_iface_desc,
+                                    size_t sizeof_tensor_info, size_t sizeof_softmax_probe_config,
+                                    size_t sizeof_softmax_probe_info, size_t sizeof_blas_info,
+                                    size_t sizeof_gemm_info, size_t sizeof_isa_info);
+#define DNIC_CHECK_ABI()                                                                              \
+    dnic_check_abi(DNIC_ABI_VERSION, sizeof(dnic_layer_desc), sizeof(dnic_net_desc),                 \
+                   sizeof(dnic_optim_config), sizeof(dnic_iface_desc), sizeof(dnic_tensor_info),     \
+                   sizeof(dnic_softmax_probe_config), sizeof(dnic_softmax_probe_info),               \
+                   sizeof(dnic_blas_info_t), sizeof(dnic_gemm_info_t), sizeof(dnic_isa_info_t))
 
 /* ----------------------------------------------------------------- threads */
 
@@ -597,6 +656,27 @@ DNIC_API dnic_status dnic_net_evaluate(dnic_net_t *net, const float *X, const in
 DNIC_API dnic_status dnic_net_activations(dnic_net_t *net, const float *X, size_t count, int layer,
                                           const size_t *rows, size_t n_rows, float *out);
 
+/* The network's output for every row of X (n, input_dim), in evaluation
+ * mode (batch norm from its running statistics), into out (n, output_dim):
+ * the output layer's activation, exactly what dnic_net_activations gives
+ * for layer n_layers-1 -- the logits, before the loss's link. With proba
+ * = 1, the loss's link applied to them instead: softmax of each row for
+ * softmax CE, the sigmoid of each output for logistic (for one output,
+ * the probability of class 1), computed in double; MSE outputs are no
+ * probabilities (DNIC_ERR_ARG), nor is a block's top (hidden_top:
+ * DNIC_ERR_STATE). Any n: max_batch rows at a time (evaluation mode treats
+ * rows apart: a row's values do not depend on the rows beside it, up to
+ * the GEMM's last-bit rounding for another chunk size); n = 0 writes nothing and
+ * X, out may then be NULL. Allocates nothing. Like dnic_net_evaluate, it
+ * overwrites the training activations. */
+DNIC_API dnic_status dnic_net_predict(dnic_net_t *net, const float *X, size_t n, int proba, float *out);
+/* The link dnic_net_predict's proba applies, on its own: p (n, K) outputs
+ * of a network with loss `kind` -> out (n, K) probabilities (out may be
+ * p): softmax of each row for softmax CE (K >= 2), the sigmoid of each
+ * value for logistic, both computed in double. MSE -> DNIC_ERR_ARG. n = 0
+ * writes nothing. */
+DNIC_API dnic_status dnic_loss_probabilities(dnic_loss kind, const float *p, size_t n, int K, float *out);
+
 /* ------------------------------------------------------------- interfaces */
 
 /* A decoupled neural interface sits on a block boundary: on the output h
@@ -776,9 +856,17 @@ DNIC_API dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dn
                                      int n_ifaces, int n_labels, uint64_t seed);
 DNIC_API void dnic_dni_free(dnic_dni_t *dni);
 /* Interfaces are numbered top first (highest layer = index 0), whatever the
- * order of the descriptions given to dnic_dni_create. */
+ * order of the descriptions given to dnic_dni_create: the index i that
+ * dnic_dni_iface, dnic_dni_iface_loss, dnic_dni_iface_alignment and
+ * dnic_dni_fault_iface use. It is not a layer (Conventions, at the top):
+ * with interfaces on layers 0 and 2, i = 0 is layer 2's, i = 1 layer 0's. */
 DNIC_API int dnic_dni_num_ifaces(const dnic_dni_t *dni);
 DNIC_API dnic_iface_t *dnic_dni_iface(dnic_dni_t *dni, int i);
+/* The interface on 0-based layer `layer` (the desc's layer), NULL if
+ * there is none there (dnic_last_error says why). */
+DNIC_API dnic_iface_t *dnic_dni_iface_at_layer(dnic_dni_t *dni, int layer);
+/* The top-first index i of the interface on `layer`, -1 if none. */
+DNIC_API int dnic_dni_iface_index(const dnic_dni_t *dni, int layer);
 /* Optimizer of every trainable interface (the network's is set on the net). */
 DNIC_API dnic_status dnic_dni_set_iface_optimizer(dnic_dni_t *dni, const dnic_optim_config *cfg);
 /* Learning-rate schedule of every interface (NULL: constant), each over

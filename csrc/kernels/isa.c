@@ -129,25 +129,28 @@ const char *dnic_isa_name(dnic_isa level) {
 }
 
 dnic_status dnic_isa_from_name(const char *name, dnic_isa *out) {
-    if (!name || !out) return DNIC_ERR_NULL;
+    if (!name || !out)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_isa_from_name: NULL pointer argument (name or out)");
     for (int l = DNIC_ISA_BASELINE; l <= DNIC_ISA_AVX512; l++)
         if (strcmp(name, dnic_isa_name((dnic_isa)l)) == 0) {
             *out = (dnic_isa)l;
             return DNIC_OK;
         }
-    return DNIC_ERR_ARG;
+    return dnic__fail(DNIC_ERR_ARG, "dnic_isa_from_name: \"%.40s\" is not baseline, avx2 or avx512", name);
 }
 
 dnic_status dnic_set_isa_limit(int level) {
     ensure_isa();
-    if (level < DNIC_ISA_BASELINE || level > DNIC_ISA_AVX512) return DNIC_ERR_ARG;
+    if (level < DNIC_ISA_BASELINE || level > DNIC_ISA_AVX512)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_set_isa_limit: level = %d is not a dnic_isa (0..2)", level);
     apply_limit(level);
     snprintf(isa.reason, sizeof isa.reason, "dnic_set_isa_limit(%s)", dnic_isa_name((dnic_isa)level));
     return DNIC_OK;
 }
 
 dnic_status dnic_isa_get_info(dnic_isa_info_t *info) {
-    if (!info) return DNIC_ERR_NULL;
+    if (!info)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_isa_get_info: NULL pointer argument (info)");
     ensure_isa();
     memset(info, 0, sizeof *info);
     info->active = (dnic_isa)isa.active;

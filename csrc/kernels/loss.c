@@ -41,18 +41,27 @@ static int targets_fit(dnic_loss kind, const float *t, int B, int K) {
 
 static dnic_status check_args(dnic_loss kind, const float *p, const int32_t *labels,
                               const float *targets, int B, int K) {
-    if (!p || (!labels && !targets)) return DNIC_ERR_NULL;
-    if (B < 1 || K < 1 || B > DNIC_MAX_DIM || K > DNIC_MAX_DIM) return DNIC_ERR_SIZE;
+#define FN "dnic_loss_forward_backward: "
+    if (!p) return dnic__fail(DNIC_ERR_NULL, FN "p is NULL");
+    if (!labels && !targets) return dnic__fail(DNIC_ERR_NULL, FN "labels and targets are both NULL (give one)");
+    if (B < 1 || B > DNIC_MAX_DIM) return dnic__fail(DNIC_ERR_SIZE, FN "B = %d is outside 1..%d", B, DNIC_MAX_DIM);
+    if (K < 1 || K > DNIC_MAX_DIM) return dnic__fail(DNIC_ERR_SIZE, FN "K = %d is outside 1..%d", K, DNIC_MAX_DIM);
     if (kind != DNIC_LOSS_MSE && kind != DNIC_LOSS_SOFTMAX_CE && kind != DNIC_LOSS_LOGISTIC)
-        return DNIC_ERR_ARG;
-    if (kind == DNIC_LOSS_SOFTMAX_CE && K < 2) return DNIC_ERR_ARG;
+        return dnic__fail(DNIC_ERR_ARG, FN "kind = %d is not a dnic_loss (0..2)", (int)kind);
+    if (kind == DNIC_LOSS_SOFTMAX_CE && K < 2)
+        return dnic__fail(DNIC_ERR_ARG, FN "softmax cross-entropy needs K >= 2 outputs, not %d", K);
     if (!targets) {
         int hi = K == 1 ? 1 : K - 1;
         for (int r = 0; r < B; r++)
-            if (labels[r] < 0 || labels[r] > hi) return DNIC_ERR_LABEL;
+            if (labels[r] < 0 || labels[r] > hi)
+                return dnic__fail(DNIC_ERR_LABEL, FN "labels[%d] = %d is outside 0..%d (%d outputs)", r, (int)labels[r],
+                                  hi, K);
         return DNIC_OK;
     }
-    return targets_fit(kind, targets, B, K) ? DNIC_OK : DNIC_ERR_LABEL;
+    if (targets_fit(kind, targets, B, K)) return DNIC_OK;
+    return dnic__fail(DNIC_ERR_LABEL, FN "a target is one loss %d does not take (MSE: finite; logistic: in [0, 1]; "
+                      "softmax CE: finite and >= 0)", (int)kind);
+#undef FN
 }
 
 /* The _ref twin's loss of one row, in double; the gradient of that row's
@@ -383,7 +392,9 @@ dnic_status dnic_loss_forward_backward(dnic_loss kind, float *loss_out, float *d
     double mean = total / B;
     /* finite in double is not enough: the caller gets a float */
     if (loss_out) *loss_out = (float)mean;
-    return isfinite((float)mean) ? DNIC_OK : DNIC_ERR_NONFINITE;
+    if (isfinite((float)mean)) return DNIC_OK;
+    return dnic__fail(DNIC_ERR_NONFINITE, "dnic_loss_forward_backward: the mean loss of %d rows is %g: NaN or beyond "
+                      "a float", B, mean);
 }
 
 dnic_status dnic_loss_forward_backward_ref(dnic_loss kind, float *loss_out, float *dp,
@@ -399,7 +410,9 @@ dnic_status dnic_loss_forward_backward_ref(dnic_loss kind, float *loss_out, floa
             for (int k = 0; k < K; k++) d[k] = (float)((double)d[k] / B);
     }
     if (loss_out) *loss_out = (float)(total / B);
-    return isfinite((float)(total / B)) ? DNIC_OK : DNIC_ERR_NONFINITE;
+    if (isfinite((float)(total / B))) return DNIC_OK;
+    return dnic__fail(DNIC_ERR_NONFINITE, "dnic_loss_forward_backward_ref: the mean loss of %d rows is %g: NaN or "
+                      "beyond a float", B, total / B);
 }
 
 size_t dnic_count_correct(dnic_loss kind, const float *p, const int32_t *labels, int B, int K) {
@@ -419,4 +432,37 @@ size_t dnic_count_correct(dnic_loss kind, const float *p, const int32_t *labels,
         correct += guess == labels[r];
     }
     return correct;
+}
+
+/* The loss's link, in double: the one definition of a prediction's
+ * probabilities (dnic_net_predict, the Swift library's `dnic predict
+ * --proba`). */
+dnic_status dnic_loss_probabilities(dnic_loss kind, const float *p, size_t n, int K, float *out) {
+#define FN "dnic_loss_probabilities: "
+    if (kind != DNIC_LOSS_SOFTMAX_CE && kind != DNIC_LOSS_LOGISTIC)
+        return dnic__fail(DNIC_ERR_ARG, FN "kind = %d: only softmax CE (1) and logistic (2) outputs are "
+                          "probabilities", (int)kind);
+    if (K < 1 || K > DNIC_MAX_DIM || (kind == DNIC_LOSS_SOFTMAX_CE && K < 2))
+        return dnic__fail(DNIC_ERR_SIZE, FN "K = %d is outside %d..%d", K, kind == DNIC_LOSS_SOFTMAX_CE ? 2 : 1,
+                          DNIC_MAX_DIM);
+    if (n == 0) return DNIC_OK;
+    if (!p || !out) return dnic__fail(DNIC_ERR_NULL, FN "%s is NULL (n = %zu)", !p ? "p" : "out", n);
+#undef FN
+    for (size_t r = 0; r < n; r++) {
+        const float *x = p + r * (size_t)K;
+        float *o = out + r * (size_t)K;
+        if (kind == DNIC_LOSS_LOGISTIC) {
+            for (int k = 0; k < K; k++) {
+                double v = x[k];
+                o[k] = (float)(v >= 0 ? 1 / (1 + exp(-v)) : exp(v) / (1 + exp(v)));
+            }
+            continue;
+        }
+        float top = x[0];
+        for (int k = 1; k < K; k++) top = x[k] > top ? x[k] : top;
+        double total = 0;
+        for (int k = 0; k < K; k++) total += exp((double)(x[k] - top));
+        for (int k = 0; k < K; k++) o[k] = (float)(exp((double)(x[k] - top)) / total);
+    }
+    return DNIC_OK;
 }

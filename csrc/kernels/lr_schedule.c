@@ -20,22 +20,38 @@ dnic_lr_schedule dnic_lr_schedule_default(void) {
 }
 
 dnic_status dnic_lr_schedule_validate(const dnic_lr_schedule *s) {
-    if (!s) return DNIC_ERR_NULL;
+    const char *fn = "dnic_lr_schedule_validate";
+    if (!s) return dnic__fail(DNIC_ERR_NULL, "%s: the schedule is NULL", fn);
     if (s->kind != DNIC_LR_CONSTANT && s->kind != DNIC_LR_STEP && s->kind != DNIC_LR_COSINE &&
         s->kind != DNIC_LR_LINEAR)
-        return DNIC_ERR_ARG;
-    if (s->warmup < 0 || s->warmup > DNIC_MAX_STEP || s->total_steps < 0 || s->total_steps > DNIC_MAX_STEP)
-        return DNIC_ERR_ARG;
-    if (s->total_steps > 0 && s->warmup > s->total_steps) return DNIC_ERR_ARG;
-    if (s->n_milestones < 0 || s->n_milestones > DNIC_LR_MAX_MILESTONES) return DNIC_ERR_ARG;
-    if ((s->kind == DNIC_LR_STEP) != (s->n_milestones > 0)) return DNIC_ERR_ARG;
+        return dnic__fail(DNIC_ERR_ARG, "%s: kind = %d is not a dnic_lr_kind (0..3)", fn, (int)s->kind);
+    if (s->warmup < 0 || s->warmup > DNIC_MAX_STEP)
+        return dnic__fail(DNIC_ERR_ARG, "%s: warmup = %lld is outside 0..2^53", fn, (long long)s->warmup);
+    if (s->total_steps < 0 || s->total_steps > DNIC_MAX_STEP)
+        return dnic__fail(DNIC_ERR_ARG, "%s: total_steps = %lld is outside 0..2^53", fn, (long long)s->total_steps);
+    if (s->total_steps > 0 && s->warmup > s->total_steps)
+        return dnic__fail(DNIC_ERR_ARG, "%s: warmup = %lld is longer than total_steps = %lld", fn, (long long)s->warmup,
+                          (long long)s->total_steps);
+    if (s->n_milestones < 0 || s->n_milestones > DNIC_LR_MAX_MILESTONES)
+        return dnic__fail(DNIC_ERR_ARG, "%s: n_milestones = %d is outside 0..%d", fn, s->n_milestones,
+                          DNIC_LR_MAX_MILESTONES);
+    if ((s->kind == DNIC_LR_STEP) != (s->n_milestones > 0))
+        return dnic__fail(DNIC_ERR_ARG, "%s: %s", fn, s->kind == DNIC_LR_STEP ? "a STEP schedule needs milestones"
+                                                                            : "milestones are for a STEP schedule only");
     for (int i = 0; i < s->n_milestones; i++) {
         int64_t m = s->milestones[i];
-        if (m < 1 || m > DNIC_MAX_STEP || (i > 0 && m <= s->milestones[i - 1])) return DNIC_ERR_ARG;
+        if (m < 1 || m > DNIC_MAX_STEP)
+            return dnic__fail(DNIC_ERR_ARG, "%s: milestones[%d] = %lld is outside 1..2^53", fn, i, (long long)m);
+        if (i > 0 && m <= s->milestones[i - 1])
+            return dnic__fail(DNIC_ERR_ARG, "%s: milestones[%d] = %lld does not follow milestones[%d] = %lld", fn, i,
+                              (long long)m, i - 1, (long long)s->milestones[i - 1]);
     }
-    if (!(s->gamma >= 0.0) || !isfinite(s->gamma) || !(s->min_rate >= 0.0) || !isfinite(s->min_rate))
-        return DNIC_ERR_ARG;
-    if ((s->kind == DNIC_LR_COSINE || s->kind == DNIC_LR_LINEAR) && s->total_steps < 1) return DNIC_ERR_ARG;
+    if (!(s->gamma >= 0.0) || !isfinite(s->gamma))
+        return dnic__fail(DNIC_ERR_ARG, "%s: gamma = %g must be finite and >= 0", fn, s->gamma);
+    if (!(s->min_rate >= 0.0) || !isfinite(s->min_rate))
+        return dnic__fail(DNIC_ERR_ARG, "%s: min_rate = %g must be finite and >= 0", fn, s->min_rate);
+    if ((s->kind == DNIC_LR_COSINE || s->kind == DNIC_LR_LINEAR) && s->total_steps < 1)
+        return dnic__fail(DNIC_ERR_ARG, "%s: a COSINE or LINEAR schedule needs total_steps >= 1", fn);
     return DNIC_OK;
 }
 

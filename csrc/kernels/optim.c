@@ -24,17 +24,22 @@ dnic_optim_config dnic_optim_default(dnic_optimizer kind) {
 }
 
 dnic_status dnic_optim_validate(const dnic_optim_config *c) {
-    if (!c) return DNIC_ERR_NULL;
+    /* details name dnic_optim_validate: every set_optimizer call runs it */
+    if (!c) return dnic__fail(DNIC_ERR_NULL, "dnic_optim_validate: cfg is NULL");
     if (c->kind != DNIC_OPT_SGD && c->kind != DNIC_OPT_MOMENTUM && c->kind != DNIC_OPT_ADAM)
-        return DNIC_ERR_ARG;
-    if (!(c->lr > 0.0f) || !isfinite(c->lr) || !(c->l2 >= 0.0f) || !isfinite(c->l2))
-        return DNIC_ERR_ARG;
+        return dnic__fail(DNIC_ERR_ARG, "dnic_optim_validate: kind = %d is not a dnic_optimizer (0..2)", (int)c->kind);
+    if (!(c->lr > 0.0f) || !isfinite(c->lr))
+        return dnic__fail(DNIC_ERR_ARG, "dnic_optim_validate: lr = %g must be finite and > 0", (double)c->lr);
+    if (!(c->l2 >= 0.0f) || !isfinite(c->l2))
+        return dnic__fail(DNIC_ERR_ARG, "dnic_optim_validate: l2 = %g must be finite and >= 0", (double)c->l2);
     if (c->kind == DNIC_OPT_MOMENTUM && !(c->momentum >= 0.0f && c->momentum < 1.0f))
-        return DNIC_ERR_ARG;
-    if (c->kind == DNIC_OPT_ADAM &&
-        !(c->beta1 >= 0.0f && c->beta1 < 1.0f && c->beta2 >= 0.0f && c->beta2 < 1.0f &&
-          c->eps > 0.0f && isfinite(c->eps)))
-        return DNIC_ERR_ARG;
+        return dnic__fail(DNIC_ERR_ARG, "dnic_optim_validate: momentum = %g is outside [0, 1)", (double)c->momentum);
+    if (c->kind == DNIC_OPT_ADAM && !(c->beta1 >= 0.0f && c->beta1 < 1.0f))
+        return dnic__fail(DNIC_ERR_ARG, "dnic_optim_validate: beta1 = %g is outside [0, 1)", (double)c->beta1);
+    if (c->kind == DNIC_OPT_ADAM && !(c->beta2 >= 0.0f && c->beta2 < 1.0f))
+        return dnic__fail(DNIC_ERR_ARG, "dnic_optim_validate: beta2 = %g is outside [0, 1)", (double)c->beta2);
+    if (c->kind == DNIC_OPT_ADAM && !(c->eps > 0.0f && isfinite(c->eps)))
+        return dnic__fail(DNIC_ERR_ARG, "dnic_optim_validate: eps = %g must be finite and > 0", (double)c->eps);
     return DNIC_OK;
 }
 

@@ -42,7 +42,8 @@ static uint64_t below(uint64_t *state, uint64_t n) {
 }
 
 dnic_status dnic_shuffle(int32_t *idx, size_t n, uint64_t *state) {
-    if (!state || (n > 0 && !idx)) return DNIC_ERR_NULL;
+    if (!state || (n > 0 && !idx))
+        return dnic__fail(DNIC_ERR_NULL, "dnic_shuffle: NULL pointer argument (state or idx)");
     for (size_t i = n; i > 1; i--) {
         size_t j = (size_t)below(state, i);
         int32_t t = idx[i - 1];
@@ -54,9 +55,11 @@ dnic_status dnic_shuffle(int32_t *idx, size_t n, uint64_t *state) {
 
 dnic_status dnic_init_weights(float *W, int fan_in, int fan_out, dnic_init kind,
                               uint64_t *state) {
-    if (!W || !state) return DNIC_ERR_NULL;
+    if (!W || !state)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_init_weights: NULL pointer argument (W or state)");
     if (fan_in < 1 || fan_out < 1 || fan_in > DNIC_MAX_DIM || fan_out > DNIC_MAX_DIM)
-        return DNIC_ERR_SIZE;
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_init_weights: fan_in = %d, fan_out = %d: each must be in 1..%d", fan_in,
+                          fan_out, DNIC_MAX_DIM);
     size_t n = (size_t)fan_in * fan_out;
     double glorot_var = 2.0 / ((double)fan_in + fan_out), he_var = 2.0 / fan_in;
     switch (kind) {
@@ -77,5 +80,5 @@ dnic_status dnic_init_weights(float *W, int fan_in, int fan_out, dnic_init kind,
         for (size_t i = 0; i < n; i++) W[i] = 0.0f;
         return DNIC_OK;
     }
-    return DNIC_ERR_ARG;
+    return dnic__fail(DNIC_ERR_ARG, "dnic_init_weights: kind = %d is not a dnic_init (0..4)", (int)kind);
 }

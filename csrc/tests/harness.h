@@ -114,12 +114,20 @@ static inline double harness_maxdiff_f(const float *a, const float *b, size_t n,
         CHECK(w_ <= 1.0, "%s: maxdiff %.3g vs reference", (what), md_);       \
     } while (0)
 
-/* A call's status is the one wanted. */
+/* A call's status is the one wanted, and a failing call leaves its own
+ * detail in dnic_last_error(): the detail of a known failure set just
+ * before (the sentinel) must be gone. */
+#define HARNESS_SENTINEL "dnic_set_num_threads: n = -1917 "
 #define EXPECT(call, want)                                                             \
     do {                                                                               \
+        dnic_set_num_threads(-1917);                                                   \
         dnic_status got_ = (call);                                                     \
         CHECK(got_ == (want), "%s -> %s, want %s", #call, dnic_status_str(got_),       \
               dnic_status_str(want));                                                  \
+        if (got_ != DNIC_OK)                                                           \
+            CHECK(dnic_last_error()[0] &&                                              \
+                      strncmp(dnic_last_error(), HARNESS_SENTINEL, sizeof HARNESS_SENTINEL - 1) != 0, \
+                  "%s -> %s left no detail of its own", #call, dnic_status_str(got_)); \
     } while (0)
 
 static inline int harness_finish(const char *suite) {

@@ -23,6 +23,7 @@
 #include "train/pipe_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,7 +111,7 @@ static dnic_status run_target(dnic_pipe_t *p, int s) {
     pipe_block_t *b = &p->blocks[s], *above = &p->blocks[s + 1];
     int d = above->down_head, batch = above->down_batch[d], rows = above->down_rows[d];
     int slot = dnic__pipe_ring_slot_of(b, batch);
-    if (slot < 0) return DNIC_ERR_STATE;
+    if (slot < 0) return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_tick: block %d lost a batch's input (async)", s);
     pthread_mutex_unlock(&p->mu);
     double t0 = dnic__pipe_now();
     float loss = NAN;
@@ -217,6 +218,8 @@ static void worker(dnic_pipe_t *p) {
         dnic_status st = target ? run_target(p, s) : run_forward(p, s);
         p->blocks[s].claimed = 0;
         if (st != DNIC_OK && p->failed == DNIC_OK) {
+            p->blocks[s].st = st; /* the drain reports this block's detail */
+            snprintf(p->blocks[s].detail, sizeof p->blocks[s].detail, "%s", dnic_last_error());
             p->failed = st;
             pthread_cond_signal(&p->room);
         }
@@ -257,7 +260,7 @@ static dnic_status start(dnic_pipe_t *p) {
     p->running = 1;
     if (pthread_create(&p->engine, NULL, engine_main, p) != 0) {
         p->running = 0;
-        return DNIC_ERR_NOMEM;
+        return dnic__fail(DNIC_ERR_NOMEM, "dnic_pipe_tick: cannot start the async schedule's thread");
     }
     return DNIC_OK;
 }
@@ -312,7 +315,9 @@ dnic_status dnic__async_feed(dnic_pipe_t *p, const float *x, const int32_t *labe
 
 dnic_status dnic__async_feed_rows(dnic_pipe_t *p, const float *X, const int32_t *labels, const int32_t *idx, int B,
                                   float *loss_out, int *finished_out) {
-    if (p->fed >= INT32_MAX) return DNIC_ERR_SIZE;
+    if (p->fed >= INT32_MAX)
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_pipe_tick_rows: %lld batches fed, the most a pipeline "
+                          "takes", (long long)p->fed);
     return feed(p, X, labels, idx, B, loss_out, finished_out);
 }
 
@@ -333,5 +338,8 @@ dnic_status dnic__async_drain(dnic_pipe_t *p, float *loss_out, int *finished_out
     take_losses(p, loss_out, finished_out);
     dnic_status failed = p->failed;
     pthread_mutex_unlock(&p->mu);
+    for (int s = 0; failed != DNIC_OK && s < p->n_blocks; s++)
+        if (p->blocks[s].st != DNIC_OK)
+            return dnic__fail(failed, "dnic_pipe_tick: block %d: %s", s, p->blocks[s].detail);
     return failed;
 }

@@ -12,6 +12,7 @@
 #include "train/train_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,24 +120,40 @@ static int labels_fit(const dnic_net_t *net, int n_labels) {
 
 dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_desc *ifaces, int n_ifaces,
                             int n_labels, uint64_t seed) {
-    if (!out) return DNIC_ERR_NULL;
+#define FN "dnic_dni_create: "
+    if (!out) return dnic__fail(DNIC_ERR_NULL, FN "out is NULL");
     *out = NULL;
-    if (!net || (n_ifaces > 0 && !ifaces)) return DNIC_ERR_NULL;
+    if (!net) return dnic__fail(DNIC_ERR_NULL, FN "net is NULL");
+    if (n_ifaces > 0 && !ifaces) return dnic__fail(DNIC_ERR_NULL, FN "ifaces is NULL (n_ifaces = %d)", n_ifaces);
     int L = dnic_net_num_layers(net);
-    if (n_ifaces < 0 || n_ifaces > L) return DNIC_ERR_SIZE;
-    if (!labels_fit(net, n_labels)) return DNIC_ERR_SIZE;
+    if (n_ifaces < 0 || n_ifaces > L)
+        return dnic__fail(DNIC_ERR_SIZE, FN "n_ifaces = %d is outside 0..%d (one per layer at most)", n_ifaces, L);
+    if (!labels_fit(net, n_labels)) {
+        int K = dnic_net_output_dim(net);
+        if (K == 1)
+            return dnic__fail(DNIC_ERR_SIZE, FN "n_labels = %d: a network with 1 output takes 2 (labels 0/1) or 1 "
+                              "(float targets)", n_labels);
+        return dnic__fail(DNIC_ERR_SIZE, FN "n_labels = %d must equal the network's %d outputs", n_labels, K);
+    }
     for (int i = 0; i < n_ifaces; i++) {
         const dnic_iface_desc *d = &ifaces[i];
-        if (d->layer < 0 || d->layer >= L) return DNIC_ERR_ARG;
+        if (d->layer < 0 || d->layer >= L)
+            return dnic__fail(DNIC_ERR_ARG, FN "ifaces[%d].layer = %d is outside the network's %d layers (0..%d, "
+                              "0-based from the input)", i, d->layer, L, L - 1);
         for (int j = 0; j < i; j++)
-            if (ifaces[j].layer == d->layer) return DNIC_ERR_ARG; /* one interface per boundary */
-        if (d->target == DNIC_TARGET_NEXT_ERROR && d->layer + 1 >= L) return DNIC_ERR_ARG;
+            if (ifaces[j].layer == d->layer) /* one interface per boundary */
+                return dnic__fail(DNIC_ERR_ARG, FN "ifaces[%d] and ifaces[%d] are both on layer %d (one interface "
+                                  "per layer)", j, i, d->layer);
+        if (d->target == DNIC_TARGET_NEXT_ERROR && d->layer + 1 >= L)
+            return dnic__fail(DNIC_ERR_ARG, FN "ifaces[%d]: target NEXT_ERROR on layer %d, the output layer: there "
+                              "is no next layer", i, d->layer);
         int fixed_projection = d->kind == DNIC_IFACE_RANDOM || d->kind == DNIC_IFACE_ONES;
         if (!fixed_projection && d->target != DNIC_TARGET_TRUE && d->target != DNIC_TARGET_BOOTSTRAP)
-            return DNIC_ERR_ARG;
+            return dnic__fail(DNIC_ERR_ARG, FN "ifaces[%d]: kind %d takes target TRUE (0) or BOOTSTRAP (1), not %d "
+                              "(only RANDOM and ONES take any target)", i, (int)d->kind, (int)d->target);
     }
     dnic_dni_t *dni = calloc(1, sizeof *dni);
-    if (!dni) return DNIC_ERR_NOMEM;
+    if (!dni) return dnic__fail(DNIC_ERR_NOMEM, FN "out of memory");
     dni->net = net;
     dnic__net_borrow(net);
     dni->n = n_ifaces;
@@ -146,7 +163,7 @@ dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_
     if (!dni->slots) {
         dni->n = 0;
         destroy(dni);
-        return DNIC_ERR_NOMEM;
+        return dnic__fail(DNIC_ERR_NOMEM, FN "out of memory");
     }
     int max_batch = dnic_net_max_batch(net);
     for (int i = 0; i < n_ifaces; i++) {
@@ -163,10 +180,16 @@ dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_
         /* each interface its own stream, independent of the others' sizes */
         uint64_t stream = seed ^ (0x1f0e5eedULL * (uint64_t)(s->layer + 1));
         dnic_status st = dnic_iface_create(&s->it, &s->d, dh, dout, n_labels, max_batch, scale, stream);
+        if (st != DNIC_OK) {
+            /* the interface's own detail, said of the description it came from */
+            char inner[DNIC_LAST_ERROR_MAX];
+            snprintf(inner, sizeof inner, "%s", dnic_last_error());
+            dnic__fail(st, FN "ifaces[%d] (layer %d): %s", i, s->layer, inner);
+        }
         if (st == DNIC_OK) dnic__iface_set_owned(s->it, 1);
         if (st == DNIC_OK) {
             s->true_g = calloc((size_t)max_batch * dh, sizeof(float));
-            if (!s->true_g) st = DNIC_ERR_NOMEM;
+            if (!s->true_g) st = dnic__fail(DNIC_ERR_NOMEM, FN "out of memory");
         }
         if (st != DNIC_OK) {
             dni->n = i + 1;
@@ -178,10 +201,11 @@ dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_
     dnic_status st = make_blocks(dni);
     if (st != DNIC_OK) {
         destroy(dni);
-        return st;
+        return dnic__fail(st, FN "%s while making the blocks", dnic_status_str(st));
     }
     *out = dni;
     return DNIC_OK;
+#undef FN
 }
 
 int dnic_dni_num_ifaces(const dnic_dni_t *dni) { return dni ? dni->n : 0; }
@@ -191,23 +215,46 @@ dnic_iface_t *dnic_dni_iface(dnic_dni_t *dni, int i) {
     return (dni && i >= 0 && i < dni->n) ? dni->slots[i].it : NULL;
 }
 
+int dnic_dni_iface_index(const dnic_dni_t *dni, int layer) {
+    for (int i = 0; dni && i < dni->n; i++)
+        if (dni->slots[i].layer == layer) return i;
+    return -1;
+}
+
+dnic_iface_t *dnic_dni_iface_at_layer(dnic_dni_t *dni, int layer) {
+    if (!dni) {
+        dnic__fail(DNIC_ERR_NULL, "dnic_dni_iface_at_layer: dni is NULL");
+        return NULL;
+    }
+    int i = dnic_dni_iface_index(dni, layer);
+    if (i < 0) {
+        dnic__fail(DNIC_ERR_ARG, "dnic_dni_iface_at_layer: no interface on layer %d (0-based; the network has "
+                   "layers 0..%d)", layer, dnic_net_num_layers(dni->net) - 1);
+        return NULL;
+    }
+    return dni->slots[i].it;
+}
+
 dnic_status dnic_dni_set_iface_optimizer(dnic_dni_t *dni, const dnic_optim_config *cfg) {
-    if (!dni || !cfg) return DNIC_ERR_NULL;
+    if (!dni || !cfg) return dnic__fail(DNIC_ERR_NULL, "dnic_dni_set_iface_optimizer: %s is "
+                                        "NULL", !dni ? "dni" : "cfg");
     dnic_status st = dnic_optim_validate(cfg);
     for (int i = 0; st == DNIC_OK && i < dni->n; i++) st = dnic_iface_set_optimizer(dni->slots[i].it, cfg);
     return st;
 }
 
 dnic_status dnic_dni_set_iface_lr_schedule(dnic_dni_t *dni, const dnic_lr_schedule *sched) {
-    if (!dni) return DNIC_ERR_NULL;
+    if (!dni) return dnic__fail(DNIC_ERR_NULL, "dnic_dni_set_iface_lr_schedule: dni is NULL");
     dnic_status st = sched ? dnic_lr_schedule_validate(sched) : DNIC_OK;
     for (int i = 0; st == DNIC_OK && i < dni->n; i++) st = dnic_iface_set_lr_schedule(dni->slots[i].it, sched);
     return st;
 }
 
 dnic_status dnic_dni_set_grad_clip(dnic_dni_t *dni, float max_norm) {
-    if (!dni) return DNIC_ERR_NULL;
-    if (!(max_norm >= 0.0f) || !isfinite(max_norm)) return DNIC_ERR_ARG;
+    if (!dni) return dnic__fail(DNIC_ERR_NULL, "dnic_dni_set_grad_clip: dni is NULL");
+    if (!(max_norm >= 0.0f) || !isfinite(max_norm))
+        return dnic__fail(DNIC_ERR_ARG, "dnic_dni_set_grad_clip: max_norm = %g must be finite and >= 0 (0: off)",
+                          (double)max_norm);
     for (int i = 0; i < dni->n; i++) dnic_iface_set_grad_clip(dni->slots[i].it, max_norm);
     return DNIC_OK;
 }
@@ -215,7 +262,7 @@ dnic_status dnic_dni_set_grad_clip(dnic_dni_t *dni, float max_norm) {
 int dnic_dni_fault_iface(const dnic_dni_t *dni) { return dni ? dni->fault_iface : -1; }
 
 dnic_status dnic_dni_set_track_alignment(dnic_dni_t *dni, int on) {
-    if (!dni) return DNIC_ERR_NULL;
+    if (!dni) return dnic__fail(DNIC_ERR_NULL, "dnic_dni_set_track_alignment: dni is NULL");
     dni->track = on ? 1 : 0;
     return DNIC_OK;
 }
@@ -278,15 +325,23 @@ static dnic_status true_gradients(dnic_dni_t *dni, int B) {
 
 dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *labels, const float *targets,
                                 int B, float *loss_out) {
-    if (!dni || !x) return DNIC_ERR_NULL;
-    if (!labels && !targets) return DNIC_ERR_NULL;
-    if (dni->lent) return DNIC_ERR_STATE;
+#define FN "dnic_dni_train_step: "
+    if (!dni || !x) return dnic__fail(DNIC_ERR_NULL, FN "%s is NULL", !dni ? "dni" : "x");
+    if (!labels && !targets) return dnic__fail(DNIC_ERR_NULL, FN "labels and targets are both NULL (give one)");
+    if (dni->lent)
+        return dnic__fail(DNIC_ERR_STATE, FN "a pipeline holds this DNI's blocks (free it, or tick the pipeline)");
     dnic_net_t *net = dni->net, *top_block = dni->blocks[dni->n_blocks - 1];
     /* a counter at its end refuses before anything moves */
-    if (dnic_net_optim_step(net) >= DNIC_MAX_STEP) return DNIC_ERR_SIZE;
+    if (dnic_net_optim_step(net) >= DNIC_MAX_STEP)
+        return dnic__fail(DNIC_ERR_SIZE, FN "the network's step counter is at its largest, 2^53 (DNIC_MAX_STEP)");
     for (int j = 0; j < dni->n; j++)
-        if (dnic_iface_step(dni->slots[j].it) >= DNIC_MAX_STEP) return DNIC_ERR_SIZE;
-    if (!labels && dni->n > 0 && dni->n_labels != dnic_net_output_dim(net)) return DNIC_ERR_ARG;
+        if (dnic_iface_step(dni->slots[j].it) >= DNIC_MAX_STEP)
+            return dnic__fail(DNIC_ERR_SIZE, FN "interface %d's step counter is at its largest, 2^53 (DNIC_MAX_STEP)",
+                              j);
+    if (!labels && dni->n > 0 && dni->n_labels != dnic_net_output_dim(net))
+        return dnic__fail(DNIC_ERR_ARG, FN "float targets, but the interfaces were made for n_labels = %d labels, "
+                          "not %d-wide targets", dni->n_labels, dnic_net_output_dim(net));
+#undef FN
     dni->fault_iface = -1;
     const float *in = x;
     dnic_status st = DNIC_OK;
@@ -353,7 +408,8 @@ int dnic__dni_num_blocks(const dnic_dni_t *dni) { return dni->n_blocks; }
 dnic_net_t *dnic__dni_block(dnic_dni_t *dni, int k) { return dni->blocks[k]; }
 int dnic__dni_block_first(const dnic_dni_t *dni, int k) { return dni->block_first[k]; }
 dnic_status dnic__dni_lend_blocks(dnic_dni_t *dni, int lend) {
-    if (lend && dni->lent) return DNIC_ERR_STATE;
+    if (lend && dni->lent)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_create: another pipeline already runs this DNI's blocks");
     dni->lent = lend;
     if (!lend && dni->freed) destroy(dni); /* its caller freed it while lent */
     return DNIC_OK;

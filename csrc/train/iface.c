@@ -71,31 +71,64 @@ void dnic_iface_desc_defaults(dnic_iface_desc *d, int layer) {
     d->signal = DNIC_SIGNAL_PRED;
 }
 
+#define FN "dnic_iface_create: "
+
 static dnic_status validate(const dnic_iface_desc *d, int dh, int dout, int nl, int max_batch) {
-    if (dh < 1 || dout < 1 || max_batch < 1 || nl < 0) return DNIC_ERR_SIZE;
-    if (dh > (1 << 22) || dout > (1 << 22) || nl > (1 << 22) || max_batch > DNIC_MAX_DIM) return DNIC_ERR_SIZE;
-    if ((unsigned)d->kind > DNIC_IFACE_ORACLE || (unsigned)d->target > DNIC_TARGET_NEXT_ERROR ||
-        (unsigned)d->loss > DNIC_IFACE_LOSS_INNER || (unsigned)d->signal > DNIC_SIGNAL_PRED_PROP)
-        return DNIC_ERR_ARG;
-    if (!(d->alpha >= 0.0f) || !isfinite(d->alpha) || d->warmup_steps < 0) return DNIC_ERR_ARG;
+    const int big = 1 << 22;
+    if (dh < 1 || dh > big) return dnic__fail(DNIC_ERR_SIZE, FN "dh = %d is outside 1..%d", dh, big);
+    if (dout < 1 || dout > big) return dnic__fail(DNIC_ERR_SIZE, FN "dout = %d is outside 1..%d", dout, big);
+    if (nl < 0 || nl > big) return dnic__fail(DNIC_ERR_SIZE, FN "n_labels = %d is outside 0..%d", nl, big);
+    if (max_batch < 1 || max_batch > DNIC_MAX_DIM)
+        return dnic__fail(DNIC_ERR_SIZE, FN "max_batch = %d is outside 1..%d", max_batch, DNIC_MAX_DIM);
+    if ((unsigned)d->kind > DNIC_IFACE_ORACLE)
+        return dnic__fail(DNIC_ERR_ARG, FN "kind = %d is not a dnic_iface_kind "
+                          "(0..%d)", (int)d->kind, DNIC_IFACE_ORACLE);
+    if ((unsigned)d->target > DNIC_TARGET_NEXT_ERROR)
+        return dnic__fail(DNIC_ERR_ARG, FN "target = %d is not a dnic_iface_target (0..%d)", (int)d->target,
+                          DNIC_TARGET_NEXT_ERROR);
+    if ((unsigned)d->loss > DNIC_IFACE_LOSS_INNER)
+        return dnic__fail(DNIC_ERR_ARG, FN "loss = %d is not a dnic_iface_loss (0..%d)", (int)d->loss,
+                          DNIC_IFACE_LOSS_INNER);
+    if ((unsigned)d->signal > DNIC_SIGNAL_PRED_PROP)
+        return dnic__fail(DNIC_ERR_ARG, FN "signal = %d is not a dnic_iface_signal (0..%d)", (int)d->signal,
+                          DNIC_SIGNAL_PRED_PROP);
+    if (!(d->alpha >= 0.0f) || !isfinite(d->alpha))
+        return dnic__fail(DNIC_ERR_ARG, FN "alpha = %g must be finite and >= 0", (double)d->alpha);
+    if (d->warmup_steps < 0)
+        return dnic__fail(DNIC_ERR_ARG, FN "warmup_steps = %lld must be >= 0", (long long)d->warmup_steps);
     int square = dout == dh;
     /* a prediction of the signal itself must have the signal's shape */
     if ((dnic__iface_kind_trainable(d->kind) || d->kind == DNIC_IFACE_IDENTITY || d->kind == DNIC_IFACE_ORACLE) && !square)
-        return DNIC_ERR_ARG;
-    if (d->signal != DNIC_SIGNAL_PROP && !square) return DNIC_ERR_ARG;
+        return dnic__fail(DNIC_ERR_ARG, FN "kind %d predicts the signal itself: dout = %d must equal dh = %d",
+                          (int)d->kind, dout, dh);
+    if (d->signal != DNIC_SIGNAL_PROP && !square)
+        return dnic__fail(DNIC_ERR_ARG, FN "signal %d delivers the prediction: dout = %d must equal dh = %d (or use "
+                          "signal PROP)", (int)d->signal, dout, dh);
     /* a fixed projection's prediction is no gradient estimate */
     if (d->signal != DNIC_SIGNAL_PROP && (d->kind == DNIC_IFACE_RANDOM || d->kind == DNIC_IFACE_ONES))
-        return DNIC_ERR_ARG;
-    if (d->warmup_steps > 0 && !square) return DNIC_ERR_ARG;
+        return dnic__fail(DNIC_ERR_ARG, FN "kind %d (a fixed projection) takes signal PROP (1), not %d", (int)d->kind,
+                          (int)d->signal);
+    if (d->warmup_steps > 0 && !square)
+        return dnic__fail(DNIC_ERR_ARG, FN "warmup_steps = %lld delivers the target: dout = %d must equal dh = %d",
+                          (long long)d->warmup_steps, dout, dh);
     if (d->kind == DNIC_IFACE_MLP) {
-        if (d->mlp_layers < 0 || d->mlp_layers > 64) return DNIC_ERR_SIZE;
-        if (d->mlp_layers > 0 && !d->mlp_widths) return DNIC_ERR_NULL;
+        if (d->mlp_layers < 0 || d->mlp_layers > 64)
+            return dnic__fail(DNIC_ERR_SIZE, FN "mlp_layers = %d is outside 0..64", d->mlp_layers);
+        if (d->mlp_layers > 0 && !d->mlp_widths)
+            return dnic__fail(DNIC_ERR_NULL, FN "mlp_widths is NULL (mlp_layers = %d)", d->mlp_layers);
         for (int i = 0; i < d->mlp_layers; i++)
-            if (d->mlp_widths[i] < 1 || d->mlp_widths[i] > (1 << 20)) return DNIC_ERR_SIZE;
-        if (d->mlp_batchnorm != 0 && d->mlp_batchnorm != 1) return DNIC_ERR_ARG;
+            if (d->mlp_widths[i] < 1 || d->mlp_widths[i] > (1 << 20))
+                return dnic__fail(DNIC_ERR_SIZE, FN "mlp_widths[%d] = %d is outside "
+                                  "1..%d", i, d->mlp_widths[i], 1 << 20);
+        if (d->mlp_batchnorm != 0 && d->mlp_batchnorm != 1)
+            return dnic__fail(DNIC_ERR_ARG, FN "mlp_batchnorm = %d is not 0 or 1", d->mlp_batchnorm);
     }
-    if ((unsigned)d->centre > DNIC_CENTRE_ON) return DNIC_ERR_ARG;
-    if (d->centre == DNIC_CENTRE_ON && !dnic__iface_kind_trainable(d->kind)) return DNIC_ERR_ARG;
+    if ((unsigned)d->centre > DNIC_CENTRE_ON)
+        return dnic__fail(DNIC_ERR_ARG, FN "centre = %d is not a dnic_iface_centre (0..%d)", (int)d->centre,
+                          DNIC_CENTRE_ON);
+    if (d->centre == DNIC_CENTRE_ON && !dnic__iface_kind_trainable(d->kind))
+        return dnic__fail(DNIC_ERR_ARG, FN "centre ON needs a trainable kind (LINEAR, NOLABEL, SIGMOID, MLP), not %d",
+                          (int)d->kind);
     return DNIC_OK;
 }
 
@@ -123,7 +156,7 @@ void dnic_iface_free(dnic_iface_t *it) {
 static dnic_status create_mlp(dnic_iface_t *it, uint64_t seed) {
     int n = it->d.mlp_layers + 1;
     dnic_layer_desc *layers = calloc((size_t)n, sizeof *layers);
-    if (!layers) return DNIC_ERR_NOMEM;
+    if (!layers) return dnic__fail(DNIC_ERR_NOMEM, "dnic_iface_create: out of memory");
     for (int i = 0; i < it->d.mlp_layers; i++) {
         layers[i].width = it->d.mlp_widths[i];
         layers[i].act = DNIC_ACT_RELU;
@@ -160,15 +193,16 @@ static dnic_status create_mlp(dnic_iface_t *it, uint64_t seed) {
 
 dnic_status dnic_iface_create(dnic_iface_t **out, const dnic_iface_desc *desc, int dh, int dout, int n_labels,
                               int max_batch, float rand_scale, uint64_t seed) {
-    if (!out) return DNIC_ERR_NULL;
+    if (!out) return dnic__fail(DNIC_ERR_NULL, FN "out is NULL");
     *out = NULL;
-    if (!desc) return DNIC_ERR_NULL;
+    if (!desc) return dnic__fail(DNIC_ERR_NULL, FN "desc is NULL");
     dnic_status st = validate(desc, dh, dout, n_labels, max_batch);
     if (st != DNIC_OK) return st;
-    if (!(rand_scale >= 0.0f) || !isfinite(rand_scale)) return DNIC_ERR_ARG;
+    if (!(rand_scale >= 0.0f) || !isfinite(rand_scale))
+        return dnic__fail(DNIC_ERR_ARG, FN "rand_scale = %g must be finite and >= 0", (double)rand_scale);
 
     dnic_iface_t *it = calloc(1, sizeof *it);
-    if (!it) return DNIC_ERR_NOMEM;
+    if (!it) return dnic__fail(DNIC_ERR_NOMEM, FN "out of memory");
     it->d = *desc;
     it->dh = dh;
     it->dout = dout;
@@ -242,16 +276,34 @@ dnic_status dnic_iface_create(dnic_iface_t **out, const dnic_iface_desc *desc, i
     return DNIC_OK;
 nomem:
     dnic_iface_free(it);
-    return DNIC_ERR_NOMEM;
+    return dnic__fail(DNIC_ERR_NOMEM, FN "out of memory");
 }
+#undef FN
 
 /* ---------------------------------------------------------------- forward */
 
 static dnic_status check_labels(const dnic_iface_t *it, const int32_t *labels, int B) {
     if (!labels) return DNIC_OK;
     for (int r = 0; r < B; r++)
-        if (labels[r] < 0 || labels[r] >= it->nl) return DNIC_ERR_LABEL;
+        if (labels[r] < 0 || labels[r] >= it->nl)
+            return dnic__fail(DNIC_ERR_LABEL, "dnic_iface_forward: labels[%d] = %d is outside 0..%d (n_labels %d)", r,
+                              (int)labels[r], it->nl - 1, it->nl);
     return DNIC_OK;
+}
+
+/* The batch-size checks every call taking B makes, in its name. */
+static dnic_status check_batch(const dnic_iface_t *it, int B, const char *fn) {
+    if (B < 1) return dnic__fail(DNIC_ERR_SIZE, "%s: B = %d, a batch needs >= 1 row", fn, B);
+    if (B > it->max_batch)
+        return dnic__fail(DNIC_ERR_BATCH_TOO_LARGE, "%s: B = %d exceeds the interface's max_batch %d", fn, B,
+                          it->max_batch);
+    return DNIC_OK;
+}
+
+/* A call that needs an earlier one on the same batch size. */
+static dnic_status out_of_order(const char *fn, const char *needs, int have, int B) {
+    return dnic__fail(DNIC_ERR_STATE, "%s: B = %d but %s%s had %d rows (call order: set_target, forward, loss_value, "
+                      "backward, write_signal)", fn, B, needs, have ? "" : " never ran or", have);
 }
 
 /* s (B,dout) += y B: a row lookup for labels, a GEMM for float conditioning */
@@ -277,10 +329,10 @@ static void broadcast_rows(float *dst, const float *row, int B, int n) {
 
 dnic_status dnic_iface_forward(dnic_iface_t *it, const float *h, const int32_t *labels, const float *ycond,
                                int B) {
-    if (!it || !h) return DNIC_ERR_NULL;
-    if (B < 1) return DNIC_ERR_SIZE;
-    if (B > it->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
-    dnic_status st = check_labels(it, labels, B);
+    if (!it || !h) return dnic__fail(DNIC_ERR_NULL, "dnic_iface_forward: %s is NULL", !it ? "it" : "h");
+    dnic_status st = check_batch(it, B, "dnic_iface_forward");
+    if (st != DNIC_OK) return st;
+    st = check_labels(it, labels, B);
     if (st != DNIC_OK) return st;
     it->h = h;
     it->labels = labels;
@@ -336,7 +388,7 @@ dnic_status dnic_iface_forward(dnic_iface_t *it, const float *h, const int32_t *
         dnic_sgemm(0, 0, B, dout, dh, 1.0f, h, dh, P + it->oA, dout, 0.0f, it->s, dout);
         break;
     case DNIC_IFACE_ORACLE:
-        if (it->target_B != B) return DNIC_ERR_STATE;
+        if (it->target_B != B) return out_of_order("dnic_iface_forward (ORACLE)", "the last set_target", it->target_B, B);
         for (size_t k = 0; k < n; k++) it->s[k] = (float)B * it->g[k];
         break;
     }
@@ -347,9 +399,9 @@ dnic_status dnic_iface_forward(dnic_iface_t *it, const float *h, const int32_t *
 }
 
 dnic_status dnic_iface_set_target(dnic_iface_t *it, const float *g, int B) {
-    if (!it || !g) return DNIC_ERR_NULL;
-    if (B < 1) return DNIC_ERR_SIZE;
-    if (B > it->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
+    if (!it || !g) return dnic__fail(DNIC_ERR_NULL, "dnic_iface_set_target: %s is NULL", !it ? "it" : "g");
+    dnic_status st = check_batch(it, B, "dnic_iface_set_target");
+    if (st != DNIC_OK) return st;
     memcpy(it->g, g, sizeof(float) * (size_t)B * it->dout);
     it->target_B = B;
     return DNIC_OK;
@@ -358,9 +410,11 @@ dnic_status dnic_iface_set_target(dnic_iface_t *it, const float *g, int B) {
 /* ------------------------------------------------------------------- loss */
 
 dnic_status dnic_iface_loss_value(dnic_iface_t *it, int B, float *loss_out) {
-    if (!it) return DNIC_ERR_NULL;
-    if (B < 1) return DNIC_ERR_SIZE;
-    if (it->fwd_B != B || it->target_B != B) return DNIC_ERR_STATE;
+    if (!it) return dnic__fail(DNIC_ERR_NULL, "dnic_iface_loss_value: it is NULL");
+    dnic_status bst = check_batch(it, B, "dnic_iface_loss_value");
+    if (bst != DNIC_OK) return bst;
+    if (it->fwd_B != B) return out_of_order("dnic_iface_loss_value", "the last forward", it->fwd_B, B);
+    if (it->target_B != B) return out_of_order("dnic_iface_loss_value", "the last set_target", it->target_B, B);
     size_t n = (size_t)B * it->dout;
     double total = 0;
     float fb = (float)B, inv_b = 1.0f / (float)B;
@@ -383,7 +437,8 @@ dnic_status dnic_iface_loss_value(dnic_iface_t *it, int B, float *loss_out) {
     if (loss_out) *loss_out = (float)total;
     it->loss_B = B;
     it->loss_fault = !isfinite((float)total);
-    return it->loss_fault ? DNIC_ERR_NONFINITE : DNIC_OK;
+    if (!it->loss_fault) return DNIC_OK;
+    return dnic__fail(DNIC_ERR_NONFINITE, "dnic_iface_loss_value: the interface loss is NaN or infinite as a float");
 }
 
 /* --------------------------------------------------------------- backward */
@@ -411,9 +466,10 @@ static void label_grad(dnic_iface_t *it, const float *delta, int B) {
 }
 
 dnic_status dnic_iface_backward(dnic_iface_t *it, int B) {
-    if (!it) return DNIC_ERR_NULL;
-    if (B < 1) return DNIC_ERR_SIZE;
-    if (it->loss_B != B) return DNIC_ERR_STATE;
+    if (!it) return dnic__fail(DNIC_ERR_NULL, "dnic_iface_backward: it is NULL");
+    dnic_status bst = check_batch(it, B, "dnic_iface_backward");
+    if (bst != DNIC_OK) return bst;
+    if (it->loss_B != B) return out_of_order("dnic_iface_backward", "the last loss_value", it->loss_B, B);
     int dh = it->dh, dout = it->dout;
     /* dL_S/dh costs a GEMM the PRED signal never reads: skip it there */
     int want_dh = it->d.signal != DNIC_SIGNAL_PRED || it->want_input_grad;
@@ -482,38 +538,43 @@ dnic_status dnic_iface_backward(dnic_iface_t *it, int B) {
 }
 
 dnic_status dnic_iface_write_signal(dnic_iface_t *it, float *dst, int B) {
-    if (!it || !dst) return DNIC_ERR_NULL;
-    if (B < 1) return DNIC_ERR_SIZE;
+#define FN "dnic_iface_write_signal"
+    if (!it || !dst) return dnic__fail(DNIC_ERR_NULL, FN ": %s is NULL", !it ? "it" : "dst");
+    dnic_status bst = check_batch(it, B, FN);
+    if (bst != DNIC_OK) return bst;
     size_t n = (size_t)B * it->dh;
     if (it->step < it->d.warmup_steps) { /* warmup: pass the target through */
-        if (it->target_B != B) return DNIC_ERR_STATE;
+        if (it->target_B != B) return out_of_order(FN " (warmup)", "the last set_target", it->target_B, B);
         memcpy(dst, it->g, sizeof(float) * n);
         return DNIC_OK;
     }
     float inv_b = 1.0f / (float)B, alpha = it->d.alpha;
     switch (it->d.signal) {
     case DNIC_SIGNAL_PRED:
-        if (it->fwd_B != B) return DNIC_ERR_STATE;
+        if (it->fwd_B != B) return out_of_order(FN " (PRED)", "the last forward", it->fwd_B, B);
 #pragma omp parallel for simd if (n > DNIC_PAR_MIN)
         for (size_t k = 0; k < n; k++) dst[k] = it->s[k] * inv_b;
         break;
     case DNIC_SIGNAL_PROP:
-        if (it->back_B != B) return DNIC_ERR_STATE;
+        if (it->back_B != B) return out_of_order(FN " (PROP)", "the last backward", it->back_B, B);
         memcpy(dst, it->dLdh, sizeof(float) * n);
         break;
     case DNIC_SIGNAL_PRED_PROP:
-        if (it->back_B != B) return DNIC_ERR_STATE;
+        if (it->back_B != B) return out_of_order(FN " (PRED_PROP)", "the last backward", it->back_B, B);
 #pragma omp parallel for simd if (n > DNIC_PAR_MIN)
         for (size_t k = 0; k < n; k++) dst[k] = it->s[k] * inv_b + alpha * it->dLdh[k];
         break;
     }
     return DNIC_OK;
+#undef FN
 }
 
 dnic_status dnic_iface_boundary_step(dnic_iface_t *it, const float *h, const int32_t *labels,
                                      const float *ycond, const float *target, float *signal, int B,
                                      float *loss_out) {
-    if (!it || !h || !target || !signal) return DNIC_ERR_NULL;
+    if (!it || !h || !target || !signal)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_iface_boundary_step: NULL pointer argument (it or h or target or "
+                          "signal)");
     float loss = NAN;
     dnic_iface_zero_grad(it);
     dnic_status st = dnic_iface_set_target(it, target, B);
@@ -533,9 +594,12 @@ dnic_status dnic_iface_boundary_step(dnic_iface_t *it, const float *h, const int
 
 dnic_status dnic_iface_predict_signal(dnic_iface_t *it, const float *h, const int32_t *labels,
                                       const float *ycond, float *signal, int B) {
-    if (!it || !h || !signal) return DNIC_ERR_NULL;
+    if (!it || !h || !signal)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_iface_predict_signal: NULL pointer argument (it or h or signal)");
     if (it->d.signal != DNIC_SIGNAL_PRED || it->d.kind == DNIC_IFACE_ORACLE || it->step < it->d.warmup_steps)
-        return DNIC_ERR_STATE;
+        return dnic__fail(DNIC_ERR_STATE, "dnic_iface_predict_signal: needs signal PRED (has %d), a kind other than "
+                          "ORACLE (has %d) and warmup over (step %lld of %lld)", (int)it->d.signal, (int)it->d.kind,
+                          (long long)it->step, (long long)it->d.warmup_steps);
     dnic_status st = dnic_iface_forward(it, h, labels, ycond, B);
     if (st == DNIC_OK) st = dnic_iface_write_signal(it, signal, B);
     it->h = NULL;
@@ -548,7 +612,8 @@ dnic_status dnic_iface_predict_signal(dnic_iface_t *it, const float *h, const in
 /* ------------------------------------------------------ parameters, update */
 
 dnic_status dnic_iface_set_input_grad(dnic_iface_t *it, int on) {
-    if (!it) return DNIC_ERR_NULL;
+    if (!it)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_iface_set_input_grad: NULL pointer argument (it)");
     it->want_input_grad = on ? 1 : 0;
     return DNIC_OK;
 }
@@ -567,8 +632,11 @@ int dnic_iface_num_tensors(const dnic_iface_t *it) {
 }
 
 dnic_status dnic_iface_tensor(const dnic_iface_t *it, int i, dnic_tensor_info *info) {
-    if (!it || !info) return DNIC_ERR_NULL;
-    if (i < 0 || i >= dnic_iface_num_tensors(it)) return DNIC_ERR_ARG;
+    if (!it || !info)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_iface_tensor: NULL pointer argument (it or info)");
+    if (i < 0 || i >= dnic_iface_num_tensors(it))
+        return dnic__fail(DNIC_ERR_ARG, "dnic_iface_tensor: i = %d is outside "
+                          "0..%d", i, dnic_iface_num_tensors(it) - 1);
     if (!it->mlp) {
         *info = it->tensors[i];
         return DNIC_OK;
@@ -604,7 +672,8 @@ void dnic_iface_zero_grad(dnic_iface_t *it) {
 }
 
 dnic_status dnic_iface_set_optimizer(dnic_iface_t *it, const dnic_optim_config *cfg) {
-    if (!it || !cfg) return DNIC_ERR_NULL;
+    if (!it || !cfg)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_iface_set_optimizer: NULL pointer argument (it or cfg)");
     dnic_status st = dnic_optim_validate(cfg);
     if (st != DNIC_OK) return st;
     it->opt = *cfg;
@@ -612,7 +681,7 @@ dnic_status dnic_iface_set_optimizer(dnic_iface_t *it, const dnic_optim_config *
 }
 
 dnic_status dnic_iface_set_lr_schedule(dnic_iface_t *it, const dnic_lr_schedule *sched) {
-    if (!it) return DNIC_ERR_NULL;
+    if (!it) return dnic__fail(DNIC_ERR_NULL, "dnic_iface_set_lr_schedule: it is NULL");
     dnic_lr_schedule s = sched ? *sched : dnic_lr_schedule_default();
     dnic_status st = dnic_lr_schedule_validate(&s);
     if (st != DNIC_OK) return st;
@@ -622,15 +691,18 @@ dnic_status dnic_iface_set_lr_schedule(dnic_iface_t *it, const dnic_lr_schedule 
 }
 
 dnic_status dnic_iface_set_step(dnic_iface_t *it, int64_t t) {
-    if (!it) return DNIC_ERR_NULL;
-    if (t < 0 || t > DNIC_MAX_STEP) return DNIC_ERR_ARG;
+    if (!it) return dnic__fail(DNIC_ERR_NULL, "dnic_iface_set_step: it is NULL");
+    if (t < 0 || t > DNIC_MAX_STEP)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_iface_set_step: t = %lld is outside 0..2^53", (long long)t);
     it->step = t;
     return it->mlp ? dnic_net_set_optim_step(it->mlp, t) : DNIC_OK;
 }
 
 dnic_status dnic_iface_set_grad_clip(dnic_iface_t *it, float max_norm) {
-    if (!it) return DNIC_ERR_NULL;
-    if (!(max_norm >= 0.0f) || !isfinite(max_norm)) return DNIC_ERR_ARG;
+    if (!it) return dnic__fail(DNIC_ERR_NULL, "dnic_iface_set_grad_clip: it is NULL");
+    if (!(max_norm >= 0.0f) || !isfinite(max_norm))
+        return dnic__fail(DNIC_ERR_ARG, "dnic_iface_set_grad_clip: max_norm = %g must be finite and >= 0 (0: off)",
+                          (double)max_norm);
     it->clip = max_norm;
     return it->mlp ? dnic_net_set_grad_clip(it->mlp, max_norm) : DNIC_OK;
 }
@@ -644,8 +716,10 @@ int dnic_iface_fault_tensor(const dnic_iface_t *it, int *gradient_was_nonfinite)
 }
 
 dnic_status dnic_iface_update(dnic_iface_t *it) {
-    if (!it) return DNIC_ERR_NULL;
-    if (it->step >= DNIC_MAX_STEP) return DNIC_ERR_SIZE; /* the counter cannot go on */
+    if (!it)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_iface_update: NULL pointer argument (it)");
+    if (it->step >= DNIC_MAX_STEP) /* the counter cannot go on */
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_iface_update: the step counter is at its largest, 2^53 (DNIC_MAX_STEP)");
     it->step++;
     it->fault_tensor = -1;
     it->fault_grad = 0;
@@ -653,5 +727,8 @@ dnic_status dnic_iface_update(dnic_iface_t *it) {
     if (it->mlp) return dnic_net_update(it->mlp);
     it->fault_tensor = dnic__update_tensors(it->tensors, it->n_tensors, it->params, it->grads, it->optim,
                                             it->optim + it->n_params, &it->opt, &it->sched, 1, it->clip, it->step, NULL, &it->fault_grad);
-    return it->fault_tensor < 0 ? DNIC_OK : DNIC_ERR_NONFINITE;
+    if (it->fault_tensor < 0) return DNIC_OK;
+    return dnic__fail(DNIC_ERR_NONFINITE, "dnic_iface_update: tensor %s became NaN or infinite at step %lld (%s)",
+                      it->tensors[it->fault_tensor].name, (long long)it->step,
+                      it->fault_grad ? "its gradient was already non-finite" : "the update overflowed");
 }

@@ -85,36 +85,60 @@ void dnic_net_desc_defaults(dnic_net_desc *d) {
     d->bn_eps = 1e-5f;
 }
 
+#define FN "dnic_net_create: "
+
 static dnic_status validate(const dnic_net_desc *d) {
-    if (d->n_layers < 1 || d->input_dim < 1 || d->max_batch < 1) return DNIC_ERR_SIZE;
-    if (d->first_layer < 0 || d->first_layer > MAX_LAYERS) return DNIC_ERR_ARG;
-    if (!d->layers) return DNIC_ERR_NULL;
-    if (d->n_layers > MAX_LAYERS || d->input_dim > MAX_WIDTH || d->max_batch > DNIC_MAX_DIM)
-        return DNIC_ERR_SIZE;
-    if ((unsigned)d->loss > DNIC_LOSS_LOGISTIC || (unsigned)d->init > DNIC_INIT_ZERO)
-        return DNIC_ERR_ARG;
-    if (!(d->bn_momentum >= 0.0f && d->bn_momentum <= 1.0f) || !(d->bn_eps > 0.0f))
-        return DNIC_ERR_ARG;
+    if (d->n_layers < 1 || d->n_layers > MAX_LAYERS)
+        return dnic__fail(DNIC_ERR_SIZE, FN "n_layers = %d is outside 1..%d", d->n_layers, MAX_LAYERS);
+    if (d->input_dim < 1 || d->input_dim > MAX_WIDTH)
+        return dnic__fail(DNIC_ERR_SIZE, FN "input_dim = %d is outside 1..%d", d->input_dim, MAX_WIDTH);
+    if (d->max_batch < 1 || d->max_batch > DNIC_MAX_DIM)
+        return dnic__fail(DNIC_ERR_SIZE, FN "max_batch = %d is outside 1..%d", d->max_batch, DNIC_MAX_DIM);
+    if (d->first_layer < 0 || d->first_layer > MAX_LAYERS)
+        return dnic__fail(DNIC_ERR_ARG, FN "first_layer = %d is outside 0..%d", d->first_layer, MAX_LAYERS);
+    if (!d->layers) return dnic__fail(DNIC_ERR_NULL, FN "layers is NULL (n_layers = %d)", d->n_layers);
+    if ((unsigned)d->loss > DNIC_LOSS_LOGISTIC)
+        return dnic__fail(DNIC_ERR_ARG, FN "loss = %d is not a dnic_loss (0..%d)", (int)d->loss, DNIC_LOSS_LOGISTIC);
+    if ((unsigned)d->init > DNIC_INIT_ZERO)
+        return dnic__fail(DNIC_ERR_ARG, FN "init = %d is not a dnic_init (0..%d)", (int)d->init, DNIC_INIT_ZERO);
+    if (!(d->bn_momentum >= 0.0f && d->bn_momentum <= 1.0f))
+        return dnic__fail(DNIC_ERR_ARG, FN "bn_momentum = %g is outside [0, 1]", (double)d->bn_momentum);
+    if (!(d->bn_eps > 0.0f))
+        return dnic__fail(DNIC_ERR_ARG, FN "bn_eps = %g must be > 0", (double)d->bn_eps);
     double floats = 0;
     int prev = d->input_dim;
     for (int l = 0; l < d->n_layers; l++) {
         const dnic_layer_desc *L = &d->layers[l];
-        if (L->width < 1 || L->width > MAX_WIDTH) return DNIC_ERR_SIZE;
-        if ((unsigned)L->act > DNIC_ACT_TANH || (L->batchnorm != 0 && L->batchnorm != 1))
-            return DNIC_ERR_ARG;
+        if (L->width < 1 || L->width > MAX_WIDTH)
+            return dnic__fail(DNIC_ERR_SIZE, FN "layers[%d].width = %d is outside 1..%d", l, L->width, MAX_WIDTH);
+        if ((unsigned)L->act > DNIC_ACT_TANH)
+            return dnic__fail(DNIC_ERR_ARG, FN "layers[%d].act = %d is not a dnic_activation (0..%d)", l,
+                              (int)L->act, DNIC_ACT_TANH);
+        if (L->batchnorm != 0 && L->batchnorm != 1)
+            return dnic__fail(DNIC_ERR_ARG, FN "layers[%d].batchnorm = %d is not 0 or 1", l, L->batchnorm);
         floats += 4.0 * ((double)prev * L->width + 6.0 * L->width);  /* params, grads, optim */
         floats += 7.0 * (double)d->max_batch * L->width;             /* activations */
         prev = L->width;
     }
-    if (d->hidden_top != 0 && d->hidden_top != 1) return DNIC_ERR_ARG;
-    const dnic_layer_desc *top = &d->layers[d->n_layers - 1];
+    if (d->hidden_top != 0 && d->hidden_top != 1)
+        return dnic__fail(DNIC_ERR_ARG, FN "hidden_top = %d is not 0 or 1", d->hidden_top);
+    int t = d->n_layers - 1;
+    const dnic_layer_desc *top = &d->layers[t];
     if (!d->hidden_top) {
-        if (top->act != DNIC_ACT_IDENTITY || top->batchnorm) return DNIC_ERR_ARG;
-        if (d->loss == DNIC_LOSS_SOFTMAX_CE && top->width < 2) return DNIC_ERR_ARG;
+        if (top->act != DNIC_ACT_IDENTITY)
+            return dnic__fail(DNIC_ERR_ARG, FN "layers[%d].act = %d: the output layer's activation must be "
+                              "DNIC_ACT_IDENTITY (0; the loss applies the link), or set hidden_top", t, (int)top->act);
+        if (top->batchnorm)
+            return dnic__fail(DNIC_ERR_ARG, FN "layers[%d].batchnorm = 1: the output layer has no batch norm", t);
+        if (d->loss == DNIC_LOSS_SOFTMAX_CE && top->width < 2)
+            return dnic__fail(DNIC_ERR_ARG, FN "layers[%d].width = %d: softmax cross-entropy needs an output "
+                              "layer of >= 2 units", t, top->width);
     }
-    if (floats > MAX_FLOATS) return DNIC_ERR_SIZE;
+    if (floats > MAX_FLOATS)
+        return dnic__fail(DNIC_ERR_SIZE, FN "the description needs %.3g floats, more than %.3g", floats, MAX_FLOATS);
     return DNIC_OK;
 }
+#undef FN
 
 /* ---------------------------------------------------------------- create */
 
@@ -173,14 +197,14 @@ void dnic__net_release(dnic_net_t *net) {
 void dnic__net_set_owned(dnic_net_t *net, int owned) { net->owned = owned; }
 
 dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t seed) {
-    if (!out) return DNIC_ERR_NULL;
+    if (!out) return dnic__fail(DNIC_ERR_NULL, "dnic_net_create: out is NULL");
     *out = NULL;
-    if (!d) return DNIC_ERR_NULL;
+    if (!d) return dnic__fail(DNIC_ERR_NULL, "dnic_net_create: desc is NULL");
     dnic_status st = validate(d);
     if (st != DNIC_OK) return st;
 
     dnic_net_t *n = calloc(1, sizeof *n);
-    if (!n) return DNIC_ERR_NOMEM;
+    if (!n) return dnic__fail(DNIC_ERR_NOMEM, "dnic_net_create: out of memory");
     n->n_layers = d->n_layers;
     n->input_dim = d->input_dim;
     n->max_batch = d->max_batch;
@@ -273,7 +297,8 @@ dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t s
     return DNIC_OK;
 nomem:
     dnic_net_free(n);
-    return DNIC_ERR_NOMEM;
+    return dnic__fail(DNIC_ERR_NOMEM, "dnic_net_create: out of memory for %d layers, max_batch %d", d->n_layers,
+                      d->max_batch);
 }
 
 /* --------------------------------------------------------------- queries */
@@ -291,8 +316,9 @@ int dnic__net_layer_batchnorm(const dnic_net_t *n, int l) {
 int dnic_net_num_tensors(const dnic_net_t *n) { return n ? n->n_tensors : 0; }
 
 dnic_status dnic_net_tensor(const dnic_net_t *n, int i, dnic_tensor_info *info) {
-    if (!n || !info) return DNIC_ERR_NULL;
-    if (i < 0 || i >= n->n_tensors) return DNIC_ERR_ARG;
+    if (!n || !info) return dnic__fail(DNIC_ERR_NULL, "dnic_net_tensor: %s is NULL", !n ? "net" : "info");
+    if (i < 0 || i >= n->n_tensors)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_net_tensor: i = %d is outside 0..%d", i, n->n_tensors - 1);
     *info = n->tensors[i];
     return DNIC_OK;
 }
@@ -315,32 +341,40 @@ float *dnic_net_optim_state(dnic_net_t *n, size_t *count) {
 }
 int64_t dnic_net_optim_step(const dnic_net_t *n) { return n ? n->step : 0; }
 dnic_status dnic_net_set_optim_step(dnic_net_t *n, int64_t t) {
-    if (!n) return DNIC_ERR_NULL;
-    if (t < 0 || t > DNIC_MAX_STEP) return DNIC_ERR_ARG;
+    if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_set_optim_step: net is NULL");
+    if (t < 0 || t > DNIC_MAX_STEP)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_net_set_optim_step: t = %lld is outside 0..2^53", (long long)t);
     n->step = t;
     return DNIC_OK;
 }
 
 dnic_status dnic_net_get_params(const dnic_net_t *n, float *dst, size_t count) {
-    if (!n || !dst) return DNIC_ERR_NULL;
-    if (count != n->n_params) return DNIC_ERR_SIZE;
+    if (!n || !dst) return dnic__fail(DNIC_ERR_NULL, "dnic_net_get_params: %s is NULL", !n ? "net" : "dst");
+    if (count != n->n_params)
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_net_get_params: n = %zu, the parameter block holds %zu floats", count,
+                          n->n_params);
     memcpy(dst, n->params, count * sizeof(float));
     return DNIC_OK;
 }
 
 dnic_status dnic_net_set_params(dnic_net_t *n, const float *src, size_t count) {
-    if (!n || !src) return DNIC_ERR_NULL;
-    if (count != n->n_params) return DNIC_ERR_SIZE;
+    if (!n || !src) return dnic__fail(DNIC_ERR_NULL, "dnic_net_set_params: %s is NULL", !n ? "net" : "src");
+    if (count != n->n_params)
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_net_set_params: n = %zu, the parameter block holds %zu floats", count,
+                          n->n_params);
     for (size_t i = 0; i < count; i++)
-        if (!isfinite(src[i])) return DNIC_ERR_NONFINITE;
+        if (!isfinite(src[i]))
+            return dnic__fail(DNIC_ERR_NONFINITE, "dnic_net_set_params: src[%zu] = %g is not "
+                              "finite", i, (double)src[i]);
     memcpy(n->params, src, count * sizeof(float));
     n->last_B = 0; /* stored activations no longer match the parameters */
     return DNIC_OK;
 }
 
 dnic_status dnic_net_set_optimizer(dnic_net_t *n, int group, const dnic_optim_config *cfg) {
-    if (!n || !cfg) return DNIC_ERR_NULL;
-    if (group < 0 || group >= MAX_GROUPS) return DNIC_ERR_ARG;
+    if (!n || !cfg) return dnic__fail(DNIC_ERR_NULL, "dnic_net_set_optimizer: %s is NULL", !n ? "net" : "cfg");
+    if (group < 0 || group >= MAX_GROUPS)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_net_set_optimizer: group = %d is outside 0..%d", group, MAX_GROUPS - 1);
     dnic_status st = dnic_optim_validate(cfg);
     if (st != DNIC_OK) return st;
     n->opt[group] = *cfg;
@@ -348,8 +382,9 @@ dnic_status dnic_net_set_optimizer(dnic_net_t *n, int group, const dnic_optim_co
 }
 
 dnic_status dnic_net_set_lr_schedule(dnic_net_t *n, int group, const dnic_lr_schedule *sched) {
-    if (!n) return DNIC_ERR_NULL;
-    if (group < 0 || group >= MAX_GROUPS) return DNIC_ERR_ARG;
+    if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_set_lr_schedule: net is NULL");
+    if (group < 0 || group >= MAX_GROUPS)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_net_set_lr_schedule: group = %d is outside 0..%d", group, MAX_GROUPS - 1);
     dnic_lr_schedule s = sched ? *sched : dnic_lr_schedule_default();
     dnic_status st = dnic_lr_schedule_validate(&s);
     if (st != DNIC_OK) return st;
@@ -373,10 +408,10 @@ const float *dnic_net_input_grad(const dnic_net_t *n) {
     return (n && n->want_dx) ? n->dx : NULL;
 }
 dnic_status dnic_net_set_input_grad(dnic_net_t *n, int on) {
-    if (!n) return DNIC_ERR_NULL;
+    if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_set_input_grad: net is NULL");
     if (on && !n->dx) {
         n->dx = calloc((size_t)n->max_batch * n->input_dim, sizeof(float));
-        if (!n->dx) return DNIC_ERR_NOMEM;
+        if (!n->dx) return dnic__fail(DNIC_ERR_NOMEM, "dnic_net_set_input_grad: out of memory");
     }
     n->want_dx = on ? 1 : 0;
     return DNIC_OK;
@@ -406,10 +441,19 @@ static void layer_forward(dnic_net_t *n, int l, const float *in, int B, int trai
     if (L->act != DNIC_ACT_IDENTITY) dnic_act_forward(L->act, L->h, L->z, (size_t)B * L->out);
 }
 
+/* The batch-size checks every call taking B makes, in its name. */
+static dnic_status check_batch(const dnic_net_t *n, int B, const char *fn) {
+    if (B < 1) return dnic__fail(DNIC_ERR_SIZE, "%s: B = %d, a batch needs >= 1 row", fn, B);
+    if (B > n->max_batch)
+        return dnic__fail(DNIC_ERR_BATCH_TOO_LARGE, "%s: B = %d exceeds the network's max_batch %d", fn, B,
+                          n->max_batch);
+    return DNIC_OK;
+}
+
 dnic_status dnic_net_forward(dnic_net_t *n, const float *x, int B, int training) {
-    if (!n || !x) return DNIC_ERR_NULL;
-    if (B < 1) return DNIC_ERR_SIZE;
-    if (B > n->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
+    if (!n || !x) return dnic__fail(DNIC_ERR_NULL, "dnic_net_forward: %s is NULL", !n ? "net" : "x");
+    dnic_status bst = check_batch(n, B, "dnic_net_forward");
+    if (bst != DNIC_OK) return bst;
     dnic_enable_flush_to_zero();
     const float *in = x;
     for (int l = 0; l < n->n_layers; l++) {
@@ -424,10 +468,15 @@ dnic_status dnic_net_forward(dnic_net_t *n, const float *x, int B, int training)
 
 dnic_status dnic_net_loss(dnic_net_t *n, const int32_t *labels, const float *targets, int B,
                           float *loss_out) {
-    if (!n) return DNIC_ERR_NULL;
-    if (B < 1) return DNIC_ERR_SIZE;
-    if (B > n->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
-    if (n->last_B != B || n->hidden_top) return DNIC_ERR_STATE;
+    if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_loss: net is NULL");
+    dnic_status bst = check_batch(n, B, "dnic_net_loss");
+    if (bst != DNIC_OK) return bst;
+    if (n->hidden_top)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_net_loss: this network is a block below the output (hidden_top): "
+                          "it has no loss");
+    if (n->last_B != B)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_net_loss: B = %d but the last forward had %d rows%s", B, n->last_B,
+                          n->last_B ? "" : " (none since creation, set_params or evaluation: forward first)");
     layer_t *top = &n->layers[n->n_layers - 1];
     return dnic_loss_forward_backward(n->loss, loss_out, top->gh, top->h, labels, targets, B,
                                       top->out);
@@ -480,19 +529,25 @@ static int has_batchnorm(const dnic_net_t *n, int top, int bottom) {
 }
 
 dnic_status dnic_net_backward_range(dnic_net_t *n, int top, int bottom, int B) {
-    if (!n) return DNIC_ERR_NULL;
-    if (bottom < 0 || top < bottom || top >= n->n_layers) return DNIC_ERR_ARG;
-    if (B < 1) return DNIC_ERR_SIZE;
-    if (B > n->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
-    if (n->last_B != B) return DNIC_ERR_STATE;
+    if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_backward_range: net is NULL");
+    if (bottom < 0 || top < bottom || top >= n->n_layers)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_net_backward_range: layers top = %d, bottom = %d: need 0 <= bottom <= "
+                          "top <= %d (0-based layers)", top, bottom, n->n_layers - 1);
+    dnic_status bst = check_batch(n, B, "dnic_net_backward_range");
+    if (bst != DNIC_OK) return bst;
+    if (n->last_B != B)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_net_backward_range: B = %d but the last forward had %d rows%s", B,
+                          n->last_B, n->last_B ? "" : " (none since creation, set_params or evaluation: forward first)");
     /* evaluation-mode batch norm is a different function: no gradient for it */
-    if (!n->last_training && has_batchnorm(n, top, bottom)) return DNIC_ERR_STATE;
+    if (!n->last_training && has_batchnorm(n, top, bottom))
+        return dnic__fail(DNIC_ERR_STATE, "dnic_net_backward_range: the last forward was in evaluation mode "
+                          "(training = 0) and layers %d..%d have batch norm: forward with training = 1", bottom, top);
     for (int l = top; l >= bottom; l--) layer_backward(n, l, B);
     return DNIC_OK;
 }
 
 dnic_status dnic_net_backward(dnic_net_t *n, int B) {
-    if (!n) return DNIC_ERR_NULL;
+    if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_backward: net is NULL");
     return dnic_net_backward_range(n, n->n_layers - 1, 0, B);
 }
 
@@ -528,8 +583,10 @@ static void materialize_zero_grads(dnic_net_t *n) {
 /* ---------------------------------------------------------------- update */
 
 dnic_status dnic_net_set_grad_clip(dnic_net_t *n, float max_norm) {
-    if (!n) return DNIC_ERR_NULL;
-    if (!(max_norm >= 0.0f) || !isfinite(max_norm)) return DNIC_ERR_ARG;
+    if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_set_grad_clip: net is NULL");
+    if (!(max_norm >= 0.0f) || !isfinite(max_norm))
+        return dnic__fail(DNIC_ERR_ARG, "dnic_net_set_grad_clip: max_norm = %g must be finite and >= 0 (0: off)",
+                          (double)max_norm);
     n->clip = max_norm;
     return DNIC_OK;
 }
@@ -541,23 +598,36 @@ int dnic_net_fault_tensor(const dnic_net_t *n, int *gradient_was_nonfinite) {
     return n ? n->fault_tensor : -1;
 }
 
+static dnic_status step_exhausted(const char *fn) {
+    return dnic__fail(DNIC_ERR_SIZE, "%s: the step counter is at its largest, 2^53 (DNIC_MAX_STEP)", fn);
+}
+
+/* The detail of a non-finite update: which tensor, and why. */
+static dnic_status nonfinite_update(const dnic_net_t *n, const char *fn) {
+    return dnic__fail(DNIC_ERR_NONFINITE, "%s: tensor %s became NaN or infinite at step %lld (%s)", fn,
+                      n->tensors[n->fault_tensor].name, (long long)n->step,
+                      n->fault_grad ? "its gradient was already non-finite" : "the update overflowed");
+}
+
 dnic_status dnic_net_update(dnic_net_t *n) {
-    if (!n) return DNIC_ERR_NULL;
-    if (n->step >= DNIC_MAX_STEP) return DNIC_ERR_SIZE; /* the counter cannot go on */
+    if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_update: net is NULL");
+    if (n->step >= DNIC_MAX_STEP) return step_exhausted("dnic_net_update"); /* the counter cannot go on */
     n->step++;
     n->fault_tensor = -1;
     n->fault_grad = 0;
     materialize_zero_grads(n);
     n->fault_tensor = dnic__update_tensors(n->tensors, n->n_tensors, n->params, n->grads, n->m, n->v,
                                            n->opt, n->sched, MAX_GROUPS, n->clip, n->step, &n->last_norm, &n->fault_grad);
-    return n->fault_tensor < 0 ? DNIC_OK : DNIC_ERR_NONFINITE;
+    return n->fault_tensor < 0 ? DNIC_OK : nonfinite_update(n, "dnic_net_update");
 }
 
 dnic_status dnic_net_train_step(dnic_net_t *n, const float *x, const int32_t *labels,
                                 const float *targets, int B, float *loss_out) {
-    if (!n || !x) return DNIC_ERR_NULL;
-    if (!labels && !targets) return DNIC_ERR_NULL;
-    if (n->step >= DNIC_MAX_STEP) return DNIC_ERR_SIZE; /* before the forward moves batch-norm statistics */
+    if (!n || !x) return dnic__fail(DNIC_ERR_NULL, "dnic_net_train_step: %s is NULL", !n ? "net" : "x");
+    if (!labels && !targets)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_net_train_step: labels and targets are both NULL (give one)");
+    /* before the forward moves batch-norm statistics */
+    if (n->step >= DNIC_MAX_STEP) return step_exhausted("dnic_net_train_step");
     dnic_status st = dnic_net_forward(n, x, B, 1);
     if (st != DNIC_OK) return st;
     st = dnic_net_loss(n, labels, targets, B, loss_out);
@@ -573,11 +643,15 @@ dnic_status dnic_net_train_step(dnic_net_t *n, const float *x, const int32_t *la
 dnic_status dnic_net_evaluate(dnic_net_t *n, const float *X, const int32_t *labels,
                               const float *targets, size_t count, double *loss_out,
                               size_t *correct_out) {
-    if (!n || !X) return DNIC_ERR_NULL;
-    if (!labels && !targets) return DNIC_ERR_NULL;
-    if (correct_out && !labels) return DNIC_ERR_NULL;
-    if (count < 1) return DNIC_ERR_SIZE;
-    if (n->hidden_top) return DNIC_ERR_STATE; /* a block has no loss */
+    if (!n || !X) return dnic__fail(DNIC_ERR_NULL, "dnic_net_evaluate: %s is NULL", !n ? "net" : "X");
+    if (!labels && !targets)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_net_evaluate: labels and targets are both NULL (give one)");
+    if (correct_out && !labels)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_net_evaluate: correct_out needs labels (labels is NULL)");
+    if (count < 1) return dnic__fail(DNIC_ERR_SIZE, "dnic_net_evaluate: n = 0 rows (need >= 1)");
+    if (n->hidden_top) /* a block has no loss */
+        return dnic__fail(DNIC_ERR_STATE, "dnic_net_evaluate: this network is a block below the output "
+                          "(hidden_top): it has no loss");
     int K = dnic_net_output_dim(n);
     double total = 0;
     size_t correct = 0;
@@ -596,20 +670,31 @@ dnic_status dnic_net_evaluate(dnic_net_t *n, const float *X, const int32_t *labe
     n->last_B = 0; /* evaluation overwrote the training activations */
     if (loss_out) *loss_out = total / (double)count;
     if (correct_out) *correct_out = correct;
-    return isfinite(total) ? DNIC_OK : DNIC_ERR_NONFINITE;
+    if (isfinite(total)) return DNIC_OK;
+    return dnic__fail(DNIC_ERR_NONFINITE, "dnic_net_evaluate: the loss over %zu rows is NaN or infinite", count);
 }
 
 dnic_status dnic_net_activations(dnic_net_t *n, const float *X, size_t count, int layer, const size_t *rows,
                                  size_t n_rows, float *out) {
-    if (!n || !X || !out) return DNIC_ERR_NULL;
-    if (layer < 0 || layer >= n->n_layers) return DNIC_ERR_ARG;
-    if (count < 1 || n_rows < 1) return DNIC_ERR_SIZE;
-    if (!rows && n_rows != count) return DNIC_ERR_SIZE;
+    if (!n || !X || !out)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_net_activations: %s is NULL", !n ? "net" : !X ? "X" : "out");
+    if (layer < 0 || layer >= n->n_layers)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_net_activations: layer = %d is outside 0..%d (0-based; the output "
+                          "layer is %d)", layer, n->n_layers - 1, n->n_layers - 1);
+    if (count < 1 || n_rows < 1)
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_net_activations: count = %zu, n_rows = %zu (need >= 1 each)", count,
+                          n_rows);
+    if (!rows && n_rows != count)
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_net_activations: rows is NULL (every row) but n_rows = %zu != count "
+                          "= %zu", n_rows, count);
     for (size_t i = 0; rows && i < n_rows; i++)
-        if (rows[i] >= count) return DNIC_ERR_ARG;
+        if (rows[i] >= count)
+            return dnic__fail(DNIC_ERR_ARG, "dnic_net_activations: rows[%zu] = %zu is outside 0..%zu", i, rows[i],
+                              count - 1);
     size_t in = (size_t)n->input_dim, w = (size_t)n->layers[layer].out;
     float *chunk = NULL;
-    if (rows && !(chunk = malloc((size_t)n->max_batch * in * sizeof *chunk))) return DNIC_ERR_NOMEM;
+    if (rows && !(chunk = malloc((size_t)n->max_batch * in * sizeof *chunk)))
+        return dnic__fail(DNIC_ERR_NOMEM, "dnic_net_activations: out of memory");
     dnic_status st = DNIC_OK;
     for (size_t start = 0; start < n_rows && st == DNIC_OK; start += (size_t)n->max_batch) {
         int B = (int)(n_rows - start < (size_t)n->max_batch ? n_rows - start : (size_t)n->max_batch);
@@ -626,6 +711,31 @@ dnic_status dnic_net_activations(dnic_net_t *n, const float *X, size_t count, in
     return st;
 }
 
+dnic_status dnic_net_predict(dnic_net_t *n, const float *X, size_t count, int proba, float *out) {
+    if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_predict: net is NULL");
+    if (proba != 0 && proba != 1) return dnic__fail(DNIC_ERR_ARG, "dnic_net_predict: proba = %d is not 0 or 1", proba);
+    if (proba && n->hidden_top)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_net_predict: proba = 1 on a block below the output (hidden_top): "
+                          "its top is a hidden layer, no probabilities");
+    if (proba && n->loss == DNIC_LOSS_MSE)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_net_predict: proba = 1 with the MSE loss: its outputs are not "
+                          "probabilities (use proba = 0)");
+    if (count == 0) return DNIC_OK;
+    if (!X || !out) return dnic__fail(DNIC_ERR_NULL, "dnic_net_predict: %s is NULL (n = %zu)", !X ? "X" : "out", count);
+    size_t in = (size_t)n->input_dim;
+    int K = n->layers[n->n_layers - 1].out;
+    for (size_t start = 0; start < count; start += (size_t)n->max_batch) {
+        int B = (int)(count - start < (size_t)n->max_batch ? count - start : (size_t)n->max_batch);
+        dnic_status st = dnic_net_forward(n, X + start * in, B, 0);
+        if (st != DNIC_OK) { n->last_B = 0; return st; }
+        float *dst = out + start * (size_t)K;
+        memcpy(dst, n->layers[n->n_layers - 1].h, (size_t)B * K * sizeof *dst);
+        if (proba) dnic_loss_probabilities(n->loss, dst, (size_t)B, K, dst); /* checked above: cannot fail */
+    }
+    n->last_B = 0; /* the activations are no training batch's now */
+    return DNIC_OK;
+}
+
 /* ------------------------------------------------------------ blocks */
 
 /* A block of layers [first, last] of `whole`, as its own network: the same
@@ -633,10 +743,12 @@ dnic_status dnic_net_activations(dnic_net_t *n, const float *X, size_t count, in
  * ends at the output. Its values are imported with dnic__net_block_sync. */
 dnic_status dnic__net_block_create(dnic_net_t **out, const dnic_net_t *whole, int first, int last, int max_batch) {
     *out = NULL;
-    if (first < 0 || last < first || last >= whole->n_layers) return DNIC_ERR_ARG;
+    if (first < 0 || last < first || last >= whole->n_layers)
+        return dnic__fail(DNIC_ERR_ARG, "block of layers %d..%d: outside the network's 0..%d", first, last,
+                          whole->n_layers - 1);
     int n = last - first + 1;
     dnic_layer_desc *layers = calloc((size_t)n, sizeof *layers);
-    if (!layers) return DNIC_ERR_NOMEM;
+    if (!layers) return dnic__fail(DNIC_ERR_NOMEM, "out of memory for a block of %d layers", n);
     for (int l = 0; l < n; l++) {
         const layer_t *L = &whole->layers[first + l];
         layers[l] = (dnic_layer_desc){L->out, L->act, L->bn};
@@ -730,7 +842,7 @@ void dnic__net_view_refresh(dnic_net_t *view, const dnic_net_t *whole) {
  * float -- each block updating its own tensors. The whole's fault slot
  * names the first tensor that went non-finite, in the whole's numbering. */
 dnic_status dnic__net_update_blocks(dnic_net_t *whole, dnic_net_t *const *blocks, int n) {
-    if (whole->step >= DNIC_MAX_STEP) return DNIC_ERR_SIZE;
+    if (whole->step >= DNIC_MAX_STEP) return step_exhausted("dnic_dni_train_step");
     whole->step++;
     whole->fault_tensor = -1;
     whole->fault_grad = 0;
@@ -764,7 +876,7 @@ dnic_status dnic__net_update_blocks(dnic_net_t *whole, dnic_net_t *const *blocks
             whole->fault_grad = b->fault_grad;
         }
     }
-    return whole->fault_tensor < 0 ? DNIC_OK : DNIC_ERR_NONFINITE;
+    return whole->fault_tensor < 0 ? DNIC_OK : nonfinite_update(whole, "dnic_dni_train_step");
 }
 
 /* The whole takes a view's step counter (a schedule whose blocks step on

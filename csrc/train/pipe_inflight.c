@@ -40,10 +40,17 @@ static void put_values(inflight_writer *w, const float *v, size_t n) {
 
 dnic_status dnic_pipe_export_inflight(const dnic_pipe_t *p, float *values, size_t *n_values, int64_t *ints,
                                       size_t *n_ints) {
-    if (!p || !n_values || !n_ints) return DNIC_ERR_NULL;
-    if (p->async) return DNIC_ERR_STATE; /* async drains before a checkpoint */
+    if (!p || !n_values || !n_ints)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_export_inflight: NULL pointer argument (p or n_values or n_ints)");
+    /* async drains before a checkpoint */
+    if (p->async)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_export_inflight: an async pipeline has no in-flight state to "
+                          "save (drain it)");
     for (int s = 0; s < p->n_blocks; s++)
-        if (p->blocks[s].delayed) return DNIC_ERR_STATE; /* its kept inputs are not saved: drain */
+        /* its kept inputs are not saved: drain */
+        if (p->blocks[s].delayed)
+            return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_export_inflight: block %d is delayed (under an ORACLE): "
+                              "its kept inputs are not saved (drain first)", s);
     inflight_writer w = {ints, values, 0, 0, *n_ints, *n_values, 0};
     put_int(&w, INFLIGHT_MAGIC);
     put_int(&w, INFLIGHT_VERSION);
@@ -82,7 +89,9 @@ dnic_status dnic_pipe_export_inflight(const dnic_pipe_t *p, float *values, size_
     int sized = !ints || !values;
     *n_ints = w.n_ints;
     *n_values = w.n_values;
-    return sized || !w.overflow ? DNIC_OK : DNIC_ERR_SIZE;
+    if (sized || !w.overflow) return DNIC_OK;
+    return dnic__fail(DNIC_ERR_SIZE, "dnic_pipe_export_inflight: the buffers given are too small (%zu values, %zu "
+                      "integers are needed)", w.n_values, w.n_ints);
 }
 
 typedef struct {
@@ -119,10 +128,16 @@ static void get_values(inflight_reader *r, float *dst, size_t n) {
 
 dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_t n_values, const int64_t *ints,
                                       size_t n_ints) {
-    if (!p || !ints || (!values && n_values)) return DNIC_ERR_NULL;
-    if (p->async || p->tick != 0 || p->fed != 0) return DNIC_ERR_STATE; /* a fresh pipeline only */
+    if (!p || !ints || (!values && n_values))
+        return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_import_inflight: NULL pointer argument (p or ints or values)");
+    /* a fresh pipeline only */
+    if (p->async || p->tick != 0 || p->fed != 0)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_import_inflight: needs a fresh, non-async pipeline (this one "
+                          "is %s, at tick %lld)", p->async ? "async" : "a pipeline", (long long)p->tick);
     for (int s = 0; s < p->n_blocks; s++)
-        if (p->blocks[s].delayed) return DNIC_ERR_STATE;
+        if (p->blocks[s].delayed)
+            return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_import_inflight: block %d is delayed (under an ORACLE): no "
+                              "in-flight state for it", s);
     inflight_reader r = {ints, values, n_ints, n_values, 0, 0, 0};
     int S = p->n_blocks, mb = p->max_batch, classes = dnic_net_output_dim(p->whole);
     get_int(&r, INFLIGHT_MAGIC, INFLIGHT_MAGIC);
@@ -181,7 +196,9 @@ dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_
             for (int k = 0; k < b->ring_n; k++) b->ring_batch[k] = -1;
             for (int k = 0; k < 2; k++) b->up_msg[k].batch = b->down_msg[k].batch = -1;
         }
-        return DNIC_ERR_ARG;
+        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_import_inflight: the state is inconsistent, short, long or not "
+                          "finite "
+                          "(%zu values, %zu integers): the pipeline is left fresh", n_values, n_ints);
     }
     p->tick = tick;
     p->fed = fed;

@@ -69,6 +69,7 @@ typedef struct {
     int claimed;      /* async: a worker is running this block */
     float *scratch;   /* the training pass's (unused) signal */
     dnic_status st;
+    char detail[256]; /* st's dnic_last_error(), copied on the thread that ran the block */
     double busy;      /* seconds computing */
     float iface_loss;
     int64_t forwarded;

@@ -28,6 +28,7 @@
 #include "train/pipe_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,20 +139,31 @@ static dnic_status setup_block(dnic_pipe_t *p, pipe_block_t *b, int first, int l
 /* Both schedules: queue 0 is the pipeline (lockstep ticks), queue >= 1
  * async with that many messages per queue. */
 static dnic_status create(dnic_pipe_t **out, dnic_dni_t *dni, int queue) {
-    if (!out) return DNIC_ERR_NULL;
+    const char *fn = queue > 0 ? "dnic_pipe_create_async" : "dnic_pipe_create";
+    if (!out) return dnic__fail(DNIC_ERR_NULL, "%s: out is NULL", fn);
     *out = NULL;
-    if (!dni) return DNIC_ERR_NULL;
-    if (queue < 0 || queue > 1024) return DNIC_ERR_ARG;
+    if (!dni) return dnic__fail(DNIC_ERR_NULL, "%s: dni is NULL", fn);
+    if (queue < 0 || queue > 1024) return dnic__fail(DNIC_ERR_ARG, "%s: queue = %d is outside 1..1024", fn, queue);
     int n = dnic_dni_num_ifaces(dni);
     for (int i = 0; i < n; i++)
-        if (!runs_unlocked(dnic__dni_desc(dni, i), queue > 0)) return DNIC_ERR_ARG;
-    if (dnic__dni_tracking(dni)) return DNIC_ERR_ARG; /* alignment needs the true gradient now */
-    if (dnic__dni_num_blocks(dni) != n + 1) return DNIC_ERR_ARG; /* an interface on the output layer */
+        if (!runs_unlocked(dnic__dni_desc(dni, i), queue > 0)) {
+            const dnic_iface_desc *d = dnic__dni_desc(dni, i);
+            return dnic__fail(DNIC_ERR_ARG, "%s: the interface on layer %d (kind %d, target %d, signal %d, warmup "
+                              "%lld) needs the same batch's result from above: a trainable kind%s with signal PRED",
+                              fn, d->layer, (int)d->kind, (int)d->target, (int)d->signal, (long long)d->warmup_steps,
+                              queue > 0 ? "" : ", or ORACLE with target BOOTSTRAP, no warmup,");
+        }
+    if (dnic__dni_tracking(dni)) /* alignment needs the true gradient now */
+        return dnic__fail(DNIC_ERR_ARG, "%s: alignment tracking is on (dnic_dni_set_track_alignment): it needs the "
+                          "true gradient of the same batch", fn);
+    if (dnic__dni_num_blocks(dni) != n + 1) /* an interface on the output layer */
+        return dnic__fail(DNIC_ERR_ARG, "%s: an interface sits on the output layer %d: the schedules take interfaces "
+                          "on hidden layers only", fn, dnic_net_num_layers(dnic__dni_net(dni)) - 1);
     dnic_pipe_t *p = calloc(1, sizeof *p);
-    if (!p) return DNIC_ERR_NOMEM;
+    if (!p) return dnic__fail(DNIC_ERR_NOMEM, "%s: out of memory", fn);
     if (dnic__dni_lend_blocks(dni, 1) != DNIC_OK) { /* another schedule runs them */
         free(p);
-        return DNIC_ERR_STATE;
+        return dnic__fail(DNIC_ERR_STATE, "%s: another pipeline already runs this DNI's blocks", fn);
     }
     p->borrowed = 1;
     p->dni = dni;
@@ -211,7 +223,8 @@ static dnic_status create(dnic_pipe_t **out, dnic_dni_t *dni, int queue) {
     free(wait);
     if (st != DNIC_OK) {
         dnic_pipe_free(p);
-        return st;
+        return dnic__fail(st, "%s: %s while building %d blocks (max_batch %d)", fn, dnic_status_str(st), n + 1,
+                          dnic_net_max_batch(dnic__dni_net(dni)));
     }
     *out = p;
     return DNIC_OK;
@@ -222,7 +235,7 @@ dnic_status dnic_pipe_create(dnic_pipe_t **out, dnic_dni_t *dni) { return create
 dnic_status dnic_pipe_create_async(dnic_pipe_t **out, dnic_dni_t *dni, int queue) {
     if (queue < 1) {
         if (out) *out = NULL;
-        return DNIC_ERR_ARG;
+        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_create_async: queue = %d is outside 1..1024", queue);
     }
     return create(out, dni, queue);
 }
@@ -246,7 +259,8 @@ static dnic_status delayed_step(dnic_pipe_t *p, int s, int batch, int rows, cons
     for (int r = 0; r < b->ring_n; r++)
         if (b->stash_batch[r] == batch) keep = r;
     const int32_t *y = labels_of(p, batch);
-    if (keep < 0 || !y) return DNIC_ERR_STATE;
+    if (keep < 0 || !y)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_tick: block %d has no kept input for batch %d", s, batch);
     dnic_status st = dnic_net_forward(b->net, b->stash_x[keep], rows, 1);
     float loss = NAN;
     if (st == DNIC_OK)
@@ -354,6 +368,7 @@ void dnic__pipe_block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch, i
         if (st == DNIC_OK && s > 0) b->down_msg[now_k] = (pipe_message_t){batch, rows, -1};
     }
     b->st = st;
+    if (st != DNIC_OK) snprintf(b->detail, sizeof b->detail, "%s", dnic_last_error());
     b->busy += dnic__pipe_now() - t0;
 }
 
@@ -366,17 +381,26 @@ static void local_block_tick(dnic_pipe_t *p, int s, const float *x, int x_batch,
 
 dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels, int B, float *loss_out,
                            int *finished_out) {
-    if (!p) return DNIC_ERR_NULL;
-    if (x && !labels) return DNIC_ERR_NULL;
-    if (x && B < 1) return DNIC_ERR_SIZE;
-    if (x && B > p->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
-    if (x && p->fed >= INT32_MAX) return DNIC_ERR_SIZE;
+    if (!p)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_tick: p is NULL");
+    if (x && !labels)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_tick: labels is NULL (x is given)");
+    if (x && B < 1)
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_pipe_tick: B = %d, a batch needs >= 1 row", B);
+    if (x && B > p->max_batch)
+        return dnic__fail(DNIC_ERR_BATCH_TOO_LARGE, "dnic_pipe_tick: B = %d exceeds the network's max_batch "
+                          "%d", B, p->max_batch);
+    if (x && p->fed >= INT32_MAX)
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_pipe_tick: %lld batches fed, the most a pipeline "
+                          "takes", (long long)p->fed);
     if (p->async && !p->transport)
         return x ? dnic__async_feed(p, x, labels, B, loss_out, finished_out)
                  : dnic__async_drain(p, loss_out, finished_out);
     double t0 = dnic__pipe_now();
     int x_batch = -1;
-    if (p->transport && p->transport_broken) return DNIC_ERR_PEER;
+    if (p->transport && p->transport_broken)
+        return dnic__fail(DNIC_ERR_PEER, "dnic_pipe_tick: the link to another rank broke earlier (dnic_mpi_failure "
+                          "says how)");
     if (x) {
         /* labels out of range are refused by the loss and the interfaces */
         x_batch = (int)p->fed++;
@@ -387,7 +411,11 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
     if (p->transport) {
         /* this process runs one block; the others are elsewhere */
         dnic_enable_flush_to_zero();
+        unsigned long failures = dnic__failures();
         dnic_status st = p->transport->tick(p, x, labels, x_batch, B);
+        if (st != DNIC_OK && dnic__failures() == failures)
+            dnic__fail(st, "dnic_pipe_tick: the MPI transport failed: %s (dnic_mpi_failure may say more)",
+                       dnic_status_str(st));
         p->tick++;
         p->wall += dnic__pipe_now() - t0;
         if (st != DNIC_OK) return st;
@@ -421,7 +449,8 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
     p->tick++;
     p->wall += dnic__pipe_now() - t0;
     for (int s = 0; s < S; s++)
-        if (p->blocks[s].st != DNIC_OK) return p->blocks[s].st;
+        if (p->blocks[s].st != DNIC_OK)
+            return dnic__fail(p->blocks[s].st, "dnic_pipe_tick: block %d: %s", s, p->blocks[s].detail);
     if (loss_out) *loss_out = p->top_loss;
     if (finished_out) *finished_out = p->top_finished;
     return DNIC_OK;
@@ -429,12 +458,19 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
 
 dnic_status dnic_pipe_tick_rows(dnic_pipe_t *p, const float *X, const int32_t *labels, size_t n_rows,
                                 const int32_t *idx, int B, float *loss_out, int *finished_out) {
-    if (!p) return DNIC_ERR_NULL;
-    if (!X || !labels || !idx) return DNIC_ERR_NULL;
-    if (B < 1 || n_rows < 1) return DNIC_ERR_SIZE;
-    if (B > p->max_batch) return DNIC_ERR_BATCH_TOO_LARGE;
+    if (!p)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_tick_rows: p is NULL");
+    if (!X || !labels || !idx)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_tick_rows: NULL pointer argument (X or labels or idx)");
+    if (B < 1 || n_rows < 1)
+        return dnic__fail(DNIC_ERR_SIZE, "dnic_pipe_tick_rows: B = %d, n_rows = %zu (need >= 1 each)", B, n_rows);
+    if (B > p->max_batch)
+        return dnic__fail(DNIC_ERR_BATCH_TOO_LARGE, "dnic_pipe_tick_rows: B = %d exceeds the network's max_batch "
+                          "%d", B, p->max_batch);
     for (int r = 0; r < B; r++)
-        if (idx[r] < 0 || (size_t)idx[r] >= n_rows) return DNIC_ERR_ARG;
+        if (idx[r] < 0 || (size_t)idx[r] >= n_rows)
+            return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_tick_rows: idx[%d] = %d is outside "
+                              "0..%zu", r, (int)idx[r], n_rows - 1);
     if (p->async && !p->transport) return dnic__async_feed_rows(p, X, labels, idx, B, loss_out, finished_out);
     size_t dim = (size_t)dnic_net_input_dim(p->whole);
     dnic_status st = dnic_gather_rows(p->stage_x, X, idx, B, dim, n_rows);
@@ -458,7 +494,8 @@ int dnic__pipe_local_pending(const dnic_pipe_t *p) {
 }
 
 dnic_status dnic_pipe_flush(dnic_pipe_t *p) {
-    if (!p) return DNIC_ERR_NULL;
+    if (!p)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_flush: p is NULL");
     while (dnic_pipe_pending(p)) {
         dnic_status st = dnic_pipe_tick(p, NULL, NULL, 0, NULL, NULL);
         if (st != DNIC_OK) return st;
@@ -467,9 +504,14 @@ dnic_status dnic_pipe_flush(dnic_pipe_t *p) {
 }
 
 dnic_status dnic_pipe_set_update_prob(dnic_pipe_t *p, float prob, uint64_t seed, int64_t first_batch) {
-    if (!p) return DNIC_ERR_NULL;
-    if (!(prob > 0.0f && prob <= 1.0f) || first_batch < 0 || first_batch > DNIC_MAX_STEP) return DNIC_ERR_ARG;
-    if (p->running) return DNIC_ERR_STATE;
+    if (!p)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_set_update_prob: p is NULL");
+    if (!(prob > 0.0f && prob <= 1.0f) || first_batch < 0 || first_batch > DNIC_MAX_STEP)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_set_update_prob: prob = %g must be in (0, 1] and first_batch = "
+                          "%lld in 0..2^53", (double)prob, (long long)first_batch);
+    if (p->running)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_set_update_prob: async workers are running (drain with "
+                          "dnic_pipe_tick(p, NULL, ...) first)");
     p->update_prob = prob;
     p->update_seed = seed;
     p->first_batch = first_batch;
@@ -481,18 +523,33 @@ int64_t dnic_pipe_block_step(const dnic_pipe_t *p, int s) {
 }
 
 dnic_status dnic_pipe_set_block_step(dnic_pipe_t *p, int s, int64_t step) {
-    if (!p) return DNIC_ERR_NULL;
-    if (s < 0 || s >= p->n_blocks) return DNIC_ERR_ARG;
-    if (p->running) return DNIC_ERR_STATE;
+    if (!p)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_set_block_step: p is NULL");
+    if (s < 0 || s >= p->n_blocks)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_set_block_step: s = %d is outside the %d blocks "
+                          "(0..%d)", s, p->n_blocks, p->n_blocks - 1);
+    if (p->running)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_set_block_step: async workers are running (drain with "
+                          "dnic_pipe_tick(p, NULL, ...) first)");
     return dnic_net_set_optim_step(p->blocks[s].net, step);
 }
 
 dnic_status dnic_pipe_sync_to_net(dnic_pipe_t *p) {
-    if (!p) return DNIC_ERR_NULL;
-    if (p->running) return DNIC_ERR_STATE; /* async workers still own the blocks */
+    if (!p)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_sync_to_net: p is NULL");
+    /* async workers still own the blocks */
+    if (p->running)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_sync_to_net: async workers are running (drain with "
+                          "dnic_pipe_tick(p, NULL, ...) first)");
     if (p->transport) { /* the other blocks' values are elsewhere: bring them here */
-        if (p->transport_broken) return DNIC_ERR_PEER;
+        if (p->transport_broken)
+            return dnic__fail(DNIC_ERR_PEER, "dnic_pipe_sync_to_net: the link to another rank broke earlier "
+                              "(dnic_mpi_failure says how)");
+        unsigned long failures = dnic__failures();
         dnic_status st = p->transport->gather(p);
+        if (st != DNIC_OK && dnic__failures() == failures)
+            return dnic__fail(st, "dnic_pipe_sync_to_net: gathering the blocks from the other ranks failed: %s "
+                              "(dnic_mpi_failure may say more)", dnic_status_str(st));
         if (st != DNIC_OK) return st;
     }
     /* the blocks' parameters are the whole's; its counter is the top block's */
@@ -510,8 +567,11 @@ static void unlock_figures(dnic_pipe_t *p) {
 }
 
 dnic_status dnic_pipe_block_stats(dnic_pipe_t *p, int s, double *busy_seconds, double *wait_seconds) {
-    if (!p) return DNIC_ERR_NULL;
-    if (s < 0 || s >= p->n_blocks) return DNIC_ERR_ARG;
+    if (!p)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_block_stats: p is NULL");
+    if (s < 0 || s >= p->n_blocks)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_block_stats: s = %d is outside the %d blocks "
+                          "(0..%d)", s, p->n_blocks, p->n_blocks - 1);
     lock_figures(p);
     double wall = p->wall + (p->running ? dnic__pipe_now() - p->engine_t0 : 0.0), busy = p->blocks[s].busy;
     unlock_figures(p);
@@ -521,8 +581,11 @@ dnic_status dnic_pipe_block_stats(dnic_pipe_t *p, int s, double *busy_seconds, d
 }
 
 dnic_status dnic_pipe_block_staleness(dnic_pipe_t *p, int s, double *mean, int64_t *max, int64_t *count) {
-    if (!p) return DNIC_ERR_NULL;
-    if (s < 0 || s >= p->n_blocks) return DNIC_ERR_ARG;
+    if (!p)
+        return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_block_staleness: p is NULL");
+    if (s < 0 || s >= p->n_blocks)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_block_staleness: s = %d is outside the %d blocks "
+                          "(0..%d)", s, p->n_blocks, p->n_blocks - 1);
     lock_figures(p);
     const pipe_block_t *b = &p->blocks[s];
     double m = b->stale_count ? b->stale_sum / (double)b->stale_count : 0.0;

@@ -24,8 +24,10 @@
  *      $(pkg-config --libs dnic) -o build/examples/train_c
  *   LD_LIBRARY_PATH=build/stage/lib build/examples/train_c [seed]
  *
- * Every dnic call that returns a dnic_status is checked: on error the
- * program prints dnic_status_str() and exits 1.
+ * It first checks that the header it was compiled against matches the
+ * library it runs with (DNIC_CHECK_ABI). Every dnic call that returns a
+ * dnic_status is checked: on error the program prints dnic_status_str()
+ * and the detail dnic_last_error() gives, and exits 1.
  */
 #include <dnic.h>
 
@@ -51,8 +53,8 @@
 /* Abort with a readable message if a dnic call failed. `what` names it. */
 static void check(dnic_status s, const char *what) {
     if (s != DNIC_OK) {
-        fprintf(stderr, "train_c: %s failed: %s (status %d)\n", what, dnic_status_str(s),
-                (int)s);
+        fprintf(stderr, "train_c: %s failed: %s (status %d): %s\n", what, dnic_status_str(s),
+                (int)s, dnic_last_error());
         exit(1);
     }
 }
@@ -114,6 +116,7 @@ int main(int argc, char **argv) {
     if (argc > 1) seed = strtoull(argv[1], NULL, 10);
 
     printf("dnic %s (header %s), seed %" PRIu64 "\n", dnic_version(), DNIC_VERSION, seed);
+    check(DNIC_CHECK_ABI(), "DNIC_CHECK_ABI");
 
     /* --- data: generate, then split train/test with a seeded permutation. */
     uint64_t rng = seed;

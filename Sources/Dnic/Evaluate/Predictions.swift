@@ -1,3 +1,4 @@
+import CDnic
 import Foundation
 
 // What a trained network says about every row of a dataset: its class
@@ -39,32 +40,14 @@ public struct Predictions: Sendable {
 
     /// Each row's probability of each class, (rows, classCount) row-major:
     /// softmax for ce, the sigmoid of each output for logistic (of class 1
-    /// for one output). nil for mse, whose outputs are not probabilities.
+    /// for one output), as the C core defines them
+    /// (dnic_loss_probabilities, what dnic_net_predict's proba gives).
+    /// nil for mse, whose outputs are not probabilities.
     public var probabilities: [Float]? {
-        switch loss {
-        case .mse: return nil
-        case .logistic:
-            if width == 1 { return outputs.flatMap { x in [1 - sigmoid(x), sigmoid(x)] } }
-            return outputs.map(sigmoid)
-        case .ce:
-            var result = [Float](repeating: 0, count: outputs.count)
-            for row in 0 ..< classes.count {
-                let scores = outputs[row * width ..< (row + 1) * width]
-                let top = scores.max()!
-                let exps = scores.map { Double($0 - top).exp }
-                let total = exps.reduce(0, +)
-                for k in 0 ..< width { result[row * width + k] = Float(exps[k] / total) }
-            }
-            return result
-        }
+        if loss == .mse || classes.isEmpty { return loss == .mse ? nil : [] }
+        var p = [Float](repeating: 0, count: outputs.count)
+        let status = dnic_loss_probabilities(loss.core, outputs, classes.count, Int32(width), &p)
+        guard status == DNIC_OK else { return nil }
+        return width == 1 ? p.flatMap { [1 - $0, $0] } : p
     }
-}
-
-private func sigmoid(_ x: Float) -> Float {
-    let d = Double(x)
-    return Float(d >= 0 ? 1 / (1 + (-d).exp) : d.exp / (1 + d.exp))
-}
-
-private extension Double {
-    var exp: Double { Foundation.exp(self) }
 }
