@@ -5,7 +5,9 @@ Low level: Network, DNI (interfaces and the rules of Table 1), Pipeline
 (unlocked schedules). High level: DNIClassifier, a scikit-learn estimator.
 Errors from the core raise DnicError (a ValueError or RuntimeError) whose
 message carries the core's detail."""
-from ._core import DnicError, DnicStateError, DnicValueError, ffi, lib, last_error
+from ._core import DnicError, DnicStateError, DnicValueError, check_abi, ffi, lib, last_error
+
+check_abi()
 from . import checkpoint
 from .batches import BatchOrder
 from .classifier import DNIClassifier, load

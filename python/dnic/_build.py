@@ -31,9 +31,13 @@ def declarations(header=HEADER):
     return text + "".join("#define %s ...\n" % name for name in constants)
 
 
+# the extension's own check that the libdnic it loads has the layouts it
+# was compiled against (DNIC_CHECK_ABI passes this compiler's struct sizes)
+ABI_CHECK = "static int dnic_py_check_abi(void) { return (int)DNIC_CHECK_ABI(); }"
+
 ffibuilder = FFI()
-ffibuilder.cdef(declarations())
-ffibuilder.set_source("dnic._dnic_cffi", '#include "dnic.h"', include_dirs=[INCLUDE], library_dirs=[LIBDIR],
+ffibuilder.cdef(declarations() + "int dnic_py_check_abi(void);\n")
+ffibuilder.set_source("dnic._dnic_cffi", '#include "dnic.h"\n' + ABI_CHECK, include_dirs=[INCLUDE], library_dirs=[LIBDIR],
                       libraries=[":libdnic.so.0"], extra_link_args=["-Wl,-rpath,$ORIGIN"])
 
 if __name__ == "__main__":

@@ -58,6 +58,12 @@ def last_error():
     return ffi.string(text).decode("utf-8", "replace") if text != ffi.NULL else ""
 
 
+def check_abi():
+    """Refuses a libdnic whose structs differ from the header the package
+    was compiled against (a library swapped after installing)."""
+    check(lib.dnic_py_check_abi(), "dnic: the loaded libdnic")
+
+
 def check(status, what):
     """Raises the exception for a dnic_status that is not DNIC_OK."""
     if status == lib.DNIC_OK:

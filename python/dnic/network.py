@@ -132,28 +132,28 @@ class Network:
         check(lib.dnic_net_evaluate(self._handle, floats(X), ints(y), ffi.NULL, X.shape[0], loss, correct), "evaluate")
         return float(loss[0]), correct[0] / X.shape[0]
 
-    def outputs(self, X):
-        """The output layer's values (logits for "ce"), (n, output_dim), in
-        evaluation mode, any number of rows."""
+    def _predict(self, X, proba):
         X = features(X, self.input_dim)
         out = np.empty((X.shape[0], self.output_dim), dtype=np.float32)
         if X.shape[0]:
-            check(lib.dnic_net_activations(self._handle, floats(X), X.shape[0], self.num_layers - 1, ffi.NULL,
-                                           X.shape[0], floats(out)), "outputs")
+            check(lib.dnic_net_predict(self._handle, floats(X), X.shape[0], int(proba), floats(out)),
+                  "predict_proba" if proba else "outputs")
         return out
 
+    def outputs(self, X):
+        """The output layer's values (logits for "ce"), (n, output_dim), in
+        evaluation mode, any number of rows (dnic_net_predict)."""
+        return self._predict(X, False)
+
     def predict_proba(self, X):
-        """Class probabilities (n, classes): the softmax of the outputs for
+        """Class probabilities (n, classes), as `dnic predict --proba` gives
+        them (the core's one definition): the softmax of the outputs for
         "ce", each output's sigmoid for "logistic" (one output: 1 - s, s);
         refused for "mse", whose outputs are not probabilities."""
-        p = self.outputs(X).astype(np.float64)
-        if self.loss == "ce":
-            p = np.exp(p - p.max(axis=1, keepdims=True))
-            return p / p.sum(axis=1, keepdims=True)
-        if self.loss == "logistic":
-            s = 1.0 / (1.0 + np.exp(-p))
-            return np.hstack([1 - s, s]) if self.output_dim == 1 else s
-        raise ValueError("a network trained with the mse loss gives no probabilities")
+        if self.loss == "mse":
+            raise ValueError("a network trained with the mse loss gives no probabilities")
+        p = self._predict(X, True)
+        return np.hstack([1 - p, p]) if self.output_dim == 1 else p
 
     def predict(self, X):
         """The class of every row: the largest output (one output: above 0

@@ -66,3 +66,15 @@ def test_load_refuses_what_a_classifier_cannot_be(cli, npy_data, tmp_path):
         dnic.load(tmp_path / "absent.st")
     with pytest.raises(Exception, match="fitted"):
         dnic.DNIClassifier().save(tmp_path / "x.st")
+
+
+def test_probabilities_are_dnic_predicts_to_the_bit(cli, npy_data, tmp_path):
+    """One definition of the probabilities (the core's): predict_proba of a
+    saved classifier equals `dnic predict --proba` float for float."""
+    (X, y, Xt, _), _ = npy_data
+    model = dnic.DNIClassifier(hidden=2, width=16, epochs=2, batch_size=32).fit(X, y)
+    model.save(tmp_path / "p.st")
+    cli(["predict", "--checkpoint", "p.st", "--data", "npy:Xt.npy", "--proba", "--out", "p.csv", "--threads", 1], tmp_path)
+    theirs = np.loadtxt(tmp_path / "p.csv", delimiter=",", skiprows=1, dtype=np.float64)
+    np.testing.assert_array_equal(theirs[:, 0], model.predict(Xt))
+    np.testing.assert_array_equal(theirs[:, 1:].astype(np.float32), model.predict_proba(Xt))

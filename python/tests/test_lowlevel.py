@@ -133,9 +133,9 @@ def test_core_refusals_carry_the_cores_words():
     with pytest.raises(dnic.DnicValueError, match="train_step: .*max_batch") as caught:
         net.train_step(np.ones((5, 6)), np.zeros(5, dtype=np.int32))
     assert caught.value.status == "DNIC_ERR_BATCH_TOO_LARGE"
-    with pytest.raises(dnic.DnicValueError) as caught:
-        dnic.Network(6, [8], 3, max_batch=0)
-    assert caught.value.status == "DNIC_ERR_SIZE"
+    with pytest.raises(dnic.DnicValueError, match=r"Network: .*max_batch = 0") as caught:
+        dnic.Network(6, [8], 3, max_batch=0)  # the core's own detail names the field and its value
+    assert caught.value.status == "DNIC_ERR_SIZE" and "max_batch" in dnic.last_error()
     with pytest.raises(ValueError, match="activation 'swish' is not one of identity, relu, sigmoid, tanh"):
         dnic.Network(6, [(8, "swish", False)], 3)
     with pytest.raises(ValueError, match="rule 'sgd' is not one of"):
