@@ -9,7 +9,7 @@ struct DnicCommand: ParsableCommand {
         commandName: "dnic",
         abstract: "Train feed-forward networks with synthetic gradients and decoupled neural interfaces.",
         version: DnicVersion.core,
-        subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, ExportCommand.self, PlotCommand.self, InfoCommand.self,
+        subcommands: [TrainCommand.self, PlanCommand.self, EvalCommand.self, PredictCommand.self, ExportCommand.self, PlotCommand.self, InfoCommand.self,
                       BenchCommand.self, AnalyzeCommand.self, ReproduceCommand.self]
     )
 

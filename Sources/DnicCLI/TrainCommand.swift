@@ -101,7 +101,7 @@ struct TrainCommand: ParsableCommand {
             try resumeBytes.map { try Checkpoint.load(bytes: $0, name: path, maxBatch: nil) }
                 ?? Checkpoint.load(path: path, maxBatch: nil)
         }
-        let config = try asUsage { () throws -> RunConfig in
+        var config = try asUsage { () throws -> RunConfig in
             // what a resume may not change is said first: `--rule dfa` on an
             // sg checkpoint is a different run, not a bad schedule for dfa
             let c = try mergedConfig(base: restored?.config)
@@ -134,6 +134,9 @@ struct TrainCommand: ParsableCommand {
         let loadStart = Date()
         let data = try restored.map { try DataIdentity.resumed($0, from: resume!, given: settings.data, spec: spec, options: options) }
             ?? loadData(spec, options: options)
+        // --sg-at balanced: measured here, at the run's threads and batch, and
+        // replaced by the boundaries found (which the checkpoint keeps)
+        let plan = try PlacementPlanner.resolve(&config, inputDim: data.train.dim, classes: data.train.classes)
         let trainer = try Trainer(config: config, data: data, restoring: restored)
         let resumedStopping = restored?.earlyStopping?.continued(by: config.training)
         if let resume, let stopping = resumedStopping, stopping.exhausted {
@@ -166,6 +169,7 @@ struct TrainCommand: ParsableCommand {
         }
         let session = TrainSession(run: run, outputs: outputs, report: Report(quiet: quiet), namer: namer)
         if !quiet { try printHeader(config, spec, data, trainer, Date().timeIntervalSince(loadStart)) }
+        if !quiet, let plan { try Console.out.write(PlacementPlanner.line(plan, rule: config.interfaces.rule)) }
         if !quiet, let note = session.logContinuationNote { try Console.out.write(note) }
         if !quiet, let resume, let stopping = run.earlyStopping {
             try Console.out.write(EarlyStoppingText.resumed(stopping, from: resume, kept: restored?.earlyStopping != nil))

@@ -14,20 +14,7 @@ public final class DNI {
         let placed = try spec.boundaries(hidden: hidden)
         var descs = [dnic_iface_desc]()
         var widths = spec.hidden.map { Int32(clamping: $0) }
-        for k in placed {
-            var d = dnic_iface_desc()
-            dnic_iface_desc_defaults(&d, Int32(k - 1))
-            d.kind = spec.kind.core
-            d.target = spec.target.core
-            d.loss = spec.loss.core
-            d.signal = spec.signal.core
-            d.alpha = Float(spec.alpha)
-            d.mlp_layers = Int32(widths.count)
-            d.mlp_batchnorm = spec.batchnorm ? 1 : 0
-            d.warmup_steps = Int64(spec.warmup)
-            d.centre = spec.centre.core  // auto: where the layer above has batch norm (docs/rules-and-interfaces.md)
-            descs.append(d)
-        }
+        for k in placed { descs.append(DNI.coreDescription(spec, boundary: k)) }
         var made: OpaquePointer?
         let status = widths.withUnsafeMutableBufferPointer { w -> dnic_status in
             for i in descs.indices { descs[i].mlp_widths = UnsafePointer(w.baseAddress) }
@@ -41,6 +28,23 @@ public final class DNI {
     }
 
     deinit { dnic_dni_free(handle) }
+
+    /// The core's description of the interface after hidden layer `k`
+    /// (an mlp's widths still to be pointed at).
+    static func coreDescription(_ spec: InterfaceSpec, boundary k: Int) -> dnic_iface_desc {
+        var d = dnic_iface_desc()
+        dnic_iface_desc_defaults(&d, Int32(k - 1))
+        d.kind = spec.kind.core
+        d.target = spec.target.core
+        d.loss = spec.loss.core
+        d.signal = spec.signal.core
+        d.alpha = Float(spec.alpha)
+        d.mlp_layers = Int32(spec.hidden.count)
+        d.mlp_batchnorm = spec.batchnorm ? 1 : 0
+        d.warmup_steps = Int64(spec.warmup)
+        d.centre = spec.centre.core  // auto: where the layer above has batch norm (docs/rules-and-interfaces.md)
+        return d
+    }
 
     /// Whether each step also measures the cosine between every delivered
     /// signal and the true gradient (`alignments`; one more backward).

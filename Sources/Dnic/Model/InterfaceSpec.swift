@@ -82,6 +82,10 @@ public enum Placement: Equatable, Sendable, Codable {
     /// on the output p, before the loss (the paper's Table 2 and Theorem 1):
     /// boundary H+1, for any depth including a linear model (H = 0)
     case output
+    /// K blocks whose slowest is as fast as possible on this machine: the
+    /// boundaries are measured and planned when the run starts
+    /// (PlacementPlanner), and the run keeps the list it was given
+    case balanced(Int)
     case list([Int])
 
     public init(parsing text: String) throws {
@@ -90,12 +94,18 @@ public enum Placement: Equatable, Sendable, Codable {
         case "mid": self = .mid
         case "every": self = .every
         case "output": self = .output
+        case "balanced": self = .balanced(2)
+        case _ where text.hasPrefix("balanced:"):
+            guard let k = Int(text.dropFirst("balanced:".count)) else {
+                throw SettingError("interfaces.at", "'\(messageText(text))'", "expected balanced or balanced:K with K a number of blocks, such as balanced:3")
+            }
+            self = .balanced(k)
         default:
             let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
                 Int($0.trimmingCharacters(in: .whitespaces))
             }
             guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
-                throw SettingError("interfaces.at", "'\(messageText(text))'", "expected mid, every, output, none or a list of hidden-layer numbers such as 2,4")
+                throw SettingError("interfaces.at", "'\(messageText(text))'", "expected mid, every, output, none, balanced[:K] or a list of hidden-layer numbers such as 2,4")
             }
             self = .list(parts.map { $0! })
         }
@@ -107,6 +117,7 @@ public enum Placement: Equatable, Sendable, Codable {
         case .mid: return "mid"
         case .every: return "every"
         case .output: return "output"
+        case .balanced(let k): return k == 2 ? "balanced" : "balanced:\(k)"
         case .list(let l): return l.map(String.init).joined(separator: ",")
         }
     }
@@ -230,6 +241,9 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
         switch at {
         case .none: return []
         case .output: return [h + 1]
+        case .balanced(let k):
+            if let problem = PlacementPlanner.blocksProblem(k, hidden: h) { throw bad(problem) }
+            throw bad("is planned when the run starts (dnic train measures the layers); this caller needs the boundaries themselves")
         case .mid:
             guard h >= 2 else { throw bad("needs at least 2 hidden layers (there are \(h))") }
             return [(h + 1) / 2]
@@ -245,6 +259,16 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
             guard Set(list).count == list.count else { throw bad("a boundary is listed twice") }
             return list.sorted()
         }
+    }
+
+    /// How many boundaries `boundaries(hidden:)` gives, or will give once
+    /// a balanced placement is planned.
+    public func boundaryCount(hidden h: Int) throws -> Int {
+        if case .balanced(let k) = at, !placesEveryHiddenLayer {
+            if let problem = PlacementPlanner.blocksProblem(k, hidden: h) { throw SettingError("interfaces.at", at.text, problem) }
+            return k - 1
+        }
+        return try boundaries(hidden: h).count
     }
 
     /// Most hidden layers of an mlp interface, and their widest.
@@ -283,7 +307,7 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
     public func validate(hidden h: Int) throws {
         try checkSettings(at: "interfaces")
         try validateLearningRateSchedule()
-        _ = try boundaries(hidden: h)
+        _ = try boundaryCount(hidden: h)
         let fixedProjection = kind == .random || kind == .ones
         if !fixedProjection, target == .outputError || target == .nextError {
             throw SettingError("interfaces.target", target.rawValue, "needs a fixed projection ({interfaces.kind} random or ones); \(kind.rawValue) predicts the gradient at h itself")

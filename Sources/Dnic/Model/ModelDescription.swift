@@ -303,11 +303,11 @@ public struct RunConfig: Codable, Equatable, Sendable {
     }
 
     /// The blocks an unlocked schedule runs: the interfaces split the network.
-    private var scheduleBlocks: Int { ((try? interfaces.boundaries(hidden: model.layers.count).count) ?? 1) + 1 }
+    private var scheduleBlocks: Int { ((try? interfaces.boundaryCount(hidden: model.layers.count)) ?? 1) + 1 }
 
     /// Boundaries whose lower block learns from a trained prediction.
     private var predictedBoundaries: Int {
-        interfaces.passesPredictions ? (try? interfaces.boundaries(hidden: model.layers.count).count) ?? 0 : 0
+        interfaces.passesPredictions ? (try? interfaces.boundaryCount(hidden: model.layers.count)) ?? 0 : 0
     }
 
     /// The interfaces' optimizer: their own, or the network's.

@@ -67,7 +67,7 @@ extension InterfaceSpec: SettingSection {
             if rule != i.rule { i = InterfaceSpec(rule: rule) }
         }), help: "Learning rule: \(Rule.choiceList)."),
         .value("at", \.at, flag: .flag("--sg-at", set: { (i: inout InterfaceSpec, text: String) in i.at = try Placement(parsing: text) }),
-               help: "Interface placement: mid, every, output (on the output, before the loss), none, or hidden-layer numbers such as 2,4.",
+               help: "Interface placement: mid, every, output (on the output, before the loss), none, balanced (2 blocks whose slowest is fastest, measured on this machine) or balanced:K (K blocks), or hidden-layer numbers such as 2,4.",
                default: "mid for sg/sgprop; every hidden layer for fa/dfa/kickback"),
         .value("kind", \.kind, flag: "--sg-kind", help: "Interface prediction: \(InterfaceKind.choiceList).",
                default: "from {interfaces.rule}"),
