@@ -6,7 +6,7 @@ import Foundation
 /// runs them: every layer a network of its own (a one-layer block, as the
 /// pipeline cuts them), timed for zero-grad + forward + backward + update
 /// at the run's batch, on 1 thread (each block has its own core) and the
-/// current GEMM backend. Medians of `repetitions` after `warmup` rounds.
+/// current GEMM backend. Medians of `repetitions` rounds after `warmup`.
 public enum LayerCostProbe {
     public static func measure(_ config: RunConfig, inputDim: Int, classes: Int,
                                repetitions: Int = 15, warmup: Int = 3) throws -> LayerCosts {
@@ -17,30 +17,25 @@ public enum LayerCostProbe {
         let widths = config.model.layers.map(\.width)
         let outputDim = config.model.outputWidth(classes: classes)
         let labels = (0 ..< batch).map { Int32($0 % (outputDim == 1 ? 2 : classes)) }
-        var layerSeconds = [Double]()
-        for l in 0 ... widths.count {
-            let probe = try LayerProbe(config, layer: l, inputDim: l == 0 ? inputDim : widths[l - 1],
-                                       outputDim: outputDim, batch: batch)
-            layerSeconds.append(try median(repetitions, warmup) { try probe.step(labels) })
+        let layers = try (0 ... widths.count).map { l in
+            try LayerProbe(config, layer: l, inputDim: l == 0 ? inputDim : widths[l - 1], outputDim: outputDim, batch: batch)
         }
-        var interfaceSeconds = [Double]()
-        for k in widths.indices.dropLast() {
-            let probe = try InterfaceProbe(config, boundary: k + 1, width: widths[k], labelWidth: max(classes, 2), batch: batch)
-            interfaceSeconds.append(try median(repetitions, warmup) { try probe.step(labels) })
+        let interfaces = try widths.indices.dropLast().map { k in
+            try InterfaceProbe(config, boundary: k + 1, width: widths[k], labelWidth: max(classes, 2), batch: batch)
         }
-        return LayerCosts(layerSeconds: layerSeconds, interfaceSeconds: interfaceSeconds, batch: batch)
-    }
-
-    private static func median(_ repetitions: Int, _ warmup: Int, _ body: () throws -> Void) rethrows -> Double {
-        for _ in 0 ..< warmup { try body() }
-        var times = [Double]()
-        for _ in 0 ..< max(repetitions, 1) {
-            let start = TrainBenchmark.now()
-            try body()
-            times.append(TrainBenchmark.now() - start)
+        // round by round, every part once per round, as a training step
+        // touches them all (each finds the caches as a step leaves them)
+        let steps: [() throws -> Void] = layers.map { p in { try p.step(labels) } } + interfaces.map { p in { try p.step(labels) } }
+        var times = [[Double]](repeating: [], count: steps.count)
+        for round in 0 ..< warmup + max(repetitions, 1) {
+            for (i, step) in steps.enumerated() {
+                let start = TrainBenchmark.now()
+                try step()
+                if round >= warmup { times[i].append(TrainBenchmark.now() - start) }
+            }
         }
-        times.sort()
-        return times[times.count / 2]
+        let medians = times.map { t in t.sorted()[t.count / 2] }
+        return LayerCosts(layerSeconds: Array(medians[..<layers.count]), interfaceSeconds: Array(medians[layers.count...]), batch: batch)
     }
 }
 
