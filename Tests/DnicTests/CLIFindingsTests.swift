@@ -86,7 +86,7 @@ extension CLITests {
 
     /// Every option's help says its default once.
     func testHelpSaysEachDefaultOnce() throws {
-        for command in [["train"], ["eval"], ["predict"], ["export"], ["info"], ["bench", "train"], ["bench", "pipeline"], ["analyze", "norms"],
+        for command in [["train"], ["plan"], ["eval"], ["predict"], ["export"], ["info"], ["bench", "train"], ["bench", "pipeline"], ["analyze", "norms"],
                         ["analyze", "probes"], ["analyze", "rdm"], ["analyze", "loss-surface"], ["analyze", "alignment"],
                         ["reproduce"], ["plot"]] {
             let r = try dnic(command + ["--help"])
