@@ -44,6 +44,9 @@ extension CLITests {
         }
         try assertFails(["plan", "--hidden", "3", "--rule", "backprop", "--data", "synth:xor-2d"], status: 2,
                         mentions: ["--sg-at none", "nothing to plan"])
+        // a command that does not plan says where the boundaries come from
+        try assertFails(["bench", "train", "--rule", "sg", "--sg-at", "balanced", "--steps", "5", "--threads", "1"], status: 2,
+                        mentions: ["--sg-at balanced", "dnic plan"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
     }
 

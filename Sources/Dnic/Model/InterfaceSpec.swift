@@ -243,7 +243,7 @@ public struct InterfaceSpec: Codable, Equatable, Sendable {
         case .output: return [h + 1]
         case .balanced(let k):
             if let problem = PlacementPlanner.blocksProblem(k, hidden: h) { throw bad(problem) }
-            throw bad("is planned when the run starts (dnic train measures the layers); this caller needs the boundaries themselves")
+            throw bad("only dnic train and dnic plan measure and plan it; here give the boundaries dnic plan prints, such as 1")
         case .mid:
             guard h >= 2 else { throw bad("needs at least 2 hidden layers (there are \(h))") }
             return [(h + 1) / 2]
