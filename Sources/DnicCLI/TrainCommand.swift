@@ -134,7 +134,7 @@ struct TrainCommand: ParsableCommand {
         let loadStart = Date()
         let data = try restored.map { try DataIdentity.resumed($0, from: resume!, given: settings.data, spec: spec, options: options) }
             ?? loadData(spec, options: options)
-        // --sg-at balanced: measured here, at the run's threads and batch, and
+        // --sg-at balanced: measured here (the run's batch, a core per block) and
         // replaced by the boundaries found (which the checkpoint keeps)
         let plan = try PlacementPlanner.resolve(&config, inputDim: data.train.dim, classes: data.train.classes)
         let trainer = try Trainer(config: config, data: data, restoring: restored)
