@@ -168,6 +168,7 @@ struct TrainCommand: ParsableCommand {
             CreatedOutputs.createdFile(events.path)
         }
         let session = TrainSession(run: run, outputs: outputs, report: Report(quiet: quiet), namer: namer)
+        session.plan = plan
         if !quiet { try printHeader(config, spec, data, trainer, Date().timeIntervalSince(loadStart)) }
         if !quiet, let plan { try Console.out.write(PlacementPlanner.line(plan, rule: config.interfaces.rule)) }
         if !quiet, let note = session.logContinuationNote { try Console.out.write(note) }

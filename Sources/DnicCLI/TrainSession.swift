@@ -10,6 +10,9 @@ final class TrainSession {
     let outputs: RunOutputs
     let report: Report
     let namer: SettingNamer
+    /// The balanced placement this run planned (`--sg-at balanced`), to set
+    /// its prediction beside what the run measured.
+    var plan: PlacementPlan?
 
     init(run: TrainingRun, outputs: RunOutputs, report: Report, namer: SettingNamer) {
         self.run = run
@@ -69,6 +72,11 @@ final class TrainSession {
                 try Console.out.write("\(schedule.rawValue): \(blocks.count) blocks (bottom first) busy \(Report.busy(blocks, separator: " / ")), "
                                       + "waiting for the others \(wait.joined(separator: " / "))"
                                       + (schedule == .async ? "," + Report.staleness(blocks).dropFirst() + " batches" : ""))
+            }
+            if let plan, !report.quiet, run.trainer.pipeline != nil, final.samplesPerSecond > 0 {
+                try Console.out.write("plan: predicted \(PlacementPlanner.grouped(plan.predictedSamplesPerSecond)) samples/s; "
+                                      + "measured \(PlacementPlanner.grouped(final.samplesPerSecond)) "
+                                      + String(format: "(%.0f%% of it)", 100 * final.samplesPerSecond / plan.predictedSamplesPerSecond))
             }
             try Console.out.write(String(format: "test accuracy %.4f (test loss %.4f) after %.2f epochs, %d steps, %.0f samples/s, %.1f s",
                                          final.testAccuracy, final.testLoss, final.epoch, final.step,

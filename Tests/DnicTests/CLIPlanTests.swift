@@ -62,6 +62,10 @@ extension CLITests {
         let cut = Int(planned.1)!
         XCTAssertTrue(r.stdout.contains("linear interfaces after hidden layer(s) \(cut),"), r.stdout)
         XCTAssertTrue(r.stdout.contains("schedule pipeline (2 blocks)"), r.stdout)
+        // after training, the prediction beside what the run measured; the summary stays last
+        let lines = r.stdout.split(separator: "\n")
+        XCTAssertTrue(lines.dropLast().last?.hasPrefix("plan: predicted ") == true, r.stdout)
+        XCTAssertTrue(lines.last?.hasPrefix("test accuracy") == true, r.stdout)
         XCTAssertEqual(try Checkpoint.load(path: save).config.interfaces.at, .list([cut]))
         let resumed = try dnic(["train", "--resume", save, "--steps", "40"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)

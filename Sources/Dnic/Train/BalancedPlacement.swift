@@ -37,7 +37,7 @@ extension PlacementPlanner {
     static func milliseconds(_ s: Double) -> String { String(format: s < 0.001 ? "%.3f ms" : "%.2f ms", s * 1000) }
 
     /// 30500.4 → "30,500": samples/s to the nearest 100 (the measurement is not finer).
-    static func grouped(_ x: Double) -> String {
+    public static func grouped(_ x: Double) -> String {
         let rounded = x >= 10_000 ? (x / 100).rounded() * 100 : x.rounded()
         guard rounded.isFinite, rounded < 1e15 else { return String(format: "%.3g", x) }
         var digits = String(Int(rounded)), out = ""
