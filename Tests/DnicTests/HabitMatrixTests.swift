@@ -69,6 +69,9 @@ final class HabitMatrixTests: XCTestCase {
         Command(name: "bench-train", writesFile: true) { out, _, _ in
             ["bench", "train", "--steps", "5", "--rounds", "1", "--threads", "1", "--json", out] },
         Command(name: "bench-pipeline", writesFile: nil) { _, _, _ in ["bench", "pipeline", "--simulate", "2", "--steps", "2"] },
+        Command(name: "plan", writesFile: nil) { _, data, _ in
+            ["plan", "--data", "csv:\(data)", "--rule", "sg", "--hidden", "3", "--width", "8", "--sg-at", "balanced",
+             "--threads", "1"] },
         Command(name: "info", writesFile: nil) { _, _, _ in ["info"] },
     ]
 
