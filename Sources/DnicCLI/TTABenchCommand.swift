@@ -74,7 +74,7 @@ struct TTABenchCommand: ParsableCommand {
         let bench = TimeToAccuracy(target: target, seeds: seeds, maxEpochs: maxEpochs, evalEveryEpochs: evalEveryEpochs,
                                    sweepFactors: factors)
         let report = try bench.run(base: given) { try Console.out.write("  " + $0) }
-        try print(report, configs[0])
+        try print(report)
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -99,12 +99,11 @@ struct TTABenchCommand: ParsableCommand {
     }
 
     /// The aligned table: one row per rule.
-    func print(_ report: TimeToAccuracy.Report, _ config: RunConfig) throws {
-        let layers = config.model.layers
-        try Console.out.write("time to test accuracy \(SVGNumber(report.target)) on \(report.data), \(layers.count) x \(layers.first?.width ?? 0) "
-                              + "\(layers.first?.activation.rawValue ?? ""), batch \(config.training.batch), \(report.threads) thread(s), "
-                              + "\(report.seeds) seed(s) (medians), evaluated every \(SVGNumber(report.evalEveryEpochs)) epochs "
-                              + "(\(report.evalEverySteps) steps), at most \(report.maxEpochs) epochs")
+    func print(_ report: TimeToAccuracy.Report) throws {
+        try Console.out.write("time to test accuracy \(SVGNumber(report.target)) on \(report.data), \(report.model), batch \(report.batch), "
+                              + "\(report.threads) thread(s), GEMM \(report.gemmBackend), \(report.seeds) seed(s) (medians), "
+                              + "evaluated every \(SVGNumber(report.evalEveryEpochs)) epochs (\(report.evalEverySteps) steps), "
+                              + "at most \(report.maxEpochs) epochs")
         let header = ["rule", "lr", "reached", "train s", "eval s", "samples", "epochs", "x backprop"]
         var lines = [header]
         for row in report.rows {

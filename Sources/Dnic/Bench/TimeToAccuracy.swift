@@ -108,11 +108,16 @@ public struct TimeToAccuracy {
         public var evalEveryEpochs: Double
         public var evalEverySteps: Int
         public var threads: Int
+        /// The network as `dnic train --print-config` would name it, in short: "3 x 256 relu".
+        public var model: String
+        public var batch: Int
+        public var gemmBackend: String
         public var rows: [Row]
         public var anyReached: Bool { rows.contains(where: \.reached) }
 
         enum CodingKeys: String, CodingKey {
-            case data, target, seeds, rows, threads
+            case data, target, seeds, rows, threads, model, batch
+            case gemmBackend = "gemm_backend"
             case maxEpochs = "max_epochs", evalEveryEpochs = "eval_every_epochs", evalEverySteps = "eval_every_steps"
         }
     }
@@ -152,16 +157,15 @@ public struct TimeToAccuracy {
     }
 
     /// Races every contender over `seeds` seeds (the data stays the same;
-    /// the network's seed is the base seed + i). `progress` hears one line
-    /// per finished attempt.
+    /// the network's seed is the base seed + i), the contenders in turn
+    /// within each seed. `progress` hears one line per sweep and per attempt.
     public func run(base: SettingOverrides, progress: (String) throws -> Void = { _ in }) throws -> Report {
         let first = try Self.config(base, contenders[0])
         let data = try loadData(DataSpec.parse(first.data), options: first.dataOptions)
         var sweepOptions = first.dataOptions
         sweepOptions.validationFraction = sweepValidation
         let sweepData = try sweepFactors.map { _ in try loadData(DataSpec.parse(first.data), options: sweepOptions) }
-        var rows = [Row]()
-        var evalSteps = 1
+        var rows = [Row](), configs = [RunConfig]()
         for contender in contenders {
             var config = try Self.config(base, contender)
             let defaultRate = config.networkOptimizer.learningRate
@@ -183,23 +187,39 @@ public struct TimeToAccuracy {
                 try progress("\(contender.name): sweep chose lr \(row.lr) of " + points.map { String(format: "%g", $0.lr) }.joined(separator: ", "))
             }
             try warmUp(config, data)
-            for i in 0..<seeds {
+            rows.append(row)
+            configs.append(config)
+        }
+        // seed by seed, every rule in turn: a stretch when the machine is
+        // busy with other work slows all rules alike, not one
+        var evalSteps = 1
+        for i in 0..<seeds {
+            for (k, config) in configs.enumerated() {
                 var c = config
                 c.training.seed = first.training.seed &+ UInt64(i)
                 let (attempt, steps) = try race(c, data)
                 evalSteps = steps
-                row.attempts.append(attempt)
-                try progress(String(format: "\(contender.name) seed \(c.training.seed): %@ (%.2f s training, %d samples, test accuracy %.4f)",
+                rows[k].attempts.append(attempt)
+                try progress(String(format: "\(rows[k].name) seed \(c.training.seed): %@ (%.2f s training, %d samples, test accuracy %.4f)",
                                     attempt.reached ? "reached" : "not reached", attempt.trainingSeconds, attempt.samples,
                                     attempt.testAccuracy))
             }
-            rows.append(row)
         }
         if let reference = rows.first?.medianTrainingSeconds {
             for i in rows.indices { rows[i].ratioToBackprop = rows[i].medianTrainingSeconds.map { $0 / reference } }
         }
         return Report(data: first.data, target: target, seeds: seeds, maxEpochs: maxEpochs, evalEveryEpochs: evalEveryEpochs,
-                      evalEverySteps: evalSteps, threads: CoreSystem.threads, rows: rows)
+                      evalEverySteps: evalSteps, threads: CoreSystem.threads, model: Self.modelText(first.model),
+                      batch: first.training.batch, gemmBackend: CoreSystem.gemmInfo().name, rows: rows)
+    }
+
+    /// "3 x 256 relu", or each layer's width when they differ.
+    static func modelText(_ model: ModelDescription) -> String {
+        let widths = model.layers.map(\.width)
+        let activation = model.layers.first?.activation.rawValue ?? ""
+        if widths.isEmpty { return "no hidden layers" }
+        if Set(widths).count == 1 { return "\(widths.count) x \(widths[0]) \(activation)" }
+        return widths.map(String.init).joined(separator: "-") + " " + activation
     }
 
     /// Validation accuracy after one epoch of `config` on `data` (which holds a validation part).
