@@ -104,7 +104,7 @@ struct TTABenchCommand: ParsableCommand {
                               + "\(report.threads) thread(s), GEMM \(report.gemmBackend), \(report.seeds) seed(s) (medians), "
                               + "evaluated every \(SVGNumber(report.evalEveryEpochs)) epochs (\(report.evalEverySteps) steps), "
                               + "at most \(report.maxEpochs) epochs")
-        let header = ["rule", "lr", "reached", "train s", "eval s", "samples", "epochs", "x backprop"]
+        let header = ["rule", "lr", "reached", "train s", "eval s", "samples", "epochs", "samples/s", "x backprop"]
         var lines = [header]
         for row in report.rows {
             let epochs = row.medianEpochs
@@ -113,6 +113,7 @@ struct TTABenchCommand: ParsableCommand {
                           String(format: "%.2f", row.medianEvaluationSeconds),
                           row.medianSamples.map { String(format: "%.0f", $0) } ?? "-",
                           epochs.map { String(format: "%.2f", $0) } ?? "-",
+                          String(format: "%.0f", row.medianSamplesPerSecond),
                           row.ratioToBackprop.map { String(format: "%.2f", $0) } ?? "-"])
         }
         let widths = header.indices.map { i in lines.map { $0[i].count }.max() ?? 0 }
@@ -124,6 +125,7 @@ struct TTABenchCommand: ParsableCommand {
             try Console.out.write("  " + cells.joined(separator: "  "))
         }
         for row in report.rows { try Console.out.write("  \(row.name): lr \(String(format: "%g", row.lr)), \(row.lrChosenBy)") }
-        try Console.out.write("x backprop: median training seconds over backprop's (below 1: sooner than backprop)")
+        try Console.out.write("samples/s: training samples per training second (all seeds); "
+                              + "x backprop: median training seconds over backprop's (below 1: sooner than backprop)")
     }
 }

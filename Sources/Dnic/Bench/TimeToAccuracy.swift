@@ -70,6 +70,12 @@ public struct TimeToAccuracy {
             TimeToAccuracy.median(attempts.map { $0.reached ? Double($0.samples) : .infinity })
         }
         public var medianEpochs: Double? { TimeToAccuracy.median(attempts.map { $0.reached ? $0.epochs : .infinity }) }
+        /// Training samples per training second, median over all seeds
+        /// (reached or not): how fast the rule trains, apart from how many
+        /// samples it needs.
+        public var medianSamplesPerSecond: Double {
+            TimeToAccuracy.median(attempts.map { Double($0.samples) / max($0.trainingSeconds, 1e-9) }) ?? 0
+        }
         /// Median training seconds over backprop's (below 1: sooner than backprop).
         public var ratioToBackprop: Double?
 
@@ -79,6 +85,7 @@ public struct TimeToAccuracy {
             case reachedSeeds = "reached_seeds", reached
             case medianTrainingSeconds = "median_training_seconds", medianEvaluationSeconds = "median_evaluation_seconds"
             case medianSamples = "median_samples", medianEpochs = "median_epochs"
+            case medianSamplesPerSecond = "median_samples_per_sec"
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -96,6 +103,7 @@ public struct TimeToAccuracy {
             try c.encode(medianEvaluationSeconds, forKey: .medianEvaluationSeconds)
             try c.encodeIfPresent(medianSamples, forKey: .medianSamples)
             try c.encodeIfPresent(medianEpochs, forKey: .medianEpochs)
+            try c.encode(medianSamplesPerSecond, forKey: .medianSamplesPerSecond)
             try c.encodeIfPresent(ratioToBackprop, forKey: .ratioToBackprop)
         }
     }
