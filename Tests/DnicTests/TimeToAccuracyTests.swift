@@ -94,6 +94,19 @@ final class TimeToAccuracyTests: XCTestCase {
         }
     }
 
+    func testADivergingRuleIsNotReachedNotAFailureOfTheBench() throws {
+        let json = directory.appendingPathComponent("tta.json")
+        let run = try tta(["--target", "0.9", "--data", "synth:linear-2d", "--optimizer", "sgd", "--lr", "1e30",
+                           "--json", json.path] + small)
+        assertOneLine(run, status: 1, "no rule reached test accuracy 0.9 within 20 epochs")
+        XCTAssertTrue(run.stdout.contains("diverged (NaN or infinity), not reached"), run.stdout)
+        for row in try rows(report(json)) {
+            XCTAssertEqual(row["reached"] as? Bool, false)
+            let attempts = try XCTUnwrap(row["attempts"] as? [[String: Any]])
+            XCTAssertEqual(attempts.map { $0["diverged"] as? Bool }, [true, true])
+        }
+    }
+
     func testSweepChoosesAmongExactlyTheListedRates() throws {
         let json = directory.appendingPathComponent("tta.json")
         let run = try tta(["--target", "0.9", "--data", "synth:linear-2d", "--max-epochs", "10", "--sweep",

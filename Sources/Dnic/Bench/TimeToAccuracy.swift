@@ -1,3 +1,4 @@
+import CDnic
 import Foundation
 
 /// `dnic bench tta`: how long each learning rule takes to reach a target
@@ -34,9 +35,11 @@ public struct TimeToAccuracy {
         public var samples: Int
         public var epochs: Double
         public var testAccuracy: Double
+        /// The run stopped on a NaN or infinity (a rate too high for the rule): not reached.
+        public var diverged = false
 
         enum CodingKeys: String, CodingKey {
-            case seed, reached, samples, epochs
+            case seed, reached, samples, epochs, diverged
             case trainingSeconds = "training_seconds", evaluationSeconds = "evaluation_seconds", testAccuracy = "test_accuracy"
         }
     }
@@ -192,7 +195,7 @@ public struct TimeToAccuracy {
                 row.lrChosenBy = String(format: "sweep (%g x default, validation accuracy %.4f)", points[best].factor,
                                         points[best].validationAccuracy)
                 config.optimizer.lr = row.lr
-                try progress("\(contender.name): sweep chose lr \(row.lr) of " + points.map { String(format: "%g", $0.lr) }.joined(separator: ", "))
+                try progress("\(contender.name): sweep chose lr " + String(format: "%g", row.lr) + " of " + points.map { String(format: "%g", $0.lr) }.joined(separator: ", "))
             }
             try warmUp(config, data)
             rows.append(row)
@@ -208,9 +211,9 @@ public struct TimeToAccuracy {
                 let (attempt, steps) = try race(c, data)
                 evalSteps = steps
                 rows[k].attempts.append(attempt)
+                let outcome = attempt.reached ? "reached" : attempt.diverged ? "diverged (NaN or infinity), not reached" : "not reached"
                 try progress(String(format: "\(rows[k].name) seed \(c.training.seed): %@ (%.2f s training, %d samples, test accuracy %.4f)",
-                                    attempt.reached ? "reached" : "not reached", attempt.trainingSeconds, attempt.samples,
-                                    attempt.testAccuracy))
+                                    outcome, attempt.trainingSeconds, attempt.samples, attempt.testAccuracy))
             }
         }
         if let reference = rows.first?.medianTrainingSeconds {
@@ -237,7 +240,9 @@ public struct TimeToAccuracy {
         c.training.steps = nil
         c.training.evalEvery = nil
         let trainer = try Trainer(config: c, data: data)
-        return try trainer.run().validationAccuracy ?? 0
+        do { return try trainer.run().validationAccuracy ?? 0 } catch let error as DnicError where error.status == DNIC_ERR_NONFINITE {
+            return 0 // diverged: the worst a rate can do
+        }
     }
 
     /// A few untimed steps of `config`, so one-off costs (the GEMM backend's
@@ -247,7 +252,8 @@ public struct TimeToAccuracy {
         c.training.steps = min(20, max(1, data.train.count / max(c.training.batch, 1)))
         c.training.evalEvery = nil
         let probe = data.test.subset(Array(0..<min(data.test.count, c.training.batch)), name: "warm-up")
-        _ = try Trainer(config: c, data: DataSplit(train: data.train, validation: nil, test: probe)).run()
+        do { _ = try Trainer(config: c, data: DataSplit(train: data.train, validation: nil, test: probe)).run() }
+        catch let error as DnicError where error.status == DNIC_ERR_NONFINITE {} // the race will say so
     }
 
     /// The first evaluation that reaches the target ends a race.
@@ -278,6 +284,11 @@ public struct TimeToAccuracy {
             return (attempt(last, reached: false), every)
         } catch let reached as Reached {
             return (reached.attempt, every)
+        } catch let error as DnicError where error.status == DNIC_ERR_NONFINITE {
+            let training = trainer.state.trainingSeconds
+            return (Attempt(seed: c.training.seed, reached: false, trainingSeconds: training, evaluationSeconds: 0,
+                            samples: trainer.state.samples, epochs: Double(trainer.state.step) / Double(stepsPerEpoch),
+                            testAccuracy: 0, diverged: true), every)
         }
     }
 
