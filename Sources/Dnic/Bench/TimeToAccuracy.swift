@@ -181,7 +181,7 @@ public struct TimeToAccuracy {
             var config = try Self.config(base, contender)
             let defaultRate = config.networkOptimizer.learningRate
             var row = Row(name: contender.name, rule: contender.rule.rawValue, schedule: contender.schedule.rawValue,
-                          lr: defaultRate, lrChosenBy: "default", attempts: [])
+                          lr: defaultRate, lrChosenBy: config.optimizer.lr == nil ? "default" : "given", attempts: [])
             if let factors = sweepFactors, let sweepData {
                 let points = try factors.map { f -> SweepPoint in
                     var c = config
@@ -192,7 +192,7 @@ public struct TimeToAccuracy {
                 let best = points.indices.reduce(0) { points[$1].validationAccuracy > points[$0].validationAccuracy ? $1 : $0 }
                 row.sweep = points
                 row.lr = points[best].lr
-                row.lrChosenBy = String(format: "sweep (%g x default, validation accuracy %.4f)", points[best].factor,
+                row.lrChosenBy = String(format: "sweep (%g x the \(row.lrChosenBy) rate, validation accuracy %.4f)", points[best].factor,
                                         points[best].validationAccuracy)
                 config.optimizer.lr = row.lr
                 try progress("\(contender.name): sweep chose lr " + String(format: "%g", row.lr) + " of " + points.map { String(format: "%g", $0.lr) }.joined(separator: ", "))
