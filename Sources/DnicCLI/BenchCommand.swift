@@ -6,7 +6,7 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks measured against same-run references.",
-        subcommands: [TrainBenchCommand.self, PipelineBenchCommand.self])
+        subcommands: [TrainBenchCommand.self, PipelineBenchCommand.self, TTABenchCommand.self])
 }
 
 extension TrainBenchmark.Workload: ExpressibleByArgument {}
