@@ -68,6 +68,9 @@ final class HabitMatrixTests: XCTestCase {
         Command(name: "reproduce", writesFile: false) { out, _, _ in ["reproduce", "thm1", "--quick", "--out", out, "--threads", "1"] },
         Command(name: "bench-train", writesFile: true) { out, _, _ in
             ["bench", "train", "--steps", "5", "--rounds", "1", "--threads", "1", "--json", out] },
+        Command(name: "bench-tta", writesFile: true) { out, data, _ in
+            ["bench", "tta", "--target", "0.6", "--data", "csv:\(data)", "--hidden", "2", "--width", "8", "--lr", "0.05",
+             "--seeds", "1", "--max-epochs", "30", "--threads", "1", "--json", out] },
         Command(name: "bench-pipeline", writesFile: nil) { _, _, _ in ["bench", "pipeline", "--simulate", "2", "--steps", "2"] },
         Command(name: "plan", writesFile: nil) { _, data, _ in
             ["plan", "--data", "csv:\(data)", "--rule", "sg", "--hidden", "3", "--width", "8", "--sg-at", "balanced",
