@@ -392,7 +392,7 @@ expect = {
  'config-yaml/newline-in-enum.yaml': "'model.loss': 'c",
  'config-yaml/newline-in-sg-at.yaml': "'interfaces.at': '1\\n2': expected mid",
  'checkpoint/newline-in-extra-tensor.safetensors': "tensor 'x",
- 'config-yaml/sg-at-bad.yaml': "'interfaces.at': '1,x': expected mid, every, output, none or a list",
+ 'config-yaml/sg-at-bad.yaml': "'interfaces.at': '1,x': expected mid, every, output, none, balanced[:K] or a list",
  'config-yaml/sg-at-out-of-range.yaml': 'interfaces.at 7: a boundary must lie after hidden layer 1',
  'config-json/unknown-key.json': "unknown key 'training.eval_every'",
  'config-json/wrong-type.json': "'model.layers[0].width': expected an integer",
