@@ -6,6 +6,10 @@ import sys
 
 import numpy as np
 
+from . import _environment
+
+_environment.clean()  # before the OpenMP runtimes read it (their first call comes later)
+
 
 def _load_extension():
     """Imports the extension with its libraries' symbols GLOBAL: libdnic

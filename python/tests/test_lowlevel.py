@@ -187,3 +187,35 @@ def test_one_openmp_runtime_serves_dnic_and_its_gemm_libraries():
         "print(before, len(os.listdir('/proc/self/task')))\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
     assert out[0] == out[1], "threads before and after training: %s" % out
+
+
+@pytest.mark.parametrize("value", ["", "abc", "-1", "2,abc", "99999"])
+def test_junk_thread_counts_in_the_environment_warn_once_and_train(value):
+    """libomp aborts the process on these (an assertion in its settings
+    parser) and libgomp prints lines of its own: the package fixes the
+    variable at import, with one warning, as the command line does."""
+    import os
+    import subprocess
+    import sys
+    script = ("import numpy as np, dnic\n"
+              "net = dnic.Network(8, [16], 2)\n"
+              "net.train_step(np.ones((4, 8)), np.zeros(4, np.int32))\n"
+              "print('trained')\n")
+    env = dict(os.environ, OMP_NUM_THREADS=value)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and done.stdout == "trained\n", done.stderr
+    assert "OMP_NUM_THREADS" in done.stderr and done.stderr.count("RuntimeWarning") == 1, done.stderr
+    for foreign in ("OMP:", "libgomp:", "Assertion"):
+        assert foreign not in done.stderr, done.stderr
+
+
+def test_environment_cleaning_rules():
+    from dnic import _environment
+    env = {"OMP_NUM_THREADS": " 2 , 1 ", "OMP_THREAD_LIMIT": "x"}
+    with pytest.warns(RuntimeWarning, match="OMP_THREAD_LIMIT='x' is not a thread count"):
+        _environment.clean(env, cpus=4)
+    assert env == {"OMP_NUM_THREADS": "2,1"}
+    env = {"OMP_NUM_THREADS": "8,2"}
+    with pytest.warns(RuntimeWarning, match="more than the 4 CPUs"):
+        _environment.clean(env, cpus=4)
+    assert env == {"OMP_NUM_THREADS": "4,2"}
