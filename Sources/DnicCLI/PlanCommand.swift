@@ -31,6 +31,10 @@ struct PlanCommand: ParsableCommand {
         let config = try asUsage { () throws -> RunConfig in
             var c = try file.map { try ConfigFile.load(path: $0) } ?? RunConfig()
             if file == nil, let rule = settings.rule { c.model = RunConfig.defaultModel(for: rule) }
+            // bare `dnic plan` (or --rule sg without --sg-at) plans what it is for:
+            // a synthetic gradient where two blocks balance
+            if file == nil, settings.rule == nil { c.interfaces = InterfaceSpec(rule: .sg) }
+            if file == nil, settings.sgAt == nil, [.sg, .sgprop].contains(settings.rule ?? .sg) { c.interfaces.at = .balanced(2) }
             try c.apply(SettingFlags.given(in: settings))
             try c.validate()
             return c

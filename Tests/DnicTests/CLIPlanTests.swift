@@ -16,6 +16,16 @@ extension CLITests {
         XCTAssertTrue(["1", "2"].contains(String(match.1)), plan)
     }
 
+    /// Bare `dnic plan` plans an sg interface where two blocks balance.
+    func testBarePlanIsBalancedSG() throws {
+        let r = try dnic(["plan", "--hidden", "3", "--width", "32", "--data", "synth:xor-2d"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertNotNil(r.stdout.firstMatch(of: #/plan: boundaries after hidden layer\(s\) [12]; blocks /#), r.stdout)
+        let backprop = try dnic(["plan", "--rule", "backprop", "--data", "synth:xor-2d"])
+        XCTAssertEqual(backprop.status, 2)
+        XCTAssertTrue(backprop.stderr.contains("nothing to plan"), backprop.stderr)
+    }
+
     func testPlanOfThreeBlocksAndOfAFixedCut() throws {
         let three = try dnic(["plan", "--hidden", "4", "--width", "32", "--rule", "sg", "--sg-at", "balanced:3", "--data", "synth:xor-2d"])
         XCTAssertEqual(three.status, 0, three.stderr)
