@@ -90,25 +90,10 @@ final class LearningRateScheduleTests: XCTestCase {
     }
 
     func config(_ kind: LRScheduleKind, warmup: Int, total: Int) throws -> RunConfig {
-        var c = RunConfig()
-        c.model.layers = (0..<3).map { _ in LayerSpec(width: 24, activation: .relu, batchnorm: false) }
-        c.interfaces = InterfaceSpec(rule: .sg)
-        c.optimizer.kind = .adam
-        c.training.batch = 32
-        c.training.steps = total
-        c.training.seed = 3
-        c.training.lrSchedule = kind
-        c.training.lrWarmup = warmup
-        c.training.lrMin = 1e-5
-        c.data = "synth:linear-100d"
-        return c
+        ScheduleFixture.config(hidden: 3, kind: kind, warmup: warmup, total: total)
     }
 
-    func data() throws -> DataSplit {
-        var options = DataOptions()
-        options.seed = 3
-        return try loadData(.synthetic(name: "linear-100d"), options: options)
-    }
+    func data() throws -> DataSplit { try ScheduleFixture.data() }
 
     /// Stopped at step 5 (warm-up of 10) and at step 30 (cosine decay), the
     /// resumed run's network and interfaces equal the straight run's bit for bit.
@@ -168,5 +153,30 @@ final class LearningRateScheduleTests: XCTestCase {
             for w in words { XCTAssertTrue(r.stderr.contains(w), "\(flags): missing '\(w)' in \(r.stderr)") }
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [], "\(flags) wrote files")
         }
+    }
+}
+
+/// The small scheduled sg run both schedule test classes train: relu
+/// layers of 24 on synth:linear-100d, Adam, batch 32, seed 3, minimum rate 1e-5.
+enum ScheduleFixture {
+    static func config(hidden: Int, kind: LRScheduleKind, warmup: Int, total: Int) -> RunConfig {
+        var c = RunConfig()
+        c.model.layers = (0..<hidden).map { _ in LayerSpec(width: 24, activation: .relu, batchnorm: false) }
+        c.interfaces = InterfaceSpec(rule: .sg)
+        c.optimizer.kind = .adam
+        c.training.batch = 32
+        c.training.steps = total
+        c.training.seed = 3
+        c.training.lrSchedule = kind
+        c.training.lrWarmup = warmup
+        c.training.lrMin = 1e-5
+        c.data = "synth:linear-100d"
+        return c
+    }
+
+    static func data() throws -> DataSplit {
+        var options = DataOptions()
+        options.seed = 3
+        return try loadData(.synthetic(name: "linear-100d"), options: options)
     }
 }

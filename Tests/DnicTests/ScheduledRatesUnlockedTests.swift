@@ -86,30 +86,16 @@ final class ScheduledRatesUnlockedTests: XCTestCase {
     }
 
     func config() throws -> RunConfig {
-        var c = RunConfig()
-        c.model.layers = (0..<4).map { _ in LayerSpec(width: 24, activation: .relu, batchnorm: false) }
-        c.interfaces = InterfaceSpec(rule: .sg)
+        var c = ScheduleFixture.config(hidden: 4, kind: .cosine, warmup: 10, total: 50)
         c.interfaces.at = try Placement(parsing: "1,3")
         c.interfaces.lrSchedule = .step
         c.interfaces.lrSteps = [12, 25]
         c.interfaces.lrGamma = 0.3
-        c.optimizer.kind = .adam
         c.training.schedule = .pipeline
-        c.training.batch = 32
-        c.training.steps = 50
-        c.training.seed = 3
-        c.training.lrSchedule = .cosine
-        c.training.lrWarmup = 10
-        c.training.lrMin = 1e-5
-        c.data = "synth:linear-100d"
         return c
     }
 
-    func data() throws -> DataSplit {
-        var options = DataOptions()
-        options.seed = 3
-        return try loadData(.synthetic(name: "linear-100d"), options: options)
-    }
+    func data() throws -> DataSplit { try ScheduleFixture.data() }
 
     /// A pipeline stopped mid-warm-up (step 5) and mid-decay (step 30),
     /// batches in flight, resumes to the straight run's values bit for bit.
