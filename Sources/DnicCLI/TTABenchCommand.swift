@@ -14,7 +14,7 @@ struct TTABenchCommand: ParsableCommand {
         evaluation at or above --target. Reported: training seconds to the target (the trainer's step time; evaluations, and \
         draining the unlocked schedules' batches in flight before them, are the separate eval column), training samples, and \
         the ratio of training seconds to backprop's; medians over seeds, a seed that never reaches the target counting as \
-        infinitely slow. Model and optimizer flags are train's; the sg rules use --sg-at. Exit 1 when no rule reaches the target.
+        infinitely slow. Model and optimizer flags are train's; the sg rules use --sg-at (default: the middle for locked sg, balanced for the pipeline and async). Exit 1 when no rule reaches the target.
         """)
 
     @Option(parsing: .unconditional, help: "Target test accuracy, in (0, 1].", transform: ArgumentValue.number)
@@ -124,7 +124,10 @@ struct TTABenchCommand: ParsableCommand {
             }
             try Console.out.write("  " + cells.joined(separator: "  "))
         }
-        for row in report.rows { try Console.out.write("  \(row.name): lr \(String(format: "%g", row.lr)), \(row.lrChosenBy)") }
+        for row in report.rows {
+            let at = row.sgAt.map { $0 == "mid" ? "; interface in the middle" : "; interface(s) after hidden layer(s) \($0)" } ?? ""
+            try Console.out.write("  \(row.name): lr \(String(format: "%g", row.lr)), \(row.lrChosenBy)\(at)")
+        }
         try Console.out.write("samples/s: training samples per training second (all seeds); "
                               + "x backprop: median training seconds over backprop's (below 1: sooner than backprop)")
     }

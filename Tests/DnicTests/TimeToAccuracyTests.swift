@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import Dnic
 
 /// `dnic bench tta` end to end on tiny synthetic tasks: the report's
 /// structure, targets out of range and out of reach, the sweep's choice,
@@ -62,9 +63,26 @@ final class TimeToAccuracyTests: XCTestCase {
             XCTAssertGreaterThan(row["median_samples"] as? Double ?? 0, 0)
             XCTAssertNotNil(row["ratio_to_backprop"] as? Double)
             XCTAssertEqual(row["lr_chosen_by"] as? String, "default")
+            // the unlocked schedules raced on a planned cut: hidden-layer numbers, not "balanced"
+            if row["schedule"] as? String != "locked" { XCTAssertEqual(row["sg_at"] as? String, "1", "\(row)") }
             XCTAssertTrue(run.stdout.contains("  \(row["name"] as! String) "), run.stdout)
         }
         XCTAssertEqual(rows[0]["ratio_to_backprop"] as? Double, 1)
+    }
+
+    /// The pipeline and async race on the planner's cut, locked sg on the
+    /// middle; a placement the user gives holds for every sg rule.
+    func testUnlockedSchedulesCutWhereTheirBlocksBalanceUnlessTold() throws {
+        let contenders = TimeToAccuracy.Contender.standard
+        let placed = try contenders.map { try TimeToAccuracy.config(SettingOverrides(), $0).interfaces.at }
+        XCTAssertEqual(contenders.map(\.schedule), [.locked, .locked, .pipeline, .async])
+        XCTAssertEqual(placed[1], .mid)
+        XCTAssertEqual(placed[2], .balanced(2))
+        XCTAssertEqual(placed[3], .balanced(2))
+        let given = SettingOverrides(["interfaces.at": "1"])
+        for contender in contenders.dropFirst() {
+            XCTAssertEqual(try TimeToAccuracy.config(given, contender).interfaces.at, .list([1]), contender.name)
+        }
     }
 
     func testTargetOutOfRangeIsRefusedAtParse() throws {

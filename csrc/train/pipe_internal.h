@@ -108,6 +108,7 @@ struct dnic_pipe_s {
     pthread_mutex_t mu;
     pthread_cond_t work; /* workers wait here for work */
     pthread_cond_t room; /* the feeding thread waits here for inbox room */
+    unsigned long published; /* bumped at every change that may be work (read unlocked by spinning workers) */
     int sync_made, running, draining, threads;
     pthread_t engine;
     dnic_status failed;

@@ -64,6 +64,8 @@ public struct TimeToAccuracy {
         public var lr: Double
         public var lrChosenBy: String
         public var sweep: [SweepPoint]?
+        /// Where the interfaces went (hidden-layer numbers, or mid), for the sg rules.
+        public var sgAt: String?
         public var attempts: [Attempt]
         public var reachedSeeds: Int { attempts.filter(\.reached).count }
         public var reached: Bool { medianTrainingSeconds != nil }
@@ -84,6 +86,7 @@ public struct TimeToAccuracy {
 
         enum CodingKeys: String, CodingKey {
             case name, rule, schedule, lr, sweep, attempts
+            case sgAt = "sg_at"
             case lrChosenBy = "lr_chosen_by", ratioToBackprop = "ratio_to_backprop"
             case reachedSeeds = "reached_seeds", reached
             case medianTrainingSeconds = "median_training_seconds", medianEvaluationSeconds = "median_evaluation_seconds"
@@ -98,6 +101,7 @@ public struct TimeToAccuracy {
             try c.encode(schedule, forKey: .schedule)
             try c.encode(lr, forKey: .lr)
             try c.encode(lrChosenBy, forKey: .lrChosenBy)
+            try c.encodeIfPresent(sgAt, forKey: .sgAt)
             try c.encodeIfPresent(sweep, forKey: .sweep)
             try c.encode(attempts, forKey: .attempts)
             try c.encode(reachedSeeds, forKey: .reachedSeeds)
@@ -155,12 +159,16 @@ public struct TimeToAccuracy {
 
     /// The configuration a contender trains with: `base` (the user's
     /// settings), its rule and schedule applied as the flags would.
-    /// Backprop drops the interface settings, which are not its own.
+    /// Backprop drops the interface settings, which are not its own; the
+    /// pipeline and async place theirs with the planner (`balanced`)
+    /// unless the user placed them.
     public static func config(_ base: SettingOverrides, _ contender: Contender) throws -> RunConfig {
         var values = base.values
         if contender.rule == .backprop { values = values.filter { !$0.key.hasPrefix("interfaces.") } }
         values["interfaces.rule"] = contender.rule
         values["training.schedule"] = contender.schedule
+        // the unlocked schedules cut where their two blocks balance, unless told where
+        if contender.schedule != .locked, values["interfaces.at"] == nil { values["interfaces.at"] = "balanced" }
         var c = RunConfig()
         try c.apply(SettingOverrides(values))
         try c.validate()
@@ -182,6 +190,11 @@ public struct TimeToAccuracy {
             let defaultRate = config.networkOptimizer.learningRate
             var row = Row(name: contender.name, rule: contender.rule.rawValue, schedule: contender.schedule.rawValue,
                           lr: defaultRate, lrChosenBy: config.optimizer.lr == nil ? "default" : "given", attempts: [])
+            // a balanced cut is planned once, before the sweep and the seeds, so all train the same blocks
+            if let plan = try PlacementPlanner.resolve(&config, inputDim: data.train.dim, classes: data.train.classes) {
+                try progress("\(contender.name): " + PlacementPlanner.line(plan, rule: contender.rule))
+            }
+            if contender.rule != .backprop { row.sgAt = config.interfaces.at.text }
             if let factors = sweepFactors, let sweepData {
                 let points = try factors.map { f -> SweepPoint in
                     var c = config

@@ -69,7 +69,7 @@ private final class LayerProbe {
         let status = withUnsafePointer(to: &layer) { desc.layers = $0; return dnic_net_create(&made, &desc, config.training.seed) }
         try DnicError.check(status, "measuring layer \(l + 1)")
         net = made!
-        var optimizer = config.networkOptimizer.core
+        var optimizer = probeOptimizer(config.networkOptimizer.core)
         try DnicError.check(dnic_net_set_optimizer(net, 0, &optimizer), "measuring layer \(l + 1)")
         if l > 0 { try DnicError.check(dnic_net_set_input_grad(net, 1), "measuring layer \(l + 1)") }
         x = probeValues(batch * inputDim, scale: 1)
@@ -122,7 +122,7 @@ private final class InterfaceProbe {
         }
         try DnicError.check(status, "measuring the interface after hidden layer \(k)")
         it = made!
-        var optimizer = config.interfaceOptimizer.core
+        var optimizer = probeOptimizer(config.interfaceOptimizer.core)
         try DnicError.check(dnic_iface_set_optimizer(it, &optimizer), "measuring the interface after hidden layer \(k)")
         predicts = config.training.schedule != .locked && spec.signal == .pred && spec.kind != .oracle && spec.warmup == 0
         h = probeValues(batch * width, scale: 1)
@@ -146,4 +146,14 @@ private final class InterfaceProbe {
 /// (the values do not matter, only that they are ordinary floats).
 private func probeValues(_ n: Int, scale: Float) -> [Float] {
     (0 ..< n).map { Float(($0 &* 2_654_435_761) % 1000) / 1000 * scale - scale / 2 }
+}
+
+/// The run's optimizer (its kind sets the update's cost) at a rate too small
+/// to move the probe's values anywhere: the time does not depend on the rate,
+/// and a run's rate may be one that diverges, which the run is to find out, not
+/// the probe.
+func probeOptimizer(_ run: dnic_optim_config) -> dnic_optim_config {
+    var probe = run
+    probe.lr = 1e-7
+    return probe
 }
