@@ -86,25 +86,6 @@ extension CLITests {
         XCTAssertEqual(printed.status, 0, printed.stderr)
         XCTAssertTrue(printed.stdout.contains("at: balanced:3"), printed.stdout)
     }
-    /// A 3-hidden-layer sg run whose boundary after layer 1 is narrow (8 wide)
-    /// and after layer 2 wide (64): over a 10 Mbit/s link the first costs
-    /// 1.9 ms per batch, the second 13 ms, against microseconds of compute.
-    func narrowFirstBoundary(_ dir: URL) throws -> String {
-        let path = dir.appendingPathComponent("narrow.yaml").path
-        try """
-        data: synth:xor-2d
-        model:
-          layers:
-          - width: 8
-          - width: 64
-          - width: 64
-        interfaces:
-          rule: sg
-          at: balanced
-        """.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     /// `dnic plan --link G --latency US`: each boundary's messages, each
     /// block's compute and messages, the prediction over the link; a slow
     /// link puts the cut at the narrow boundary.
@@ -121,15 +102,19 @@ extension CLITests {
                              + "one machine per block, messages over a 1 Gbit/s link with 50 µs latency \\(locked sg 1 thread: [0-9,]+\\)$")
         XCTAssertNotNil(lines[2].wholeMatch(of: plan), lines[2])
 
+        // in one process the blocks balance higher up; over a slow link the cut moves to the narrow boundary
         let dir = try tempDir()
-        let config = try narrowFirstBoundary(dir)
+        let config = try writeNarrowFirstBoundaryConfig(dir)
+        let local = try dnic(["plan", "--config", config])
+        XCTAssertEqual(local.status, 0, local.stderr)
+        XCTAssertNotNil(local.stdout.firstMatch(of: #/plan: boundaries after hidden layer\(s\) [234]; blocks /#), local.stdout)
         let slow = try dnic(["plan", "--config", config, "--link", "0.01", "--latency", "50"])
         XCTAssertEqual(slow.status, 0, slow.stderr)
         XCTAssertTrue(slow.stdout.contains("plan: boundaries after hidden layer(s) 1; blocks "), slow.stdout)
         // a fixed cut is priced over the link too, for comparison
         let fixed = try dnic(["plan", "--config", config, "--sg-at", "2", "--link", "0.01"])
         XCTAssertEqual(fixed.status, 0, fixed.stderr)
-        XCTAssertNotNil(fixed.stdout.firstMatch(of: /plan: boundaries after hidden layer\(s\) 2; blocks [0-9.]+ ms compute \+ 13\.[0-9]+ ms messages/), fixed.stdout)
+        XCTAssertNotNil(fixed.stdout.firstMatch(of: /plan: boundaries after hidden layer\(s\) 2; blocks [0-9.]+ ms compute \+ 52\.[0-9]+ ms messages/), fixed.stdout)
         XCTAssertTrue(fixed.stdout.contains("0.01 Gbit/s link with 50 µs latency"), fixed.stdout) // the default latency
     }
 
@@ -158,23 +143,35 @@ extension CLITests {
     }
 }
 
+/// An sg run on synth:xor-2d whose boundary after hidden layer 1 is narrow
+/// (8 wide) and the others wide (256): in one process the blocks balance
+/// after layer 3 (measured here 0.28 / 0.30 ms; cut after 1: 0.01 / 0.44
+/// ms); over a 10 Mbit/s link a 256-wide boundary costs 53 ms per batch and
+/// the narrow one 1.9 ms, against a fraction of a millisecond of compute.
+func writeNarrowFirstBoundaryConfig(_ dir: URL) throws -> String {
+    let path = dir.appendingPathComponent("narrow.yaml").path
+    try """
+    data: synth:xor-2d
+    model:
+      layers:
+      - width: 8
+      - width: 256
+      - width: 256
+      - width: 256
+      - width: 256
+    interfaces:
+      rule: sg
+      at: balanced
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
 /// `mpirun -np 2 dnic train --mpi --link …`: rank 0 plans over the link and
 /// every rank trains the blocks it found; a fixed placement is refused.
 extension MPITests {
     func testLinkFeedsThePlanUnderMpirun() throws {
         let dir = try tempDir()
-        let config = dir.appendingPathComponent("narrow.yaml").path
-        try """
-        data: synth:xor-2d
-        model:
-          layers:
-          - width: 8
-          - width: 64
-          - width: 64
-        interfaces:
-          rule: sg
-          at: balanced
-        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try writeNarrowFirstBoundaryConfig(dir)
         let run = ["train", "--mpi", "--config", config, "--schedule", "pipeline", "--steps", "10", "--threads", "1", "--link", "0.01"]
         let r = try mpi(2, run)
         XCTAssertEqual(r.status, 0, r.stderr)
