@@ -25,7 +25,7 @@ struct LinkOptions: ParsableArguments {
             return nil
         }
         guard link > 0, link.isFinite else { throw UsageError("--link \(Self.text(link)): must be a positive number of Gbit/s") }
-        return PipelineScaling.Link(gigabitsPerSecond: link, latencyMicroseconds: latency ?? 50)
+        return PipelineScaling.Link(gigabitsPerSecond: link, latencyMicroseconds: latency ?? PipelineScaling.Link.defaultLatencyMicroseconds)
     }
 
     static func text(_ x: Double) -> String { String(format: "%g", x) }

@@ -126,6 +126,10 @@ struct TrainCommand: ParsableCommand {
         }
         if link != nil {
             // a fixed placement (or a resumed run's list) is not planned: nothing would price the link
+            if let resume {
+                throw UsageError("--link prices a new plan, but the run in \(pathText(resume)) keeps its boundaries "
+                                 + "(\(config.interfaces.at.text)): drop --link")
+            }
             guard case .balanced = config.interfaces.at else {
                 throw UsageError("--link prices the plan of {interfaces.at} balanced[:K]; "
                                  + "{interfaces.at} \(config.interfaces.at.text) is fixed: give balanced[:K] or drop --link")

@@ -182,5 +182,15 @@ extension MPITests {
         assertOneLine(fixed, mentions: ["--link prices the plan of --sg-at balanced[:K]", "--sg-at 2 is fixed"])
         XCTAssertEqual(fixed.status, 2, fixed.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["narrow.yaml"])
+        // a resumed run keeps its boundaries: nothing to plan, the checkpoint untouched
+        let save = dir.appendingPathComponent("run.safetensors")
+        let first = try dnic(["train", "--config", config, "--schedule", "pipeline", "--steps", "5", "--threads", "1", "--quiet", "--save", save.path])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let saved = try Data(contentsOf: save)
+        let resumed = try mpi(2, ["train", "--mpi", "--resume", save.path, "--steps", "10", "--threads", "1", "--link", "1"])
+        assertOneLine(resumed, mentions: ["--link prices a new plan", "keeps its boundaries", "drop --link"])
+        XCTAssertEqual(resumed.status, 2, resumed.stderr)
+        XCTAssertEqual(try Data(contentsOf: save), saved)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["narrow.yaml", "run.safetensors"])
     }
 }

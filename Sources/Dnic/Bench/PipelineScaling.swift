@@ -23,6 +23,9 @@ public enum PipelineScaling {
             self.gigabitsPerSecond = gigabitsPerSecond
             self.latencyMicroseconds = latencyMicroseconds
         }
+        /// The latency assumed where none is given (a LAN's order of magnitude).
+        public static let defaultLatencyMicroseconds = 50.0
+
         public func seconds(bytes: Int) -> Double {
             latencyMicroseconds * 1e-6 + Double(bytes) * 8 / (gigabitsPerSecond * 1e9)
         }
