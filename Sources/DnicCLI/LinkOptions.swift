@@ -15,16 +15,17 @@ struct LinkOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "With --link: the link's latency in microseconds. (default: 50)", transform: ArgumentValue.number)
     var latency: Double?
 
-    /// The link given, checked; nil without --link.
+    /// The link given, checked; nil without --link. Bounded (1 Mbit/s to
+    /// 1 Pbit/s, latency up to 1 s) so that every price is a plain number.
     func value() throws -> PipelineScaling.Link? {
-        if let latency, !(latency >= 0 && latency.isFinite) {
-            throw UsageError("--latency \(Self.text(latency)): must be a finite number of microseconds >= 0")
+        if let latency, !(latency >= 0 && latency <= 1e6) {
+            throw UsageError("--latency \(Self.text(latency)): must be between 0 and 1000000 microseconds")
         }
         guard let link else {
             if latency != nil { throw UsageError("--latency needs --link (the link's bandwidth in Gbit/s)") }
             return nil
         }
-        guard link > 0, link.isFinite else { throw UsageError("--link \(Self.text(link)): must be a positive number of Gbit/s") }
+        guard link >= 0.001, link <= 1e6 else { throw UsageError("--link \(Self.text(link)): must be between 0.001 and 1000000 Gbit/s") }
         return PipelineScaling.Link(gigabitsPerSecond: link, latencyMicroseconds: latency ?? PipelineScaling.Link.defaultLatencyMicroseconds)
     }
 

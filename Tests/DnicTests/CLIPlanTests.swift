@@ -126,14 +126,17 @@ extension CLITests {
         for command in ["plan", "train"] {
             let base = [command, "--data", "synth:xor-2d", "--hidden", "3", "--rule", "sg", "--sg-at", "balanced"]
                 + (command == "train" ? ["--mpi", "--schedule", "pipeline", "--save", save] : [])
-            try assertFails(base + ["--link", "0"], status: 2, mentions: ["--link 0: must be a positive number of Gbit/s"])
-            try assertFails(base + ["--link", "-1"], status: 2, mentions: ["--link -1: must be a positive number of Gbit/s"])
-            try assertFails(base + ["--link", "inf"], status: 2, mentions: ["--link inf: must be a positive number of Gbit/s"])
+            try assertFails(base + ["--link", "0"], status: 2, mentions: ["--link 0: must be between 0.001 and 1000000 Gbit/s"])
+            try assertFails(base + ["--link", "-1"], status: 2, mentions: ["--link -1: must be between 0.001 and 1000000 Gbit/s"])
+            try assertFails(base + ["--link", "inf"], status: 2, mentions: ["--link inf: must be between 0.001 and 1000000 Gbit/s"])
+            try assertFails(base + ["--link", "1e-300"], status: 2, mentions: ["--link 1e-300: must be between 0.001 and 1000000 Gbit/s"])
             try assertFails(base + ["--link", "fast"], status: 2, mentions: ["--link", "fast", "not a number"])
             try assertFails(base + ["--link", "1", "--latency", "-5"], status: 2,
-                            mentions: ["--latency -5: must be a finite number of microseconds >= 0"])
+                            mentions: ["--latency -5: must be between 0 and 1000000 microseconds"])
             try assertFails(base + ["--link", "1", "--latency", "nan"], status: 2,
-                            mentions: ["--latency nan: must be a finite number of microseconds >= 0"])
+                            mentions: ["--latency nan: must be between 0 and 1000000 microseconds"])
+            try assertFails(base + ["--link", "1", "--latency", "1e300"], status: 2,
+                            mentions: ["--latency 1e+300: must be between 0 and 1000000 microseconds"])
             try assertFails(base + ["--latency", "50"], status: 2, mentions: ["--latency needs --link"])
         }
         // in one process there are no messages to price
