@@ -33,7 +33,7 @@ struct PipelineBenchCommand: ParsableCommand {
     var link = "1,10,100"
 
     @Option(parsing: .unconditional, help: "Link latency in microseconds. (default: 50)", transform: ArgumentValue.number)
-    var latency: Double = 50
+    var latency = PipelineScaling.Link.defaultLatencyMicroseconds
 
     @Option(help: "Workload (w2: 20 x 256 relu, wide: 20 x 4096 relu).")
     var workload: Workload = .w2

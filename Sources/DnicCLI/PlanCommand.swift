@@ -12,7 +12,9 @@ struct PlanCommand: ParsableCommand {
         discussion: """
         Takes train's settings (--config FILE and flags). Each layer's and each candidate interface's \
         forward + backward + update is timed at the run's batch on 1 thread (a block's core under \
-        --schedule pipeline), and the boundaries are chosen so that the slowest block is as fast as possible.
+        --schedule pipeline), and the boundaries are chosen so that the slowest block is as fast as possible. \
+        With --link G [--latency US] (blocks on machines, MPI ranks), each block also pays, per batch, the messages \
+        over its boundaries: latency + bytes / bandwidth (activations and labels up, gradients down, at once).
         """
     )
 
@@ -21,12 +23,15 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var settings: TrainSettingOptions
 
+    @OptionGroup var link: LinkOptions
+
     func run() throws {
         let namer = SettingNamer(arguments: CommandLine.arguments, source: config.map { "config \(pathText($0))" })
         do { try plan() } catch { throw Failure(error, namer: namer) ?? error }
     }
 
     private func plan() throws {
+        let link = try self.link.value()
         let file = self.config
         let config = try asUsage { () throws -> RunConfig in
             var c = try file.map { try ConfigFile.load(path: $0) } ?? RunConfig()
@@ -53,11 +58,12 @@ struct PlanCommand: ParsableCommand {
         let data = try loadData(spec, options: config.dataOptions)
         let costs = try LayerCostProbe.measure(config, inputDim: data.train.dim, classes: data.train.classes)
         let plan: PlacementPlan
-        if let fixed { plan = try PlacementPlanner.evaluate(costs, boundaries: fixed) } else {
+        if let fixed { plan = try PlacementPlanner.evaluate(costs, boundaries: fixed, link: link) } else {
             guard case .balanced(let k) = config.interfaces.at else { return }
-            plan = try PlacementPlanner.plan(costs, blocks: k)
+            plan = try PlacementPlanner.plan(costs, blocks: k, link: link)
         }
         try Console.out.write(PlacementPlanner.costsLine(costs))
+        if let link { try Console.out.write(PlacementPlanner.messagesLine(costs, link: link)) }
         try Console.out.write(PlacementPlanner.line(plan, rule: config.interfaces.rule))
     }
 }

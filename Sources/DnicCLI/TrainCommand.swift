@@ -45,6 +45,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --mpi: seconds a rank waits for another before giving up. (default: 120)", transform: ArgumentValue.number)
     var mpiTimeout: Double?
 
+    /// With --mpi and --sg-at balanced[:K]: the link between the ranks, for the plan.
+    @OptionGroup var linkOptions: LinkOptions
+
     @Flag(help: "Allow --log and --save to replace existing regular files.")
     var overwrite = false
 
@@ -85,6 +88,12 @@ struct TrainCommand: ParsableCommand {
         if mpiTimeout != nil, !mpi { throw UsageError("--mpi-timeout needs --mpi") }
         let timeout = mpiTimeout ?? MPITraining.defaultTimeout
         if let t = mpiTimeout, !(t > 0 && t <= 86_400) { throw UsageError("--mpi-timeout \(t): must be between 0 and 86400 seconds") }
+        // the link prices messages between ranks: in one process there are none
+        let link = try linkOptions.value()
+        if link != nil, !mpi {
+            throw UsageError("--link prices the messages between MPI ranks and needs --mpi; "
+                             + "to see a plan over a link without training: dnic plan --link")
+        }
         if mpi {
             try MPITraining.start()
             if MPIRanks.rank > 0 { MPITraining.serve(timeout: timeout) }
@@ -115,6 +124,17 @@ struct TrainCommand: ParsableCommand {
             _ = try DataSpec.parse(c.data)
             return c
         }
+        if link != nil {
+            // a fixed placement (or a resumed run's list) is not planned: nothing would price the link
+            if let resume {
+                throw UsageError("--link prices a new plan, but the run in \(pathText(resume)) keeps its boundaries "
+                                 + "(\(config.interfaces.at.text)): drop --link")
+            }
+            guard case .balanced = config.interfaces.at else {
+                throw UsageError("--link prices the plan of {interfaces.at} balanced[:K]; "
+                                 + "{interfaces.at} \(config.interfaces.at.text) is fixed: give balanced[:K] or drop --link")
+            }
+        }
         if printConfig {
             var text = try ConfigFile.yaml(config)
             if text.hasSuffix("\n") { text.removeLast() }
@@ -136,7 +156,7 @@ struct TrainCommand: ParsableCommand {
             ?? loadData(spec, options: options)
         // --sg-at balanced: measured here (the run's batch, a core per block) and
         // replaced by the boundaries found (which the checkpoint keeps)
-        let plan = try PlacementPlanner.resolve(&config, inputDim: data.train.dim, classes: data.train.classes)
+        let plan = try PlacementPlanner.resolve(&config, inputDim: data.train.dim, classes: data.train.classes, link: link)
         let trainer = try Trainer(config: config, data: data, restoring: restored)
         let resumedStopping = restored?.earlyStopping?.continued(by: config.training)
         if let resume, let stopping = resumedStopping, stopping.exhausted {

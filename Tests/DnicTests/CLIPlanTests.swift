@@ -86,4 +86,114 @@ extension CLITests {
         XCTAssertEqual(printed.status, 0, printed.stderr)
         XCTAssertTrue(printed.stdout.contains("at: balanced:3"), printed.stdout)
     }
+    /// `dnic plan --link G --latency US`: each boundary's messages, each
+    /// block's compute and messages, the prediction over the link; a slow
+    /// link puts the cut at the narrow boundary.
+    func testPlanOverALink() throws {
+        let r = try dnic(["plan", "--hidden", "3", "--width", "32", "--data", "synth:xor-2d", "--link", "1", "--latency", "50"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 3, r.stdout)
+        XCTAssertTrue(lines.first?.hasPrefix("measured per batch of 64, 1 thread: ") == true, r.stdout)
+        XCTAssertNotNil(lines[1].wholeMatch(of: /messages per batch over a 1 Gbit\/s link with 50 µs latency, paid by the blocks on both sides: after 1 [0-9.]+ ms, after 2 [0-9.]+ ms/), lines[1])
+        let block = #"[0-9.]+ ms compute \+ [0-9.]+ ms messages"#
+        let plan = try Regex("^plan: boundaries after hidden layer\\(s\\) [12]; blocks \(block) / \(block); predicted [0-9,]+ samples/s, "
+                             + "one machine per block, messages over a 1 Gbit/s link with 50 µs latency \\(locked sg 1 thread: [0-9,]+\\)$")
+        XCTAssertNotNil(lines[2].wholeMatch(of: plan), lines[2])
+
+        // in one process the blocks balance higher up; over a slow link the cut moves to the narrow boundary
+        let dir = try tempDir()
+        let config = try writeNarrowFirstBoundaryConfig(dir)
+        let local = try dnic(["plan", "--config", config])
+        XCTAssertEqual(local.status, 0, local.stderr)
+        XCTAssertNotNil(local.stdout.firstMatch(of: #/plan: boundaries after hidden layer\(s\) [234]; blocks /#), local.stdout)
+        let slow = try dnic(["plan", "--config", config, "--link", "0.01", "--latency", "50"])
+        XCTAssertEqual(slow.status, 0, slow.stderr)
+        XCTAssertTrue(slow.stdout.contains("plan: boundaries after hidden layer(s) 1; blocks "), slow.stdout)
+        // a fixed cut is priced over the link too, for comparison
+        let fixed = try dnic(["plan", "--config", config, "--sg-at", "2", "--link", "0.01"])
+        XCTAssertEqual(fixed.status, 0, fixed.stderr)
+        XCTAssertNotNil(fixed.stdout.firstMatch(of: /plan: boundaries after hidden layer\(s\) 2; blocks [0-9.]+ ms compute \+ 52\.[0-9]+ ms messages/), fixed.stdout)
+        XCTAssertTrue(fixed.stdout.contains("0.01 Gbit/s link with 50 µs latency"), fixed.stdout) // the default latency
+    }
+
+    /// Bad link values, --latency alone, and --link where nothing plans over
+    /// one: one line, exit 2, nothing written.
+    func testLinkRefusals() throws {
+        let dir = try tempDir()
+        let save = dir.appendingPathComponent("run.safetensors").path
+        for command in ["plan", "train"] {
+            let base = [command, "--data", "synth:xor-2d", "--hidden", "3", "--rule", "sg", "--sg-at", "balanced"]
+                + (command == "train" ? ["--mpi", "--schedule", "pipeline", "--save", save] : [])
+            try assertFails(base + ["--link", "0"], status: 2, mentions: ["--link 0: must be between 0.001 and 1000000 Gbit/s"])
+            try assertFails(base + ["--link", "-1"], status: 2, mentions: ["--link -1: must be between 0.001 and 1000000 Gbit/s"])
+            try assertFails(base + ["--link", "inf"], status: 2, mentions: ["--link inf: must be between 0.001 and 1000000 Gbit/s"])
+            try assertFails(base + ["--link", "1e-300"], status: 2, mentions: ["--link 1e-300: must be between 0.001 and 1000000 Gbit/s"])
+            try assertFails(base + ["--link", "fast"], status: 2, mentions: ["--link", "fast", "not a number"])
+            try assertFails(base + ["--link", "1", "--latency", "-5"], status: 2,
+                            mentions: ["--latency -5: must be between 0 and 1000000 microseconds"])
+            try assertFails(base + ["--link", "1", "--latency", "nan"], status: 2,
+                            mentions: ["--latency nan: must be between 0 and 1000000 microseconds"])
+            try assertFails(base + ["--link", "1", "--latency", "1e300"], status: 2,
+                            mentions: ["--latency 1e+300: must be between 0 and 1000000 microseconds"])
+            try assertFails(base + ["--latency", "50"], status: 2, mentions: ["--latency needs --link"])
+        }
+        // in one process there are no messages to price
+        try assertFails(["train", "--data", "synth:xor-2d", "--hidden", "3", "--rule", "sg", "--sg-at", "balanced", "--schedule", "pipeline",
+                         "--link", "1", "--save", save], status: 2, mentions: ["--link", "needs --mpi", "dnic plan --link"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
+    }
+}
+
+/// An sg run on synth:xor-2d whose boundary after hidden layer 1 is narrow
+/// (8 wide) and the others wide (256): in one process the blocks balance
+/// after layer 3 (measured here 0.28 / 0.30 ms; cut after 1: 0.01 / 0.44
+/// ms); over a 10 Mbit/s link a 256-wide boundary costs 53 ms per batch and
+/// the narrow one 1.9 ms, against a fraction of a millisecond of compute.
+func writeNarrowFirstBoundaryConfig(_ dir: URL) throws -> String {
+    let path = dir.appendingPathComponent("narrow.yaml").path
+    try """
+    data: synth:xor-2d
+    model:
+      layers:
+      - width: 8
+      - width: 256
+      - width: 256
+      - width: 256
+      - width: 256
+    interfaces:
+      rule: sg
+      at: balanced
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+/// `mpirun -np 2 dnic train --mpi --link …`: rank 0 plans over the link and
+/// every rank trains the blocks it found; a fixed placement is refused.
+extension MPITests {
+    func testLinkFeedsThePlanUnderMpirun() throws {
+        let dir = try tempDir()
+        let config = try writeNarrowFirstBoundaryConfig(dir)
+        let run = ["train", "--mpi", "--config", config, "--schedule", "pipeline", "--steps", "10", "--threads", "1", "--link", "0.01"]
+        let r = try mpi(2, run)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let plan = try XCTUnwrap(r.stdout.firstMatch(of: #/(?m)^plan: boundaries after hidden layer\(s\) 1; blocks .* messages; predicted .*, one machine per block, messages over a 0.01 Gbit\/s link with 50 µs latency/#), r.stdout)
+        XCTAssertFalse(plan.0.isEmpty)
+        XCTAssertTrue(r.stdout.contains("linear interfaces after hidden layer(s) 1,"), r.stdout)
+        let fixed = try mpi(2, run + ["--sg-at", "2"])
+        assertOneLine(fixed, mentions: ["--link prices the plan of --sg-at balanced[:K]", "--sg-at 2 is fixed"])
+        XCTAssertEqual(fixed.status, 2, fixed.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["narrow.yaml"])
+        // a resumed run keeps its boundaries: nothing to plan, the checkpoint untouched
+        let save = dir.appendingPathComponent("run.safetensors")
+        let first = try dnic(["train", "--config", config, "--schedule", "pipeline", "--steps", "5", "--threads", "1", "--quiet", "--save", save.path])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let saved = try Data(contentsOf: save)
+        let resumed = try mpi(2, ["train", "--mpi", "--resume", save.path, "--steps", "10", "--threads", "1", "--link", "1"])
+        assertOneLine(resumed, mentions: ["--link prices a new plan", "keeps its boundaries", "drop --link"])
+        XCTAssertEqual(resumed.status, 2, resumed.stderr)
+        XCTAssertEqual(try Data(contentsOf: save), saved)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["narrow.yaml", "run.safetensors"])
+    }
 }

@@ -82,6 +82,78 @@ final class PlacementPlannerTests: XCTestCase {
         return combinations(rest, r - 1).map { [first] + $0 } + combinations(rest, r)
     }
 
+    /// Hidden layers of 2, 1, 1 ms (output free) and widths 1000, 10, 1000 at batch 64:
+    /// in one process the blocks balance after layer 1 (2 / 2 ms against 3 / 1 ms).
+    let narrowAfterTwo = LayerCosts(layerSeconds: [0.002, 0.001, 0.001, 0], interfaceSeconds: [0, 0], batch: 64, widths: [1000, 10, 1000])
+
+    /// Over a 1 Gbit/s link, the boundary after layer 1 sends 64 × (1000 × 4 + 4)
+    /// bytes (2.05 ms each way, both blocks pay it) and after layer 2 64 × (10 × 4 + 4)
+    /// (0.023 ms): the plan moves to the narrow boundary.
+    func testSlowLinkMovesTheCutToTheNarrowBoundary() throws {
+        XCTAssertEqual(try PlacementPlanner.plan(narrowAfterTwo, blocks: 2).boundaries, [1])
+        let link = PipelineScaling.Link(gigabitsPerSecond: 1, latencyMicroseconds: 0)
+        let plan = try PlacementPlanner.plan(narrowAfterTwo, blocks: 2, link: link)
+        XCTAssertEqual(plan.boundaries, [2])
+        XCTAssertEqual(plan.computeSeconds, [0.003, 0.001])
+        XCTAssertEqual(plan.messageSeconds.count, 2)
+        for m in plan.messageSeconds { XCTAssertEqual(m, 2816 * 8 / 1e9, accuracy: 1e-15) }
+        XCTAssertEqual(plan.slowestBlockSeconds, 0.003 + 2816 * 8 / 1e9, accuracy: 1e-15)
+        XCTAssertEqual(plan.link, link)
+        // the cut in one process, priced over the link, is slower than the plan
+        let wide = try PlacementPlanner.evaluate(narrowAfterTwo, boundaries: [1], link: link)
+        XCTAssertEqual(wide.blockSeconds[0], 0.002 + 256_256 * 8 / 1e9, accuracy: 1e-15)
+        XCTAssertGreaterThan(wide.slowestBlockSeconds, plan.slowestBlockSeconds)
+        // locked training on one core sends nothing
+        XCTAssertEqual(plan.lockedSeconds, 0.004, accuracy: 1e-15)
+    }
+
+    /// Latency alone (bytes free): every boundary costs the same, each block
+    /// pays it once per boundary it touches, and two blocks keep their cut.
+    func testLatencyAloneIsAConstantPerBlock() throws {
+        let latency = PipelineScaling.Link(gigabitsPerSecond: .infinity, latencyMicroseconds: 50)
+        let plan = try PlacementPlanner.plan(narrowAfterTwo, blocks: 2, link: latency)
+        XCTAssertEqual(plan.boundaries, [1])
+        XCTAssertEqual(plan.computeSeconds, [0.002, 0.002])
+        assertClose(plan.messageSeconds, [50e-6, 50e-6])
+        XCTAssertEqual(plan.predictedSamplesPerSecond, 64 / (0.002 + 50e-6), accuracy: 1e-6)
+        // three blocks: the middle one has two boundaries
+        let three = try PlacementPlanner.evaluate(narrowAfterTwo, boundaries: [1, 2], link: latency)
+        assertClose(three.messageSeconds, [50e-6, 100e-6, 50e-6])
+        // a link needs the widths to price the bytes
+        XCTAssertThrowsError(try PlacementPlanner.plan(costs([1, 1, 1, 0]), blocks: 2, link: latency))
+    }
+
+    func assertClose(_ a: [Double], _ b: [Double], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, "\(a) against \(b)", file: file, line: line)
+        for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-15, "\(a) against \(b)", file: file, line: line) }
+    }
+
+    /// Over a link, on pseudo-random costs and widths, the plan is still the
+    /// best of every partition, messages included.
+    func testOverALinkMatchesExhaustiveSearch() throws {
+        var state: UInt64 = 11
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 40 % 7) + 1
+        }
+        let link = PipelineScaling.Link(gigabitsPerSecond: 0.001, latencyMicroseconds: 100)
+        for h in 2 ... 6 {
+            for _ in 0 ..< 20 {
+                var c = costs((0 ... h).map { _ in Double(next()) * 1e-3 }, (1 ..< h).map { _ in Double(next() - 1) * 1e-3 }, batch: 4)
+                c.widths = (0 ..< h).map { _ in next() * 8 }
+                for k in 2 ... h {
+                    let plan = try PlacementPlanner.plan(c, blocks: k, link: link)
+                    var best: PlacementPlan?
+                    for cuts in combinations(Array(1 ..< h), k - 1) {
+                        let p = try PlacementPlanner.evaluate(c, boundaries: cuts, link: link)
+                        if best == nil || p.slowestBlockSeconds < best!.slowestBlockSeconds { best = p }
+                    }
+                    XCTAssertEqual(plan, best, "costs \(c), \(k) blocks")
+                }
+            }
+        }
+    }
+
     func testBlockCountsOutsideTheStackAreRefused() {
         for k in [0, 1, 4, 9] {
             XCTAssertThrowsError(try PlacementPlanner.plan(costs([1, 1, 1, 1]), blocks: k)) { error in

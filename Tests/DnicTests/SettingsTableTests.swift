@@ -59,7 +59,8 @@ extension CLITests {
     /// Flags of `dnic train` that are not settings: where a run reads and
     /// writes, how the command runs.
     static let trainRunFlags: Set<String> = ["--config", "--log", "--tensorboard", "--save", "--save-best", "--checkpoint-every", "--resume", "--mpi",
-                                             "--mpi-timeout", "--overwrite", "--quiet", "--print-config", "--help", "--version"]
+                                             "--mpi-timeout", "--link", "--latency", "--overwrite", "--quiet", "--print-config", "--help",
+                                             "--version"]
 
     /// Every flag `dnic train --help` lists is a setting's flag in the
     /// table or one of the run flags, and every flag in the table is listed.

@@ -23,9 +23,26 @@ public enum PipelineScaling {
             self.gigabitsPerSecond = gigabitsPerSecond
             self.latencyMicroseconds = latencyMicroseconds
         }
+        /// The latency assumed where none is given (a LAN's order of magnitude).
+        public static let defaultLatencyMicroseconds = 50.0
+
         public func seconds(bytes: Int) -> Double {
             latencyMicroseconds * 1e-6 + Double(bytes) * 8 / (gigabitsPerSecond * 1e9)
         }
+    }
+
+    /// The bytes crossing a boundary of `width` per batch: activations and
+    /// an int32 label per row up, the gradient at the boundary down.
+    public static func messageBytes(batch: Int, width: Int) -> (up: Int, down: Int) {
+        let labels = 4
+        return (batch * (width * 4 + labels), batch * width * 4)
+    }
+
+    /// One boundary's messages per batch over `link`: up and down at once
+    /// (full duplex), so the larger decides. The one definition of a
+    /// message's cost: the projection and the placement planner use it.
+    public static func messageSeconds(up: Int, down: Int, link: Link) -> Double {
+        link.seconds(bytes: max(up, down))
     }
 
     /// What one split of the network costs: per block its compute seconds
@@ -49,7 +66,7 @@ public enum PipelineScaling {
     }
 
     public static func project(_ s: Split, link: Link) -> Projection {
-        let message = zip(s.upBytes, s.downBytes).map { link.seconds(bytes: max($0, $1)) }
+        let message = zip(s.upBytes, s.downBytes).map { messageSeconds(up: $0, down: $1, link: link) }
         let slowestBlock = s.blockSeconds.max() ?? 0, slowestMessage = message.max() ?? 0
         let overlapped = max(slowestBlock, slowestMessage)
         let serial = slowestBlock + slowestMessage
@@ -86,9 +103,8 @@ public enum PipelineScaling {
         let trainer = try Trainer(config: c, data: DataSplit(train: data, test: test))
         _ = try trainer.run()
         let blocks = trainer.blockRecords ?? []
-        let labels = 4 // an int32 per row goes up with the activations
+        let bytes = cuts.map { messageBytes(batch: batch, width: widths[$0 - 1]) }
         return Split(blocks: k, batch: batch, blockSeconds: blocks.map { $0.busySeconds / Double(steps) },
-                     upBytes: cuts.map { batch * (widths[$0 - 1] * 4 + labels) },
-                     downBytes: cuts.map { batch * widths[$0 - 1] * 4 })
+                     upBytes: bytes.map(\.up), downBytes: bytes.map(\.down))
     }
 }

@@ -35,7 +35,8 @@ public enum LayerCostProbe {
             }
         }
         let medians = times.map { t in t.sorted()[t.count / 2] }
-        return LayerCosts(layerSeconds: Array(medians[..<layers.count]), interfaceSeconds: Array(medians[layers.count...]), batch: batch)
+        return LayerCosts(layerSeconds: Array(medians[..<layers.count]), interfaceSeconds: Array(medians[layers.count...]), batch: batch,
+                          widths: widths)
     }
 }
 
