@@ -83,6 +83,7 @@ struct dnic_pipe_s {
     dnic_dni_t *dni;
     int borrowed;     /* holds the DNI's blocks (given back at free) */
     dnic_net_t *whole;
+    int partial;      /* the whole holds one block's layers (dnic_net_create_range): ticks by a transport only */
     int n_blocks, max_batch;
     pipe_block_t *blocks;
     /* pipeline: ring of the labels of batches in flight */

@@ -446,6 +446,7 @@ dnic_status dnic_mpi_attach(dnic_pipe_t *p, uint64_t fingerprint, double timeout
     }
     size_t state = 0;
     for (int s = 0; s < p->n_blocks; s++) {
+        if (rank != 0 && s != rank) continue; /* a rank > 0 sends its own block only */
         size_t b = dnic__pipe_block_state_size(p, s);
         if (b > state) state = b;
     }
