@@ -516,8 +516,9 @@ DNIC_API void dnic_net_free(dnic_net_t *net);
 
 /* A network of the same shape holding the values of layers [first, last]
  * only (0-based): their parameters (initialised as dnic_net_create's,
- * bit for bit), gradients, optimizer moments and activations; the other
- * layers are shape only. For a process that runs one block of a DNI's
+ * bit for bit), gradients and optimizer moments; the other layers are
+ * shape only, and it has no activations (it runs no pass itself; the
+ * DNI's blocks on it, views of its values, have their own). For a process that runs one block of a DNI's
  * pipeline (an MPI rank): dnic_dni_create on it makes only the blocks and
  * interfaces inside the range, which must then be whole blocks.
  * The calls that need every layer's values (forward, loss, backward,
@@ -525,7 +526,7 @@ DNIC_API void dnic_net_free(dnic_net_t *net);
  * set_params; dnic_dni_train_step) refuse it with DNIC_ERR_STATE;
  * dnic_net_params, dnic_net_grads and dnic_net_optim_state return NULL
  * (with the whole's count); dnic_net_activation, grad_at and preact_grad
- * return NULL for a layer it does not hold; dnic_net_set_input_grad(1)
+ * return NULL; dnic_net_set_input_grad(1)
  * is refused unless it holds layer 0. first..last outside 0..n_layers-1
  * -> DNIC_ERR_ARG. */
 DNIC_API dnic_status dnic_net_create_range(dnic_net_t **out, const dnic_net_desc *desc, uint64_t seed, int first,
@@ -566,7 +567,9 @@ DNIC_API int dnic_net_num_tensors(const dnic_net_t *net);
 DNIC_API dnic_status dnic_net_tensor(const dnic_net_t *net, int i, dnic_tensor_info *info);
 
 /* The flat blocks (n floats each). The pointers stay valid until free;
- * writing through them is allowed (that is how checkpoints load). */
+ * writing through them is allowed (that is how checkpoints load). NULL
+ * for a network holding a layer range (dnic_net_create_range; *n is
+ * still the whole's count). */
 DNIC_API float *dnic_net_params(dnic_net_t *net, size_t *n);
 DNIC_API float *dnic_net_grads(dnic_net_t *net, size_t *n);
 /* Optimizer state: 2 x params floats (momentum uses the first half, Adam

@@ -1,8 +1,8 @@
 /* test_net_range.c — a network holding a layer range
  * (dnic_net_create_range), what an MPI rank other than 0 builds for its
  * block:
- *   - it allocates only its range: bytes held by the ranges of a cut add
- *     up to the whole's, each less; pointers outside the range are NULL;
+ *   - it allocates only its range: the bytes it holds are its layers'
+ *     parameters, gradients and two moments, no activations (NULL);
  *   - its layers start bit-identical to the whole network's;
  *   - a DNI on it makes only the held block's interface and views, the
  *     other blocks shape only; a range that cuts a block is refused;
@@ -52,30 +52,41 @@ static const int cut_first[3] = {0, 2, 4}, cut_last[3] = {1, 3, 5}, cut_at[2] = 
 static void test_allocates_only_its_range(void) {
     dnic_net_t *whole = whole_net();
     if (!whole) return;
-    size_t whole_bytes = dnic_net_bytes_held(whole), sum = 0;
+    size_t whole_bytes = dnic_net_bytes_held(whole), sum = 0, all_values = 0;
     CHECK(whole_bytes > 0, "the whole holds bytes");
+    for (int i = 0; i < dnic_net_num_tensors(whole); i++) {
+        dnic_tensor_info t;
+        dnic_net_tensor(whole, i, &t);
+        all_values += 4 * t.size * sizeof(float);
+    }
     for (int k = 0; k < 3; k++) {
         dnic_net_t *n = range_net(cut_first[k], cut_last[k]);
         if (!n) continue;
         int first = -9, last = -9;
         CHECK(dnic_net_held_layers(n, &first, &last) == 0 && first == cut_first[k] && last == cut_last[k],
               "held_layers of block %d: %d..%d", k, first, last);
-        size_t bytes = dnic_net_bytes_held(n);
-        CHECK(bytes > 0 && bytes < whole_bytes / 2, "block %d holds %zu bytes of the whole's %zu", k, bytes,
-              whole_bytes);
-        sum += bytes;
-        for (int l = 0; l < LAYERS; l++) {
-            int in = l >= cut_first[k] && l <= cut_last[k];
-            CHECK(!!dnic_net_activation(n, l) == in && !!dnic_net_grad_at(n, l) == in,
-                  "block %d: layer %d's buffers %s", k, l, in ? "missing" : "allocated");
+        /* its layers' tensors, four floats each (value, gradient, two moments) */
+        size_t want = 0;
+        for (int i = 0; i < dnic_net_num_tensors(n); i++) {
+            dnic_tensor_info t;
+            dnic_net_tensor(n, i, &t);
+            int layer = atoi(t.name + 5); /* "layer{l}.…" */
+            if (layer >= cut_first[k] && layer <= cut_last[k]) want += 4 * t.size * sizeof(float);
         }
+        size_t bytes = dnic_net_bytes_held(n);
+        CHECK(bytes == want && bytes < whole_bytes / 2, "block %d holds %zu bytes, its layers' values %zu, the "
+              "whole %zu", k, bytes, want, whole_bytes);
+        sum += bytes;
+        for (int l = 0; l < LAYERS; l++)
+            CHECK(!dnic_net_activation(n, l) && !dnic_net_grad_at(n, l) && !dnic_net_preact_grad(n, l),
+                  "block %d: layer %d has activations", k, l);
         size_t count = 0, whole_count = 0;
         dnic_net_params(whole, &whole_count);
         CHECK(dnic_net_params(n, &count) == NULL && count == whole_count, "no whole parameter block (count %zu)", count);
         CHECK(dnic_net_grads(n, NULL) == NULL && dnic_net_optim_state(n, NULL) == NULL, "no whole gradients or moments");
         dnic_net_free(n);
     }
-    CHECK(sum == whole_bytes, "the blocks hold %zu bytes, the whole %zu", sum, whole_bytes);
+    CHECK(sum == all_values && sum < whole_bytes, "the blocks hold %zu bytes, the whole's values %zu", sum, all_values);
     int first = -9, last = -9;
     CHECK(dnic_net_held_layers(whole, &first, &last) == 1 && first == 0 && last == LAYERS - 1, "whole holds all");
     dnic_net_free(whole);
@@ -95,7 +106,8 @@ static void test_dni_on_a_range(void) {
             size_t nb = 0, nw = 0;
             float *pb = dnic_net_params(b, &nb), *pw = dnic_net_params(wb, &nw);
             if (j == k)
-                CHECK(pb && nb == nw && !memcmp(pb, pw, nb * sizeof *pb), "block %d's view equals the whole's", j);
+                CHECK(pb && nb == nw && !memcmp(pb, pw, nb * sizeof *pb) && dnic_net_activation(b, 0),
+                      "block %d's view equals the whole's, with its activations", j);
             else
                 CHECK(!pb && dnic_net_bytes_held(b) == 0 && dnic_net_activation(b, 0) == NULL,
                       "block %d is shape only on a net holding block %d", j, k);

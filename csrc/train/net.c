@@ -204,12 +204,14 @@ void dnic__net_set_owned(dnic_net_t *net, int owned) { net->owned = owned; }
 
 static int holds(const dnic_net_t *n, int l) { return l >= n->held_first && l <= n->held_last; }
 
-/* Every creator: activations for layers [first, last] only, and (unless
- * the caller lends them: a view) their parameters, gradients, optimizer
- * moments and initial weights. */
+/* Every creator: values for layers [first, last] only (parameters,
+ * gradients, optimizer moments, initial weights), unless the caller lends
+ * them (a view). Activations only when it holds every layer: a network
+ * holding a range runs no pass itself (its blocks, views, have their own). */
 static dnic_status create_held(dnic_net_t **out, const dnic_net_desc *d, uint64_t seed, int first, int last,
                                int own_values) {
     dnic_status st;
+    int every = first == 0 && last == d->n_layers - 1;
 
     dnic_net_t *n = calloc(1, sizeof *n);
     if (!n) return dnic__fail(DNIC_ERR_NOMEM, "dnic_net_create: out of memory");
@@ -246,7 +248,7 @@ static dnic_status create_held(dnic_net_t **out, const dnic_net_desc *d, uint64_
             add_tensor(n, "bn.running_var", l, &off, L->out, 1, 0, 0, &L->run_var);
         }
         size_t rows = (size_t)d->max_batch * L->out;
-        if (holds(n, l))
+        if (every)
             act_floats += rows * (L->bn ? 5 : 2) + (L->act != DNIC_ACT_IDENTITY ? 2 * rows : 0) +
                           (L->bn ? 2 * (size_t)L->out : 0);
         if (L->out > n->max_width) n->max_width = L->out;
@@ -288,7 +290,7 @@ static dnic_status create_held(dnic_net_t **out, const dnic_net_desc *d, uint64_
     float *p = n->acts;
     for (int l = 0; l < d->n_layers; l++) {
         layer_t *L = &n->layers[l];
-        if (!holds(n, l)) continue;
+        if (!every) break;
         size_t rows = (size_t)d->max_batch * L->out;
         L->a = p; p += rows;
         L->gh = p; p += rows;
