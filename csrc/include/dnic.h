@@ -514,6 +514,31 @@ typedef struct dnic_net_s dnic_net_t;
 DNIC_API dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *desc, uint64_t seed);
 DNIC_API void dnic_net_free(dnic_net_t *net);
 
+/* A network of the same shape holding the values of layers [first, last]
+ * only (0-based): their parameters (initialised as dnic_net_create's,
+ * bit for bit), gradients and optimizer moments; the other layers are
+ * shape only, and it has no activations (it runs no pass itself; the
+ * DNI's blocks on it, views of its values, have their own). For a process that runs one block of a DNI's
+ * pipeline (an MPI rank): dnic_dni_create on it makes only the blocks and
+ * interfaces inside the range, which must then be whole blocks.
+ * The calls that need every layer's values (forward, loss, backward,
+ * update, train_step, evaluate, activations, predict, get_params,
+ * set_params; dnic_dni_train_step) refuse it with DNIC_ERR_STATE;
+ * dnic_net_params, dnic_net_grads and dnic_net_optim_state return NULL
+ * (with the whole's count); dnic_net_activation, grad_at and preact_grad
+ * return NULL; dnic_net_set_input_grad(1)
+ * is refused unless it holds layer 0. first..last outside 0..n_layers-1
+ * -> DNIC_ERR_ARG. */
+DNIC_API dnic_status dnic_net_create_range(dnic_net_t **out, const dnic_net_desc *desc, uint64_t seed, int first,
+                                           int last);
+/* The layers whose values the network holds, [*first, *last] (either may
+ * be NULL); returns 1 when it holds every layer, 0 otherwise (NULL net: 0,
+ * with an empty range). */
+DNIC_API int dnic_net_held_layers(const dnic_net_t *net, int *first, int *last);
+/* Bytes the network allocated for values and activations: parameters,
+ * gradients, both optimizer moments, activations and dL/dx (0 for NULL). */
+DNIC_API size_t dnic_net_bytes_held(const dnic_net_t *net);
+
 /* Shape queries. Layer l is 0-based; hidden layer k (h_k, counted from 1)
  * is layer k-1; the output layer is n_layers-1. */
 DNIC_API int dnic_net_num_layers(const dnic_net_t *net);
@@ -542,7 +567,9 @@ DNIC_API int dnic_net_num_tensors(const dnic_net_t *net);
 DNIC_API dnic_status dnic_net_tensor(const dnic_net_t *net, int i, dnic_tensor_info *info);
 
 /* The flat blocks (n floats each). The pointers stay valid until free;
- * writing through them is allowed (that is how checkpoints load). */
+ * writing through them is allowed (that is how checkpoints load). NULL
+ * for a network holding a layer range (dnic_net_create_range; *n is
+ * still the whole's count). */
 DNIC_API float *dnic_net_params(dnic_net_t *net, size_t *n);
 DNIC_API float *dnic_net_grads(dnic_net_t *net, size_t *n);
 /* Optimizer state: 2 x params floats (momentum uses the first half, Adam
@@ -849,7 +876,11 @@ DNIC_API int dnic_iface_loss_faulted(const dnic_iface_t *it);
  * classes as labels, or float targets K wide); for K == 1, 2 to train
  * with labels 0/1 or 1 to train with float targets. Anything else:
  * DNIC_ERR_SIZE. Free the DNI at any time (Lifetimes, above): while a
- * pipeline lives on it, it is freed with the pipeline. */
+ * pipeline lives on it, it is freed with the pipeline.
+ * On a network holding a layer range (dnic_net_create_range) only the
+ * interfaces on held layers are made (dnic_dni_iface is NULL for the
+ * others) and the blocks outside the range are shape only; the range must
+ * be whole blocks (else DNIC_ERR_ARG), and the locked step is refused. */
 typedef struct dnic_dni_s dnic_dni_t;
 
 DNIC_API dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_desc *ifaces,

@@ -85,7 +85,9 @@ static int target_width(dnic_net_t *net, const dnic_iface_desc *d) {
 }
 
 /* One block per stretch of layers between boundaries (none above an
- * interface on the output layer); without interfaces the network itself. */
+ * interface on the output layer); without interfaces the network itself.
+ * A network holding a range (dnic_net_create_range): views of the held
+ * blocks, shape-only blocks for the others. */
 static dnic_status make_blocks(dnic_dni_t *dni) {
     int L = dnic_net_num_layers(dni->net), n = dni->n;
     int top_iface = n > 0 && dni->slots[0].layer == L - 1;
@@ -97,14 +99,25 @@ static dnic_status make_blocks(dnic_dni_t *dni) {
         dni->blocks[0] = dni->net;
         return DNIC_OK;
     }
+    int held_first, held_last;
+    dnic_net_held_layers(dni->net, &held_first, &held_last);
     int first = 0;
     for (int k = 0; k < dni->n_blocks; k++) {
         int last = k < n ? dni->slots[n - 1 - k].layer : L - 1; /* slots are top first */
         dni->block_first[k] = first;
-        dnic_status st = dnic__net_block_view(&dni->blocks[k], dni->net, first, last);
+        int held = dnic__net_holds(dni->net, first, last);
+        dnic_status st = held ? dnic__net_block_view(&dni->blocks[k], dni->net, first, last)
+                              : dnic__net_block_shape(&dni->blocks[k], dni->net, first, last,
+                                                      dnic_net_max_batch(dni->net), BLOCK_SHAPE);
         if (st == DNIC_OK) dnic__net_set_owned(dni->blocks[k], 1);
-        if (st == DNIC_OK && first > 0) st = dnic_net_set_input_grad(dni->blocks[k], 1);
+        if (st == DNIC_OK && held && first > 0) st = dnic_net_set_input_grad(dni->blocks[k], 1);
         if (st != DNIC_OK) return st;
+        /* a block partly held would be half a block: neither runnable nor shape */
+        int overlaps = first <= held_last && last >= held_first;
+        if (overlaps && !held)
+            return dnic__fail(DNIC_ERR_ARG, "dnic_dni_create: the network holds layers %d..%d, which cut the block of "
+                              "layers %d..%d: hold whole blocks (dnic_net_create_range)", held_first, held_last, first,
+                              last);
         first = last + 1;
     }
     return DNIC_OK;
@@ -165,7 +178,8 @@ dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_
         destroy(dni);
         return dnic__fail(DNIC_ERR_NOMEM, FN "out of memory");
     }
-    int max_batch = dnic_net_max_batch(net);
+    int max_batch = dnic_net_max_batch(net), held_first, held_last;
+    dnic_net_held_layers(net, &held_first, &held_last);
     for (int i = 0; i < n_ifaces; i++) {
         slot_t *s = &dni->slots[i];
         s->d = ifaces[i];
@@ -175,6 +189,8 @@ dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_
         if (s->d.centre == DNIC_CENTRE_AUTO)
             s->d.centre = dnic__iface_kind_trainable(s->d.kind) && dnic__net_layer_batchnorm(net, s->layer + 1)
                               ? DNIC_CENTRE_ON : DNIC_CENTRE_OFF;
+        /* a range network: the interfaces on its layers only (the block it holds) */
+        if (s->layer < held_first || s->layer > held_last) continue;
         int dh = dnic_net_layer_width(net, s->layer), dout = target_width(net, &s->d);
         float scale = s->d.target == DNIC_TARGET_NEXT_ERROR ? sqrtf(6.0f / (float)dh) : sqrtf(3.0f / (float)dout);
         /* each interface its own stream, independent of the others' sizes */
@@ -199,6 +215,10 @@ dnic_status dnic_dni_create(dnic_dni_t **out, dnic_net_t *net, const dnic_iface_
     }
     qsort(dni->slots, (size_t)n_ifaces, sizeof *dni->slots, by_layer_desc);
     dnic_status st = make_blocks(dni);
+    if (st == DNIC_ERR_ARG) { /* its own line */
+        destroy(dni);
+        return st;
+    }
     if (st != DNIC_OK) {
         destroy(dni);
         return dnic__fail(st, FN "%s while making the blocks", dnic_status_str(st));
@@ -232,6 +252,9 @@ dnic_iface_t *dnic_dni_iface_at_layer(dnic_dni_t *dni, int layer) {
                    "layers 0..%d)", layer, dnic_net_num_layers(dni->net) - 1);
         return NULL;
     }
+    if (!dni->slots[i].it)
+        dnic__fail(DNIC_ERR_STATE, "dnic_dni_iface_at_layer: the interface on layer %d is not held here: the "
+                   "network holds only layers outside it (dnic_net_create_range)", layer);
     return dni->slots[i].it;
 }
 
@@ -239,14 +262,16 @@ dnic_status dnic_dni_set_iface_optimizer(dnic_dni_t *dni, const dnic_optim_confi
     if (!dni || !cfg) return dnic__fail(DNIC_ERR_NULL, "dnic_dni_set_iface_optimizer: %s is "
                                         "NULL", !dni ? "dni" : "cfg");
     dnic_status st = dnic_optim_validate(cfg);
-    for (int i = 0; st == DNIC_OK && i < dni->n; i++) st = dnic_iface_set_optimizer(dni->slots[i].it, cfg);
+    for (int i = 0; st == DNIC_OK && i < dni->n; i++)
+        if (dni->slots[i].it) st = dnic_iface_set_optimizer(dni->slots[i].it, cfg);
     return st;
 }
 
 dnic_status dnic_dni_set_iface_lr_schedule(dnic_dni_t *dni, const dnic_lr_schedule *sched) {
     if (!dni) return dnic__fail(DNIC_ERR_NULL, "dnic_dni_set_iface_lr_schedule: dni is NULL");
     dnic_status st = sched ? dnic_lr_schedule_validate(sched) : DNIC_OK;
-    for (int i = 0; st == DNIC_OK && i < dni->n; i++) st = dnic_iface_set_lr_schedule(dni->slots[i].it, sched);
+    for (int i = 0; st == DNIC_OK && i < dni->n; i++)
+        if (dni->slots[i].it) st = dnic_iface_set_lr_schedule(dni->slots[i].it, sched);
     return st;
 }
 
@@ -255,7 +280,8 @@ dnic_status dnic_dni_set_grad_clip(dnic_dni_t *dni, float max_norm) {
     if (!(max_norm >= 0.0f) || !isfinite(max_norm))
         return dnic__fail(DNIC_ERR_ARG, "dnic_dni_set_grad_clip: max_norm = %g must be finite and >= 0 (0: off)",
                           (double)max_norm);
-    for (int i = 0; i < dni->n; i++) dnic_iface_set_grad_clip(dni->slots[i].it, max_norm);
+    for (int i = 0; i < dni->n; i++)
+        if (dni->slots[i].it) dnic_iface_set_grad_clip(dni->slots[i].it, max_norm);
     return DNIC_OK;
 }
 
@@ -330,6 +356,10 @@ dnic_status dnic_dni_train_step(dnic_dni_t *dni, const float *x, const int32_t *
     if (!labels && !targets) return dnic__fail(DNIC_ERR_NULL, FN "labels and targets are both NULL (give one)");
     if (dni->lent)
         return dnic__fail(DNIC_ERR_STATE, FN "a pipeline holds this DNI's blocks (free it, or tick the pipeline)");
+    int held_first, held_last;
+    if (!dnic_net_held_layers(dni->net, &held_first, &held_last))
+        return dnic__fail(DNIC_ERR_STATE, FN "the network holds only layers %d..%d (dnic_net_create_range): the "
+                          "locked step needs every layer", held_first, held_last);
     dnic_net_t *net = dni->net, *top_block = dni->blocks[dni->n_blocks - 1];
     /* a counter at its end refuses before anything moves */
     if (dnic_net_optim_step(net) >= DNIC_MAX_STEP)

@@ -27,7 +27,7 @@ typedef struct {
     int in, out;
     dnic_activation act;
     int bn;
-    /* offsets into the parameter block; (size_t)-1 when absent */
+    /* offsets into the held parameter block; (size_t)-1 when absent or not held */
     size_t w, b, gamma, beta, run_mean, run_var;
     /* activations for max_batch rows */
     float *a;      /* dense output (B,out) */
@@ -50,7 +50,13 @@ struct dnic_net_s {
     layer_t *layers;
     int n_tensors;
     dnic_tensor_info *tensors;
-    float *params, *grads, *optim; /* optim: 2 x n_params (owned unless a view) */
+    /* layers [held_first, held_last] have values (every layer unless made by
+     * dnic_net_create_range; none: held_first > held_last); the others are
+     * shape only. The flat blocks hold the held layers' span, which starts
+     * at float held_base of the whole numbering (the tensor table's) */
+    int held_first, held_last;
+    size_t held_base, held_floats, bytes_held;
+    float *params, *grads, *optim; /* optim: 2 x held_floats (owned unless a view) */
     float *m, *v;                  /* the optimizer's two moments, in optim or a whole's */
     size_t n_params;
     int view;                      /* a block view: params, grads, m, v are the whole's */
@@ -196,12 +202,16 @@ void dnic__net_release(dnic_net_t *net) {
 
 void dnic__net_set_owned(dnic_net_t *net, int owned) { net->owned = owned; }
 
-dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t seed) {
-    if (!out) return dnic__fail(DNIC_ERR_NULL, "dnic_net_create: out is NULL");
-    *out = NULL;
-    if (!d) return dnic__fail(DNIC_ERR_NULL, "dnic_net_create: desc is NULL");
-    dnic_status st = validate(d);
-    if (st != DNIC_OK) return st;
+static int holds(const dnic_net_t *n, int l) { return l >= n->held_first && l <= n->held_last; }
+
+/* Every creator: values for layers [first, last] only (parameters,
+ * gradients, optimizer moments, initial weights), unless the caller lends
+ * them (a view). Activations only when it holds every layer: a network
+ * holding a range runs no pass itself (its blocks, views, have their own). */
+static dnic_status create_held(dnic_net_t **out, const dnic_net_desc *d, uint64_t seed, int first, int last,
+                               int own_values) {
+    dnic_status st;
+    int every = first == 0 && last == d->n_layers - 1;
 
     dnic_net_t *n = calloc(1, sizeof *n);
     if (!n) return dnic__fail(DNIC_ERR_NOMEM, "dnic_net_create: out of memory");
@@ -211,6 +221,8 @@ dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t s
     n->loss = d->loss;
     n->first_layer = d->first_layer;
     n->hidden_top = d->hidden_top;
+    n->held_first = first;
+    n->held_last = last;
     n->bn_momentum = d->bn_momentum;
     n->bn_eps = d->bn_eps;
     n->layers = calloc((size_t)d->n_layers, sizeof *n->layers);
@@ -236,25 +248,49 @@ dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t s
             add_tensor(n, "bn.running_var", l, &off, L->out, 1, 0, 0, &L->run_var);
         }
         size_t rows = (size_t)d->max_batch * L->out;
-        act_floats += rows * (L->bn ? 5 : 2) + (L->act != DNIC_ACT_IDENTITY ? 2 * rows : 0) +
-                      (L->bn ? 2 * (size_t)L->out : 0);
+        if (every)
+            act_floats += rows * (L->bn ? 5 : 2) + (L->act != DNIC_ACT_IDENTITY ? 2 * rows : 0) +
+                          (L->bn ? 2 * (size_t)L->out : 0);
         if (L->out > n->max_width) n->max_width = L->out;
         prev = L->out;
     }
     n->n_params = off;
 
-    n->params = calloc(off, sizeof(float));
-    n->grads = calloc(off, sizeof(float));
-    n->optim = calloc(2 * off, sizeof(float));
-    n->acts = calloc(act_floats, sizeof(float));
-    if (!n->params || !n->grads || !n->optim || !n->acts) goto nomem;
-    n->m = n->optim;
-    n->v = n->optim + off;
+    /* the held layers' span of the parameter block; the layers' offsets
+     * into it (a layer not held has none) */
+    size_t base = 0, end = 0;
+    if (first <= last) {
+        base = n->layers[first].w;
+        end = last + 1 < d->n_layers ? n->layers[last + 1].w : off;
+    }
+    for (int l = 0; l < d->n_layers; l++) {
+        layer_t *L = &n->layers[l];
+        size_t *at[6] = {&L->w, &L->b, &L->gamma, &L->beta, &L->run_mean, &L->run_var};
+        for (int i = 0; i < 6; i++)
+            if (*at[i] != NONE) *at[i] = holds(n, l) ? *at[i] - base : NONE;
+    }
+    n->held_base = base;
+    n->held_floats = end - base;
+    /* calloc(0) may return NULL: at least one float each */
+    size_t held = n->held_floats ? n->held_floats : 1;
+    n->acts = calloc(act_floats ? act_floats : 1, sizeof(float));
+    if (!n->acts) goto nomem;
+    n->bytes_held = act_floats * sizeof(float);
+    if (own_values) {
+        n->params = calloc(held, sizeof(float));
+        n->grads = calloc(held, sizeof(float));
+        n->optim = calloc(2 * held, sizeof(float));
+        if (!n->params || !n->grads || !n->optim) goto nomem;
+        n->m = n->optim;
+        n->v = n->optim + held;
+        n->bytes_held += 4 * n->held_floats * sizeof(float);
+    }
 
-    /* carve the activation block */
+    /* carve the activation block (the held layers' buffers) */
     float *p = n->acts;
     for (int l = 0; l < d->n_layers; l++) {
         layer_t *L = &n->layers[l];
+        if (!every) break;
         size_t rows = (size_t)d->max_batch * L->out;
         L->a = p; p += rows;
         L->gh = p; p += rows;
@@ -276,7 +312,7 @@ dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t s
     }
 
     /* initial values: weights from the seed, biases 0, gamma 1, running var 1 */
-    for (int l = 0; l < d->n_layers; l++) {
+    for (int l = first; own_values && l <= last; l++) {
         layer_t *L = &n->layers[l];
         uint64_t rng = dnic__layer_stream(seed, d->first_layer + l);
         st = dnic_init_weights(n->params + L->w, L->in, L->out, d->init, &rng);
@@ -301,6 +337,51 @@ nomem:
                       d->max_batch);
 }
 
+dnic_status dnic_net_create(dnic_net_t **out, const dnic_net_desc *d, uint64_t seed) {
+    if (!out) return dnic__fail(DNIC_ERR_NULL, "dnic_net_create: out is NULL");
+    *out = NULL;
+    if (!d) return dnic__fail(DNIC_ERR_NULL, "dnic_net_create: desc is NULL");
+    dnic_status st = validate(d);
+    if (st != DNIC_OK) return st;
+    return create_held(out, d, seed, 0, d->n_layers - 1, 1);
+}
+
+dnic_status dnic_net_create_range(dnic_net_t **out, const dnic_net_desc *d, uint64_t seed, int first, int last) {
+    if (!out) return dnic__fail(DNIC_ERR_NULL, "dnic_net_create_range: out is NULL");
+    *out = NULL;
+    if (!d) return dnic__fail(DNIC_ERR_NULL, "dnic_net_create_range: desc is NULL");
+    dnic_status st = validate(d);
+    if (st != DNIC_OK) return st;
+    if (first < 0 || last < first || last >= d->n_layers)
+        return dnic__fail(DNIC_ERR_ARG, "dnic_net_create_range: layers first = %d, last = %d: need 0 <= first <= "
+                          "last <= %d (0-based layers)", first, last, d->n_layers - 1);
+    return create_held(out, d, seed, first, last, 1);
+}
+
+int dnic_net_held_layers(const dnic_net_t *n, int *first, int *last) {
+    if (first) *first = n ? n->held_first : 0;
+    if (last) *last = n ? n->held_last : -1;
+    return n && n->held_first == 0 && n->held_last == n->n_layers - 1;
+}
+
+size_t dnic_net_bytes_held(const dnic_net_t *n) { return n ? n->bytes_held : 0; }
+
+int dnic__net_holds(const dnic_net_t *n, int first, int last) {
+    return first <= last && holds(n, first) && holds(n, last);
+}
+
+/* The calls that need every layer's values refuse a network holding a
+ * range: one line naming the call and what the network holds. */
+static dnic_status partial(const dnic_net_t *n, const char *fn) {
+    if (n->held_first > n->held_last)
+        return dnic__fail(DNIC_ERR_STATE, "%s: this network holds no layer's values (shape only, of layers %d..%d)",
+                          fn, n->first_layer, n->first_layer + n->n_layers - 1);
+    return dnic__fail(DNIC_ERR_STATE, "%s: this network holds only layers %d..%d of 0..%d (dnic_net_create_range): "
+                      "use the whole network", fn, n->held_first, n->held_last, n->n_layers - 1);
+}
+#define REFUSE_PARTIAL(n, fn) \
+    do { if (!dnic_net_held_layers((n), NULL, NULL)) return partial((n), (fn)); } while (0)
+
 /* --------------------------------------------------------------- queries */
 
 int dnic_net_num_layers(const dnic_net_t *n) { return n ? n->n_layers : 0; }
@@ -323,21 +404,25 @@ dnic_status dnic_net_tensor(const dnic_net_t *n, int i, dnic_tensor_info *info) 
     return DNIC_OK;
 }
 
+/* A network holding a range has no whole block to hand out: NULL (the
+ * count is still the whole's, a shape). */
 float *dnic_net_params(dnic_net_t *n, size_t *count) {
     if (count) *count = n ? n->n_params : 0;
-    return n ? n->params : NULL;
+    return n && dnic_net_held_layers(n, NULL, NULL) ? n->params : NULL;
 }
 static void materialize_zero_grads(dnic_net_t *n);
 
 float *dnic_net_grads(dnic_net_t *n, size_t *count) {
     if (count) *count = n ? n->n_params : 0;
-    if (n) materialize_zero_grads(n);
-    return n ? n->grads : NULL;
+    if (!n || !dnic_net_held_layers(n, NULL, NULL)) return NULL;
+    materialize_zero_grads(n);
+    return n->grads;
 }
 float *dnic_net_optim_state(dnic_net_t *n, size_t *count) {
     /* a view's moments are not one (m, v) array: read them from its whole */
-    if (count) *count = n && !n->view ? 2 * n->n_params : 0;
-    return n && !n->view ? n->optim : NULL;
+    int whole = n && !n->view && dnic_net_held_layers(n, NULL, NULL);
+    if (count) *count = whole ? 2 * n->n_params : 0;
+    return whole ? n->optim : NULL;
 }
 int64_t dnic_net_optim_step(const dnic_net_t *n) { return n ? n->step : 0; }
 dnic_status dnic_net_set_optim_step(dnic_net_t *n, int64_t t) {
@@ -350,6 +435,7 @@ dnic_status dnic_net_set_optim_step(dnic_net_t *n, int64_t t) {
 
 dnic_status dnic_net_get_params(const dnic_net_t *n, float *dst, size_t count) {
     if (!n || !dst) return dnic__fail(DNIC_ERR_NULL, "dnic_net_get_params: %s is NULL", !n ? "net" : "dst");
+    REFUSE_PARTIAL(n, "dnic_net_get_params");
     if (count != n->n_params)
         return dnic__fail(DNIC_ERR_SIZE, "dnic_net_get_params: n = %zu, the parameter block holds %zu floats", count,
                           n->n_params);
@@ -359,6 +445,7 @@ dnic_status dnic_net_get_params(const dnic_net_t *n, float *dst, size_t count) {
 
 dnic_status dnic_net_set_params(dnic_net_t *n, const float *src, size_t count) {
     if (!n || !src) return dnic__fail(DNIC_ERR_NULL, "dnic_net_set_params: %s is NULL", !n ? "net" : "src");
+    REFUSE_PARTIAL(n, "dnic_net_set_params");
     if (count != n->n_params)
         return dnic__fail(DNIC_ERR_SIZE, "dnic_net_set_params: n = %zu, the parameter block holds %zu floats", count,
                           n->n_params);
@@ -409,9 +496,13 @@ const float *dnic_net_input_grad(const dnic_net_t *n) {
 }
 dnic_status dnic_net_set_input_grad(dnic_net_t *n, int on) {
     if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_set_input_grad: net is NULL");
+    if (on && !holds(n, 0))
+        return dnic__fail(DNIC_ERR_STATE, "dnic_net_set_input_grad: this network does not hold layer 0 (it holds "
+                          "layers %d..%d, dnic_net_create_range)", n->held_first, n->held_last);
     if (on && !n->dx) {
         n->dx = calloc((size_t)n->max_batch * n->input_dim, sizeof(float));
         if (!n->dx) return dnic__fail(DNIC_ERR_NOMEM, "dnic_net_set_input_grad: out of memory");
+        n->bytes_held += (size_t)n->max_batch * n->input_dim * sizeof(float);
     }
     n->want_dx = on ? 1 : 0;
     return DNIC_OK;
@@ -452,6 +543,7 @@ static dnic_status check_batch(const dnic_net_t *n, int B, const char *fn) {
 
 dnic_status dnic_net_forward(dnic_net_t *n, const float *x, int B, int training) {
     if (!n || !x) return dnic__fail(DNIC_ERR_NULL, "dnic_net_forward: %s is NULL", !n ? "net" : "x");
+    REFUSE_PARTIAL(n, "dnic_net_forward");
     dnic_status bst = check_batch(n, B, "dnic_net_forward");
     if (bst != DNIC_OK) return bst;
     dnic_enable_flush_to_zero();
@@ -469,6 +561,7 @@ dnic_status dnic_net_forward(dnic_net_t *n, const float *x, int B, int training)
 dnic_status dnic_net_loss(dnic_net_t *n, const int32_t *labels, const float *targets, int B,
                           float *loss_out) {
     if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_loss: net is NULL");
+    REFUSE_PARTIAL(n, "dnic_net_loss");
     dnic_status bst = check_batch(n, B, "dnic_net_loss");
     if (bst != DNIC_OK) return bst;
     if (n->hidden_top)
@@ -530,6 +623,7 @@ static int has_batchnorm(const dnic_net_t *n, int top, int bottom) {
 
 dnic_status dnic_net_backward_range(dnic_net_t *n, int top, int bottom, int B) {
     if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_backward_range: net is NULL");
+    REFUSE_PARTIAL(n, "dnic_net_backward_range");
     if (bottom < 0 || top < bottom || top >= n->n_layers)
         return dnic__fail(DNIC_ERR_ARG, "dnic_net_backward_range: layers top = %d, bottom = %d: need 0 <= bottom <= "
                           "top <= %d (0-based layers)", top, bottom, n->n_layers - 1);
@@ -562,7 +656,7 @@ void dnic__net_zero_grad_lazy(dnic_net_t *n) {
 /* The public call zeroes at once: callers may hold the gradient pointer. */
 void dnic_net_zero_grad(dnic_net_t *n) {
     if (!n) return;
-    memset(n->grads, 0, n->n_params * sizeof(float));
+    if (n->held_floats) memset(n->grads, 0, n->held_floats * sizeof(float));
     for (int l = 0; l < n->n_layers; l++) n->layers[l].grads_zero_pending = 0;
 }
 
@@ -577,7 +671,7 @@ static void zero_layer_grads(dnic_net_t *n, int l) {
 
 static void materialize_zero_grads(dnic_net_t *n) {
     for (int l = 0; l < n->n_layers; l++)
-        if (n->layers[l].grads_zero_pending) zero_layer_grads(n, l);
+        if (n->layers[l].grads_zero_pending && holds(n, l)) zero_layer_grads(n, l);
 }
 
 /* ---------------------------------------------------------------- update */
@@ -611,6 +705,7 @@ static dnic_status nonfinite_update(const dnic_net_t *n, const char *fn) {
 
 dnic_status dnic_net_update(dnic_net_t *n) {
     if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_update: net is NULL");
+    REFUSE_PARTIAL(n, "dnic_net_update");
     if (n->step >= DNIC_MAX_STEP) return step_exhausted("dnic_net_update"); /* the counter cannot go on */
     n->step++;
     n->fault_tensor = -1;
@@ -624,6 +719,7 @@ dnic_status dnic_net_update(dnic_net_t *n) {
 dnic_status dnic_net_train_step(dnic_net_t *n, const float *x, const int32_t *labels,
                                 const float *targets, int B, float *loss_out) {
     if (!n || !x) return dnic__fail(DNIC_ERR_NULL, "dnic_net_train_step: %s is NULL", !n ? "net" : "x");
+    REFUSE_PARTIAL(n, "dnic_net_train_step");
     if (!labels && !targets)
         return dnic__fail(DNIC_ERR_NULL, "dnic_net_train_step: labels and targets are both NULL (give one)");
     /* before the forward moves batch-norm statistics */
@@ -644,6 +740,7 @@ dnic_status dnic_net_evaluate(dnic_net_t *n, const float *X, const int32_t *labe
                               const float *targets, size_t count, double *loss_out,
                               size_t *correct_out) {
     if (!n || !X) return dnic__fail(DNIC_ERR_NULL, "dnic_net_evaluate: %s is NULL", !n ? "net" : "X");
+    REFUSE_PARTIAL(n, "dnic_net_evaluate");
     if (!labels && !targets)
         return dnic__fail(DNIC_ERR_NULL, "dnic_net_evaluate: labels and targets are both NULL (give one)");
     if (correct_out && !labels)
@@ -678,6 +775,7 @@ dnic_status dnic_net_activations(dnic_net_t *n, const float *X, size_t count, in
                                  size_t n_rows, float *out) {
     if (!n || !X || !out)
         return dnic__fail(DNIC_ERR_NULL, "dnic_net_activations: %s is NULL", !n ? "net" : !X ? "X" : "out");
+    REFUSE_PARTIAL(n, "dnic_net_activations");
     if (layer < 0 || layer >= n->n_layers)
         return dnic__fail(DNIC_ERR_ARG, "dnic_net_activations: layer = %d is outside 0..%d (0-based; the output "
                           "layer is %d)", layer, n->n_layers - 1, n->n_layers - 1);
@@ -713,6 +811,7 @@ dnic_status dnic_net_activations(dnic_net_t *n, const float *X, size_t count, in
 
 dnic_status dnic_net_predict(dnic_net_t *n, const float *X, size_t count, int proba, float *out) {
     if (!n) return dnic__fail(DNIC_ERR_NULL, "dnic_net_predict: net is NULL");
+    REFUSE_PARTIAL(n, "dnic_net_predict");
     if (proba != 0 && proba != 1) return dnic__fail(DNIC_ERR_ARG, "dnic_net_predict: proba = %d is not 0 or 1", proba);
     if (proba && n->hidden_top)
         return dnic__fail(DNIC_ERR_STATE, "dnic_net_predict: proba = 1 on a block below the output (hidden_top): "
@@ -742,6 +841,14 @@ dnic_status dnic_net_predict(dnic_net_t *n, const float *X, size_t count, int pr
  * layer descriptions, loss and batch-norm constants; hidden_top unless it
  * ends at the output. Its values are imported with dnic__net_block_sync. */
 dnic_status dnic__net_block_create(dnic_net_t **out, const dnic_net_t *whole, int first, int last, int max_batch) {
+    return dnic__net_block_shape(out, whole, first, last, max_batch, BLOCK_OWN);
+}
+
+/* A block of layers [first, last] of `whole`: with its own values
+ * (BLOCK_OWN), with activations only (BLOCK_VIEW: the caller lends the
+ * values), or shape only (BLOCK_SHAPE: a block another process runs). */
+dnic_status dnic__net_block_shape(dnic_net_t **out, const dnic_net_t *whole, int first, int last, int max_batch,
+                                  int kind) {
     *out = NULL;
     if (first < 0 || last < first || last >= whole->n_layers)
         return dnic__fail(DNIC_ERR_ARG, "block of layers %d..%d: outside the network's 0..%d", first, last,
@@ -765,18 +872,21 @@ dnic_status dnic__net_block_create(dnic_net_t **out, const dnic_net_t *whole, in
     d.bn_eps = whole->bn_eps;
     d.first_layer = whole->first_layer + first;
     d.hidden_top = last < whole->n_layers - 1 || whole->hidden_top;
-    dnic_status st = dnic_net_create(out, &d, 0);
+    dnic_status st = validate(&d);
+    if (st == DNIC_OK)
+        st = create_held(out, &d, 0, kind == BLOCK_SHAPE ? n : 0, n - 1, kind == BLOCK_OWN);
     free(layers);
     return st;
 }
 
-/* Where block [first, last]'s parameters start in the whole's block. */
+/* Where block [first, last]'s parameters start in the whole's held block. */
 static size_t layer_offset(const dnic_net_t *whole, int first) { return whole->layers[first].w; }
 
 /* Copies parameters, optimizer state (m and v), step counter, optimizer
  * settings and clip norm between `whole` and its block starting at layer
  * `first` (to_whole: block -> whole; else whole -> block). */
 void dnic__net_block_sync(dnic_net_t *block, dnic_net_t *whole, int first, int to_whole) {
+    if (!holds(whole, first)) return; /* never asked of a block a process does not hold */
     size_t off = layer_offset(whole, first), n = block->n_params;
     materialize_zero_grads(block);
     materialize_zero_grads(whole);
@@ -808,11 +918,12 @@ void dnic__net_block_sync(dnic_net_t *block, dnic_net_t *whole, int first, int t
  * buffers; the whole must outlive its views. */
 dnic_status dnic__net_block_view(dnic_net_t **out, dnic_net_t *whole, int first, int last) {
     dnic_net_t *b = NULL;
-    dnic_status st = dnic__net_block_create(&b, whole, first, last, whole->max_batch);
+    *out = NULL;
+    if (first < 0 || last < first || last >= whole->n_layers || !holds(whole, first) || !holds(whole, last))
+        return dnic__fail(DNIC_ERR_STATE, "block of layers %d..%d: the network holds only layers %d..%d", first, last,
+                          whole->held_first, whole->held_last);
+    dnic_status st = dnic__net_block_shape(&b, whole, first, last, whole->max_batch, BLOCK_VIEW);
     if (st != DNIC_OK) return st;
-    free(b->params);
-    free(b->grads);
-    free(b->optim);
     size_t off = layer_offset(whole, first);
     materialize_zero_grads(whole); /* nothing pending may later wipe the view's gradients */
     b->params = whole->params + off;
@@ -821,7 +932,7 @@ dnic_status dnic__net_block_view(dnic_net_t **out, dnic_net_t *whole, int first,
     b->m = whole->m + off;
     b->v = whole->v + off;
     b->view = 1;
-    for (int i = 0; i < whole->n_tensors && whole->tensors[i].offset < off; i++) b->tensor_base = i + 1;
+    for (int i = 0; i < whole->n_tensors && whole->tensors[i].offset < off + whole->held_base; i++) b->tensor_base = i + 1;
     dnic__net_view_refresh(b, whole);
     *out = b;
     return DNIC_OK;

@@ -42,6 +42,9 @@ dnic_status dnic_pipe_export_inflight(const dnic_pipe_t *p, float *values, size_
                                       size_t *n_ints) {
     if (!p || !n_values || !n_ints)
         return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_export_inflight: NULL pointer argument (p or n_values or n_ints)");
+    if (p->partial)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_export_inflight: the network holds only some layers "
+                          "(dnic_net_create_range): export from the process that holds them all");
     /* async drains before a checkpoint */
     if (p->async)
         return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_export_inflight: an async pipeline has no in-flight state to "
@@ -130,6 +133,9 @@ dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_
                                       size_t n_ints) {
     if (!p || !ints || (!values && n_values))
         return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_import_inflight: NULL pointer argument (p or ints or values)");
+    if (p->partial)
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_import_inflight: the network holds only some layers "
+                          "(dnic_net_create_range): import where every layer is held");
     /* a fresh pipeline only */
     if (p->async || p->tick != 0 || p->fed != 0)
         return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_import_inflight: needs a fresh, non-async pipeline (this one "

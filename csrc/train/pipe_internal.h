@@ -83,6 +83,7 @@ struct dnic_pipe_s {
     dnic_dni_t *dni;
     int borrowed;     /* holds the DNI's blocks (given back at free) */
     dnic_net_t *whole;
+    int partial;      /* the whole holds one block's layers (dnic_net_create_range): ticks by a transport only */
     int n_blocks, max_batch;
     pipe_block_t *blocks;
     /* pipeline: ring of the labels of batches in flight */
@@ -187,5 +188,14 @@ DNIC_INTERNAL_API void dnic__pipe_store_labels(dnic_pipe_t *p, int batch, const 
 DNIC_INTERNAL_API size_t dnic__pipe_block_state_size(const dnic_pipe_t *p, int s);
 DNIC_INTERNAL_API void dnic__pipe_block_state_pack(const dnic_pipe_t *p, int s, unsigned char *dst);
 DNIC_INTERNAL_API dnic_status dnic__pipe_block_state_unpack(dnic_pipe_t *p, int s, const unsigned char *src);
+/* Bytes [off, off + len) of block s's state, and back: the first piece
+ * holds the whole header (at most a few KiB; unpack of a later piece
+ * alone -> DNIC_ERR_ARG when it starts inside it). */
+DNIC_INTERNAL_API void dnic__pipe_block_state_pack_range(const dnic_pipe_t *p, int s, size_t off, size_t len,
+                                                         unsigned char *dst);
+DNIC_INTERNAL_API dnic_status dnic__pipe_block_state_unpack_range(dnic_pipe_t *p, int s, size_t off, size_t len,
+                                                                  const unsigned char *src);
+/* The piece size the MPI transport moves block states in. */
+#define PIPE_STATE_PIECE ((size_t)1 << 26)
 
 #endif

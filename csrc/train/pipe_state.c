@@ -4,7 +4,10 @@
  * layers (running statistics are parameters) and of its interface, both
  * step counters, its rings of batches in flight, its messages of the last
  * tick and its figures. Layout: int64 fields, then doubles, then floats;
- * every buffer at full size, so the size depends on the shape alone. */
+ * every buffer at full size, so the size depends on the shape alone. It
+ * moves in pieces (pack_range, unpack_range): a wide block's state is
+ * several times its parameters, and a whole copy of it would double what
+ * the rank holds. */
 #include "train/pipe_internal.h"
 
 #include <string.h>
@@ -63,9 +66,15 @@ static float_parts parts_of(const dnic_pipe_t *p, pipe_block_t *b) {
     return f; /* the ring's and messages' buffers are walked apart */
 }
 
-void dnic__pipe_block_state_pack(const dnic_pipe_t *p, int s, unsigned char *dst) {
-    pipe_block_t *b = &((dnic_pipe_t *)p)->blocks[s];
-    size_t mb = (size_t)p->max_batch;
+/* The header: the int64 fields, the doubles and the interface's loss. */
+static size_t header_size(const pipe_block_t *b) {
+    return n_ints(b) * sizeof(int64_t) + STATE_DOUBLES * sizeof(double) + sizeof(float);
+}
+
+enum { MAX_HEADER = (STATE_INTS_FIXED + STATE_INTS_PER_SLOT * 64 + 2 * STATE_INTS_PER_PARITY) * 8 +
+                    STATE_DOUBLES * 8 + 4 };
+
+static void header_pack(const pipe_block_t *b, unsigned char *dst) {
     int64_t ints[STATE_INTS_FIXED + STATE_INTS_PER_SLOT * 64 + 2 * STATE_INTS_PER_PARITY];
     size_t k = 0;
     ints[k++] = dnic_net_optim_step(b->net);
@@ -93,26 +102,10 @@ void dnic__pipe_block_state_pack(const dnic_pipe_t *p, int s, unsigned char *dst
     dst += sizeof d;
     float loss = b->iface_loss;
     memcpy(dst, &loss, sizeof loss);
-    dst += sizeof loss;
-    float_parts f = parts_of(p, b);
-    for (int i = 0; i < f.n; i++) {
-        memcpy(dst, f.at[i], f.len[i] * sizeof(float));
-        dst += f.len[i] * sizeof(float);
-    }
-    for (int r = 0; r < b->ring_n; r++) {
-        memcpy(dst, b->ring_h[r], mb * (size_t)b->top_dim * sizeof(float));
-        dst += mb * (size_t)b->top_dim * sizeof(float);
-    }
-    for (int q = 0; b->down[0] && q < 2; q++) {
-        memcpy(dst, b->down[q], mb * (size_t)b->in_dim * sizeof(float));
-        dst += mb * (size_t)b->in_dim * sizeof(float);
-    }
 }
 
-dnic_status dnic__pipe_block_state_unpack(dnic_pipe_t *p, int s, const unsigned char *src) {
-    pipe_block_t *b = &p->blocks[s];
-    size_t mb = (size_t)p->max_batch, k = 0, ni = n_ints(b);
-    if (b->ring_n > 64) return DNIC_ERR_SIZE;
+static dnic_status header_unpack(pipe_block_t *b, const unsigned char *src) {
+    size_t k = 0, ni = n_ints(b);
     int64_t ints[STATE_INTS_FIXED + STATE_INTS_PER_SLOT * 64 + 2 * STATE_INTS_PER_PARITY];
     memcpy(ints, src, ni * sizeof(int64_t));
     src += ni * sizeof(int64_t);
@@ -144,19 +137,79 @@ dnic_status dnic__pipe_block_state_unpack(dnic_pipe_t *p, int s, const unsigned 
     b->busy = d[0];
     b->stale_sum = d[1];
     memcpy(&b->iface_loss, src, sizeof b->iface_loss);
-    src += sizeof b->iface_loss;
-    float_parts f = parts_of(p, b);
-    for (int i = 0; i < f.n; i++) {
-        memcpy(f.at[i], src, f.len[i] * sizeof(float));
-        src += f.len[i] * sizeof(float);
-    }
-    for (int r = 0; r < b->ring_n; r++) {
-        memcpy(b->ring_h[r], src, mb * (size_t)b->top_dim * sizeof(float));
-        src += mb * (size_t)b->top_dim * sizeof(float);
-    }
-    for (int q = 0; b->down[0] && q < 2; q++) {
-        memcpy(b->down[q], src, mb * (size_t)b->in_dim * sizeof(float));
-        src += mb * (size_t)b->in_dim * sizeof(float);
-    }
     return DNIC_OK;
+}
+
+/* After the header, the state's float arrays in order: the parameters and
+ * moments (parts_of), the ring's activations, the gradients sent down. */
+typedef struct {
+    float *at[8 + 64 + 2];
+    size_t len[8 + 64 + 2];
+    int n;
+} segments_t;
+
+static void segments_of(const dnic_pipe_t *p, pipe_block_t *b, segments_t *g) {
+    size_t mb = (size_t)p->max_batch;
+    float_parts f = parts_of(p, b);
+    g->n = 0;
+    for (int i = 0; i < f.n; i++, g->n++) g->at[g->n] = f.at[i], g->len[g->n] = f.len[i];
+    for (int r = 0; r < b->ring_n; r++, g->n++) g->at[g->n] = b->ring_h[r], g->len[g->n] = mb * (size_t)b->top_dim;
+    for (int q = 0; b->down[0] && q < 2; q++, g->n++) g->at[g->n] = b->down[q], g->len[g->n] = mb * (size_t)b->in_dim;
+}
+
+/* Walks bytes [off, off + len) of the state's float arrays (offsets past
+ * the header), copying to (out = 1) or from `buf`, which holds those bytes. */
+static void walk(const segments_t *g, size_t off, size_t len, unsigned char *buf, int out) {
+    size_t at = 0;
+    for (int i = 0; i < g->n && len > 0; i++) {
+        size_t bytes = g->len[i] * sizeof(float);
+        if (off < at + bytes) {
+            size_t from = off - at, n = bytes - from < len ? bytes - from : len;
+            if (out) memcpy(buf, (unsigned char *)g->at[i] + from, n);
+            else memcpy((unsigned char *)g->at[i] + from, buf, n);
+            buf += n, off += n, len -= n;
+        }
+        at += bytes;
+    }
+}
+
+void dnic__pipe_block_state_pack_range(const dnic_pipe_t *p, int s, size_t off, size_t len, unsigned char *dst) {
+    pipe_block_t *b = &((dnic_pipe_t *)p)->blocks[s];
+    size_t h = header_size(b);
+    if (off < h) {
+        unsigned char head[MAX_HEADER];
+        header_pack(b, head);
+        size_t n = h - off < len ? h - off : len;
+        memcpy(dst, head + off, n);
+        dst += n, off += n, len -= n;
+    }
+    segments_t g;
+    segments_of(p, b, &g);
+    walk(&g, off - h, len, dst, 1);
+}
+
+dnic_status dnic__pipe_block_state_unpack_range(dnic_pipe_t *p, int s, size_t off, size_t len,
+                                                const unsigned char *src) {
+    pipe_block_t *b = &p->blocks[s];
+    if (b->ring_n > 64) return DNIC_ERR_SIZE;
+    size_t h = header_size(b);
+    if (off > 0 && off < h) return DNIC_ERR_ARG; /* the header comes whole, in the first piece */
+    if (off == 0) {
+        if (len < h) return DNIC_ERR_ARG;
+        dnic_status st = header_unpack(b, src);
+        if (st != DNIC_OK) return st;
+        src += h, off += h, len -= h;
+    }
+    segments_t g;
+    segments_of(p, b, &g);
+    walk(&g, off - h, len, (unsigned char *)src, 0);
+    return DNIC_OK;
+}
+
+void dnic__pipe_block_state_pack(const dnic_pipe_t *p, int s, unsigned char *dst) {
+    dnic__pipe_block_state_pack_range(p, s, 0, dnic__pipe_block_state_size(p, s), dst);
+}
+
+dnic_status dnic__pipe_block_state_unpack(dnic_pipe_t *p, int s, const unsigned char *src) {
+    return dnic__pipe_block_state_unpack_range(p, s, 0, dnic__pipe_block_state_size(p, s), src);
 }

@@ -95,7 +95,13 @@ static dnic_status setup_block(dnic_pipe_t *p, pipe_block_t *b, int first, int l
      * locked schedule runs it: the pipeline's own steps count from the whole's */
     b->net = dnic__dni_block(p->dni, (int)(b - p->blocks));
     if (b->net != whole) dnic__net_view_refresh(b->net, whole);
-    size_t top = (size_t)p->max_batch * (size_t)b->top_dim, in = (size_t)p->max_batch * (size_t)b->in_dim;
+    /* a block another process runs (its network is shape only, under
+     * dnic_net_create_range): its figures and messages' headers, no buffers */
+    int first_held, last_held;
+    dnic_net_held_layers(b->net, &first_held, &last_held);
+    int held = first_held <= last_held;
+    size_t top = held ? (size_t)p->max_batch * (size_t)b->top_dim : 0;
+    size_t in = held ? (size_t)p->max_batch * (size_t)b->in_dim : 0;
     b->ring_n = ring_n;
     b->ring_h = calloc((size_t)ring_n, sizeof *b->ring_h);
     b->ring_batch = malloc((size_t)ring_n * sizeof *b->ring_batch);
@@ -106,12 +112,12 @@ static dnic_status setup_block(dnic_pipe_t *p, pipe_block_t *b, int first, int l
         return DNIC_ERR_NOMEM;
     for (int r = 0; r < ring_n; r++) {
         b->ring_batch[r] = -1;
-        if (!(b->ring_h[r] = malloc(top * sizeof(float)))) return DNIC_ERR_NOMEM;
+        if (held && !(b->ring_h[r] = malloc(top * sizeof(float)))) return DNIC_ERR_NOMEM;
         if (p->async && !(b->ring_y[r] = malloc((size_t)p->max_batch * sizeof(int32_t)))) return DNIC_ERR_NOMEM;
     }
-    if (!(b->scratch = malloc(top * sizeof(float)))) return DNIC_ERR_NOMEM;
+    if (held && !(b->scratch = malloc(top * sizeof(float)))) return DNIC_ERR_NOMEM;
     for (int k = 0; k < 2; k++) {
-        if (!p->async && first > 0 && !(b->down[k] = malloc(in * sizeof(float)))) return DNIC_ERR_NOMEM;
+        if (held && !p->async && first > 0 && !(b->down[k] = malloc(in * sizeof(float)))) return DNIC_ERR_NOMEM;
         b->up_msg[k].batch = b->down_msg[k].batch = -1;
     }
     if (p->async) {
@@ -120,7 +126,7 @@ static dnic_status setup_block(dnic_pipe_t *p, pipe_block_t *b, int first, int l
         b->down_batch = calloc((size_t)p->queue, sizeof *b->down_batch);
         b->down_rows = calloc((size_t)p->queue, sizeof *b->down_rows);
         if (!b->up_q || !b->down_q || !b->down_batch || !b->down_rows) return DNIC_ERR_NOMEM;
-        for (int q = 0; first > 0 && q < p->queue; q++)
+        for (int q = 0; held && first > 0 && q < p->queue; q++)
             if (!(b->down_q[q] = malloc(in * sizeof(float)))) return DNIC_ERR_NOMEM;
     }
     if (b->delayed) {
@@ -129,7 +135,7 @@ static dnic_status setup_block(dnic_pipe_t *p, pipe_block_t *b, int first, int l
         if (!b->stash_x || !b->stash_batch) return DNIC_ERR_NOMEM;
         for (int r = 0; r < ring_n; r++) {
             b->stash_batch[r] = -1;
-            if (!(b->stash_x[r] = malloc(in * sizeof(float)))) return DNIC_ERR_NOMEM;
+            if (held && !(b->stash_x[r] = malloc(in * sizeof(float)))) return DNIC_ERR_NOMEM;
         }
     }
     b->iface_loss = NAN;
@@ -168,6 +174,7 @@ static dnic_status create(dnic_pipe_t **out, dnic_dni_t *dni, int queue) {
     p->borrowed = 1;
     p->dni = dni;
     p->whole = dnic__dni_net(dni);
+    p->partial = !dnic_net_held_layers(p->whole, NULL, NULL);
     p->n_blocks = n + 1;
     p->max_batch = dnic_net_max_batch(p->whole);
     p->async = queue > 0;
@@ -393,6 +400,13 @@ dnic_status dnic_pipe_tick(dnic_pipe_t *p, const float *x, const int32_t *labels
     if (x && p->fed >= INT32_MAX)
         return dnic__fail(DNIC_ERR_SIZE, "dnic_pipe_tick: %lld batches fed, the most a pipeline "
                           "takes", (long long)p->fed);
+    if (p->partial && !p->transport) {
+        int first, last;
+        dnic_net_held_layers(p->whole, &first, &last);
+        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_tick: the network holds only layers %d..%d "
+                          "(dnic_net_create_range): this process runs one block, attached to the others "
+                          "(dnic_mpi_attach)", first, last);
+    }
     if (p->async && !p->transport)
         return x ? dnic__async_feed(p, x, labels, B, loss_out, finished_out)
                  : dnic__async_drain(p, loss_out, finished_out);

@@ -11,6 +11,14 @@
  * (values not imported), and the copy of parameters, optimizer state,
  * step, optimizer settings and clip between a block and the whole */
 dnic_status dnic__net_block_create(dnic_net_t **out, const dnic_net_t *whole, int first, int last, int max_batch);
+/* ... or with activations only (BLOCK_VIEW, for dnic__net_block_view), or
+ * shape only (BLOCK_SHAPE: no values, no activations; a block another
+ * process runs, under a network made by dnic_net_create_range) */
+enum { BLOCK_OWN, BLOCK_VIEW, BLOCK_SHAPE };
+dnic_status dnic__net_block_shape(dnic_net_t **out, const dnic_net_t *whole, int first, int last, int max_batch,
+                                  int kind);
+/* net.c: whether the network holds layers [first, last]'s values */
+int dnic__net_holds(const dnic_net_t *n, int first, int last);
 void dnic__net_block_sync(dnic_net_t *block, dnic_net_t *whole, int first, int to_whole);
 /* net.c, iface.c: lifetimes (dnic.h). A DNI borrows its network (freed
  * with the last borrower when the caller freed it first) and owns its

@@ -11,8 +11,11 @@ public final class Network {
     public let maxBatch: Int
 
     /// - Parameters: inputDim and outputDim come from the data; maxBatch is
-    ///   the largest batch any call will use.
-    public init(_ model: ModelDescription, inputDim: Int, outputDim: Int, maxBatch: Int, seed: UInt64) throws {
+    ///   the largest batch any call will use; `holding` (0-based layers, the
+    ///   output layer last): only these layers' values are allocated, the
+    ///   rest is shape (an MPI rank's block: `dnic_net_create_range`).
+    public init(_ model: ModelDescription, inputDim: Int, outputDim: Int, maxBatch: Int, seed: UInt64,
+                holding: ClosedRange<Int>? = nil) throws {
         try model.checkFits(inputDim: inputDim, outputDim: outputDim, maxBatch: maxBatch)
         var layers = model.layers.map {
             dnic_layer_desc(width: Int32(clamping: $0.width), act: $0.activation.core,
@@ -29,6 +32,10 @@ public final class Network {
         var made: OpaquePointer?
         let status = layers.withUnsafeBufferPointer { buffer -> dnic_status in
             desc.layers = buffer.baseAddress
+            if let holding {
+                return dnic_net_create_range(&made, &desc, seed, Int32(clamping: holding.lowerBound),
+                                             Int32(clamping: holding.upperBound))
+            }
             return dnic_net_create(&made, &desc, seed)
         }
         try DnicError.check(status, "creating the network")
@@ -166,6 +173,10 @@ public final class Network {
         guard i >= 0, i < tensors.count else { return nil }
         return NumericFault(tensor: tensors[i].name, gradient: gradient)
     }
+
+    /// Bytes allocated for values and activations (parameters, gradients,
+    /// optimizer moments, activations): the held layers' only under `holding`.
+    public var bytesHeld: Int { Int(dnic_net_bytes_held(handle)) }
 
     /// Number of floats in the parameter block.
     public var parameterCount: Int {

@@ -5,7 +5,9 @@ import Foundation
 /// evaluation, log, checkpoints) and sends the other ranks what they need
 /// to build the same run: its settings, the data's shape and, when
 /// resuming, the checkpoint's bytes. The other ranks serve their block
-/// until rank 0 is done. The transport is MPIRanks (Core); this is the
+/// until rank 0 is done; on a fresh run they allocate only their block's
+/// layers and interface (`heldLayers`), rank 0 the whole network (it
+/// evaluates and checkpoints, gathering the blocks). The transport is MPIRanks (Core); this is the
 /// protocol on top of it.
 public enum MPIRun {
     /// What rank 0 tells the others, as JSON.
@@ -80,6 +82,18 @@ public enum MPIRun {
         return h
     }
 
+    /// Block `rank`'s layers (0-based, the output layer last) under the
+    /// run's interfaces: the layers that rank allocates. Nil where it
+    /// has no block of its own (a rank count the attach refuses).
+    static func heldLayers(_ config: RunConfig, rank: Int) throws -> ClosedRange<Int>? {
+        let hidden = config.model.layers.count
+        // an interface after hidden layer k (1-based) ends the block at layer k-1
+        let cuts = try config.interfaces.boundaries(hidden: hidden).sorted()
+        guard cuts.allSatisfy({ $0 >= 1 && $0 <= hidden }) else { return nil }
+        let firsts = [0] + cuts, lasts = cuts.map { $0 - 1 } + [hidden]
+        return rank < firsts.count ? firsts[rank]...lasts[rank] : nil
+    }
+
     /// A rank other than 0 failed: the caller says so and ends every rank (MPIRanks.abort).
     public struct RankFailure: Error {
         public let rank: Int
@@ -105,8 +119,11 @@ public enum MPIRun {
                 ? Checkpoint.load(bytes: try MPIRanks.broadcast(nil, timeout: setup.timeout), name: "rank 0's checkpoint",
                                   maxBatch: nil)
                 : nil
+            // a resumed rank loads the whole network from the checkpoint's bytes
+            let held = restored == nil ? try heldLayers(config, rank: rank) : nil
             let built = try Trainer.build(config: config, inputDim: setup.inputDim, classes: setup.classes,
-                                          maxBatch: setup.maxBatch, totalSteps: setup.totalSteps, restoring: restored, dataName: setup.dataName)
+                                          maxBatch: setup.maxBatch, totalSteps: setup.totalSteps, restoring: restored,
+                                          dataName: setup.dataName, holding: held)
             guard let p = built.pipeline else { throw DnicError("rank 0's settings have no pipeline") }
             pipeline = p
         } catch {

@@ -156,8 +156,10 @@ public final class Trainer {
     /// checkpoint's batches in flight restored. MPI ranks other than 0
     /// build their copy of the run from this alone.
     /// The schedules need the run's length (`totalSteps`).
+    /// - Parameter holding: a fresh run's layers to allocate (0-based, output
+    ///   last), the rest shape only: an MPI rank's block (MPIRun).
     public static func build(config: RunConfig, inputDim: Int, classes: Int, maxBatch: Int, totalSteps: Int,
-                             restoring: RunSnapshot?, dataName: String) throws -> Parts {
+                             restoring: RunSnapshot?, dataName: String, holding: ClosedRange<Int>? = nil) throws -> Parts {
         let network: Network, dni: DNI
         var state = TrainerState()
         if let restoring {
@@ -169,7 +171,7 @@ public final class Trainer {
             }
         } else {
             network = try Network(config.model, inputDim: inputDim, outputDim: config.model.outputWidth(classes: classes),
-                                  maxBatch: maxBatch, seed: config.training.seed)
+                                  maxBatch: maxBatch, seed: config.training.seed, holding: holding)
             dni = try DNI(network: network, spec: config.interfaces, labelWidth: max(classes, 2),
                           seed: config.training.seed ^ 0x1F_ACE5)
         }

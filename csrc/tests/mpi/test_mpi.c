@@ -4,6 +4,10 @@
  *     parameters, optimizer moments and interfaces of the in-process
  *     pipeline bit for bit, and the same loss at every tick (linear and
  *     MLP interfaces, batch norm, update decoupling);
+ *   - ranks > 0 holding only their block (dnic_net_create_range) train
+ *     the same as the in-process pipeline, bit for bit, each allocating
+ *     less than the whole network's bytes, their blocks gathered whole
+ *     or in small pieces;
  *   - a run cut under MPI (gathered, its batches in flight exported on
  *     rank 0) and continued in-process equals the uncut run, and the
  *     reverse (cut in-process, the state broadcast to every rank,
@@ -129,6 +133,71 @@ static void test_same_as_in_process(const data_t *d) {
         }
         free_model(m);
     }
+}
+
+/* make_model's network holding block `s` only (what `dnic train --mpi` builds on rank s > 0). */
+static model_t make_block_model(dnic_iface_kind kind, int blocks, int s) {
+    int at[8], hidden = 2 * blocks - 1;
+    for (int i = 0; i < blocks - 1; i++) at[i] = 2 * i;
+    dnic_layer_desc layers[16];
+    for (int l = 0; l < hidden; l++) layers[l] = (dnic_layer_desc){10, l % 2 ? DNIC_ACT_TANH : DNIC_ACT_RELU, l % 2 == 0};
+    layers[hidden] = (dnic_layer_desc){K, DNIC_ACT_IDENTITY, 0};
+    dnic_net_desc d;
+    dnic_net_desc_defaults(&d);
+    d.input_dim = IN;
+    d.n_layers = hidden + 1;
+    d.layers = layers;
+    d.max_batch = B;
+    int first = s == 0 ? 0 : at[s - 1] + 1, last = s < blocks - 1 ? at[s] : hidden;
+    model_t m = {NULL, NULL};
+    CHECK(dnic_net_create_range(&m.net, &d, 41, first, last) == DNIC_OK, "rank %d: create_range: %s", s,
+          dnic_last_error());
+    dnic_optim_config adam = dnic_optim_default(DNIC_OPT_ADAM);
+    adam.lr = 0.003f;
+    if (m.net) dnic_net_set_optimizer(m.net, 0, &adam);
+    if (m.net) m.dni = make_dni(m.net, at, blocks - 1, kind);
+    return m;
+}
+
+/* The piece size block states move in (mpi_link.h; internal). */
+extern size_t mpi__state_piece;
+
+static void test_ranks_hold_their_block(const data_t *d) {
+    const dnic_iface_kind kinds[] = {DNIC_IFACE_LINEAR, DNIC_IFACE_MLP};
+    size_t piece = mpi__state_piece;
+    for (size_t c = 0; c < sizeof kinds / sizeof *kinds; c++) {
+        /* the MLP case gathers in pieces of 1000 bytes (a wide block's are 64 MiB) */
+        mpi__state_piece = c == 1 ? 1000 : piece;
+        model_t m = rank == 0 ? make_model(kinds[c], size) : make_block_model(kinds[c], size, rank);
+        if (rank > 0 && m.net) {
+            model_t whole = make_model(kinds[c], size);
+            size_t held = dnic_net_bytes_held(m.net), all = dnic_net_bytes_held(whole.net);
+            CHECK(held > 0 && held < all, "rank %d holds %zu bytes of the whole's %zu", rank, held, all);
+            free_model(whole);
+        }
+        float loss[NB], want[NB], tail[16], want_tail[16];
+        int n_tail = 0, want_n = 0;
+        dnic_pipe_t *p = NULL;
+        CHECK(m.dni && dnic_pipe_create(&p, m.dni) == DNIC_OK, "held case %zu: create: %s", c, dnic_last_error());
+        dnic_status st = dnic_mpi_attach(p, 78, 60.0);
+        CHECK(st == DNIC_OK, "held case %zu: attach: %s %s", c, dnic_status_str(st), dnic_mpi_failure());
+        if (rank == 0) {
+            CHECK(feed(p, d, 0, NB, loss) && drain(p, tail, &n_tail), "held case %zu: MPI run (%s)", c,
+                  dnic_mpi_failure());
+            dnic_pipe_free(p);
+            model_t ref = make_model(kinds[c], size);
+            reference(ref, d, 1.0f, want, want_tail, &want_n);
+            CHECK(same_state(m, ref), "held case %zu: %d ranks holding their blocks differ from in-process", c, size);
+            CHECK(!memcmp(loss, want, sizeof loss) && n_tail == want_n && !memcmp(tail, want_tail, (size_t)n_tail * 4),
+                  "held case %zu: losses differ", c);
+            free_model(ref);
+        } else {
+            CHECK(serve_or(p) == DNIC_OK, "rank %d: serve its held block (%s)", rank, dnic_mpi_failure());
+            dnic_pipe_free(p);
+        }
+        free_model(m);
+    }
+    mpi__state_piece = piece;
 }
 
 /* The whole network's and interfaces' state as bytes (what a checkpoint holds). */
@@ -452,6 +521,7 @@ int main(int argc, char **argv) {
         CHECK(0, "run under mpirun -np 2..8 (got %d ranks)", size);
     } else {
         test_same_as_in_process(&d);
+        test_ranks_hold_their_block(&d);
         test_cut_and_resume(&d);
         test_refusals();
         test_async(&d);

@@ -476,9 +476,7 @@ dnic_status mpi__async_serve(dnic_pipe_t *p, mpi_link *L) {
             A->last_event = dnic__pipe_now();
             if (*cmd == CMD_STOP) return DNIC_OK;
             if (*cmd == CMD_GATHER) {
-                dnic__pipe_block_state_pack(p, s, L->state);
-                MPI_Isend(L->state, (int)dnic__pipe_block_state_size(p, s), MPI_BYTE, 0, TAG_STATE, L->comm, sq_state);
-                if ((st = mpi__link_wait(L, sq_state, 0, "sending its block to")) != DNIC_OK) return st;
+                if ((st = mpi__send_state(p, L, sq_state)) != DNIC_OK) return st;
             }
             MPI_Irecv(cmd, 1, MPI_INT32_T, 0, TAG_CMD, L->comm, rq_cmd);
             continue;

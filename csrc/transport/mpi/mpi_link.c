@@ -116,19 +116,38 @@ dnic_status mpi__send_command(mpi_link *L, int cmd) {
     return DNIC_OK;
 }
 
+size_t mpi__state_piece = PIPE_STATE_PIECE;
+
 dnic_status mpi__gather(dnic_pipe_t *p) {
     mpi_link *L = p->transport_ctx;
     dnic_status st = mpi__send_command(L, CMD_GATHER);
-    /* one rank at a time through one buffer: a gather is rare (evaluation,
-     * checkpoint), memory is not */
+    /* one rank at a time, in pieces through one buffer (mpi__send_state):
+     * a gather is rare (evaluation, checkpoint), memory is not */
     for (int r = 1; st == DNIC_OK && r < L->size; r++) {
         size_t bytes = dnic__pipe_block_state_size(p, r);
         MPI_Request *rq = &L->rq_status[0]; /* rank 0's own slot, free; retired at free */
-        MPI_Irecv(L->state, (int)bytes, MPI_BYTE, r, TAG_STATE, L->comm, rq);
-        st = mpi__link_wait(L, rq, r, "gathering the block of");
-        if (st == DNIC_OK) st = dnic__pipe_block_state_unpack(p, r, L->state);
+        for (size_t off = 0; st == DNIC_OK && off < bytes; off += mpi__state_piece) {
+            size_t n = bytes - off < mpi__state_piece ? bytes - off : mpi__state_piece;
+            MPI_Irecv(L->state, (int)n, MPI_BYTE, r, TAG_STATE, L->comm, rq);
+            st = mpi__link_wait(L, rq, r, "gathering the block of");
+            if (st == DNIC_OK) st = dnic__pipe_block_state_unpack_range(p, r, off, n, L->state);
+        }
     }
     return mpi__broken(p, st);
+}
+
+dnic_status mpi__send_state(dnic_pipe_t *p, mpi_link *L, MPI_Request *sq) {
+    size_t bytes = dnic__pipe_block_state_size(p, L->rank);
+    dnic_status st = DNIC_OK;
+    /* pieces of one message each, in order (MPI keeps the order of one
+     * sender's messages with one tag) */
+    for (size_t off = 0; st == DNIC_OK && off < bytes; off += mpi__state_piece) {
+        size_t n = bytes - off < mpi__state_piece ? bytes - off : mpi__state_piece;
+        dnic__pipe_block_state_pack_range(p, L->rank, off, n, L->state);
+        MPI_Isend(L->state, (int)n, MPI_BYTE, 0, TAG_STATE, L->comm, sq);
+        st = mpi__link_wait(L, sq, 0, "sending its block to");
+    }
+    return st;
 }
 
 /* ---------------------------------------------------------------- ranks > 0 */

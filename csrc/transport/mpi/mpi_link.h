@@ -36,7 +36,7 @@ typedef struct {
     int32_t *cmd;
     rank_status *status;
     MPI_Request *rq_cmd, *rq_status;
-    unsigned char *state; /* one block's state bytes (the largest) */
+    unsigned char *state; /* a piece of one block's state (PIPE_STATE_PIECE bytes at most) */
     size_t state_bytes;
     /* a rank > 0 that gave up on a neighbour tells rank 0 why (its
      * complaint names the rank at fault, where rank 0 would only see the
@@ -79,6 +79,12 @@ int mpi__retire(MPI_Request *rq);
 dnic_status mpi__send_command(mpi_link *L, int cmd);
 /* Rank 0: every other rank's block state into this process's pipeline. */
 dnic_status mpi__gather(dnic_pipe_t *p);
+/* Ranks > 0: this rank's block state to rank 0, in pieces of
+ * mpi__state_piece bytes through L->state (mpi__gather takes them). The
+ * piece is PIPE_STATE_PIECE; a test makes it small (before attaching, the
+ * same on every rank; at least a block state's header, a few KiB). */
+extern size_t mpi__state_piece;
+dnic_status mpi__send_state(dnic_pipe_t *p, mpi_link *L, MPI_Request *sq);
 /* Ranks > 0 that gave up: tell rank 0 why, then wait for it to end the run. */
 dnic_status mpi__complain(mpi_link *L);
 

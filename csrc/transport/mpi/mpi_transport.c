@@ -347,10 +347,7 @@ static dnic_status serve_loop(dnic_pipe_t *p, mpi_link *L) {
         if (*cmd == CMD_STOP) return *sq_status == MPI_REQUEST_NULL ? DNIC_OK
                                                                     : mpi__link_wait(L, sq_status, 0, "reporting to");
         if (*cmd == CMD_GATHER) {
-            dnic__pipe_block_state_pack(p, L->rank, L->state);
-            MPI_Isend(L->state, (int)dnic__pipe_block_state_size(p, L->rank), MPI_BYTE, 0, TAG_STATE, L->comm, sq_state);
-            st = mpi__link_wait(L, sq_state, 0, "sending its block to");
-            if (st != DNIC_OK) return st;
+            if ((st = mpi__send_state(p, L, sq_state)) != DNIC_OK) return st;
             continue;
         }
         if (*cmd != CMD_TICK) {
@@ -444,12 +441,15 @@ dnic_status dnic_mpi_attach(dnic_pipe_t *p, uint64_t fingerprint, double timeout
         ok &= (L->rx_up[k] = malloc(L->up_bytes + 16)) && (L->rx_down[k] = malloc(L->down_bytes + 16)) &&
               (L->tx_up[k] = malloc(tx_up + 16)) && (L->tx_down[k] = malloc(tx_down + 16));
     }
+    /* block states move in pieces through this buffer (mpi__gather) */
     size_t state = 0;
     for (int s = 0; s < p->n_blocks; s++) {
+        if (rank != 0 && s != rank) continue; /* a rank > 0 sends its own block only */
         size_t b = dnic__pipe_block_state_size(p, s);
         if (b > state) state = b;
     }
-    if (state > (size_t)INT32_MAX || L->up_bytes > (size_t)INT32_MAX || L->down_bytes > (size_t)INT32_MAX) ok = 0;
+    if (state > mpi__state_piece) state = mpi__state_piece;
+    if (L->up_bytes > (size_t)INT32_MAX || L->down_bytes > (size_t)INT32_MAX) ok = 0;
     L->state_bytes = state;
     L->state = malloc(state);
     L->cmd = calloc((size_t)size, sizeof *L->cmd);
