@@ -19,6 +19,12 @@
 
 #define NONE ((size_t)-1)
 
+/* Values per thread below which the prediction's, the loss's and the
+ * gradients' streaming passes stay on one thread, as the network's
+ * (activation.c): a 2-thread region costs about what it saves on a pass of
+ * 16k values, and each is one more wait for a descheduled peer. */
+#define PAR_STREAM 16384
+
 struct dnic_iface_s {
     dnic_iface_desc d;
     int dh, dout, nl, max_batch;
@@ -341,7 +347,7 @@ static void add_bias_label_term(dnic_iface_t *it, float *s, const float *bias, i
     const int32_t *labels = Bm ? it->labels : NULL;
     int dout = it->dout;
     if (bias || labels) {
-        int nt = dnic__par_threads((size_t)B * dout, DNIC_PAR_MIN);
+        int nt = dnic__par_threads((size_t)B * dout, PAR_STREAM);
         if (nt <= 1) {
             dnic__sg_add_rows(s, bias, Bm, labels, 0, B, dout);
         } else {
@@ -446,7 +452,7 @@ dnic_status dnic_iface_loss_value(dnic_iface_t *it, int B, float *loss_out) {
     double total = 0;
     float fb = (float)B, inv_b = 1.0f / (float)B;
     int l2 = it->d.loss == DNIC_IFACE_LOSS_L2;
-    int nt = dnic__par_threads(n, DNIC_PAR_MIN);
+    int nt = dnic__par_threads(n, PAR_STREAM);
     if (nt <= 1) {
         total = dnic__sg_loss(l2, it->delta, it->s, it->g, 0, n, fb, inv_b);
     } else {
@@ -475,7 +481,7 @@ static void bias_label_grads(dnic_iface_t *it, float *dC, const float *delta, in
     if (dC || labels) {
         float *rows = labels ? dB : NULL;
         int strips = (dout + 63) / 64;
-        int nt = dnic__par_threads((size_t)B * dout, DNIC_PAR_MIN);
+        int nt = dnic__par_threads((size_t)B * dout, PAR_STREAM);
         if (nt <= 1 || strips < 2) {
             dnic__sg_bias_label_grads(dC, rows, labels, delta, B, dout, 0, dout);
         } else {
@@ -577,7 +583,7 @@ dnic_status dnic_iface_write_signal(dnic_iface_t *it, float *dst, int B) {
     switch (it->d.signal) {
     case DNIC_SIGNAL_PRED:
         if (it->fwd_B != B) return out_of_order(FN " (PRED)", "the last forward", it->fwd_B, B);
-        if (dnic__par_threads(n, DNIC_PAR_MIN) <= 1) { /* no parallel region at all */
+        if (dnic__par_threads(n, PAR_STREAM) <= 1) { /* no parallel region at all */
 #pragma omp simd
             for (size_t k = 0; k < n; k++) dst[k] = it->s[k] * inv_b;
             break;
