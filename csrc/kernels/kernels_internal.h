@@ -196,6 +196,7 @@ double dnic__sg_loss(int l2, float *delta, const float *s, const float *g, size_
                      float inv_b);
 void dnic__sg_bias_label_grads(float *dC, float *dB, const int32_t *labels, const float *delta, int B, int dout,
                                int c0, int c1);
+void dnic__sg_scale(float *dst, const float *s, size_t lo, size_t hi, float inv_b);
 
 /* rng.c: the starting state of layer `layer`'s initialisation stream */
 uint64_t dnic__layer_stream(uint64_t seed, int layer);

@@ -1,8 +1,8 @@
 /* sg_passes.c — the element-wise passes of a linear synthetic-gradient
  * interface (train/iface.c): its prediction's bias and label rows, its L2
- * (or inner-product) loss with dL_S/ds, and the bias and label-row
- * gradients, compiled per instruction set (DNIC_ISA_VARIANTS) like the
- * network's kernels. Each is called on a share of the work; the interface
+ * (or inner-product) loss with dL_S/ds, the bias and label-row gradients
+ * and the signal it delivers, compiled per instruction set
+ * (DNIC_ISA_VARIANTS) like the network's kernels. Each is called on a share of the work; the interface
  * decides the threads. Every level computes the same floats: no product
  * is fused into an add that the baseline rounds twice, and the column
  * sums add rows in row order (one vector lane per column).
@@ -106,4 +106,16 @@ DNIC_ISA_VARIANTS(bias_label_grads, (float *dC, float *dB, const int32_t *labels
 void dnic__sg_bias_label_grads(float *dC, float *dB, const int32_t *labels, const float *delta, int B, int dout,
                                int c0, int c1) {
     bias_label_grads_isa[dnic__isa()](dC, dB, labels, delta, B, dout, c0, c1);
+}
+
+/* Values [lo, hi) of the delivered signal: dst = s inv_b. */
+DNIC_INLINE void scale_body(int L, float *dst, const float *s, size_t lo, size_t hi, float inv_b) {
+    (void)L;
+#pragma omp simd
+    for (size_t k = lo; k < hi; k++) dst[k] = s[k] * inv_b;
+}
+DNIC_ISA_VARIANTS(scale, (float *dst, const float *s, size_t lo, size_t hi, float inv_b), dst, s, lo, hi, inv_b);
+
+void dnic__sg_scale(float *dst, const float *s, size_t lo, size_t hi, float inv_b) {
+    scale_isa[dnic__isa()](dst, s, lo, hi, inv_b);
 }

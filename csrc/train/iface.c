@@ -581,16 +581,17 @@ dnic_status dnic_iface_write_signal(dnic_iface_t *it, float *dst, int B) {
     }
     float inv_b = 1.0f / (float)B, alpha = it->d.alpha;
     switch (it->d.signal) {
-    case DNIC_SIGNAL_PRED:
+    case DNIC_SIGNAL_PRED: {
         if (it->fwd_B != B) return out_of_order(FN " (PRED)", "the last forward", it->fwd_B, B);
-        if (dnic__par_threads(n, PAR_STREAM) <= 1) { /* no parallel region at all */
-#pragma omp simd
-            for (size_t k = 0; k < n; k++) dst[k] = it->s[k] * inv_b;
-            break;
+        int nt = dnic__par_threads(n, PAR_STREAM);
+        if (nt <= 1) { /* no parallel region at all */
+            dnic__sg_scale(dst, it->s, 0, n, inv_b);
+        } else {
+#pragma omp parallel for num_threads(nt)
+            for (int k = 0; k < nt; k++) dnic__sg_scale(dst, it->s, n * k / nt, n * (k + 1) / nt, inv_b);
         }
-#pragma omp parallel for simd
-        for (size_t k = 0; k < n; k++) dst[k] = it->s[k] * inv_b;
         break;
+    }
     case DNIC_SIGNAL_PROP:
         if (it->back_B != B) return out_of_order(FN " (PROP)", "the last backward", it->back_B, B);
         memcpy(dst, it->dLdh, sizeof(float) * n);
