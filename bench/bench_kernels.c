@@ -2,8 +2,11 @@
  *
  * For every kernel family (sgemm, dense forward / backward, activations,
  * the network's fused bias + activation and derivative + bias-sum passes,
- * batch norm, losses, optimizer updates, gather_rows) and for one training
- * step of a 784-256-256-256-10 relu network this program
+ * batch norm, losses, optimizer updates, gather_rows), for one training
+ * step of a 784-256-256-256-10 relu network, for one step of each
+ * interface kind, and for the locked DNI step of that network with and
+ * without a linear cDNI after hidden layer 2 (the sg/backprop ratio beside
+ * the one the interface's GEMM FLOPs predict) this program
  *   1. checks the fast kernel against its _ref twin once (max abs diff; a
  *      row whose difference exceeds the float tolerance prints MISMATCH
  *      and is not timed),
@@ -35,7 +38,7 @@
  * It is a benchmark, not a test, but a mismatch or an error status makes
  * it exit 1 so that `make bench` does not hide a broken kernel.
  *
- * usage: bench_kernels [--threads N] [--isa LEVEL] [--quick]
+ * usage: bench_kernels [--threads N] [--isa LEVEL] [--quick] [--locked-sg]
  *   default: the whole table at 1 and then at 2 threads, every level.
  *
  * Here: the machine's description, the table and the options. The rows of
@@ -113,6 +116,8 @@ static void print_blas_info(void) {
     if (info.config[0]) printf("      config \"%s\"\n", info.config);
 }
 
+static int locked_sg_only; /* --locked-sg: that family alone */
+
 static void run_table(int threads) {
     dnic_status s = dnic_set_num_threads(threads);
     if (s != DNIC_OK) {
@@ -127,6 +132,12 @@ static void run_table(int threads) {
            info.threads);
     print_header();
     load_snap load = load_snapshot();
+    if (locked_sg_only) {
+        row_isa = dnic_isa_name(dnic_get_isa());
+        bench_locked_sg();
+        print_load(load);
+        return;
+    }
     bench_sgemm();
     bench_dense_forward();
     bench_dense_backward();
@@ -149,22 +160,26 @@ static void run_table(int threads) {
     bench_gather();
     row_isa = dnic_isa_name(dnic_get_isa());
     bench_interfaces();
+    bench_locked_sg();
     row_isa = "-";
     print_load(load);
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: bench_kernels [--threads N] [--isa LEVEL] [--quick]\n"
+    fprintf(f, "usage: bench_kernels [--threads N] [--isa LEVEL] [--quick] [--locked-sg]\n"
                "  --threads N  run the table at N threads only (default: 1, then 2)\n"
                "  --isa LEVEL  dnic's element-wise kernels at baseline, avx2 or avx512 only\n"
                "               (default: every level the CPU runs)\n"
-               "  --quick      shorter and fewer timings\n");
+               "  --quick      shorter and fewer timings\n"
+               "  --locked-sg  only the locked DNI step, backprop and sg (W1, batch 64 and 256)\n");
 }
 
 int main(int argc, char **argv) {
     int threads = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0) {
+        if (strcmp(argv[i], "--locked-sg") == 0) {
+            locked_sg_only = 1;
+        } else if (strcmp(argv[i], "--quick") == 0) {
             opt.min_timing = 0.010;
             opt.n_timings = 5;
         } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {

@@ -153,5 +153,6 @@ void bench_gather(void);
 /* training.c */
 void bench_train_step(void);
 void bench_interfaces(void);
+void bench_locked_sg(void);
 
 #endif

@@ -206,3 +206,90 @@ void bench_interfaces(void) {
     }
     free(h); free(g); free(sig); free(want);
 }
+
+/* ---------------------------------------------------- locked sg vs backprop */
+
+typedef struct {
+    dnic_dni_t *dni;
+    const float *x;
+    const int32_t *labels;
+    int B, next;
+    dnic_status status;
+} dni_ctx;
+
+static void run_dni_step(void *p) {
+    dni_ctx *c = (dni_ctx *)p;
+    int k = c->next;
+    c->next = (k + 1) % TRAIN_POOL;
+    float loss = 0;
+    dnic_status s = dnic_dni_train_step(c->dni, c->x + (size_t)k * c->B * NET_DIMS[0], c->labels + (size_t)k * c->B,
+                                        NULL, c->B, &loss);
+    if (s != DNIC_OK && c->status == DNIC_OK) c->status = s;
+    sink += loss;
+}
+
+/* The locked DNI step of the 784-256-256-256-10 network with no interface
+ * (backprop) and with one linear cDNI after hidden layer 2 (`dnic bench
+ * train --rule sg`'s placement), SGD for both, at batch 64 and 256: the
+ * step times, and sg's samples/s as a fraction of backprop's beside what
+ * the interface's GEMM FLOPs alone predict (it adds the prediction hA and
+ * dA = h^T delta). What the interface costs beyond its two GEMMs shows as
+ * the gap between the two fractions. */
+void bench_locked_sg(void) {
+    static const int batches[2] = {64, 256};
+    for (int q = 0; q < 2; q++) {
+        int B = batches[q];
+        char shape[64];
+        snprintf(shape, sizeof shape, "W1 B%d", B);
+        dnic_layer_desc layers[NET_LAYERS];
+        for (int l = 0; l < NET_LAYERS; l++) {
+            layers[l].width = NET_DIMS[l + 1];
+            layers[l].act = l + 1 < NET_LAYERS ? DNIC_ACT_RELU : DNIC_ACT_IDENTITY;
+            layers[l].batchnorm = 0;
+        }
+        dnic_net_desc desc;
+        dnic_net_desc_defaults(&desc);
+        desc.input_dim = NET_DIMS[0];
+        desc.n_layers = NET_LAYERS;
+        desc.layers = layers;
+        desc.max_batch = B;
+        dnic_optim_config sgd = dnic_optim_default(DNIC_OPT_SGD);
+        dnic_iface_desc iface;
+        dnic_iface_desc_defaults(&iface, 1); /* after hidden layer 2 (0-based layer 1) */
+        size_t nx = (size_t)TRAIN_POOL * B * NET_DIMS[0];
+        float *x = falloc(nx);
+        int32_t *labels = (int32_t *)xalloc((size_t)TRAIN_POOL * B * sizeof(int32_t));
+        fill_uniform(x, nx, 0, 1);
+        for (int i = 0; i < TRAIN_POOL * B; i++) labels[i] = (int32_t)(dnic_rng_next(&rng_state) % 10);
+        double sec[2] = {0, 0};
+        int ok = 1;
+        for (int sg = 0; sg < 2 && ok; sg++) {
+            const char *name = sg ? "dni_step sg" : "dni_step backprop";
+            dnic_net_t *net = NULL;
+            dnic_dni_t *dni = NULL;
+            ok = !status_failed(dnic_net_create(&net, &desc, 42), name, shape) &&
+                 !status_failed(dnic_net_set_optimizer(net, 0, &sgd), name, shape) &&
+                 !status_failed(dnic_dni_create(&dni, net, &iface, sg, 10, 5), name, shape) &&
+                 !status_failed(dnic_dni_set_iface_optimizer(dni, &sgd), name, shape);
+            if (ok) {
+                dni_ctx c = {dni, x, labels, B, 0, DNIC_OK};
+                sec[sg] = time_median(run_dni_step, &c);
+                ok = !status_failed(c.status, name, shape);
+                if (ok)
+                    printf("%-22s %-8s %-22s %11.1f %10.0f %-9s\n", name, row_isa, shape, sec[sg] * 1e6, B / sec[sg],
+                           "samples/s");
+            }
+            dnic_dni_free(dni);
+            dnic_net_free(net);
+        }
+        if (ok) {
+            /* GEMM FLOPs per example: the network's forward, dW and din (not
+             * the first layer's), and the interface's two 256 x 256 GEMMs */
+            double net_flops = 0, iface_flops = 2.0 * 2 * NET_DIMS[2] * NET_DIMS[2];
+            for (int l = 0; l < NET_LAYERS; l++) net_flops += 2.0 * NET_DIMS[l] * NET_DIMS[l + 1] * (l > 0 ? 3 : 2);
+            printf("%-22s %-8s %-22s sg/backprop samples/s %.3f (the interface's GEMM FLOPs alone: %.3f)\n",
+                   "dni_step sg/backprop", row_isa, shape, sec[0] / sec[1], net_flops / (net_flops + iface_flops));
+        }
+        free(x), free(labels);
+    }
+}

@@ -26,8 +26,12 @@ static void ftz_this_thread(void) {
 
 void dnic_enable_flush_to_zero(void) {
 #ifdef _OPENMP
+    /* one thread: the next region would run on this thread alone (every
+     * forward calls this: no region is cheaper than an empty one) */
+    if (dnic__omp_max_threads() > 1) {
 #pragma omp parallel
-    ftz_this_thread();
+        ftz_this_thread();
+    }
 #endif
     ftz_this_thread();
 }

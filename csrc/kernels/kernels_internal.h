@@ -188,6 +188,16 @@ void dnic__bias_act_forward(dnic_activation act, float *h, const float *b, int B
 void dnic__act_backward_colsum(dnic_activation act, float *gz, float *db, const float *gh, const float *h,
                                int B, int C);
 
+/* sg_passes.c: a linear interface's element-wise passes (see there), on
+ * rows [r0, r1), values [lo, hi) or columns [c0, c1); the caller splits
+ * the work between threads */
+void dnic__sg_add_rows(float *s, const float *bias, const float *Bm, const int32_t *labels, int r0, int r1, int dout);
+double dnic__sg_loss(int l2, float *delta, const float *s, const float *g, size_t lo, size_t hi, float fb,
+                     float inv_b);
+void dnic__sg_bias_label_grads(float *dC, float *dB, const int32_t *labels, const float *delta, int B, int dout,
+                               int c0, int c1);
+void dnic__sg_scale(float *dst, const float *s, size_t lo, size_t hi, float inv_b);
+
 /* rng.c: the starting state of layer `layer`'s initialisation stream */
 uint64_t dnic__layer_stream(uint64_t seed, int layer);
 

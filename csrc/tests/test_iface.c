@@ -6,7 +6,9 @@
  *   - warm-up (the target for the first warmup_steps updates);
  *   - ORACLE and IDENTITY pass the target on (identity = backprop);
  *   - the boundary operation equals the steps it is made of;
- *   - a loss that overflows is flagged, a finite one clears the flag.
+ *   - a loss that overflows is flagged, a finite one clears the flag;
+ *   - a boundary step stopped at its loss leaves zero gradients;
+ *   - its passes split between threads give the same floats as one.
  * Runs at every instruction-set level the CPU has, at 1 and 2 threads.
  */
 #include "harness.h"
@@ -379,6 +381,89 @@ static void test_loss_overflow(void) {
     dnic_iface_free(it);
 }
 
+/* A boundary step zeroes the gradients before its backward writes them
+ * (dA lazily: the backward's GEMM overwrites it). One that stops at its
+ * loss leaves them zero as the manual sequence's zero_grad does, whether
+ * they are read (dnic_iface_grads) or used by an update that follows
+ * (plain SGD, no L2: zero gradients move nothing). */
+static void test_failed_boundary_step_zeroes(void) {
+    enum { B = 2, DH = 3, NL = 2 };
+    for (int read_first = 0; read_first < 2; read_first++) {
+        dnic_iface_desc d;
+        dnic_iface_desc_defaults(&d, 0);
+        dnic_iface_t *it = NULL;
+        EXPECT(dnic_iface_create(&it, &d, DH, DH, NL, B, 0.0f, 3), DNIC_OK);
+        if (!it) return;
+        size_t np = 0, ng = 0;
+        float *P = dnic_iface_params(it, &np);
+        uint64_t rng = 21;
+        fill_normal(P, np, 0.3f, &rng);
+        float h[B * DH], small[B * DH], huge[B * DH], sig[B * DH], before[64];
+        int32_t y[B] = {0, 1};
+        for (int k = 0; k < B * DH; k++) { h[k] = 1.0f + 0.1f * k; small[k] = 0.5f; huge[k] = 1e19f; }
+        EXPECT(dnic_iface_boundary_step(it, h, y, NULL, small, sig, B, NULL), DNIC_OK);
+        const float *G = dnic_iface_grads(it, &ng);
+        double moved = 0;
+        for (size_t k = 0; k < ng; k++) moved += fabs(G[k]);
+        CHECK(moved > 0, "a boundary step writes gradients");
+        EXPECT(dnic_iface_boundary_step(it, h, y, NULL, huge, sig, B, NULL), DNIC_ERR_NONFINITE);
+        if (read_first) {
+            G = dnic_iface_grads(it, &ng);
+            int zero = 1;
+            for (size_t k = 0; k < ng; k++) zero &= G[k] == 0.0f;
+            CHECK(zero, "after a boundary step stopped at its loss every gradient reads 0");
+        }
+        memcpy(before, P, np * sizeof *P);
+        EXPECT(dnic_iface_update(it), DNIC_OK);
+        CHECK(memcmp(before, P, np * sizeof *P) == 0, "an update after a boundary step stopped at its loss moves "
+              "nothing (gradients %s first)", read_first ? "read" : "not read");
+        dnic_iface_free(it);
+    }
+}
+
+/* On a batch large enough for the interface's passes to split between
+ * threads (the prediction's bias and label rows, the loss, dC and dB, the
+ * signal), 2 threads compute the same prediction, gradients and signal as
+ * 1, bit for bit (the reported loss's double sum may round apart). The
+ * built-in GEMM, whose rows do not depend on the thread count (OpenBLAS's
+ * do), so that only the interface's own passes are compared. */
+static void test_threads_same_floats(void) {
+    enum { B = 160, DH = 256, NL = 10 };
+    static float h[B * DH], target[B * DH], sig[2][B * DH], s[2][B * DH], grads[2][DH * DH + NL * DH + DH];
+    int32_t y[B];
+    uint64_t rng = 77;
+    fill_normal(h, B * DH, 1.0f, &rng);
+    fill_normal(target, B * DH, 0.01f, &rng);
+    for (int r = 0; r < B; r++) y[r] = (r * 7) % NL;
+    int before = dnic_get_num_threads();
+    dnic_gemm_info_t gemm;
+    dnic_gemm_get_info(&gemm);
+    EXPECT(dnic_set_gemm_backend(DNIC_GEMM_BUILTIN), DNIC_OK);
+    size_t ng = 0;
+    for (int t = 0; t < 2; t++) {
+        dnic_set_num_threads(t + 1);
+        dnic_iface_desc d;
+        dnic_iface_desc_defaults(&d, 0);
+        dnic_iface_t *it = NULL;
+        EXPECT(dnic_iface_create(&it, &d, DH, DH, NL, B, 0.0f, 3), DNIC_OK);
+        if (!it) break;
+        size_t np = 0;
+        float *P = dnic_iface_params(it, &np);
+        uint64_t prng = 5;
+        fill_normal(P, np, 0.05f, &prng);
+        EXPECT(dnic_iface_boundary_step(it, h, y, NULL, target, sig[t], B, NULL), DNIC_OK);
+        memcpy(s[t], dnic_iface_prediction(it), sizeof s[t]);
+        const float *G = dnic_iface_grads(it, &ng);
+        CHECK(ng == sizeof grads[t] / sizeof(float), "%zu gradients", ng);
+        if (ng == sizeof grads[t] / sizeof(float)) memcpy(grads[t], G, sizeof grads[t]);
+        dnic_iface_free(it);
+    }
+    dnic_set_num_threads(before);
+    EXPECT(dnic_set_gemm_backend(gemm.backend), DNIC_OK);
+    CHECK(memcmp(s[0], s[1], sizeof s[0]) == 0, "prediction at 2 threads differs from 1");
+    CHECK(memcmp(grads[0], grads[1], sizeof grads[0]) == 0, "gradients at 2 threads differ from 1");
+    CHECK(memcmp(sig[0], sig[1], sizeof sig[0]) == 0, "signal at 2 threads differs from 1");
+}
 
 int main(void) {
     HARNESS_FOR_EACH_ISA(level) {
@@ -392,7 +477,9 @@ int main(void) {
             test_identity_is_backprop();
             test_boundary_step();
             test_loss_overflow();
+            test_failed_boundary_step_zeroes();
         }
+        test_threads_same_floats();
     }
     return harness_finish("iface");
 }

@@ -8,6 +8,7 @@
  * (1/B) dL_i/dh_i, what the network's buffers hold); trainable predictions
  * estimate the per-example gradient B g_i.
  */
+#include "gemm/threads.h"
 #include "kernels/kernels_internal.h"
 #include "train/train_internal.h"
 
@@ -17,6 +18,12 @@
 #include <string.h>
 
 #define NONE ((size_t)-1)
+
+/* Values per thread below which the prediction's, the loss's and the
+ * gradients' streaming passes stay on one thread, as the network's
+ * (activation.c): a 2-thread region costs about what it saves on a pass of
+ * 16k values, and each is one more wait for a descheduled peer. */
+#define PAR_STREAM 16384
 
 struct dnic_iface_s {
     dnic_iface_desc d;
@@ -44,6 +51,7 @@ struct dnic_iface_s {
     int owned; /* a DNI's interface: the DNI frees it */
     int centre;  /* centre s and dL_S/ds over the batch (dnic_iface_centre ON) */
     size_t mlp_out_bias; /* MLP: offset of the output layer's bias in its gradients */
+    int dA_pending; /* a boundary step zeroed the gradients but dA's memset has not happened (see zero_grad_lazy) */
 };
 
 /* Subtracts each column's batch mean from m (B, n): a centred prediction
@@ -280,6 +288,31 @@ nomem:
 }
 #undef FN
 
+/* ------------------------------------------------------------ gradients */
+
+/* Inside a boundary step zeroing dA (h x s wide: nearly all of the
+ * gradients) is lazy, as the network's (net.c): the backward writes it
+ * with beta = 0, with no memset and no read of the old values; whoever
+ * reads the gradients before that (dnic_iface_grads, an update without a
+ * backward) materialises the zeros first. LINEAR and NOLABEL only: the
+ * kinds whose backward writes dA in one GEMM. */
+static void zero_grad_lazy(dnic_iface_t *it) {
+    int lazy = !it->mlp && it->oA == 0 && (it->d.kind == DNIC_IFACE_LINEAR || it->d.kind == DNIC_IFACE_NOLABEL);
+    if (!lazy) {
+        dnic_iface_zero_grad(it);
+        return;
+    }
+    size_t nA = (size_t)it->dh * (size_t)it->dout; /* A comes first in the block */
+    memset(it->grads + nA, 0, sizeof(float) * (it->n_params - nA));
+    it->dA_pending = 1;
+}
+
+static void materialize_dA_zeros(dnic_iface_t *it) {
+    if (!it->dA_pending) return;
+    memset(it->grads + it->oA, 0, sizeof(float) * (size_t)it->dh * (size_t)it->dout);
+    it->dA_pending = 0;
+}
+
 /* ---------------------------------------------------------------- forward */
 
 static dnic_status check_labels(const dnic_iface_t *it, const int32_t *labels, int B) {
@@ -306,25 +339,25 @@ static dnic_status out_of_order(const char *fn, const char *needs, int have, int
                       "backward, write_signal)", fn, B, needs, have ? "" : " never ran or", have);
 }
 
-/* s (B,dout) += y B: a row lookup for labels, a GEMM for float conditioning */
-static void add_label_term(dnic_iface_t *it, float *s, int B) {
-    if (it->oB == NONE) return;
-    const float *Bm = it->params + it->oB;
+/* s (B,dout) += C (bias, or NULL) + y B: a row lookup for labels (in the
+ * same pass as C), a GEMM for float conditioning. Small batches stay on
+ * this thread with no parallel region at all. */
+static void add_bias_label_term(dnic_iface_t *it, float *s, const float *bias, int B) {
+    const float *Bm = it->oB == NONE ? NULL : it->params + it->oB;
+    const int32_t *labels = Bm ? it->labels : NULL;
     int dout = it->dout;
-    if (it->labels) {
-#pragma omp parallel for if ((size_t)B * dout > DNIC_PAR_MIN)
-        for (int r = 0; r < B; r++) {
-            const float *row = Bm + (size_t)it->labels[r] * dout;
-            float *o = s + (size_t)r * dout;
-            for (int c = 0; c < dout; c++) o[c] += row[c];
+    if (bias || labels) {
+        int nt = dnic__par_threads((size_t)B * dout, PAR_STREAM);
+        if (nt <= 1) {
+            dnic__sg_add_rows(s, bias, Bm, labels, 0, B, dout);
+        } else {
+#pragma omp parallel for num_threads(nt)
+            for (int k = 0; k < nt; k++)
+                dnic__sg_add_rows(s, bias, Bm, labels, (int)((long)B * k / nt), (int)((long)B * (k + 1) / nt), dout);
         }
-    } else if (it->ycond) {
-        dnic_sgemm(0, 0, B, dout, it->nl, 1.0f, it->ycond, it->nl, Bm, dout, 1.0f, s, dout);
     }
-}
-
-static void broadcast_rows(float *dst, const float *row, int B, int n) {
-    for (int r = 0; r < B; r++) memcpy(dst + (size_t)r * n, row, sizeof(float) * (size_t)n);
+    if (Bm && !it->labels && it->ycond)
+        dnic_sgemm(0, 0, B, dout, it->nl, 1.0f, it->ycond, it->nl, Bm, dout, 1.0f, s, dout);
 }
 
 dnic_status dnic_iface_forward(dnic_iface_t *it, const float *h, const int32_t *labels, const float *ycond,
@@ -343,9 +376,9 @@ dnic_status dnic_iface_forward(dnic_iface_t *it, const float *h, const int32_t *
     switch (it->d.kind) {
     case DNIC_IFACE_LINEAR:
     case DNIC_IFACE_NOLABEL:
-        broadcast_rows(it->s, P + it->oC, B, dout);
-        dnic_sgemm(0, 0, B, dout, dh, 1.0f, h, dh, P + it->oA, dout, 1.0f, it->s, dout);
-        add_label_term(it, it->s, B);
+        /* s = (hA + C) + y B: the GEMM writes hA, then one pass adds both */
+        dnic_sgemm(0, 0, B, dout, dh, 1.0f, h, dh, P + it->oA, dout, 0.0f, it->s, dout);
+        add_bias_label_term(it, it->s, P + it->oC, B);
         break;
     case DNIC_IFACE_SIGMOID: {
         dnic_sgemm(0, 0, B, dout, dh, 1.0f, h, dh, P + it->oA, dout, 0.0f, it->z, dout);
@@ -357,7 +390,7 @@ dnic_status dnic_iface_forward(dnic_iface_t *it, const float *h, const int32_t *
                 size_t k = (size_t)r * dout + c;
                 it->s[k] = d[c] * it->sig[k] + C[c];
             }
-        add_label_term(it, it->s, B);
+        add_bias_label_term(it, it->s, NULL, B);
         break;
     }
     case DNIC_IFACE_MLP: {
@@ -418,21 +451,16 @@ dnic_status dnic_iface_loss_value(dnic_iface_t *it, int B, float *loss_out) {
     size_t n = (size_t)B * it->dout;
     double total = 0;
     float fb = (float)B, inv_b = 1.0f / (float)B;
-    if (it->d.loss == DNIC_IFACE_LOSS_L2) {
-#pragma omp parallel for reduction(+ : total) if (n > DNIC_PAR_MIN)
-        for (size_t k = 0; k < n; k++) {
-            float e = it->s[k] - fb * it->g[k];
-            total += 0.5 * (double)e * e;
-            it->delta[k] = e * inv_b;
-        }
-        total /= B;
+    int l2 = it->d.loss == DNIC_IFACE_LOSS_L2;
+    int nt = dnic__par_threads(n, PAR_STREAM);
+    if (nt <= 1) {
+        total = dnic__sg_loss(l2, it->delta, it->s, it->g, 0, n, fb, inv_b);
     } else {
-#pragma omp parallel for reduction(+ : total) if (n > DNIC_PAR_MIN)
-        for (size_t k = 0; k < n; k++) {
-            total += (double)it->g[k] * it->s[k];
-            it->delta[k] = it->g[k];
-        }
+#pragma omp parallel for num_threads(nt) reduction(+ : total)
+        for (int k = 0; k < nt; k++)
+            total += dnic__sg_loss(l2, it->delta, it->s, it->g, n * k / nt, n * (k + 1) / nt, fb, inv_b);
     }
+    if (l2) total /= B;
     /* a loss finite in double may still overflow the float it is reported in */
     if (loss_out) *loss_out = (float)total;
     it->loss_B = B;
@@ -443,26 +471,27 @@ dnic_status dnic_iface_loss_value(dnic_iface_t *it, int B, float *loss_out) {
 
 /* --------------------------------------------------------------- backward */
 
-/* dB (nl,dout) += y^T delta: scatter rows for labels, GEMM for floats */
-static void label_grad(dnic_iface_t *it, const float *delta, int B) {
-    if (it->oB == NONE) return;
-    float *dB = it->grads + it->oB;
+/* dC += colsum(delta) (dC NULL: none) and dB (nl,dout) += y^T delta: one
+ * pass over delta with labels (columns split across threads: rows of dB
+ * are shared between examples), a GEMM for float conditioning */
+static void bias_label_grads(dnic_iface_t *it, float *dC, const float *delta, int B) {
+    float *dB = it->oB == NONE ? NULL : it->grads + it->oB;
+    const int32_t *labels = dB ? it->labels : NULL;
     int dout = it->dout;
-    if (it->labels) {
-        /* columns split across threads: rows of dB are shared between examples */
+    if (dC || labels) {
+        float *rows = labels ? dB : NULL;
         int strips = (dout + 63) / 64;
-#pragma omp parallel for if ((size_t)B * dout > DNIC_PAR_MIN)
-        for (int s = 0; s < strips; s++) {
-            int lo = s * 64, hi = lo + 64 < dout ? lo + 64 : dout;
-            for (int r = 0; r < B; r++) {
-                float *row = dB + (size_t)it->labels[r] * dout;
-                const float *d = delta + (size_t)r * dout;
-                for (int c = lo; c < hi; c++) row[c] += d[c];
-            }
+        int nt = dnic__par_threads((size_t)B * dout, PAR_STREAM);
+        if (nt <= 1 || strips < 2) {
+            dnic__sg_bias_label_grads(dC, rows, labels, delta, B, dout, 0, dout);
+        } else {
+#pragma omp parallel for num_threads(nt < strips ? nt : strips)
+            for (int s = 0; s < strips; s++)
+                dnic__sg_bias_label_grads(dC, rows, labels, delta, B, dout, s * 64, s * 64 + 64 < dout ? s * 64 + 64 : dout);
         }
-    } else if (it->ycond) {
-        dnic_sgemm(1, 0, it->nl, dout, B, 1.0f, it->ycond, it->nl, delta, dout, 1.0f, dB, dout);
     }
+    if (dB && !it->labels && it->ycond)
+        dnic_sgemm(1, 0, it->nl, dout, B, 1.0f, it->ycond, it->nl, delta, dout, 1.0f, dB, dout);
 }
 
 dnic_status dnic_iface_backward(dnic_iface_t *it, int B) {
@@ -480,8 +509,11 @@ dnic_status dnic_iface_backward(dnic_iface_t *it, int B) {
     switch (it->d.kind) {
     case DNIC_IFACE_LINEAR:
     case DNIC_IFACE_NOLABEL:
-        dnic_dense_backward(NULL, G + it->oA, G + it->oC, it->delta, it->h, P + it->oA, B, dh, dout);
-        label_grad(it, it->delta, B);
+        /* dA += h^T delta, or = when a boundary step left its zeroing pending */
+        dnic_sgemm(1, 0, dh, dout, B, 1.0f, it->h, dh, it->delta, dout, it->dA_pending ? 0.0f : 1.0f, G + it->oA,
+                   dout);
+        it->dA_pending = 0;
+        bias_label_grads(it, G + it->oC, it->delta, B);
         if (want_dh) dnic_sgemm(0, 1, B, dh, dout, 1.0f, it->delta, dout, P + it->oA, dout, 0.0f, it->dLdh, dh);
         break;
     case DNIC_IFACE_SIGMOID: {
@@ -501,8 +533,7 @@ dnic_status dnic_iface_backward(dnic_iface_t *it, int B) {
                 dz[k] = it->delta[k] * d[c] * it->sig[k] * (1.0f - it->sig[k]);
             }
         dnic_dense_backward(NULL, G + it->oA, NULL, dz, it->h, P + it->oA, B, dh, dout);
-        dnic_dense_backward(NULL, NULL, G + it->oC, it->delta, it->h, NULL, B, dh, dout);
-        label_grad(it, it->delta, B);
+        bias_label_grads(it, G + it->oC, it->delta, B);
         if (want_dh) dnic_sgemm(0, 1, B, dh, dout, 1.0f, dz, dout, P + it->oA, dout, 0.0f, it->dLdh, dh);
         break;
     }
@@ -550,11 +581,17 @@ dnic_status dnic_iface_write_signal(dnic_iface_t *it, float *dst, int B) {
     }
     float inv_b = 1.0f / (float)B, alpha = it->d.alpha;
     switch (it->d.signal) {
-    case DNIC_SIGNAL_PRED:
+    case DNIC_SIGNAL_PRED: {
         if (it->fwd_B != B) return out_of_order(FN " (PRED)", "the last forward", it->fwd_B, B);
-#pragma omp parallel for simd if (n > DNIC_PAR_MIN)
-        for (size_t k = 0; k < n; k++) dst[k] = it->s[k] * inv_b;
+        int nt = dnic__par_threads(n, PAR_STREAM);
+        if (nt <= 1) { /* no parallel region at all */
+            dnic__sg_scale(dst, it->s, 0, n, inv_b);
+        } else {
+#pragma omp parallel for num_threads(nt)
+            for (int k = 0; k < nt; k++) dnic__sg_scale(dst, it->s, n * k / nt, n * (k + 1) / nt, inv_b);
+        }
         break;
+    }
     case DNIC_SIGNAL_PROP:
         if (it->back_B != B) return out_of_order(FN " (PROP)", "the last backward", it->back_B, B);
         memcpy(dst, it->dLdh, sizeof(float) * n);
@@ -576,7 +613,7 @@ dnic_status dnic_iface_boundary_step(dnic_iface_t *it, const float *h, const int
         return dnic__fail(DNIC_ERR_NULL, "dnic_iface_boundary_step: NULL pointer argument (it or h or target or "
                           "signal)");
     float loss = NAN;
-    dnic_iface_zero_grad(it);
+    zero_grad_lazy(it);
     dnic_status st = dnic_iface_set_target(it, target, B);
     if (st == DNIC_OK) st = dnic_iface_forward(it, h, labels, ycond, B);
     if (st == DNIC_OK) st = dnic_iface_loss_value(it, B, &loss);
@@ -656,6 +693,7 @@ float *dnic_iface_params(dnic_iface_t *it, size_t *n) {
 }
 float *dnic_iface_grads(dnic_iface_t *it, size_t *n) {
     if (it && it->mlp) return dnic_net_grads(it->mlp, n);
+    if (it) materialize_dA_zeros(it); /* the caller may read them */
     if (n) *n = it ? it->n_params : 0;
     return it ? it->grads : NULL;
 }
@@ -669,6 +707,7 @@ void dnic_iface_zero_grad(dnic_iface_t *it) {
     if (!it) return;
     if (it->mlp) dnic_net_zero_grad(it->mlp);
     else if (it->n_params) memset(it->grads, 0, sizeof(float) * it->n_params);
+    it->dA_pending = 0;
 }
 
 dnic_status dnic_iface_set_optimizer(dnic_iface_t *it, const dnic_optim_config *cfg) {
@@ -725,6 +764,7 @@ dnic_status dnic_iface_update(dnic_iface_t *it) {
     it->fault_grad = 0;
     if (!dnic__iface_kind_trainable(it->d.kind)) return DNIC_OK;
     if (it->mlp) return dnic_net_update(it->mlp);
+    materialize_dA_zeros(it); /* a step whose backward never ran updates with zeros */
     it->fault_tensor = dnic__update_tensors(it->tensors, it->n_tensors, it->params, it->grads, it->optim,
                                             it->optim + it->n_params, &it->opt, &it->sched, 1, it->clip, it->step, NULL, &it->fault_grad);
     if (it->fault_tensor < 0) return DNIC_OK;
