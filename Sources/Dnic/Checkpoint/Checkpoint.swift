@@ -126,7 +126,10 @@ public enum Checkpoint {
     ///   on them and the batches in flight; `file` may lack the others'
     ///   values (CheckpointShare), and tensors outside the model are not
     ///   looked for (rank 0 loaded the whole file first).
-    static func load(file: SafeTensors, path: String, maxBatch: Int?, holding: ClosedRange<Int>? = nil) throws -> Loaded {
+    ///   The file is consumed: each tensor's values are dropped once loaded,
+    ///   so the file's copy and the network's do not both stay whole.
+    static func load(file: consuming SafeTensors, path: String, maxBatch: Int?, holding: ClosedRange<Int>? = nil) throws -> Loaded {
+        var file = consume file
         func bad(_ why: String) -> DnicError { DnicError("\(pathText(path)): \(why)") }
         let meta = file.metadata
         guard meta["format"] == format else {
@@ -178,6 +181,7 @@ public enum Checkpoint {
             guard t.values.count == shape.reduce(1, *) else { throw bad("tensor '\(name)' was not received") }
             guard t.values.allSatisfy(\.isFinite) else { throw bad("tensor '\(name)' contains NaN or infinity") }
             used.insert(name)
+            if let i = file.tensors.firstIndex(where: { $0.name == name }) { file.tensors[i].values = [] }
             return t.values
         }
         /// Adam's v is a running mean of squares: a negative value would make
@@ -234,7 +238,8 @@ public enum Checkpoint {
             guard !ints.isEmpty, ints.allSatisfy({ $0 != nil }) else {
                 throw bad("metadata pipeline_inflight is not a list of integers")
             }
-            let values = file.tensor("pipeline.inflight") == nil ? [] : try stored("pipeline.inflight", [file.tensor("pipeline.inflight")!.values.count])
+            let count = file.tensor("pipeline.inflight")?.values.count
+            let values = try count.map { try stored("pipeline.inflight", [$0]) } ?? []
             inflight = Pipeline.Inflight(values: values, ints: ints.map { $0! })
         }
         if holding == nil, let extra = file.tensors.first(where: { !used.contains($0.name) }) {

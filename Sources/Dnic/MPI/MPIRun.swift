@@ -124,7 +124,7 @@ public enum MPIRun {
                 let name = "rank 0's checkpoint"
                 let file = try CheckpointShare.receive(keep: { tensor in held.map { CheckpointShare.belongs(tensor, to: $0) } ?? true },
                                                        name: name, timeout: setup.timeout)
-                restored = try Checkpoint.load(file: file, path: name, maxBatch: nil, holding: held)
+                restored = try Checkpoint.load(file: consume file, path: name, maxBatch: nil, holding: held)
             }
             let built = try Trainer.build(config: config, inputDim: setup.inputDim, classes: setup.classes,
                                           maxBatch: setup.maxBatch, totalSteps: setup.totalSteps, restoring: restored,
