@@ -100,7 +100,7 @@ struct TrainCommand: ParsableCommand {
         }
         // a resumed run starts from the checkpoint's configuration; under
         // MPI its bytes go to the other ranks too
-        let resumeBytes = mpi ? try resume.map { path in
+        var resumeBytes = mpi ? try resume.map { path in
             guard let bytes = FileManager.default.contents(atPath: path) else {
                 throw DnicError("\(pathText(path)): cannot read the checkpoint (missing or unreadable)")
             }
@@ -175,6 +175,7 @@ struct TrainCommand: ParsableCommand {
         try TrainOutputs.flagged { try outputs.checkRoom(for: trainer) }
         if mpi {
             try MPITraining.shareRun(trainer, checkpoint: resumeBytes, threads: config.training.threads, timeout: timeout)
+            resumeBytes = nil // sent: a wide network's checkpoint is gigabytes
         }
         warnAboutData(config, data, namer)
         let run = try TrainOutputs.flagged {

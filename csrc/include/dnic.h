@@ -539,6 +539,14 @@ DNIC_API int dnic_net_held_layers(const dnic_net_t *net, int *first, int *last);
  * gradients, both optimizer moments, activations and dL/dx (0 for NULL). */
 DNIC_API size_t dnic_net_bytes_held(const dnic_net_t *net);
 
+/* The values a network holds (every layer's unless made by
+ * dnic_net_create_range): its parameters over the tensor table's floats
+ * [*base, *base + *n) (dnic_tensor_info.offset - *base indexes them), and
+ * in *optim (may be NULL) both optimizer moments, m then v, n floats each.
+ * Writing through them is allowed: that is how an MPI rank loads its
+ * block from a checkpoint. Holding nothing, or a view: NULL, *n = 0. */
+DNIC_API float *dnic_net_held_values(dnic_net_t *net, size_t *base, size_t *n, float **optim);
+
 /* Shape queries. Layer l is 0-based; hidden layer k (h_k, counted from 1)
  * is layer k-1; the output layer is n_layers-1. */
 DNIC_API int dnic_net_num_layers(const dnic_net_t *net);
@@ -1108,7 +1116,11 @@ DNIC_API dnic_status dnic_pipe_export_inflight(const dnic_pipe_t *p, float *valu
  * block steps set). Every count, index and value is checked; anything
  * inconsistent, short, long or not finite -> DNIC_ERR_ARG with the
  * pipeline left fresh. Update decoupling's first batch comes from the
- * state (batch numbers continue). */
+ * state (batch numbers continue). On a network holding one block's
+ * layers (dnic_net_create_range: an MPI rank) it takes the whole
+ * pipeline's state; the other blocks' values in flight get buffers of
+ * their own (the block reads its neighbours' messages at its first tick;
+ * rows x width floats each, no more). Out of memory: DNIC_ERR_NOMEM. */
 DNIC_API dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_t n_values,
                                                const int64_t *ints, size_t n_ints);
 /* Block s's network (for tests and inspection; the DNI owns it: freeing

@@ -84,11 +84,31 @@ static void test_allocates_only_its_range(void) {
         dnic_net_params(whole, &whole_count);
         CHECK(dnic_net_params(n, &count) == NULL && count == whole_count, "no whole parameter block (count %zu)", count);
         CHECK(dnic_net_grads(n, NULL) == NULL && dnic_net_optim_state(n, NULL) == NULL, "no whole gradients or moments");
+        /* its held values: the whole's same floats of the tensor table, where a checkpoint loads them */
+        size_t base = 0, held = 0;
+        float *moments = NULL, *values = dnic_net_held_values(n, &base, &held, &moments);
+        const float *all = dnic_net_params(whole, NULL);
+        CHECK(values && moments && 4 * held * sizeof(float) == want && base + held <= whole_count &&
+                  memcmp(values, all + base, held * sizeof(float)) == 0,
+              "block %d: held values [%zu, %zu) are the whole's", k, base, base + held);
+        for (int i = 0; i < dnic_net_num_tensors(n); i++) {
+            dnic_tensor_info t;
+            dnic_net_tensor(n, i, &t);
+            int layer = atoi(t.name + 5);
+            int inside = t.offset >= base && t.offset + t.size <= base + held;
+            CHECK(inside == (layer >= cut_first[k] && layer <= cut_last[k]), "block %d: %s inside its held span: %d",
+                  k, t.name, inside);
+        }
         dnic_net_free(n);
     }
     CHECK(sum == all_values && sum < whole_bytes, "the blocks hold %zu bytes, the whole's values %zu", sum, all_values);
     int first = -9, last = -9;
     CHECK(dnic_net_held_layers(whole, &first, &last) == 1 && first == 0 && last == LAYERS - 1, "whole holds all");
+    size_t base = 9, held = 9, whole_count = 0;
+    float *moments = NULL, *values = dnic_net_held_values(whole, &base, &held, &moments);
+    CHECK(values == dnic_net_params(whole, &whole_count) && moments == dnic_net_optim_state(whole, NULL) && base == 0 &&
+              held == whole_count, "a whole network holds every value (%zu of %zu from %zu)", held, whole_count, base);
+    CHECK(dnic_net_held_values(NULL, &base, &held, &moments) == NULL && held == 0 && !moments, "NULL holds nothing");
     dnic_net_free(whole);
 }
 
@@ -200,6 +220,26 @@ static void test_refusals(void) {
         size_t nv = 0, ni = 0;
         CHECK(p && dnic_pipe_export_inflight(p, NULL, &nv, NULL, &ni) == DNIC_ERR_STATE &&
                   strstr(dnic_last_error(), "dnic_net_create_range"), "export inflight: %s", dnic_last_error());
+        /* but it imports a whole pipeline's state mid-flight, keeping its own block's: how an MPI rank resumes */
+        dnic_net_t *w = whole_net();
+        dnic_dni_t *wd = w ? make_dni(w, cut_at, 2, DNIC_IFACE_LINEAR) : NULL;
+        dnic_pipe_t *wp = NULL;
+        int ticked = wd && dnic_pipe_create(&wp, wd) == DNIC_OK;
+        for (int t = 0; t < 3 && ticked; t++) ticked = dnic_pipe_tick(wp, D.x[0], D.y[0], B, &loss, &f) == DNIC_OK;
+        CHECK(ticked, "three ticks in process: %s", dnic_last_error());
+        if (ticked && dnic_pipe_export_inflight(wp, NULL, &nv, NULL, &ni) == DNIC_OK) {
+            CHECK(nv > 0, "batches in flight after three ticks");
+            float *fv = calloc(nv + 1, sizeof(float));
+            int64_t *fi = calloc(ni + 1, sizeof(int64_t));
+            CHECK(fv && fi && dnic_pipe_export_inflight(wp, fv, &nv, fi, &ni) == DNIC_OK, "export whole");
+            CHECK(p && dnic_pipe_import_inflight(p, fv, nv, fi, ni) == DNIC_OK, "import on a held block: %s",
+                  dnic_last_error());
+            free(fv);
+            free(fi);
+        }
+        dnic_pipe_free(wp);
+        dnic_dni_free(wd);
+        dnic_net_free(w);
         dnic_pipe_free(p);
         dnic_dni_free(dni);
     }

@@ -410,6 +410,13 @@ float *dnic_net_params(dnic_net_t *n, size_t *count) {
     if (count) *count = n ? n->n_params : 0;
     return n && dnic_net_held_layers(n, NULL, NULL) ? n->params : NULL;
 }
+float *dnic_net_held_values(dnic_net_t *n, size_t *base, size_t *count, float **optim) {
+    int has = n && !n->view && n->held_first <= n->held_last;
+    if (base) *base = has ? n->held_base : 0;
+    if (count) *count = has ? n->held_floats : 0;
+    if (optim) *optim = has ? n->optim : NULL;
+    return has ? n->params : NULL;
+}
 static void materialize_zero_grads(dnic_net_t *n);
 
 float *dnic_net_grads(dnic_net_t *n, size_t *count) {

@@ -2,13 +2,17 @@
  * (batches forwarded whose targets have not come back, messages of the
  * last tick, labels still to be read), exported and imported so a
  * checkpoint resumes a run mid-flight bit for bit. Import checks every
- * value against the pipeline's own shape and leaves it fresh if any lies.
+ * value against the pipeline's own shape and leaves it fresh if any lies;
+ * on a network holding one block (an MPI rank) the other blocks' messages
+ * in flight get buffers of their own (the block reads its neighbours' at
+ * its first tick).
  * Not here: the async schedule, which drains before a checkpoint
  * (pipeline.c, async.c); one block's whole state for MPI (pipe_state.c).
  */
 #include "train/pipe_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The layout. ints: magic, version, blocks, max_batch, tick, fed,
@@ -101,7 +105,7 @@ typedef struct {
     const int64_t *ints;
     const float *values;
     size_t n_ints, n_values, at_int, at_value;
-    int bad;
+    int bad, nomem;
 } inflight_reader;
 
 /* The next int, which must lie in [lo, hi]; a short or lying input marks bad. */
@@ -118,14 +122,19 @@ static int64_t get_int(inflight_reader *r, int64_t lo, int64_t hi) {
     return v;
 }
 
-static void get_values(inflight_reader *r, float *dst, size_t n) {
+/* The next n values into *dst. A block this process does not hold
+ * (dnic_net_create_range: an MPI rank) has no buffers: it gets one of n
+ * floats, since this rank's block reads its neighbours' messages in flight
+ * at its first tick (then they come over MPI). */
+static void get_values(inflight_reader *r, float **dst, size_t n) {
     if (r->bad || n > r->n_values - r->at_value) {
         r->bad = 1;
         return;
     }
     for (size_t i = 0; i < n; i++)
         if (!isfinite(r->values[r->at_value + i])) r->bad = 1;
-    if (!r->bad) memcpy(dst, r->values + r->at_value, n * sizeof(float));
+    if (!r->bad && !*dst && !(*dst = malloc(n * sizeof(float)))) r->nomem = 1;
+    if (!r->bad && *dst) memcpy(*dst, r->values + r->at_value, n * sizeof(float));
     r->at_value += n;
 }
 
@@ -133,9 +142,6 @@ dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_
                                       size_t n_ints) {
     if (!p || !ints || (!values && n_values))
         return dnic__fail(DNIC_ERR_NULL, "dnic_pipe_import_inflight: NULL pointer argument (p or ints or values)");
-    if (p->partial)
-        return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_import_inflight: the network holds only some layers "
-                          "(dnic_net_create_range): import where every layer is held");
     /* a fresh pipeline only */
     if (p->async || p->tick != 0 || p->fed != 0)
         return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_import_inflight: needs a fresh, non-async pipeline (this one "
@@ -144,7 +150,7 @@ dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_
         if (p->blocks[s].delayed)
             return dnic__fail(DNIC_ERR_STATE, "dnic_pipe_import_inflight: block %d is delayed (under an ORACLE): no "
                               "in-flight state for it", s);
-    inflight_reader r = {ints, values, n_ints, n_values, 0, 0, 0};
+    inflight_reader r = {ints, values, n_ints, n_values, 0, 0, 0, 0};
     int S = p->n_blocks, mb = p->max_batch, classes = dnic_net_output_dim(p->whole);
     get_int(&r, INFLIGHT_MAGIC, INFLIGHT_MAGIC);
     get_int(&r, INFLIGHT_VERSION, INFLIGHT_VERSION);
@@ -163,7 +169,7 @@ dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_
     }
     for (int s = 0; s < S && !r.bad; s++) {
         pipe_block_t *b = &p->blocks[s];
-        int top = !b->it;
+        int top = s == S - 1; /* not !b->it: a block another rank holds has none here */
         b->next_slot = (int)get_int(&r, 0, b->ring_n - 1);
         b->forwarded = get_int(&r, 0, fed);
         for (int k = 0; k < b->ring_n; k++) {
@@ -172,7 +178,7 @@ dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_
             b->ring_fwd[k] = get_int(&r, 0, b->forwarded);
             if (b->ring_batch[k] >= 0) {
                 if (b->ring_rows[k] < 1) r.bad = 1;
-                get_values(&r, b->ring_h[k], (size_t)b->ring_rows[k] * (size_t)b->top_dim);
+                get_values(&r, &b->ring_h[k], (size_t)b->ring_rows[k] * (size_t)b->top_dim);
             }
         }
         for (int k = 0; k < 2; k++) {
@@ -188,10 +194,11 @@ dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_
             down->slot = -1;
             if (down->batch >= 0) {
                 if (down->rows < 1) r.bad = 1;
-                get_values(&r, b->down[k], (size_t)down->rows * (size_t)b->in_dim);
+                get_values(&r, &b->down[k], (size_t)down->rows * (size_t)b->in_dim);
             }
         }
     }
+    if (r.nomem) r.bad = 1;
     if (r.bad || r.at_int != n_ints || r.at_value != n_values) {
         /* leave it fresh */
         for (int i = 0; i < p->n_label_slots; i++) p->label_batch[i] = -1;
@@ -202,6 +209,7 @@ dnic_status dnic_pipe_import_inflight(dnic_pipe_t *p, const float *values, size_
             for (int k = 0; k < b->ring_n; k++) b->ring_batch[k] = -1;
             for (int k = 0; k < 2; k++) b->up_msg[k].batch = b->down_msg[k].batch = -1;
         }
+        if (r.nomem) return dnic__fail(DNIC_ERR_NOMEM, "dnic_pipe_import_inflight: out of memory: the pipeline is left fresh");
         return dnic__fail(DNIC_ERR_ARG, "dnic_pipe_import_inflight: the state is inconsistent, short, long or not "
                           "finite "
                           "(%zu values, %zu integers): the pipeline is left fresh", n_values, n_ints);

@@ -121,7 +121,15 @@ public enum Checkpoint {
         try load(file: try SafeTensors.decode(bytes, name: name), path: name, maxBatch: maxBatch)
     }
 
-    static func load(file: SafeTensors, path: String, maxBatch: Int?) throws -> Loaded {
+    /// - Parameter holding: build the network holding these layers only
+    ///   (an MPI rank's block) and load only their tensors, the interfaces
+    ///   on them and the batches in flight; `file` may lack the others'
+    ///   values (CheckpointShare), and tensors outside the model are not
+    ///   looked for (rank 0 loaded the whole file first).
+    ///   The file is consumed: each tensor's values are dropped once loaded,
+    ///   so the file's copy and the network's do not both stay whole.
+    static func load(file: consuming SafeTensors, path: String, maxBatch: Int?, holding: ClosedRange<Int>? = nil) throws -> Loaded {
+        var file = consume file
         func bad(_ why: String) -> DnicError { DnicError("\(pathText(path)): \(why)") }
         let meta = file.metadata
         guard meta["format"] == format else {
@@ -165,13 +173,15 @@ public enum Checkpoint {
             guard t.shape == want else { throw bad("tensor '\(name)' has shape \(t.shape), the model description needs \(want)") }
         }
         let network = try Network(config.model, inputDim: inputDim, outputDim: outputDim,
-                                  maxBatch: maxBatch ?? config.training.batch, seed: config.training.seed)
+                                  maxBatch: maxBatch ?? config.training.batch, seed: config.training.seed, holding: holding)
         var used = Set<String>()
         func stored(_ name: String, _ shape: [Int]) throws -> [Float] {
             guard let t = file.tensor(name) else { throw bad("tensor '\(name)' is missing: the file does not match its own model description") }
             guard t.shape == shape else { throw bad("tensor '\(name)' has shape \(t.shape), the model description needs \(shape)") }
+            guard t.values.count == shape.reduce(1, *) else { throw bad("tensor '\(name)' was not received") }
             guard t.values.allSatisfy(\.isFinite) else { throw bad("tensor '\(name)' contains NaN or infinity") }
             used.insert(name)
+            if let i = file.tensors.firstIndex(where: { $0.name == name }) { file.tensors[i].values = [] }
             return t.values
         }
         /// Adam's v is a running mean of squares: a negative value would make
@@ -183,17 +193,24 @@ public enum Checkpoint {
             }
             return values
         }
-        var params = [Float](repeating: 0, count: network.parameterCount)
-        var optim = [Float](repeating: 0, count: 2 * network.parameterCount)
-        for t in network.tensors {
-            params.replaceSubrange(t.offset..<(t.offset + t.size), with: try stored(t.name, t.shape))
-            guard network.trainable(t.name) else { continue }
-            optim.replaceSubrange(t.offset..<(t.offset + t.size), with: try stored("optimizer.m.\(t.name)", t.shape))
-            let v = params.count + t.offset
-            optim.replaceSubrange(v..<(v + t.size), with: try secondMoment("optimizer.v.\(t.name)", t.shape))
+        // straight into the network's values: a wide network's values are
+        // gigabytes, and a second copy of them would double the peak
+        let held = network.heldValues()
+        for t in network.tensors where t.offset >= held.base && t.offset + t.size <= held.base + held.params.count {
+            let at = t.offset - held.base, n = held.params.count
+            func put(_ values: [Float], at start: Int, in block: UnsafeMutableBufferPointer<Float>) {
+                values.withUnsafeBufferPointer { block.baseAddress!.advanced(by: start).update(from: $0.baseAddress!, count: t.size) }
+            }
+            put(try stored(t.name, t.shape), at: at, in: held.params)
+            if network.trainable(t.name) {
+                put(try stored("optimizer.m.\(t.name)", t.shape), at: at, in: held.optim)
+                put(try secondMoment("optimizer.v.\(t.name)", t.shape), at: n + at, in: held.optim)
+            } else {
+                // not trained: plain SGD's zeros, as a whole network's load leaves them
+                held.optim.baseAddress!.advanced(by: at).update(repeating: 0, count: t.size)
+                held.optim.baseAddress!.advanced(by: n + at).update(repeating: 0, count: t.size)
+            }
         }
-        try network.setParameters(params)
-        try network.setOptimizerState(optim)
         try network.setOptimizerStep(optimizerStep)
 
         let interfaces = try DNI(network: network, spec: config.interfaces, labelWidth: max(classes, 2), seed: 0)
@@ -214,17 +231,18 @@ public enum Checkpoint {
         guard steps.count == interfaces.boundaries.count, steps.allSatisfy({ $0 >= 0 && $0 <= maxTrainingSamples }) else {
             throw bad("metadata interface_steps '\(messageText(text))' does not match the \(interfaces.boundaries.count) interfaces")
         }
-        for (i, t) in steps.enumerated() { try interfaces.setStep(i, t) }
+        for (i, t) in steps.enumerated() where interfaces.holds(i) { try interfaces.setStep(i, t) }
         var inflight: Pipeline.Inflight?
         if let text = meta["pipeline_inflight"] {
             let ints = text.split(separator: ",", omittingEmptySubsequences: false).map { Int64($0) }
             guard !ints.isEmpty, ints.allSatisfy({ $0 != nil }) else {
                 throw bad("metadata pipeline_inflight is not a list of integers")
             }
-            let values = file.tensor("pipeline.inflight") == nil ? [] : try stored("pipeline.inflight", [file.tensor("pipeline.inflight")!.values.count])
+            let count = file.tensor("pipeline.inflight")?.values.count
+            let values = try count.map { try stored("pipeline.inflight", [$0]) } ?? []
             inflight = Pipeline.Inflight(values: values, ints: ints.map { $0! })
         }
-        if let extra = file.tensors.first(where: { !used.contains($0.name) }) {
+        if holding == nil, let extra = file.tensors.first(where: { !used.contains($0.name) }) {
             throw bad("tensor '\(messageText(extra.name))' is not part of the model description")
         }
         var outputs = Outputs(log: meta["run_log"], tensorboard: meta["run_tensorboard"])

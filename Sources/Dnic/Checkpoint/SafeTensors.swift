@@ -73,14 +73,32 @@ public struct SafeTensors: Equatable {
         return try decode(data, name: path)
     }
 
-    public static func decode(_ data: Data, name: String) throws -> SafeTensors {
+    /// A file's header and where each tensor's bytes lie, checked against
+    /// the file's size: what reading needs before any tensor's values.
+    struct Layout {
+        var metadata: [String: String]
+        /// Tensors in file order; begin and end count from the data's start.
+        var entries: [(name: String, shape: [Int], begin: Int, end: Int)]
+        /// Where the data starts in the file (8 + the header's length).
+        var headerEnd: Int
+    }
+
+    /// The header length the file's first 8 bytes give, checked against its size.
+    static func headerEnd(_ first8: Data, fileSize: Int, name: String) throws -> Int {
         func bad(_ why: String) -> DnicError { DnicError("\(pathText(name)): not a valid checkpoint: \(why)") }
-        guard data.count >= 8 else { throw bad("\(data.count) bytes, shorter than the 8-byte header length") }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard headerLength >= 2, headerLength <= UInt64(data.count - 8), headerLength <= 100_000_000 else {
-            throw bad("header length \(headerLength) does not fit a \(data.count)-byte file")
+        guard fileSize >= 8, first8.count >= 8 else { throw bad("\(fileSize) bytes, shorter than the 8-byte header length") }
+        let headerLength = first8.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength >= 2, headerLength <= UInt64(fileSize - 8), headerLength <= 100_000_000 else {
+            throw bad("header length \(headerLength) does not fit a \(fileSize)-byte file")
         }
-        let headerEnd = 8 + Int(headerLength)
+        return 8 + Int(headerLength)
+    }
+
+    /// The layout from the file's first `headerEnd` bytes (`head`) and its size.
+    static func layout(head data: Data, fileSize: Int, name: String) throws -> Layout {
+        func bad(_ why: String) -> DnicError { DnicError("\(pathText(name)): not a valid checkpoint: \(why)") }
+        let headerEnd = try headerEnd(data, fileSize: fileSize, name: name)
+        guard data.count >= headerEnd else { throw bad("the header is cut short") }
         guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)) as? [String: Any] else {
             throw bad("the header is not a JSON object")
         }
@@ -89,7 +107,7 @@ public struct SafeTensors: Equatable {
             guard let meta = meta as? [String: String] else { throw bad("__metadata__ is not a map of strings") }
             metadata = meta
         }
-        let payload = data.count - headerEnd
+        let payload = fileSize - headerEnd
         var entries = [(name: String, shape: [Int], begin: Int, end: Int)]()
         // in name order, so the same bad file always gets the same message
         for (key, value) in header.sorted(by: { $0.key < $1.key }) where key != "__metadata__" {
@@ -125,6 +143,13 @@ public struct SafeTensors: Equatable {
             cursor = e.end
         }
         guard cursor == payload else { throw bad("\(payload - cursor) bytes after the last tensor") }
+        return Layout(metadata: metadata, entries: entries, headerEnd: headerEnd)
+    }
+
+    public static func decode(_ data: Data, name: String) throws -> SafeTensors {
+        let layout = try layout(head: data.prefix(try headerEnd(data, fileSize: data.count, name: name)),
+                                fileSize: data.count, name: name)
+        let (entries, metadata, headerEnd) = (layout.entries, layout.metadata, layout.headerEnd)
         let tensors = entries.map { e -> Tensor in
             var values = [Float](repeating: 0, count: (e.end - e.begin) / 4)
             values.withUnsafeMutableBytes { dst in

@@ -104,6 +104,9 @@ public final class DNI {
         boundaries.indices.filter { dnic_iface_centred(dnic_dni_iface(handle, Int32($0))) != 0 }.map { boundaries[$0] }.sorted()
     }
 
+    /// Whether this process holds interface i (on a network holding a layer range, only those on its layers).
+    public func holds(_ i: Int) -> Bool { dnic_dni_iface(handle, Int32(i)) != nil }
+
     public func step(_ i: Int) -> Int64 { dnic_iface_step(dnic_dni_iface(handle, Int32(i))) }
     public func setStep(_ i: Int, _ t: Int64) throws {
         try DnicError.check(dnic_iface_set_step(dnic_dni_iface(handle, Int32(i)), t), "interface step")

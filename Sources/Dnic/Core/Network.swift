@@ -178,6 +178,17 @@ public final class Network {
     /// optimizer moments, activations): the held layers' only under `holding`.
     public var bytesHeld: Int { Int(dnic_net_bytes_held(handle)) }
 
+    /// The values the network holds (every layer's unless built `holding`
+    /// a range): parameters over the tensor table's floats
+    /// `base ..< base + count`, and both optimizer moments (m, then v, count
+    /// each). Writable: how an MPI rank loads its block from a checkpoint.
+    public func heldValues() -> (base: Int, params: UnsafeMutableBufferPointer<Float>, optim: UnsafeMutableBufferPointer<Float>) {
+        var base = 0, n = 0
+        var optim: UnsafeMutablePointer<Float>?
+        let p = dnic_net_held_values(handle, &base, &n, &optim)
+        return (base, UnsafeMutableBufferPointer(start: p, count: n), UnsafeMutableBufferPointer(start: optim, count: 2 * n))
+    }
+
     /// Number of floats in the parameter block.
     public var parameterCount: Int {
         var n = 0

@@ -4,9 +4,10 @@ import Foundation
 /// block): rank s runs block s. Rank 0 is the ordinary run (data,
 /// evaluation, log, checkpoints) and sends the other ranks what they need
 /// to build the same run: its settings, the data's shape and, when
-/// resuming, the checkpoint's bytes. The other ranks serve their block
-/// until rank 0 is done; on a fresh run they allocate only their block's
-/// layers and interface (`heldLayers`), rank 0 the whole network (it
+/// resuming, the checkpoint (CheckpointShare). The other ranks serve their
+/// block until rank 0 is done; they allocate only their block's layers and
+/// interface (`heldLayers`), and a resumed one loads only their tensors of
+/// the checkpoint; rank 0 holds the whole network (it
 /// evaluates and checkpoints, gathering the blocks). The transport is MPIRanks (Core); this is the
 /// protocol on top of it.
 public enum MPIRun {
@@ -59,7 +60,7 @@ public enum MPIRun {
                           totalSteps: trainer.totalSteps)
         let bytes = try JSONEncoder().encode(setup)
         _ = try MPIRanks.broadcast(bytes, timeout: timeout)
-        if let checkpoint { _ = try MPIRanks.broadcast(checkpoint, timeout: timeout) }
+        if let checkpoint { try CheckpointShare.send(checkpoint, timeout: timeout) }
         try MPIRanks.attach(pipeline, fingerprint: fingerprint(bytes), timeout: timeout)
         attached = pipeline
     }
@@ -115,12 +116,16 @@ public enum MPIRun {
             waitLimit = setup.timeout
             let config = try ConfigFile.parse(Data(setup.config.utf8), name: "rank 0's settings")
             try CoreSystem.setThreads(setup.threads ?? defaultThreads())
-            let restored = try setup.resuming
-                ? Checkpoint.load(bytes: try MPIRanks.broadcast(nil, timeout: setup.timeout), name: "rank 0's checkpoint",
-                                  maxBatch: nil)
-                : nil
-            // a resumed rank loads the whole network from the checkpoint's bytes
-            let held = restored == nil ? try heldLayers(config, rank: rank) : nil
+            // fresh or resumed, the rank allocates its block alone; resumed,
+            // it keeps only its block's tensors of the checkpoint rank 0 sends
+            let held = try heldLayers(config, rank: rank)
+            var restored: RunSnapshot?
+            if setup.resuming {
+                let name = "rank 0's checkpoint"
+                let file = try CheckpointShare.receive(keep: { tensor in held.map { CheckpointShare.belongs(tensor, to: $0) } ?? true },
+                                                       name: name, timeout: setup.timeout)
+                restored = try Checkpoint.load(file: consume file, path: name, maxBatch: nil, holding: held)
+            }
             let built = try Trainer.build(config: config, inputDim: setup.inputDim, classes: setup.classes,
                                           maxBatch: setup.maxBatch, totalSteps: setup.totalSteps, restoring: restored,
                                           dataName: setup.dataName, holding: held)
