@@ -40,7 +40,7 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Block schedule. With pipeline or async (rule sg), the same run also times locked sg at 1 thread and locked backprop at 1 and all threads (async: and the pipeline), alternating, and prints the ratios.")
     var schedule: ScheduleKind = .locked
 
-    @Option(help: "With --rule sg: where the interfaces go, as train's --sg-at (mid, every, or a list like 1,2). (default: mid)")
+    @Option(help: "With --rule sg: where the interfaces go, as train's --sg-at (mid, every, balanced[:K] planned once for every row, or a list like 1,2). (default: mid)")
     var sgAt: String?
 
     @Option(parsing: .unconditional, help: "With --schedule pipeline: rounds of the alternating comparison (medians). (default: 3)",
@@ -80,11 +80,12 @@ struct TrainBenchCommand: ParsableCommand {
         if rounds < 1 || rounds > 100 { throw UsageError("--rounds \(rounds): must be between 1 and 100") }
         let placement = try sgAt.map { text in try asUsage { try Placement(parsing: text) } }
         if placement != nil, rule == .backprop { throw UsageError("--sg-at: needs --rule sg or sgprop") }
-        let bench = TrainBenchmark(workload: workload, rule: rule, batch: batch ?? 256, steps: steps, schedule: schedule,
-                                   placement: placement)
+        let (bench, plan) = try TrainBenchmark(workload: workload, rule: rule, batch: batch ?? 256, steps: steps, schedule: schedule,
+                                               placement: placement).planned()
+        if let plan { try Console.out.write(PlacementPlanner.line(plan, rule: rule)) }
         let data = TrainBenchmark.syntheticMNIST()
         var r = try bench.run(data: data)
-        if schedule != .locked { r.comparison = try compareSchedules(data: data, placement: placement) }
+        if schedule != .locked { r.comparison = try compareSchedules(data: data, placement: bench.placement) }
         try Console.out.write("workload \(r.workload) rule \(r.rule), batch \(r.batch), \(r.threads) thread(s), GEMM \(r.gemmBackend) (\(r.gemmISA)), kernels \(r.kernelISA), FMA \(r.fmaISA)")
         try Console.out.write(String(format: "  samples/s           %10.0f   (%.3f ms per step, median of 5 windows, %d steps)",
                      r.samplesPerSecond, r.stepMilliseconds, r.stepsTimed))

@@ -54,10 +54,19 @@ extension CLITests {
         }
         try assertFails(["plan", "--hidden", "3", "--rule", "backprop", "--data", "synth:xor-2d"], status: 2,
                         mentions: ["--sg-at none", "nothing to plan"])
-        // a command that does not plan says where the boundaries come from
-        try assertFails(["bench", "train", "--rule", "sg", "--sg-at", "balanced", "--steps", "5", "--threads", "1"], status: 2,
-                        mentions: ["--sg-at balanced", "dnic plan"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
+    }
+
+    /// `dnic bench train --sg-at balanced` plans once and times every row on
+    /// that cut (W1's 784-wide first layer makes it 1 or 2, never 3).
+    func testBenchTrainPlansABalancedCutOnce() throws {
+        let r = try dnic(["bench", "train", "--rule", "sg", "--sg-at", "balanced", "--schedule", "pipeline", "--batch", "16",
+                          "--steps", "5", "--rounds", "1", "--threads", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "")
+        let plans = r.stdout.matches(of: #/(?m)^plan: boundaries after hidden layer\(s\) ([12]); blocks /#)
+        XCTAssertEqual(plans.count, 1, r.stdout)
+        XCTAssertTrue(r.stdout.contains("pipeline sg, 1 thread(s)"), r.stdout)
     }
 
     /// The run trains the blocks it planned, its checkpoint keeps them as a

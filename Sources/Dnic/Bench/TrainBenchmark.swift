@@ -115,6 +115,16 @@ public struct TrainBenchmark {
         return c
     }
 
+    /// `--sg-at balanced[:K]` measured and planned once, on this machine at
+    /// the current thread count, so that every row and round of a comparison
+    /// trains the same blocks; nil plan (self unchanged) for any other placement.
+    public func planned() throws -> (bench: TrainBenchmark, plan: PlacementPlan?) {
+        var c = config()
+        guard let plan = try PlacementPlanner.resolve(&c, inputDim: 784, classes: 10) else { return (self, nil) }
+        return (TrainBenchmark(workload: workload, rule: rule, batch: batch, steps: steps, schedule: schedule,
+                               placement: c.interfaces.at), plan)
+    }
+
     /// The GEMMs of one step, as the C core issues them.
     func gemms(_ config: RunConfig, boundaries: [Int]) -> [Gemm] {
         let dims = [784] + config.model.layers.map(\.width) + [10]
