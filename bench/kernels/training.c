@@ -29,24 +29,30 @@ static void run_train_step(void *p) {
 /* One SGD training step (zero_grad, forward, softmax CE, backward, update)
  * of the 784-256-256-256-10 relu network; its FLOPs are the GEMMs: per
  * layer forward and dW, plus din for every layer but the first. */
+/* The 784-256-256-256-10 relu network, softmax cross-entropy, at batch B
+ * (layers: the caller's, NET_LAYERS long, which desc points into). */
+static void w1_desc(dnic_layer_desc *layers, dnic_net_desc *desc, int B) {
+    for (int l = 0; l < NET_LAYERS; l++) {
+        layers[l].width = NET_DIMS[l + 1];
+        layers[l].act = l + 1 < NET_LAYERS ? DNIC_ACT_RELU : DNIC_ACT_IDENTITY;
+        layers[l].batchnorm = 0;
+    }
+    dnic_net_desc_defaults(desc);
+    desc->input_dim = NET_DIMS[0];
+    desc->n_layers = NET_LAYERS;
+    desc->layers = layers;
+    desc->loss = DNIC_LOSS_SOFTMAX_CE;
+    desc->max_batch = B;
+}
+
 void bench_train_step(void) {
     const char *name = "net_train_step";
     char shape[64];
     snprintf(shape, sizeof shape, "%d-%d-%d-%d-%d B%d", NET_DIMS[0], NET_DIMS[1], NET_DIMS[2],
              NET_DIMS[3], NET_DIMS[4], BATCH);
     dnic_layer_desc layers[NET_LAYERS];
-    for (int l = 0; l < NET_LAYERS; l++) {
-        layers[l].width = NET_DIMS[l + 1];
-        layers[l].act = l + 1 < NET_LAYERS ? DNIC_ACT_RELU : DNIC_ACT_IDENTITY;
-        layers[l].batchnorm = 0;
-    }
     dnic_net_desc desc;
-    dnic_net_desc_defaults(&desc);
-    desc.input_dim = NET_DIMS[0];
-    desc.n_layers = NET_LAYERS;
-    desc.layers = layers;
-    desc.loss = DNIC_LOSS_SOFTMAX_CE;
-    desc.max_batch = BATCH;
+    w1_desc(layers, &desc, BATCH);
 
     gemm_shape g[3 * NET_LAYERS];
     int ng = 0;
@@ -242,17 +248,8 @@ void bench_locked_sg(void) {
         char shape[64];
         snprintf(shape, sizeof shape, "W1 B%d", B);
         dnic_layer_desc layers[NET_LAYERS];
-        for (int l = 0; l < NET_LAYERS; l++) {
-            layers[l].width = NET_DIMS[l + 1];
-            layers[l].act = l + 1 < NET_LAYERS ? DNIC_ACT_RELU : DNIC_ACT_IDENTITY;
-            layers[l].batchnorm = 0;
-        }
         dnic_net_desc desc;
-        dnic_net_desc_defaults(&desc);
-        desc.input_dim = NET_DIMS[0];
-        desc.n_layers = NET_LAYERS;
-        desc.layers = layers;
-        desc.max_batch = B;
+        w1_desc(layers, &desc, B);
         dnic_optim_config sgd = dnic_optim_default(DNIC_OPT_SGD);
         dnic_iface_desc iface;
         dnic_iface_desc_defaults(&iface, 1); /* after hidden layer 2 (0-based layer 1) */
