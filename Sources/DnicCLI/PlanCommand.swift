@@ -40,6 +40,8 @@ struct PlanCommand: ParsableCommand {
             // a synthetic gradient where two blocks balance
             if file == nil, settings.rule == nil { c.interfaces = InterfaceSpec(rule: .sg) }
             if file == nil, settings.sgAt == nil, [.sg, .sgprop].contains(settings.rule ?? .sg) { c.interfaces.at = .balanced(2) }
+            // sg's blocks, each on its own core: the pipeline's, unless told otherwise
+            if file == nil, settings.schedule == nil, (settings.rule ?? .sg) == .sg { c.training.schedule = .pipeline }
             try c.apply(SettingFlags.given(in: settings))
             try c.validate()
             return c

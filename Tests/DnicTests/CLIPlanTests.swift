@@ -21,6 +21,12 @@ extension CLITests {
         let r = try dnic(["plan", "--hidden", "3", "--width", "32", "--data", "synth:xor-2d"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertNotNil(r.stdout.firstMatch(of: #/plan: boundaries after hidden layer\(s\) [12]; blocks /#), r.stdout)
+        // the pipeline's blocks (their interfaces predict as the batch passes), unless told otherwise
+        XCTAssertNotNil(r.stdout.firstMatch(of: #/\(of which predicting as the batch passes, which the locked step does not: [0-9.]+ ms, [0-9.]+ ms\)/#),
+                        r.stdout)
+        let locked = try dnic(["plan", "--hidden", "3", "--width", "32", "--data", "synth:xor-2d", "--schedule", "locked"])
+        XCTAssertEqual(locked.status, 0, locked.stderr)
+        XCTAssertFalse(locked.stdout.contains("predicting"), locked.stdout)
         let backprop = try dnic(["plan", "--rule", "backprop", "--data", "synth:xor-2d"])
         XCTAssertEqual(backprop.status, 2)
         XCTAssertTrue(backprop.stderr.contains("nothing to plan"), backprop.stderr)

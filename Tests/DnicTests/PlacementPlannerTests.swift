@@ -199,4 +199,23 @@ final class PlacementPlannerTests: XCTestCase {
         XCTAssertEqual(plan.blockSeconds.count, 2)
         XCTAssertNil(try PlacementPlanner.resolve(&c, inputDim: 5, classes: 3))
     }
+
+    /// The blocks pay the interface's prediction on the forward; the locked
+    /// reference (one batch through every part on one core) does not, as
+    /// the locked step predicts once, when it trains.
+    func testLockedReferenceLeavesOutThePredictionOnTheForward() throws {
+        let costs = LayerCosts(layerSeconds: [0.004, 0.002, 0.002, 0.001], interfaceSeconds: [0.001, 0.0015], batch: 64,
+                               interfacePredictionSeconds: [0.0004, 0.0006])
+        let plan = try PlacementPlanner.plan(costs, blocks: 2)
+        XCTAssertEqual(plan.boundaries, [1])
+        XCTAssertEqual(plan.computeSeconds[0], 0.005, accuracy: 1e-12) // layer 1 + its interface, prediction included
+        XCTAssertEqual(plan.computeSeconds[1], 0.005, accuracy: 1e-12)
+        XCTAssertEqual(plan.lockedSeconds, 0.0096, accuracy: 1e-12)     // 0.010 less the prediction after layer 1
+        XCTAssertEqual(plan.lockedSamplesPerSecond, 64 / 0.0096, accuracy: 1e-6)
+        let three = try PlacementPlanner.evaluate(costs, boundaries: [1, 2])
+        XCTAssertEqual(three.lockedSeconds, 0.0115 - 0.001, accuracy: 1e-12)
+        // a prediction longer than the interface's whole work is not a measurement
+        let bad = LayerCosts(layerSeconds: [1, 1, 1], interfaceSeconds: [0.1], batch: 8, interfacePredictionSeconds: [0.2])
+        XCTAssertThrowsError(try PlacementPlanner.plan(bad, blocks: 2))
+    }
 }

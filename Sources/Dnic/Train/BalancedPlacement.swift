@@ -48,9 +48,12 @@ extension PlacementPlanner {
     public static func costsLine(_ costs: LayerCosts) -> String {
         let hidden = costs.layerSeconds.dropLast().map(milliseconds).joined(separator: " / ")
         let interfaces = costs.interfaceSeconds.enumerated().map { "after \($0.offset + 1) \(milliseconds($0.element))" }
+        let predicting = costs.interfacePredictionSeconds.map(milliseconds)
         return "measured per batch of \(costs.batch), 1 thread: hidden layers \(hidden), output layer "
             + "\(milliseconds(costs.layerSeconds.last ?? 0))"
             + (interfaces.isEmpty ? "" : "; interfaces \(interfaces.joined(separator: ", "))")
+            + (predicting.isEmpty ? "" : " (of which predicting as the batch passes, which the locked step does not: "
+                + "\(predicting.joined(separator: ", ")))")
     }
 
     static func milliseconds(_ s: Double) -> String { String(format: s < 0.001 ? "%.3f ms" : "%.2f ms", s * 1000) }

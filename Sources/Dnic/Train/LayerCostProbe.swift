@@ -24,8 +24,11 @@ public enum LayerCostProbe {
             try InterfaceProbe(config, boundary: k + 1, width: widths[k], labelWidth: max(classes, 2), batch: batch)
         }
         // round by round, every part once per round, as a training step
-        // touches them all (each finds the caches as a step leaves them)
-        let steps: [() throws -> Void] = layers.map { p in { try p.step(labels) } } + interfaces.map { p in { try p.step(labels) } }
+        // touches them all (each finds the caches as a step leaves them);
+        // an interface's prediction on the forward is timed apart, as the
+        // locked step does not make it
+        let steps: [() throws -> Void] = layers.map { p in { try p.step(labels) } }
+            + interfaces.map { p in { try p.train(labels) } } + interfaces.map { p in { try p.predict(labels) } }
         var times = [[Double]](repeating: [], count: steps.count)
         for round in 0 ..< warmup + max(repetitions, 1) {
             for (i, step) in steps.enumerated() {
@@ -35,8 +38,12 @@ public enum LayerCostProbe {
             }
         }
         let medians = times.map { t in t.sorted()[t.count / 2] }
-        return LayerCosts(layerSeconds: Array(medians[..<layers.count]), interfaceSeconds: Array(medians[layers.count...]), batch: batch,
-                          widths: widths)
+        let n = interfaces.count, train = Array(medians[layers.count ..< layers.count + n])
+        // (an interface that does not predict timed an empty call: none)
+        let predict = interfaces.first?.predicts == true ? Array(medians[(layers.count + n)...]) : []
+        return LayerCosts(layerSeconds: Array(medians[..<layers.count]),
+                          interfaceSeconds: predict.isEmpty ? train : zip(train, predict).map { $0 + $1 },
+                          batch: batch, widths: widths, interfacePredictionSeconds: predict)
     }
 }
 
@@ -133,12 +140,16 @@ private final class InterfaceProbe {
 
     deinit { dnic_iface_free(it) }
 
-    func step(_ labels: [Int32]) throws {
-        let b = Int32(batch)
-        if predicts {
-            try DnicError.check(dnic_iface_predict_signal(it, h, labels, nil, &signal, b), "measuring an interface")
-        }
-        try DnicError.check(dnic_iface_boundary_step(it, h, labels, nil, target, &signal, b, nil), "measuring an interface")
+    /// The prediction an unlocked block makes as the batch passes (none
+    /// where the schedule or the signal does not predict).
+    func predict(_ labels: [Int32]) throws {
+        guard predicts else { return }
+        try DnicError.check(dnic_iface_predict_signal(it, h, labels, nil, &signal, Int32(batch)), "measuring an interface")
+    }
+
+    /// Training on the target (which predicts again, as the locked step does) and the update.
+    func train(_ labels: [Int32]) throws {
+        try DnicError.check(dnic_iface_boundary_step(it, h, labels, nil, target, &signal, Int32(batch), nil), "measuring an interface")
         try DnicError.check(dnic_iface_update(it), "measuring an interface")
     }
 }

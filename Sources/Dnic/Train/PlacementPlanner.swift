@@ -21,12 +21,15 @@ public struct PlacementPlan: Equatable, Sendable {
     public var batch: Int
     /// The link the messages were priced on; nil: blocks in one process.
     public var link: PipelineScaling.Link?
+    /// What the blocks' interfaces spend predicting as a batch passes, which
+    /// the locked step does not (it predicts once, when it trains).
+    public var predictionSeconds: Double = 0
 
     /// Each block's predicted seconds per batch: compute and messages.
     public var blockSeconds: [Double] { zip(computeSeconds, messageSeconds).map { $0 + $1 } }
     /// Every block on one core: one batch through all of them in turn
     /// (locked training with the same interfaces, 1 thread, no messages).
-    public var lockedSeconds: Double { computeSeconds.reduce(0, +) }
+    public var lockedSeconds: Double { computeSeconds.reduce(0, +) - predictionSeconds }
     public var slowestBlockSeconds: Double { blockSeconds.max() ?? 0 }
     /// One core (or machine) per block (the pipeline).
     public var predictedSamplesPerSecond: Double { Double(batch) / max(slowestBlockSeconds, 1e-12) }
@@ -41,13 +44,19 @@ public struct LayerCosts: Equatable, Sendable {
     public var layerSeconds: [Double]
     /// The interface's own work when placed after hidden layer k, k = 1 … H − 1.
     public var interfaceSeconds: [Double]
+    /// The part of each interfaceSeconds spent predicting as the batch passes
+    /// (an unlocked schedule's forward; locked training does not repeat it);
+    /// empty: none.
+    public var interfacePredictionSeconds: [Double]
     public var batch: Int
     /// Hidden layers 1 … H's widths (H entries), for pricing messages; empty when unknown.
     public var widths: [Int]
 
-    public init(layerSeconds: [Double], interfaceSeconds: [Double], batch: Int, widths: [Int] = []) {
+    public init(layerSeconds: [Double], interfaceSeconds: [Double], batch: Int, widths: [Int] = [],
+                interfacePredictionSeconds: [Double] = []) {
         self.layerSeconds = layerSeconds
         self.interfaceSeconds = interfaceSeconds
+        self.interfacePredictionSeconds = interfacePredictionSeconds
         self.batch = batch
         self.widths = widths
     }
@@ -104,7 +113,9 @@ public enum PlacementPlanner {
         }
         compute.append(c.topCompute(above: s))
         messages.append(c.messages(above: s, top: h))
-        return PlacementPlan(boundaries: cuts, computeSeconds: compute, messageSeconds: messages, batch: costs.batch, link: link)
+        let predictions = costs.interfacePredictionSeconds
+        return PlacementPlan(boundaries: cuts, computeSeconds: compute, messageSeconds: messages, batch: costs.batch, link: link,
+                             predictionSeconds: predictions.isEmpty ? 0 : cuts.map { predictions[$0 - 1] }.reduce(0, +))
     }
 
     /// The messages over the boundary after hidden layer k, k = 1 … H − 1, per batch over `link`.
@@ -132,7 +143,9 @@ public enum PlacementPlanner {
         init(_ costs: LayerCosts, link: PipelineScaling.Link?) throws {
             let h = costs.hiddenLayers
             guard h >= 1, costs.interfaceSeconds.count == h - 1,
-                  (costs.layerSeconds + costs.interfaceSeconds).allSatisfy({ $0.isFinite && $0 >= 0 }), costs.batch >= 1 else {
+                  costs.interfacePredictionSeconds.isEmpty || costs.interfacePredictionSeconds.count == h - 1,
+                  (costs.layerSeconds + costs.interfaceSeconds + costs.interfacePredictionSeconds).allSatisfy({ $0.isFinite && $0 >= 0 }),
+                  zip(costs.interfacePredictionSeconds, costs.interfaceSeconds).allSatisfy({ $0 <= $1 }), costs.batch >= 1 else {
                 throw DnicError("layer costs: \(costs.layerSeconds.count) layer and \(costs.interfaceSeconds.count) interface times "
                                 + "(need H + 1 and H − 1, finite, not negative) for batch \(costs.batch)")
             }
