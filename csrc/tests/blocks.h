@@ -22,21 +22,32 @@ static inline void make_data(data_t *d, uint64_t seed) {
     }
 }
 
-static inline dnic_net_t *make_whole(int hidden, int width, int bn, uint64_t seed) {
-    dnic_layer_desc layers[16];
+/* The tests' network: `hidden` layers alternating relu/tanh (batch norm on
+ * the relu ones with bn), K outputs; d points into layers (16 entries). */
+static inline void whole_desc(dnic_net_desc *d, dnic_layer_desc *layers, int hidden, int width, int bn) {
     for (int l = 0; l < hidden; l++) layers[l] = (dnic_layer_desc){width, l % 2 ? DNIC_ACT_TANH : DNIC_ACT_RELU, bn && l % 2 == 0};
     layers[hidden] = (dnic_layer_desc){K, DNIC_ACT_IDENTITY, 0};
-    dnic_net_desc d;
-    dnic_net_desc_defaults(&d);
-    d.input_dim = IN;
-    d.n_layers = hidden + 1;
-    d.layers = layers;
-    d.max_batch = B;
-    dnic_net_t *n = NULL;
-    CHECK(dnic_net_create(&n, &d, seed) == DNIC_OK, "create net");
+    dnic_net_desc_defaults(d);
+    d->input_dim = IN;
+    d->n_layers = hidden + 1;
+    d->layers = layers;
+    d->max_batch = B;
+}
+
+/* The tests' optimizer: Adam at 0.003 (nothing on a NULL network). */
+static inline void use_test_adam(dnic_net_t *n) {
     dnic_optim_config adam = dnic_optim_default(DNIC_OPT_ADAM);
     adam.lr = 0.003f;
     if (n) dnic_net_set_optimizer(n, 0, &adam);
+}
+
+static inline dnic_net_t *make_whole(int hidden, int width, int bn, uint64_t seed) {
+    dnic_layer_desc layers[16];
+    dnic_net_desc d;
+    whole_desc(&d, layers, hidden, width, bn);
+    dnic_net_t *n = NULL;
+    CHECK(dnic_net_create(&n, &d, seed) == DNIC_OK, "create net");
+    use_test_adam(n);
     return n;
 }
 

@@ -140,21 +140,13 @@ static model_t make_block_model(dnic_iface_kind kind, int blocks, int s) {
     int at[8], hidden = 2 * blocks - 1;
     for (int i = 0; i < blocks - 1; i++) at[i] = 2 * i;
     dnic_layer_desc layers[16];
-    for (int l = 0; l < hidden; l++) layers[l] = (dnic_layer_desc){10, l % 2 ? DNIC_ACT_TANH : DNIC_ACT_RELU, l % 2 == 0};
-    layers[hidden] = (dnic_layer_desc){K, DNIC_ACT_IDENTITY, 0};
     dnic_net_desc d;
-    dnic_net_desc_defaults(&d);
-    d.input_dim = IN;
-    d.n_layers = hidden + 1;
-    d.layers = layers;
-    d.max_batch = B;
+    whole_desc(&d, layers, hidden, 10, 1);
     int first = s == 0 ? 0 : at[s - 1] + 1, last = s < blocks - 1 ? at[s] : hidden;
     model_t m = {NULL, NULL};
     CHECK(dnic_net_create_range(&m.net, &d, 41, first, last) == DNIC_OK, "rank %d: create_range: %s", s,
           dnic_last_error());
-    dnic_optim_config adam = dnic_optim_default(DNIC_OPT_ADAM);
-    adam.lr = 0.003f;
-    if (m.net) dnic_net_set_optimizer(m.net, 0, &adam);
+    use_test_adam(m.net);
     if (m.net) m.dni = make_dni(m.net, at, blocks - 1, kind);
     return m;
 }
